@@ -1,0 +1,53 @@
+package io.herald.common;
+
+/**
+ * Every event-bus address Herald uses, in one place. Request/reply addresses carry JSON;
+ * failures come back as reply failures whose code is an HTTP status and whose message is the
+ * JSON error body of {@link HeraldException}.
+ */
+public final class Addresses {
+
+  private Addresses() {
+  }
+
+  /**
+   * Publish, for internal producers (request/reply, handled by notifier-verticle). Request: the
+   * same JSON as {@code POST /publish}, {@code {"topic"|"topics", "type", "data", "id"}}, or the
+   * batch form {@code {"events": [...]}}. Reply: {@code {"events": [{"topic", "seq", "epoch",
+   * "id"}]}} for a single publish, {@code {"results": [{"events": [...]}]}} for a batch.
+   * Validation applies exactly as over HTTP; no publisher key is asked on the bus, which is
+   * internal (the TCP bridge permits only this address inbound).
+   */
+  public static final String PUBLISH = "herald.publish";
+
+  /**
+   * Append to the replay store (request/reply, handled by replay-verticle). Request:
+   * {@code {"events": [EventDraft JSON]}}; reply {@code {"events": [Event JSON]}} in the same
+   * order. Each stored event is then published on {@link #topic(String)}.
+   */
+  public static final String REPLAY_APPEND = "herald.replay.append";
+
+  /**
+   * Read a topic's history after a position (request/reply). Request:
+   * {@code {"topic", "epoch", "after", "limit"}}; reply {@code {"head": {"epoch","seq"},
+   * "reset": bool, "events": [...]}}. See {@code ReplayStore#read}.
+   */
+  public static final String REPLAY_READ = "herald.replay.read";
+
+  /**
+   * The current head of topics (request/reply). Request {@code {"topics": [...]}}; reply
+   * {@code {"heads": {"<topic>": {"epoch","seq"}}}}.
+   */
+  public static final String REPLAY_HEAD = "herald.replay.head";
+
+  /** Prefix of the per-topic delivery addresses. */
+  public static final String TOPIC_PREFIX = "herald.topic.";
+
+  /**
+   * Where stored events of {@code topic} are published (body: {@link Event}). Only gateways
+   * holding a connection to the topic register a consumer here.
+   */
+  public static String topic(String topic) {
+    return TOPIC_PREFIX + topic;
+  }
+}

@@ -1,0 +1,90 @@
+package io.herald.common;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.MessageCodec;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Event-bus codec for {@link Event}. Across the cluster an event travels in a compact binary
+ * form; inside one JVM the immutable instance is passed as it is, so a fan-out to many local
+ * consumers copies nothing.
+ */
+public final class EventCodec implements MessageCodec<Event, Event> {
+
+  public static final String NAME = "herald-event";
+
+  /** Registers the codec as the default for {@link Event}; safe to call more than once. */
+  public static void register(Vertx vertx) {
+    try {
+      vertx.eventBus().registerDefaultCodec(Event.class, new EventCodec());
+    } catch (IllegalStateException alreadyRegistered) {
+      // another verticle of this Vert.x instance did it
+    }
+  }
+
+  @Override
+  public void encodeToWire(Buffer buffer, Event e) {
+    putString(buffer, e.topic());
+    putString(buffer, e.epoch());
+    buffer.appendLong(e.seq());
+    putString(buffer, e.type());
+    putString(buffer, e.data());
+    buffer.appendByte((byte) (e.json() ? 1 : 0));
+    putString(buffer, e.key());
+    buffer.appendLong(e.timestamp());
+  }
+
+  @Override
+  public Event decodeFromWire(int pos, Buffer buffer) {
+    int[] p = {pos};
+    String topic = getString(buffer, p);
+    String epoch = getString(buffer, p);
+    long seq = buffer.getLong(p[0]);
+    p[0] += 8;
+    String type = getString(buffer, p);
+    String data = getString(buffer, p);
+    boolean json = buffer.getByte(p[0]) == 1;
+    p[0] += 1;
+    String key = getString(buffer, p);
+    long ts = buffer.getLong(p[0]);
+    return new Event(topic, epoch, seq, type, data, json, key, ts);
+  }
+
+  @Override
+  public Event transform(Event event) {
+    return event;
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public byte systemCodecID() {
+    return -1;
+  }
+
+  private static void putString(Buffer b, String s) {
+    if (s == null) {
+      b.appendInt(-1);
+      return;
+    }
+    byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+    b.appendInt(bytes.length);
+    b.appendBytes(bytes);
+  }
+
+  private static String getString(Buffer b, int[] p) {
+    int len = b.getInt(p[0]);
+    p[0] += 4;
+    if (len < 0) {
+      return null;
+    }
+    String s = b.getString(p[0], p[0] + len, "UTF-8");
+    p[0] += len;
+    return s;
+  }
+}

@@ -1,0 +1,75 @@
+package io.herald.common.replay;
+
+import io.herald.common.Addresses;
+import io.herald.common.Event;
+import io.herald.common.EventDraft;
+import io.herald.common.HeraldException;
+import io.herald.common.Position;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Typed client of the replay verticle's event-bus API ({@link Addresses#REPLAY_APPEND},
+ * {@link Addresses#REPLAY_READ}, {@link Addresses#REPLAY_HEAD}). The notifier and the gateways
+ * use it; it is the only place that knows the message shapes besides the replay verticle.
+ * Failures come back as {@link HeraldException}.
+ */
+public final class ReplayClient {
+
+  private final EventBus bus;
+  private final DeliveryOptions options;
+
+  public ReplayClient(Vertx vertx, long timeoutMillis) {
+    this.bus = vertx.eventBus();
+    this.options = new DeliveryOptions().setSendTimeout(timeoutMillis);
+  }
+
+  public Future<List<Event>> append(List<EventDraft> drafts) {
+    JsonArray arr = new JsonArray();
+    for (EventDraft d : drafts) {
+      arr.add(d.toJson());
+    }
+    return bus.<JsonObject>request(Addresses.REPLAY_APPEND, new JsonObject().put("events", arr), options)
+      .recover(t -> Future.failedFuture(HeraldException.from(t)))
+      .map(msg -> {
+        JsonArray out = msg.body().getJsonArray("events");
+        List<Event> events = new ArrayList<>(out.size());
+        for (int i = 0; i < out.size(); i++) {
+          events.add(Event.fromJson(out.getJsonObject(i)));
+        }
+        return events;
+      });
+  }
+
+  public Future<ReadResult> read(String topic, Position after, int limit) {
+    JsonObject req = new JsonObject().put("topic", topic).put("epoch", after.epoch()).put("after", after.seq())
+      .put("limit", limit);
+    return bus.<JsonObject>request(Addresses.REPLAY_READ, req, options)
+      .recover(t -> Future.failedFuture(HeraldException.from(t)))
+      .map(msg -> ReadResult.fromJson(msg.body()));
+  }
+
+  public Future<Map<String, Position>> heads(List<String> topics) {
+    JsonObject req = new JsonObject().put("topics", new JsonArray(new ArrayList<>(topics)));
+    return bus.<JsonObject>request(Addresses.REPLAY_HEAD, req, options)
+      .recover(t -> Future.failedFuture(HeraldException.from(t)))
+      .map(msg -> {
+        JsonObject heads = msg.body().getJsonObject("heads");
+        Map<String, Position> out = new HashMap<>();
+        for (String topic : heads.fieldNames()) {
+          JsonObject h = heads.getJsonObject(topic);
+          out.put(topic, new Position(h.getString("epoch"), h.getLong("seq")));
+        }
+        return out;
+      });
+  }
+}

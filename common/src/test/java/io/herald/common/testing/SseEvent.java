@@ -1,0 +1,5 @@
+package io.herald.common.testing;
+
+/** One dispatched SSE event as a WHATWG EventSource would see it. */
+public record SseEvent(String id, String type, String data) {
+}
