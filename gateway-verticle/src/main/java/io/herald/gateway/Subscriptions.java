@@ -1,0 +1,85 @@
+package io.herald.gateway;
+
+import io.herald.common.replay.ReplayClient;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The topics one gateway instance holds: a {@link TopicChannel} per topic that at least one of
+ * its connections wants, created on the first subscriber and discarded (its consumer
+ * unregistered) with the last. The map is bounded by connections times topics per connection.
+ * Confined to the instance's event loop.
+ */
+final class Subscriptions {
+
+  private final Vertx vertx;
+  private final GatewayOptions options;
+  private final ReplayClient replay;
+  private final ReplayClient gapReplay;
+  private final GatewayStats stats;
+  private final Map<String, TopicChannel> channels = new HashMap<>();
+
+  Subscriptions(Vertx vertx, GatewayOptions options, GatewayStats stats) {
+    this.vertx = vertx;
+    this.options = options;
+    this.stats = stats;
+    this.replay = new ReplayClient(vertx, options.replayTimeoutMillis());
+    this.gapReplay = new ReplayClient(vertx, options.gapWaitMillis());
+  }
+
+  /** Adds {@code s} to {@code topic} as its topic number {@code index}; completes when positioned. */
+  Future<Void> join(String topic, Subscriber s, int index) {
+    TopicChannel ch = channels.get(topic);
+    if (ch == null) {
+      ch = new TopicChannel(topic, this);
+      channels.put(topic, ch);
+      Future<Void> added = ch.add(s, index);
+      ch.open();
+      return added;
+    }
+    return ch.add(s, index);
+  }
+
+  void leave(String topic, Subscriber s) {
+    TopicChannel ch = channels.get(topic);
+    if (ch != null) {
+      ch.remove(s);
+    }
+  }
+
+  /** Called by a channel that has no subscriber left, or could not open. */
+  void discard(TopicChannel ch) {
+    if (channels.get(ch.topic()) == ch) {
+      channels.remove(ch.topic());
+    }
+    ch.close();
+  }
+
+  Set<String> topics() {
+    return channels.keySet();
+  }
+
+  Vertx vertx() {
+    return vertx;
+  }
+
+  GatewayOptions options() {
+    return options;
+  }
+
+  ReplayClient replay() {
+    return replay;
+  }
+
+  ReplayClient gapReplay() {
+    return gapReplay;
+  }
+
+  GatewayStats stats() {
+    return stats;
+  }
+}

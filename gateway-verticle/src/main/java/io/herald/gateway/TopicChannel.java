@@ -1,0 +1,269 @@
+package io.herald.gateway;
+
+import io.herald.common.Addresses;
+import io.herald.common.Event;
+import io.herald.common.HeraldException;
+import io.herald.common.Position;
+import io.herald.common.replay.ReadResult;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.eventbus.MessageConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * One topic held by one gateway instance: the event-bus consumer of the topic (registered only
+ * while a connection holds it), the topic's position, and the subscribers to fan out to.
+ *
+ * <p>Events reach the subscribers strictly in sequence order, each once. Publishers on different
+ * nodes can make seq 7 arrive before seq 6: the channel holds 7 back and fills 6 from the store
+ * (waiting at most {@code gapWaitMillis}); when the store cannot fill it, the subscribers get a
+ * {@code reset} for the topic — never a silent skip. Each event is encoded once here and the
+ * same bytes go to every subscriber.
+ *
+ * <p>Confined to the gateway instance's event loop.
+ */
+final class TopicChannel {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TopicChannel.class);
+
+  /** Events held while the topic's head is being fetched; more are dropped and refilled from the store. */
+  static final int MAX_EARLY = 10_000;
+  /** Out-of-order events held while a gap is filled; more and the gap is declared lost. */
+  static final int MAX_PENDING = 10_000;
+
+  private final String topic;
+  private final Subscriptions owner;
+  private final Map<Subscriber, Integer> members = new LinkedHashMap<>();
+  private final Promise<Void> readyPromise = Promise.promise();
+  private MessageConsumer<Event> consumer;
+  private boolean ready;
+  private boolean closed;
+  private String epoch;
+  private long lastSeq;
+  private ArrayDeque<Event> early = new ArrayDeque<>();
+  private final TreeMap<Long, Event> pending = new TreeMap<>();
+  private boolean filling;
+  private int iterating;
+  private List<Subscriber> deferredRemovals;
+
+  TopicChannel(String topic, Subscriptions owner) {
+    this.topic = topic;
+    this.owner = owner;
+  }
+
+  String topic() {
+    return topic;
+  }
+
+  int size() {
+    return members.size();
+  }
+
+  /**
+   * Registers the consumer, waits until the registration has reached the whole cluster, then
+   * fetches the head: every event published after the returned future completes reaches us,
+   * and the head says where the topic stood, so nothing falls between the two.
+   */
+  Future<Void> open() {
+    consumer = owner.vertx().eventBus().consumer(Addresses.topic(topic), msg -> onEvent(msg.body()));
+    consumer.completion()
+      .compose(v -> owner.replay().heads(List.of(topic)))
+      .onComplete(ar -> {
+        if (closed) {
+          return;
+        }
+        if (ar.failed()) {
+          LOG.warn("topic {}: cannot fetch head: {}", topic, ar.cause().getMessage());
+          readyPromise.tryFail(HeraldException.from(ar.cause()));
+          owner.discard(this);
+          return;
+        }
+        Position head = ar.result().get(topic);
+        epoch = head.epoch();
+        lastSeq = head.seq();
+        ready = true;
+        forEachMember((s, i) -> s.onPosition(i, head));
+        ArrayDeque<Event> held = early;
+        early = null;
+        for (Event e : held) {
+          onEvent(e);
+        }
+        readyPromise.tryComplete();
+      });
+    return readyPromise.future();
+  }
+
+  /** Adds a subscriber; the returned future completes when the channel knows its position. */
+  Future<Void> add(Subscriber s, int index) {
+    members.put(s, index);
+    if (ready) {
+      s.onPosition(index, position());
+    }
+    return readyPromise.future();
+  }
+
+  void remove(Subscriber s) {
+    if (iterating > 0) {
+      if (deferredRemovals == null) {
+        deferredRemovals = new ArrayList<>();
+      }
+      deferredRemovals.add(s);
+      return;
+    }
+    members.remove(s);
+    if (members.isEmpty()) {
+      owner.discard(this);
+    }
+  }
+
+  Position position() {
+    return new Position(epoch, lastSeq);
+  }
+
+  /** Unregisters the consumer; the channel is done. */
+  Future<Void> close() {
+    closed = true;
+    readyPromise.tryFail(new HeraldException(io.herald.common.ErrorCode.SHUTTING_DOWN, "topic released"));
+    return consumer == null ? Future.succeededFuture() : consumer.unregister();
+  }
+
+  private void onEvent(Event e) {
+    if (closed) {
+      return;
+    }
+    owner.stats().eventsReceived++;
+    if (!ready) {
+      if (early.size() < MAX_EARLY) {
+        early.add(e);
+      }
+      return;
+    }
+    if (!e.epoch().equals(epoch)) {
+      // The store's history changed under us (restart without persistence): positions of the
+      // old epoch mean nothing any more. Say so, then follow the new epoch from its start.
+      LOG.info("topic {}: epoch changed from {} to {}", topic, epoch, e.epoch());
+      epoch = e.epoch();
+      pending.clear();
+      resetAll(new Position(epoch, 0), "history_lost");
+    }
+    if (e.seq() <= lastSeq) {
+      return;
+    }
+    if (e.seq() == lastSeq + 1 && !filling) {
+      dispatch(e);
+      drainPending();
+      return;
+    }
+    pending.put(e.seq(), e);
+    if (pending.size() > MAX_PENDING) {
+      skipGap("gap_not_filled");
+      return;
+    }
+    if (!filling) {
+      fill();
+    }
+  }
+
+  private void fill() {
+    filling = true;
+    owner.stats().gapFills++;
+    Position from = position();
+    owner.gapReplay().read(topic, from, owner.options().maxReplayEvents() + 1).onComplete(ar -> {
+      filling = false;
+      if (closed) {
+        return;
+      }
+      if (ar.failed() || ar.result().reset() || !ar.result().head().epoch().equals(epoch)) {
+        LOG.warn("topic {}: cannot fill gap after {}: {}", topic, from.seq(),
+          ar.failed() ? ar.cause().getMessage() : "history unavailable");
+        skipGap("gap_not_filled");
+        return;
+      }
+      ReadResult r = ar.result();
+      long before = lastSeq;
+      for (Event e : r.events()) {
+        if (e.seq() == lastSeq + 1) {
+          dispatch(e);
+        }
+      }
+      drainPending();
+      if (!pending.isEmpty()) {
+        if (lastSeq > before) {
+          fill();
+        } else {
+          skipGap("gap_not_filled");
+        }
+      }
+    });
+  }
+
+  /** Gives up on the missing events: subscribers get a reset, delivery goes on after the gap. */
+  private void skipGap(String reason) {
+    if (pending.isEmpty()) {
+      return;
+    }
+    long resumeAfter = pending.firstKey() - 1;
+    resetAll(new Position(epoch, resumeAfter), reason);
+    drainPending();
+  }
+
+  private void drainPending() {
+    while (!pending.isEmpty()) {
+      Map.Entry<Long, Event> first = pending.firstEntry();
+      if (first.getKey() <= lastSeq) {
+        pending.pollFirstEntry();
+      } else if (first.getKey() == lastSeq + 1) {
+        pending.pollFirstEntry();
+        dispatch(first.getValue());
+      } else {
+        return;
+      }
+    }
+  }
+
+  private void dispatch(Event e) {
+    lastSeq = e.seq();
+    if (members.isEmpty()) {
+      return;
+    }
+    EncodedEvent encoded = new EncodedEvent(e);
+    owner.stats().deliveries += members.size();
+    forEachMember((s, i) -> s.onEvent(i, encoded));
+  }
+
+  private void resetAll(Position to, String reason) {
+    lastSeq = to.seq();
+    owner.stats().resets += members.size();
+    forEachMember((s, i) -> s.onReset(i, to, reason));
+  }
+
+  private interface MemberAction {
+    void apply(Subscriber s, int index);
+  }
+
+  private void forEachMember(MemberAction action) {
+    iterating++;
+    try {
+      for (Map.Entry<Subscriber, Integer> m : members.entrySet()) {
+        action.apply(m.getKey(), m.getValue());
+      }
+    } finally {
+      iterating--;
+    }
+    if (iterating == 0 && deferredRemovals != null) {
+      List<Subscriber> removals = deferredRemovals;
+      deferredRemovals = null;
+      for (Subscriber s : removals) {
+        remove(s);
+      }
+    }
+  }
+}

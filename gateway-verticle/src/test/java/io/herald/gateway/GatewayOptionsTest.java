@@ -1,0 +1,57 @@
+package io.herald.gateway;
+
+import io.herald.common.config.ConfigException;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class GatewayOptionsTest {
+
+  @ParameterizedTest(name = "{0} = {1}")
+  @CsvSource(delimiter = '|', value = {
+    "port|70000|gateway.port",
+    "port|\"http\"|gateway.port",
+    "heartbeatSeconds|0|gateway.heartbeatSeconds",
+    "retryMillis|-1|gateway.retryMillis",
+    "maxTopicsPerConnection|0|gateway.maxTopicsPerConnection",
+    "maxWriteQueueBytes|10|gateway.maxWriteQueueBytes",
+    "maxReplayEvents|-5|gateway.maxReplayEvents",
+    "maxLastEventIdLength|1|gateway.maxLastEventIdLength",
+    "replayTimeoutMillis|0|gateway.replayTimeoutMillis",
+    "gapWaitMillis|true|gateway.gapWaitMillis",
+    "host|\"\"|gateway.host",
+    "heartbeatSecs|5|gateway.heartbeatSecs",
+  })
+  @DisplayName("A bad gateway value fails at start with an error naming its key")
+  void badValuesNameTheKey(String key, String json, String named) {
+    JsonObject cfg = new JsonObject("{\"" + key + "\": " + json + "}");
+    assertThatThrownBy(() -> new GatewayOptions(cfg))
+      .isInstanceOf(ConfigException.class)
+      .hasMessageStartingWith(named + ":")
+      .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo(named));
+  }
+
+  @Test
+  @DisplayName("Environment-style string values are accepted for numbers")
+  void stringsFromEnvironment() {
+    GatewayOptions o = new GatewayOptions(new JsonObject().put("port", "9090").put("heartbeatSeconds", "5"));
+    assertThat(o.port()).isEqualTo(9090);
+    assertThat(o.heartbeatSeconds()).isEqualTo(5);
+  }
+
+  @Test
+  @DisplayName("The defaults in code are the ones config/herald.json ships")
+  void defaultsMatchShippedConfig() throws Exception {
+    JsonObject shipped = new JsonObject(Files.readString(Path.of("..", "config", "herald.json"))).getJsonObject("gateway");
+    assertThat(new GatewayOptions().toJson()).isEqualTo(shipped);
+    assertThat(new GatewayOptions(shipped).toJson()).isEqualTo(shipped);
+  }
+}

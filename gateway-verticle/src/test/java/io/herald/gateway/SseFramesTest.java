@@ -1,0 +1,60 @@
+package io.herald.gateway;
+
+import io.herald.common.Event;
+import io.herald.common.testing.SseEvent;
+import io.herald.common.testing.SseParser;
+import io.vertx.core.buffer.Buffer;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class SseFramesTest {
+
+  static Stream<Arguments> lineBreaks() {
+    return Stream.of(
+      Arguments.of("LF", "a\nb", "data: a\ndata: b\n"),
+      Arguments.of("CRLF", "a\r\nb", "data: a\ndata: b\n"),
+      Arguments.of("CR", "a\rb", "data: a\ndata: b\n"),
+      Arguments.of("trailing LF", "a\n", "data: a\ndata: \n"),
+      Arguments.of("blank line inside", "a\n\nb", "data: a\ndata: \ndata: b\n"),
+      Arguments.of("empty", "", "data: \n"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("lineBreaks")
+  @DisplayName("Text data is split into one data: line per line, whatever the line breaks")
+  void dataLines(String name, String data, String expected) {
+    StringBuilder sb = new StringBuilder();
+    SseFrames.appendDataLines(sb, data);
+    assertThat(sb.toString()).isEqualTo(expected);
+  }
+
+  @Test
+  @DisplayName("A frame parses back, per the WHATWG rules, to the same id, type and data")
+  void roundTripThroughAConformingParser() {
+    Event e = new Event("t", "E1", 42, "ticket.updated", "line 1\r\nline 2\n\nline 4", false, null, 0);
+    Buffer frame = new EncodedEvent(e).single();
+    SseParser p = new SseParser();
+    List<SseEvent> out = p.feed(frame.toString());
+    assertThat(out).containsExactly(new SseEvent(e.cursor(), "ticket.updated", "line 1\nline 2\n\nline 4"));
+  }
+
+  @Test
+  @DisplayName("The shared body is encoded once and reused for every frame of the event")
+  void bodySharedAcrossFrames() {
+    Event e = new Event("t", "E1", 1, "message", "{\"a\":1}", true, null, 0);
+    EncodedEvent enc = new EncodedEvent(e);
+    assertThat(enc.body()).isSameAs(enc.body());
+    assertThat(enc.single()).isSameAs(enc.single());
+    Buffer multi = SseFrames.withId("c1.c2", enc.body());
+    assertThat(multi.toString()).isEqualTo("id: c1.c2\nevent: message\ndata: {\"a\":1}\n\n");
+  }
+}

@@ -1,0 +1,400 @@
+package io.herald.gateway;
+
+import io.herald.common.Addresses;
+import io.herald.common.Cursor;
+import io.herald.common.Event;
+import io.herald.common.testing.SseClient;
+import io.herald.common.testing.SseEvent;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+import static io.herald.gateway.GatewayHarness.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+@ExtendWith(VertxExtension.class)
+class SseGatewayTest {
+
+  private static final Duration WAIT = Duration.ofSeconds(10);
+
+  @Test
+  @DisplayName("A stream starts with the SSE headers, retry, and a ready event whose id is the topic's cursor")
+  void streamPreamble(Vertx vertx) throws Exception {
+    try (GatewayHarness h = new GatewayHarness(vertx, new JsonObject().put("retryMillis", 1500), new JsonObject());
+         SseClient c = h.sse("/events?topic=news")) {
+      assertThat(c.response().getHeader("Content-Type")).isEqualTo("text/event-stream; charset=utf-8");
+      assertThat(c.response().getHeader("Cache-Control")).isEqualTo("no-cache");
+      assertThat(c.response().getHeader("X-Accel-Buffering")).isEqualTo("no");
+      List<SseEvent> ev = c.await(l -> !l.isEmpty(), WAIT);
+      assertThat(c.parser().rawLines().get(0)).isEqualTo("retry: 1500");
+      assertThat(c.parser().retry()).isEqualTo(1500);
+      assertThat(ev.get(0).type()).isEqualTo("herald.ready");
+      assertThat(new JsonObject(ev.get(0).data()).getJsonArray("topics").getList()).containsExactly("news");
+      assertThat(Cursor.parse(ev.get(0).id(), 8).position("news").seq()).isZero();
+    }
+  }
+
+  @Test
+  @DisplayName("A published event arrives with its type, its data and the cursor the store assigned as id")
+  void publishToReceive(Vertx vertx) throws Exception {
+    try (GatewayHarness h = new GatewayHarness(vertx); SseClient c = h.sse("/events?topic=orders")) {
+      c.await(l -> !l.isEmpty(), WAIT);
+      Event json = h.publish("order.created", "{\"id\":7,\"total\":12.5}", true, "orders").get(0);
+      Event text = h.publish("orders", "first line\nsecond line\r\nthird");
+      List<SseEvent> ev = c.awaitAppEvents(2, WAIT);
+      assertThat(ev.get(0)).isEqualTo(new SseEvent(json.cursor(), "order.created", "{\"id\":7,\"total\":12.5}"));
+      assertThat(ev.get(1)).isEqualTo(new SseEvent(text.cursor(), "message", "first line\nsecond line\nthird"));
+      assertThat(c.raw()).contains("data: first line\ndata: second line\ndata: third\n\n");
+    }
+  }
+
+  @Test
+  @DisplayName("Every subscriber of a topic receives every event once and in order; other topics stay out")
+  void fanOutInOrder(Vertx vertx) throws Exception {
+    try (GatewayHarness h = new GatewayHarness(vertx)) {
+      List<SseClient> clients = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        clients.add(h.sse("/events?topic=fan"));
+      }
+      SseClient other = h.sse("/events?topic=elsewhere");
+      for (SseClient c : clients) {
+        c.await(l -> !l.isEmpty(), WAIT);
+      }
+      for (int i = 1; i <= 50; i++) {
+        h.publish("fan", "n" + i);
+      }
+      for (SseClient c : clients) {
+        List<String> data = c.awaitAppEvents(50, WAIT).stream().map(SseEvent::data).collect(Collectors.toList());
+        assertThat(data).hasSize(50);
+        for (int i = 0; i < 50; i++) {
+          assertThat(data.get(i)).isEqualTo("n" + (i + 1));
+        }
+        c.close();
+      }
+      Thread.sleep(100);
+      assertThat(other.appEvents()).isEmpty();
+      other.close();
+    }
+  }
+
+  @Test
+  @DisplayName("A gateway receives only the topics its connections hold")
+  void onlyHeldTopicsReachTheGateway(Vertx vertx) throws Exception {
+    try (GatewayHarness h = new GatewayHarness(vertx); SseClient c = h.sse("/events?topic=held")) {
+      c.await(l -> !l.isEmpty(), WAIT);
+      for (int i = 0; i < 25; i++) {
+        h.publish("not-held-" + (i % 5), "x");
+      }
+      h.publish("held", "y");
+      c.awaitAppEvents(1, WAIT);
+      assertThat(h.gateway.stats().eventsReceived).isEqualTo(1);
+      assertThat(h.gateway.sse().heldTopics()).containsExactly("held");
+      c.close();
+      awaitCondition(() -> h.gateway.sse().heldTopics().isEmpty());
+      h.publish("held", "after everyone left");
+      Thread.sleep(100);
+      assertThat(h.gateway.stats().eventsReceived).isEqualTo(1);
+    }
+  }
+
+  @Test
+  @DisplayName("A client resuming with Last-Event-ID over several topics receives exactly what it missed, then live")
+  void resumeAcrossTopics(Vertx vertx) throws Exception {
+    try (GatewayHarness h = new GatewayHarness(vertx)) {
+      String lastId;
+      try (SseClient c = h.sse("/events?topic=a&topic=b&topic=c")) {
+        c.await(l -> !l.isEmpty(), WAIT);
+        h.publish("a", "a1");
+        h.publish("b", "b1");
+        h.publish("a", "a2");
+        List<SseEvent> seen = c.awaitAppEvents(3, WAIT);
+        assertThat(seen).extracting(SseEvent::data).containsExactly("a1", "b1", "a2");
+        lastId = seen.get(2).id();
+      }
+      // Missed while away: a3, b2, b3 (c stays quiet); one more of "a" arrives live after the resume.
+      h.publish("a", "a3");
+      h.publish("b", "b2");
+      h.publish("b", "b3");
+      try (SseClient c = h.sse("/events?topic=a&topic=b&topic=c", "Last-Event-ID", lastId)) {
+        List<SseEvent> replayed = c.awaitAppEvents(3, WAIT);
+        assertThat(replayed).extracting(SseEvent::data).containsExactlyInAnyOrder("a3", "b2", "b3");
+        assertThat(dataOf(replayed, "b")).containsExactly("b2", "b3");
+        h.publish("a", "a4");
+        h.publish("c", "c1");
+        List<SseEvent> all = c.awaitAppEvents(5, WAIT);
+        assertThat(all).extracting(SseEvent::data).containsExactlyInAnyOrder("a3", "b2", "b3", "a4", "c1");
+        assertThat(all.stream().filter(e -> e.type().equals("reset"))).isEmpty();
+        Cursor last = Cursor.parse(all.get(4).id(), 8);
+        assertThat(last.position("a").seq()).isEqualTo(4);
+        assertThat(last.position("b").seq()).isEqualTo(3);
+        assertThat(last.position("c").seq()).isEqualTo(1);
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("The lastEventId query parameter resumes like the header, for clients that cannot set headers")
+  void resumeByQueryParameter(Vertx vertx) throws Exception {
+    try (GatewayHarness h = new GatewayHarness(vertx)) {
+      Event first = h.publish("q", "1");
+      h.publish("q", "2");
+      h.publish("q", "3");
+      try (SseClient c = h.sse("/events?topic=q&lastEventId=" + first.cursor())) {
+        assertThat(c.awaitAppEvents(2, WAIT)).extracting(SseEvent::data).containsExactly("2", "3");
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("Events published while a resume is being replayed are neither lost nor duplicated")
+  void resumeSeamUnderLoad(Vertx vertx) throws Exception {
+    try (GatewayHarness h = new GatewayHarness(vertx)) {
+      Event first = h.publish("seam", "0");
+      for (int i = 1; i <= 200; i++) {
+        h.publish("seam", String.valueOf(i));
+      }
+      // Publish concurrently with the resume.
+      Thread publisher = new Thread(() -> {
+        try {
+          for (int i = 201; i <= 400; i++) {
+            h.publish("seam", String.valueOf(i));
+          }
+        } catch (Exception e) {
+          throw new RuntimeException(e);
+        }
+      });
+      publisher.start();
+      try (SseClient c = h.sse("/events?topic=seam", "Last-Event-ID", first.cursor())) {
+        publisher.join();
+        List<SseEvent> ev = c.awaitAppEvents(400, WAIT);
+        Thread.sleep(200);
+        ev = c.appEvents();
+        assertThat(ev).hasSize(400);
+        for (int i = 0; i < 400; i++) {
+          assertThat(ev.get(i).data()).isEqualTo(String.valueOf(i + 1));
+        }
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("When what a client missed is no longer retained it gets a reset naming the topic, then live events")
+  void resetWhenTruncated(Vertx vertx) throws Exception {
+    try (GatewayHarness h = new GatewayHarness(vertx, new JsonObject(), new JsonObject().put("maxEventsPerTopic", 5))) {
+      Event seen = h.publish("t", "seen");
+      for (int i = 0; i < 10; i++) {
+        h.publish("t", "missed" + i);
+      }
+      try (SseClient c = h.sse("/events?topic=t&topic=u", "Last-Event-ID", seen.cursor())) {
+        List<SseEvent> ev = c.await(l -> l.stream().anyMatch(e -> e.type().equals("herald.ready")), WAIT);
+        SseEvent reset = ev.stream().filter(e -> e.type().equals("reset")).findFirst().orElseThrow();
+        assertThat(new JsonObject(reset.data()).getString("topic")).isEqualTo("t");
+        assertThat(Cursor.parse(reset.id(), 8).position("t").seq()).isEqualTo(11);
+        assertThat(ev).extracting(SseEvent::type).doesNotContain("message");
+        h.publish("t", "live");
+        assertThat(c.awaitAppEvents(2, WAIT).get(1).data()).isEqualTo("live");
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("A resume that would replay more than maxReplayEvents gets a reset instead")
+  void resetWhenTooManyMissed(Vertx vertx) throws Exception {
+    try (GatewayHarness h = new GatewayHarness(vertx, new JsonObject().put("maxReplayEvents", 3), new JsonObject())) {
+      Event seen = h.publish("big", "seen");
+      for (int i = 0; i < 4; i++) {
+        h.publish("big", "m" + i);
+      }
+      try (SseClient c = h.sse("/events?topic=big", "Last-Event-ID", seen.cursor())) {
+        List<SseEvent> ev = c.await(l -> l.stream().anyMatch(e -> e.type().equals("herald.ready")), WAIT);
+        assertThat(ev).extracting(SseEvent::type).containsExactly("reset", "herald.ready");
+        assertThat(new JsonObject(ev.get(0).data()).getString("reason")).isEqualTo("too_many_missed");
+      }
+      try (SseClient c = h.sse("/events?topic=big", "Last-Event-ID", Cursor.single("big", seen.epoch(), 2))) {
+        assertThat(c.awaitAppEvents(3, WAIT)).extracting(SseEvent::data).containsExactly("m1", "m2", "m3");
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("A garbage or oversized Last-Event-ID is treated as unknown: every topic gets a reset, then live")
+  void garbageLastEventId(Vertx vertx) throws Exception {
+    try (GatewayHarness h = new GatewayHarness(vertx)) {
+      h.publish("g1", "before");
+      for (String garbage : List.of("not-a-cursor", "zzzz-EPOCH-1.", "x".repeat(5000), "1-e-1.1-e-1", "abc-def", "1-\u00e9-1")) {
+        try (SseClient c = h.sse("/events?topic=g1&topic=g2", "Last-Event-ID", garbage)) {
+          List<SseEvent> ev = c.await(l -> l.stream().anyMatch(e -> e.type().equals("herald.ready")), WAIT);
+          assertThat(ev).extracting(SseEvent::type).containsExactly("reset", "reset", "herald.ready");
+          assertThat(ev).extracting(e -> new JsonObject(e.data()).getString("reason")).first().isEqualTo("unknown_last_event_id");
+        }
+      }
+      Event live = null;
+      try (SseClient c = h.sse("/events?topic=g1", "Last-Event-ID", "garbage")) {
+        c.await(l -> l.size() >= 2, WAIT);
+        live = h.publish("g1", "after");
+        List<SseEvent> ev = c.await(l -> l.stream().anyMatch(e -> e.type().equals("message")), WAIT);
+        assertThat(ev).extracting(SseEvent::type).containsExactly("reset", "herald.ready", "message");
+        assertThat(ev.get(2).id()).isEqualTo(live.cursor());
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("A gap in a topic's sequence (an event lost on the way) is filled from the store, in order")
+  void gapFilledFromStore(Vertx vertx) throws Exception {
+    try (GatewayHarness h = new GatewayHarness(vertx); SseClient c = h.sse("/events?topic=gap")) {
+      c.await(l -> !l.isEmpty(), WAIT);
+      // Drop the delivery of seq 2 on its way to the gateway, as a slow or failed node would.
+      vertx.eventBus().addInboundInterceptor(ctx -> {
+        if (ctx.message().address().equals(Addresses.topic("gap")) && ctx.body() instanceof Event e && e.seq() == 2) {
+          return;
+        }
+        ctx.next();
+      });
+      h.publish("gap", "1");
+      h.publish("gap", "2");
+      h.publish("gap", "3");
+      assertThat(c.awaitAppEvents(3, WAIT)).extracting(SseEvent::data).containsExactly("1", "2", "3");
+      assertThat(h.gateway.stats().gapFills).isEqualTo(1);
+    }
+  }
+
+  @Test
+  @DisplayName("A gap the store cannot fill becomes an explicit reset, never a silent skip")
+  void unfillableGapResets(Vertx vertx) throws Exception {
+    try (GatewayHarness h = new GatewayHarness(vertx); SseClient c = h.sse("/events?topic=hole")) {
+      c.await(l -> !l.isEmpty(), WAIT);
+      Event e1 = h.publish("hole", "1");
+      // An event two ahead that the store never had: seq 2 cannot be filled.
+      vertx.eventBus().publish(Addresses.topic("hole"), new Event("hole", e1.epoch(), 3, "message", "3", false, null, 0));
+      List<SseEvent> ev = c.await(l -> l.size() >= 4, WAIT);
+      assertThat(ev).extracting(SseEvent::type).containsExactly("herald.ready", "message", "reset", "message");
+      assertThat(new JsonObject(ev.get(2).data()).getString("reason")).isEqualTo("gap_not_filled");
+      assertThat(ev.get(3).data()).isEqualTo("3");
+    }
+  }
+
+  @Test
+  @DisplayName("Bad subscription requests get a 4xx with a JSON error body")
+  void badRequests(Vertx vertx) throws Exception {
+    try (GatewayHarness h = new GatewayHarness(vertx, new JsonObject().put("maxTopicsPerConnection", 3), new JsonObject())) {
+      assertError(h, HttpMethod.GET, "/events", 400, "invalid_request");
+      assertError(h, HttpMethod.GET, "/events?topic=", 400, "invalid_topic");
+      assertError(h, HttpMethod.GET, "/events?topic=has%20space", 400, "invalid_topic");
+      assertError(h, HttpMethod.GET, "/events?topic=line%0Abreak", 400, "invalid_topic");
+      assertError(h, HttpMethod.GET, "/events?topic=nul%00", 400, "invalid_topic");
+      assertError(h, HttpMethod.GET, "/events?topic=caf%C3%A9", 400, "invalid_topic");
+      assertError(h, HttpMethod.GET, "/events?topic=" + "x".repeat(129), 400, "invalid_topic");
+      assertError(h, HttpMethod.GET, "/events?topic=a&topic=b&topic=c&topic=d", 400, "too_many_topics");
+      assertError(h, HttpMethod.POST, "/events?topic=a", 405, "method_not_allowed");
+      assertError(h, HttpMethod.GET, "/nope", 404, "not_found");
+      assertThat(h.gateway.sse().connectionCount()).isZero();
+      assertThat(h.gateway.sse().heldTopics()).isEmpty();
+    }
+  }
+
+  @Test
+  @DisplayName("Heartbeat comments arrive at the configured interval")
+  void heartbeats(Vertx vertx) throws Exception {
+    try (GatewayHarness h = new GatewayHarness(vertx, new JsonObject().put("heartbeatSeconds", 1), new JsonObject());
+         SseClient c = h.sse("/events?topic=hb")) {
+      int before = c.parser().comments();
+      Thread.sleep(2600);
+      assertThat(c.parser().comments() - before).isBetween(2, 4);
+    }
+  }
+
+  @Test
+  @DisplayName("A client that does not read is cut off at the write-queue limit while others keep receiving")
+  void slowConsumerCutOff(Vertx vertx) throws Exception {
+    try (GatewayHarness h = new GatewayHarness(vertx, new JsonObject().put("maxWriteQueueBytes", 64 * 1024), new JsonObject());
+         SseClient healthy = h.sse("/events?topic=flood")) {
+      healthy.await(l -> !l.isEmpty(), WAIT);
+      try (Socket slow = new Socket()) {
+        slow.setReceiveBufferSize(4096);
+        slow.connect(new java.net.InetSocketAddress("127.0.0.1", h.port()));
+        OutputStream out = slow.getOutputStream();
+        out.write("GET /events?topic=flood HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        awaitCondition(() -> h.gateway.sse().connectionCount() == 2);
+        String payload = "y".repeat(32 * 1024);
+        int published = 0;
+        // Bounded: stops as soon as the gateway gives up on the slow client.
+        while (h.gateway.stats().slowConsumersClosed == 0 && published < 2000) {
+          h.publish("flood", payload);
+          published++;
+        }
+        assertThat(h.gateway.stats().slowConsumersClosed).isEqualTo(1);
+        int sent = published;
+        assertThat(healthy.awaitAppEvents(sent, Duration.ofSeconds(30))).hasSize(sent);
+        assertThat(h.gateway.sse().connectionCount()).isEqualTo(1);
+        // The slow socket sees its stream end once it drains what the kernel already holds.
+        InputStream in = slow.getInputStream();
+        slow.setSoTimeout(10_000);
+        byte[] buf = new byte[65536];
+        while (in.read(buf) >= 0) {
+          // drain to EOF
+        }
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("Stopping the gateway ends every stream cleanly so that clients reconnect elsewhere")
+  void shutdownEndsStreams(Vertx vertx) throws Exception {
+    try (GatewayHarness h = new GatewayHarness(vertx)) {
+      SseClient a = h.sse("/events?topic=s1");
+      SseClient b = h.sse("/events?topic=s1&topic=s2");
+      a.await(l -> !l.isEmpty(), WAIT);
+      b.await(l -> !l.isEmpty(), WAIT);
+      h.undeployGateway();
+      a.awaitEnd(WAIT);
+      b.awaitEnd(WAIT);
+      assertThat(a.failure()).isNull();
+      assertThat(b.failure()).isNull();
+    }
+  }
+
+  private static List<String> dataOf(List<SseEvent> events, String prefix) {
+    return events.stream().map(SseEvent::data).filter(d -> d.startsWith(prefix)).collect(Collectors.toList());
+  }
+
+  private static void assertError(GatewayHarness h, HttpMethod method, String uri, int status, String code) throws Exception {
+    var client = h.vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions().setKeepAlive(false));
+    var pair = await(client.request(method, h.port(), "127.0.0.1", uri)
+      .compose(r -> r.send())
+      .compose(r -> r.body().map(b -> java.util.Map.entry(r, b))));
+    var resp = pair.getKey();
+    Buffer body = pair.getValue();
+    await(client.close());
+    assertThat(resp.statusCode()).as(method + " " + uri).isEqualTo(status);
+    assertThat(resp.getHeader("Content-Type")).isEqualTo("application/json");
+    JsonObject json = body.toJsonObject();
+    assertThat(json.getString("error")).as(uri).isEqualTo(code);
+    assertThat(json.getString("message")).isNotBlank();
+  }
+
+  static void awaitCondition(java.util.function.BooleanSupplier cond) throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (!cond.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("condition not met within " + WAIT);
+      }
+      Thread.sleep(10);
+    }
+  }
+}

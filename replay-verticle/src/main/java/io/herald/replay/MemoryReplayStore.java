@@ -1,0 +1,327 @@
+package io.herald.replay;
+
+import io.herald.common.Event;
+import io.herald.common.EventDraft;
+import io.herald.common.Position;
+import io.herald.common.replay.ReadResult;
+import io.herald.common.replay.ReplayStore;
+import io.vertx.core.Future;
+
+import java.security.SecureRandom;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+
+/**
+ * The embedded {@link ReplayStore} ({@code replay.store = memory}): every topic's retained
+ * events in this JVM's heap. History does not survive a restart; a restarted store has a new
+ * epoch, so clients that resume against it get a {@code reset} rather than a silent gap.
+ *
+ * <h2>Epochs</h2>
+ * The store draws a random epoch of 8 ASCII letters and digits when it is built. Topics
+ * created here get it and count from seq 1; the head of a topic that does not exist is that
+ * epoch with seq 0, and asking for it creates nothing. When a topic is removed (see below) its
+ * last position is kept as a <em>tombstone</em>, so a recreated topic continues its sequence
+ * in its old epoch and positions handed out earlier stay meaningful. Tombstones are bounded
+ * too ({@code maxTopics}, oldest dropped first); a topic recreated after its tombstone is gone
+ * must not reuse an epoch its old positions carry, so dropping a tombstone of the epoch that
+ * new topics get makes the store draw a fresh epoch for topics created from then on. Positions
+ * of a forgotten topic therefore always get a {@code reset}, never a silent gap.
+ *
+ * <h2>Bounds</h2>
+ * Per topic at most {@code maxEventsPerTopic} events, none older than {@code maxAgeSeconds}
+ * (age is enforced lazily on every append, read and head of the topic, and whole expired
+ * topics are removed by {@link #sweep()}); at most {@code maxTopics} topics, the least
+ * recently appended one removed first; at most {@code maxTopics} tombstones. Reads and heads
+ * never add state, whatever topic a client names.
+ *
+ * <h2>Threading</h2>
+ * Not thread-safe, by design: it is used from the replay verticle's single context (the role
+ * deploys one instance), so every method runs on one thread at a time and needs no locks.
+ * Every future it returns is already complete.
+ */
+public final class MemoryReplayStore implements ReportingReplayStore, Sweepable {
+
+  /** Length of the epochs this store draws. */
+  public static final int EPOCH_LENGTH = 8;
+
+  private static final char[] EPOCH_ALPHABET =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".toCharArray();
+
+  private final int maxEventsPerTopic;
+  private final long maxAgeMillis;
+  private final int maxTopics;
+  private final int maxReadLimit;
+  private final LongSupplier clock;
+  private final SecureRandom random = new SecureRandom();
+  private final String instanceEpoch;
+  /** Epoch given to topics created without a tombstone; the instance epoch until a rotation. */
+  private String newTopicEpoch;
+  /** Live topics, least recently appended first. */
+  private final LinkedHashMap<String, TopicLog> topics = new LinkedHashMap<>();
+  /** Last positions of removed topics, oldest removal first. */
+  private final LinkedHashMap<String, Position> tombstones = new LinkedHashMap<>();
+
+  /** A store on the wall clock. */
+  public MemoryReplayStore(ReplayOptions options) {
+    this(options, System::currentTimeMillis);
+  }
+
+  /**
+   * A store on the given clock.
+   *
+   * @param clock current time in epoch milliseconds: event timestamps and the age limit use it
+   */
+  public MemoryReplayStore(ReplayOptions options, LongSupplier clock) {
+    this.maxEventsPerTopic = options.maxEventsPerTopic();
+    this.maxAgeMillis = options.maxAgeMillis();
+    this.maxTopics = options.maxTopics();
+    this.maxReadLimit = options.maxReadLimit();
+    this.clock = clock;
+    this.instanceEpoch = randomEpoch();
+    this.newTopicEpoch = instanceEpoch;
+  }
+
+  @Override
+  public String name() {
+    return "memory";
+  }
+
+  @Override
+  public Future<AppendResult> appendReporting(List<EventDraft> drafts) {
+    long now = clock.getAsLong();
+    List<Event> events = new ArrayList<>(drafts.size());
+    List<Event> stored = new ArrayList<>(drafts.size());
+    // Same topic and key twice in one call: the second gets the first's event even if the
+    // first was already pushed out of the topic by a small maxEventsPerTopic.
+    Map<String, Event> keyedInCall = null;
+    for (EventDraft d : drafts) {
+      TopicLog log = topicForAppend(d.topic(), now);
+      Event e = null;
+      String callKey = null;
+      if (d.key() != null) {
+        callKey = d.topic() + ' ' + d.key();
+        e = keyedInCall == null ? null : keyedInCall.get(callKey);
+        if (e == null) {
+          e = log.byKey.get(d.key());
+        }
+      }
+      if (e == null) {
+        e = d.toEvent(log.epoch, log.lastSeq + 1, now);
+        log.add(e, now);
+        stored.add(e);
+        if (callKey != null) {
+          if (keyedInCall == null) {
+            keyedInCall = new HashMap<>();
+          }
+          keyedInCall.put(callKey, e);
+        }
+      }
+      events.add(e);
+    }
+    return Future.succeededFuture(new AppendResult(events, stored));
+  }
+
+  @Override
+  public Future<ReadResult> read(String topic, Position after, int limit) {
+    if (limit < 1) {
+      return Future.failedFuture(new IllegalArgumentException("limit must be >= 1, got " + limit));
+    }
+    TopicLog log = topics.get(topic);
+    if (log != null) {
+      trim(log, clock.getAsLong());
+    }
+    Position head = log != null ? log.head() : absentHead(topic);
+    if (!after.epoch().equals(head.epoch()) || after.seq() > head.seq()) {
+      return Future.succeededFuture(ReadResult.reset(head));
+    }
+    if (after.seq() == head.seq()) {
+      return Future.succeededFuture(new ReadResult(head, false, List.of()));
+    }
+    if (log == null || log.events.isEmpty() || log.events.peekFirst().seq() > after.seq() + 1) {
+      return Future.succeededFuture(ReadResult.reset(head));
+    }
+    int n = (int) Math.min(Math.min(limit, maxReadLimit), head.seq() - after.seq());
+    return Future.succeededFuture(new ReadResult(head, false, log.slice(after.seq() + 1, n)));
+  }
+
+  @Override
+  public Future<Position> head(String topic) {
+    TopicLog log = topics.get(topic);
+    if (log == null) {
+      return Future.succeededFuture(absentHead(topic));
+    }
+    trim(log, clock.getAsLong());
+    return Future.succeededFuture(log.head());
+  }
+
+  /**
+   * Removes every topic whose events have all expired, keeping its tombstone. Topics are kept
+   * in the order they were last appended to, so this stops at the first topic still in age
+   * and costs only the topics it removes. Events that expired in topics still alive go on the
+   * topic's next append, read or head (the count bound holds meanwhile).
+   */
+  @Override
+  public void sweep() {
+    long cutoff = clock.getAsLong() - maxAgeMillis;
+    Iterator<Map.Entry<String, TopicLog>> it = topics.entrySet().iterator();
+    while (it.hasNext()) {
+      Map.Entry<String, TopicLog> entry = it.next();
+      if (entry.getValue().lastAppend >= cutoff) {
+        break;
+      }
+      it.remove();
+      bury(entry.getKey(), entry.getValue());
+    }
+  }
+
+  @Override
+  public Future<Void> close() {
+    topics.clear();
+    tombstones.clear();
+    return Future.succeededFuture();
+  }
+
+  /** Topics holding state now; never more than {@code maxTopics}. */
+  int topicCount() {
+    return topics.size();
+  }
+
+  /** Tombstones held now; never more than {@code maxTopics}. */
+  int tombstoneCount() {
+    return tombstones.size();
+  }
+
+  /** The epoch this instance drew when it was built. */
+  String instanceEpoch() {
+    return instanceEpoch;
+  }
+
+  private Position absentHead(String topic) {
+    Position tomb = tombstones.get(topic);
+    return tomb != null ? tomb : new Position(newTopicEpoch, 0);
+  }
+
+  /** The topic's log, created if needed, marked as the most recently appended. */
+  private TopicLog topicForAppend(String topic, long now) {
+    TopicLog log = topics.remove(topic);
+    if (log != null) {
+      trim(log, now);
+    } else {
+      // Take the tombstone out before evicting, so that the eviction cannot push it out.
+      Position tomb = tombstones.remove(topic);
+      if (topics.size() >= maxTopics) {
+        Iterator<Map.Entry<String, TopicLog>> it = topics.entrySet().iterator();
+        Map.Entry<String, TopicLog> eldest = it.next();
+        it.remove();
+        bury(eldest.getKey(), eldest.getValue());
+      }
+      log = tomb != null ? new TopicLog(tomb.epoch(), tomb.seq()) : new TopicLog(newTopicEpoch, 0);
+    }
+    topics.put(topic, log);
+    return log;
+  }
+
+  private void bury(String topic, TopicLog log) {
+    tombstones.put(topic, log.head());
+    if (tombstones.size() > maxTopics) {
+      Iterator<Map.Entry<String, Position>> it = tombstones.entrySet().iterator();
+      Position forgotten = it.next().getValue();
+      it.remove();
+      if (forgotten.epoch().equals(newTopicEpoch)) {
+        // That topic's positions carry newTopicEpoch: recreated under it, it would seem to
+        // continue a history it does not have. Topics created from now on get a new epoch.
+        String next;
+        do {
+          next = randomEpoch();
+        } while (next.equals(newTopicEpoch));
+        newTopicEpoch = next;
+      }
+    }
+  }
+
+  private void trim(TopicLog log, long now) {
+    long cutoff = now - maxAgeMillis;
+    Event first;
+    while ((first = log.events.peekFirst()) != null && first.timestamp() < cutoff) {
+      log.dropFirst();
+    }
+  }
+
+  private String randomEpoch() {
+    char[] c = new char[EPOCH_LENGTH];
+    for (int i = 0; i < c.length; i++) {
+      c[i] = EPOCH_ALPHABET[random.nextInt(EPOCH_ALPHABET.length)];
+    }
+    return new String(c);
+  }
+
+  /** One topic: its position counter and retained events (consecutive seqs, oldest first). */
+  private final class TopicLog {
+    final String epoch;
+    long lastSeq;
+    long lastAppend;
+    final ArrayDeque<Event> events = new ArrayDeque<>();
+    /** Keyed retained events, for idempotency; an entry leaves with its event. */
+    final HashMap<String, Event> byKey = new HashMap<>();
+
+    TopicLog(String epoch, long lastSeq) {
+      this.epoch = epoch;
+      this.lastSeq = lastSeq;
+    }
+
+    Position head() {
+      return new Position(epoch, lastSeq);
+    }
+
+    void add(Event e, long now) {
+      events.addLast(e);
+      lastSeq = e.seq();
+      lastAppend = now;
+      if (e.key() != null) {
+        byKey.put(e.key(), e);
+      }
+      if (events.size() > maxEventsPerTopic) {
+        dropFirst();
+      }
+    }
+
+    void dropFirst() {
+      Event e = events.removeFirst();
+      if (e.key() != null) {
+        byKey.remove(e.key(), e);
+      }
+    }
+
+    /** {@code n} retained events from seq {@code from}; the caller checked they are all there. */
+    List<Event> slice(long from, int n) {
+      int size = events.size();
+      int skip = (int) (from - events.peekFirst().seq());
+      Event[] out = new Event[n];
+      // Resumes usually want the newest events: walk from whichever end is closer.
+      if (size - skip < skip + n) {
+        Iterator<Event> it = events.descendingIterator();
+        for (int i = size - skip - n; i > 0; i--) {
+          it.next();
+        }
+        for (int i = n - 1; i >= 0; i--) {
+          out[i] = it.next();
+        }
+      } else {
+        Iterator<Event> it = events.iterator();
+        for (int i = 0; i < skip; i++) {
+          it.next();
+        }
+        for (int i = 0; i < n; i++) {
+          out[i] = it.next();
+        }
+      }
+      return List.of(out);
+    }
+  }
+}

@@ -1,0 +1,136 @@
+package io.herald.replay;
+
+import io.herald.common.config.ConfigReader;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The {@code replay} section: which backend keeps the per-topic history and how much of it is
+ * kept. Every key is optional; the defaults are those of {@code config/herald.json}. Values may
+ * come as JSON numbers or, from environment variables ({@code HERALD_REPLAY_MAX_AGE_SECONDS}),
+ * as strings. An invalid value fails with a {@link io.herald.common.config.ConfigException}
+ * that names the key, e.g. {@code replay.maxTopics}.
+ *
+ * <p>Worst-case memory of the {@code memory} backend is about
+ * {@code maxTopics * maxEventsPerTopic} events; size the two together.
+ */
+public final class ReplayOptions {
+
+  /** The configuration section these options are read from. */
+  public static final String SECTION = "replay";
+
+  /** The embedded, in-process store: history lives in this JVM and is lost on restart. */
+  public static final String DEFAULT_STORE = "memory";
+  /** Events kept per topic; older ones are dropped first. */
+  public static final int DEFAULT_MAX_EVENTS_PER_TOPIC = 1000;
+  /** Age in seconds after which an event is no longer replayed (one hour). */
+  public static final int DEFAULT_MAX_AGE_SECONDS = 3600;
+  /** Topics with retained history; beyond it the least recently appended topic is dropped. */
+  public static final int DEFAULT_MAX_TOPICS = 100_000;
+  /** Most events one read returns, whatever limit the caller asks for. */
+  public static final int DEFAULT_MAX_READ_LIMIT = 1000;
+
+  static final int MAX_EVENTS_PER_TOPIC_LIMIT = 1_000_000;
+  static final int MAX_AGE_SECONDS_LIMIT = 2_592_000;
+  static final int MAX_TOPICS_LIMIT = 10_000_000;
+  static final int MAX_READ_LIMIT_LIMIT = 100_000;
+
+  private final String store;
+  private final int maxEventsPerTopic;
+  private final int maxAgeSeconds;
+  private final int maxTopics;
+  private final int maxReadLimit;
+
+  /** All defaults. */
+  public ReplayOptions() {
+    this(new JsonObject());
+  }
+
+  /**
+   * Reads and validates the {@code replay} section; unknown keys are rejected.
+   *
+   * @throws io.herald.common.config.ConfigException naming the first bad key
+   */
+  public ReplayOptions(JsonObject json) {
+    ConfigReader r = new ConfigReader(SECTION, json);
+    store = r.getOneOf("store", DEFAULT_STORE, ReplayStoreFactory.STORES.toArray(new String[0]));
+    maxEventsPerTopic = r.getInt("maxEventsPerTopic", DEFAULT_MAX_EVENTS_PER_TOPIC, 1, MAX_EVENTS_PER_TOPIC_LIMIT);
+    maxAgeSeconds = r.getInt("maxAgeSeconds", DEFAULT_MAX_AGE_SECONDS, 1, MAX_AGE_SECONDS_LIMIT);
+    maxTopics = r.getInt("maxTopics", DEFAULT_MAX_TOPICS, 1, MAX_TOPICS_LIMIT);
+    maxReadLimit = r.getInt("maxReadLimit", DEFAULT_MAX_READ_LIMIT, 1, MAX_READ_LIMIT_LIMIT);
+    r.rejectUnknown();
+  }
+
+  /**
+   * {@code store}: the backend that keeps the history. Default {@value #DEFAULT_STORE}, the only
+   * one for now; {@link ReplayStoreFactory#STORES} lists the accepted names.
+   */
+  public String store() {
+    return store;
+  }
+
+  /**
+   * {@code maxEventsPerTopic}: how many events each topic keeps, 1 to 1,000,000; the oldest
+   * is dropped first. Default {@value #DEFAULT_MAX_EVENTS_PER_TOPIC}. A client that missed
+   * more than this gets a {@code reset}.
+   */
+  public int maxEventsPerTopic() {
+    return maxEventsPerTopic;
+  }
+
+  /**
+   * {@code maxAgeSeconds}: seconds an event stays replayable, 1 to 2,592,000 (30 days).
+   * Default {@value #DEFAULT_MAX_AGE_SECONDS}. A client that missed older events gets a
+   * {@code reset}.
+   */
+  public int maxAgeSeconds() {
+    return maxAgeSeconds;
+  }
+
+  /**
+   * {@code maxTopics}: how many topics keep history at once, 1 to 10,000,000. Default
+   * {@value #DEFAULT_MAX_TOPICS}. Beyond it the least recently appended topic loses its
+   * history (its sequence continues; its subscribers get a {@code reset} on resume).
+   */
+  public int maxTopics() {
+    return maxTopics;
+  }
+
+  /**
+   * {@code maxReadLimit}: most events one read returns, 1 to 100,000, whatever the caller asks
+   * (the denial-of-service guard of one {@code Last-Event-ID}); callers page for more.
+   * Default {@value #DEFAULT_MAX_READ_LIMIT}.
+   */
+  public int maxReadLimit() {
+    return maxReadLimit;
+  }
+
+  /** {@link #maxAgeSeconds()} in milliseconds. */
+  public long maxAgeMillis() {
+    return maxAgeSeconds * 1000L;
+  }
+
+  /** The section as JSON, with every key; {@code new ReplayOptions(o.toJson())} equals {@code o}. */
+  public JsonObject toJson() {
+    return new JsonObject()
+      .put("store", store)
+      .put("maxEventsPerTopic", maxEventsPerTopic)
+      .put("maxAgeSeconds", maxAgeSeconds)
+      .put("maxTopics", maxTopics)
+      .put("maxReadLimit", maxReadLimit);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ReplayOptions other && toJson().equals(other.toJson());
+  }
+
+  @Override
+  public int hashCode() {
+    return toJson().hashCode();
+  }
+
+  @Override
+  public String toString() {
+    return "ReplayOptions" + toJson().encode();
+  }
+}

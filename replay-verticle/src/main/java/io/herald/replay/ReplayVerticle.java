@@ -1,0 +1,183 @@
+package io.herald.replay;
+
+import io.herald.common.Addresses;
+import io.herald.common.ErrorCode;
+import io.herald.common.Event;
+import io.herald.common.EventCodec;
+import io.herald.common.EventDraft;
+import io.herald.common.HeraldException;
+import io.herald.common.Position;
+import io.herald.common.replay.ReplayStore;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * Serves the replay store on the event bus: {@link Addresses#REPLAY_APPEND},
+ * {@link Addresses#REPLAY_READ} and {@link Addresses#REPLAY_HEAD} (request/reply, JSON), and
+ * publishes every newly stored event on {@link Addresses#topic(String)}, per topic in seq
+ * order. Idempotent duplicates are answered but not published again.
+ *
+ * <p>Deploy exactly one instance per process ({@link ReplayRole} does): the store it creates
+ * is the history, and two would hand out the same positions twice. Malformed requests fail
+ * with {@code invalid_request}, store failures with {@code store_unavailable}, both in the
+ * reply-failure form of {@link HeraldException#toReplyException()}.
+ */
+public final class ReplayVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ReplayVerticle.class);
+
+  private final ReplayOptions options;
+  private ReplayStore store;
+  private long sweepTimer = -1;
+
+  public ReplayVerticle(ReplayOptions options) {
+    this.options = options;
+  }
+
+  @Override
+  public Future<?> start() {
+    EventCodec.register(vertx);
+    store = ReplayStoreFactory.create(vertx, options);
+    EventBus bus = vertx.eventBus();
+    MessageConsumer<Object> append = bus.consumer(Addresses.REPLAY_APPEND, this::onAppend);
+    MessageConsumer<Object> read = bus.consumer(Addresses.REPLAY_READ, this::onRead);
+    MessageConsumer<Object> head = bus.consumer(Addresses.REPLAY_HEAD, this::onHead);
+    return Future.all(append.completion(), read.completion(), head.completion()).onSuccess(v -> {
+      if (store instanceof Sweepable sweepable) {
+        long period = Math.min(1000L, options.maxAgeMillis() / 10);
+        sweepTimer = vertx.setPeriodic(period, id -> sweepable.sweep());
+      }
+      LOG.info("replay store {} ready (maxEventsPerTopic={}, maxAgeSeconds={}, maxTopics={}, maxReadLimit={})",
+        store.name(), options.maxEventsPerTopic(), options.maxAgeSeconds(), options.maxTopics(), options.maxReadLimit());
+    });
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (sweepTimer != -1) {
+      vertx.cancelTimer(sweepTimer);
+    }
+    return store == null ? Future.succeededFuture() : store.close();
+  }
+
+  private void onAppend(Message<Object> msg) {
+    List<EventDraft> drafts;
+    try {
+      drafts = ReplayRequests.append(msg.body());
+    } catch (HeraldException e) {
+      fail(msg, e);
+      return;
+    }
+    Future<AppendResult> result;
+    if (store instanceof ReportingReplayStore reporting) {
+      result = call(() -> reporting.appendReporting(drafts));
+    } else {
+      // Without the capability every distinct returned event is published; gateways drop a
+      // seq they already delivered.
+      result = call(() -> store.append(drafts)).map(events -> new AppendResult(events, distinct(events)));
+    }
+    result.onComplete(ar -> {
+      if (ar.failed()) {
+        storeFailed(msg, "append of " + drafts.size() + " event(s) to " + drafts.get(0).topic() + "...", ar.cause());
+        return;
+      }
+      EventBus bus = vertx.eventBus();
+      for (Event e : ar.result().stored()) {
+        bus.publish(Addresses.topic(e.topic()), e);
+      }
+      JsonArray out = new JsonArray();
+      for (Event e : ar.result().events()) {
+        out.add(e.toJson());
+      }
+      msg.reply(new JsonObject().put("events", out));
+    });
+  }
+
+  private void onRead(Message<Object> msg) {
+    ReplayRequests.Read req;
+    try {
+      req = ReplayRequests.read(msg.body(), options.maxReadLimit());
+    } catch (HeraldException e) {
+      fail(msg, e);
+      return;
+    }
+    call(() -> store.read(req.topic(), req.after(), req.limit())).onComplete(ar -> {
+      if (ar.failed()) {
+        storeFailed(msg, "read of " + req.topic(), ar.cause());
+      } else {
+        msg.reply(ar.result().toJson());
+      }
+    });
+  }
+
+  private void onHead(Message<Object> msg) {
+    List<String> topics;
+    try {
+      topics = ReplayRequests.heads(msg.body());
+    } catch (HeraldException e) {
+      fail(msg, e);
+      return;
+    }
+    List<Future<Position>> heads = new ArrayList<>(topics.size());
+    for (String topic : topics) {
+      heads.add(call(() -> store.head(topic)));
+    }
+    Future.all(heads).onComplete(ar -> {
+      if (ar.failed()) {
+        storeFailed(msg, "head of " + topics.size() + " topic(s)", ar.cause());
+        return;
+      }
+      JsonObject out = new JsonObject();
+      for (int i = 0; i < topics.size(); i++) {
+        Position p = heads.get(i).result();
+        out.put(topics.get(i), new JsonObject().put("epoch", p.epoch()).put("seq", p.seq()));
+      }
+      msg.reply(new JsonObject().put("heads", out));
+    });
+  }
+
+  /** A store call whose synchronous throw becomes a failed future. */
+  private static <T> Future<T> call(Supplier<Future<T>> op) {
+    try {
+      return op.get();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  private void storeFailed(Message<Object> msg, String what, Throwable cause) {
+    HeraldException e = cause instanceof HeraldException h
+      ? h
+      : new HeraldException(ErrorCode.STORE_UNAVAILABLE, "replay store " + store.name() + " failed: " + cause.getMessage());
+    LOG.warn("replay {} failed in store {}: {}", what, store.name(), cause.toString());
+    fail(msg, e);
+  }
+
+  private static void fail(Message<Object> msg, HeraldException e) {
+    msg.fail(e.code().status(), e.toJson().encode());
+  }
+
+  private static List<Event> distinct(List<Event> events) {
+    List<Event> out = new ArrayList<>(events.size());
+    Set<String> seen = new HashSet<>();
+    for (Event e : events) {
+      if (seen.add(e.topic() + ' ' + e.epoch() + ' ' + e.seq())) {
+        out.add(e);
+      }
+    }
+    return out;
+  }
+}
