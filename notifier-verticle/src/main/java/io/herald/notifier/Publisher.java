@@ -1,0 +1,60 @@
+package io.herald.notifier;
+
+import io.herald.common.Event;
+import io.herald.common.EventDraft;
+import io.herald.common.HeraldException;
+import io.herald.common.replay.ReplayClient;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Validates a publish body and stores it through the replay role; the same for HTTP and the
+ * event bus. Answers {@code {"events": [{"topic","seq","epoch","id"}]}} for a single publish and
+ * {@code {"results": [{"events": [...]}, ...]}} for a batch, where {@code id} is the event's
+ * resume cursor. A batch is stored with one append, in order.
+ */
+public final class Publisher {
+
+  private final PublishParser parser;
+  private final ReplayClient replay;
+
+  public Publisher(PublishParser parser, ReplayClient replay) {
+    this.parser = parser;
+    this.replay = replay;
+  }
+
+  /** Publishes a single or a batch body; the future fails with a {@link HeraldException}. */
+  public Future<JsonObject> publish(JsonObject body) {
+    List<List<EventDraft>> groups;
+    boolean batch = PublishParser.isBatch(body);
+    try {
+      groups = batch ? parser.batch(body) : List.of(parser.single(body));
+    } catch (HeraldException e) {
+      return Future.failedFuture(e);
+    }
+    List<EventDraft> all = new ArrayList<>();
+    for (List<EventDraft> g : groups) {
+      all.addAll(g);
+    }
+    return replay.append(all).map(stored -> {
+      int k = 0;
+      JsonArray results = new JsonArray();
+      for (List<EventDraft> g : groups) {
+        JsonArray events = new JsonArray();
+        for (int i = 0; i < g.size(); i++) {
+          events.add(summary(stored.get(k++)));
+        }
+        results.add(new JsonObject().put("events", events));
+      }
+      return batch ? new JsonObject().put("results", results) : results.getJsonObject(0);
+    });
+  }
+
+  private static JsonObject summary(Event e) {
+    return new JsonObject().put("topic", e.topic()).put("seq", e.seq()).put("epoch", e.epoch()).put("id", e.cursor());
+  }
+}

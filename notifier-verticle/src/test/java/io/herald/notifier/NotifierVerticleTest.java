@@ -1,0 +1,206 @@
+package io.herald.notifier;
+
+import io.herald.common.Addresses;
+import io.herald.common.ErrorCode;
+import io.herald.common.Event;
+import io.herald.common.EventCodec;
+import io.herald.common.HeraldException;
+import io.herald.common.replay.ReplayClient;
+import io.herald.replay.ReplayOptions;
+import io.herald.replay.ReplayVerticle;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+@ExtendWith(VertxExtension.class)
+class NotifierVerticleTest {
+
+  private static final String KEY = "test-publisher-key";
+
+  private Vertx vertx;
+  private NotifierVerticle notifier;
+  private HttpClient http;
+  private ReplayClient replay;
+
+  record Reply(int status, Map<String, String> headers, JsonObject body) {
+  }
+
+  @BeforeEach
+  void start(Vertx vertx) throws Exception {
+    this.vertx = vertx;
+    EventCodec.register(vertx);
+    await(vertx.deployVerticle(new ReplayVerticle(new ReplayOptions())));
+    notifier = new NotifierVerticle(new NotifierOptions(new JsonObject().put("port", 0)
+      .put("publisherKeys", List.of(KEY, "second-key-123")).put("maxBodyBytes", 4096).put("maxEventBytes", 1000)
+      .put("maxTopicsPerEvent", 3).put("maxBatchSize", 3)));
+    await(vertx.deployVerticle(notifier));
+    http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false));
+    replay = new ReplayClient(vertx, 5000);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    await(http.close());
+  }
+
+  @Test
+  @DisplayName("A publish answers the per-topic positions and ids the store assigned, in order")
+  void publishAnswersIds() throws Exception {
+    for (int i = 1; i <= 3; i++) {
+      Reply r = post("/publish", KEY, "application/json", "{\"topic\":\"orders\",\"type\":\"order.created\",\"data\":{\"n\":" + i + "}}");
+      assertThat(r.status()).isEqualTo(200);
+      JsonObject e = r.body().getJsonArray("events").getJsonObject(0);
+      assertThat(e.getString("topic")).isEqualTo("orders");
+      assertThat(e.getLong("seq")).isEqualTo(i);
+      assertThat(e.getString("id")).isEqualTo(io.herald.common.Cursor.single("orders", e.getString("epoch"), i));
+    }
+    Reply many = post("/publish", "second-key-123", null, "{\"topics\":[\"a\",\"b\",\"a\"],\"data\":\"hi\"}");
+    assertThat(many.status()).isEqualTo(200);
+    assertThat(many.body().getJsonArray("events")).hasSize(2);
+  }
+
+  @Test
+  @DisplayName("A subscriber of the topic's delivery address receives the published event")
+  void publishedEventIsDelivered() throws Exception {
+    List<Event> got = new CopyOnWriteArrayList<>();
+    await(vertx.eventBus().<Event>consumer(Addresses.topic("live"), m -> got.add(m.body())).completion());
+    post("/publish", KEY, "application/json", "{\"topic\":\"live\",\"type\":\"t\",\"data\":\"two\\nlines\",\"id\":\"k-1\"}");
+    long deadline = System.currentTimeMillis() + 5000;
+    while (got.isEmpty() && System.currentTimeMillis() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(got).hasSize(1);
+    assertThat(got.get(0).data()).isEqualTo("two\nlines");
+    assertThat(got.get(0).json()).isFalse();
+    assertThat(got.get(0).key()).isEqualTo("k-1");
+  }
+
+  @Test
+  @DisplayName("A batch is stored in order with one answer per entry")
+  void batch() throws Exception {
+    Reply r = post("/publish/batch", KEY, "application/json",
+      "{\"events\":[{\"topic\":\"b1\",\"data\":1},{\"topics\":[\"b1\",\"b2\"],\"data\":2},{\"topic\":\"b1\",\"data\":3}]}");
+    assertThat(r.status()).isEqualTo(200);
+    var results = r.body().getJsonArray("results");
+    assertThat(results).hasSize(3);
+    assertThat(results.getJsonObject(0).getJsonArray("events").getJsonObject(0).getLong("seq")).isEqualTo(1);
+    assertThat(results.getJsonObject(1).getJsonArray("events")).hasSize(2);
+    assertThat(results.getJsonObject(2).getJsonArray("events").getJsonObject(0).getLong("seq")).isEqualTo(3);
+  }
+
+  static Stream<Arguments> badRequests() {
+    String big = "x".repeat(5000);
+    return Stream.of(
+      Arguments.of("no key", "/publish", null, "application/json", "{\"topic\":\"bad\",\"data\":1}", 401, "unauthorized"),
+      Arguments.of("wrong key", "/publish", "wrong-key-000", "application/json", "{\"topic\":\"bad\",\"data\":1}", 401, "unauthorized"),
+      Arguments.of("malformed JSON", "/publish", KEY, "application/json", "{\"topic\":\"bad\",", 400, "malformed_json"),
+      Arguments.of("JSON array body", "/publish", KEY, "application/json", "[1,2]", 400, "malformed_json"),
+      Arguments.of("deeply nested JSON", "/publish", KEY, "application/json",
+        "{\"topic\":\"bad\",\"data\":" + "[".repeat(1500) + "]".repeat(1500) + "}", 400, "malformed_json"),
+      Arguments.of("invalid topic", "/publish", KEY, "application/json", "{\"topic\":\"has space\",\"data\":1}", 400, "invalid_topic"),
+      Arguments.of("topic with LF", "/publish", KEY, "application/json", "{\"topic\":\"a\\nb\",\"data\":1}", 400, "invalid_topic"),
+      Arguments.of("unicode topic", "/publish", KEY, "application/json", "{\"topic\":\"caf\u00e9\",\"data\":1}", 400, "invalid_topic"),
+      Arguments.of("too many topics", "/publish", KEY, "application/json", "{\"topics\":[\"a\",\"b\",\"c\",\"d\"],\"data\":1}", 400, "too_many_topics"),
+      Arguments.of("type with CR/LF", "/publish", KEY, "application/json", "{\"topic\":\"bad\",\"type\":\"x\\r\\nid: 1\",\"data\":1}", 400, "invalid_type"),
+      Arguments.of("type with NUL", "/publish", KEY, "application/json", "{\"topic\":\"bad\",\"type\":\"x\\u0000\",\"data\":1}", 400, "invalid_type"),
+      Arguments.of("id with LF", "/publish", KEY, "application/json", "{\"topic\":\"bad\",\"id\":\"a\\nb\",\"data\":1}", 400, "invalid_id"),
+      Arguments.of("id with NUL", "/publish", KEY, "application/json", "{\"topic\":\"bad\",\"id\":\"a\\u0000\",\"data\":1}", 400, "invalid_id"),
+      Arguments.of("missing data", "/publish", KEY, "application/json", "{\"topic\":\"bad\"}", 400, "invalid_data"),
+      Arguments.of("unknown field", "/publish", KEY, "application/json", "{\"topic\":\"bad\",\"data\":1,\"x\":2}", 400, "invalid_request"),
+      Arguments.of("event too large", "/publish", KEY, "application/json", "{\"topic\":\"bad\",\"data\":\"" + "y".repeat(1200) + "\"}", 413, "payload_too_large"),
+      Arguments.of("body too large", "/publish", KEY, "application/json", "{\"topic\":\"bad\",\"data\":\"" + big + "\"}", 413, "payload_too_large"),
+      Arguments.of("not JSON content type", "/publish", KEY, "text/plain", "{\"topic\":\"bad\",\"data\":1}", 415, "unsupported_media_type"),
+      Arguments.of("batch too large", "/publish/batch", KEY, "application/json",
+        "{\"events\":[{\"topic\":\"bad\",\"data\":1},{\"topic\":\"bad\",\"data\":1},{\"topic\":\"bad\",\"data\":1},{\"topic\":\"bad\",\"data\":1}]}", 400, "batch_too_large"),
+      Arguments.of("batch with one bad entry", "/publish/batch", KEY, "application/json",
+        "{\"events\":[{\"topic\":\"bad\",\"data\":1},{\"topic\":\"no good\",\"data\":1}]}", 400, "invalid_topic"),
+      Arguments.of("batch body on /publish", "/publish", KEY, "application/json", "{\"events\":[{\"topic\":\"bad\",\"data\":1}]}", 400, "invalid_request"),
+      Arguments.of("unknown path", "/nope", KEY, "application/json", "{}", 404, "not_found"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badRequests")
+  @DisplayName("Bad input gets a clear 4xx with a JSON body and stores nothing")
+  void badInputStoresNothing(String name, String path, String key, String contentType, String body, int status, String code)
+    throws Exception {
+    Reply r = post(path, key, contentType, body);
+    assertThat(r.status()).as(name).isEqualTo(status);
+    assertThat(r.headers().get("content-type")).isEqualTo("application/json");
+    assertThat(r.body().getString("error")).as(name).isEqualTo(code);
+    assertThat(r.body().getString("message")).isNotBlank();
+    if (status == 401) {
+      assertThat(r.headers().get("www-authenticate")).startsWith("Bearer");
+    }
+    assertThat(await(replay.heads(List.of("bad"))).get("bad").seq()).as("nothing stored").isZero();
+  }
+
+  @Test
+  @DisplayName("Wrong methods get 405 with a JSON body")
+  void wrongMethod() throws Exception {
+    Reply r = send(HttpMethod.GET, "/publish", KEY, null, null);
+    assertThat(r.status()).isEqualTo(405);
+    assertThat(r.body().getString("error")).isEqualTo("method_not_allowed");
+  }
+
+  @Test
+  @DisplayName("Internal producers publish on the event bus and get the same answers and errors")
+  void eventBusPublish() throws Exception {
+    JsonObject ok = await(vertx.eventBus().<JsonObject>request(Addresses.PUBLISH,
+      new JsonObject().put("topic", "bus").put("type", "job.done").put("data", new JsonObject().put("job", 9)))).body();
+    assertThat(ok.getJsonArray("events").getJsonObject(0).getLong("seq")).isEqualTo(1);
+    JsonObject batch = await(vertx.eventBus().<JsonObject>request(Addresses.PUBLISH,
+      new JsonObject("{\"events\":[{\"topic\":\"bus\",\"data\":1},{\"topic\":\"bus\",\"data\":2}]}"))).body();
+    assertThat(batch.getJsonArray("results")).hasSize(2);
+    Throwable failure = vertx.eventBus().request(Addresses.PUBLISH, new JsonObject().put("topic", "bad topic").put("data", 1))
+      .toCompletionStage().toCompletableFuture().handle((m, t) -> t).get(5, TimeUnit.SECONDS);
+    HeraldException e = HeraldException.from(failure.getCause() != null && !(failure instanceof io.vertx.core.eventbus.ReplyException) ? failure.getCause() : failure);
+    assertThat(e.code()).isEqualTo(ErrorCode.INVALID_TOPIC);
+    assertThat(await(replay.heads(List.of("bad"))).get("bad").seq()).isZero();
+  }
+
+  private Reply post(String path, String key, String contentType, String body) throws Exception {
+    return send(HttpMethod.POST, path, key, contentType, body);
+  }
+
+  private Reply send(HttpMethod method, String path, String key, String contentType, String body) throws Exception {
+    RequestOptions ro = new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(notifier.actualPort()).setURI(path);
+    if (key != null) {
+      ro.addHeader("Authorization", "Bearer " + key);
+    }
+    if (contentType != null) {
+      ro.addHeader("Content-Type", contentType);
+    }
+    return await(http.request(ro).compose(req -> (body == null ? req.send() : req.send(Buffer.buffer(body))))
+      .compose(resp -> resp.body().map(b -> {
+        Map<String, String> headers = new java.util.HashMap<>();
+        resp.headers().forEach(h -> headers.put(h.getKey().toLowerCase(), h.getValue()));
+        return new Reply(resp.statusCode(), headers, b.length() == 0 ? new JsonObject() : b.toJsonObject());
+      })));
+  }
+
+  private static <T> T await(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,596 @@
+package io.herald.replay;
+
+import io.herald.common.Event;
+import io.herald.common.EventDraft;
+import io.herald.common.Position;
+import io.herald.common.replay.ReadResult;
+import io.herald.common.replay.ReplayStore;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The {@link ReplayStore} contract, backend-neutral: a subclass per backend supplies
+ * {@link #createStore} and inherits every test. Each test works on topics of its own (a random
+ * prefix), so a backend that keeps data between runs (Redis, PostgreSQL) needs no cleanup.
+ * Store calls run on a Vert.x event-loop context, as in the replay verticle; the test thread
+ * only waits for their futures.
+ *
+ * <p>Time is a fake clock that tests move with {@link #advance}. A backend that expires data by
+ * its own clock overrides {@link #supportsManualClock()} to return false, and the age tests
+ * are then skipped with that reason.
+ */
+@ExtendWith(VertxExtension.class)
+public abstract class ReplayStoreContractTest {
+
+  /** The fake clock's start, epoch milliseconds. */
+  protected static final long START_MILLIS = 1_700_000_000_000L;
+  /** Longest wait for one store call. */
+  protected static final long TIMEOUT_SECONDS = 10;
+
+  /** The Vert.x of the current test (from {@link VertxExtension}). */
+  protected Vertx vertx;
+  private Context context;
+  private final AtomicLong clock = new AtomicLong(START_MILLIS);
+  private final List<ReplayStore> stores = new ArrayList<>();
+  private String prefix;
+
+  /**
+   * A new store of the backend under test, empty as far as this test's topics go.
+   *
+   * @param clock epoch milliseconds; backends that cannot honor it ignore it and return false
+   *              from {@link #supportsManualClock()}
+   */
+  protected abstract ReplayStore createStore(ReplayOptions options, LongSupplier clock);
+
+  /** Whether the store's notion of time is the clock given to {@link #createStore}. */
+  protected boolean supportsManualClock() {
+    return true;
+  }
+
+  /**
+   * Does what the deployment does periodically for retention; the default sweeps a
+   * {@link Sweepable} store. Called after time moved in tests that remove whole topics.
+   */
+  protected void maintain(ReplayStore store) {
+    if (store instanceof Sweepable sweepable) {
+      onContext(() -> {
+        sweepable.sweep();
+        return null;
+      });
+    }
+  }
+
+  @BeforeEach
+  void setUpContract(Vertx vertx) {
+    this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
+    this.prefix = "c" + UUID.randomUUID().toString().substring(0, 8) + "/";
+  }
+
+  @AfterEach
+  void closeStores() {
+    for (ReplayStore s : stores) {
+      await(s::close);
+    }
+    stores.clear();
+  }
+
+  // ---------------------------------------------------------------- positions
+
+  @Test
+  @DisplayName("sequence numbers start at 1 and are consecutive per topic, independently across topics")
+  void seqsArePerTopic() {
+    ReplayStore s = newStore();
+    String a = topic("a");
+    String b = topic("b");
+    Event a1 = append(s, draft(a, "1")).get(0);
+    Event b1 = append(s, draft(b, "1")).get(0);
+    Event a2 = append(s, draft(a, "2")).get(0);
+    List<Event> more = append(s, draft(a, "3"), draft(a, "4"));
+    Event b2 = append(s, draft(b, "2")).get(0);
+
+    assertThat(List.of(a1, a2, more.get(0), more.get(1))).extracting(Event::seq).containsExactly(1L, 2L, 3L, 4L);
+    assertThat(List.of(b1, b2)).extracting(Event::seq).containsExactly(1L, 2L);
+    assertThat(List.of(a2, more.get(0), more.get(1))).extracting(Event::epoch).containsOnly(a1.epoch());
+    assertThat(b2.epoch()).isEqualTo(b1.epoch());
+    assertThat(a1.epoch()).matches("[A-Za-z0-9]{1,16}");
+    assertThat(head(s, a)).isEqualTo(new Position(a1.epoch(), 4));
+    assertThat(head(s, b)).isEqualTo(new Position(b1.epoch(), 2));
+  }
+
+  @Test
+  @DisplayName("a stored event keeps what the publisher sent and reads back equal")
+  void eventsKeepTheirContent() {
+    ReplayStore s = newStore();
+    String t = topic("content");
+    List<Event> stored = append(s,
+      new EventDraft(t, "order.created", "{\"id\":1}", true, "pub-1"),
+      new EventDraft(t, "message", "line one\nline two", false, null));
+    Event json = stored.get(0);
+    Event text = stored.get(1);
+
+    assertThat(json.topic()).isEqualTo(t);
+    assertThat(json.type()).isEqualTo("order.created");
+    assertThat(json.data()).isEqualTo("{\"id\":1}");
+    assertThat(json.json()).isTrue();
+    assertThat(json.key()).isEqualTo("pub-1");
+    assertThat(text.data()).isEqualTo("line one\nline two");
+    assertThat(text.json()).isFalse();
+    assertThat(text.key()).isNull();
+    if (supportsManualClock()) {
+      assertThat(json.timestamp()).isEqualTo(START_MILLIS);
+    }
+    assertThat(read(s, t, new Position(json.epoch(), 0), 10).events()).containsExactly(json, text);
+  }
+
+  @Test
+  @DisplayName("the head of a topic without events is seq 0 in the epoch its first event then gets")
+  void headOfUnknownTopic() {
+    ReplayStore s = newStore();
+    String t = topic("fresh");
+    Position before = head(s, t);
+    assertThat(before.seq()).isZero();
+    assertThat(before.epoch()).matches("[A-Za-z0-9]{1,16}");
+
+    Event first = append(s, draft(t, "first")).get(0);
+
+    assertThat(first.position()).isEqualTo(new Position(before.epoch(), 1));
+    ReadResult r = read(s, t, before, 10);
+    assertThat(r.reset()).as("a client that subscribed before the first event loses nothing").isFalse();
+    assertThat(r.events()).containsExactly(first);
+  }
+
+  @Test
+  @DisplayName("one append with several topics numbers each topic on its own and answers in draft order")
+  void oneAppendSeveralTopics() {
+    ReplayStore s = newStore();
+    String a = topic("a");
+    String b = topic("b");
+    String c = topic("c");
+    List<Event> out = append(s, draft(a, "a1"), draft(b, "b1"), draft(a, "a2"), draft(c, "c1"), draft(b, "b2"));
+
+    assertThat(out).extracting(Event::topic).containsExactly(a, b, a, c, b);
+    assertThat(out).extracting(Event::data).containsExactly("a1", "b1", "a2", "c1", "b2");
+    assertThat(out).extracting(Event::seq).containsExactly(1L, 1L, 2L, 1L, 2L);
+    assertThat(head(s, a).seq()).isEqualTo(2);
+    assertThat(head(s, b).seq()).isEqualTo(2);
+    assertThat(head(s, c).seq()).isEqualTo(1);
+    assertThat(readAll(s, b, new Position(out.get(1).epoch(), 0))).extracting(Event::data).containsExactly("b1", "b2");
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  @Test
+  @DisplayName("a read after seq 0 returns every retained event in order, with the head")
+  void readAfterZero() {
+    ReplayStore s = newStore();
+    String t = topic("all");
+    List<Event> stored = appendMany(s, t, 5);
+    String epoch = stored.get(0).epoch();
+
+    ReadResult r = read(s, t, new Position(epoch, 0), 100);
+
+    assertThat(r.reset()).isFalse();
+    assertThat(r.head()).isEqualTo(new Position(epoch, 5));
+    assertThat(r.events()).containsExactlyElementsOf(stored);
+    assertThat(r.complete()).isTrue();
+  }
+
+  @Test
+  @DisplayName("a read after seq n returns the events after n in order")
+  void readAfterN() {
+    ReplayStore s = newStore();
+    String t = topic("rest");
+    List<Event> stored = appendMany(s, t, 5);
+    String epoch = stored.get(0).epoch();
+
+    ReadResult r = read(s, t, new Position(epoch, 2), 100);
+
+    assertThat(r.reset()).isFalse();
+    assertThat(r.events()).containsExactlyElementsOf(stored.subList(2, 5));
+    assertThat(r.events()).extracting(Event::seq).containsExactly(3L, 4L, 5L);
+  }
+
+  @Test
+  @DisplayName("a read at the head returns no events and no reset")
+  void readAtHead() {
+    ReplayStore s = newStore();
+    String t = topic("head");
+    String epoch = appendMany(s, t, 3).get(0).epoch();
+
+    ReadResult r = read(s, t, new Position(epoch, 3), 100);
+
+    assertThat(r.reset()).isFalse();
+    assertThat(r.events()).isEmpty();
+    assertThat(r.head()).isEqualTo(new Position(epoch, 3));
+    assertThat(r.complete()).isTrue();
+  }
+
+  @Test
+  @DisplayName("a read returns at most limit events and paging by the last seq reaches the head")
+  void limitAndPaging() {
+    ReplayStore s = newStore();
+    String t = topic("paging");
+    List<Event> stored = appendMany(s, t, 10);
+    Position at = new Position(stored.get(0).epoch(), 0);
+    List<Event> seen = new ArrayList<>();
+    List<Integer> pageSizes = new ArrayList<>();
+    ReadResult r;
+    do {
+      r = read(s, t, at, 3);
+      assertThat(r.reset()).isFalse();
+      assertThat(r.events()).hasSizeLessThanOrEqualTo(3);
+      pageSizes.add(r.events().size());
+      seen.addAll(r.events());
+      if (!r.events().isEmpty()) {
+        at = r.events().get(r.events().size() - 1).position();
+      }
+    } while (!r.complete() && pageSizes.size() < 20);
+
+    assertThat(pageSizes).containsExactly(3, 3, 3, 1);
+    assertThat(seen).containsExactlyElementsOf(stored);
+    assertThat(at).isEqualTo(r.head());
+  }
+
+  @Test
+  @DisplayName("a limit above maxReadLimit is capped to maxReadLimit")
+  void maxReadLimitCaps() {
+    ReplayStore s = newStore(new JsonObject().put("maxReadLimit", 4));
+    String t = topic("cap");
+    List<Event> stored = appendMany(s, t, 10);
+
+    ReadResult r = read(s, t, new Position(stored.get(0).epoch(), 0), 1000);
+
+    assertThat(r.reset()).isFalse();
+    assertThat(r.events()).containsExactlyElementsOf(stored.subList(0, 4));
+    assertThat(r.complete()).isFalse();
+  }
+
+  // ---------------------------------------------------------------- resets
+
+  @Test
+  @DisplayName("a position of another epoch gets a reset that carries the head and no events")
+  void otherEpochResets() {
+    ReplayStore s = newStore();
+    String t = topic("epoch");
+    String epoch = appendMany(s, t, 3).get(0).epoch();
+    String other = otherEpoch(epoch);
+
+    for (long seq : new long[] {0, 1, 3}) {
+      assertReset(read(s, t, new Position(other, seq), 100), new Position(epoch, 3));
+    }
+    String unknown = topic("never");
+    Position unknownHead = head(s, unknown);
+    assertReset(read(s, unknown, new Position(otherEpoch(unknownHead.epoch()), 0), 100), unknownHead);
+  }
+
+  @Test
+  @DisplayName("a position beyond the head gets a reset that carries the head")
+  void beyondHeadResets() {
+    ReplayStore s = newStore();
+    String t = topic("beyond");
+    String epoch = appendMany(s, t, 5).get(0).epoch();
+
+    assertReset(read(s, t, new Position(epoch, 6), 100), new Position(epoch, 5));
+    assertReset(read(s, t, new Position(epoch, 1_000_000), 100), new Position(epoch, 5));
+
+    String unknown = topic("never");
+    Position unknownHead = head(s, unknown);
+    assertReset(read(s, unknown, new Position(unknownHead.epoch(), 1), 100), unknownHead);
+    ReadResult atZero = read(s, unknown, unknownHead, 100);
+    assertThat(atZero.reset()).isFalse();
+    assertThat(atZero.events()).isEmpty();
+  }
+
+  @Test
+  @DisplayName("history truncated by maxEventsPerTopic gets a reset when the next event is gone, and is served when it is not")
+  void truncatedHistoryResets() {
+    ReplayStore s = newStore(new JsonObject().put("maxEventsPerTopic", 3));
+    String t = topic("count");
+    List<Event> stored = appendMany(s, t, 5);
+    String epoch = stored.get(0).epoch();
+    Position head = new Position(epoch, 5);
+
+    assertReset(read(s, t, new Position(epoch, 0), 100), head);
+    assertReset(read(s, t, new Position(epoch, 1), 100), head);
+    ReadResult served = read(s, t, new Position(epoch, 2), 100);
+    assertThat(served.reset()).isFalse();
+    assertThat(served.events()).containsExactlyElementsOf(stored.subList(2, 5));
+    assertThat(head(s, t)).as("dropping events never moves positions").isEqualTo(head);
+  }
+
+  @Test
+  @DisplayName("each topic keeps its own maxEventsPerTopic events")
+  void retentionIsPerTopic() {
+    ReplayStore s = newStore(new JsonObject().put("maxEventsPerTopic", 2));
+    String a = topic("busy");
+    String b = topic("quiet");
+    List<Event> bs = appendMany(s, b, 1);
+    List<Event> as = appendMany(s, a, 5);
+
+    assertThat(read(s, b, new Position(bs.get(0).epoch(), 0), 10).events()).containsExactlyElementsOf(bs);
+    assertThat(read(s, a, new Position(as.get(0).epoch(), 3), 10).events()).containsExactlyElementsOf(as.subList(3, 5));
+  }
+
+  @Test
+  @DisplayName("history older than maxAgeSeconds gets a reset, younger history is served, positions stay")
+  void expiredHistoryResets() {
+    assumeManualClock();
+    ReplayStore s = newStore(new JsonObject().put("maxAgeSeconds", 60));
+    String t = topic("age");
+    List<Event> old = appendMany(s, t, 2);
+    String epoch = old.get(0).epoch();
+    advance(30_000);
+    Event young = append(s, draft(t, "young")).get(0);
+    advance(31_000);
+    Position head = new Position(epoch, 3);
+
+    assertReset(read(s, t, new Position(epoch, 0), 100), head);
+    assertReset(read(s, t, new Position(epoch, 1), 100), head);
+    assertThat(read(s, t, new Position(epoch, 2), 100).events()).containsExactly(young);
+
+    advance(30_000);
+    assertReset(read(s, t, new Position(epoch, 2), 100), head);
+    ReadResult atHead = read(s, t, head, 100);
+    assertThat(atHead.reset()).isFalse();
+    assertThat(atHead.events()).isEmpty();
+    assertThat(head(s, t)).isEqualTo(head);
+  }
+
+  // ---------------------------------------------------------------- idempotency
+
+  @Test
+  @DisplayName("a draft whose key matches a retained event returns that event and uses no sequence number")
+  void idempotentKey() {
+    ReplayStore s = newStore();
+    String t = topic("idem");
+    String other = topic("other");
+    Event first = append(s, keyed(t, "first", "k1")).get(0);
+
+    Event again = append(s, keyed(t, "second", "k1")).get(0);
+    Event next = append(s, draft(t, "next")).get(0);
+    Event elsewhere = append(s, keyed(other, "elsewhere", "k1")).get(0);
+
+    assertThat(again).isEqualTo(first);
+    assertThat(again.data()).isEqualTo("first");
+    assertThat(next.seq()).isEqualTo(2);
+    assertThat(head(s, t).seq()).isEqualTo(2);
+    assertThat(elsewhere.seq()).as("keys are per topic").isEqualTo(1);
+    assertThat(elsewhere.data()).isEqualTo("elsewhere");
+    assertThat(readAll(s, t, new Position(first.epoch(), 0))).extracting(Event::data).containsExactly("first", "next");
+  }
+
+  @Test
+  @DisplayName("two drafts with the same topic and key in one append store the first and return it twice")
+  void sameKeyInOneAppend() {
+    ReplayStore s = newStore();
+    String t = topic("batch");
+    List<Event> out = append(s, keyed(t, "one", "k"), keyed(t, "dup", "k"), draft(t, "two"));
+
+    assertThat(out.get(1)).isEqualTo(out.get(0));
+    assertThat(out).extracting(Event::seq).containsExactly(1L, 1L, 2L);
+    assertThat(readAll(s, t, new Position(out.get(0).epoch(), 0))).extracting(Event::data).containsExactly("one", "two");
+  }
+
+  @Test
+  @DisplayName("a key is stored again once its event is no longer retained")
+  void keyReusableAfterDrop() {
+    ReplayStore s = newStore(new JsonObject().put("maxEventsPerTopic", 2));
+    String t = topic("reuse");
+    append(s, keyed(t, "old", "k"));
+    appendMany(s, t, 2);
+
+    Event again = append(s, keyed(t, "new", "k")).get(0);
+
+    assertThat(again.seq()).isEqualTo(4);
+    assertThat(again.data()).isEqualTo("new");
+  }
+
+  // ---------------------------------------------------------------- continuity
+
+  @Test
+  @DisplayName("after a topic is pushed out by maxTopics and recreated, its seq never goes back and old positions never skip silently")
+  void seqContinuesAfterTopicEviction() {
+    ReplayStore s = newStore(new JsonObject().put("maxTopics", 2));
+    String t = topic("evicted");
+    Position old = appendMany(s, t, 3).get(2).position();
+    for (String other : List.of("x", "y", "z")) {
+      appendMany(s, topic(other), 1);
+    }
+    maintain(s);
+
+    Event recreated = append(s, draft(t, "again")).get(0);
+
+    assertContinues(s, t, old, recreated);
+  }
+
+  @Test
+  @DisplayName("after all of a topic's events expire and it is recreated, its seq never goes back and old positions never skip silently")
+  void seqContinuesAfterExpiry() {
+    assumeManualClock();
+    ReplayStore s = newStore(new JsonObject().put("maxAgeSeconds", 60));
+    String t = topic("expired");
+    Position old = appendMany(s, t, 2).get(1).position();
+    advance(61_000);
+    maintain(s);
+
+    Event recreated = append(s, draft(t, "again")).get(0);
+
+    assertContinues(s, t, old, recreated);
+  }
+
+  /** Either the same epoch with the very next seq (served from {@code old}), or another epoch (reset). */
+  private void assertContinues(ReplayStore s, String t, Position old, Event recreated) {
+    ReadResult fromOld = read(s, t, old, 100);
+    if (recreated.epoch().equals(old.epoch())) {
+      assertThat(recreated.seq()).isEqualTo(old.seq() + 1);
+      assertThat(fromOld.reset()).isFalse();
+      assertThat(fromOld.events()).containsExactly(recreated);
+      if (old.seq() > 1) {
+        assertReset(read(s, t, new Position(old.epoch(), old.seq() - 1), 100), recreated.position());
+      }
+    } else {
+      assertReset(fromOld, recreated.position());
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers for subclasses
+
+  /** A store of the backend under test with default options. */
+  protected ReplayStore newStore() {
+    return newStore(new JsonObject());
+  }
+
+  /** A store with these {@code replay} keys over the defaults; closed after the test. */
+  protected ReplayStore newStore(JsonObject options) {
+    ReplayOptions parsed = new ReplayOptions(options);
+    ReplayStore s = onContext(() -> createStore(parsed, clock::get));
+    stores.add(s);
+    return s;
+  }
+
+  /** A topic name unique to this test. */
+  protected String topic(String name) {
+    return prefix + name;
+  }
+
+  protected static EventDraft draft(String topic, String data) {
+    return new EventDraft(topic, "message", data, false, null);
+  }
+
+  protected static EventDraft keyed(String topic, String data, String key) {
+    return new EventDraft(topic, "message", data, false, key);
+  }
+
+  protected List<Event> append(ReplayStore s, EventDraft... drafts) {
+    List<Event> out = await(() -> s.append(Arrays.asList(drafts)));
+    assertThat(out).hasSize(drafts.length);
+    return out;
+  }
+
+  /** Appends {@code n} events {@code "0"}, {@code "1"}, ... to {@code topic}, one call each. */
+  protected List<Event> appendMany(ReplayStore s, String topic, int n) {
+    List<Event> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      out.add(append(s, draft(topic, Integer.toString(i))).get(0));
+    }
+    return out;
+  }
+
+  protected ReadResult read(ReplayStore s, String topic, Position after, int limit) {
+    return await(() -> s.read(topic, after, limit));
+  }
+
+  /** Every event after {@code after}, paging until the head; fails on a reset. */
+  protected List<Event> readAll(ReplayStore s, String topic, Position after) {
+    List<Event> out = new ArrayList<>();
+    Position at = after;
+    for (int page = 0; page < 1000; page++) {
+      ReadResult r = read(s, topic, at, 100);
+      assertThat(r.reset()).isFalse();
+      out.addAll(r.events());
+      if (r.complete()) {
+        return out;
+      }
+      at = r.events().get(r.events().size() - 1).position();
+    }
+    throw new AssertionError("paging did not reach the head");
+  }
+
+  protected Position head(ReplayStore s, String topic) {
+    return await(() -> s.head(topic));
+  }
+
+  protected static void assertReset(ReadResult r, Position head) {
+    assertThat(r.reset()).as("reset").isTrue();
+    assertThat(r.events()).as("a reset carries no events").isEmpty();
+    assertThat(r.head()).as("a reset carries the head").isEqualTo(head);
+  }
+
+  /** The fake clock, epoch milliseconds. */
+  protected long now() {
+    return clock.get();
+  }
+
+  /** Moves the fake clock forward. */
+  protected void advance(long millis) {
+    clock.addAndGet(millis);
+  }
+
+  protected void assumeManualClock() {
+    assumeTrue(supportsManualClock(),
+      "this backend expires data by its own clock and cannot be driven by the test's fake clock");
+  }
+
+  private static String otherEpoch(String epoch) {
+    return epoch.equals("Other0") ? "Other1" : "Other0";
+  }
+
+  /** Runs a store call on the test's Vert.x context and waits for its future. */
+  protected <T> T await(Supplier<Future<T>> op) {
+    CompletableFuture<T> done = new CompletableFuture<>();
+    context.runOnContext(v -> {
+      try {
+        op.get().onComplete(ar -> {
+          if (ar.succeeded()) {
+            done.complete(ar.result());
+          } else {
+            done.completeExceptionally(ar.cause());
+          }
+        });
+      } catch (Throwable t) {
+        done.completeExceptionally(t);
+      }
+    });
+    return get(done);
+  }
+
+  /** Runs {@code op} on the test's Vert.x context and returns its result. */
+  protected <T> T onContext(Callable<T> op) {
+    CompletableFuture<T> done = new CompletableFuture<>();
+    context.runOnContext(v -> {
+      try {
+        done.complete(op.call());
+      } catch (Throwable t) {
+        done.completeExceptionally(t);
+      }
+    });
+    return get(done);
+  }
+
+  private static <T> T get(CompletableFuture<T> f) {
+    try {
+      return f.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new AssertionError(e.getCause());
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+}
