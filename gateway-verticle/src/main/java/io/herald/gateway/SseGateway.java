@@ -154,7 +154,7 @@ public final class SseGateway {
       c.end();
     }
     if (!open.isEmpty()) {
-      LOG.info("ended {} streams for shutdown", open.size());
+      LOG.info("ended {} stream(s) for shutdown", open.size());
     }
   }
 

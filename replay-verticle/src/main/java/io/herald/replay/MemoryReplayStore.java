@@ -213,15 +213,17 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
     if (log != null) {
       trim(log, now);
     } else {
-      // Take the tombstone out before evicting, so that the eviction cannot push it out.
+      // Position first, eviction second: the eviction can neither push this topic's own
+      // tombstone out nor, by rotating the new-topic epoch, make a brand-new topic miss the
+      // epoch its head announced (this topic is not the one forgotten, so it may keep it).
       Position tomb = tombstones.remove(topic);
+      log = tomb != null ? new TopicLog(tomb.epoch(), tomb.seq()) : new TopicLog(newTopicEpoch, 0);
       if (topics.size() >= maxTopics) {
         Iterator<Map.Entry<String, TopicLog>> it = topics.entrySet().iterator();
         Map.Entry<String, TopicLog> eldest = it.next();
         it.remove();
         bury(eldest.getKey(), eldest.getValue());
       }
-      log = tomb != null ? new TopicLog(tomb.epoch(), tomb.seq()) : new TopicLog(newTopicEpoch, 0);
     }
     topics.put(topic, log);
     return log;
@@ -236,6 +238,8 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
       if (forgotten.epoch().equals(newTopicEpoch)) {
         // That topic's positions carry newTopicEpoch: recreated under it, it would seem to
         // continue a history it does not have. Topics created from now on get a new epoch.
+        // Invariant: no forgotten topic ever had newTopicEpoch. The price: a client holding
+        // (old epoch, 0) of a topic still without events gets a reset, never a gap.
         String next;
         do {
           next = randomEpoch();
