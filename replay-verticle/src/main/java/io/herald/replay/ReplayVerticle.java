@@ -10,6 +10,7 @@ import io.herald.common.Position;
 import io.herald.common.replay.ReplayStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -22,6 +23,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -40,17 +42,25 @@ public final class ReplayVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ReplayVerticle.class);
 
   private final ReplayOptions options;
+  private final Function<Vertx, ReplayStore> storeFactory;
   private ReplayStore store;
   private long sweepTimer = -1;
 
+  /** A verticle whose store is the backend {@code options.store()} names. */
   public ReplayVerticle(ReplayOptions options) {
+    this(options, vertx -> ReplayStoreFactory.create(vertx, options));
+  }
+
+  /** A verticle over a store of the caller's making (tests: a failing store). */
+  ReplayVerticle(ReplayOptions options, Function<Vertx, ReplayStore> storeFactory) {
     this.options = options;
+    this.storeFactory = storeFactory;
   }
 
   @Override
   public Future<?> start() {
     EventCodec.register(vertx);
-    store = ReplayStoreFactory.create(vertx, options);
+    store = storeFactory.apply(vertx);
     EventBus bus = vertx.eventBus();
     MessageConsumer<Object> append = bus.consumer(Addresses.REPLAY_APPEND, this::onAppend);
     MessageConsumer<Object> read = bus.consumer(Addresses.REPLAY_READ, this::onRead);
@@ -62,7 +72,7 @@ public final class ReplayVerticle extends VerticleBase {
       }
       LOG.info("replay store {} ready (maxEventsPerTopic={}, maxAgeSeconds={}, maxTopics={}, maxReadLimit={})",
         store.name(), options.maxEventsPerTopic(), options.maxAgeSeconds(), options.maxTopics(), options.maxReadLimit());
-    });
+    }).onFailure(t -> store.close());
   }
 
   @Override
