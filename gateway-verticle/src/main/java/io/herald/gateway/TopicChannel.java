@@ -253,7 +253,12 @@ final class TopicChannel {
     iterating++;
     try {
       for (Map.Entry<Subscriber, Integer> m : members.entrySet()) {
-        action.apply(m.getKey(), m.getValue());
+        try {
+          action.apply(m.getKey(), m.getValue());
+        } catch (RuntimeException e) {
+          // One broken connection must not stop delivery to the others.
+          LOG.warn("topic {}: delivery to a subscriber failed: {}", topic, e.toString());
+        }
       }
     } finally {
       iterating--;
