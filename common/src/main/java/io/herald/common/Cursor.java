@@ -47,6 +47,9 @@ public final class Cursor {
 
   /** Joins entries made by {@link #entry} into one cursor. */
   public static String join(String[] entries) {
+    if (entries.length == 0) {
+      throw new IllegalArgumentException("a cursor needs at least one entry");
+    }
     if (entries.length == 1) {
       return entries[0];
     }
@@ -96,10 +99,15 @@ public final class Cursor {
     String epoch = s.substring(d1 + 1, d2);
     String seqText = s.substring(d2 + 1, to);
     if (tag.length() > 7 || !isBase36(tag) || epoch.length() > MAX_EPOCH_LENGTH || !isAlnum(epoch)
-      || seqText.length() > 12 || !isBase36(seqText)) {
+      || seqText.length() > 13 || !isBase36(seqText)) {
       return false;
     }
-    long seq = Long.parseLong(seqText, 36);
+    long seq;
+    try {
+      seq = Long.parseLong(seqText, 36);
+    } catch (NumberFormatException tooLarge) {
+      return false;
+    }
     if (into.put(tag, new Position(epoch, seq)) != null) {
       return false;
     }

@@ -1,97 +1,194 @@
 package io.herald.standalone;
 
+import io.vertx.core.json.JsonObject;
+
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
- * The real all-in-one fat jar ({@code standalone/target/herald.jar}) in its own JVM, configured
- * through environment variables, its output kept in {@code target/it-logs/<name>.log}.
+ * The real all-in-one fat jar ({@code standalone/target/herald.jar}) run with {@code java -jar} in
+ * its own JVM, configured only through {@code HERALD_*} environment variables (free ports on
+ * loopback, one-second heartbeats). Its standard output goes to {@code target/it-logs/<name>.log}
+ * and its standard error to {@code target/it-logs/<name>.stderr.log}. Tests must call
+ * {@link #destroy()} in {@code @AfterEach}.
  */
-final class HeraldProcess implements AutoCloseable {
+final class HeraldProcess {
 
   static final Path JAR = Path.of("target", "herald.jar");
+  static final Path LOGS = Path.of("target", "it-logs");
+  static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+  static final String PUBLISHER_KEY = "dev-publisher-key";
 
   final Process process;
   final Path log;
+  final Path stderrLog;
   final int gatewayPort;
   final int notifierPort;
 
-  private HeraldProcess(Process process, Path log, int gatewayPort, int notifierPort) {
+  private HeraldProcess(Process process, Path log, Path stderrLog, int gatewayPort, int notifierPort) {
     this.process = process;
     this.log = log;
+    this.stderrLog = stderrLog;
     this.gatewayPort = gatewayPort;
     this.notifierPort = notifierPort;
   }
 
-  /** Starts the jar and waits until both ports accept connections. */
-  static HeraldProcess start(String name, Map<String, String> env) throws Exception {
-    HeraldProcess p = launch(name, env);
-    p.awaitPorts(Duration.ofSeconds(30));
+  /** Starts the jar and waits until it serves; fails with the log tail if it does not within 30 s. */
+  static HeraldProcess start(String name, Map<String, String> env, String... args) throws Exception {
+    HeraldProcess p = launch(name, env, args);
+    try {
+      p.awaitReady(START_TIMEOUT);
+    } catch (Throwable t) {
+      p.destroy();
+      throw t;
+    }
     return p;
   }
 
-  /** Starts the jar without waiting (for processes expected to fail). */
-  static HeraldProcess launch(String name, Map<String, String> env) throws IOException {
-    if (!Files.exists(JAR)) {
-      throw new IllegalStateException(JAR.toAbsolutePath() + " is missing: run mvn package (the IT phase runs after it)");
+  /**
+   * Starts the jar without waiting (for processes expected to fail). {@code env} is applied after
+   * the defaults (free ports, loopback, {@code HERALD_GATEWAY_HEARTBEAT_SECONDS=1}), so it can
+   * override them.
+   */
+  static HeraldProcess launch(String name, Map<String, String> env, String... args) throws IOException {
+    if (!Files.isRegularFile(JAR)) {
+      throw new AssertionError(JAR.toAbsolutePath() + " is missing: the integration tests run in `mvn verify`, after package builds it");
     }
     int gateway = freePort();
     int notifier = freePort();
-    Path logs = Path.of("target", "it-logs");
-    Files.createDirectories(logs);
-    Path log = logs.resolve(name + ".log");
+    while (notifier == gateway) {
+      notifier = freePort();
+    }
+    Files.createDirectories(LOGS);
+    Path log = LOGS.resolve(name + ".log");
+    Path err = LOGS.resolve(name + ".stderr.log");
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-      "-Xmx256m", "-jar", JAR.toString()));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-    pb.environment().put("HERALD_GATEWAY_PORT", String.valueOf(gateway));
-    pb.environment().put("HERALD_NOTIFIER_PORT", String.valueOf(notifier));
-    pb.environment().put("HERALD_GATEWAY_HOST", "127.0.0.1");
-    pb.environment().put("HERALD_NOTIFIER_HOST", "127.0.0.1");
-    pb.environment().putAll(env);
-    return new HeraldProcess(pb.start(), log, gateway, notifier);
+      "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", JAR.toString()));
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd)
+      .redirectOutput(log.toFile())
+      .redirectError(err.toFile())
+      .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+    Map<String, String> e = pb.environment();
+    e.keySet().removeIf(k -> k.startsWith("HERALD_"));
+    e.put("HERALD_GATEWAY_HOST", "127.0.0.1");
+    e.put("HERALD_GATEWAY_PORT", String.valueOf(gateway));
+    e.put("HERALD_GATEWAY_HEARTBEAT_SECONDS", "1");
+    e.put("HERALD_NOTIFIER_HOST", "127.0.0.1");
+    e.put("HERALD_NOTIFIER_PORT", String.valueOf(notifier));
+    e.putAll(env);
+    return new HeraldProcess(pb.start(), log, err, gateway, notifier);
   }
 
-  void awaitPorts(Duration timeout) throws Exception {
+  /** Polls until {@code GET /events?topic=x} answers 200 and the notifier port accepts a connection. */
+  void awaitReady(Duration timeout) throws Exception {
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(1)).build();
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
-        throw new AssertionError("herald exited with " + process.exitValue() + ":\n" + logTail());
+        throw new AssertionError("herald exited with status " + process.exitValue() + " before it was ready:\n" + logTail());
       }
-      if (accepts(gatewayPort) && accepts(notifierPort)) {
+      if (gatewayAnswers(http) && accepts(notifierPort)) {
         return;
       }
       Thread.sleep(100);
     }
-    throw new AssertionError("herald did not start within " + timeout + ":\n" + logTail());
+    throw new AssertionError("herald did not start within " + timeout.toSeconds() + " s:\n" + logTail());
   }
 
-  /** POST /publish with the development key; returns the JSON answer (fails unless 200). */
-  io.vertx.core.json.JsonObject publish(String body) throws Exception {
-    java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
-    java.net.http.HttpResponse<String> resp = client.send(java.net.http.HttpRequest.newBuilder(
-        java.net.URI.create("http://127.0.0.1:" + notifierPort + "/publish"))
-      .header("Authorization", "Bearer dev-publisher-key").header("Content-Type", "application/json")
-      .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
-    if (resp.statusCode() != 200) {
-      throw new AssertionError("publish answered " + resp.statusCode() + ": " + resp.body());
+  private boolean gatewayAnswers(HttpClient http) {
+    HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gatewayPort + "/events?topic=x"))
+      .timeout(Duration.ofSeconds(2)).GET().build();
+    try {
+      HttpResponse<InputStream> resp = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+      resp.body().close();
+      return resp.statusCode() == 200;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
     }
-    return new io.vertx.core.json.JsonObject(resp.body());
   }
 
+  /** {@code POST /publish} with the development key; returns the JSON answer (fails unless 200). */
+  JsonObject publish(String body) throws Exception {
+    HttpResponse<String> resp = post("/publish", body);
+    if (resp.statusCode() != 200) {
+      throw new AssertionError("POST /publish answered " + resp.statusCode() + ": " + resp.body());
+    }
+    return new JsonObject(resp.body());
+  }
+
+  /** The id ({@code events[0].id}) the notifier answered for a single-topic publish. */
+  String publishId(String body) throws Exception {
+    return publish(body).getJsonArray("events").getJsonObject(0).getString("id");
+  }
+
+  HttpResponse<String> post(String path, String body) throws Exception {
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + notifierPort + path))
+        .timeout(Duration.ofSeconds(10))
+        .header("Authorization", "Bearer " + PUBLISHER_KEY)
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+      HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+  }
+
+  /** Waits for the process to exit; returns its status, or fails with the log tail. */
+  int awaitExit(Duration timeout) throws Exception {
+    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new AssertionError("herald still running after " + timeout.toSeconds() + " s:\n" + logTail());
+    }
+    return process.exitValue();
+  }
+
+  String stdout() throws IOException {
+    return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
+  }
+
+  String stderr() throws IOException {
+    return Files.exists(stderrLog) ? Files.readString(stderrLog, StandardCharsets.UTF_8) : "";
+  }
+
+  /** The last lines of standard output and all of standard error, for failure messages. */
   String logTail() throws IOException {
-    List<String> lines = Files.readAllLines(log);
-    return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+    List<String> lines = Files.exists(log) ? Files.readAllLines(log, StandardCharsets.UTF_8) : List.of();
+    return "--- " + log + " (last 40 lines) ---\n"
+      + String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()))
+      + "\n--- " + stderrLog + " ---\n" + stderr();
   }
 
-  private static boolean accepts(int port) {
-    try (Socket s = new Socket("127.0.0.1", port)) {
+  /** Kills the process (SIGKILL) and its children; safe to call more than once. */
+  void destroy() {
+    process.descendants().forEach(ProcessHandle::destroyForcibly);
+    process.destroyForcibly();
+    try {
+      process.waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  static boolean accepts(int port) {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", port), 500);
       return true;
     } catch (IOException e) {
       return false;
@@ -102,10 +199,5 @@ final class HeraldProcess implements AutoCloseable {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }
-  }
-
-  @Override
-  public void close() {
-    process.destroyForcibly();
   }
 }

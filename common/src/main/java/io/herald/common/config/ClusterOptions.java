@@ -44,7 +44,8 @@ public final class ClusterOptions {
       throw new ConfigException(r.key("members"), "must name at least one member");
     }
     for (String m : members) {
-      if (m.contains("-")) {
+      int colon = m.lastIndexOf(':');
+      if (colon >= 0 && m.substring(colon + 1).contains("-")) {
         throw new ConfigException(r.key("members"), "port ranges are not supported, got \"" + m + "\"");
       }
     }

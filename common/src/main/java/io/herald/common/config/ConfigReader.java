@@ -45,7 +45,15 @@ public final class ConfigReader {
     long value;
     if (v == null) {
       value = def;
-    } else if (v instanceof Number n && (v instanceof Integer || v instanceof Long || n.doubleValue() == Math.rint(n.doubleValue()))) {
+    } else if (v instanceof Integer || v instanceof Long) {
+      value = ((Number) v).longValue();
+    } else if (v instanceof java.math.BigInteger big) {
+      if (big.bitLength() > 63) {
+        throw new ConfigException(key(name), "must be between " + min + " and " + max + ", got " + big);
+      }
+      value = big.longValue();
+    } else if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())
+      && Math.abs(n.doubleValue()) < 9.0e15) {
       value = n.longValue();
     } else if (v instanceof String s) {
       try {

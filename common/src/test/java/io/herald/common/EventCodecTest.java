@@ -1,0 +1,76 @@
+package io.herald.common;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+@ExtendWith(VertxExtension.class)
+class EventCodecTest {
+
+  private final EventCodec codec = new EventCodec();
+
+  static Stream<Event> events() {
+    return Stream.of(
+      new Event("demo", "e1", 1, "greeting", "{\"hello\":\"world\"}", true, "order-1", 1_700_000_000_000L),
+      new Event("demo", "e1", 2, "message", "plain", false, null, 0L),
+      new Event("user:42", "AbC0123456789xyz", Long.MAX_VALUE, "note", "line1\nline2\r\nline3\n", false, "k", -1L),
+      new Event("orders/eu", "z", 7, "t", "héllo wörld 日本 \uD83D\uDE00 \u0000 end", false, "!~", Long.MIN_VALUE),
+      new Event("t", "e", 3, "t", "", false, null, 42L),
+      new Event("t", "e", 4, "t", "x".repeat(70_000), false, null, 42L));
+  }
+
+  @ParameterizedTest
+  @MethodSource("events")
+  @DisplayName("An event encoded for the wire decodes to an equal event, every field included")
+  void wireRoundTrip(Event e) {
+    Buffer buf = Buffer.buffer();
+    codec.encodeToWire(buf, e);
+    Event back = codec.decodeFromWire(0, buf);
+    assertThat(back).isEqualTo(e);
+    assertThat(back.key()).isEqualTo(e.key());
+    assertThat(back.timestamp()).isEqualTo(e.timestamp());
+    assertThat(back.json()).isEqualTo(e.json());
+    assertThat(back.data()).isEqualTo(e.data());
+  }
+
+  @Test
+  @DisplayName("Decoding starts at the given position, as the event bus hands it over after its own header")
+  void decodeAtOffset() {
+    Event e = new Event("demo", "e1", 9, "greeting", "multi\nline", false, null, 5L);
+    Buffer buf = Buffer.buffer().appendString("HEADER");
+    codec.encodeToWire(buf, e);
+    buf.appendString("TRAILER");
+    assertThat(codec.decodeFromWire(6, buf)).isEqualTo(e);
+  }
+
+  @Test
+  @DisplayName("Inside one JVM the codec passes the very same instance")
+  void localTransformIsIdentity() {
+    Event e = new Event("demo", "e1", 1, "greeting", "{}", true, null, 1L);
+    assertThat(codec.transform(e)).isSameAs(e);
+    assertThat(codec.name()).isEqualTo(EventCodec.NAME);
+    assertThat(codec.systemCodecID()).isEqualTo((byte) -1);
+  }
+
+  @Test
+  @DisplayName("Once registered (twice is harmless), events sent on the local event bus arrive as the same instance")
+  void registeredCodecPassesInstance(Vertx vertx, VertxTestContext ctx) {
+    EventCodec.register(vertx);
+    EventCodec.register(vertx);
+    Event e = new Event("demo", "e1", 1, "greeting", "{}", true, null, 1L);
+    vertx.eventBus().<Event>consumer("test.events", msg -> ctx.verify(() -> {
+      assertThat(msg.body()).isSameAs(e);
+      ctx.completeNow();
+    })).completion().onComplete(ctx.succeeding(v -> vertx.eventBus().send("test.events", e)));
+  }
+}
