@@ -1,0 +1,126 @@
+package io.herald.standalone;
+
+import io.herald.common.EventCodec;
+import io.herald.common.HeraldLauncher;
+import io.herald.common.config.ClusterOptions;
+import io.herald.common.testing.SseClient;
+import io.herald.common.testing.SseEvent;
+import io.herald.gateway.GatewayOptions;
+import io.herald.gateway.GatewayVerticle;
+import io.herald.notifier.NotifierOptions;
+import io.herald.notifier.NotifierVerticle;
+import io.herald.replay.ReplayOptions;
+import io.herald.replay.ReplayVerticle;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Three clustered Vert.x nodes in one JVM, joined over Hazelcast on loopback: replay and notifier
+ * on one, a gateway on each of the two others. The roles meet only on the clustered event bus.
+ */
+class ClusterTest {
+
+  private static Vertx core;
+  private static Vertx edge1;
+  private static Vertx edge2;
+  private static GatewayVerticle gateway1;
+  private static GatewayVerticle gateway2;
+
+  @BeforeAll
+  static void formCluster() throws Exception {
+    ClusterOptions cluster = new ClusterOptions(new JsonObject().put("enabled", true).put("name", "herald-test-" + ProcessHandle.current().pid()));
+    core = await(HeraldLauncher.clusteredVertx(cluster));
+    edge1 = await(HeraldLauncher.clusteredVertx(cluster));
+    edge2 = await(HeraldLauncher.clusteredVertx(cluster));
+    for (Vertx v : List.of(core, edge1, edge2)) {
+      EventCodec.register(v);
+    }
+    await(core.deployVerticle(new ReplayVerticle(new ReplayOptions())));
+    await(core.deployVerticle(new NotifierVerticle(new NotifierOptions(new JsonObject().put("port", 0)))));
+    gateway1 = new GatewayVerticle(new GatewayOptions(new JsonObject().put("port", 0).put("instances", 1)));
+    gateway2 = new GatewayVerticle(new GatewayOptions(new JsonObject().put("port", 0).put("instances", 1)));
+    await(edge1.deployVerticle(gateway1));
+    await(edge2.deployVerticle(gateway2));
+  }
+
+  @AfterAll
+  static void leave() throws Exception {
+    for (Vertx v : new Vertx[] {edge2, edge1, core}) {
+      if (v != null) {
+        await(v.close());
+      }
+    }
+  }
+
+  private static Future<JsonObject> publish(Vertx from, String topic, String data) {
+    return from.eventBus().<JsonObject>request(io.herald.common.Addresses.PUBLISH,
+      new JsonObject().put("topic", topic).put("data", data)).map(m -> m.body());
+  }
+
+  @Test
+  @DisplayName("An event accepted on one node reaches subscribers on every gateway, and a gateway receives only the topics it holds")
+  void fanOutAcrossNodes() throws Exception {
+    var http1 = edge1.createHttpClient();
+    var http2 = edge2.createHttpClient();
+    try (SseClient onlyShared = SseClient.open(http1, gateway1.actualPort(), "/events?topic=shared");
+         SseClient both = SseClient.open(http2, gateway2.actualPort(), "/events?topic=shared&topic=private")) {
+      onlyShared.await(l -> !l.isEmpty(), Duration.ofSeconds(10));
+      both.await(l -> !l.isEmpty(), Duration.ofSeconds(10));
+      long received1 = gateway1.stats().eventsReceived;
+      long received2 = gateway2.stats().eventsReceived;
+      // Producers on two different nodes.
+      await(publish(core, "shared", "s1"));
+      await(publish(edge1, "private", "p1"));
+      await(publish(edge2, "shared", "s2"));
+      assertThat(onlyShared.awaitAppEvents(2, Duration.ofSeconds(10))).extracting(SseEvent::data).containsExactly("s1", "s2");
+      assertThat(both.awaitAppEvents(3, Duration.ofSeconds(10))).extracting(SseEvent::data).containsExactly("s1", "p1", "s2");
+      Thread.sleep(200);
+      assertThat(gateway1.stats().eventsReceived - received1).as("gateway 1 holds only 'shared'").isEqualTo(2);
+      assertThat(gateway2.stats().eventsReceived - received2).as("gateway 2 holds both topics").isEqualTo(3);
+      assertThat(onlyShared.appEvents()).hasSize(2);
+    } finally {
+      await(http1.close());
+      await(http2.close());
+    }
+  }
+
+  @Test
+  @DisplayName("A client that moves to another gateway resumes there with its Last-Event-ID, missing nothing")
+  void resumeOnAnotherGateway() throws Exception {
+    var http1 = edge1.createHttpClient();
+    var http2 = edge2.createHttpClient();
+    try {
+      String lastId;
+      try (SseClient first = SseClient.open(http1, gateway1.actualPort(), "/events?topic=move&topic=move2")) {
+        first.await(l -> !l.isEmpty(), Duration.ofSeconds(10));
+        await(publish(core, "move", "m1"));
+        lastId = first.awaitAppEvents(1, Duration.ofSeconds(10)).get(0).id();
+      }
+      await(publish(core, "move", "m2"));
+      await(publish(core, "move2", "n1"));
+      try (SseClient second = SseClient.open(http2, gateway2.actualPort(), "/events?topic=move&topic=move2", "Last-Event-ID", lastId)) {
+        assertThat(second.awaitAppEvents(2, Duration.ofSeconds(10))).extracting(SseEvent::data).containsExactly("m2", "n1");
+        await(publish(edge1, "move", "m3"));
+        assertThat(second.awaitAppEvents(3, Duration.ofSeconds(10)).get(2).data()).isEqualTo("m3");
+      }
+    } finally {
+      await(http1.close());
+      await(http2.close());
+    }
+  }
+
+  private static <T> T await(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+}
