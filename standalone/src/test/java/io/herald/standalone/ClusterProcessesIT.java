@@ -114,6 +114,182 @@ class ClusterProcessesIT {
     throw new AssertionError("gateway on " + port + " did not serve " + path + " in 60 s", last);
   }
 
+
+  /**
+   * A client that behaves like a browser's EventSource: when its stream ends it reconnects (here,
+   * to the next gateway) with the last event id it saw as {@code Last-Event-ID}.
+   */
+  private static final class ResumingClient {
+    final String path;
+    final int[] ports;
+    final HttpClient http;
+    final Vertx vertx;
+    final List<SseEvent> received = java.util.Collections.synchronizedList(new ArrayList<>());
+    volatile SseClient current;
+    volatile int port;
+    volatile boolean stopped;
+    volatile int reconnects;
+
+    ResumingClient(Vertx vertx, HttpClient http, String path, int[] ports, int first) {
+      this.vertx = vertx;
+      this.http = http;
+      this.path = path;
+      this.ports = ports;
+      this.port = first;
+    }
+
+    void connect(String lastId) {
+      if (stopped) {
+        return;
+      }
+      String[] headers = lastId == null || lastId.isEmpty() ? new String[0] : new String[] {"Last-Event-ID", lastId};
+      SseClient.connect(http, ports[port], path, headers).onComplete(ar -> {
+        if (ar.failed()) {
+          port = (port + 1) % ports.length;
+          vertx.setTimer(200, t -> connect(lastId));
+          return;
+        }
+        SseClient c = ar.result();
+        current = c;
+        c.onEnd(() -> {
+          received.addAll(c.appEvents());
+          if (stopped) {
+            return;
+          }
+          reconnects++;
+          port = (port + 1) % ports.length;
+          String id = c.parser().lastEventId();
+          vertx.setTimer(100, t -> connect(id.isEmpty() ? lastId : id));
+        });
+      });
+    }
+
+    boolean ready() {
+      SseClient c = current;
+      return c != null && !c.events().isEmpty();
+    }
+
+    /** Everything received: earlier connections' events, then the current one's. */
+    List<SseEvent> all() {
+      List<SseEvent> out;
+      synchronized (received) {
+        out = new ArrayList<>(received);
+      }
+      SseClient c = current;
+      if (c != null && !c.ended()) {
+        out.addAll(c.appEvents());
+      }
+      return out;
+    }
+  }
+
+  @Test
+  @DisplayName("Failover: 300 resuming clients on two gateways, publishers on two notifiers, one gateway killed; every client gets every event of its topics once, in order")
+  void failoverWithManyClients() throws Exception {
+    int n1 = HeraldProcess.freePort();
+    int n2 = HeraldProcess.freePort();
+    int g1 = HeraldProcess.freePort();
+    int g2 = HeraldProcess.freePort();
+    long t0 = System.nanoTime();
+    role("replay-verticle/target/herald-replay.jar", "f-replay", Map.of());
+    role("notifier-verticle/target/herald-notifier.jar", "f-notifier1", Map.of("HERALD_NOTIFIER_PORT", "" + n1));
+    role("notifier-verticle/target/herald-notifier.jar", "f-notifier2", Map.of("HERALD_NOTIFIER_PORT", "" + n2));
+    Process gw1 = role("gateway-verticle/target/herald-gateway.jar", "f-gateway1", Map.of("HERALD_GATEWAY_PORT", "" + g1));
+    role("gateway-verticle/target/herald-gateway.jar", "f-gateway2", Map.of("HERALD_GATEWAY_PORT", "" + g2));
+    Vertx vertx = Vertx.vertx();
+    try {
+      HttpClient http = vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions(),
+        new io.vertx.core.http.PoolOptions().setHttp1MaxSize(1000));
+      subscribeWhenReady(http, g1, "/events?topic=warmup").close();
+      subscribeWhenReady(http, g2, "/events?topic=warmup").close();
+      Publisher pub1 = new Publisher(n1);
+      Publisher pub2 = new Publisher(n2);
+      pub1.awaitReady(Duration.ofSeconds(60));
+      pub2.awaitReady(Duration.ofSeconds(60));
+      long formed = (System.nanoTime() - t0) / 1_000_000;
+
+      String[] topics = {"t0", "t1", "t2", "t3", "t4"};
+      int[] ports = {g1, g2};
+      List<ResumingClient> clients = new ArrayList<>();
+      for (int i = 0; i < 300; i++) {
+        String path = "/events?topic=" + topics[i % 5] + "&topic=" + topics[(i + 2) % 5];
+        ResumingClient c = new ResumingClient(vertx, http, path, ports, i % 2);
+        clients.add(c);
+        c.connect(null);
+      }
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (!clients.stream().allMatch(ResumingClient::ready)) {
+        assertThat(System.nanoTime()).as("all clients connected").isLessThan(deadline);
+        Thread.sleep(50);
+      }
+
+      // Publishers on both notifiers, concurrently; gateway 1 is killed halfway.
+      int perTopic = 40;
+      java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.ConcurrentSkipListMap<Long, String>> published =
+        new java.util.concurrent.ConcurrentHashMap<>();
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+      List<java.util.concurrent.Future<?>> runs = new ArrayList<>();
+      for (Publisher p : List.of(pub1, pub2)) {
+        runs.add(pool.submit(() -> {
+          for (int k = 0; k < perTopic / 2; k++) {
+            for (String t : topics) {
+              String data = t + "-" + p.port() + "-" + k;
+              JsonAnswer a = p.publishAnswer("{\"topic\":\"" + t + "\",\"data\":\"" + data + "\"}");
+              published.computeIfAbsent(t, x -> new java.util.concurrent.ConcurrentSkipListMap<>()).put(a.seq(), data);
+            }
+            if (k == perTopic / 4 && p.port() == n1) {
+              gw1.destroyForcibly();
+            }
+          }
+          return null;
+        }));
+      }
+      for (var r : runs) {
+        r.get(120, TimeUnit.SECONDS);
+      }
+      pool.shutdown();
+      long killedAt = System.nanoTime();
+
+      // Every client ends up with every event of its two topics, once and in seq order.
+      deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      List<String> problems = new ArrayList<>();
+      while (true) {
+        problems.clear();
+        for (int i = 0; i < clients.size(); i++) {
+          ResumingClient c = clients.get(i);
+          List<SseEvent> got = c.all();
+          for (String t : new String[] {topics[i % 5], topics[(i + 2) % 5]}) {
+            List<String> expected = new ArrayList<>(published.get(t).values());
+            List<String> actual = got.stream().map(SseEvent::data).filter(d -> d.startsWith(t + "-")).collect(java.util.stream.Collectors.toList());
+            if (!actual.equals(expected)) {
+              problems.add("client " + i + " topic " + t + ": " + actual.size() + " of " + expected.size());
+            }
+          }
+          if (got.stream().anyMatch(e -> e.type().equals("reset"))) {
+            problems.add("client " + i + " got a reset");
+          }
+        }
+        if (problems.isEmpty() || System.nanoTime() > deadline) {
+          break;
+        }
+        Thread.sleep(200);
+      }
+      long moved = clients.stream().filter(c -> c.reconnects > 0).count();
+      System.out.printf("failover: cluster formed in %d ms; %d of %d clients moved; all caught up %d ms after the last publish%n",
+        formed, moved, clients.size(), (System.nanoTime() - killedAt) / 1_000_000);
+      assertThat(problems).as("clients missing, duplicating or reordering events").isEmpty();
+      assertThat(moved).as("the killed gateway's clients reconnected").isGreaterThanOrEqualTo(150);
+      for (ResumingClient c : clients) {
+        c.stopped = true;
+      }
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private record JsonAnswer(long seq) {
+  }
+
   /** POSTs to the notifier process's publish API with the development key. */
   private record Publisher(int port) {
 
@@ -122,6 +298,14 @@ class ClusterProcessesIT {
       if (resp.statusCode() != 200) {
         throw new AssertionError("publish answered " + resp.statusCode() + ": " + resp.body());
       }
+    }
+
+    JsonAnswer publishAnswer(String body) throws Exception {
+      var resp = send(body);
+      if (resp.statusCode() != 200) {
+        throw new AssertionError("publish answered " + resp.statusCode() + ": " + resp.body());
+      }
+      return new JsonAnswer(new io.vertx.core.json.JsonObject(resp.body()).getJsonArray("events").getJsonObject(0).getLong("seq"));
     }
 
     void awaitReady(Duration timeout) throws Exception {

@@ -24,6 +24,7 @@ public final class SseClient implements AutoCloseable {
   private final SseParser parser = new SseParser();
   private final HttpClientResponse response;
   private volatile boolean ended;
+  private volatile Runnable onEnd;
   private volatile Throwable failure;
   private final List<Buffer> chunks = new ArrayList<>();
 
@@ -35,11 +36,30 @@ public final class SseClient implements AutoCloseable {
       }
       parser.feed(buf.toString());
     });
-    response.endHandler(v -> ended = true);
-    response.exceptionHandler(t -> {
-      failure = t;
-      ended = true;
-    });
+    response.endHandler(v -> finish(null));
+    response.exceptionHandler(this::finish);
+    response.request().connection().closeHandler(v -> finish(ended ? null : new java.io.IOException("connection closed")));
+  }
+
+  private synchronized void finish(Throwable t) {
+    if (ended) {
+      return;
+    }
+    failure = t;
+    ended = true;
+    Runnable r = onEnd;
+    if (r != null) {
+      r.run();
+    }
+  }
+
+  /** Runs {@code r} once when the stream ends, cleanly or not (at once if it already has). */
+  public synchronized SseClient onEnd(Runnable r) {
+    onEnd = r;
+    if (ended) {
+      r.run();
+    }
+    return this;
   }
 
   /** Connects; the future fails unless the status is 200. Headers: name, value, name, value... */
