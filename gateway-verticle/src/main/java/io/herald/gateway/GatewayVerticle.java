@@ -1,7 +1,9 @@
 package io.herald.gateway;
 
 import io.herald.common.ErrorCode;
+import io.herald.common.ClusterView;
 import io.herald.common.EventCodec;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpMethod;
@@ -25,6 +27,8 @@ public final class GatewayVerticle extends VerticleBase {
   private SseGateway sse;
   private HttpServer server;
   private long heartbeatTimer = -1;
+  private long viewTimer = -1;
+  private String viewKey;
 
   public GatewayVerticle(GatewayOptions options) {
     this.options = options;
@@ -48,13 +52,16 @@ public final class GatewayVerticle extends VerticleBase {
       .setIdleTimeout(0)
       .setCompressionSupported(false);
     heartbeatTimer = vertx.setPeriodic(options.heartbeatSeconds() * 1000L, id -> sse.heartbeat());
+    viewKey = ClusterView.nodeId(vertx) + "/" + deploymentID();
+    viewTimer = vertx.setPeriodic(ClusterView.REFRESH_MILLIS, id -> publishView());
     return vertx.createHttpServer(serverOptions)
       .requestHandler(router)
       .listen(options.port(), options.host())
       .onSuccess(s -> {
         server = s;
         LOG.info("gateway listening on {}:{}", options.host(), s.actualPort());
-      });
+      })
+      .compose(s -> publishView());
   }
 
   @Override
@@ -62,10 +69,25 @@ public final class GatewayVerticle extends VerticleBase {
     if (heartbeatTimer >= 0) {
       vertx.cancelTimer(heartbeatTimer);
     }
+    if (viewTimer >= 0) {
+      vertx.cancelTimer(viewTimer);
+    }
     if (sse != null) {
       sse.drain();
     }
-    return server == null ? Future.succeededFuture() : server.close();
+    Future<Void> leaveView = ClusterView.map(vertx).compose(m -> m.remove(viewKey)).<Void>mapEmpty()
+      .recover(t -> Future.succeededFuture());
+    Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
+    return Future.join(leaveView, closed);
+  }
+
+  /** Refreshes this instance's entry in the cluster-wide view (connections, held topics). */
+  private Future<Void> publishView() {
+    JsonObject entry = ClusterView.entry(ClusterView.nodeId(vertx), sse.connectionCount(), sse.heldTopics());
+    return ClusterView.map(vertx)
+      .compose(m -> m.put(viewKey, entry, ClusterView.TTL_MILLIS))
+      .onFailure(t -> LOG.debug("cluster view refresh failed: {}", t.toString()))
+      .recover(t -> Future.succeededFuture());
   }
 
   /** The port the server listens on (useful with port 0). */

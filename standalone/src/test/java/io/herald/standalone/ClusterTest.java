@@ -120,6 +120,34 @@ class ClusterTest {
     }
   }
 
+  @Test
+  @DisplayName("The cluster-wide view shows connections per node, the total and the held topics, from any node")
+  void clusterWideView() throws Exception {
+    var http1 = edge1.createHttpClient();
+    var http2 = edge2.createHttpClient(new io.vertx.core.http.HttpClientOptions(), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(10));
+    try (SseClient a = SseClient.open(http1, gateway1.actualPort(), "/events?topic=view-a");
+         SseClient b = SseClient.open(http2, gateway2.actualPort(), "/events?topic=view-b");
+         SseClient c = SseClient.open(http2, gateway2.actualPort(), "/events?topic=view-b&topic=view-c")) {
+      String node1 = io.herald.common.ClusterView.nodeId(edge1);
+      String node2 = io.herald.common.ClusterView.nodeId(edge2);
+      long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+      JsonObject view;
+      do {
+        Thread.sleep(200);
+        view = await(io.herald.common.ClusterView.read(core));
+      } while (view.getInteger("connections") != 3 && System.nanoTime() < deadline);
+      assertThat(view.getInteger("connections")).isEqualTo(3);
+      assertThat(view.getJsonObject("nodes").getJsonObject(node1).getInteger("connections")).isEqualTo(1);
+      assertThat(view.getJsonObject("nodes").getJsonObject(node2).getInteger("connections")).isEqualTo(2);
+      assertThat(view.getJsonObject("nodes").getJsonObject(node2).getJsonArray("topics").getList())
+        .containsExactly("view-b", "view-c");
+      assertThat(view.getJsonArray("topics").getList()).containsExactly("view-a", "view-b", "view-c");
+    } finally {
+      await(http1.close());
+      await(http2.close());
+    }
+  }
+
   private static <T> T await(Future<T> f) throws Exception {
     return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
