@@ -61,8 +61,10 @@ public final class ReplayOptions {
   }
 
   /**
-   * {@code store}: the backend that keeps the history. Default {@value #DEFAULT_STORE}, the only
-   * one for now; {@link ReplayStoreFactory#STORES} lists the accepted names.
+   * {@code store}: the backend that keeps the history. Default {@value #DEFAULT_STORE} (this
+   * JVM only, lost on restart); {@code hazelcast} keeps it in the cluster's Hazelcast (needs
+   * {@code --cluster}; survives the loss of one member). {@link ReplayStoreFactory#STORES}
+   * lists the accepted names.
    */
   public String store() {
     return store;

@@ -13,7 +13,7 @@ import java.util.List;
 public final class ReplayStoreFactory {
 
   /** Accepted values of {@code replay.store}. */
-  public static final List<String> STORES = List.of("memory");
+  public static final List<String> STORES = List.of("memory", "hazelcast");
 
   private ReplayStoreFactory() {
   }
@@ -21,12 +21,14 @@ public final class ReplayStoreFactory {
   /**
    * A new store of the configured backend. Call it on the context that will use the store.
    *
-   * @throws ConfigException naming {@code replay.store} when the backend is unknown
+   * @throws ConfigException naming {@code replay.store} when the backend is unknown, or is
+   *                         {@code hazelcast} and {@code vertx} is not clustered
    */
   public static ReplayStore create(Vertx vertx, ReplayOptions options) {
     return switch (options.store()) {
       case "memory" -> new MemoryReplayStore(options);
-      // "hazelcast", "redis", "postgres" come here.
+      case "hazelcast" -> new HazelcastReplayStore(vertx, options);
+      // "redis", "postgres" come here.
       default -> throw new ConfigException(ReplayOptions.SECTION + ".store",
         "unknown store \"" + options.store() + "\" (known: " + String.join(", ", STORES) + ")");
     };

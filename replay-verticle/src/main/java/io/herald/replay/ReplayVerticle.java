@@ -61,6 +61,11 @@ public final class ReplayVerticle extends VerticleBase {
   public Future<?> start() {
     EventCodec.register(vertx);
     store = storeFactory.apply(vertx);
+    Future<Void> ready = store instanceof Initializable initializable ? initializable.init() : Future.succeededFuture();
+    return ready.compose(v -> listen()).onFailure(t -> store.close());
+  }
+
+  private Future<?> listen() {
     EventBus bus = vertx.eventBus();
     MessageConsumer<Object> append = bus.consumer(Addresses.REPLAY_APPEND, this::onAppend);
     MessageConsumer<Object> read = bus.consumer(Addresses.REPLAY_READ, this::onRead);
@@ -72,7 +77,7 @@ public final class ReplayVerticle extends VerticleBase {
       }
       LOG.info("replay store {} ready (maxEventsPerTopic={}, maxAgeSeconds={}, maxTopics={}, maxReadLimit={})",
         store.name(), options.maxEventsPerTopic(), options.maxAgeSeconds(), options.maxTopics(), options.maxReadLimit());
-    }).onFailure(t -> store.close());
+    });
   }
 
   @Override

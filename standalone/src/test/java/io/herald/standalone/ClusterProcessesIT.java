@@ -186,12 +186,28 @@ class ClusterProcessesIT {
   @Test
   @DisplayName("Failover: 300 resuming clients on two gateways, publishers on two notifiers, one gateway killed; every client gets every event of its topics once, in order")
   void failoverWithManyClients() throws Exception {
+    failover(false);
+  }
+
+  @Test
+  @DisplayName("Failover with a replicated store: two replay processes on Hazelcast, one gateway and one replay process killed; nothing lost, nothing twice")
+  void failoverWithReplayLoss() throws Exception {
+    failover(true);
+  }
+
+  private void failover(boolean replicated) throws Exception {
     int n1 = HeraldProcess.freePort();
     int n2 = HeraldProcess.freePort();
     int g1 = HeraldProcess.freePort();
     int g2 = HeraldProcess.freePort();
     long t0 = System.nanoTime();
-    role("replay-verticle/target/herald-replay.jar", "f-replay", Map.of());
+    Process replay1;
+    if (replicated) {
+      replay1 = role("replay-verticle/target/herald-replay.jar", "r-replay1", Map.of("HERALD_REPLAY_STORE", "hazelcast"));
+      role("replay-verticle/target/herald-replay.jar", "r-replay2", Map.of("HERALD_REPLAY_STORE", "hazelcast"));
+    } else {
+      replay1 = role("replay-verticle/target/herald-replay.jar", "f-replay", Map.of());
+    }
     role("notifier-verticle/target/herald-notifier.jar", "f-notifier1", Map.of("HERALD_NOTIFIER_PORT", "" + n1));
     role("notifier-verticle/target/herald-notifier.jar", "f-notifier2", Map.of("HERALD_NOTIFIER_PORT", "" + n2));
     Process gw1 = role("gateway-verticle/target/herald-gateway.jar", "f-gateway1", Map.of("HERALD_GATEWAY_PORT", "" + g1));
@@ -234,11 +250,15 @@ class ClusterProcessesIT {
           for (int k = 0; k < perTopic / 2; k++) {
             for (String t : topics) {
               String data = t + "-" + p.port() + "-" + k;
-              JsonAnswer a = p.publishAnswer("{\"topic\":\"" + t + "\",\"data\":\"" + data + "\"}");
+              // The event's own id makes a retried publish (after a lost replay process) land once.
+              JsonAnswer a = p.publishAnswer("{\"topic\":\"" + t + "\",\"id\":\"" + data + "\",\"data\":\"" + data + "\"}");
               published.computeIfAbsent(t, x -> new java.util.concurrent.ConcurrentSkipListMap<>()).put(a.seq(), data);
             }
             if (k == perTopic / 4 && p.port() == n1) {
               gw1.destroyForcibly();
+            }
+            if (replicated && k == perTopic / 2 - 5 && p.port() == n2) {
+              replay1.destroyForcibly();
             }
           }
           return null;
@@ -275,7 +295,7 @@ class ClusterProcessesIT {
         Thread.sleep(200);
       }
       long moved = clients.stream().filter(c -> c.reconnects > 0).count();
-      System.out.printf("failover: cluster formed in %d ms; %d of %d clients moved; all caught up %d ms after the last publish%n",
+      System.out.printf("failover (" + (replicated ? "replicated store, replay killed too" : "memory store") + "): cluster formed in %d ms; %d of %d clients moved; all caught up %d ms after the last publish%n",
         formed, moved, clients.size(), (System.nanoTime() - killedAt) / 1_000_000);
       assertThat(problems).as("clients missing, duplicating or reordering events").isEmpty();
       assertThat(moved).as("the killed gateway's clients reconnected").isGreaterThanOrEqualTo(150);
@@ -300,8 +320,13 @@ class ClusterProcessesIT {
       }
     }
 
+    /** Publishes, retrying (bounded) while the cluster answers 503/504 after losing a process. */
     JsonAnswer publishAnswer(String body) throws Exception {
       var resp = send(body);
+      for (int attempt = 0; attempt < 20 && (resp.statusCode() == 503 || resp.statusCode() == 504); attempt++) {
+        Thread.sleep(250);
+        resp = send(body);
+      }
       if (resp.statusCode() != 200) {
         throw new AssertionError("publish answered " + resp.statusCode() + ": " + resp.body());
       }

@@ -1,0 +1,251 @@
+package io.herald.replay;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import io.herald.common.Event;
+import io.herald.common.EventDraft;
+import io.herald.common.Position;
+import io.herald.common.config.ConfigException;
+import io.herald.common.replay.ReadResult;
+import io.herald.common.replay.ReplayStore;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import java.util.stream.LongStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The contract on {@link HazelcastReplayStore} over one embedded Hazelcast member, plus what
+ * only the clustered store promises: history survives the loss of a member, and concurrent
+ * appends on two members number one topic without duplicates or holes. Each store gets its
+ * own Hazelcast names, so stores of different limits share the member. Hazelcast expires by
+ * its own wall clock, so the contract's age tests are skipped.
+ */
+class HazelcastReplayStoreTest extends ReplayStoreContractTest {
+
+  private static HazelcastInstance member;
+
+  @BeforeAll
+  static void startMember() {
+    member = Hazelcast.newHazelcastInstance(memberConfig("herald-test-" + UUID.randomUUID()));
+  }
+
+  @AfterAll
+  static void stopMember() {
+    if (member != null) {
+      member.shutdown();
+    }
+  }
+
+  static Config memberConfig(String clusterName) {
+    Config config = new Config();
+    config.setClusterName(clusterName);
+    config.setProperty("hazelcast.phone.home.enabled", "false");
+    config.setProperty("hazelcast.logging.type", "slf4j");
+    NetworkConfig net = config.getNetworkConfig();
+    net.setPort(5801).setPortAutoIncrement(true);
+    net.getInterfaces().setEnabled(true).setInterfaces(List.of("127.0.0.1"));
+    JoinConfig join = net.getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    join.getTcpIpConfig().setEnabled(true).setMembers(List.of("127.0.0.1"));
+    return config;
+  }
+
+  @Override
+  protected ReplayStore createStore(ReplayOptions options, LongSupplier clock) {
+    return new HazelcastReplayStore(vertx, member, options, "t" + UUID.randomUUID().toString().substring(0, 8));
+  }
+
+  @Override
+  protected boolean supportsManualClock() {
+    // Ringbuffer time-to-live is Hazelcast's wall clock; the fake clock cannot drive it.
+    return false;
+  }
+
+  @Test
+  @DisplayName("the store names itself hazelcast and the head of an unknown topic is seq 0 without creating the topic")
+  void nameAndUnknownHead() {
+    ReplayStore s = newStore();
+    Position one = head(s, topic("ghost1"));
+    Position two = head(s, topic("ghost2"));
+
+    assertThat(s.name()).isEqualTo("hazelcast");
+    assertThat(one.seq()).isZero();
+    assertThat(one.epoch()).matches("[A-Za-z0-9]{8}");
+    assertThat(two).isEqualTo(one);
+    assertThat(member.getDistributedObjects())
+      .as("heads of unknown topics create no ringbuffer")
+      .noneMatch(o -> o.getName().contains(topic("ghost")));
+  }
+
+  @Test
+  @DisplayName("a non-clustered Vert.x is refused with a ConfigException that names replay.store")
+  void needsCluster() {
+    ReplayOptions options = new ReplayOptions(new JsonObject().put("store", "hazelcast"));
+    assertThatThrownBy(() -> ReplayStoreFactory.create(vertx, options))
+      .isInstanceOf(ConfigException.class)
+      .hasMessageContaining("replay.store")
+      .hasMessageContaining("--cluster");
+  }
+
+  @Test
+  @DisplayName("a second store with other limits in the same cluster fails to initialize with a ConfigException naming replay.maxEventsPerTopic")
+  void conflictingLimits() {
+    String namespace = "conflict" + UUID.randomUUID().toString().substring(0, 8);
+    HazelcastReplayStore first = onContext(() -> new HazelcastReplayStore(vertx, member, new ReplayOptions(), namespace));
+    await(first::init);
+    HazelcastReplayStore second = onContext(() -> new HazelcastReplayStore(vertx, member,
+      new ReplayOptions(new JsonObject().put("maxEventsPerTopic", 5)), namespace));
+
+    assertThatThrownBy(() -> await(second::init))
+      .isInstanceOf(ConfigException.class)
+      .hasMessageContaining("replay.maxEventsPerTopic");
+  }
+
+  @Test
+  @DisplayName("on a clustered Vert.x the factory builds a hazelcast store over the cluster's own Hazelcast")
+  void factoryOnClusteredVertx() throws Exception {
+    Vertx clustered = Vertx.builder()
+      .withClusterManager(new HazelcastClusterManager(memberConfig("herald-test-" + UUID.randomUUID())))
+      .buildClustered().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    try {
+      ReplayOptions options = new ReplayOptions(new JsonObject().put("store", "hazelcast"));
+      ReplayStore s = ReplayStoreFactory.create(clustered, options);
+      CompletableFuture<Position> done = new CompletableFuture<>();
+      clustered.runOnContext(v -> ((HazelcastReplayStore) s).init()
+        .compose(x -> s.append(List.of(draft(topic("f"), "x"))))
+        .compose(events -> s.head(topic("f")))
+        .onComplete(ar -> {
+          if (ar.succeeded()) {
+            done.complete(ar.result());
+          } else {
+            done.completeExceptionally(ar.cause());
+          }
+        }));
+
+      assertThat(s.name()).isEqualTo("hazelcast");
+      assertThat(done.get(TIMEOUT_SECONDS, TimeUnit.SECONDS).seq()).isEqualTo(1);
+    } finally {
+      clustered.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  @DisplayName("history appended on one member is read intact from another after the first is killed")
+  void survivesMemberLoss() {
+    String cluster = "herald-test-" + UUID.randomUUID();
+    HazelcastInstance one = Hazelcast.newHazelcastInstance(memberConfig(cluster));
+    HazelcastInstance two = Hazelcast.newHazelcastInstance(memberConfig(cluster));
+    try {
+      assertThat(two.getCluster().getMembers()).hasSize(2);
+      ReplayOptions options = new ReplayOptions();
+      ReplayStore onOne = onContext(() -> new HazelcastReplayStore(vertx, one, options));
+      ReplayStore onTwo = onContext(() -> new HazelcastReplayStore(vertx, two, options));
+      List<String> topics = new ArrayList<>();
+      List<Event> stored = new ArrayList<>();
+      for (int t = 0; t < 8; t++) {
+        topics.add(topic("loss" + t));
+      }
+      for (int i = 0; i < 5; i++) {
+        for (String t : topics) {
+          stored.addAll(append(onOne, new EventDraft(t, "message", t + "#" + i, false, "key" + i)));
+        }
+      }
+
+      one.getLifecycleService().terminate();
+
+      for (String t : topics) {
+        List<Event> expected = stored.stream().filter(e -> e.topic().equals(t)).toList();
+        Position head = expected.get(expected.size() - 1).position();
+        assertThat(head(onTwo, t)).isEqualTo(head);
+        assertThat(readAll(onTwo, t, new Position(head.epoch(), 0))).containsExactlyElementsOf(expected);
+        assertThat(append(onTwo, new EventDraft(t, "message", "dup", false, "key0")).get(0))
+          .as("idempotency keys survive too").isEqualTo(expected.get(0));
+        assertThat(append(onTwo, draft(t, "after")).get(0).position()).isEqualTo(new Position(head.epoch(), 6));
+      }
+      await(onTwo::close);
+    } finally {
+      one.getLifecycleService().terminate();
+      two.shutdown();
+    }
+  }
+
+  @Test
+  @DisplayName("concurrent appends from stores on two members to one topic get seqs 1..N without duplicates or holes")
+  void concurrentAppendsOnTwoMembers() throws Exception {
+    String cluster = "herald-test-" + UUID.randomUUID();
+    HazelcastInstance one = Hazelcast.newHazelcastInstance(memberConfig(cluster));
+    HazelcastInstance two = Hazelcast.newHazelcastInstance(memberConfig(cluster));
+    Vertx other = Vertx.vertx();
+    try {
+      ReplayOptions options = new ReplayOptions();
+      ReplayStore onOne = onContext(() -> new HazelcastReplayStore(vertx, one, options));
+      ReplayStore onTwo = new HazelcastReplayStore(other, two, options);
+      String t = topic("race");
+      int perStore = 100;
+      CompletableFuture<List<List<Event>>> fromTwo = new CompletableFuture<>();
+      other.runOnContext(v -> {
+        List<Future<List<Event>>> fs = new ArrayList<>();
+        for (int i = 0; i < perStore; i++) {
+          fs.add(onTwo.append(List.of(draft(t, "two-" + i), draft(t, "two-" + i + "b"))));
+        }
+        Future.all(fs).onComplete(ar -> {
+          if (ar.succeeded()) {
+            fromTwo.complete(ar.result().list());
+          } else {
+            fromTwo.completeExceptionally(ar.cause());
+          }
+        });
+      });
+      List<List<Event>> fromOne = await(() -> {
+        List<Future<List<Event>>> fs = new ArrayList<>();
+        for (int i = 0; i < perStore; i++) {
+          fs.add(onOne.append(List.of(draft(t, "one-" + i), draft(t, "one-" + i + "b"))));
+        }
+        return Future.all(fs).map(c -> c.<List<Event>>list());
+      });
+      List<List<Event>> twos = fromTwo.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+
+      List<Event> all = new ArrayList<>();
+      for (List<List<Event>> side : List.of(fromOne, twos)) {
+        for (List<Event> pair : side) {
+          assertThat(pair.get(1).seq()).as("one call's events of a topic are consecutive").isEqualTo(pair.get(0).seq() + 1);
+          all.addAll(pair);
+        }
+      }
+      Set<Long> seqs = new HashSet<>();
+      all.forEach(e -> seqs.add(e.seq()));
+      int n = 4 * perStore;
+      assertThat(seqs).hasSize(n).containsExactlyInAnyOrderElementsOf(LongStream.rangeClosed(1, n).boxed().toList());
+      assertThat(all).extracting(Event::epoch).containsOnly(all.get(0).epoch());
+      List<Event> read = readAll(onOne, t, new Position(all.get(0).epoch(), 0));
+      assertThat(read).extracting(Event::seq).containsExactlyElementsOf(LongStream.rangeClosed(1, n).boxed().toList());
+      assertThat(read).containsExactlyInAnyOrderElementsOf(all);
+      await(onOne::close);
+    } finally {
+      other.close();
+      one.shutdown();
+      two.shutdown();
+    }
+  }
+}
