@@ -85,6 +85,61 @@ ensure_npm_deps() {
   fi
 }
 
+# Redis and PostgreSQL back the replay-store tests. The ones already running on the machine are
+# used (127.0.0.1:6379, 127.0.0.1:5432 with trust auth, database "test"); on a machine without
+# them, they are installed from Debian's packages and started here.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port() {
+  local port=$1 name=$2
+  for _ in $(seq 1 60); do
+    port_open "$port" && return 0
+    sleep 0.5
+  done
+  say "$name did not come up on 127.0.0.1:$port" >&2
+  exit 1
+}
+
+ensure_redis() {
+  if port_open 6379; then
+    say "redis found on 127.0.0.1:6379"
+    return
+  fi
+  command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+  say "starting redis-server on 127.0.0.1:6379"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+  wait_port 6379 redis
+}
+
+ensure_postgres() {
+  if ! port_open 5432; then
+    if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+      apt_install postgresql
+    fi
+    local version
+    version="$(ls /etc/postgresql | sort -V | tail -n 1)"
+    local hba="/etc/postgresql/$version/main/pg_hba.conf"
+    if ! grep -q '^host all all 127.0.0.1/32 trust' "$hba"; then
+      say "allowing trust auth for 127.0.0.1 in $hba (a test machine's local server)"
+      as_root sed -i '1i host all all 127.0.0.1/32 trust' "$hba"
+    fi
+    say "starting PostgreSQL $version"
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || as_root pg_ctlcluster "$version" main start
+    wait_port 5432 postgresql
+  else
+    say "postgresql found on 127.0.0.1:5432"
+  fi
+  command -v psql >/dev/null 2>&1 || apt_install postgresql-client
+  for _ in $(seq 1 20); do
+    psql -h 127.0.0.1 -U postgres -d postgres -tAc 'select 1' >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  if ! psql -h 127.0.0.1 -U postgres -d postgres -tAc "select 1 from pg_database where datname = 'test'" | grep -q 1; then
+    say "creating database test"
+    psql -h 127.0.0.1 -U postgres -d postgres -qc 'create database test'
+  fi
+}
+
 run_maven() {
   say "mvn -B verify $*"
   (cd "$ROOT" && mvn -B verify "$@")
@@ -94,6 +149,8 @@ main() {
   ensure_java_and_maven
   ensure_node
   ensure_npm_deps
+  ensure_redis
+  ensure_postgres
   run_maven "$@"
 }
 

@@ -29,6 +29,15 @@ public final class ReplayOptions {
   /** Most events one read returns, whatever limit the caller asks for. */
   public static final int DEFAULT_MAX_READ_LIMIT = 1000;
 
+  /** Redis server of the {@code redis} store. */
+  public static final String DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
+  /** Prefix of every Redis key the {@code redis} store writes. */
+  public static final String DEFAULT_REDIS_KEY_PREFIX = "herald:";
+  /** PostgreSQL database of the {@code postgres} store. */
+  public static final String DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
+  /** Prefix of the tables the {@code postgres} store creates. */
+  public static final String DEFAULT_POSTGRES_TABLE_PREFIX = "herald_";
+
   static final int MAX_EVENTS_PER_TOPIC_LIMIT = 1_000_000;
   static final int MAX_AGE_SECONDS_LIMIT = 2_592_000;
   static final int MAX_TOPICS_LIMIT = 10_000_000;
@@ -39,6 +48,10 @@ public final class ReplayOptions {
   private final int maxAgeSeconds;
   private final int maxTopics;
   private final int maxReadLimit;
+  private final String redisUrl;
+  private final String redisKeyPrefix;
+  private final String postgresUrl;
+  private final String postgresTablePrefix;
 
   /** All defaults. */
   public ReplayOptions() {
@@ -57,6 +70,20 @@ public final class ReplayOptions {
     maxAgeSeconds = r.getInt("maxAgeSeconds", DEFAULT_MAX_AGE_SECONDS, 1, MAX_AGE_SECONDS_LIMIT);
     maxTopics = r.getInt("maxTopics", DEFAULT_MAX_TOPICS, 1, MAX_TOPICS_LIMIT);
     maxReadLimit = r.getInt("maxReadLimit", DEFAULT_MAX_READ_LIMIT, 1, MAX_READ_LIMIT_LIMIT);
+    redisUrl = r.getString("redisUrl", DEFAULT_REDIS_URL);
+    if (!redisUrl.startsWith("redis://") && !redisUrl.startsWith("rediss://")) {
+      throw new io.herald.common.config.ConfigException(r.key("redisUrl"), "must start with redis:// or rediss://");
+    }
+    redisKeyPrefix = r.getString("redisKeyPrefix", DEFAULT_REDIS_KEY_PREFIX);
+    postgresUrl = r.getString("postgresUrl", DEFAULT_POSTGRES_URL);
+    if (!postgresUrl.startsWith("postgresql://") && !postgresUrl.startsWith("postgres://")) {
+      throw new io.herald.common.config.ConfigException(r.key("postgresUrl"), "must start with postgresql://");
+    }
+    postgresTablePrefix = r.getString("postgresTablePrefix", DEFAULT_POSTGRES_TABLE_PREFIX);
+    if (!postgresTablePrefix.matches("[a-z_][a-z0-9_]{0,30}")) {
+      throw new io.herald.common.config.ConfigException(r.key("postgresTablePrefix"),
+        "must be 1 to 31 characters from a-z 0-9 _, not starting with a digit");
+    }
     r.rejectUnknown();
   }
 
@@ -107,6 +134,24 @@ public final class ReplayOptions {
   }
 
   /** {@link #maxAgeSeconds()} in milliseconds. */
+  /** {@code redis://host:port[/db]} of the {@code redis} store. */
+  public String redisUrl() {
+    return redisUrl;
+  }
+
+  public String redisKeyPrefix() {
+    return redisKeyPrefix;
+  }
+
+  /** {@code postgresql://user@host:port/db} of the {@code postgres} store. */
+  public String postgresUrl() {
+    return postgresUrl;
+  }
+
+  public String postgresTablePrefix() {
+    return postgresTablePrefix;
+  }
+
   public long maxAgeMillis() {
     return maxAgeSeconds * 1000L;
   }
@@ -118,7 +163,11 @@ public final class ReplayOptions {
       .put("maxEventsPerTopic", maxEventsPerTopic)
       .put("maxAgeSeconds", maxAgeSeconds)
       .put("maxTopics", maxTopics)
-      .put("maxReadLimit", maxReadLimit);
+      .put("maxReadLimit", maxReadLimit)
+      .put("redisUrl", redisUrl)
+      .put("redisKeyPrefix", redisKeyPrefix)
+      .put("postgresUrl", postgresUrl)
+      .put("postgresTablePrefix", postgresTablePrefix);
   }
 
   @Override

@@ -58,6 +58,10 @@ class ReplayOptionsTest {
       Arguments.of("maxTopics", true),
       Arguments.of("maxReadLimit", 0),
       Arguments.of("maxReadLimit", 100_001),
+      Arguments.of("redisUrl", "http://127.0.0.1:6379"),
+      Arguments.of("redisKeyPrefix", ""),
+      Arguments.of("postgresUrl", "jdbc:postgresql://127.0.0.1/x"),
+      Arguments.of("postgresTablePrefix", "Herald;drop"),
       Arguments.of("maxReadLimit", "1e3"),
       Arguments.of("maxEvents", 10));
   }
@@ -82,7 +86,7 @@ class ReplayOptionsTest {
     ReplayOptions high = new ReplayOptions(new JsonObject().put("maxEventsPerTopic", "1000000")
       .put("maxAgeSeconds", "2592000").put("maxTopics", "10000000").put("maxReadLimit", "100000"));
 
-    assertThat(low.toJson()).isEqualTo(new JsonObject().put("store", "memory").put("maxEventsPerTopic", 1)
+    assertThat(low.toJson()).isEqualTo(new ReplayOptions().toJson().put("store", "memory").put("maxEventsPerTopic", 1)
       .put("maxAgeSeconds", 1).put("maxTopics", 1).put("maxReadLimit", 1));
     assertThat(high.maxEventsPerTopic()).isEqualTo(1_000_000);
     assertThat(high.maxAgeSeconds()).isEqualTo(2_592_000);
