@@ -50,7 +50,13 @@ import java.util.concurrent.TimeUnit;
  *   key and drawn once (8 random ASCII letters and digits). The head of an unknown topic is
  *   {@code (default epoch, 0)}; asking for it creates nothing per topic.</li>
  *   <li>An {@link IMap} {@code herald.keys}: {@code topic NUL key} to seq, time-to-live
- *   {@code maxAgeSeconds}, for idempotency; {@code -1} while the claiming append is in flight.</li>
+ *   {@code maxAgeSeconds}, for idempotency. While the claiming append is in flight the value is
+ *   that append's own negative token. A claim that stays pending for more than
+ *   {@code CLAIM_ATTEMPTS * CLAIM_RETRY_MILLIS} ms is taken as lost with its member: the next
+ *   append with the key looks for it among the topic's recent events (the lost append may have
+ *   stored it before its member died) and either answers with that event or takes the claim
+ *   over with a compare-and-set on the token, so a publisher's retry never stores an event
+ *   twice.</li>
  * </ul>
  *
  * <h2>Limits</h2>
@@ -78,10 +84,11 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
 
   /** Key of the cluster-wide default epoch in the epochs map; topics never contain NUL. */
   private static final String DEFAULT_EPOCH_KEY = "\u0000default";
-  private static final long PENDING = -1L;
+  /** Waits for a claim held by another append: {@value} tries, {@link #CLAIM_RETRY_MILLIS} ms apart. */
   private static final int CLAIM_ATTEMPTS = 100;
   private static final long CLAIM_RETRY_MILLIS = 20;
-  private static final long PENDING_SECONDS = 30;
+  /** Most recent events a stale claim's key is looked for in (the lost append was recent). */
+  static final int STALE_SCAN_EVENTS = 10_000;
   private static final int EPOCH_CACHE_SIZE = 10_000;
   private static final char[] EPOCH_ALPHABET =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".toCharArray();
@@ -93,8 +100,6 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
   private final int maxEventsPerTopic;
   private final int maxReadLimit;
   private final long maxAgeSeconds;
-  /** Time-to-live of a pending idempotency claim, so a member lost mid-append frees its keys soon. */
-  private final long pendingSeconds;
   private Future<Void> ready;
   private volatile IMap<String, String> epochs;
   private volatile IMap<String, Long> keys;
@@ -135,7 +140,6 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
     this.maxEventsPerTopic = options.maxEventsPerTopic();
     this.maxReadLimit = options.maxReadLimit();
     this.maxAgeSeconds = options.maxAgeSeconds();
-    this.pendingSeconds = Math.min(maxAgeSeconds, PENDING_SECONDS);
   }
 
   /**
@@ -196,6 +200,7 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
     int[] sameAs = new int[drafts.size()];
     List<Future<Void>> claims = new ArrayList<>();
     boolean[] claimed = new boolean[drafts.size()];
+    long[] tokens = new long[drafts.size()];
     for (int i = 0; i < drafts.size(); i++) {
       EventDraft d = drafts.get(i);
       sameAs[i] = -1;
@@ -206,7 +211,8 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
           continue;
         }
         int index = i;
-        claims.add(claim(d, CLAIM_ATTEMPTS).map(existing -> {
+        tokens[i] = -1 - random.nextLong(Long.MAX_VALUE - 1);
+        claims.add(claim(d, tokens[i], CLAIM_ATTEMPTS).map(existing -> {
           if (existing != null) {
             out[index] = existing;
           } else {
@@ -218,7 +224,7 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
     }
     return Future.all(claims).transform(ar -> {
       if (ar.failed()) {
-        return releaseClaims(drafts, claimed).transform(v -> Future.failedFuture(ar.cause()));
+        return releaseClaims(drafts, claimed, tokens).transform(v -> Future.failedFuture(ar.cause()));
       }
       // Drafts to store, grouped by topic in draft order.
       Map<String, List<Integer>> byTopic = new LinkedHashMap<>();
@@ -233,7 +239,7 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
       }
       return Future.all(adds).transform(added -> {
         if (added.failed()) {
-          return releaseClaims(drafts, claimed).transform(v -> Future.failedFuture(added.cause()));
+          return releaseClaims(drafts, claimed, tokens).transform(v -> Future.failedFuture(added.cause()));
         }
         List<Future<Void>> records = new ArrayList<>();
         List<Event> stored = new ArrayList<>();
@@ -274,40 +280,90 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
   }
 
   /**
-   * Claims the draft's key: null when this append stores it, or the retained event that has it.
-   * Waits while another append holds a pending claim; takes over a claim whose event is gone.
+   * Claims the draft's key with {@code token} (negative, this append's own): null when this
+   * append stores it, or the retained event that has it. Waits while another append holds a
+   * pending claim; a claim pending too long is resolved by {@link #resolveStale}; takes over a
+   * claim whose event is gone.
    */
-  private Future<Event> claim(EventDraft d, int attempts) {
-    if (attempts == 0) {
-      return Future.failedFuture(new IllegalStateException("idempotency key of topic " + d.topic() + " stays claimed by an append in flight"));
-    }
+  private Future<Event> claim(EventDraft d, long token, int attempts) {
     String k = keyOf(d);
-    return blocking(() -> keys.putIfAbsent(k, PENDING, pendingSeconds, TimeUnit.SECONDS)).compose(prev -> {
+    return blocking(() -> keys.putIfAbsent(k, token, maxAgeSeconds, TimeUnit.SECONDS)).compose(prev -> {
       if (prev == null) {
         return Future.succeededFuture(null);
       }
-      if (prev == PENDING) {
+      if (prev < 0) {
+        if (attempts <= 0) {
+          return resolveStale(d, prev, token);
+        }
         Promise<Event> retry = Promise.promise();
-        vertx.setTimer(CLAIM_RETRY_MILLIS, id -> claim(d, attempts - 1).onComplete(retry));
+        vertx.setTimer(CLAIM_RETRY_MILLIS, id -> claim(d, token, attempts - 1).onComplete(retry));
         return retry.future();
       }
       return retained(d.topic(), prev).compose(existing -> {
         if (existing != null) {
           return Future.succeededFuture(existing);
         }
-        return blocking(() -> keys.replace(k, prev, PENDING) && keys.setTtl(k, pendingSeconds, TimeUnit.SECONDS))
-          .compose(replaced -> replaced ? Future.succeededFuture(null) : claim(d, attempts - 1));
+        return blocking(() -> keys.replace(k, prev, token) && keys.setTtl(k, maxAgeSeconds, TimeUnit.SECONDS))
+          .compose(replaced -> replaced ? Future.succeededFuture(null) : claim(d, token, attempts - 1));
       });
     });
   }
 
+  /**
+   * A claim still pending after the whole wait: its append is taken as lost (its member died
+   * mid-append). If that append stored the event, it is among the topic's recent events: record
+   * its seq and answer with it. Otherwise take the claim over, atomically against the token
+   * seen, so that of several appends waiting on it exactly one stores.
+   */
+  private Future<Event> resolveStale(EventDraft d, long staleToken, long token) {
+    String k = keyOf(d);
+    return findRecent(d.topic(), d.key()).compose(found -> {
+      if (found != null) {
+        return blocking(() -> keys.replace(k, staleToken, found.seq())).map(v -> found);
+      }
+      return blocking(() -> keys.replace(k, staleToken, token)).compose(replaced -> replaced
+        ? Future.succeededFuture((Event) null)
+        : claim(d, token, CLAIM_ATTEMPTS));
+    });
+  }
+
+  /** The newest of the topic's last {@value #STALE_SCAN_EVENTS} events with this key, or null. */
+  private Future<Event> findRecent(String topic, String key) {
+    return knownEpoch(topic).compose(epoch -> {
+      if (epoch == null) {
+        return Future.succeededFuture(null);
+      }
+      return blocking(() -> {
+        Ringbuffer<String> rb = ring(topic);
+        return new long[] {rb.headSequence(), rb.tailSequence()};
+      }).compose(range -> scan(topic, epoch, key, Math.max(range[0], range[1] - STALE_SCAN_EVENTS + 1), range[1], null));
+    });
+  }
+
+  private Future<Event> scan(String topic, String epoch, String key, long from, long to, Event found) {
+    if (from > to) {
+      return Future.succeededFuture(found);
+    }
+    int max = (int) Math.min(MAX_BATCH, to - from + 1);
+    return readRange(topic, epoch, from, max).compose(events -> {
+      Event last = found;
+      for (Event e : events) {
+        if (key.equals(e.key())) {
+          last = e;
+        }
+      }
+      return events.isEmpty() ? Future.succeededFuture(last) : scan(topic, epoch, key, from + events.size(), to, last);
+    });
+  }
+
   /** Gives back pending claims of a failed append, so a retry is not made to wait. */
-  private Future<Void> releaseClaims(List<EventDraft> drafts, boolean[] claimed) {
+  private Future<Void> releaseClaims(List<EventDraft> drafts, boolean[] claimed, long[] tokens) {
     List<Future<Boolean>> removes = new ArrayList<>();
     for (int i = 0; i < drafts.size(); i++) {
       if (claimed[i]) {
         String k = keyOf(drafts.get(i));
-        removes.add(blocking(() -> keys.remove(k, PENDING)));
+        long token = tokens[i];
+        removes.add(blocking(() -> keys.remove(k, token)));
       }
     }
     return Future.join(removes).otherwiseEmpty().mapEmpty();

@@ -38,6 +38,9 @@ public final class ReplayOptions {
   /** Prefix of the tables the {@code postgres} store creates. */
   public static final String DEFAULT_POSTGRES_TABLE_PREFIX = "herald_";
 
+  /** How long one call to the Redis or PostgreSQL store may take before it fails (and counts against its circuit breaker), ms. */
+  public static final int DEFAULT_STORE_TIMEOUT_MILLIS = 2000;
+
   static final int MAX_EVENTS_PER_TOPIC_LIMIT = 1_000_000;
   static final int MAX_AGE_SECONDS_LIMIT = 2_592_000;
   static final int MAX_TOPICS_LIMIT = 10_000_000;
@@ -52,6 +55,7 @@ public final class ReplayOptions {
   private final String redisKeyPrefix;
   private final String postgresUrl;
   private final String postgresTablePrefix;
+  private final int storeTimeoutMillis;
 
   /** All defaults. */
   public ReplayOptions() {
@@ -84,7 +88,18 @@ public final class ReplayOptions {
       throw new io.herald.common.config.ConfigException(r.key("postgresTablePrefix"),
         "must be 1 to 31 characters from a-z 0-9 _, not starting with a digit");
     }
+    storeTimeoutMillis = r.getInt("storeTimeoutMillis", DEFAULT_STORE_TIMEOUT_MILLIS, 50, 60_000);
     r.rejectUnknown();
+  }
+
+  /**
+   * {@code storeTimeoutMillis}: how long one call to the {@code redis} or {@code postgres}
+   * store may take, 50 to 60,000 ms, before it fails and counts against the store's circuit
+   * breaker. Default {@value #DEFAULT_STORE_TIMEOUT_MILLIS}. Keep it below the gateway's and
+   * notifier's {@code replayTimeoutMillis}, so that an outage falls back before requests time out.
+   */
+  public int storeTimeoutMillis() {
+    return storeTimeoutMillis;
   }
 
   /**
@@ -167,7 +182,8 @@ public final class ReplayOptions {
       .put("redisUrl", redisUrl)
       .put("redisKeyPrefix", redisKeyPrefix)
       .put("postgresUrl", postgresUrl)
-      .put("postgresTablePrefix", postgresTablePrefix);
+      .put("postgresTablePrefix", postgresTablePrefix)
+      .put("storeTimeoutMillis", storeTimeoutMillis);
   }
 
   @Override

@@ -13,7 +13,7 @@ import java.util.List;
 public final class ReplayStoreFactory {
 
   /** Accepted values of {@code replay.store}. */
-  public static final List<String> STORES = List.of("memory", "hazelcast");
+  public static final List<String> STORES = List.of("memory", "hazelcast", "redis", "postgres");
 
   private ReplayStoreFactory() {
   }
@@ -28,7 +28,10 @@ public final class ReplayStoreFactory {
     return switch (options.store()) {
       case "memory" -> new MemoryReplayStore(options);
       case "hazelcast" -> new HazelcastReplayStore(vertx, options);
-      // "redis", "postgres" come here.
+      case "redis" -> new GuardedReplayStore(vertx, options,
+        new RedisReplayStore(vertx, options, options.redisUrl(), options.redisKeyPrefix()));
+      case "postgres" -> new GuardedReplayStore(vertx, options,
+        new PgReplayStore(vertx, options, options.postgresUrl(), options.postgresTablePrefix()));
       default -> throw new ConfigException(ReplayOptions.SECTION + ".store",
         "unknown store \"" + options.store() + "\" (known: " + String.join(", ", STORES) + ")");
     };

@@ -7,6 +7,7 @@ import io.herald.common.EventCodec;
 import io.herald.common.EventDraft;
 import io.herald.common.HeraldException;
 import io.herald.common.Position;
+import io.herald.common.admin.Health;
 import io.herald.common.replay.ReplayStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -16,6 +17,7 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.healthchecks.Status;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,13 +77,34 @@ public final class ReplayVerticle extends VerticleBase {
         long period = Math.min(1000L, options.maxAgeMillis() / 10);
         sweepTimer = vertx.setPeriodic(period, id -> sweepable.sweep());
       }
+      Health health = Health.of(vertx);
+      health.readiness().register("replay", p -> {
+        if (store instanceof GuardedReplayStore guarded) {
+          // Not ready while the durable store does not answer: live delivery goes on (see
+          // GuardedReplayStore), but resumes get reset, and operators should know.
+          guarded.probe().onComplete(ar -> p.tryComplete(ar.succeeded()
+            ? Status.OK(guarded.status())
+            : Status.KO(guarded.status().put("error", String.valueOf(ar.cause().getMessage())))));
+        } else {
+          p.complete(Status.OK(new JsonObject().put("store", store.name())));
+        }
+      });
+      health.liveness().register("replay-store", p -> p.complete(Status.OK(storeStatus())));
       LOG.info("replay store {} ready (maxEventsPerTopic={}, maxAgeSeconds={}, maxTopics={}, maxReadLimit={})",
         store.name(), options.maxEventsPerTopic(), options.maxAgeSeconds(), options.maxTopics(), options.maxReadLimit());
     });
   }
 
+  /** What health shows of the store: its name, and for a guarded store whether it is in an outage. */
+  private JsonObject storeStatus() {
+    return store instanceof GuardedReplayStore guarded ? guarded.status() : new JsonObject().put("store", store.name()).put("degraded", false);
+  }
+
   @Override
   public Future<?> stop() {
+    Health health = Health.of(vertx);
+    health.readiness().unregister("replay");
+    health.liveness().unregister("replay-store");
     if (sweepTimer != -1) {
       vertx.cancelTimer(sweepTimer);
     }

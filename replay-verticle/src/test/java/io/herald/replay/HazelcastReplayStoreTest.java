@@ -99,6 +99,45 @@ class HazelcastReplayStoreTest extends ReplayStoreContractTest {
   }
 
   @Test
+  @DisplayName("a key claimed by an append whose member died after storing is answered with that event, never stored twice")
+  void staleClaimAfterStoreIsResolvedFromHistory() {
+    String ns = "stale" + UUID.randomUUID().toString().substring(0, 8);
+    HazelcastReplayStore s = onContext(() -> new HazelcastReplayStore(vertx, member, new ReplayOptions(), ns));
+    String t = topic("stale");
+    Event first = append(s, draft(t, "first")).get(0);
+    // What a member lost mid-append leaves: its pending claim, and the event it managed to store.
+    member.<String, Long>getMap(ns + ".keys").put(t + "\u0000k-lost", -4242L);
+    io.vertx.core.json.JsonObject item = new EventDraft(t, "message", "lost", false, "k-lost").toEvent(first.epoch(), 0, System.currentTimeMillis()).toJson();
+    item.remove("seq");
+    member.<String>getRingbuffer(ns + ".history." + t).add(item.encode());
+
+    AppendResult retry = onContext(() -> s.appendReporting(List.of(new EventDraft(t, "message", "retry", false, "k-lost"))))
+      .toCompletionStage().toCompletableFuture().join();
+
+    assertThat(retry.events()).extracting(Event::seq, Event::data).containsExactly(org.assertj.core.groups.Tuple.tuple(2L, "lost"));
+    assertThat(retry.stored()).as("nothing stored again").isEmpty();
+    assertThat(head(s, t).seq()).isEqualTo(2);
+    assertThat(member.<String, Long>getMap(ns + ".keys").get(t + "\u0000k-lost")).isEqualTo(2L);
+  }
+
+  @Test
+  @DisplayName("a key claimed by an append whose member died before storing is taken over and stored exactly once")
+  void staleClaimBeforeStoreIsTakenOver() {
+    String ns = "stale" + UUID.randomUUID().toString().substring(0, 8);
+    HazelcastReplayStore s = onContext(() -> new HazelcastReplayStore(vertx, member, new ReplayOptions(), ns));
+    String t = topic("taken");
+    append(s, draft(t, "first"));
+    member.<String, Long>getMap(ns + ".keys").put(t + "\u0000k2", -777L);
+
+    Event stored = append(s, new EventDraft(t, "message", "once", false, "k2")).get(0);
+    Event again = append(s, new EventDraft(t, "message", "twice", false, "k2")).get(0);
+
+    assertThat(stored.seq()).isEqualTo(2);
+    assertThat(again).isEqualTo(stored);
+    assertThat(head(s, t).seq()).isEqualTo(2);
+  }
+
+  @Test
   @DisplayName("a non-clustered Vert.x is refused with a ConfigException that names replay.store")
   void needsCluster() {
     ReplayOptions options = new ReplayOptions(new JsonObject().put("store", "hazelcast"));

@@ -1,0 +1,560 @@
+package io.herald.replay;
+
+import io.herald.common.Event;
+import io.herald.common.EventDraft;
+import io.herald.common.Position;
+import io.herald.common.replay.ReadResult;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * The {@link io.herald.common.replay.ReplayStore} on PostgreSQL ({@code replay.store = postgres}):
+ * history lives in two tables of one database, so every replay node pointed at it serves the
+ * same history, and it survives replay and database restarts.
+ *
+ * <h2>Layout</h2>
+ * Both table names start with the table prefix ({@code replay.postgresTablePrefix}, default
+ * {@code herald_}); {@link #init()} creates them if missing:
+ * <ul>
+ *   <li>{@code <prefix>replay_topics (topic text primary key, epoch text, last_seq bigint)}: one
+ *   row per topic, created by the first call that names the topic (its head, a read or an
+ *   append), with a fresh random epoch of {@value #EPOCH_LENGTH} ASCII letters and digits and
+ *   {@code last_seq} 0. {@code last_seq} is the topic's head: it never goes back, so a topic whose
+ *   events all expired continues its sequence. If the row is lost (table truncated or dropped,
+ *   database restored from an older backup without it), the next call creates it again with a
+ *   new epoch, and every position handed out before gets a {@code reset}.</li>
+ *   <li>{@code <prefix>replay_events (topic, seq, epoch, type, data, json, key, ts)}: one row per
+ *   retained event, primary key {@code (topic, seq)} (the index every read and trim walks),
+ *   {@code ts} in epoch milliseconds, a unique partial index on {@code (topic, key) where key is
+ *   not null} that backs idempotency, and an index on {@code ts} for the age sweep. Events left
+ *   behind by a lost topic row are deleted when the row is created again.</li>
+ * </ul>
+ *
+ * <h2>Appends</h2>
+ * One transaction per {@link #append} call. For each topic of the call, in topic-name order
+ * (so that two calls never wait for each other's topic rows in a cycle), it locks the topic row
+ * ({@code SELECT ... FOR UPDATE}, creating it with {@code INSERT ... ON CONFLICT DO NOTHING}
+ * when missing), looks up the drafts' keys among the topic's retained events, inserts the new
+ * events with {@code last_seq + 1, + 2, ...}, moves {@code last_seq} and trims. The row lock
+ * serializes appends to a topic across any number of stores and processes: sequences have no
+ * holes and no duplicates, and a key is never stored twice while its event is retained.
+ *
+ * <h2>Retention</h2>
+ * By count: each append deletes the topic's events with {@code seq <= last_seq -
+ * maxEventsPerTopic} in its transaction, so a topic never holds more than
+ * {@code maxEventsPerTopic} events. By age: {@link #sweep()} (run periodically by the replay
+ * verticle) deletes events older than {@code maxAgeSeconds} in batches of
+ * {@value #SWEEP_BATCH}, at most {@value #SWEEP_MAX_BATCHES} batches per call, skipping rows an
+ * append holds; reads never serve an event older than that, swept or not (a read whose next
+ * event has expired gets a reset), and an expired event's key is free for a new event. Event
+ * timestamps are this store's clock; replay nodes sharing a database should have synchronized
+ * clocks.
+ *
+ * <h2>Limits</h2>
+ * {@code maxTopics} is not enforced: each topic ever named keeps its small row in the topics
+ * table (deleting it would cost its subscribers a reset, never a silent gap). The schema is
+ * created idempotently under a transaction-scoped advisory lock, so replay nodes starting
+ * together do not race on it; if the tables disappear while the store runs, the next call that
+ * finds one missing creates them again (and the topics get new epochs).
+ *
+ * <h2>Threading</h2>
+ * Never blocks: every call is asynchronous on a {@link Pool} of at most {@value #MAX_POOL_SIZE}
+ * connections. Construction does no I/O; see {@link #init()}. There is no circuit breaker here:
+ * {@link ReplayStoreFactory} wraps the store in a {@link GuardedReplayStore}.
+ */
+public final class PgReplayStore implements ReportingReplayStore, Initializable, Sweepable {
+
+  /** Length of the epochs this store draws. */
+  public static final int EPOCH_LENGTH = 8;
+  /** PostgreSQL connections this store opens at most. */
+  static final int MAX_POOL_SIZE = 8;
+  /** Requests that may wait for a free connection before new ones fail. */
+  static final int MAX_POOL_WAITING = 10_000;
+  /** Most expired events one sweep statement deletes. */
+  static final int SWEEP_BATCH = 1000;
+  /** Most sweep statements one {@link #sweep()} runs; the next sweep goes on from there. */
+  static final int SWEEP_MAX_BATCHES = 10;
+
+  private static final Logger LOG = LoggerFactory.getLogger(PgReplayStore.class);
+  private static final String UNDEFINED_TABLE = "42P01";
+  private static final char[] EPOCH_ALPHABET =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".toCharArray();
+
+  private final Pool pool;
+  private final String configError;
+  private final String safeUrl;
+  private final String topics;
+  private final String events;
+  private final int maxEventsPerTopic;
+  private final int maxReadLimit;
+  private final long maxAgeMillis;
+  private final LongSupplier clock;
+  private final SecureRandom random = new SecureRandom();
+  private final Sql sql;
+  private Future<Void> ready;
+  private boolean sweeping;
+
+  /**
+   * A store on the database at {@code postgresUrl} ({@code postgresql://[user[:password]@]host[:port]/db})
+   * whose tables are named {@code <tablePrefix>replay_topics} and {@code <tablePrefix>replay_events}.
+   * Opens no connection yet; a malformed URL fails {@link #init()}.
+   */
+  public PgReplayStore(Vertx vertx, ReplayOptions options, String postgresUrl, String tablePrefix) {
+    this(vertx, options, postgresUrl, tablePrefix, System::currentTimeMillis);
+  }
+
+  /**
+   * A store on the given clock (tests).
+   *
+   * @param clock current time in epoch milliseconds: event timestamps and the age limit use it
+   */
+  PgReplayStore(Vertx vertx, ReplayOptions options, String postgresUrl, String tablePrefix, LongSupplier clock) {
+    if (!tablePrefix.matches("[a-z_][a-z0-9_]{0,30}")) {
+      throw new IllegalArgumentException("table prefix must match [a-z_][a-z0-9_]{0,30}, got \"" + tablePrefix + "\"");
+    }
+    this.safeUrl = postgresUrl
+      .replaceFirst("//([^:@/]*):[^@/]*@", "//$1@")
+      .replaceAll("(?i)([?&]password=)[^&]*", "$1***");
+    Pool p = null;
+    String error = null;
+    try {
+      PgConnectOptions connect = PgConnectOptions.fromUri(postgresUrl).setCachePreparedStatements(true);
+      p = PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(MAX_POOL_SIZE).setMaxWaitQueueSize(MAX_POOL_WAITING))
+        .connectingTo(connect)
+        .using(vertx)
+        .build();
+    } catch (RuntimeException e) {
+      // The parser quotes the URL, password included.
+      error = String.valueOf(e.getMessage()).replace(postgresUrl, safeUrl);
+    }
+    this.pool = p;
+    this.configError = error;
+    this.topics = tablePrefix + "replay_topics";
+    this.events = tablePrefix + "replay_events";
+    this.sql = new Sql(topics, events);
+    this.maxEventsPerTopic = options.maxEventsPerTopic();
+    this.maxReadLimit = options.maxReadLimit();
+    this.maxAgeMillis = options.maxAgeMillis();
+    this.clock = clock;
+  }
+
+  /**
+   * Connects and creates the tables and indexes if missing. Memoized while it succeeds or is in
+   * flight; after a failure the next call tries again. Fails with a message naming
+   * {@code replay.postgresUrl} and the database address (without password) when the URL is
+   * malformed or the database is not usable.
+   */
+  @Override
+  public synchronized Future<Void> init() {
+    if (ready == null || ready.failed()) {
+      if (pool == null) {
+        ready = Future.failedFuture(new IllegalStateException(
+          "PostgreSQL replay store: replay.postgresUrl " + safeUrl + " is not a valid PostgreSQL URL: " + configError));
+      } else {
+        ready = pool.withTransaction(conn -> conn.query(sql.schema).execute())
+          .<Void>mapEmpty()
+          .recover(t -> Future.failedFuture(new IllegalStateException(
+            "PostgreSQL replay store: the database at replay.postgresUrl " + safeUrl + " is not usable: "
+              + t.getMessage(), t)));
+      }
+    }
+    return ready;
+  }
+
+  @Override
+  public String name() {
+    return "postgres";
+  }
+
+  // ---------------------------------------------------------------- append
+
+  @Override
+  public Future<AppendResult> appendReporting(List<EventDraft> drafts) {
+    if (drafts.isEmpty()) {
+      return Future.succeededFuture(new AppendResult(List.of(), List.of()));
+    }
+    return withSchema(() -> doAppend(drafts));
+  }
+
+  private Future<AppendResult> doAppend(List<EventDraft> drafts) {
+    long now = clock.getAsLong();
+    // Sorted: concurrent calls lock the topic rows they share in the same order.
+    Map<String, List<Integer>> byTopic = new TreeMap<>();
+    for (int i = 0; i < drafts.size(); i++) {
+      byTopic.computeIfAbsent(drafts.get(i).topic(), t -> new ArrayList<>()).add(i);
+    }
+    Event[] out = new Event[drafts.size()];
+    boolean[] stored = new boolean[drafts.size()];
+    return pool.withTransaction(conn -> {
+      Future<Void> chain = Future.succeededFuture();
+      for (Map.Entry<String, List<Integer>> e : byTopic.entrySet()) {
+        chain = chain.compose(v -> appendTopic(conn, e.getKey(), e.getValue(), drafts, now, out, stored));
+      }
+      return chain;
+    }).map(v -> {
+      List<Event> storedEvents = new ArrayList<>();
+      for (int i = 0; i < out.length; i++) {
+        if (stored[i]) {
+          storedEvents.add(out[i]);
+        }
+      }
+      return new AppendResult(List.of(out), storedEvents);
+    });
+  }
+
+  private Future<Void> appendTopic(SqlConnection conn, String topic, List<Integer> indexes, List<EventDraft> drafts,
+                                   long now, Event[] out, boolean[] stored) {
+    LinkedHashSet<String> keys = new LinkedHashSet<>();
+    for (int i : indexes) {
+      if (drafts.get(i).key() != null) {
+        keys.add(drafts.get(i).key());
+      }
+    }
+    return lockTopic(conn, topic).compose(head -> retainedByKey(conn, topic, head.epoch(), keys, now).compose(retained -> {
+      List<Event> fresh = new ArrayList<>(indexes.size());
+      Map<String, Event> byKey = new HashMap<>(retained);
+      long seq = head.seq();
+      for (int i : indexes) {
+        EventDraft d = drafts.get(i);
+        Event found = d.key() != null ? byKey.get(d.key()) : null;
+        if (found != null) {
+          out[i] = found;
+          continue;
+        }
+        Event e = new Event(topic, head.epoch(), ++seq, d.type(), d.data(), d.json(), d.key(), now);
+        out[i] = e;
+        stored[i] = true;
+        fresh.add(e);
+        if (d.key() != null) {
+          byKey.put(d.key(), e);
+        }
+      }
+      if (fresh.isEmpty()) {
+        return Future.<Void>succeededFuture();
+      }
+      long last = seq;
+      long trimThrough = last - maxEventsPerTopic;
+      // Events trimmed by this very append are not inserted at all: the statement's DELETE
+      // could not see rows its own INSERT adds.
+      List<Event> kept = fresh.stream().filter(e -> e.seq() > trimThrough).toList();
+      int n = kept.size();
+      Long[] seqs = new Long[n];
+      String[] types = new String[n];
+      String[] datas = new String[n];
+      Boolean[] jsons = new Boolean[n];
+      String[] keyArray = new String[n];
+      for (int j = 0; j < n; j++) {
+        Event e = kept.get(j);
+        seqs[j] = e.seq();
+        types[j] = e.type();
+        datas[j] = e.data();
+        jsons[j] = e.json();
+        keyArray[j] = e.key();
+      }
+      Tuple args = Tuple.tuple()
+        .addString(topic).addString(head.epoch()).addLong(now)
+        .addArrayOfLong(seqs).addArrayOfString(types).addArrayOfString(datas).addArrayOfBoolean(jsons)
+        .addArrayOfString(keyArray)
+        .addLong(last).addLong(trimThrough);
+      return conn.preparedQuery(sql.write).execute(args).<Void>mapEmpty();
+    }));
+  }
+
+  /** The topic's row, locked until the transaction ends; created (with a new epoch) if missing. */
+  private Future<Position> lockTopic(SqlConnection conn, String topic) {
+    return conn.preparedQuery(sql.lockTopic).execute(Tuple.of(topic)).compose(rows -> {
+      if (rows.size() == 1) {
+        return Future.succeededFuture(position(rows.iterator().next()));
+      }
+      return conn.preparedQuery(sql.createTopic).execute(Tuple.of(topic, randomEpoch()))
+        .compose(created -> conn.preparedQuery(sql.lockTopic).execute(Tuple.of(topic)))
+        .compose(again -> again.size() == 1
+          ? Future.succeededFuture(position(again.iterator().next()))
+          : Future.failedFuture(new IllegalStateException("topic row of " + topic + " vanished while appending")));
+    });
+  }
+
+  /**
+   * The retained events of {@code topic} that have one of {@code keys}; expired ones found on
+   * the way are deleted, so that their keys can be stored again.
+   */
+  private Future<Map<String, Event>> retainedByKey(SqlConnection conn, String topic, String epoch, LinkedHashSet<String> keys,
+                                                   long now) {
+    if (keys.isEmpty()) {
+      return Future.succeededFuture(Map.of());
+    }
+    long cutoff = now - maxAgeMillis;
+    return conn.preparedQuery(sql.findKeys).execute(Tuple.tuple().addString(topic).addArrayOfString(keys.toArray(new String[0]))).compose(rows -> {
+      Map<String, Event> retained = new HashMap<>();
+      List<String> expired = new ArrayList<>();
+      for (Row r : rows) {
+        Event e = toEvent(topic, r.getString("epoch"), r);
+        if (e.timestamp() >= cutoff && e.epoch().equals(epoch)) {
+          retained.put(e.key(), e);
+        } else {
+          expired.add(e.key());
+        }
+      }
+      if (expired.isEmpty()) {
+        return Future.succeededFuture(retained);
+      }
+      return conn.preparedQuery(sql.deleteKeys).execute(Tuple.tuple().addString(topic).addArrayOfString(expired.toArray(new String[0])))
+        .map(v -> retained);
+    });
+  }
+
+  // ---------------------------------------------------------------- read and head
+
+  @Override
+  public Future<ReadResult> read(String topic, Position after, int limit) {
+    if (limit < 1) {
+      return Future.failedFuture(new IllegalArgumentException("limit must be >= 1, got " + limit));
+    }
+    int count = Math.min(limit, maxReadLimit);
+    return withSchema(() -> {
+      Tuple args = Tuple.of(topic, after.epoch(), after.seq(), count);
+      return pool.preparedQuery(sql.read).execute(args).compose(rows -> rows.size() > 0
+        ? Future.succeededFuture(rows)
+        : ensureTopic(topic).compose(v -> pool.preparedQuery(sql.read).execute(args)))
+        .map(rows -> toReadResult(topic, after, rows));
+    });
+  }
+
+  private ReadResult toReadResult(String topic, Position after, RowSet<Row> rows) {
+    if (rows.size() == 0) {
+      throw new IllegalStateException("topic row of " + topic + " vanished while reading");
+    }
+    Row first = rows.iterator().next();
+    Position head = position(first);
+    if (!after.epoch().equals(head.epoch()) || after.seq() > head.seq()) {
+      return ReadResult.reset(head);
+    }
+    if (after.seq() == head.seq()) {
+      return new ReadResult(head, false, List.of());
+    }
+    long cutoff = clock.getAsLong() - maxAgeMillis;
+    List<Event> young = new ArrayList<>(rows.size());
+    for (Row r : rows) {
+      if (r.getLong("seq") == null) {
+        break;
+      }
+      Event e = toEvent(topic, head.epoch(), r);
+      if (e.timestamp() < cutoff) {
+        break;
+      }
+      young.add(e);
+    }
+    if (young.isEmpty() || young.get(0).seq() != after.seq() + 1) {
+      return ReadResult.reset(head);
+    }
+    return new ReadResult(head, false, young);
+  }
+
+  @Override
+  public Future<Position> head(String topic) {
+    return withSchema(() -> pool.preparedQuery(sql.head).execute(Tuple.of(topic)).compose(rows -> rows.size() == 1
+      ? Future.succeededFuture(position(rows.iterator().next()))
+      : ensureTopic(topic)));
+  }
+
+  /** Creates the topic's row if missing and returns its head. */
+  private Future<Position> ensureTopic(String topic) {
+    return pool.preparedQuery(sql.createTopic).execute(Tuple.of(topic, randomEpoch())).compose(created -> {
+      if (created.size() == 1) {
+        return Future.succeededFuture(position(created.iterator().next()));
+      }
+      // Another call created it meanwhile; this statement sees its commit.
+      return pool.preparedQuery(sql.head).execute(Tuple.of(topic)).compose(rows -> rows.size() == 1
+        ? Future.succeededFuture(position(rows.iterator().next()))
+        : Future.failedFuture(new IllegalStateException("topic row of " + topic + " vanished while creating it")));
+    });
+  }
+
+  // ---------------------------------------------------------------- age sweep
+
+  /**
+   * Deletes events older than {@code maxAgeSeconds}, at most {@value #SWEEP_BATCH} times
+   * {@value #SWEEP_MAX_BATCHES}; does nothing while the previous sweep runs or before
+   * {@link #init()} succeeded. Failures are logged, the next sweep tries again.
+   */
+  @Override
+  public void sweep() {
+    Future<Void> r = ready;
+    if (sweeping || r == null || !r.succeeded()) {
+      return;
+    }
+    sweeping = true;
+    sweepNow().onComplete(ar -> {
+      sweeping = false;
+      if (ar.failed()) {
+        LOG.warn("replay store postgres: age sweep of {} failed: {}", events, ar.cause().getMessage());
+      }
+    });
+  }
+
+  /** One sweep, whatever else runs; the number of events it deleted (tests). */
+  Future<Integer> sweepNow() {
+    return sweepBatches(clock.getAsLong() - maxAgeMillis, 0, 0);
+  }
+
+  private Future<Integer> sweepBatches(long cutoff, int batches, int deleted) {
+    return pool.preparedQuery(sql.sweep).execute(Tuple.of(cutoff, SWEEP_BATCH)).compose(rows -> {
+      int total = deleted + rows.rowCount();
+      if (rows.rowCount() < SWEEP_BATCH || batches + 1 >= SWEEP_MAX_BATCHES) {
+        return Future.succeededFuture(total);
+      }
+      return sweepBatches(cutoff, batches + 1, total);
+    });
+  }
+
+  @Override
+  public Future<Void> close() {
+    return pool == null ? Future.succeededFuture() : pool.close();
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  /**
+   * Runs {@code op} once the schema exists; if a table went missing (dropped under a running
+   * store), creates the schema again and runs {@code op} once more.
+   */
+  private <T> Future<T> withSchema(Supplier<Future<T>> op) {
+    return init().compose(v -> op.get()).recover(t -> {
+      if (t instanceof PgException pg && UNDEFINED_TABLE.equals(pg.getSqlState())) {
+        LOG.warn("replay store postgres: table missing ({}), creating the schema again", pg.getMessage());
+        synchronized (this) {
+          if (ready != null && ready.succeeded()) {
+            ready = null;
+          }
+        }
+        return init().compose(v -> op.get());
+      }
+      return Future.failedFuture(t);
+    });
+  }
+
+  /** The two table names (tests drop them). */
+  List<String> tables() {
+    return List.of(topics, events);
+  }
+
+  private static Position position(Row r) {
+    return new Position(r.getString("epoch"), r.getLong("last_seq"));
+  }
+
+  private static Event toEvent(String topic, String epoch, Row r) {
+    return new Event(topic, epoch, r.getLong("seq"), r.getString("type"), r.getString("data"), r.getBoolean("json"),
+      r.getString("key"), r.getLong("ts"));
+  }
+
+  private String randomEpoch() {
+    char[] c = new char[EPOCH_LENGTH];
+    for (int i = 0; i < c.length; i++) {
+      c[i] = EPOCH_ALPHABET[random.nextInt(EPOCH_ALPHABET.length)];
+    }
+    return new String(c);
+  }
+
+  /** The statements, on the store's two tables (names from a validated prefix). */
+  private static final class Sql {
+
+    final String schema;
+    final String head;
+    final String lockTopic;
+    final String createTopic;
+    final String findKeys;
+    final String deleteKeys;
+    final String write;
+    final String read;
+    final String sweep;
+
+    Sql(String t, String e) {
+      // Quiet: "already exists, skipping" notices would be logged as warnings at every start.
+      schema = """
+        SET LOCAL client_min_messages = warning;
+        SELECT pg_advisory_xact_lock(hashtext('herald.replay.schema:%1$s'));
+        CREATE TABLE IF NOT EXISTS %1$s (
+          topic text PRIMARY KEY,
+          epoch text NOT NULL,
+          last_seq bigint NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS %2$s (
+          topic text NOT NULL,
+          seq bigint NOT NULL,
+          epoch text NOT NULL,
+          type text NOT NULL,
+          data text NOT NULL,
+          json boolean NOT NULL,
+          key text,
+          ts bigint NOT NULL,
+          PRIMARY KEY (topic, seq)
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS %2$s_key ON %2$s (topic, key) WHERE key IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS %2$s_ts ON %2$s (ts);
+        """.formatted(t, e);
+      head = "SELECT epoch, last_seq FROM " + t + " WHERE topic = $1";
+      lockTopic = head + " FOR UPDATE";
+      // A new row means any events of the topic still there belong to a lost epoch.
+      createTopic = """
+        WITH created AS (
+          INSERT INTO %1$s (topic, epoch, last_seq) VALUES ($1, $2, 0)
+          ON CONFLICT (topic) DO NOTHING RETURNING epoch, last_seq
+        ), leftovers AS (
+          DELETE FROM %2$s WHERE topic = $1 AND EXISTS (SELECT 1 FROM created)
+        )
+        SELECT epoch, last_seq FROM created
+        """.formatted(t, e);
+      findKeys = "SELECT seq, epoch, type, data, json, key, ts FROM " + e + " WHERE topic = $1 AND key = ANY($2)";
+      deleteKeys = "DELETE FROM " + e + " WHERE topic = $1 AND key = ANY($2)";
+      write = """
+        WITH inserted AS (
+          INSERT INTO %2$s (topic, seq, epoch, type, data, json, key, ts)
+          SELECT $1, u.seq, $2, u.type, u.data, u.json, u.key, $3
+          FROM unnest($4::bigint[], $5::text[], $6::text[], $7::boolean[], $8::text[]) AS u(seq, type, data, json, key)
+        ), moved AS (
+          UPDATE %1$s SET last_seq = $9 WHERE topic = $1
+        ), trimmed AS (
+          DELETE FROM %2$s WHERE topic = $1 AND seq <= $10
+        )
+        SELECT 1
+        """.formatted(t, e);
+      read = """
+        SELECT t.epoch, t.last_seq, ev.seq, ev.type, ev.data, ev.json, ev.key, ev.ts
+        FROM %1$s t LEFT JOIN LATERAL (
+          SELECT seq, type, data, json, key, ts FROM %2$s
+          WHERE topic = t.topic AND t.epoch = $2 AND seq > $3 AND seq <= t.last_seq AND epoch = t.epoch
+          ORDER BY seq LIMIT $4
+        ) ev ON true
+        WHERE t.topic = $1
+        """.formatted(t, e);
+      // SKIP LOCKED: the sweep never waits for an append, so the two cannot deadlock.
+      sweep = """
+        DELETE FROM %1$s WHERE (topic, seq) IN (
+          SELECT topic, seq FROM %1$s WHERE ts < $1 LIMIT $2 FOR UPDATE SKIP LOCKED
+        )
+        """.formatted(e);
+    }
+  }
+}

@@ -1,0 +1,429 @@
+package io.herald.replay;
+
+import io.herald.common.Event;
+import io.herald.common.EventDraft;
+import io.herald.common.Position;
+import io.herald.common.replay.ReadResult;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+
+/**
+ * The {@link io.herald.common.replay.ReplayStore} on Redis ({@code replay.store = redis}):
+ * history lives in one Redis server, so every replay node pointed at it serves the same
+ * history, and it survives replay restarts (and Redis restarts, if Redis persists).
+ *
+ * <h2>Layout</h2>
+ * Every key starts with the key prefix ({@code replay.redisKeyPrefix}, default {@code herald:}):
+ * <ul>
+ *   <li>{@code <prefix>epoch}: the store-wide epoch, 8 random ASCII letters and digits, set
+ *   with "set if absent" by whichever store call first finds it missing. If Redis loses its
+ *   data the key is gone, the next call draws a new epoch, and every position handed out
+ *   before gets a {@code reset}.</li>
+ *   <li>{@code <prefix>seq:<topic>}: the topic's last sequence number (no key: 0). Never
+ *   expires, so a topic whose events all expired continues its sequence.</li>
+ *   <li>{@code <prefix>stream:<topic>}: a Redis stream, one entry per retained event, with the
+ *   explicit entry id {@code <seq>-0} and fields {@code type}, {@code data}, {@code json}
+ *   ({@code 1}/{@code 0}), {@code key} (only if the event has one) and {@code ts} (epoch
+ *   milliseconds).</li>
+ *   <li>{@code <prefix>keys:<topic>}: a hash, idempotency key to entry id of the retained
+ *   event that has it; an entry leaves with its event.</li>
+ * </ul>
+ * Each operation on a topic is one Lua script, so it is atomic on the server: concurrent
+ * appends from any number of replay nodes number a topic without holes or duplicates.
+ *
+ * <h2>Retention</h2>
+ * By count: every append trims the stream to exactly {@code maxEventsPerTopic} entries. By
+ * age: every append first drops the entries older than {@code maxAgeSeconds} (by their
+ * {@code ts}, from the oldest, stopping at the first younger one); reads never serve an entry
+ * older than that (a read whose next event has expired gets a reset). Stream and key hash
+ * also get a Redis time-to-live of {@code maxAgeSeconds} from each append, so idle topics
+ * free their history without any sweeping. Event timestamps are this store's clock; replay
+ * nodes sharing a Redis should have synchronized clocks.
+ *
+ * <h2>Limits</h2>
+ * {@code maxTopics} is not enforced: each topic ever appended to keeps its small
+ * {@code seq:} key (topics are created by publishers only). Redis must not evict keys
+ * ({@code maxmemory-policy noeviction}): a lost {@code seq:} key whose stream survives makes
+ * appends to that topic fail loudly, a lost {@code seq:} key with its stream and its epoch
+ * surviving would restart the topic's seqs in the same epoch. A standalone Redis (or a
+ * primary with replicas) is expected: the scripts touch the store-wide epoch key and the
+ * topic's keys together, which Redis Cluster would refuse across slots.
+ *
+ * <h2>Threading</h2>
+ * Never blocks: every call is one asynchronous Redis request. Construction does no I/O; see
+ * {@link #init()}.
+ */
+public final class RedisReplayStore implements ReportingReplayStore, Initializable {
+
+  /** Length of the epochs this store draws. */
+  public static final int EPOCH_LENGTH = 8;
+  /** Redis connections this store opens at most. */
+  static final int MAX_POOL_SIZE = 8;
+  /** Requests that may wait for a free connection before new ones fail. */
+  static final int MAX_POOL_WAITING = 10_000;
+
+  private static final char[] EPOCH_ALPHABET =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".toCharArray();
+
+  /** Shared by the scripts: the store epoch, drawn (ARGV[1]) if missing. */
+  private static final String EPOCH_LUA = """
+    local epoch = redis.call('GET', KEYS[1])
+    if not epoch then
+      redis.call('SET', KEYS[1], ARGV[1])
+      epoch = ARGV[1]
+    end
+    """;
+
+  /**
+   * KEYS: epoch, seq, stream, keys. ARGV: candidate epoch, maxEvents, age cutoff (ms),
+   * ttl (s), n, then per draft: type, data, json, hasKey, key, ts.
+   * Returns {epoch, {{stored 1/0, id, fields}...}}.
+   */
+  private static final Script APPEND = new Script(EPOCH_LUA + """
+    local stream, keys = KEYS[3], KEYS[4]
+    local maxEvents = tonumber(ARGV[2])
+    local cutoff = tonumber(ARGV[3])
+    local n = tonumber(ARGV[5])
+    local function field(fields, name)
+      for i = 1, #fields, 2 do
+        if fields[i] == name then return fields[i + 1] end
+      end
+      return nil
+    end
+    local function forget(entry)
+      local k = field(entry[2], 'key')
+      if k and redis.call('HGET', keys, k) == entry[1] then
+        redis.call('HDEL', keys, k)
+      end
+    end
+    while true do
+      local batch = redis.call('XRANGE', stream, '-', '+', 'COUNT', 100)
+      local done = #batch < 100
+      for _, e in ipairs(batch) do
+        if tonumber(field(e[2], 'ts')) >= cutoff then
+          done = true
+          break
+        end
+        forget(e)
+        redis.call('XDEL', stream, e[1])
+      end
+      if done then break end
+    end
+    local out = {}
+    local inCall = {}
+    for i = 1, n do
+      local o = 5 + (i - 1) * 6
+      local hasKey = ARGV[o + 4] == '1'
+      local key = ARGV[o + 5]
+      local result = nil
+      if hasKey then
+        result = inCall[key]
+        if not result then
+          local id = redis.call('HGET', keys, key)
+          if id then
+            local found = redis.call('XRANGE', stream, id, id)
+            if #found == 1 then result = {0, found[1][1], found[1][2]} end
+          end
+        end
+      end
+      if not result then
+        local id = string.format('%d-0', redis.call('INCR', KEYS[2]))
+        local fields = {'type', ARGV[o + 1], 'data', ARGV[o + 2], 'json', ARGV[o + 3], 'ts', ARGV[o + 6]}
+        if hasKey then
+          fields[9] = 'key'
+          fields[10] = key
+          redis.call('HSET', keys, key, id)
+          inCall[key] = {0, id, fields}
+        end
+        redis.call('XADD', stream, id, unpack(fields))
+        result = {1, id, fields}
+        local over = redis.call('XLEN', stream) - maxEvents
+        if over > 0 then
+          for _, e in ipairs(redis.call('XRANGE', stream, '-', '+', 'COUNT', over)) do forget(e) end
+          redis.call('XTRIM', stream, 'MAXLEN', maxEvents)
+        end
+      end
+      out[i] = result
+    end
+    redis.call('EXPIRE', stream, ARGV[4])
+    if redis.call('EXISTS', keys) == 1 then redis.call('EXPIRE', keys, ARGV[4]) end
+    return {epoch, out}
+    """);
+
+  /**
+   * KEYS: epoch, seq, stream. ARGV: candidate epoch, after epoch, after seq, count, age cutoff (ms).
+   * Returns {epoch, head, reset 1/0, entries}.
+   */
+  private static final Script READ = new Script(EPOCH_LUA + """
+    local head = tonumber(redis.call('GET', KEYS[2]) or '0')
+    local after = tonumber(ARGV[3])
+    if ARGV[2] ~= epoch or after > head then return {epoch, head, 1, {}} end
+    if after == head then return {epoch, head, 0, {}} end
+    local first = string.format('%d-0', after + 1)
+    local entries = redis.call('XRANGE', KEYS[3], first, '+', 'COUNT', tonumber(ARGV[4]))
+    if #entries == 0 or entries[1][1] ~= first then return {epoch, head, 1, {}} end
+    local cutoff = tonumber(ARGV[5])
+    local young = {}
+    for _, e in ipairs(entries) do
+      local ts = nil
+      for i = 1, #e[2], 2 do
+        if e[2][i] == 'ts' then ts = tonumber(e[2][i + 1]) end
+      end
+      if ts < cutoff then break end
+      young[#young + 1] = e
+    end
+    if #young == 0 then return {epoch, head, 1, {}} end
+    return {epoch, head, 0, young}
+    """);
+
+  /** KEYS: epoch, seq. ARGV: candidate epoch. Returns {epoch, head}. */
+  private static final Script HEAD = new Script(EPOCH_LUA + """
+    return {epoch, tonumber(redis.call('GET', KEYS[2]) or '0')}
+    """);
+
+  private final Redis redis;
+  private final String safeUrl;
+  private final String keyPrefix;
+  private final int maxEventsPerTopic;
+  private final int maxReadLimit;
+  private final int maxAgeSeconds;
+  private final long maxAgeMillis;
+  private final LongSupplier clock;
+  private final SecureRandom random = new SecureRandom();
+  private Future<Void> ready;
+
+  /**
+   * A store on the Redis at {@code redisUrl} ({@code redis://[user:password@]host:port[/db]})
+   * whose keys all start with {@code keyPrefix}. Opens no connection yet.
+   */
+  public RedisReplayStore(Vertx vertx, ReplayOptions options, String redisUrl, String keyPrefix) {
+    this(vertx, options, redisUrl, keyPrefix, System::currentTimeMillis);
+  }
+
+  /**
+   * A store on the given clock (tests).
+   *
+   * @param clock current time in epoch milliseconds: event timestamps and the age limit use it
+   */
+  RedisReplayStore(Vertx vertx, ReplayOptions options, String redisUrl, String keyPrefix, LongSupplier clock) {
+    this.redis = Redis.createClient(vertx, new RedisOptions()
+      .setConnectionString(redisUrl)
+      .setMaxPoolSize(MAX_POOL_SIZE)
+      .setMaxPoolWaiting(MAX_POOL_WAITING));
+    this.safeUrl = redisUrl.replaceFirst("//[^@/]*@", "//");
+    this.keyPrefix = keyPrefix;
+    this.maxEventsPerTopic = options.maxEventsPerTopic();
+    this.maxReadLimit = options.maxReadLimit();
+    this.maxAgeSeconds = options.maxAgeSeconds();
+    this.maxAgeMillis = options.maxAgeMillis();
+    this.clock = clock;
+  }
+
+  /**
+   * Checks that Redis answers and the store epoch exists. Memoized while it succeeds or is in
+   * flight; after a failure the next call tries again. Fails with a message naming the Redis
+   * address (without credentials) when Redis is not reachable.
+   */
+  @Override
+  public synchronized Future<Void> init() {
+    if (ready == null || ready.failed()) {
+      ready = eval(HEAD, List.of(epochKey(), seqKey("\u0000init")), List.of(randomEpoch()))
+        .<Void>mapEmpty()
+        .recover(t -> Future.failedFuture(new IllegalStateException(
+          "Redis replay store: Redis at " + safeUrl + " is not usable: " + t.getMessage(), t)));
+    }
+    return ready;
+  }
+
+  @Override
+  public String name() {
+    return "redis";
+  }
+
+  // ---------------------------------------------------------------- append
+
+  @Override
+  public Future<AppendResult> appendReporting(List<EventDraft> drafts) {
+    return init().compose(v -> doAppend(drafts));
+  }
+
+  private Future<AppendResult> doAppend(List<EventDraft> drafts) {
+    long now = clock.getAsLong();
+    Map<String, List<Integer>> byTopic = new LinkedHashMap<>();
+    for (int i = 0; i < drafts.size(); i++) {
+      byTopic.computeIfAbsent(drafts.get(i).topic(), t -> new ArrayList<>()).add(i);
+    }
+    Event[] out = new Event[drafts.size()];
+    boolean[] stored = new boolean[drafts.size()];
+    List<Future<Void>> groups = new ArrayList<>(byTopic.size());
+    for (Map.Entry<String, List<Integer>> e : byTopic.entrySet()) {
+      groups.add(appendTopic(e.getKey(), e.getValue(), drafts, now, out, stored));
+    }
+    return Future.all(groups).map(v -> {
+      List<Event> storedEvents = new ArrayList<>();
+      for (int i = 0; i < out.length; i++) {
+        if (stored[i]) {
+          storedEvents.add(out[i]);
+        }
+      }
+      return new AppendResult(List.of(out), storedEvents);
+    });
+  }
+
+  private Future<Void> appendTopic(String topic, List<Integer> indexes, List<EventDraft> drafts, long now,
+                                   Event[] out, boolean[] stored) {
+    List<String> args = new ArrayList<>(5 + 6 * indexes.size());
+    args.add(randomEpoch());
+    args.add(Integer.toString(maxEventsPerTopic));
+    args.add(Long.toString(now - maxAgeMillis));
+    args.add(Integer.toString(maxAgeSeconds));
+    args.add(Integer.toString(indexes.size()));
+    String ts = Long.toString(now);
+    for (int i : indexes) {
+      EventDraft d = drafts.get(i);
+      args.add(d.type());
+      args.add(d.data());
+      args.add(d.json() ? "1" : "0");
+      args.add(d.key() != null ? "1" : "0");
+      args.add(d.key() != null ? d.key() : "");
+      args.add(ts);
+    }
+    return eval(APPEND, List.of(epochKey(), seqKey(topic), streamKey(topic), keysKey(topic)), args).map(r -> {
+      String epoch = r.get(0).toString();
+      Response results = r.get(1);
+      for (int j = 0; j < indexes.size(); j++) {
+        Response one = results.get(j);
+        int i = indexes.get(j);
+        stored[i] = one.get(0).toInteger() == 1;
+        out[i] = toEvent(topic, epoch, one.get(1).toString(), one.get(2));
+      }
+      return null;
+    });
+  }
+
+  // ---------------------------------------------------------------- read and head
+
+  @Override
+  public Future<ReadResult> read(String topic, Position after, int limit) {
+    if (limit < 1) {
+      return Future.failedFuture(new IllegalArgumentException("limit must be >= 1, got " + limit));
+    }
+    int count = Math.min(limit, maxReadLimit);
+    List<String> args = List.of(randomEpoch(), after.epoch(), Long.toString(after.seq()), Integer.toString(count),
+      Long.toString(clock.getAsLong() - maxAgeMillis));
+    return init()
+      .compose(v -> eval(READ, List.of(epochKey(), seqKey(topic), streamKey(topic)), args))
+      .map(r -> {
+        String epoch = r.get(0).toString();
+        Position head = new Position(epoch, r.get(1).toLong());
+        if (r.get(2).toInteger() == 1) {
+          return ReadResult.reset(head);
+        }
+        Response entries = r.get(3);
+        List<Event> events = new ArrayList<>(entries.size());
+        for (Response e : entries) {
+          events.add(toEvent(topic, epoch, e.get(0).toString(), e.get(1)));
+        }
+        return new ReadResult(head, false, events);
+      });
+  }
+
+  @Override
+  public Future<Position> head(String topic) {
+    return init()
+      .compose(v -> eval(HEAD, List.of(epochKey(), seqKey(topic)), List.of(randomEpoch())))
+      .map(r -> new Position(r.get(0).toString(), r.get(1).toLong()));
+  }
+
+  @Override
+  public Future<Void> close() {
+    return redis.close();
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  private static Event toEvent(String topic, String epoch, String id, Response fields) {
+    Map<String, String> f = new HashMap<>();
+    for (int i = 0; i + 1 < fields.size(); i += 2) {
+      f.put(fields.get(i).toString(), fields.get(i + 1).toString());
+    }
+    long seq = Long.parseLong(id.substring(0, id.indexOf('-')));
+    return new Event(topic, epoch, seq, f.get("type"), f.get("data"), "1".equals(f.get("json")), f.get("key"),
+      Long.parseLong(f.get("ts")));
+  }
+
+  /** Runs a script by its SHA-1, loading it with EVAL when Redis does not know it yet. */
+  private Future<Response> eval(Script script, List<String> keys, List<String> args) {
+    return redis.send(script.request(Command.EVALSHA, script.sha, keys, args)).recover(t -> {
+      String msg = t.getMessage();
+      if (msg != null && msg.contains("NOSCRIPT")) {
+        return redis.send(script.request(Command.EVAL, script.source, keys, args));
+      }
+      return Future.failedFuture(t);
+    });
+  }
+
+  private String epochKey() {
+    return keyPrefix + "epoch";
+  }
+
+  private String seqKey(String topic) {
+    return keyPrefix + "seq:" + topic;
+  }
+
+  private String streamKey(String topic) {
+    return keyPrefix + "stream:" + topic;
+  }
+
+  private String keysKey(String topic) {
+    return keyPrefix + "keys:" + topic;
+  }
+
+  private String randomEpoch() {
+    char[] c = new char[EPOCH_LENGTH];
+    for (int i = 0; i < c.length; i++) {
+      c[i] = EPOCH_ALPHABET[random.nextInt(EPOCH_ALPHABET.length)];
+    }
+    return new String(c);
+  }
+
+  /** A Lua script and its SHA-1 (the EVALSHA name). */
+  private record Script(String source, String sha) {
+
+    Script(String source) {
+      this(source, sha1(source));
+    }
+
+    Request request(Command command, String first, List<String> keys, List<String> args) {
+      Request r = Request.cmd(command).arg(first).arg(keys.size());
+      keys.forEach(r::arg);
+      args.forEach(r::arg);
+      return r;
+    }
+
+    private static String sha1(String s) {
+      try {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(s.getBytes(StandardCharsets.UTF_8)));
+      } catch (NoSuchAlgorithmException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+}
