@@ -7,7 +7,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.List;
 
-/** The {@code notifier} section: the publish API and its limits. */
+/** The {@code notifier} section: the publish API and its limits, and the Redis and PostgreSQL ingests. */
 public final class NotifierOptions {
 
   /** Interface the publish API binds to. */
@@ -16,8 +16,25 @@ public final class NotifierOptions {
   public static final int DEFAULT_PORT = 8081;
   /** The development key: replace it in production (a warning is logged while it is in use). */
   public static final String DEVELOPMENT_KEY = "dev-publisher-key";
-  /** Keys publishers present as {@code Authorization: Bearer <key>} or {@code X-Herald-Key}. */
+  /**
+   * Keys publishers present as {@code Authorization: Bearer <key>} or {@code X-Herald-Key}: each
+   * entry is {@code sha256:<hex>} (the SHA-256 of the key: the production form) or the key itself
+   * (plain: a warning is logged), optionally followed by {@code =<pattern>|<pattern>} to restrict
+   * it to those topics (see {@link PublisherAuth}).
+   */
   public static final List<String> DEFAULT_PUBLISHER_KEYS = List.of(DEVELOPMENT_KEY);
+  /** HS256 secret of publisher JWTs (at least 32 characters); empty: HS256 tokens are not accepted. */
+  public static final String DEFAULT_PUBLISHER_JWT_SECRET = "";
+  /** PEM public key file (RSA: RS256, EC: ES256/384/512) of publisher JWTs; empty: none. */
+  public static final String DEFAULT_PUBLISHER_JWT_PUBLIC_KEY_FILE = "";
+  /** Required {@code iss} of publisher JWTs; empty: not checked. */
+  public static final String DEFAULT_PUBLISHER_JWT_ISSUER = "";
+  /** Required {@code aud} of publisher JWTs; empty: not checked. */
+  public static final String DEFAULT_PUBLISHER_JWT_AUDIENCE = "";
+  /** Signed webhooks, {@code name=secret} (secret at least 32 characters); empty: {@code /webhook} off. */
+  public static final List<String> DEFAULT_WEBHOOK_SECRETS = List.of();
+  /** How far a webhook's {@code X-Herald-Timestamp} may be from now, seconds (also the replay window). */
+  public static final int DEFAULT_WEBHOOK_TOLERANCE_SECONDS = 300;
   /** Largest request body, bytes (413 above). */
   public static final int DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
   /** Largest event data, UTF-8 bytes once encoded (413 above). */
@@ -29,14 +46,58 @@ public final class NotifierOptions {
   /** How long storing may take before the publisher gets 504, ms. */
   public static final int DEFAULT_REPLAY_TIMEOUT_MILLIS = 5000;
 
+  /** Redis server of the pub/sub and streams ingests. */
+  public static final String DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
+  /** Redis channels (or glob patterns) to take events from; empty: pub/sub ingest off. */
+  public static final List<String> DEFAULT_REDIS_CHANNELS = List.of();
+  /** Stripped from a channel's name to give the topic. */
+  public static final String DEFAULT_REDIS_CHANNEL_PREFIX = "";
+  /** Redis streams to consume with a consumer group; empty: streams ingest off. */
+  public static final List<String> DEFAULT_REDIS_STREAMS = List.of();
+  /** Consumer group of the streams ingest (all notifiers share it). */
+  public static final String DEFAULT_REDIS_STREAM_GROUP = "herald";
+  /** Consumer name in the group; empty: host name and process id. */
+  public static final String DEFAULT_REDIS_STREAM_CONSUMER = "";
+  /** How long an entry stays pending with a consumer before another takes it over, ms. */
+  public static final int DEFAULT_REDIS_CLAIM_IDLE_MILLIS = 30_000;
+  /** PostgreSQL database of the outbox ingest. */
+  public static final String DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
+  /** Outbox table to take events from ({@code config/sql/herald-outbox.sql}); empty: outbox ingest off. */
+  public static final String DEFAULT_POSTGRES_OUTBOX_TABLE = "";
+  /** Channel the outbox trigger NOTIFYs. */
+  public static final String DEFAULT_POSTGRES_CHANNEL = "herald_outbox";
+  /** How often the outbox is read even without a NOTIFY (a dropped NOTIFY costs at most this), ms. */
+  public static final int DEFAULT_POSTGRES_POLL_MILLIS = 5000;
+  /** Most outbox rows published in one batch. */
+  public static final int DEFAULT_POSTGRES_BATCH_SIZE = 100;
+
   private final String host;
   private final int port;
   private final List<String> publisherKeys;
+  private final String publisherJwtSecret;
+  private final String publisherJwtPublicKeyFile;
+  private final String publisherJwtIssuer;
+  private final String publisherJwtAudience;
+  private final List<String> webhookSecrets;
+  private final java.util.Map<String, String> webhooks;
+  private final int webhookToleranceSeconds;
   private final int maxBodyBytes;
   private final int maxEventBytes;
   private final int maxTopicsPerEvent;
   private final int maxBatchSize;
   private final int replayTimeoutMillis;
+  private final String redisUrl;
+  private final List<String> redisChannels;
+  private final String redisChannelPrefix;
+  private final List<String> redisStreams;
+  private final String redisStreamGroup;
+  private final String redisStreamConsumer;
+  private final int redisClaimIdleMillis;
+  private final String postgresUrl;
+  private final String postgresOutboxTable;
+  private final String postgresChannel;
+  private final int postgresPollMillis;
+  private final int postgresBatchSize;
 
   public NotifierOptions() {
     this(new JsonObject());
@@ -51,26 +112,116 @@ public final class NotifierOptions {
       throw new ConfigException(r.key("publisherKeys"), "must list at least one key");
     }
     for (String k : publisherKeys) {
-      if (k.length() < 8) {
-        throw new ConfigException(r.key("publisherKeys"), "every key must have at least 8 characters");
+      try {
+        PublisherAuth.parseKey(k);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(r.key("publisherKeys"), e.getMessage());
       }
     }
+    publisherJwtSecret = java.util.Objects.requireNonNullElse(r.getOptionalString("publisherJwtSecret"), DEFAULT_PUBLISHER_JWT_SECRET);
+    if (!publisherJwtSecret.isEmpty() && publisherJwtSecret.length() < 32) {
+      throw new ConfigException(r.key("publisherJwtSecret"), "must be empty (off) or have at least 32 characters");
+    }
+    publisherJwtPublicKeyFile = java.util.Objects.requireNonNullElse(r.getOptionalString("publisherJwtPublicKeyFile"), DEFAULT_PUBLISHER_JWT_PUBLIC_KEY_FILE);
+    if (!publisherJwtPublicKeyFile.isEmpty()) {
+      try {
+        PublisherAuth.algorithmOf(PublisherAuth.readPem(publisherJwtPublicKeyFile));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(r.key("publisherJwtPublicKeyFile"), e.getMessage());
+      }
+    }
+    publisherJwtIssuer = java.util.Objects.requireNonNullElse(r.getOptionalString("publisherJwtIssuer"), DEFAULT_PUBLISHER_JWT_ISSUER);
+    publisherJwtAudience = java.util.Objects.requireNonNullElse(r.getOptionalString("publisherJwtAudience"), DEFAULT_PUBLISHER_JWT_AUDIENCE);
+    webhookSecrets = r.getStringList("webhookSecrets", DEFAULT_WEBHOOK_SECRETS);
+    java.util.Map<String, String> hooks = new java.util.LinkedHashMap<>();
+    for (String entry : webhookSecrets) {
+      int eq = entry.indexOf('=');
+      String name = eq < 0 ? entry : entry.substring(0, eq);
+      if (eq < 0 || !name.matches("[A-Za-z0-9_-]{1,64}")) {
+        throw new ConfigException(r.key("webhookSecrets"), "every entry is name=secret, the name 1 to 64 of A-Z a-z 0-9 _ -");
+      }
+      if (entry.length() - eq - 1 < 32) {
+        throw new ConfigException(r.key("webhookSecrets"), "the secret of webhook " + name + " must have at least 32 characters");
+      }
+      if (hooks.put(name, entry.substring(eq + 1)) != null) {
+        throw new ConfigException(r.key("webhookSecrets"), "webhook " + name + " is listed twice");
+      }
+    }
+    webhooks = java.util.Collections.unmodifiableMap(hooks);
+    webhookToleranceSeconds = r.getInt("webhookToleranceSeconds", DEFAULT_WEBHOOK_TOLERANCE_SECONDS, 1, 3600);
     maxBodyBytes = r.getInt("maxBodyBytes", DEFAULT_MAX_BODY_BYTES, 1024, 64 * 1024 * 1024);
     maxEventBytes = r.getInt("maxEventBytes", DEFAULT_MAX_EVENT_BYTES, 1, 16 * 1024 * 1024);
     maxTopicsPerEvent = r.getInt("maxTopicsPerEvent", DEFAULT_MAX_TOPICS_PER_EVENT, 1, 1024);
     maxBatchSize = r.getInt("maxBatchSize", DEFAULT_MAX_BATCH_SIZE, 1, 10_000);
     replayTimeoutMillis = r.getInt("replayTimeoutMillis", DEFAULT_REPLAY_TIMEOUT_MILLIS, 100, 120_000);
+    redisUrl = r.getString("redisUrl", DEFAULT_REDIS_URL);
+    if (!redisUrl.startsWith("redis://") && !redisUrl.startsWith("rediss://")) {
+      throw new ConfigException(r.key("redisUrl"), "must start with redis:// or rediss://");
+    }
+    redisChannels = r.getStringList("redisChannels", DEFAULT_REDIS_CHANNELS);
+    redisChannelPrefix = java.util.Objects.requireNonNullElse(r.getOptionalString("redisChannelPrefix"), DEFAULT_REDIS_CHANNEL_PREFIX);
+    redisStreams = r.getStringList("redisStreams", DEFAULT_REDIS_STREAMS);
+    for (String name : redisChannels) {
+      if (name.isBlank()) {
+        throw new ConfigException(r.key("redisChannels"), "a channel name must not be empty");
+      }
+    }
+    for (String name : redisStreams) {
+      if (name.isBlank()) {
+        throw new ConfigException(r.key("redisStreams"), "a stream name must not be empty");
+      }
+    }
+    redisStreamGroup = r.getString("redisStreamGroup", DEFAULT_REDIS_STREAM_GROUP);
+    if (redisStreamGroup.isBlank()) {
+      throw new ConfigException(r.key("redisStreamGroup"), "must not be empty");
+    }
+    redisStreamConsumer = java.util.Objects.requireNonNullElse(r.getOptionalString("redisStreamConsumer"), DEFAULT_REDIS_STREAM_CONSUMER);
+    redisClaimIdleMillis = r.getInt("redisClaimIdleMillis", DEFAULT_REDIS_CLAIM_IDLE_MILLIS, 100, 3_600_000);
+    postgresUrl = r.getString("postgresUrl", DEFAULT_POSTGRES_URL);
+    if (!postgresUrl.startsWith("postgresql://") && !postgresUrl.startsWith("postgres://")) {
+      throw new ConfigException(r.key("postgresUrl"), "must start with postgresql://");
+    }
+    postgresOutboxTable = java.util.Objects.requireNonNullElse(r.getOptionalString("postgresOutboxTable"), DEFAULT_POSTGRES_OUTBOX_TABLE);
+    if (!postgresOutboxTable.isEmpty() && !postgresOutboxTable.matches("[a-z_][a-z0-9_]{0,62}(\\.[a-z_][a-z0-9_]{0,62})?")) {
+      throw new ConfigException(r.key("postgresOutboxTable"), "must be empty (off) or a lower-case table name, optionally schema.table");
+    }
+    postgresChannel = r.getString("postgresChannel", DEFAULT_POSTGRES_CHANNEL);
+    if (!postgresChannel.matches("[a-z_][a-z0-9_]{0,62}")) {
+      throw new ConfigException(r.key("postgresChannel"), "must be a lower-case identifier: a-z 0-9 _");
+    }
+    postgresPollMillis = r.getInt("postgresPollMillis", DEFAULT_POSTGRES_POLL_MILLIS, 50, 3_600_000);
+    postgresBatchSize = r.getInt("postgresBatchSize", DEFAULT_POSTGRES_BATCH_SIZE, 1, 10_000);
     r.rejectUnknown();
   }
 
   public String host() { return host; }
   public int port() { return port; }
   public List<String> publisherKeys() { return publisherKeys; }
+  public String publisherJwtSecret() { return publisherJwtSecret; }
+  public String publisherJwtPublicKeyFile() { return publisherJwtPublicKeyFile; }
+  public String publisherJwtIssuer() { return publisherJwtIssuer; }
+  public String publisherJwtAudience() { return publisherJwtAudience; }
+  public List<String> webhookSecrets() { return webhookSecrets; }
+  /** The webhooks by name: name → secret. */
+  public java.util.Map<String, String> webhooks() { return webhooks; }
+  public int webhookToleranceSeconds() { return webhookToleranceSeconds; }
   public int maxBodyBytes() { return maxBodyBytes; }
   public int maxEventBytes() { return maxEventBytes; }
   public int maxTopicsPerEvent() { return maxTopicsPerEvent; }
   public int maxBatchSize() { return maxBatchSize; }
   public int replayTimeoutMillis() { return replayTimeoutMillis; }
+  public String redisUrl() { return redisUrl; }
+  public List<String> redisChannels() { return redisChannels; }
+  public String redisChannelPrefix() { return redisChannelPrefix; }
+  public List<String> redisStreams() { return redisStreams; }
+  public String redisStreamGroup() { return redisStreamGroup; }
+  public String redisStreamConsumer() { return redisStreamConsumer; }
+  public int redisClaimIdleMillis() { return redisClaimIdleMillis; }
+  public String postgresUrl() { return postgresUrl; }
+  public String postgresOutboxTable() { return postgresOutboxTable; }
+  public String postgresChannel() { return postgresChannel; }
+  public int postgresPollMillis() { return postgresPollMillis; }
+  public int postgresBatchSize() { return postgresBatchSize; }
 
   /** True while the shipped development key is accepted. */
   public boolean isDevelopmentKey() {
@@ -79,9 +230,17 @@ public final class NotifierOptions {
 
   public JsonObject toJson() {
     return new JsonObject().put("host", host).put("port", port).put("publisherKeys", new JsonArray(publisherKeys))
+      .put("publisherJwtSecret", publisherJwtSecret).put("publisherJwtPublicKeyFile", publisherJwtPublicKeyFile)
+      .put("publisherJwtIssuer", publisherJwtIssuer).put("publisherJwtAudience", publisherJwtAudience)
+      .put("webhookSecrets", new JsonArray(webhookSecrets)).put("webhookToleranceSeconds", webhookToleranceSeconds)
       .put("maxBodyBytes", maxBodyBytes).put("maxEventBytes", maxEventBytes)
       .put("maxTopicsPerEvent", maxTopicsPerEvent).put("maxBatchSize", maxBatchSize)
-      .put("replayTimeoutMillis", replayTimeoutMillis);
+      .put("replayTimeoutMillis", replayTimeoutMillis)
+      .put("redisUrl", redisUrl).put("redisChannels", new JsonArray(redisChannels)).put("redisChannelPrefix", redisChannelPrefix)
+      .put("redisStreams", new JsonArray(redisStreams)).put("redisStreamGroup", redisStreamGroup)
+      .put("redisStreamConsumer", redisStreamConsumer).put("redisClaimIdleMillis", redisClaimIdleMillis)
+      .put("postgresUrl", postgresUrl).put("postgresOutboxTable", postgresOutboxTable).put("postgresChannel", postgresChannel)
+      .put("postgresPollMillis", postgresPollMillis).put("postgresBatchSize", postgresBatchSize);
   }
 
   /** A copy with some keys changed. */

@@ -4,6 +4,9 @@ import io.herald.common.Addresses;
 import io.herald.common.ErrorCode;
 import io.herald.common.EventCodec;
 import io.herald.common.HeraldException;
+import io.herald.common.admin.Health;
+import io.herald.common.admin.HeraldMetrics;
+import io.vertx.ext.healthchecks.Status;
 import io.herald.common.replay.ReplayClient;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -31,6 +34,7 @@ public final class NotifierVerticle extends VerticleBase {
 
   private final NotifierOptions options;
   private HttpServer server;
+  private final java.util.List<Ingest> ingests = new java.util.ArrayList<>();
 
   public NotifierVerticle(NotifierOptions options) {
     this.options = options;
@@ -43,27 +47,53 @@ public final class NotifierVerticle extends VerticleBase {
       LOG.warn("the development publisher key is accepted: set notifier.publisherKeys (HERALD_NOTIFIER_PUBLISHER_KEYS) in production");
     }
     Publisher publisher = new Publisher(new PublishParser(options), new ReplayClient(vertx, options.replayTimeoutMillis()));
-    PublisherAuth auth = new PublisherAuth(options.publisherKeys());
+    long plain = PublisherAuth.plainKeys(options.publisherKeys());
+    if (plain > 0) {
+      LOG.warn("{} publisher key(s) are configured in plain text: configure them as sha256:<hex of the key's SHA-256> in production", plain);
+    }
+    PublisherAuth auth = new PublisherAuth(vertx, options);
+    WebhookAuth webhooks = new WebhookAuth(options.webhooks(), options.webhookToleranceSeconds());
+    if (!options.webhooks().isEmpty()) {
+      LOG.info("signed webhooks enabled: {}", options.webhooks().keySet());
+    }
 
     Router router = Router.router(vertx);
     router.post("/publish*").handler(ctx -> {
-      if (!auth.allows(ctx.request())) {
-        ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"herald\"");
-        error(ctx.response(), new HeraldException(ErrorCode.UNAUTHORIZED, "a valid publisher key is required (Authorization: Bearer <key>)"));
+      if (!jsonContent(ctx)) {
         return;
       }
-      String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
-      if (type != null && !type.toLowerCase().startsWith("application/json")) {
-        error(ctx.response(), new HeraldException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "send application/json"));
-        return;
-      }
-      ctx.next();
+      // Authentication may be asynchronous (a JWT): hold the body until BodyHandler, which
+      // resumes the request, is there to read it; otherwise a body that arrives meanwhile is
+      // dropped and the request hangs (vertx-web issue 2438).
+      ctx.request().pause();
+      auth.authenticate(ctx.request()).onComplete(ar -> {
+        if (ar.failed()) {
+          ctx.request().resume(); // the unread body is discarded
+          ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"herald\"");
+          error(ctx.response(), HeraldException.from(ar.cause()));
+          return;
+        }
+        ctx.put(GRANT, ar.result());
+        ctx.next();
+      });
     });
     router.post("/publish*").handler(BodyHandler.create(false).setBodyLimit(options.maxBodyBytes()));
     router.post("/publish").handler(ctx -> handle(ctx, publisher, false));
     router.post("/publish/batch").handler(ctx -> handle(ctx, publisher, true));
     router.route("/publish").handler(ctx -> methodNotAllowed(ctx));
     router.route("/publish/batch").handler(ctx -> methodNotAllowed(ctx));
+    router.post("/webhook/:name").handler(ctx -> {
+      if (!webhooks.exists(ctx.pathParam("name"))) {
+        error(ctx.response(), new HeraldException(ErrorCode.NOT_FOUND, "no such webhook: " + ctx.pathParam("name")));
+        return;
+      }
+      if (jsonContent(ctx)) {
+        ctx.next();
+      }
+    });
+    router.post("/webhook/:name").handler(BodyHandler.create(false).setBodyLimit(options.maxBodyBytes()));
+    router.post("/webhook/:name").handler(ctx -> webhook(ctx, webhooks, publisher));
+    router.route("/webhook/:name").handler(ctx -> methodNotAllowed(ctx));
     router.route().last().handler(ctx -> error(ctx.response(),
       new HeraldException(ErrorCode.NOT_FOUND, "no such resource: " + ctx.request().path())));
     router.errorHandler(413, ctx -> error(ctx.response(),
@@ -74,23 +104,119 @@ public final class NotifierVerticle extends VerticleBase {
     });
 
     MessageConsumer<JsonObject> bus = vertx.eventBus().consumer(Addresses.PUBLISH, msg -> onBus(msg, publisher));
+    ingests.addAll(ingests(publisher));
     Future<HttpServer> listening = vertx.createHttpServer(new HttpServerOptions().setTcpNoDelay(true))
       .requestHandler(router)
       .listen(options.port(), options.host())
       .onSuccess(s -> {
         server = s;
         LOG.info("notifier listening on {}:{}", options.host(), s.actualPort());
+        Health.of(vertx).readiness().register(healthName(), p -> p.complete(Status.OK(new JsonObject().put("port", s.actualPort()))));
       });
-    return Future.join(bus.completion(), listening);
+    return Future.join(bus.completion(), listening).compose(v -> startIngests());
+  }
+
+  /** The ingests the options turn on, each publishing with its own source label. */
+  private java.util.List<Ingest> ingests(Publisher publisher) {
+    java.util.List<Ingest> out = new java.util.ArrayList<>();
+    if (!options.redisChannels().isEmpty()) {
+      out.add(new RedisPubSubIngest(vertx, body -> publisher.publish(body, "redis-pubsub"), options.redisUrl(),
+        options.redisChannels(), options.redisChannelPrefix()));
+    }
+    if (!options.redisStreams().isEmpty()) {
+      out.add(new RedisStreamsIngest(vertx, body -> publisher.publish(body, "redis-streams"), options.redisUrl(),
+        options.redisStreams(), options.redisStreamGroup(), options.redisStreamConsumer(), options.redisClaimIdleMillis()));
+    }
+    if (!options.postgresOutboxTable().isEmpty()) {
+      out.add(new PgOutboxIngest(vertx, body -> publisher.publish(body, "postgres"), options.postgresUrl(),
+        options.postgresOutboxTable(), options.postgresChannel(), options.postgresPollMillis(), options.postgresBatchSize()));
+    }
+    return out;
+  }
+
+  /** Starts every ingest; their health is in {@code /health} under {@code ingests}. */
+  private Future<Void> startIngests() {
+    if (ingests.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    Health.of(vertx).liveness().register("ingests", p -> {
+      JsonObject out = new JsonObject();
+      for (Ingest i : ingests) {
+        out.put(i.name(), i.status());
+      }
+      p.complete(Status.OK(out));
+    });
+    java.util.List<Future<Void>> started = new java.util.ArrayList<>();
+    for (Ingest i : ingests) {
+      started.add(i.start().onSuccess(v -> LOG.info("ingest {} started", i.name())));
+    }
+    return Future.all(started).mapEmpty();
+  }
+
+  private String healthName() {
+    return "notifier-" + System.identityHashCode(this);
   }
 
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture() : server.close();
+    Health.of(vertx).readiness().unregister(healthName());
+    Health.of(vertx).liveness().unregister("ingests");
+    java.util.List<Future<Void>> stopped = new java.util.ArrayList<>();
+    for (Ingest i : ingests) {
+      stopped.add(i.stop().recover(t -> Future.succeededFuture()));
+    }
+    return Future.join(stopped).transform(ar -> server == null ? Future.succeededFuture() : server.close());
   }
 
   public int actualPort() {
     return server.actualPort();
+  }
+
+  private static final String GRANT = "herald.grant";
+
+  /** False (and a 415 sent) when the request declares a content type other than JSON. */
+  private static boolean jsonContent(RoutingContext ctx) {
+    String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+    if (type != null && !type.toLowerCase().startsWith("application/json")) {
+      error(ctx.response(), new HeraldException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "send application/json"));
+      return false;
+    }
+    return true;
+  }
+
+  /** A signed delivery: verified on the raw bytes, then published like {@code /publish} or {@code /publish/batch}. */
+  private static void webhook(RoutingContext ctx, WebhookAuth webhooks, Publisher publisher) {
+    String name = ctx.pathParam("name");
+    String remembered;
+    try {
+      remembered = webhooks.verify(name, ctx.request().getHeader("X-Herald-Timestamp"),
+        ctx.request().getHeader("X-Herald-Signature"), ctx.body().buffer() == null ? io.vertx.core.buffer.Buffer.buffer() : ctx.body().buffer());
+    } catch (HeraldException e) {
+      if (e.code() == ErrorCode.UNAUTHORIZED) {
+        ctx.response().putHeader("WWW-Authenticate", "Herald-Signature realm=\"herald\"");
+        LOG.info("webhook {} rejected: {}", name, e.getMessage());
+      }
+      error(ctx.response(), e);
+      return;
+    }
+    JsonObject body;
+    try {
+      body = PublishParser.object(ctx.body().asString());
+    } catch (HeraldException e) {
+      error(ctx.response(), e);
+      return;
+    }
+    publisher.publish(body, "webhook").onComplete(ar -> {
+      if (ar.succeeded()) {
+        ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(ar.result().encode());
+      } else {
+        HeraldException e = HeraldException.from(ar.cause());
+        if (e.code().status() >= 500) {
+          webhooks.forget(remembered);
+        }
+        error(ctx.response(), e);
+      }
+    });
   }
 
   private static void handle(RoutingContext ctx, Publisher publisher, boolean batchPath) {
@@ -106,7 +232,7 @@ public final class NotifierVerticle extends VerticleBase {
         ? "POST /publish/batch takes {\"events\": [...]}" : "POST /publish takes one event; use /publish/batch for {\"events\": [...]}"));
       return;
     }
-    publisher.publish(body).onComplete(ar -> {
+    publisher.publish(body, "http", ctx.get(GRANT)).onComplete(ar -> {
       if (ar.succeeded()) {
         ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(ar.result().encode());
       } else {
@@ -121,7 +247,7 @@ public final class NotifierVerticle extends VerticleBase {
       msg.fail(e.code().status(), e.toJson().encode());
       return;
     }
-    publisher.publish(msg.body()).onComplete(ar -> {
+    publisher.publish(msg.body(), "eventbus").onComplete(ar -> {
       if (ar.succeeded()) {
         msg.reply(ar.result());
       } else {
@@ -140,6 +266,7 @@ public final class NotifierVerticle extends VerticleBase {
     if (response.ended()) {
       return;
     }
+    HeraldMetrics.get().rejected(e.code().code());
     response.setStatusCode(e.code().status())
       .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
       .end(e.toJson().encode());

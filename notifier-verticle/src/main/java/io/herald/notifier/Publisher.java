@@ -3,6 +3,7 @@ package io.herald.notifier;
 import io.herald.common.Event;
 import io.herald.common.EventDraft;
 import io.herald.common.HeraldException;
+import io.herald.common.admin.HeraldMetrics;
 import io.herald.common.replay.ReplayClient;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -29,18 +30,39 @@ public final class Publisher {
 
   /** Publishes a single or a batch body; the future fails with a {@link HeraldException}. */
   public Future<JsonObject> publish(JsonObject body) {
+    return publish(body, "other");
+  }
+
+  /**
+   * Publishes a single or a batch body coming from {@code source} ({@code http},
+   * {@code eventbus}, {@code redis-pubsub}, ...: the label of {@code herald_events_published_total}).
+   */
+  public Future<JsonObject> publish(JsonObject body, String source) {
+    return publish(body, source, null);
+  }
+
+  /**
+   * Like {@link #publish(JsonObject, String)}, for an authenticated publisher: when
+   * {@code grant} is not null, every topic of the body must be inside it, else nothing is
+   * stored and the future fails with {@code access_denied} naming the topic.
+   */
+  public Future<JsonObject> publish(JsonObject body, String source, PublisherAuth.Grant grant) {
     List<List<EventDraft>> groups;
     boolean batch = PublishParser.isBatch(body);
+    List<EventDraft> all = new ArrayList<>();
     try {
       groups = batch ? parser.batch(body) : List.of(parser.single(body));
+      for (List<EventDraft> g : groups) {
+        all.addAll(g);
+      }
+      if (grant != null) {
+        grant.check(all.stream().map(EventDraft::topic).toList());
+      }
     } catch (HeraldException e) {
       return Future.failedFuture(e);
     }
-    List<EventDraft> all = new ArrayList<>();
-    for (List<EventDraft> g : groups) {
-      all.addAll(g);
-    }
     return replay.append(all).map(stored -> {
+      HeraldMetrics.get().published(source, stored.size());
       int k = 0;
       JsonArray results = new JsonArray();
       for (List<EventDraft> g : groups) {

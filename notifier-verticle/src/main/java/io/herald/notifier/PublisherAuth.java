@@ -1,48 +1,283 @@
 package io.herald.notifier;
 
+import io.herald.common.ErrorCode;
+import io.herald.common.HeraldException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.JWTOptions;
+import io.vertx.ext.auth.PubSecKeyOptions;
+import io.vertx.ext.auth.User;
+import io.vertx.ext.auth.authentication.TokenCredentials;
+import io.vertx.ext.auth.jwt.JWTAuth;
+import io.vertx.ext.auth.jwt.JWTAuthOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
+import java.security.KeyFactory;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.PublicKey;
+import java.security.interfaces.ECPublicKey;
+import java.security.interfaces.RSAPublicKey;
+import java.security.spec.X509EncodedKeySpec;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 
 /**
- * Publisher keys: kept only as SHA-256 digests, compared in constant time against every key
- * (no early exit), from {@code Authorization: Bearer <key>} or {@code X-Herald-Key: <key>}.
+ * Who may publish over HTTP, and to which topics. The credential comes from
+ * {@code Authorization: Bearer <credential>} or {@code X-Herald-Key: <key>} and is either
+ * <ul>
+ *   <li>a publisher key from {@code notifier.publisherKeys}: an entry is the key itself (plain,
+ *   kept for compatibility) or {@code sha256:<hex>}, the hex SHA-256 of the key (the production
+ *   form: the config never holds the key). Either may end with {@code =<pattern>|<pattern>...}
+ *   to restrict the key to those topics ({@link TopicPatterns}); without it the key may publish
+ *   anywhere. Keys are kept only as digests and compared in constant time against every entry;</li>
+ *   <li>a JWT, when {@code notifier.publisherJwtSecret} and/or
+ *   {@code notifier.publisherJwtPublicKeyFile} is set: only those algorithms are accepted
+ *   ({@code none} never), {@code exp} is required and {@code exp}/{@code nbf} are checked, and the
+ *   {@code publish} claim (array of patterns, {@code {sub}} = the subject) lists the topics.</li>
+ * </ul>
+ * Thread-safe once built.
  */
 public final class PublisherAuth {
 
-  private final byte[][] digests;
+  private static final Logger LOG = LoggerFactory.getLogger(PublisherAuth.class);
+  private static final String SHA256_PREFIX = "sha256:";
 
-  public PublisherAuth(List<String> keys) {
-    digests = new byte[keys.size()][];
-    for (int i = 0; i < keys.size(); i++) {
-      digests[i] = sha256(keys.get(i));
+  /** An authenticated publisher: a label for logs (never the secret) and what it may publish to. */
+  public record Grant(String publisher, TopicPatterns topics) {
+
+    /** Fails with {@code access_denied} (403) naming the first topic outside the grant. */
+    public void check(Iterable<String> topicsOfRequest) {
+      String denied = topics.firstDenied(topicsOfRequest);
+      if (denied != null) {
+        throw new HeraldException(ErrorCode.ACCESS_DENIED, "this publisher may not publish to topic \"" + denied + "\"");
+      }
     }
   }
 
-  /** True when the request carries a configured key. */
-  public boolean allows(HttpServerRequest request) {
-    String key = request.getHeader("X-Herald-Key");
+  /** One parsed {@code publisherKeys} entry. */
+  record KeyEntry(byte[] digest, boolean plain, List<String> patterns) {
+  }
+
+  private final KeyEntry[] keys;
+  private final JWTAuth jwt;
+
+  /** Keys only (no JWT). */
+  public PublisherAuth(List<String> keyEntries) {
+    this(null, keyEntries, null);
+  }
+
+  public PublisherAuth(Vertx vertx, NotifierOptions options) {
+    this(vertx, options.publisherKeys(), options);
+  }
+
+  private PublisherAuth(Vertx vertx, List<String> keyEntries, NotifierOptions options) {
+    keys = new KeyEntry[keyEntries.size()];
+    for (int i = 0; i < keys.length; i++) {
+      keys[i] = parseKey(keyEntries.get(i));
+    }
+    jwt = options == null ? null : jwtAuth(vertx, options);
+  }
+
+  /** The number of plain (not hashed) keys, other than the development key. */
+  public static long plainKeys(List<String> keyEntries) {
+    return keyEntries.stream().filter(k -> !k.equals(NotifierOptions.DEVELOPMENT_KEY)).map(PublisherAuth::parseKey)
+      .filter(KeyEntry::plain).count();
+  }
+
+  /**
+   * Parses a {@code publisherKeys} entry; {@link IllegalArgumentException} says what is wrong.
+   * For a plain key, the restriction starts at the last {@code =} followed by valid patterns,
+   * so a key may end with base64 padding ({@code ==}) but should not otherwise contain {@code =}.
+   */
+  static KeyEntry parseKey(String entry) {
+    String credential = entry;
+    List<String> patterns = null;
+    int eq = entry.lastIndexOf('=');
+    if (eq > 0 && eq < entry.length() - 1) {
+      List<String> parts = List.of(entry.substring(eq + 1).split("\\|", -1));
+      boolean valid = parts.stream().allMatch(p -> TopicPatterns.isValid(p) && !p.contains("{sub}"));
+      if (valid) {
+        credential = entry.substring(0, eq);
+        patterns = parts;
+      } else if (entry.startsWith(SHA256_PREFIX)) {
+        throw new IllegalArgumentException("after \"=\" comes a list of topic patterns separated by \"|\" (A-Z a-z 0-9 _ - . : @ / and *)");
+      }
+    }
+    if (credential.startsWith(SHA256_PREFIX)) {
+      String hex = credential.substring(SHA256_PREFIX.length());
+      if (!hex.matches("[0-9a-fA-F]{64}")) {
+        throw new IllegalArgumentException("a hashed key is sha256:<64 hex digits>, the SHA-256 of the key");
+      }
+      return new KeyEntry(HexFormat.of().parseHex(hex), false, patterns);
+    }
+    if (credential.length() < 8) {
+      throw new IllegalArgumentException("every key must have at least 8 characters");
+    }
+    return new KeyEntry(sha256(credential), true, patterns);
+  }
+
+  /**
+   * Authenticates a request: a {@link Grant}, or a failed future with {@code unauthorized}
+   * (401; the caller adds {@code WWW-Authenticate}).
+   */
+  public Future<Grant> authenticate(HttpServerRequest request) {
+    String credential = request.getHeader("X-Herald-Key");
     String auth = request.getHeader("Authorization");
-    if (key == null && auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      key = auth.substring(7).trim();
+    if (credential == null && auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      credential = auth.substring(7).trim();
     }
-    return key != null && matches(key);
+    if (credential == null || credential.isEmpty()) {
+      return Future.failedFuture(unauthorized("a publisher key or token is required (Authorization: Bearer <key or JWT>)"));
+    }
+    Grant byKey = matchKey(credential);
+    if (byKey != null) {
+      return Future.succeededFuture(byKey);
+    }
+    if (jwt != null && credential.chars().filter(c -> c == '.').count() == 2) {
+      return jwt(credential);
+    }
+    return Future.failedFuture(unauthorized("the publisher key or token is not valid"));
   }
 
-  /** Constant-time membership test. */
+  /** True when {@code key} is a configured key (any topic restriction aside). */
   public boolean matches(String key) {
-    byte[] d = sha256(key);
-    boolean found = false;
-    for (byte[] digest : digests) {
-      found |= MessageDigest.isEqual(d, digest);
-    }
-    return found;
+    return matchKey(key) != null;
   }
 
-  private static byte[] sha256(String s) {
+  /** Constant-time: every entry is compared, whatever matched first. */
+  private Grant matchKey(String key) {
+    byte[] d = sha256(key);
+    int found = -1;
+    for (int i = 0; i < keys.length; i++) {
+      if (MessageDigest.isEqual(d, keys[i].digest()) & found < 0) {
+        found = i;
+      }
+    }
+    if (found < 0) {
+      return null;
+    }
+    KeyEntry k = keys[found];
+    String label = "key#" + found;
+    return new Grant(label, k.patterns() == null ? TopicPatterns.ANY : TopicPatterns.of(k.patterns(), null));
+  }
+
+  private Future<Grant> jwt(String token) {
+    return jwt.authenticate(new TokenCredentials(token)).transform(ar -> {
+      if (ar.failed()) {
+        String why = String.valueOf(ar.cause().getMessage());
+        LOG.debug("publisher JWT rejected: {}", why);
+        return Future.failedFuture(unauthorized(why.contains("expired") ? "the token has expired" : "the token is not valid"));
+      }
+      User user = ar.result();
+      JsonObject claims = user.attributes().getJsonObject("accessToken", user.principal());
+      if (!(claims.getValue("exp") instanceof Number)) {
+        return Future.failedFuture(unauthorized("the token must have an exp claim"));
+      }
+      Object nbf = claims.getValue("nbf");
+      if (nbf instanceof Number n && n.longValue() > System.currentTimeMillis() / 1000) {
+        return Future.failedFuture(unauthorized("the token is not valid yet"));
+      }
+      String subject = claims.getValue("sub") instanceof String s ? s : null;
+      List<String> patterns = new ArrayList<>();
+      Object publish = claims.getValue("publish");
+      if (publish instanceof JsonArray arr) {
+        for (Object o : arr) {
+          if (o instanceof String p) {
+            patterns.add(p);
+          }
+        }
+      } else if (publish instanceof String p) {
+        patterns.add(p);
+      }
+      return Future.succeededFuture(new Grant("jwt:" + (subject == null ? "?" : subject), TopicPatterns.of(patterns, subject)));
+    });
+  }
+
+  private static JWTAuth jwtAuth(Vertx vertx, NotifierOptions options) {
+    JWTAuthOptions o = new JWTAuthOptions();
+    if (!options.publisherJwtSecret().isEmpty()) {
+      o.addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(options.publisherJwtSecret()));
+    }
+    if (!options.publisherJwtPublicKeyFile().isEmpty()) {
+      String pem = readPem(options.publisherJwtPublicKeyFile());
+      o.addPubSecKey(new PubSecKeyOptions().setAlgorithm(algorithmOf(pem)).setBuffer(pem));
+    }
+    if (o.getPubSecKeys() == null || o.getPubSecKeys().isEmpty()) {
+      return null;
+    }
+    JWTOptions jwtOptions = new JWTOptions().setLeeway(5);
+    if (!options.publisherJwtIssuer().isEmpty()) {
+      jwtOptions.setIssuer(options.publisherJwtIssuer());
+    }
+    if (!options.publisherJwtAudience().isEmpty()) {
+      jwtOptions.addAudience(options.publisherJwtAudience());
+    }
+    return JWTAuth.create(vertx, o.setJWTOptions(jwtOptions));
+  }
+
+  static String readPem(String file) {
+    try {
+      return java.nio.file.Files.readString(java.nio.file.Path.of(file), StandardCharsets.US_ASCII);
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage());
+    }
+  }
+
+  /**
+   * The JWS algorithm of a PEM public key ({@code -----BEGIN PUBLIC KEY-----}): {@code RS256} for
+   * RSA (at least 2048 bits), {@code ES256}/{@code ES384}/{@code ES512} for EC P-256/P-384/P-521.
+   */
+  static String algorithmOf(String pem) {
+    int begin = pem.indexOf("-----BEGIN PUBLIC KEY-----");
+    int end = pem.indexOf("-----END PUBLIC KEY-----");
+    if (begin < 0 || end < begin) {
+      throw new IllegalArgumentException("must be a PEM public key (-----BEGIN PUBLIC KEY-----)");
+    }
+    byte[] der;
+    try {
+      der = Base64.getMimeDecoder().decode(pem.substring(begin + 26, end));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("the PEM is not valid base64");
+    }
+    PublicKey key = null;
+    for (String type : List.of("RSA", "EC")) {
+      try {
+        key = KeyFactory.getInstance(type).generatePublic(new X509EncodedKeySpec(der));
+        break;
+      } catch (Exception ignored) {
+        // try the next type
+      }
+    }
+    if (key instanceof RSAPublicKey rsa) {
+      if (rsa.getModulus().bitLength() < 2048) {
+        throw new IllegalArgumentException("an RSA key must have at least 2048 bits");
+      }
+      return "RS256";
+    }
+    if (key instanceof ECPublicKey ec) {
+      return switch (ec.getParams().getCurve().getField().getFieldSize()) {
+        case 256 -> "ES256";
+        case 384 -> "ES384";
+        case 521 -> "ES512";
+        default -> throw new IllegalArgumentException("an EC key must be on P-256, P-384 or P-521");
+      };
+    }
+    throw new IllegalArgumentException("must be an RSA or EC public key");
+  }
+
+  private static HeraldException unauthorized(String message) {
+    return new HeraldException(ErrorCode.UNAUTHORIZED, message);
+  }
+
+  static byte[] sha256(String s) {
     try {
       return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
     } catch (NoSuchAlgorithmException e) {

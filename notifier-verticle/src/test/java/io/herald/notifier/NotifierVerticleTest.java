@@ -167,9 +167,12 @@ class NotifierVerticleTest {
   @Test
   @DisplayName("Internal producers publish on the event bus and get the same answers and errors")
   void eventBusPublish() throws Exception {
+    var published = io.herald.common.admin.HeraldMetrics.get().registry().counter("herald_events_published", "source", "eventbus");
+    double before = published.count();
     JsonObject ok = await(vertx.eventBus().<JsonObject>request(Addresses.PUBLISH,
       new JsonObject().put("topic", "bus").put("type", "job.done").put("data", new JsonObject().put("job", 9)))).body();
     assertThat(ok.getJsonArray("events").getJsonObject(0).getLong("seq")).isEqualTo(1);
+    assertThat(published.count()).as("herald_events_published_total{source=eventbus}").isEqualTo(before + 1);
     JsonObject batch = await(vertx.eventBus().<JsonObject>request(Addresses.PUBLISH,
       new JsonObject("{\"events\":[{\"topic\":\"bus\",\"data\":1},{\"topic\":\"bus\",\"data\":2}]}"))).body();
     assertThat(batch.getJsonArray("results")).hasSize(2);
