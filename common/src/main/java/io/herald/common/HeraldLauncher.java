@@ -3,6 +3,8 @@ package io.herald.common;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
+import io.herald.common.admin.AdminOptions;
+import io.herald.common.admin.AdminServer;
 import io.herald.common.config.ClusterOptions;
 import io.herald.common.config.ConfigException;
 import io.herald.common.config.ConfigLoader;
@@ -12,6 +14,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import org.slf4j.Logger;
@@ -46,7 +50,7 @@ public final class HeraldLauncher {
   }
 
   /** A started Herald: its Vert.x instance, closed by {@link #close()}. */
-  public record Running(Vertx vertx, List<String> deploymentIds) {
+  public record Running(Vertx vertx, List<String> deploymentIds, int adminPort) {
     public Future<Void> close() {
       return vertx.close();
     }
@@ -92,8 +96,20 @@ public final class HeraldLauncher {
       System.exit(1);
       return;
     }
+    int grace = new AdminOptions(config.getJsonObject(AdminOptions.SECTION, new JsonObject())).shutdownGraceMillis();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       LOG.info("shutting down");
+      // Not ready from now on; with a grace period, keep serving while load balancers notice.
+      io.herald.common.admin.Health.of(running.vertx()).readiness().register("shutdown",
+        p -> p.complete(io.vertx.ext.healthchecks.Status.KO(new JsonObject().put("reason", "shutting down"))));
+      if (grace > 0) {
+        LOG.info("not ready; draining in {} ms", grace);
+        try {
+          Thread.sleep(grace);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
       try {
         running.close().toCompletionStage().toCompletableFuture().get(SHUTDOWN_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
         LOG.info("stopped");
@@ -121,18 +137,29 @@ public final class HeraldLauncher {
   public static Future<Running> start(JsonObject config, boolean cluster, List<Role> roles) {
     List<Role.Deployment> deployments = new ArrayList<>();
     ClusterOptions clusterOptions;
+    AdminOptions adminOptions;
     try {
       for (Role role : roles) {
         deployments.add(role.prepare(config.getJsonObject(role.name(), new JsonObject())));
       }
       clusterOptions = new ClusterOptions(config.getJsonObject("cluster", new JsonObject()));
+      adminOptions = new AdminOptions(config.getJsonObject(AdminOptions.SECTION, new JsonObject()));
     } catch (ConfigException e) {
       return Future.failedFuture(e);
     }
     boolean clustered = cluster || clusterOptions.enabled();
-    Future<Vertx> vertxFuture = clustered ? clusteredVertx(clusterOptions) : Future.succeededFuture(Vertx.vertx());
+    Future<Vertx> vertxFuture = clustered
+      ? clusteredVertx(clusterOptions)
+      : Future.succeededFuture(Vertx.builder().with(vertxOptions()).build());
     return vertxFuture.compose(vertx -> {
       EventCodec.register(vertx);
+      tagLogs(vertx);
+      if (vertx.isClustered()) {
+        var cm = ((io.vertx.core.internal.VertxInternal) vertx).clusterManager();
+        io.herald.common.admin.Health.of(vertx).readiness().register("cluster", p -> p.complete(cm.isActive()
+          ? io.vertx.ext.healthchecks.Status.OK(new JsonObject().put("node", cm.getNodeId()).put("members", cm.getNodes().size()))
+          : io.vertx.ext.healthchecks.Status.KO(new JsonObject().put("reason", "not a cluster member"))));
+      }
       List<String> ids = new ArrayList<>();
       Future<Void> chain = Future.succeededFuture();
       for (int i = 0; i < roles.size(); i++) {
@@ -145,7 +172,10 @@ public final class HeraldLauncher {
             return null;
           }));
       }
-      return chain.map(v -> new Running(vertx, ids))
+      Future<Integer> admin = chain.compose(v -> adminOptions.enabled()
+        ? AdminServer.start(vertx, adminOptions).map(server -> server.actualPort())
+        : Future.succeededFuture(-1));
+      return admin.map(port -> new Running(vertx, ids, port))
         .recover(t -> vertx.close().transform(ignored -> Future.failedFuture(t)));
     });
   }
@@ -163,9 +193,37 @@ public final class HeraldLauncher {
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);
     join.getTcpIpConfig().setEnabled(true).setMembers(new ArrayList<>(options.members()));
-    VertxOptions vo = new VertxOptions().setEventBusOptions(new EventBusOptions().setHost(options.eventBusHost()));
+    VertxOptions vo = vertxOptions().setEventBusOptions(new EventBusOptions().setHost(options.eventBusHost()));
     LOG.info("joining cluster {} via {} on {}", options.name(), options.members(), options.iface());
     return Vertx.builder().with(vo).withClusterManager(new HazelcastClusterManager(hz)).buildClustered();
+  }
+
+  /**
+   * Puts the node's id in every log line ({@code node} in the JSON logs' context properties, and
+   * in the readable pattern): the cluster member id when clustered, else host name and pid.
+   */
+  private static void tagLogs(Vertx vertx) {
+    String node = ClusterView.nodeId(vertx);
+    if ("local".equals(node)) {
+      String host;
+      try {
+        host = java.net.InetAddress.getLocalHost().getHostName();
+      } catch (java.io.IOException e) {
+        host = "localhost";
+      }
+      node = host + ":" + ProcessHandle.current().pid();
+    }
+    if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext ctx) {
+      ctx.putProperty("node", node);
+    }
+    LOG.atInfo().addKeyValue("node", node).log("node id");
+  }
+
+  /** Vert.x with Micrometer metrics in the Prometheus registry that {@code /metrics} serves. */
+  static VertxOptions vertxOptions() {
+    return new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
+      .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
+      .setEnabled(true));
   }
 
   /** Environment passed to {@link ConfigLoader#load}; a seam for tests. */

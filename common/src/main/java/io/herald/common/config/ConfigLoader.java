@@ -14,7 +14,7 @@ import java.util.Set;
 
 /**
  * Loads Herald's configuration: one JSON document with a section per role ({@code gateway},
- * {@code notifier}, {@code replay}, {@code cluster}), from a file named by {@code --config} or
+ * {@code notifier}, {@code replay}, {@code cluster}, {@code admin}), from a file named by {@code --config} or
  * {@code HERALD_CONFIG}, else the defaults packaged from {@code config/herald.json}. Environment
  * variables override single keys: {@code HERALD_<SECTION>_<KEY>} with the key in upper snake
  * case, e.g. {@code HERALD_GATEWAY_PORT=9090} or {@code HERALD_GATEWAY_HEARTBEAT_SECONDS=5}.
@@ -22,7 +22,7 @@ import java.util.Set;
 public final class ConfigLoader {
 
   /** The sections a configuration may have. */
-  public static final Set<String> SECTIONS = Set.of("gateway", "notifier", "replay", "cluster");
+  public static final Set<String> SECTIONS = Set.of("gateway", "notifier", "replay", "cluster", "admin");
 
   /** Classpath name of the packaged defaults (from the {@code config} module). */
   public static final String DEFAULT_RESOURCE = "herald.json";
@@ -38,7 +38,7 @@ public final class ConfigLoader {
     JsonObject root = path == null ? readResource(DEFAULT_RESOURCE) : readFile(path);
     for (String section : root.fieldNames()) {
       if (!SECTIONS.contains(section)) {
-        throw new ConfigException(section, "unknown section (known: gateway, notifier, replay, cluster)");
+        throw new ConfigException(section, "unknown section (known: " + String.join(", ", new java.util.TreeSet<>(SECTIONS)) + ")");
       }
       if (!(root.getValue(section) instanceof JsonObject)) {
         throw new ConfigException(section, "must be an object");

@@ -1,0 +1,66 @@
+package io.herald.common.admin;
+
+import io.herald.common.config.ConfigReader;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The {@code admin} section: the operators' HTTP server of a process ({@code /health},
+ * {@code /ready}, {@code /metrics}), on a port of its own, on loopback by default.
+ */
+public final class AdminOptions {
+
+  /** The section's name. */
+  public static final String SECTION = "admin";
+  /** Whether the admin server runs. */
+  public static final boolean DEFAULT_ENABLED = true;
+  /** Interface of the admin server: loopback, so only the machine (or a sidecar) reaches it. */
+  public static final String DEFAULT_HOST = "127.0.0.1";
+  /** Port of the admin server; 0 picks a free port (tests). */
+  public static final int DEFAULT_PORT = 9090;
+  /** Bearer token {@code /metrics} and the dashboard stream require; empty: none (rely on the interface). */
+  public static final String DEFAULT_TOKEN = "";
+
+  /** How long a process stays up, not ready, after SIGTERM before it drains, ms. */
+  public static final int DEFAULT_SHUTDOWN_GRACE_MILLIS = 0;
+
+  private final boolean enabled;
+  private final String host;
+  private final int port;
+  private final String token;
+  private final int shutdownGraceMillis;
+
+  public AdminOptions() {
+    this(new JsonObject());
+  }
+
+  /** @throws io.herald.common.config.ConfigException naming the first bad key */
+  public AdminOptions(JsonObject json) {
+    ConfigReader r = new ConfigReader(SECTION, json);
+    enabled = r.getBoolean("enabled", DEFAULT_ENABLED);
+    host = r.getString("host", DEFAULT_HOST);
+    port = r.getInt("port", DEFAULT_PORT, 0, 65535);
+    token = java.util.Objects.requireNonNullElse(r.getOptionalString("token"), DEFAULT_TOKEN);
+    if (!token.isEmpty() && token.length() < 16) {
+      throw new io.herald.common.config.ConfigException(r.key("token"), "must be empty or at least 16 characters");
+    }
+    shutdownGraceMillis = r.getInt("shutdownGraceMillis", DEFAULT_SHUTDOWN_GRACE_MILLIS, 0, 60_000);
+    r.rejectUnknown();
+  }
+
+  public boolean enabled() { return enabled; }
+  public String host() { return host; }
+  public int port() { return port; }
+  public String token() { return token; }
+
+  /**
+   * {@code shutdownGraceMillis}: after SIGTERM, {@code /ready} answers 503 at once and the
+   * process keeps serving this long before it drains its connections, so that a load balancer
+   * polling {@code /ready} stops sending new clients first. 0 to 60,000; default 0.
+   */
+  public int shutdownGraceMillis() { return shutdownGraceMillis; }
+
+  public JsonObject toJson() {
+    return new JsonObject().put("enabled", enabled).put("host", host).put("port", port).put("token", token)
+      .put("shutdownGraceMillis", shutdownGraceMillis);
+  }
+}

@@ -1,0 +1,138 @@
+package io.herald.common.admin;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.micrometer.backends.BackendRegistries;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Herald's own metrics, in the registry {@code /metrics} serves (the Vert.x Micrometer backend;
+ * a private one when metrics are off, as in unit tests). One instance per registry, shared by
+ * every verticle instance of the process, so counters add up per node. Names follow Prometheus
+ * conventions once exported: {@code herald_} prefix, base units, counters end in {@code _total}.
+ *
+ * <p>Thread-safe; cheap enough for the delivery path (a counter increment per fan-out, not per
+ * connection).
+ */
+public final class HeraldMetrics {
+
+  private static final Map<MeterRegistry, HeraldMetrics> ALL = new ConcurrentHashMap<>();
+  private static final MeterRegistry PRIVATE = new SimpleMeterRegistry();
+
+  private final MeterRegistry registry;
+  private final Map<String, AtomicLong> active = new ConcurrentHashMap<>();
+  private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+  private final Timer deliveryLatency;
+  private final DistributionSummary replayReadEvents;
+
+  private HeraldMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    this.deliveryLatency = Timer.builder("herald_delivery_latency")
+      .description("Time from an event's acceptance by the replay store to its write to subscribers on this gateway")
+      .publishPercentileHistogram()
+      .minimumExpectedValue(Duration.ofMillis(1))
+      .maximumExpectedValue(Duration.ofSeconds(30))
+      .register(registry);
+    this.replayReadEvents = DistributionSummary.builder("herald_replay_read_events")
+      .description("Events one resume read from the replay store")
+      .baseUnit("events")
+      .register(registry);
+    // Counters without labels exist from the start at 0, so rates and alerts work before the first event.
+    counter("herald_deliveries", DELIVERIES);
+    activeGauge("sse");
+    counter("herald_resumes", RESUMES);
+    counter("herald_replay_reads", REPLAY_READS);
+    counter("herald_slow_consumers_closed", SLOW_CONSUMERS);
+  }
+
+  private static final String DELIVERIES = "Event writes to client connections";
+  private static final String RESUMES = "Topic resumes with a Last-Event-ID";
+  private static final String REPLAY_READS = "Resume reads of the replay store";
+  private static final String SLOW_CONSUMERS = "Connections cut off for not reading fast enough";
+
+  /** The metrics of the process's registry. */
+  public static HeraldMetrics get() {
+    MeterRegistry r = BackendRegistries.getDefaultNow();
+    return ALL.computeIfAbsent(r == null ? PRIVATE : r, HeraldMetrics::new);
+  }
+
+  /** The registry the meters live in (tests read it). */
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  private Counter counter(String name, String description, String... tags) {
+    String key = name + String.join("\u0000", tags);
+    return counters.computeIfAbsent(key, k -> Counter.builder(name).description(description).tags(tags).register(registry));
+  }
+
+  private AtomicLong activeGauge(String transport) {
+    return active.computeIfAbsent(transport, t -> {
+      AtomicLong value = new AtomicLong();
+      Gauge.builder("herald_connections_active", value, AtomicLong::get)
+        .description("Client connections open on this node").tag("transport", t).register(registry);
+      return value;
+    });
+  }
+
+  /** A client connection opened ({@code sse}, {@code websocket}, ...). */
+  public void connectionOpened(String transport) {
+    activeGauge(transport).incrementAndGet();
+    counter("herald_connections_opened", "Client connections opened", "transport", transport).increment();
+  }
+
+  /** A client connection closed, for whatever reason. */
+  public void connectionClosed(String transport) {
+    activeGauge(transport).decrementAndGet();
+    counter("herald_connections_closed", "Client connections closed", "transport", transport).increment();
+  }
+
+  /** A connection resumed with a Last-Event-ID (per topic). */
+  public void resumed() {
+    counter("herald_resumes", RESUMES).increment();
+  }
+
+  /** A reset sent to a client for one topic. */
+  public void reset(String reason) {
+    counter("herald_resets", "Resets sent to clients (per connection and topic)", "reason", reason).increment();
+  }
+
+  /** An event accepted from a source: {@code http}, {@code eventbus}, {@code redis-pubsub}, {@code redis-streams}, {@code postgres}. */
+  public void published(String source, int events) {
+    counter("herald_events_published", "Events accepted from publishers, by source", "source", source).increment(events);
+  }
+
+  /** One event written to {@code connections} subscribers; {@code acceptedAtMillis} its store timestamp. */
+  public void delivered(int connections, long acceptedAtMillis) {
+    counter("herald_deliveries", DELIVERIES).increment(connections);
+    long latency = System.currentTimeMillis() - acceptedAtMillis;
+    if (latency >= 0 && acceptedAtMillis > 0) {
+      deliveryLatency.record(latency, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** A resume read of the replay store that returned {@code events} events. */
+  public void replayRead(int events) {
+    counter("herald_replay_reads", REPLAY_READS).increment();
+    replayReadEvents.record(events);
+  }
+
+  /** A connection cut off because it did not read fast enough. */
+  public void slowConsumerClosed() {
+    counter("herald_slow_consumers_closed", SLOW_CONSUMERS).increment();
+  }
+
+  /** A request refused: {@code reason} is the error code ({@code unauthorized}, {@code invalid_topic}, ...). */
+  public void rejected(String reason) {
+    counter("herald_rejections", "Requests refused, by reason", "reason", reason).increment();
+  }
+}
