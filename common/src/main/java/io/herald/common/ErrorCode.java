@@ -18,11 +18,15 @@ public enum ErrorCode {
   ACCESS_DENIED("access_denied", 403),
   NOT_FOUND("not_found", 404),
   METHOD_NOT_ALLOWED("method_not_allowed", 405),
+  /** The request (headers or body) did not arrive in time; the connection is closed. */
+  REQUEST_TIMEOUT("request_timeout", 408),
   PAYLOAD_TOO_LARGE("payload_too_large", 413),
   UNSUPPORTED_MEDIA_TYPE("unsupported_media_type", 415),
   RATE_LIMITED("rate_limited", 429),
   INTERNAL("internal_error", 500),
   STORE_UNAVAILABLE("store_unavailable", 503),
+  /** The node holds as many connections as it may; sent with {@code Retry-After}, try again or elsewhere. */
+  OVER_CAPACITY("over_capacity", 503),
   SHUTTING_DOWN("shutting_down", 503),
   TIMEOUT("timeout", 504);
 

@@ -1,7 +1,14 @@
 package io.herald.gateway;
 
+import io.herald.common.TopicPattern;
+
+import io.herald.common.config.ConfigException;
 import io.herald.common.config.ConfigReader;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * The {@code gateway} section: the HTTP server that holds client connections.
@@ -40,6 +47,41 @@ public final class GatewayOptions {
    */
   public static final int DEFAULT_GAP_WAIT_MILLIS = 2000;
 
+  /** Most streams one gateway process holds; beyond, 503 {@code over_capacity} with {@code Retry-After}. */
+  public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
+  /** Most concurrent streams from one client address (IPv6: one /64); beyond, 429 {@code rate_limited}. */
+  public static final int DEFAULT_MAX_CONNECTIONS_PER_IP = 200;
+  /** Most connection attempts from one client address in a sliding minute; beyond, 429 {@code rate_limited}. */
+  public static final int DEFAULT_CONNECT_ATTEMPTS_PER_IP_PER_MINUTE = 600;
+  /** Most concurrent streams per JWT subject on one gateway process (jwt mode only); beyond, 429. */
+  public static final int DEFAULT_MAX_CONNECTIONS_PER_USER = 50;
+  /** Browser origins allowed to read {@code /events} cross-origin (CORS); empty: no CORS headers at all. */
+  public static final List<String> DEFAULT_ALLOWED_ORIGINS = List.of();
+  /** Largest request header block, bytes (431 above). */
+  public static final int DEFAULT_MAX_HEADER_BYTES = 8192;
+  /** Longest request line ({@code GET /events?topic=...}), bytes (414 above). */
+  public static final int DEFAULT_MAX_REQUEST_LINE_BYTES = 8192;
+  /** How long a connection may take to send a request's headers, ms; then it is closed (slowloris). */
+  public static final int DEFAULT_REQUEST_TIMEOUT_MILLIS = 10_000;
+  /**
+   * Seconds without any byte read or written after which a connection is closed; open streams
+   * are kept busy by heartbeats, so it must exceed {@code heartbeatSeconds}. 0: never.
+   */
+  public static final int DEFAULT_IDLE_TIMEOUT_SECONDS = 60;
+
+  /** {@code authMode}: no subscriber authentication, every topic is readable by anyone. */
+  public static final String AUTH_NONE = "none";
+  /** {@code authMode}: subscribers present a JWT whose topics claim lists what they may read. */
+  public static final String AUTH_JWT = "jwt";
+  /** How subscribers are authenticated: {@value #AUTH_NONE} (the default) or {@value #AUTH_JWT}. */
+  public static final String DEFAULT_AUTH_MODE = AUTH_NONE;
+  /** The claim of a subscriber token that lists the topics (names and patterns) it may read. */
+  public static final String DEFAULT_JWT_TOPICS_CLAIM = "topics";
+  /** Seconds of clock skew tolerated on {@code exp} and {@code nbf}. */
+  public static final int DEFAULT_JWT_LEEWAY_SECONDS = 0;
+  /** Shortest HS256 secret accepted, in bytes (RFC 7518: a key as long as the hash). */
+  public static final int MIN_HS256_SECRET_BYTES = 32;
+
   private final String host;
   private final int port;
   private final int instances;
@@ -51,6 +93,24 @@ public final class GatewayOptions {
   private final int maxLastEventIdLength;
   private final int replayTimeoutMillis;
   private final int gapWaitMillis;
+  private final String authMode;
+  private final String jwtSecret;
+  private final String jwtPublicKeyFile;
+  private final String jwtJwksFile;
+  private final String jwtIssuer;
+  private final String jwtAudience;
+  private final String jwtTopicsClaim;
+  private final List<String> publicTopics;
+  private final int jwtLeewaySeconds;
+  private final int maxConnections;
+  private final int maxConnectionsPerIp;
+  private final int connectAttemptsPerIpPerMinute;
+  private final int maxConnectionsPerUser;
+  private final List<String> allowedOrigins;
+  private final int maxHeaderBytes;
+  private final int maxRequestLineBytes;
+  private final int requestTimeoutMillis;
+  private final int idleTimeoutSeconds;
 
   public GatewayOptions() {
     this(new JsonObject());
@@ -69,7 +129,48 @@ public final class GatewayOptions {
     maxLastEventIdLength = r.getInt("maxLastEventIdLength", DEFAULT_MAX_LAST_EVENT_ID_LENGTH, 64, 65_536);
     replayTimeoutMillis = r.getInt("replayTimeoutMillis", DEFAULT_REPLAY_TIMEOUT_MILLIS, 100, 120_000);
     gapWaitMillis = r.getInt("gapWaitMillis", DEFAULT_GAP_WAIT_MILLIS, 10, 120_000);
+    authMode = r.getOneOf("authMode", DEFAULT_AUTH_MODE, AUTH_NONE, AUTH_JWT);
+    jwtSecret = r.getOptionalString("jwtSecret");
+    jwtPublicKeyFile = r.getOptionalString("jwtPublicKeyFile");
+    jwtJwksFile = r.getOptionalString("jwtJwksFile");
+    jwtIssuer = r.getOptionalString("jwtIssuer");
+    jwtAudience = r.getOptionalString("jwtAudience");
+    jwtTopicsClaim = r.getString("jwtTopicsClaim", DEFAULT_JWT_TOPICS_CLAIM);
+    publicTopics = r.getStringList("publicTopics", List.of());
+    jwtLeewaySeconds = r.getInt("jwtLeewaySeconds", DEFAULT_JWT_LEEWAY_SECONDS, 0, 3600);
+    maxConnections = r.getInt("maxConnections", DEFAULT_MAX_CONNECTIONS, 1, 10_000_000);
+    maxConnectionsPerIp = r.getInt("maxConnectionsPerIp", DEFAULT_MAX_CONNECTIONS_PER_IP, 1, 10_000_000);
+    connectAttemptsPerIpPerMinute = r.getInt("connectAttemptsPerIpPerMinute", DEFAULT_CONNECT_ATTEMPTS_PER_IP_PER_MINUTE, 1, 10_000_000);
+    maxConnectionsPerUser = r.getInt("maxConnectionsPerUser", DEFAULT_MAX_CONNECTIONS_PER_USER, 1, 10_000_000);
+    allowedOrigins = r.getStringList("allowedOrigins", DEFAULT_ALLOWED_ORIGINS);
+    for (String o : allowedOrigins) {
+      if (!o.matches("https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\\[[0-9A-Fa-f:.]+\\](:[0-9]{1,5})?")) {
+        throw new ConfigException(r.key("allowedOrigins"), "every entry is an origin, scheme://host[:port] without a path, got \"" + o + "\"");
+      }
+    }
+    maxHeaderBytes = r.getInt("maxHeaderBytes", DEFAULT_MAX_HEADER_BYTES, 1024, 1024 * 1024);
+    maxRequestLineBytes = r.getInt("maxRequestLineBytes", DEFAULT_MAX_REQUEST_LINE_BYTES, 256, 1024 * 1024);
+    requestTimeoutMillis = r.getInt("requestTimeoutMillis", DEFAULT_REQUEST_TIMEOUT_MILLIS, 100, 600_000);
+    idleTimeoutSeconds = r.getInt("idleTimeoutSeconds", DEFAULT_IDLE_TIMEOUT_SECONDS, 0, 86_400);
     r.rejectUnknown();
+    if (idleTimeoutSeconds > 0 && idleTimeoutSeconds <= heartbeatSeconds) {
+      throw new ConfigException(r.key("idleTimeoutSeconds"), "must be 0 (off) or more than heartbeatSeconds (" + heartbeatSeconds
+        + "), else idle streams are cut between heartbeats");
+    }
+    if (jwtSecret != null && jwtSecret.getBytes(StandardCharsets.UTF_8).length < MIN_HS256_SECRET_BYTES) {
+      throw new ConfigException(r.key("jwtSecret"), "must be at least " + MIN_HS256_SECRET_BYTES + " bytes long, got "
+        + jwtSecret.getBytes(StandardCharsets.UTF_8).length);
+    }
+    if (AUTH_JWT.equals(authMode) && jwtSecret == null && jwtPublicKeyFile == null && jwtJwksFile == null) {
+      throw new ConfigException(r.key("authMode"), "jwt needs a key: set gateway.jwtSecret, gateway.jwtPublicKeyFile or gateway.jwtJwksFile");
+    }
+    for (String p : publicTopics) {
+      try {
+        TopicPattern.compile(p);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(r.key("publicTopics"), e.getMessage());
+      }
+    }
   }
 
   public String host() { return host; }
@@ -87,6 +188,34 @@ public final class GatewayOptions {
   public int maxLastEventIdLength() { return maxLastEventIdLength; }
   public int replayTimeoutMillis() { return replayTimeoutMillis; }
   public int gapWaitMillis() { return gapWaitMillis; }
+  public String authMode() { return authMode; }
+  /** True when subscribers must present a JWT (except for {@link #publicTopics()}). */
+  public boolean jwtAuth() { return AUTH_JWT.equals(authMode); }
+  /** The HS256 shared secret (UTF-8 bytes), or null. */
+  public String jwtSecret() { return jwtSecret; }
+  /** A PEM public key file (RSA for RS256, EC P-256 for ES256), or null. */
+  public String jwtPublicKeyFile() { return jwtPublicKeyFile; }
+  /** A JWKS file ({@code {"keys": [...]}}), or null. */
+  public String jwtJwksFile() { return jwtJwksFile; }
+  /** The required {@code iss}, or null for no check. */
+  public String jwtIssuer() { return jwtIssuer; }
+  /** The required {@code aud} (one of the token's), or null for no check. */
+  public String jwtAudience() { return jwtAudience; }
+  public String jwtTopicsClaim() { return jwtTopicsClaim; }
+  /** Topic names and patterns anyone may read without a token in jwt mode. */
+  public List<String> publicTopics() { return publicTopics; }
+  public int jwtLeewaySeconds() { return jwtLeewaySeconds; }
+  public int maxConnections() { return maxConnections; }
+  public int maxConnectionsPerIp() { return maxConnectionsPerIp; }
+  public int connectAttemptsPerIpPerMinute() { return connectAttemptsPerIpPerMinute; }
+  /** Per JWT subject, per process; applies in jwt mode only. */
+  public int maxConnectionsPerUser() { return maxConnectionsPerUser; }
+  /** Origins (exact {@code scheme://host[:port]}) allowed cross-origin; empty: CORS off. */
+  public List<String> allowedOrigins() { return allowedOrigins; }
+  public int maxHeaderBytes() { return maxHeaderBytes; }
+  public int maxRequestLineBytes() { return maxRequestLineBytes; }
+  public int requestTimeoutMillis() { return requestTimeoutMillis; }
+  public int idleTimeoutSeconds() { return idleTimeoutSeconds; }
 
   public JsonObject toJson() {
     return new JsonObject()
@@ -100,7 +229,29 @@ public final class GatewayOptions {
       .put("maxReplayEvents", maxReplayEvents)
       .put("maxLastEventIdLength", maxLastEventIdLength)
       .put("replayTimeoutMillis", replayTimeoutMillis)
-      .put("gapWaitMillis", gapWaitMillis);
+      .put("gapWaitMillis", gapWaitMillis)
+      .put("authMode", authMode)
+      .put("jwtSecret", orEmpty(jwtSecret))
+      .put("jwtPublicKeyFile", orEmpty(jwtPublicKeyFile))
+      .put("jwtJwksFile", orEmpty(jwtJwksFile))
+      .put("jwtIssuer", orEmpty(jwtIssuer))
+      .put("jwtAudience", orEmpty(jwtAudience))
+      .put("jwtTopicsClaim", jwtTopicsClaim)
+      .put("publicTopics", new JsonArray(publicTopics))
+      .put("jwtLeewaySeconds", jwtLeewaySeconds)
+      .put("maxConnections", maxConnections)
+      .put("maxConnectionsPerIp", maxConnectionsPerIp)
+      .put("connectAttemptsPerIpPerMinute", connectAttemptsPerIpPerMinute)
+      .put("maxConnectionsPerUser", maxConnectionsPerUser)
+      .put("allowedOrigins", new JsonArray(allowedOrigins))
+      .put("maxHeaderBytes", maxHeaderBytes)
+      .put("maxRequestLineBytes", maxRequestLineBytes)
+      .put("requestTimeoutMillis", requestTimeoutMillis)
+      .put("idleTimeoutSeconds", idleTimeoutSeconds);
+  }
+
+  private static String orEmpty(String s) {
+    return s == null ? "" : s;
   }
 
   /** A copy with some keys changed, e.g. {@code with(new JsonObject().put("port", 0))}. */

@@ -2,6 +2,9 @@ package io.herald.gateway;
 
 import io.herald.common.ErrorCode;
 import io.herald.common.ClusterView;
+import io.herald.common.admin.Health;
+import io.herald.common.admin.HeraldMetrics;
+import io.vertx.ext.healthchecks.Status;
 import io.herald.common.EventCodec;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.Future;
@@ -22,6 +25,9 @@ public final class GatewayVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
 
+  /** Numbers the gateway instances of the process, for their keys in the cluster view. */
+  private static final java.util.concurrent.atomic.AtomicInteger VIEW_INSTANCES = new java.util.concurrent.atomic.AtomicInteger();
+
   private final GatewayOptions options;
   private final GatewayStats stats = new GatewayStats();
   private SseGateway sse;
@@ -37,7 +43,17 @@ public final class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     EventCodec.register(vertx);
-    sse = new SseGateway(vertx, options, stats);
+    // Key files are read (asynchronously) before the server listens; a bad one fails the deployment.
+    return SubscriberAuth.create(vertx, options).compose(auth -> {
+      if (auth.enabled()) {
+        LOG.info("subscriber authentication: jwt (public topics: {})", options.publicTopics());
+      }
+      return listen(auth);
+    });
+  }
+
+  private Future<?> listen(SubscriberAuth auth) {
+    sse = new SseGateway(vertx, options, stats, auth);
     Router router = Router.router(vertx);
     router.get("/events").handler(ctx -> sse.handle(ctx.request()));
     router.route("/events").handler(ctx -> Http.error(ctx.response().putHeader("Allow", "GET"),
@@ -52,7 +68,8 @@ public final class GatewayVerticle extends VerticleBase {
       .setIdleTimeout(0)
       .setCompressionSupported(false);
     heartbeatTimer = vertx.setPeriodic(options.heartbeatSeconds() * 1000L, id -> sse.heartbeat());
-    viewKey = ClusterView.nodeId(vertx) + "/" + deploymentID();
+    // Every instance of one deployment shares its deployment id: the key needs the instance too.
+    viewKey = ClusterView.nodeId(vertx) + "/" + deploymentID() + "/" + VIEW_INSTANCES.incrementAndGet();
     viewTimer = vertx.setPeriodic(ClusterView.REFRESH_MILLIS, id -> publishView());
     return vertx.createHttpServer(serverOptions)
       .requestHandler(router)
@@ -60,9 +77,15 @@ public final class GatewayVerticle extends VerticleBase {
       .onSuccess(s -> {
         server = s;
         LOG.info("gateway listening on {}:{}", options.host(), s.actualPort());
+        // Ready while listening and not draining; per instance, so one stopping instance says so.
+        Health.of(vertx).readiness().register("gateway-" + System.identityHashCode(this), p -> p.complete(draining
+          ? Status.KO(new JsonObject().put("reason", "draining"))
+          : Status.OK(new JsonObject().put("port", s.actualPort()).put("connections", sse.connectionCount()))));
       })
       .compose(s -> publishView());
   }
+
+  private volatile boolean draining;
 
   @Override
   public Future<?> stop() {
@@ -72,22 +95,34 @@ public final class GatewayVerticle extends VerticleBase {
     if (viewTimer >= 0) {
       vertx.cancelTimer(viewTimer);
     }
+    draining = true;
     if (sse != null) {
       sse.drain();
     }
+    Health.of(vertx).readiness().unregister("gateway-" + System.identityHashCode(this));
     Future<Void> leaveView = ClusterView.map(vertx).compose(m -> m.remove(viewKey)).<Void>mapEmpty()
       .recover(t -> Future.succeededFuture());
     Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
     return Future.join(leaveView, closed);
   }
 
-  /** Refreshes this instance's entry in the cluster-wide view (connections, held topics). */
+  /** Refreshes this instance's entry in the cluster-wide view (connections, held topics, counters, top topics). */
   private Future<Void> publishView() {
-    JsonObject entry = ClusterView.entry(ClusterView.nodeId(vertx), sse.connectionCount(), sse.heldTopics());
+    JsonObject entry = ClusterView.entry(ClusterView.nodeId(vertx), sse.connectionCount(), sse.heldTopics(),
+      stats.deliveries, publishedByProcess(), sse.subscribersByTopic());
     return ClusterView.map(vertx)
       .compose(m -> m.put(viewKey, entry, ClusterView.TTL_MILLIS))
       .onFailure(t -> LOG.debug("cluster view refresh failed: {}", t.toString()))
       .recover(t -> Future.succeededFuture());
+  }
+
+  /** Events the process accepted from publishers (all sources), from its {@code herald_events_published} counters. */
+  private static long publishedByProcess() {
+    double sum = 0;
+    for (var c : HeraldMetrics.get().registry().find("herald_events_published").counters()) {
+      sum += c.count();
+    }
+    return (long) sum;
   }
 
   /** The port the server listens on (useful with port 0). */

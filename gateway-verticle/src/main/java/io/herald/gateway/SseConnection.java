@@ -3,6 +3,7 @@ package io.herald.gateway;
 import io.herald.common.Cursor;
 import io.herald.common.Event;
 import io.herald.common.Position;
+import io.herald.common.admin.HeraldMetrics;
 import io.herald.common.replay.ReadResult;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -45,6 +46,7 @@ final class SseConnection implements Subscriber {
   private boolean syncing = true;
   private ArrayDeque<Object[]> queued = new ArrayDeque<>();
   private boolean closed;
+  private long expiryTimer = -1;
 
   SseConnection(long id, SseGateway gateway, HttpServerResponse response, String[] topics) {
     this.id = id;
@@ -67,6 +69,31 @@ final class SseConnection implements Subscriber {
 
   boolean closed() {
     return closed;
+  }
+
+  long expiryTimer() {
+    return expiryTimer;
+  }
+
+  void expiryTimer(long id) {
+    expiryTimer = id;
+  }
+
+  /**
+   * The token expired: a {@code herald.expired} event, then the end of the stream. The client
+   * reconnects with a fresh token (a browser's EventSource retries with its URL, so one with
+   * the token in the query gets 401 and should open a new EventSource with a new token).
+   */
+  void expire() {
+    if (closed) {
+      return;
+    }
+    if (!syncing) {
+      send(SseFrames.control(cursor(), "herald.expired", new JsonObject().put("reason", "token_expired")));
+    }
+    closed = true;
+    gateway.release(this, "token_expired");
+    response.end();
   }
 
   /**
@@ -126,6 +153,7 @@ final class SseConnection implements Subscriber {
       return Future.succeededFuture();
     }
     gateway.stats().resumes++;
+    HeraldMetrics.get().resumed();
     setPosition(i, from);
     if (from.equals(live[i])) {
       return Future.succeededFuture(); // missed nothing: no store read
@@ -144,6 +172,7 @@ final class SseConnection implements Subscriber {
         return Future.succeededFuture();
       }
       ReadResult r = ar.result();
+      HeraldMetrics.get().replayRead(r.events().size());
       if (r.reset()) {
         sendReset(i, r.head(), "history_unavailable");
         return Future.succeededFuture();
@@ -194,8 +223,10 @@ final class SseConnection implements Subscriber {
 
   private void enqueue(Object[] item) {
     if (queued.size() >= MAX_QUEUED_WHILE_SYNCING) {
-      LOG.info("connection {}: too many events while resuming, closing", id);
+      LOG.atInfo().addKeyValue("connection", id).addKeyValue("limit", MAX_QUEUED_WHILE_SYNCING)
+        .log("slow consumer: too many live events while resuming, closing");
       gateway.stats().slowConsumersClosed++;
+      HeraldMetrics.get().slowConsumerClosed();
       close();
       return;
     }
@@ -229,6 +260,7 @@ final class SseConnection implements Subscriber {
   private void sendReset(int i, Position to, String reason) {
     setPosition(i, to);
     gateway.stats().resets++;
+    HeraldMetrics.get().reset(reason);
     JsonObject data = new JsonObject().put("topic", topics[i]).put("reason", reason);
     send(SseFrames.control(cursor(), "reset", data));
   }
@@ -252,8 +284,10 @@ final class SseConnection implements Subscriber {
     }
     response.write(frame);
     if (response.writeQueueFull()) {
-      LOG.info("connection {}: slow consumer, {} bytes unsent, closing", id, gateway.options().maxWriteQueueBytes());
+      LOG.atInfo().addKeyValue("connection", id).addKeyValue("unsentBytes", gateway.options().maxWriteQueueBytes())
+        .log("slow consumer: write queue full, closing");
       gateway.stats().slowConsumersClosed++;
+      HeraldMetrics.get().slowConsumerClosed();
       close();
     }
   }
@@ -271,7 +305,7 @@ final class SseConnection implements Subscriber {
       return;
     }
     closed = true;
-    gateway.release(this);
+    gateway.release(this, "shutdown");
     response.end();
   }
 
@@ -281,7 +315,7 @@ final class SseConnection implements Subscriber {
       return;
     }
     closed = true;
-    gateway.release(this);
+    gateway.release(this, "dropped");
     response.reset();
   }
 
@@ -289,7 +323,7 @@ final class SseConnection implements Subscriber {
   void onClosed() {
     if (!closed) {
       closed = true;
-      gateway.release(this);
+      gateway.release(this, "client_closed");
     }
   }
 }

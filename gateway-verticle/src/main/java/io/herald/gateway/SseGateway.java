@@ -3,6 +3,7 @@ package io.herald.gateway;
 import io.herald.common.Cursor;
 import io.herald.common.ErrorCode;
 import io.herald.common.HeraldException;
+import io.herald.common.admin.HeraldMetrics;
 import io.herald.common.Topics;
 import io.herald.common.replay.ReplayClient;
 import io.vertx.core.Future;
@@ -23,22 +24,47 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The SSE endpoint of one gateway instance: {@code GET /events?topic=a&topic=b}, with resume by
  * the {@code Last-Event-ID} header or the {@code lastEventId} query parameter (for clients that
- * cannot set headers). Holds the instance's connections. Confined to its event loop.
+ * cannot set headers). With {@code gateway.authMode} jwt, every requested topic is authorised
+ * ({@link SubscriberAuth}) before anything is subscribed or replayed, and a stream ends when its
+ * token expires. Holds the instance's connections. Confined to its event loop.
  */
 public final class SseGateway {
+
+  /** The transport label of this gateway's connections in metrics. */
+  static final String TRANSPORT = "sse";
 
   private static final Logger LOG = LoggerFactory.getLogger(SseGateway.class);
   private static final AtomicLong IDS = new AtomicLong();
 
+  private final Vertx vertx;
   private final GatewayOptions options;
+  private final SubscriberAuth auth;
   private final Subscriptions subscriptions;
   private final ReplayClient replay;
   private final GatewayStats stats;
   private final Set<SseConnection> connections = new HashSet<>();
+  private final ConnectionLimiter limiter;
+  private final Set<String> allowedOrigins = new HashSet<>();
   private boolean draining;
 
   public SseGateway(Vertx vertx, GatewayOptions options, GatewayStats stats) {
+    this(vertx, options, stats, null);
+  }
+
+  /** With subscriber authentication; {@code auth} null means {@code authMode} none. */
+  SseGateway(Vertx vertx, GatewayOptions options, GatewayStats stats, SubscriberAuth auth) {
+    this(vertx, options, stats, auth, new ConnectionLimiter(options));
+  }
+
+  /** With the process-wide {@code limiter} every gateway instance of the deployment shares. */
+  SseGateway(Vertx vertx, GatewayOptions options, GatewayStats stats, SubscriberAuth auth, ConnectionLimiter limiter) {
+    this.vertx = vertx;
+    this.limiter = limiter;
+    for (String o : options.allowedOrigins()) {
+      allowedOrigins.add(o.toLowerCase(java.util.Locale.ROOT));
+    }
     this.options = options;
+    this.auth = auth;
     this.stats = stats;
     this.subscriptions = new Subscriptions(vertx, options, stats);
     this.replay = new ReplayClient(vertx, options.replayTimeoutMillis());
@@ -47,10 +73,22 @@ public final class SseGateway {
   /** Handles {@code GET /events}. */
   public void handle(HttpServerRequest request) {
     HttpServerResponse response = request.response();
+    cors(request, response);
     if (draining) {
       Http.error(response.putHeader("Retry-After", "1"), new HeraldException(ErrorCode.SHUTTING_DOWN, "gateway is shutting down"));
       return;
     }
+    // Admission first, before any parsing, authentication or subscription work.
+    ConnectionLimiter.Permit permit;
+    try {
+      permit = limiter.admit(request.remoteAddress() == null ? null : request.remoteAddress().hostAddress(), System.currentTimeMillis());
+    } catch (ConnectionLimiter.Refusal r) {
+      refuse(request, r);
+      return;
+    }
+    // Released however the exchange ends: an error response, the stream's end, or a dropped connection.
+    response.endHandler(v -> permit.release());
+    response.closeHandler(v -> permit.release());
     String[] topics;
     try {
       topics = topics(request.params().getAll("topic"));
@@ -72,11 +110,71 @@ public final class SseGateway {
       }
       unknown = cursor == null;
     }
+    if (auth == null || !auth.enabled()) {
+      open(request, topics, cursor, unknown, SubscriberAuth.Grant.ANONYMOUS, permit);
+      return;
+    }
+    // Authorised before anything is subscribed or replayed: the cursor then only positions
+    // topics the subscriber may read, whatever else its Last-Event-ID names.
+    Cursor resume = cursor;
+    boolean reset = unknown;
+    auth.authenticate(request).onComplete(ar -> {
+      if (response.closed() || response.ended()) {
+        permit.release();
+        return;
+      }
+      if (draining) {
+        Http.error(response.putHeader("Retry-After", "1"), new HeraldException(ErrorCode.SHUTTING_DOWN, "gateway is shutting down"));
+        return;
+      }
+      if (ar.failed()) {
+        HeraldException e = HeraldException.from(ar.cause());
+        Http.error(response.putHeader("WWW-Authenticate", "Bearer realm=\"herald\", error=\"invalid_token\""), e);
+        return;
+      }
+      SubscriberAuth.Grant grant = ar.result();
+      String refused = auth.firstRefused(grant, topics);
+      if (refused == null) {
+        if (!grant.anonymous()) {
+          try {
+            limiter.admitUser(permit, grant.subject());
+          } catch (ConnectionLimiter.Refusal r) {
+            refuse(request, r);
+            return;
+          }
+        }
+        open(request, topics, resume, reset, grant, permit);
+      } else if (grant.anonymous()) {
+        Http.error(response.putHeader("WWW-Authenticate", "Bearer realm=\"herald\""),
+          new HeraldException(ErrorCode.UNAUTHORIZED, "a token is required to read topic \"" + refused + "\""),
+          new io.vertx.core.json.JsonObject().put("topic", refused));
+      } else {
+        LOG.atInfo().addKeyValue("subject", grant.subject()).addKeyValue("topic", refused)
+          .log("subscriber refused: topic not allowed by its token");
+        Http.error(response.putHeader("WWW-Authenticate", "Bearer realm=\"herald\", error=\"insufficient_scope\""),
+          new HeraldException(ErrorCode.ACCESS_DENIED, "this token may not read topic \"" + refused + "\""),
+          new io.vertx.core.json.JsonObject().put("topic", refused));
+      }
+    });
+  }
+
+  private void open(HttpServerRequest request, String[] topics, Cursor cursor, boolean unknown, SubscriberAuth.Grant grant,
+                    ConnectionLimiter.Permit permit) {
+    HttpServerResponse response = request.response();
     SseConnection conn = new SseConnection(IDS.incrementAndGet(), this, response, topics);
     connections.add(conn);
     stats.connectionsOpened++;
-    response.closeHandler(v -> conn.onClosed());
+    HeraldMetrics.get().connectionOpened(TRANSPORT);
+    response.closeHandler(v -> {
+      permit.release();
+      conn.onClosed();
+    });
     response.exceptionHandler(t -> conn.onClosed());
+    if (grant.expiresAtMillis() > 0) {
+      // The stream lives no longer than its token: the client reconnects with a fresh one.
+      long delay = Math.max(1, grant.expiresAtMillis() + options.jwtLeewaySeconds() * 1000L - System.currentTimeMillis());
+      conn.expiryTimer(vertx.setTimer(delay, id -> conn.expire()));
+    }
     List<Future<Void>> joined = new ArrayList<>(topics.length);
     for (int i = 0; i < topics.length; i++) {
       joined.add(subscriptions.join(topics[i], conn, i));
@@ -88,7 +186,7 @@ public final class SseGateway {
         return;
       }
       if (ar.failed()) {
-        release(conn);
+        release(conn, "subscribe_failed");
         Http.error(response, HeraldException.from(ar.cause()));
         return;
       }
@@ -97,9 +195,55 @@ public final class SseGateway {
         .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
         .putHeader("X-Accel-Buffering", "no");
-      LOG.debug("connection {} opened: topics {}, resume {}", conn.id(), topics, resume != null);
+      LOG.atInfo().addKeyValue("connection", conn.id()).addKeyValue("topics", String.join(",", topics))
+        .addKeyValue("resume", resume != null).addKeyValue("subject", grant.subject()).addKeyValue("remote", String.valueOf(request.remoteAddress()))
+        .log("connection opened");
       conn.start(resume, reset);
     });
+  }
+
+  private void refuse(HttpServerRequest request, ConnectionLimiter.Refusal r) {
+    LOG.atDebug().addKeyValue("remote", String.valueOf(request.remoteAddress())).addKeyValue("error", r.error().code().code())
+      .log("connection refused: {}", r.getMessage());
+    Http.error(request.response().putHeader("Retry-After", Integer.toString(r.retryAfterSeconds())), r.error());
+  }
+
+  /** CORS headers of a request to {@code /events}: the origin echoed when allowed, nothing otherwise. */
+  private void cors(HttpServerRequest request, HttpServerResponse response) {
+    if (allowedOrigins.isEmpty()) {
+      return;
+    }
+    response.putHeader(HttpHeaders.VARY, "Origin");
+    String origin = request.getHeader(HttpHeaders.ORIGIN);
+    if (origin != null && allowedOrigins.contains(origin.toLowerCase(java.util.Locale.ROOT))) {
+      response.putHeader(HttpHeaders.ACCESS_CONTROL_ALLOW_ORIGIN, origin)
+        .putHeader(HttpHeaders.ACCESS_CONTROL_ALLOW_CREDENTIALS, "true")
+        .putHeader(HttpHeaders.ACCESS_CONTROL_EXPOSE_HEADERS, "Retry-After");
+    }
+  }
+
+  /** True when CORS is configured, so {@code OPTIONS /events} is a preflight this gateway answers. */
+  boolean corsEnabled() {
+    return !allowedOrigins.isEmpty();
+  }
+
+  /**
+   * Answers a CORS preflight of {@code /events}: 204 with the allowed method and headers for an
+   * allowed origin asking for GET, else 403 {@code access_denied} without CORS headers.
+   */
+  void preflight(HttpServerRequest request) {
+    HttpServerResponse response = request.response();
+    cors(request, response);
+    if (!response.headers().contains(HttpHeaders.ACCESS_CONTROL_ALLOW_ORIGIN)
+      || !"GET".equalsIgnoreCase(request.getHeader(HttpHeaders.ACCESS_CONTROL_REQUEST_METHOD))) {
+      Http.error(response, ErrorCode.ACCESS_DENIED, "cross-origin GET /events is not allowed from this origin");
+      return;
+    }
+    response.setStatusCode(204)
+      .putHeader(HttpHeaders.ACCESS_CONTROL_ALLOW_METHODS, "GET")
+      .putHeader(HttpHeaders.ACCESS_CONTROL_ALLOW_HEADERS, "Authorization, Last-Event-ID, Cache-Control")
+      .putHeader(HttpHeaders.ACCESS_CONTROL_MAX_AGE, "600")
+      .end();
   }
 
   private static boolean namesAny(Cursor cursor, String[] topics) {
@@ -131,8 +275,13 @@ public final class SseGateway {
   }
 
   /** Removes a connection from its topics and from the instance. */
-  void release(SseConnection conn) {
+  void release(SseConnection conn, String reason) {
     if (connections.remove(conn)) {
+      LOG.atInfo().addKeyValue("connection", conn.id()).addKeyValue("reason", reason).log("connection closed");
+      HeraldMetrics.get().connectionClosed(TRANSPORT);
+      if (conn.expiryTimer() >= 0) {
+        vertx.cancelTimer(conn.expiryTimer());
+      }
       for (String t : conn.topics()) {
         subscriptions.leave(t, conn);
       }
@@ -158,8 +307,17 @@ public final class SseGateway {
     }
   }
 
+  ConnectionLimiter limiter() {
+    return limiter;
+  }
+
   public int connectionCount() {
     return connections.size();
+  }
+
+  /** Connections per topic this instance holds (a copy). */
+  public java.util.Map<String, Integer> subscribersByTopic() {
+    return subscriptions.subscribersByTopic();
   }
 
   /** Topics this instance holds a consumer for. */

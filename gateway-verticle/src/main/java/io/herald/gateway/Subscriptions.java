@@ -63,6 +63,13 @@ final class Subscriptions {
     return channels.keySet();
   }
 
+  /** Connections per held topic (a copy). */
+  Map<String, Integer> subscribersByTopic() {
+    Map<String, Integer> out = new HashMap<>(channels.size() * 2);
+    channels.forEach((topic, ch) -> out.put(topic, ch.size()));
+    return out;
+  }
+
   Vertx vertx() {
     return vertx;
   }

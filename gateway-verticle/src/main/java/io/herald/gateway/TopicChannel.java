@@ -4,6 +4,7 @@ import io.herald.common.Addresses;
 import io.herald.common.Event;
 import io.herald.common.HeraldException;
 import io.herald.common.Position;
+import io.herald.common.admin.HeraldMetrics;
 import io.herald.common.replay.ReadResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -38,6 +39,8 @@ final class TopicChannel {
   static final int MAX_EARLY = 10_000;
   /** Out-of-order events held while a gap is filled; more and the gap is declared lost. */
   static final int MAX_PENDING = 10_000;
+  /** When a new channel in a cluster checks the store's head again, ms after the previous check. */
+  static final long[] SETTLE_CHECKS_MILLIS = {200, 800, 3000};
 
   private final String topic;
   private final Subscriptions owner;
@@ -97,8 +100,43 @@ final class TopicChannel {
           onEvent(e);
         }
         readyPromise.tryComplete();
+        if (owner.vertx().isClustered()) {
+          settleCheck(0);
+        }
       });
     return readyPromise.future();
+  }
+
+  /**
+   * In a cluster, {@code completion()} means the registration is stored, not that every node's
+   * routing cache has seen it: for a moment a node may publish the topic's next event to the
+   * other gateways only. Such an event would surface only as a gap when a later one arrives, or
+   * never on a quiet topic. So a new channel compares its position with the store's head a few
+   * times while the registration spreads, and fills whatever it missed.
+   */
+  private void settleCheck(int round) {
+    if (round >= SETTLE_CHECKS_MILLIS.length) {
+      return;
+    }
+    owner.vertx().setTimer(SETTLE_CHECKS_MILLIS[round], id -> {
+      if (closed) {
+        return;
+      }
+      owner.replay().heads(List.of(topic)).onComplete(ar -> {
+        if (closed) {
+          return;
+        }
+        if (ar.succeeded()) {
+          Position head = ar.result().get(topic);
+          if (head != null && head.epoch().equals(epoch) && head.seq() > lastSeq && !filling) {
+            LOG.atDebug().addKeyValue("topic", topic).addKeyValue("at", lastSeq).addKeyValue("head", head.seq())
+              .log("events published while the subscription spread: filling from the store");
+            fill();
+          }
+        }
+        settleCheck(round + 1);
+      });
+    });
   }
 
   /** Adds a subscriber; the returned future completes when the channel knows its position. */
@@ -147,12 +185,15 @@ final class TopicChannel {
       return;
     }
     if (!e.epoch().equals(epoch)) {
-      // The store's history changed under us (restart without persistence): positions of the
-      // old epoch mean nothing any more. Say so, then follow the new epoch from its start.
-      LOG.info("topic {}: epoch changed from {} to {}", topic, epoch, e.epoch());
+      // The store's history changed under us (a restart without persistence, a store outage
+      // or its end): positions of the old epoch mean nothing any more. Say so, then follow the
+      // new epoch from this event. Not from its start: after an outage the durable epoch comes
+      // back at a seq its subscribers' clients had long received before the outage.
+      LOG.atInfo().addKeyValue("topic", topic).addKeyValue("from", epoch).addKeyValue("to", e.epoch()).addKeyValue("seq", e.seq())
+        .log("epoch changed: subscribers get a reset");
       epoch = e.epoch();
       pending.clear();
-      resetAll(new Position(epoch, 0), "history_lost");
+      resetAll(new Position(epoch, e.seq() - 1), "history_lost");
     }
     if (e.seq() <= lastSeq) {
       return;
@@ -236,6 +277,7 @@ final class TopicChannel {
     }
     EncodedEvent encoded = new EncodedEvent(e);
     owner.stats().deliveries += members.size();
+    HeraldMetrics.get().delivered(members.size(), e.timestamp());
     forEachMember((s, i) -> s.onEvent(i, encoded));
   }
 

@@ -29,6 +29,13 @@ class GatewayOptionsTest {
     "gapWaitMillis|true|gateway.gapWaitMillis",
     "host|\"\"|gateway.host",
     "heartbeatSecs|5|gateway.heartbeatSecs",
+    "authMode|\"oauth\"|gateway.authMode",
+    "authMode|\"jwt\"|gateway.authMode",
+    "jwtSecret|\"too-short-for-hs256\"|gateway.jwtSecret",
+    "jwtLeewaySeconds|-1|gateway.jwtLeewaySeconds",
+    "publicTopics|[\"has space\"]|gateway.publicTopics",
+    "publicTopics|[\"re.*gex(\"]|gateway.publicTopics",
+    "jwtTopicsClaim|\"\"|gateway.jwtTopicsClaim",
   })
   @DisplayName("A bad gateway value fails at start with an error naming its key")
   void badValuesNameTheKey(String key, String json, String named) {

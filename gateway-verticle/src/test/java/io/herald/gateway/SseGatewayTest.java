@@ -333,12 +333,15 @@ class SseGatewayTest {
         awaitCondition(() -> h.gateway.sse().connectionCount() == 2);
         String payload = "y".repeat(32 * 1024);
         int published = 0;
+        double cutBefore = io.herald.common.admin.HeraldMetrics.get().registry().counter("herald_slow_consumers_closed").count();
         // Bounded: stops as soon as the gateway gives up on the slow client.
         while (h.gateway.stats().slowConsumersClosed == 0 && published < 2000) {
           h.publish("flood", payload);
           published++;
         }
         assertThat(h.gateway.stats().slowConsumersClosed).isEqualTo(1);
+        assertThat(io.herald.common.admin.HeraldMetrics.get().registry().counter("herald_slow_consumers_closed").count())
+          .as("herald_slow_consumers_closed_total").isEqualTo(cutBefore + 1);
         int sent = published;
         assertThat(healthy.awaitAppEvents(sent, Duration.ofSeconds(30))).hasSize(sent);
         assertThat(h.gateway.sse().connectionCount()).isEqualTo(1);
@@ -373,17 +376,19 @@ class SseGatewayTest {
     return events.stream().map(SseEvent::data).filter(d -> d.startsWith(prefix)).collect(Collectors.toList());
   }
 
+  // The JDK client, not Vert.x's: Vert.x 5.0.8's HttpClient sometimes never completed the first
+  // request of a fresh client on a loaded machine (seen in about 1 of 3 full runs, never alone).
+  private static final java.net.http.HttpClient JDK_HTTP = java.net.http.HttpClient.newBuilder()
+    .version(java.net.http.HttpClient.Version.HTTP_1_1).connectTimeout(java.time.Duration.ofSeconds(5)).build();
+
   private static void assertError(GatewayHarness h, HttpMethod method, String uri, int status, String code) throws Exception {
-    var client = h.vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions().setKeepAlive(false));
-    var pair = await(client.request(method, h.port(), "127.0.0.1", uri)
-      .compose(r -> r.send())
-      .compose(r -> r.body().map(b -> java.util.Map.entry(r, b))));
-    var resp = pair.getKey();
-    Buffer body = pair.getValue();
-    await(client.close());
+    var req = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + h.port() + uri))
+      .timeout(java.time.Duration.ofSeconds(10))
+      .method(method.name(), java.net.http.HttpRequest.BodyPublishers.noBody()).build();
+    var resp = JDK_HTTP.send(req, java.net.http.HttpResponse.BodyHandlers.ofString());
     assertThat(resp.statusCode()).as(method + " " + uri).isEqualTo(status);
-    assertThat(resp.getHeader("Content-Type")).isEqualTo("application/json");
-    JsonObject json = body.toJsonObject();
+    assertThat(resp.headers().firstValue("Content-Type")).hasValue("application/json");
+    JsonObject json = new JsonObject(resp.body());
     assertThat(json.getString("error")).as(uri).isEqualTo(code);
     assertThat(json.getString("message")).isNotBlank();
   }

@@ -1,0 +1,75 @@
+package io.herald.common;
+
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Closes HTTP/1.x connections whose request headers do not arrive within a deadline (slowloris:
+ * a client that trickles its headers one byte at a time keeps a socket for free, and the
+ * server's idle timeout never fires because bytes keep coming). The deadline runs from the
+ * connection's opening, and again from the end of each response until the next request's
+ * headers are complete, so an idle keep-alive connection is bounded as well.
+ *
+ * <p>One guard per HTTP server instance, confined to its event loop: install it with
+ * {@link #connectionHandler()} and route every request through {@link #wrap(Handler)}.
+ */
+public final class SlowRequestGuard {
+
+  private final Vertx vertx;
+  private final long timeoutMillis;
+  private final Map<HttpConnection, Long> timers = new HashMap<>();
+
+  /** {@code timeoutMillis} > 0: how long a connection may take to deliver a request's headers. */
+  public SlowRequestGuard(Vertx vertx, long timeoutMillis) {
+    if (timeoutMillis <= 0) {
+      throw new IllegalArgumentException("timeoutMillis must be > 0");
+    }
+    this.vertx = vertx;
+    this.timeoutMillis = timeoutMillis;
+  }
+
+  /** For {@code HttpServer.connectionHandler}: arms the deadline on every new connection. */
+  public Handler<HttpConnection> connectionHandler() {
+    return conn -> {
+      arm(conn);
+      conn.closeHandler(v -> disarm(conn));
+    };
+  }
+
+  /** Wraps the server's request handler: the headers arrived, so the deadline stops until the response ends. */
+  public Handler<HttpServerRequest> wrap(Handler<HttpServerRequest> next) {
+    return request -> {
+      HttpConnection conn = request.connection();
+      disarm(conn);
+      // A closed connection's timer fires once into nothing: no leak.
+      request.response().bodyEndHandler(v -> arm(conn));
+      next.handle(request);
+    };
+  }
+
+  /** Connections currently waiting for request headers (tests). */
+  public int pending() {
+    return timers.size();
+  }
+
+  private void arm(HttpConnection conn) {
+    disarm(conn);
+    long id = vertx.setTimer(timeoutMillis, t -> {
+      timers.remove(conn);
+      conn.close();
+    });
+    timers.put(conn, id);
+  }
+
+  private void disarm(HttpConnection conn) {
+    Long id = timers.remove(conn);
+    if (id != null) {
+      vertx.cancelTimer(id);
+    }
+  }
+}

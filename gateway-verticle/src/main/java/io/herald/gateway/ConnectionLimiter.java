@@ -1,0 +1,262 @@
+package io.herald.gateway;
+
+import io.herald.common.ErrorCode;
+import io.herald.common.HeraldException;
+import io.vertx.core.shareddata.Shareable;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Connection admission of one gateway process: open streams per node
+ * ({@code gateway.maxConnections}), per client address ({@code gateway.maxConnectionsPerIp})
+ * and per JWT subject ({@code gateway.maxConnectionsPerUser}), and connection attempts per
+ * address in a sliding minute ({@code gateway.connectAttemptsPerIpPerMinute}).
+ *
+ * <p>One instance is shared by every gateway verticle instance of a deployment (they run on
+ * different event loops), so all state is in concurrent structures and every per-key update is
+ * atomic ({@link ConcurrentHashMap#compute}). All limits are per process, not cluster-wide.
+ *
+ * <p>Memory is bounded: an address is tracked while it holds a stream or made an attempt in the
+ * last minute, and at most {@link #MAX_TRACKED_IPS} addresses are tracked; idle ones are swept
+ * every {@link #SWEEP_MILLIS}. When the table is full of active addresses a new one is refused
+ * ({@code over_capacity}) rather than let through unaccounted. IPv6 clients are counted per /64,
+ * the block one subscriber line usually owns. Users are tracked only while they hold a stream.
+ */
+final class ConnectionLimiter implements Shareable {
+
+  /** Most client addresses (IPv4, or IPv6 /64) tracked at once. */
+  static final int MAX_TRACKED_IPS = 100_000;
+  /** How often idle addresses are dropped from the table, ms. */
+  static final long SWEEP_MILLIS = 10_000;
+  private static final int WINDOW_SECONDS = 60;
+
+  private final int maxConnections;
+  private final int maxPerIp;
+  private final int attemptsPerMinute;
+  private final int maxPerUser;
+  private final AtomicInteger total = new AtomicInteger();
+  private final ConcurrentHashMap<String, IpState> ips = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, AtomicInteger> users = new ConcurrentHashMap<>();
+  private final AtomicLong lastSweep = new AtomicLong(System.currentTimeMillis());
+
+  ConnectionLimiter(GatewayOptions options) {
+    this.maxConnections = options.maxConnections();
+    this.maxPerIp = options.maxConnectionsPerIp();
+    this.attemptsPerMinute = options.connectAttemptsPerIpPerMinute();
+    this.maxPerUser = options.maxConnectionsPerUser();
+  }
+
+  /**
+   * Admits one connection attempt from {@code remoteHost}: a {@link Permit} to release when the
+   * response ends, or a {@link Refusal} (503 {@code over_capacity} or 429 {@code rate_limited})
+   * carrying the {@code Retry-After} seconds. Every attempt counts toward the attempt rate,
+   * refused ones too.
+   */
+  Permit admit(String remoteHost, long nowMillis) {
+    sweepIfDue(nowMillis);
+    String ip = ipKey(remoteHost);
+    if (!ips.containsKey(ip) && ips.size() >= MAX_TRACKED_IPS) {
+      throw new Refusal(ErrorCode.OVER_CAPACITY, "too many clients are connecting; try again later", 10);
+    }
+    long nowSecond = nowMillis / 1000;
+    int[] verdict = new int[1]; // 0 admitted, else Retry-After seconds; the sign tells which limit
+    ips.compute(ip, (k, s) -> {
+      IpState st = s == null ? new IpState() : s;
+      int wait = st.attempt(nowSecond, attemptsPerMinute);
+      if (wait > 0) {
+        verdict[0] = wait;
+      } else if (st.open >= maxPerIp) {
+        verdict[0] = -5;
+      } else {
+        st.open++;
+      }
+      return st;
+    });
+    if (verdict[0] > 0) {
+      throw new Refusal(ErrorCode.RATE_LIMITED, "too many connection attempts from this address; retry later", verdict[0]);
+    }
+    if (verdict[0] < 0) {
+      throw new Refusal(ErrorCode.RATE_LIMITED, "at most " + maxPerIp + " streams per client address", -verdict[0]);
+    }
+    if (total.incrementAndGet() > maxConnections) {
+      total.decrementAndGet();
+      releaseIp(ip);
+      throw new Refusal(ErrorCode.OVER_CAPACITY, "this gateway holds as many streams as it may; try again or elsewhere", 5);
+    }
+    return new Permit(ip);
+  }
+
+  /** Also counts the stream against its JWT subject; on refusal the permit is left for the caller to release. */
+  void admitUser(Permit permit, String subject) {
+    if (subject == null || maxPerUser <= 0) {
+      return;
+    }
+    boolean[] ok = new boolean[1];
+    users.compute(subject, (k, n) -> {
+      AtomicInteger c = n == null ? new AtomicInteger() : n;
+      if (c.get() < maxPerUser) {
+        c.incrementAndGet();
+        ok[0] = true;
+      }
+      return c.get() == 0 ? null : c;
+    });
+    if (!ok[0]) {
+      throw new Refusal(ErrorCode.RATE_LIMITED, "at most " + maxPerUser + " streams per user", 5);
+    }
+    permit.user = subject;
+  }
+
+  int total() {
+    return total.get();
+  }
+
+  int trackedIps() {
+    return ips.size();
+  }
+
+  int openFor(String remoteHost) {
+    IpState s = ips.get(ipKey(remoteHost));
+    return s == null ? 0 : s.open;
+  }
+
+  private void releaseIp(String ip) {
+    ips.computeIfPresent(ip, (k, s) -> {
+      s.open = Math.max(0, s.open - 1);
+      return s;
+    });
+  }
+
+  private void releaseUser(String subject) {
+    users.computeIfPresent(subject, (k, c) -> c.decrementAndGet() <= 0 ? null : c);
+  }
+
+  private void sweepIfDue(long nowMillis) {
+    long last = lastSweep.get();
+    if (nowMillis - last < SWEEP_MILLIS || !lastSweep.compareAndSet(last, nowMillis)) {
+      return;
+    }
+    long nowSecond = nowMillis / 1000;
+    for (String ip : ips.keySet()) {
+      ips.computeIfPresent(ip, (k, s) -> s.idle(nowSecond) ? null : s);
+    }
+  }
+
+  /** The table key of an address: IPv4 as is, IPv6 by its /64. */
+  static String ipKey(String host) {
+    if (host == null) {
+      return "?";
+    }
+    if (host.indexOf(':') < 0) {
+      return host;
+    }
+    try {
+      byte[] a = InetAddress.getByName(host).getAddress(); // a literal: no lookup
+      if (a.length != 16) {
+        return InetAddress.getByAddress(a).getHostAddress();
+      }
+      for (int i = 8; i < 16; i++) {
+        a[i] = 0;
+      }
+      return InetAddress.getByAddress(a).getHostAddress() + "/64";
+    } catch (UnknownHostException e) {
+      return host;
+    }
+  }
+
+  /** Open streams and attempts in the last minute (one-second buckets) of one address. Guarded by the map's compute. */
+  private static final class IpState {
+    int open;
+    final int[] buckets = new int[WINDOW_SECONDS];
+    final long[] bucketSecond = new long[WINDOW_SECONDS];
+
+    /** Records an attempt; 0 when within the rate, else the seconds until it would be. */
+    int attempt(long nowSecond, int limit) {
+      int slot = (int) (nowSecond % WINDOW_SECONDS);
+      if (bucketSecond[slot] != nowSecond) {
+        bucketSecond[slot] = nowSecond;
+        buckets[slot] = 0;
+      }
+      buckets[slot]++;
+      int count = 0;
+      for (int i = 0; i < WINDOW_SECONDS; i++) {
+        if (nowSecond - bucketSecond[i] < WINDOW_SECONDS) {
+          count += buckets[i];
+        }
+      }
+      if (count <= limit) {
+        return 0;
+      }
+      // Wait until enough of the oldest seconds leave the window.
+      int excess = count - limit;
+      for (int age = WINDOW_SECONDS - 1; age >= 0; age--) {
+        long second = nowSecond - age;
+        int i = (int) (Math.floorMod(second, (long) WINDOW_SECONDS));
+        if (bucketSecond[i] == second) {
+          excess -= buckets[i];
+          if (excess <= 0) {
+            return WINDOW_SECONDS - age;
+          }
+        }
+      }
+      return WINDOW_SECONDS;
+    }
+
+    boolean idle(long nowSecond) {
+      if (open > 0) {
+        return false;
+      }
+      for (long s : bucketSecond) {
+        if (nowSecond - s < WINDOW_SECONDS) {
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+
+  /** One admitted connection; {@link #release()} is idempotent. */
+  final class Permit {
+    private final String ip;
+    private volatile String user;
+    private final AtomicBoolean released = new AtomicBoolean();
+
+    private Permit(String ip) {
+      this.ip = ip;
+    }
+
+    void release() {
+      if (released.compareAndSet(false, true)) {
+        total.decrementAndGet();
+        releaseIp(ip);
+        if (user != null) {
+          releaseUser(user);
+        }
+      }
+    }
+  }
+
+  /** A refused attempt: the error and the {@code Retry-After} seconds. */
+  static final class Refusal extends RuntimeException {
+    private final transient HeraldException error;
+    private final int retryAfterSeconds;
+
+    Refusal(ErrorCode code, String message, int retryAfterSeconds) {
+      super(message, null, false, false);
+      this.error = new HeraldException(code, message);
+      this.retryAfterSeconds = retryAfterSeconds;
+    }
+
+    HeraldException error() {
+      return error;
+    }
+
+    int retryAfterSeconds() {
+      return retryAfterSeconds;
+    }
+  }
+}
