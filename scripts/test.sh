@@ -44,7 +44,8 @@ ensure_java_and_maven() {
   command -v mvn >/dev/null 2>&1 || { say "mvn not found"; apt_install maven; }
 }
 
-# Node.js runs the third-party SSE client (npm "eventsource") of NodeEventSourceIT.
+# Node.js runs the third-party SSE client (npm "eventsource") of NodeEventSourceIT and the
+# browser driver (npm "playwright-core") of DashboardBrowserIT.
 ensure_node() {
   if command -v node >/dev/null 2>&1; then
     say "node $(node --version) found"
@@ -82,6 +83,26 @@ ensure_npm_deps() {
   else
     say "npm install in ${NODE_DIR#"$ROOT"/} (no lockfile yet)"
     (cd "$NODE_DIR" && npm install --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+# DashboardBrowserIT drives the admin dashboard in a real headless Chromium (through the npm
+# playwright-core package, which downloads no browser): Debian's chromium, or CHROMIUM_PATH.
+ensure_chromium() {
+  local chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"
+  if [ -x "$chromium" ]; then
+    say "chromium found at $chromium"
+    return
+  fi
+  if [ -n "${CHROMIUM_PATH:-}" ]; then
+    say "CHROMIUM_PATH=$CHROMIUM_PATH is not an executable: fix it or unset it to install Debian's chromium" >&2
+    exit 1
+  fi
+  say "chromium not found: installing chromium"
+  apt_install chromium
+  if [ ! -x /usr/bin/chromium ]; then
+    say "/usr/bin/chromium is still missing after the install: install Chromium and set CHROMIUM_PATH, then re-run" >&2
+    exit 1
   fi
 }
 
@@ -140,6 +161,19 @@ ensure_postgres() {
   fi
 }
 
+# The fault tests start (and kill) private servers of their own, so the shared ones stay up:
+# they need the server binaries even where Redis and PostgreSQL already run elsewhere.
+ensure_server_binaries() {
+  if ! command -v redis-server >/dev/null 2>&1; then
+    say "redis-server binary not found (the fault tests start their own): installing redis-server"
+    apt_install redis-server
+  fi
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    say "PostgreSQL server binaries not found (the fault tests start their own): installing postgresql"
+    apt_install postgresql
+  fi
+}
+
 run_maven() {
   say "mvn -B verify $*"
   (cd "$ROOT" && mvn -B verify "$@")
@@ -149,8 +183,10 @@ main() {
   ensure_java_and_maven
   ensure_node
   ensure_npm_deps
+  ensure_chromium
   ensure_redis
   ensure_postgres
+  ensure_server_binaries
   run_maven "$@"
 }
 

@@ -38,6 +38,7 @@ class ClusterProcessesIT {
       .redirectErrorStream(true).redirectOutput(logs.resolve("cluster-" + name + ".log").toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("HERALD_"));
     pb.environment().put("HERALD_CLUSTER_NAME", clusterName);
+    pb.environment().put("HERALD_ADMIN_PORT", String.valueOf(HeraldProcess.freePort()));
     pb.environment().putAll(env);
     Process p = pb.start();
     processes.add(p);
@@ -58,7 +59,8 @@ class ClusterProcessesIT {
     role("replay-verticle/target/herald-replay.jar", "replay", Map.of());
     role("notifier-verticle/target/herald-notifier.jar", "notifier", Map.of("HERALD_NOTIFIER_PORT", "" + notifierPort));
     Process gw1 = role("gateway-verticle/target/herald-gateway.jar", "gateway1", Map.of("HERALD_GATEWAY_PORT", "" + gw1Port));
-    role("gateway-verticle/target/herald-gateway.jar", "gateway2", Map.of("HERALD_GATEWAY_PORT", "" + gw2Port));
+    int gw2Admin = HeraldProcess.freePort();
+    role("gateway-verticle/target/herald-gateway.jar", "gateway2", Map.of("HERALD_GATEWAY_PORT", "" + gw2Port, "HERALD_ADMIN_PORT", "" + gw2Admin));
 
     Vertx vertx = Vertx.vertx();
     try {
@@ -67,6 +69,13 @@ class ClusterProcessesIT {
       SseClient onGw2 = subscribeWhenReady(http, gw2Port, "/events?topic=orders");
       Publisher notifier = new Publisher(notifierPort);
       notifier.awaitReady(Duration.ofSeconds(60));
+      // Readiness of a role process includes its cluster membership.
+      var ready = HeraldProcess.HTTP.send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create("http://127.0.0.1:" + gw2Admin + "/ready")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(ready.statusCode()).isEqualTo(200);
+      io.vertx.core.json.JsonObject cluster = new io.vertx.core.json.JsonObject(ready.body()).getJsonArray("checks").stream()
+        .map(o -> (io.vertx.core.json.JsonObject) o).filter(o -> o.getString("id").equals("cluster")).findFirst().orElseThrow();
+      assertThat(cluster.getJsonObject("data").getInteger("members")).isGreaterThanOrEqualTo(2);
 
       notifier.publish("{\"topic\":\"orders\",\"data\":\"o1\"}");
       notifier.publish("{\"topic\":\"alerts\",\"data\":\"a1\"}");
@@ -345,7 +354,7 @@ class ClusterProcessesIT {
     }
 
     private java.net.http.HttpResponse<String> send(String body) throws Exception {
-      return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+      return HeraldProcess.HTTP.send(java.net.http.HttpRequest.newBuilder(
           java.net.URI.create("http://127.0.0.1:" + port + "/publish"))
         .header("Authorization", "Bearer dev-publisher-key").header("Content-Type", "application/json")
         .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());

@@ -51,5 +51,6 @@ class ConfigReferenceTest {
     assertThat(shipped.getJsonObject("notifier")).isEqualTo(new NotifierOptions().toJson());
     assertThat(shipped.getJsonObject("replay")).isEqualTo(new ReplayOptions().toJson());
     assertThat(shipped.getJsonObject("cluster")).isEqualTo(new ClusterOptions().toJson());
+    assertThat(shipped.getJsonObject("admin")).isEqualTo(new io.herald.common.admin.AdminOptions().toJson());
   }
 }

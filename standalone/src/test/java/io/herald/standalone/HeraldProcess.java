@@ -39,8 +39,10 @@ final class HeraldProcess {
   final Path stderrLog;
   final int gatewayPort;
   final int notifierPort;
+  final int adminPort;
 
-  private HeraldProcess(Process process, Path log, Path stderrLog, int gatewayPort, int notifierPort) {
+  private HeraldProcess(Process process, Path log, Path stderrLog, int gatewayPort, int notifierPort, int adminPort) {
+    this.adminPort = adminPort;
     this.process = process;
     this.log = log;
     this.stderrLog = stderrLog;
@@ -74,6 +76,10 @@ final class HeraldProcess {
     while (notifier == gateway) {
       notifier = freePort();
     }
+    int admin = freePort();
+    while (admin == gateway || admin == notifier) {
+      admin = freePort();
+    }
     Files.createDirectories(LOGS);
     Path log = LOGS.resolve(name + ".log");
     Path err = LOGS.resolve(name + ".stderr.log");
@@ -91,8 +97,31 @@ final class HeraldProcess {
     e.put("HERALD_GATEWAY_HEARTBEAT_SECONDS", "1");
     e.put("HERALD_NOTIFIER_HOST", "127.0.0.1");
     e.put("HERALD_NOTIFIER_PORT", String.valueOf(notifier));
+    e.put("HERALD_ADMIN_PORT", String.valueOf(admin));
     e.putAll(env);
-    return new HeraldProcess(pb.start(), log, err, gateway, notifier);
+    return new HeraldProcess(pb.start(), log, err, gateway, notifier, admin);
+  }
+
+  /**
+   * HTTP/1.1 on purpose: the JDK client's default h2c upgrade against Vert.x 5.0.8 sometimes
+   * never completed a response body (seen once in a full run, a test stuck for minutes).
+   */
+  static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+    .connectTimeout(Duration.ofSeconds(5)).build();
+
+  /** GET on the admin server; the whole exchange, body included, is bounded by 15 s. */
+  HttpResponse<String> admin(String path) throws Exception {
+    return admin(path, null);
+  }
+
+  /** GET on the admin server with {@code Authorization: Bearer token} when token is not null. */
+  HttpResponse<String> admin(String path, String token) throws Exception {
+    java.net.http.HttpRequest.Builder b = java.net.http.HttpRequest.newBuilder(
+      java.net.URI.create("http://127.0.0.1:" + adminPort + path)).timeout(Duration.ofSeconds(10));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    return HTTP.sendAsync(b.build(), HttpResponse.BodyHandlers.ofString()).get(15, java.util.concurrent.TimeUnit.SECONDS);
   }
 
   /** Polls until {@code GET /events?topic=x} answers 200 and the notifier port accepts a connection. */
@@ -118,7 +147,8 @@ final class HeraldProcess {
     try {
       HttpResponse<InputStream> resp = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
       resp.body().close();
-      return resp.statusCode() == 200;
+      // 401: up, with subscriber authentication on (the probe has no token).
+      return resp.statusCode() == 200 || resp.statusCode() == 401;
     } catch (IOException e) {
       return false;
     } catch (InterruptedException e) {

@@ -58,4 +58,32 @@ class ShutdownIT {
     assertThat(herald.stdout()).as("the launcher's shutdown finished (log)").contains("stopped")
       .doesNotContain("shutdown did not finish");
   }
+
+  @Test
+  @DisplayName("With a shutdown grace period, SIGTERM makes /ready 503 at once while streams keep flowing, then they end cleanly")
+  void readinessTurnsFalseBeforeDraining() throws Exception {
+    herald = HeraldProcess.start("ShutdownIT-grace", Map.of("HERALD_ADMIN_SHUTDOWN_GRACE_MILLIS", "3000"));
+    HttpClient http = vertx.createHttpClient();
+    SseClient a = SseClient.open(http, herald.gatewayPort, "/events?topic=grace");
+    a.await(ev -> ev.stream().anyMatch(e -> e.type().equals("herald.ready")), Duration.ofSeconds(10));
+    assertThat(herald.admin("/ready").statusCode()).isEqualTo(200);
+
+    herald.process.destroy(); // SIGTERM
+    long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+    int status = 200;
+    while (status == 200 && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+      status = herald.admin("/ready").statusCode();
+    }
+    assertThat(status).as("/ready after SIGTERM").isEqualTo(503);
+    assertThat(herald.admin("/ready").body()).contains("shutting down");
+    // Still serving during the grace period: the stream is open and a publish gets through.
+    herald.publish("{\"topic\":\"grace\",\"data\":\"late\"}");
+    assertThat(a.awaitAppEvents(1, Duration.ofSeconds(2)).get(0).data()).isEqualTo("late");
+    assertThat(a.ended()).isFalse();
+
+    assertThat(herald.process.waitFor(10, TimeUnit.SECONDS)).as("exited after the grace period").isTrue();
+    a.awaitEnd(Duration.ofSeconds(2));
+    assertThat(a.failure()).as("the stream ended cleanly").isNull();
+  }
 }
