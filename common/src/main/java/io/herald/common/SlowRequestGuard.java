@@ -4,6 +4,7 @@ import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -16,7 +17,10 @@ import java.util.Map;
  * headers are complete, so an idle keep-alive connection is bounded as well.
  *
  * <p>One guard per HTTP server instance, confined to its event loop: install it with
- * {@link #connectionHandler()} and route every request through {@link #wrap(Handler)}.
+ * {@link #connectionHandler()} and route every request through {@link #wrap(Handler)}. The
+ * server must have h2c off ({@code setHttp2ClearTextEnabled(false)}): with it on, Vert.x 5
+ * announces a connection only once it has read enough of the first request to rule out HTTP/2,
+ * which is exactly what a trickling client never sends.
  */
 public final class SlowRequestGuard {
 
@@ -46,8 +50,11 @@ public final class SlowRequestGuard {
     return request -> {
       HttpConnection conn = request.connection();
       disarm(conn);
-      // A closed connection's timer fires once into nothing: no leak.
-      request.response().bodyEndHandler(v -> arm(conn));
+      // A closed connection's timer fires once into nothing: no leak. An HTTP/2 connection
+      // multiplexes streams, so the end of one says nothing about the next: it is not re-armed.
+      if (request.version() != HttpVersion.HTTP_2) {
+        request.response().bodyEndHandler(v -> arm(conn));
+      }
       next.handle(request);
     };
   }

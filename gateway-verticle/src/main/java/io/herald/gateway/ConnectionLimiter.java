@@ -43,6 +43,7 @@ final class ConnectionLimiter implements Shareable {
   private final ConcurrentHashMap<String, IpState> ips = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, AtomicInteger> users = new ConcurrentHashMap<>();
   private final AtomicLong lastSweep = new AtomicLong(System.currentTimeMillis());
+  private volatile java.util.function.Consumer<String> userChange = s -> { };
 
   ConnectionLimiter(GatewayOptions options) {
     this.maxConnections = options.maxConnections();
@@ -109,6 +110,29 @@ final class ConnectionLimiter implements Shareable {
       throw new Refusal(ErrorCode.RATE_LIMITED, "at most " + maxPerUser + " streams per user", 5);
     }
     permit.user = subject;
+    userChange.accept(subject);
+  }
+
+  /** Called with a subject whenever its count of streams in this process changes. */
+  void onUserChange(java.util.function.Consumer<String> listener) {
+    this.userChange = listener;
+  }
+
+  /** Streams {@code subject} holds in this process. */
+  int userCount(String subject) {
+    AtomicInteger c = users.get(subject);
+    return c == null ? 0 : c.get();
+  }
+
+  /** Streams per subject in this process (a copy). */
+  java.util.Map<String, Integer> userCounts() {
+    java.util.Map<String, Integer> out = new java.util.HashMap<>();
+    users.forEach((k, v) -> out.put(k, v.get()));
+    return out;
+  }
+
+  int maxPerUser() {
+    return maxPerUser;
   }
 
   int total() {
@@ -133,6 +157,7 @@ final class ConnectionLimiter implements Shareable {
 
   private void releaseUser(String subject) {
     users.computeIfPresent(subject, (k, c) -> c.decrementAndGet() <= 0 ? null : c);
+    userChange.accept(subject);
   }
 
   private void sweepIfDue(long nowMillis) {

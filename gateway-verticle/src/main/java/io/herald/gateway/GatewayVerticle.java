@@ -1,6 +1,8 @@
 package io.herald.gateway;
 
 import io.herald.common.ErrorCode;
+import io.herald.common.SlowRequestGuard;
+import io.vertx.core.shareddata.LocalMap;
 import io.herald.common.ClusterView;
 import io.herald.common.admin.Health;
 import io.herald.common.admin.HeraldMetrics;
@@ -53,9 +55,17 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private Future<?> listen(SubscriberAuth auth) {
-    sse = new SseGateway(vertx, options, stats, auth);
+    ConnectionLimiter limiter = sharedLimiter();
+    sse = new SseGateway(vertx, options, stats, auth, limiter, sharedUsers(limiter));
     Router router = Router.router(vertx);
     router.get("/events").handler(ctx -> sse.handle(ctx.request()));
+    router.options("/events").handler(ctx -> {
+      if (sse.corsEnabled()) {
+        sse.preflight(ctx.request());
+      } else {
+        ctx.next();
+      }
+    });
     router.route("/events").handler(ctx -> Http.error(ctx.response().putHeader("Allow", "GET"),
       ErrorCode.METHOD_NOT_ALLOWED, "use GET /events?topic=NAME"));
     router.route().last().handler(ctx -> Http.error(ctx.response(), ErrorCode.NOT_FOUND, "no such resource: " + ctx.request().path()));
@@ -65,14 +75,23 @@ public final class GatewayVerticle extends VerticleBase {
     });
     HttpServerOptions serverOptions = new HttpServerOptions()
       .setTcpNoDelay(true)
-      .setIdleTimeout(0)
-      .setCompressionSupported(false);
+      // Reads and writes both count: a stream's heartbeats keep it alive, a silent socket is cut.
+      .setIdleTimeout(options.idleTimeoutSeconds())
+      .setMaxHeaderSize(options.maxHeaderBytes())
+      .setMaxInitialLineLength(options.maxRequestLineBytes())
+      .setCompressionSupported(false)
+      // No h2c: with it on, Vert.x holds a connection back until it has seen enough of the
+      // request to rule out HTTP/2, so the slow-request guard below never sees a trickling
+      // client; and clients that try the h2c upgrade (the JDK's HttpClient) were seen to stall.
+      .setHttp2ClearTextEnabled(false);
+    SlowRequestGuard guard = new SlowRequestGuard(vertx, options.requestTimeoutMillis());
     heartbeatTimer = vertx.setPeriodic(options.heartbeatSeconds() * 1000L, id -> sse.heartbeat());
     // Every instance of one deployment shares its deployment id: the key needs the instance too.
     viewKey = ClusterView.nodeId(vertx) + "/" + deploymentID() + "/" + VIEW_INSTANCES.incrementAndGet();
     viewTimer = vertx.setPeriodic(ClusterView.REFRESH_MILLIS, id -> publishView());
     return vertx.createHttpServer(serverOptions)
-      .requestHandler(router)
+      .connectionHandler(guard.connectionHandler())
+      .requestHandler(guard.wrap(router))
       .listen(options.port(), options.host())
       .onSuccess(s -> {
         server = s;
@@ -86,6 +105,28 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private volatile boolean draining;
+
+  /**
+   * The connection limiter of this process: every gateway instance (one per event loop) admits
+   * against the same counts, so {@code gateway.maxConnections} is per process, not per instance.
+   */
+  private ConnectionLimiter sharedLimiter() {
+    LocalMap<String, ConnectionLimiter> map = vertx.sharedData().getLocalMap("herald.gateway.limiter");
+    ConnectionLimiter fresh = new ConnectionLimiter(options);
+    ConnectionLimiter existing = map.putIfAbsent(options.toJson().encode(), fresh);
+    return existing == null ? fresh : existing;
+  }
+
+  /** The process's cluster-wide per-user counts, started by the first gateway instance; null without a cluster or JWT. */
+  private ClusterUsers sharedUsers(ConnectionLimiter limiter) {
+    if (!vertx.isClustered() || !GatewayOptions.AUTH_JWT.equals(options.authMode())) {
+      return null;
+    }
+    LocalMap<ConnectionLimiter, ClusterUsers> map = vertx.sharedData().getLocalMap("herald.gateway.users");
+    ClusterUsers fresh = new ClusterUsers(vertx, limiter);
+    ClusterUsers existing = map.putIfAbsent(limiter, fresh);
+    return existing == null ? fresh.start() : existing;
+  }
 
   @Override
   public Future<?> stop() {

@@ -44,6 +44,7 @@ public final class SseGateway {
   private final GatewayStats stats;
   private final Set<SseConnection> connections = new HashSet<>();
   private final ConnectionLimiter limiter;
+  private final ClusterUsers users;
   private final Set<String> allowedOrigins = new HashSet<>();
   private boolean draining;
 
@@ -56,10 +57,19 @@ public final class SseGateway {
     this(vertx, options, stats, auth, new ConnectionLimiter(options));
   }
 
-  /** With the process-wide {@code limiter} every gateway instance of the deployment shares. */
   SseGateway(Vertx vertx, GatewayOptions options, GatewayStats stats, SubscriberAuth auth, ConnectionLimiter limiter) {
+    this(vertx, options, stats, auth, limiter, null);
+  }
+
+  /**
+   * With the process-wide {@code limiter} and cluster-wide per-user counts ({@code users}, null
+   * for none) every gateway instance of the process shares.
+   */
+  SseGateway(Vertx vertx, GatewayOptions options, GatewayStats stats, SubscriberAuth auth, ConnectionLimiter limiter,
+             ClusterUsers users) {
     this.vertx = vertx;
     this.limiter = limiter;
+    this.users = users;
     for (String o : options.allowedOrigins()) {
       allowedOrigins.add(o.toLowerCase(java.util.Locale.ROOT));
     }
@@ -135,15 +145,32 @@ public final class SseGateway {
       SubscriberAuth.Grant grant = ar.result();
       String refused = auth.firstRefused(grant, topics);
       if (refused == null) {
-        if (!grant.anonymous()) {
-          try {
-            limiter.admitUser(permit, grant.subject());
-          } catch (ConnectionLimiter.Refusal r) {
-            refuse(request, r);
-            return;
-          }
+        if (grant.anonymous() || grant.subject() == null) {
+          open(request, topics, resume, reset, grant, permit);
+          return;
         }
-        open(request, topics, resume, reset, grant, permit);
+        try {
+          limiter.admitUser(permit, grant.subject());
+        } catch (ConnectionLimiter.Refusal r) {
+          refuse(request, r);
+          return;
+        }
+        if (users == null) {
+          open(request, topics, resume, reset, grant, permit);
+          return;
+        }
+        users.withinLimit(grant.subject(), limiter.maxPerUser()).onComplete(within -> {
+          if (response.closed() || response.ended()) {
+            permit.release();
+          } else if (draining) {
+            Http.error(response.putHeader("Retry-After", "1"), new HeraldException(ErrorCode.SHUTTING_DOWN, "gateway is shutting down"));
+          } else if (!within.result()) {
+            refuse(request, new ConnectionLimiter.Refusal(ErrorCode.RATE_LIMITED,
+              "at most " + limiter.maxPerUser() + " streams per user across the cluster", 5));
+          } else {
+            open(request, topics, resume, reset, grant, permit);
+          }
+        });
       } else if (grant.anonymous()) {
         Http.error(response.putHeader("WWW-Authenticate", "Bearer realm=\"herald\""),
           new HeraldException(ErrorCode.UNAUTHORIZED, "a token is required to read topic \"" + refused + "\""),
@@ -205,6 +232,7 @@ public final class SseGateway {
   private void refuse(HttpServerRequest request, ConnectionLimiter.Refusal r) {
     LOG.atDebug().addKeyValue("remote", String.valueOf(request.remoteAddress())).addKeyValue("error", r.error().code().code())
       .log("connection refused: {}", r.getMessage());
+    HeraldMetrics.get().rejected(r.error().code().code());
     Http.error(request.response().putHeader("Retry-After", Integer.toString(r.retryAfterSeconds())), r.error());
   }
 
