@@ -53,7 +53,7 @@ public final class GatewayOptions {
   public static final int DEFAULT_MAX_CONNECTIONS_PER_IP = 200;
   /** Most connection attempts from one client address in a sliding minute; beyond, 429 {@code rate_limited}. */
   public static final int DEFAULT_CONNECT_ATTEMPTS_PER_IP_PER_MINUTE = 600;
-  /** Most concurrent streams per JWT subject on one gateway process (jwt mode only); beyond, 429. */
+  /** Most concurrent streams per JWT subject across the cluster (jwt mode only); beyond, 429. */
   public static final int DEFAULT_MAX_CONNECTIONS_PER_USER = 50;
   /** Browser origins allowed to read {@code /events} cross-origin (CORS); empty: no CORS headers at all. */
   public static final List<String> DEFAULT_ALLOWED_ORIGINS = List.of();
@@ -68,6 +68,22 @@ public final class GatewayOptions {
    * are kept busy by heartbeats, so it must exceed {@code heartbeatSeconds}. 0: never.
    */
   public static final int DEFAULT_IDLE_TIMEOUT_SECONDS = 60;
+  /** Transport {@code sse}: {@code GET /events}, Server-Sent Events. */
+  public static final String TRANSPORT_SSE = "sse";
+  /** Transport {@code websocket}: {@code GET /ws}, JSON frames. */
+  public static final String TRANSPORT_WEBSOCKET = "websocket";
+  /** Transport {@code longpoll}: {@code GET /poll}, one JSON answer per request. */
+  public static final String TRANSPORT_LONGPOLL = "longpoll";
+  /** Transport {@code sockjs}: the SockJS event-bus bridge under {@code /eventbus}. */
+  public static final String TRANSPORT_SOCKJS = "sockjs";
+  /** Every transport there is, in the JS client's order of preference. */
+  public static final List<String> ALL_TRANSPORTS = List.of(TRANSPORT_SSE, TRANSPORT_WEBSOCKET, TRANSPORT_SOCKJS, TRANSPORT_LONGPOLL);
+  /** The transports served. */
+  public static final List<String> DEFAULT_TRANSPORTS = ALL_TRANSPORTS;
+  /** Longest wait of a long-poll request with nothing to return, seconds. */
+  public static final int DEFAULT_LONG_POLL_TIMEOUT_SECONDS = 25;
+  /** Development mode: the demo page at {@code /} shows a publish form. Never in production. */
+  public static final boolean DEFAULT_DEV_MODE = false;
 
   /** {@code authMode}: no subscriber authentication, every topic is readable by anyone. */
   public static final String AUTH_NONE = "none";
@@ -111,6 +127,9 @@ public final class GatewayOptions {
   private final int maxRequestLineBytes;
   private final int requestTimeoutMillis;
   private final int idleTimeoutSeconds;
+  private final List<String> transports;
+  private final int longPollTimeoutSeconds;
+  private final boolean devMode;
 
   public GatewayOptions() {
     this(new JsonObject());
@@ -152,6 +171,14 @@ public final class GatewayOptions {
     maxRequestLineBytes = r.getInt("maxRequestLineBytes", DEFAULT_MAX_REQUEST_LINE_BYTES, 256, 1024 * 1024);
     requestTimeoutMillis = r.getInt("requestTimeoutMillis", DEFAULT_REQUEST_TIMEOUT_MILLIS, 100, 600_000);
     idleTimeoutSeconds = r.getInt("idleTimeoutSeconds", DEFAULT_IDLE_TIMEOUT_SECONDS, 0, 86_400);
+    transports = r.getStringList("transports", DEFAULT_TRANSPORTS);
+    for (String t : transports) {
+      if (!ALL_TRANSPORTS.contains(t)) {
+        throw new ConfigException(r.key("transports"), "unknown transport \"" + t + "\"; known: " + String.join(", ", ALL_TRANSPORTS));
+      }
+    }
+    longPollTimeoutSeconds = r.getInt("longPollTimeoutSeconds", DEFAULT_LONG_POLL_TIMEOUT_SECONDS, 1, 300);
+    devMode = r.getBoolean("devMode", DEFAULT_DEV_MODE);
     r.rejectUnknown();
     if (idleTimeoutSeconds > 0 && idleTimeoutSeconds <= heartbeatSeconds) {
       throw new ConfigException(r.key("idleTimeoutSeconds"), "must be 0 (off) or more than heartbeatSeconds (" + heartbeatSeconds
@@ -208,7 +235,7 @@ public final class GatewayOptions {
   public int maxConnections() { return maxConnections; }
   public int maxConnectionsPerIp() { return maxConnectionsPerIp; }
   public int connectAttemptsPerIpPerMinute() { return connectAttemptsPerIpPerMinute; }
-  /** Per JWT subject, per process; applies in jwt mode only. */
+  /** Per JWT subject, across the cluster; applies in jwt mode only. */
   public int maxConnectionsPerUser() { return maxConnectionsPerUser; }
   /** Origins (exact {@code scheme://host[:port]}) allowed cross-origin; empty: CORS off. */
   public List<String> allowedOrigins() { return allowedOrigins; }
@@ -216,6 +243,11 @@ public final class GatewayOptions {
   public int maxRequestLineBytes() { return maxRequestLineBytes; }
   public int requestTimeoutMillis() { return requestTimeoutMillis; }
   public int idleTimeoutSeconds() { return idleTimeoutSeconds; }
+  /** The transports served ({@link #ALL_TRANSPORTS}). */
+  public List<String> transports() { return transports; }
+  public boolean transport(String name) { return transports.contains(name); }
+  public int longPollTimeoutSeconds() { return longPollTimeoutSeconds; }
+  public boolean devMode() { return devMode; }
 
   public JsonObject toJson() {
     return new JsonObject()
@@ -247,7 +279,10 @@ public final class GatewayOptions {
       .put("maxHeaderBytes", maxHeaderBytes)
       .put("maxRequestLineBytes", maxRequestLineBytes)
       .put("requestTimeoutMillis", requestTimeoutMillis)
-      .put("idleTimeoutSeconds", idleTimeoutSeconds);
+      .put("idleTimeoutSeconds", idleTimeoutSeconds)
+      .put("transports", new JsonArray(transports))
+      .put("longPollTimeoutSeconds", longPollTimeoutSeconds)
+      .put("devMode", devMode);
   }
 
   private static String orEmpty(String s) {

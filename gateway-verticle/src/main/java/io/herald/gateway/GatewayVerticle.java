@@ -58,16 +58,20 @@ public final class GatewayVerticle extends VerticleBase {
     ConnectionLimiter limiter = sharedLimiter();
     sse = new SseGateway(vertx, options, stats, auth, limiter, sharedUsers(limiter));
     Router router = Router.router(vertx);
-    router.get("/events").handler(ctx -> sse.handle(ctx.request()));
-    router.options("/events").handler(ctx -> {
-      if (sse.corsEnabled()) {
-        sse.preflight(ctx.request());
-      } else {
-        ctx.next();
-      }
-    });
-    router.route("/events").handler(ctx -> Http.error(ctx.response().putHeader("Allow", "GET"),
-      ErrorCode.METHOD_NOT_ALLOWED, "use GET /events?topic=NAME"));
+    if (options.transport(GatewayOptions.TRANSPORT_SSE)) {
+      router.get("/events").handler(ctx -> sse.handle(ctx.request()));
+      router.options("/events").handler(ctx -> {
+        if (sse.corsEnabled()) {
+          sse.preflight(ctx.request());
+        } else {
+          ctx.next();
+        }
+      });
+      router.route("/events").handler(ctx -> Http.error(ctx.response().putHeader("Allow", "GET"),
+        ErrorCode.METHOD_NOT_ALLOWED, "use GET /events?topic=NAME"));
+    }
+    // Other transports: mounted here (WebSocket /ws, long-poll /poll, SockJS /eventbus).
+    WebAssets.mount(vertx, router, options);
     router.route().last().handler(ctx -> Http.error(ctx.response(), ErrorCode.NOT_FOUND, "no such resource: " + ctx.request().path()));
     router.errorHandler(500, ctx -> {
       LOG.error("request {} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
