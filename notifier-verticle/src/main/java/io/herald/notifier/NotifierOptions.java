@@ -45,6 +45,32 @@ public final class NotifierOptions {
   public static final int DEFAULT_MAX_BATCH_SIZE = 100;
   /** How long storing may take before the publisher gets 504, ms. */
   public static final int DEFAULT_REPLAY_TIMEOUT_MILLIS = 5000;
+  /**
+   * Events per second each publisher credential (publisher key, JWT subject, webhook) may publish
+   * over HTTP, per notifier instance; beyond, 429 {@code rate_limited} with {@code Retry-After}.
+   * A batch counts one per event. 0: no limit.
+   */
+  public static final int DEFAULT_PUBLISH_RATE_PER_KEY = 1000;
+  /** Events a publisher may send at once above its rate (the size of its token bucket); at least maxBatchSize. */
+  public static final int DEFAULT_PUBLISH_BURST = 2000;
+  /**
+   * Client addresses and CIDR ranges (IPv4, IPv6) allowed to call {@code POST /publish},
+   * {@code /publish/batch} and {@code /webhook/*}; others get 403 {@code access_denied}.
+   * Empty: every address may try (keys, tokens and signatures still apply).
+   */
+  public static final List<String> DEFAULT_TRUSTED_PRODUCERS = List.of();
+  /** Largest request header block, bytes (431 above). */
+  public static final int DEFAULT_MAX_HEADER_BYTES = 8192;
+  /**
+   * How long a connection may take to send a request's headers, and then its body, ms: slow
+   * headers close the connection, a slow body gets 408 {@code request_timeout} (slowloris).
+   */
+  public static final int DEFAULT_REQUEST_TIMEOUT_MILLIS = 10_000;
+  /**
+   * Seconds without any byte read or written after which a connection is closed; 0: never.
+   * Must exceed replayTimeoutMillis: a connection is silent while its publish is being stored.
+   */
+  public static final int DEFAULT_IDLE_TIMEOUT_SECONDS = 60;
 
   /** Redis server of the pub/sub and streams ingests. */
   public static final String DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
@@ -86,6 +112,13 @@ public final class NotifierOptions {
   private final int maxTopicsPerEvent;
   private final int maxBatchSize;
   private final int replayTimeoutMillis;
+  private final int publishRatePerKey;
+  private final int publishBurst;
+  private final List<String> trustedProducers;
+  private final AddressAllowlist producerAllowlist;
+  private final int maxHeaderBytes;
+  private final int requestTimeoutMillis;
+  private final int idleTimeoutSeconds;
   private final String redisUrl;
   private final List<String> redisChannels;
   private final String redisChannelPrefix;
@@ -154,6 +187,25 @@ public final class NotifierOptions {
     maxTopicsPerEvent = r.getInt("maxTopicsPerEvent", DEFAULT_MAX_TOPICS_PER_EVENT, 1, 1024);
     maxBatchSize = r.getInt("maxBatchSize", DEFAULT_MAX_BATCH_SIZE, 1, 10_000);
     replayTimeoutMillis = r.getInt("replayTimeoutMillis", DEFAULT_REPLAY_TIMEOUT_MILLIS, 100, 120_000);
+    publishRatePerKey = r.getInt("publishRatePerKey", DEFAULT_PUBLISH_RATE_PER_KEY, 0, 10_000_000);
+    publishBurst = r.getInt("publishBurst", DEFAULT_PUBLISH_BURST, 1, 100_000_000);
+    if (publishRatePerKey > 0 && publishBurst < maxBatchSize) {
+      throw new ConfigException(r.key("publishBurst"), "must be at least maxBatchSize (" + maxBatchSize
+        + "), else a full batch could never be published; got " + publishBurst);
+    }
+    trustedProducers = r.getStringList("trustedProducers", DEFAULT_TRUSTED_PRODUCERS);
+    try {
+      producerAllowlist = AddressAllowlist.parse(trustedProducers);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(r.key("trustedProducers"), e.getMessage());
+    }
+    maxHeaderBytes = r.getInt("maxHeaderBytes", DEFAULT_MAX_HEADER_BYTES, 1024, 1024 * 1024);
+    requestTimeoutMillis = r.getInt("requestTimeoutMillis", DEFAULT_REQUEST_TIMEOUT_MILLIS, 100, 600_000);
+    idleTimeoutSeconds = r.getInt("idleTimeoutSeconds", DEFAULT_IDLE_TIMEOUT_SECONDS, 0, 86_400);
+    if (idleTimeoutSeconds > 0 && idleTimeoutSeconds * 1000L <= replayTimeoutMillis) {
+      throw new ConfigException(r.key("idleTimeoutSeconds"), "must be 0 (off) or longer than replayTimeoutMillis (" + replayTimeoutMillis
+        + " ms): a connection is silent while its publish is being stored; got " + idleTimeoutSeconds);
+    }
     redisUrl = r.getString("redisUrl", DEFAULT_REDIS_URL);
     if (!redisUrl.startsWith("redis://") && !redisUrl.startsWith("rediss://")) {
       throw new ConfigException(r.key("redisUrl"), "must start with redis:// or rediss://");
@@ -210,6 +262,15 @@ public final class NotifierOptions {
   public int maxTopicsPerEvent() { return maxTopicsPerEvent; }
   public int maxBatchSize() { return maxBatchSize; }
   public int replayTimeoutMillis() { return replayTimeoutMillis; }
+  /** Events per second per publisher credential, per notifier instance; 0: no limit. */
+  public int publishRatePerKey() { return publishRatePerKey; }
+  public int publishBurst() { return publishBurst; }
+  public List<String> trustedProducers() { return trustedProducers; }
+  /** {@link #trustedProducers()}, parsed. */
+  public AddressAllowlist producerAllowlist() { return producerAllowlist; }
+  public int maxHeaderBytes() { return maxHeaderBytes; }
+  public int requestTimeoutMillis() { return requestTimeoutMillis; }
+  public int idleTimeoutSeconds() { return idleTimeoutSeconds; }
   public String redisUrl() { return redisUrl; }
   public List<String> redisChannels() { return redisChannels; }
   public String redisChannelPrefix() { return redisChannelPrefix; }
@@ -236,6 +297,9 @@ public final class NotifierOptions {
       .put("maxBodyBytes", maxBodyBytes).put("maxEventBytes", maxEventBytes)
       .put("maxTopicsPerEvent", maxTopicsPerEvent).put("maxBatchSize", maxBatchSize)
       .put("replayTimeoutMillis", replayTimeoutMillis)
+      .put("publishRatePerKey", publishRatePerKey).put("publishBurst", publishBurst)
+      .put("trustedProducers", new JsonArray(trustedProducers)).put("maxHeaderBytes", maxHeaderBytes)
+      .put("requestTimeoutMillis", requestTimeoutMillis).put("idleTimeoutSeconds", idleTimeoutSeconds)
       .put("redisUrl", redisUrl).put("redisChannels", new JsonArray(redisChannels)).put("redisChannelPrefix", redisChannelPrefix)
       .put("redisStreams", new JsonArray(redisStreams)).put("redisStreamGroup", redisStreamGroup)
       .put("redisStreamConsumer", redisStreamConsumer).put("redisClaimIdleMillis", redisClaimIdleMillis)

@@ -4,6 +4,7 @@ import io.herald.common.Addresses;
 import io.herald.common.ErrorCode;
 import io.herald.common.EventCodec;
 import io.herald.common.HeraldException;
+import io.herald.common.SlowRequestGuard;
 import io.herald.common.admin.Health;
 import io.herald.common.admin.HeraldMetrics;
 import io.vertx.ext.healthchecks.Status;
@@ -12,11 +13,15 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -27,6 +32,15 @@ import org.slf4j.LoggerFactory;
  * The notifier role: publisher ingestion. {@code POST /publish} and {@code POST /publish/batch}
  * over HTTP (publisher key required), and {@link Addresses#PUBLISH} on the event bus for
  * internal producers. Validation and storage live in {@link Publisher}.
+ *
+ * <p>Abuse limits of the HTTP API, in the order a request meets them: the connection must
+ * deliver its headers within {@code requestTimeoutMillis} ({@link SlowRequestGuard}; at most
+ * {@code maxHeaderBytes}, idle connections closed after {@code idleTimeoutSeconds}); the client
+ * address must be in {@code trustedProducers} when that is set (403 before anything else); the
+ * body must follow within {@code requestTimeoutMillis} (408); the authenticated publisher must
+ * have tokens left ({@code publishRatePerKey}, {@code publishBurst}: 429 with
+ * {@code Retry-After}). The token buckets belong to this verticle instance and its event loop,
+ * so the rate is per notifier instance (per process with the one instance the launcher deploys).
  */
 public final class NotifierVerticle extends VerticleBase {
 
@@ -35,6 +49,8 @@ public final class NotifierVerticle extends VerticleBase {
   private final NotifierOptions options;
   private HttpServer server;
   private final java.util.List<Ingest> ingests = new java.util.ArrayList<>();
+  /** Null when {@code publishRatePerKey} is 0; only touched on this verticle's event loop. */
+  private PublishRateLimiter limiter;
 
   public NotifierVerticle(NotifierOptions options) {
     this.options = options;
@@ -57,7 +73,16 @@ public final class NotifierVerticle extends VerticleBase {
       LOG.info("signed webhooks enabled: {}", options.webhooks().keySet());
     }
 
+    if (options.publishRatePerKey() > 0) {
+      limiter = new PublishRateLimiter(options.publishRatePerKey(), options.publishBurst());
+    }
+    if (!options.producerAllowlist().allowsAll()) {
+      LOG.info("publishing restricted to trusted producers {}", options.trustedProducers());
+    }
+
     Router router = Router.router(vertx);
+    router.post("/publish*").handler(this::admit);
+    router.post("/webhook/:name").handler(this::admit);
     router.post("/publish*").handler(ctx -> {
       if (!jsonContent(ctx)) {
         return;
@@ -105,8 +130,17 @@ public final class NotifierVerticle extends VerticleBase {
 
     MessageConsumer<JsonObject> bus = vertx.eventBus().consumer(Addresses.PUBLISH, msg -> onBus(msg, publisher));
     ingests.addAll(ingests(publisher));
-    Future<HttpServer> listening = vertx.createHttpServer(new HttpServerOptions().setTcpNoDelay(true))
-      .requestHandler(router)
+    HttpServerOptions serverOptions = new HttpServerOptions()
+      .setTcpNoDelay(true)
+      .setIdleTimeout(options.idleTimeoutSeconds())
+      .setMaxHeaderSize(options.maxHeaderBytes())
+      // No h2c: with it on, Vert.x 5 announces a connection only once the first request's
+      // headers are complete, so the slow-request guard would never see a trickling client.
+      .setHttp2ClearTextEnabled(false);
+    SlowRequestGuard guard = new SlowRequestGuard(vertx, options.requestTimeoutMillis());
+    Future<HttpServer> listening = vertx.createHttpServer(serverOptions)
+      .connectionHandler(guard.connectionHandler())
+      .requestHandler(guard.wrap(router))
       .listen(options.port(), options.host())
       .onSuccess(s -> {
         server = s;
@@ -174,6 +208,58 @@ public final class NotifierVerticle extends VerticleBase {
 
   private static final String GRANT = "herald.grant";
 
+  /**
+   * The first handler of every producing request: refuses addresses outside
+   * {@code trustedProducers} (before authentication or reading the body), then bounds the time
+   * the body may take to arrive.
+   */
+  private void admit(RoutingContext ctx) {
+    HttpServerRequest request = ctx.request();
+    SocketAddress peer = request.connection().remoteAddress();
+    String ip = peer == null ? null : peer.hostAddress();
+    if (!options.producerAllowlist().allows(ip)) {
+      LOG.debug("refused {} {} from untrusted address {}", request.method(), request.path(), ip);
+      error(ctx.response(), new HeraldException(ErrorCode.ACCESS_DENIED, "this address may not publish"));
+      return;
+    }
+    long timeout = options.requestTimeoutMillis();
+    long timer = vertx.setTimer(timeout, id -> {
+      if (request.isEnded() || ctx.response().ended()) {
+        return; // the body arrived (storing has its own timeout), or the answer is already out
+      }
+      HttpConnection conn = request.connection();
+      LOG.debug("request body from {} not received within {} ms: closing", ip, timeout);
+      ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+      error(ctx.response(), new HeraldException(ErrorCode.REQUEST_TIMEOUT, "the request body did not arrive within " + timeout + " ms"))
+        .onComplete(ar -> conn.close());
+    });
+    ctx.addEndHandler(ar -> vertx.cancelTimer(timer));
+    ctx.next();
+  }
+
+  /**
+   * Takes one token per event of {@code body} from {@code publisher}'s bucket; false, with 429
+   * and {@code Retry-After} sent, when there are not enough. Invalid bodies count too (at most
+   * {@code maxBatchSize}): a flood of bad requests is limited like a flood of good ones.
+   */
+  private boolean admitRate(RoutingContext ctx, String publisher, JsonObject body) {
+    if (limiter == null) {
+      return true;
+    }
+    int cost = 1;
+    if (PublishParser.isBatch(body) && body.getValue("events") instanceof JsonArray events) {
+      cost = Math.max(1, Math.min(events.size(), options.maxBatchSize()));
+    }
+    int retryAfter = limiter.acquire(publisher, cost);
+    if (retryAfter == 0) {
+      return true;
+    }
+    ctx.response().putHeader("Retry-After", Integer.toString(retryAfter));
+    error(ctx.response(), new HeraldException(ErrorCode.RATE_LIMITED, "more than " + options.publishRatePerKey()
+      + " events per second (burst " + options.publishBurst() + ") from this publisher: retry in " + retryAfter + " s"));
+    return false;
+  }
+
   /** False (and a 415 sent) when the request declares a content type other than JSON. */
   private static boolean jsonContent(RoutingContext ctx) {
     String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
@@ -185,7 +271,7 @@ public final class NotifierVerticle extends VerticleBase {
   }
 
   /** A signed delivery: verified on the raw bytes, then published like {@code /publish} or {@code /publish/batch}. */
-  private static void webhook(RoutingContext ctx, WebhookAuth webhooks, Publisher publisher) {
+  private void webhook(RoutingContext ctx, WebhookAuth webhooks, Publisher publisher) {
     String name = ctx.pathParam("name");
     String remembered;
     try {
@@ -206,6 +292,10 @@ public final class NotifierVerticle extends VerticleBase {
       error(ctx.response(), e);
       return;
     }
+    if (!admitRate(ctx, "webhook:" + name, body)) {
+      webhooks.forget(remembered); // refused before storing: the sender may retry the same delivery
+      return;
+    }
     publisher.publish(body, "webhook").onComplete(ar -> {
       if (ar.succeeded()) {
         ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(ar.result().encode());
@@ -219,7 +309,7 @@ public final class NotifierVerticle extends VerticleBase {
     });
   }
 
-  private static void handle(RoutingContext ctx, Publisher publisher, boolean batchPath) {
+  private void handle(RoutingContext ctx, Publisher publisher, boolean batchPath) {
     JsonObject body;
     try {
       body = PublishParser.object(ctx.body().asString());
@@ -232,7 +322,11 @@ public final class NotifierVerticle extends VerticleBase {
         ? "POST /publish/batch takes {\"events\": [...]}" : "POST /publish takes one event; use /publish/batch for {\"events\": [...]}"));
       return;
     }
-    publisher.publish(body, "http", ctx.get(GRANT)).onComplete(ar -> {
+    PublisherAuth.Grant grant = ctx.get(GRANT);
+    if (!admitRate(ctx, grant.publisher(), body)) {
+      return;
+    }
+    publisher.publish(body, "http", grant).onComplete(ar -> {
       if (ar.succeeded()) {
         ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(ar.result().encode());
       } else {
@@ -262,12 +356,12 @@ public final class NotifierVerticle extends VerticleBase {
     error(ctx.response(), new HeraldException(ErrorCode.METHOD_NOT_ALLOWED, "use POST"));
   }
 
-  private static void error(HttpServerResponse response, HeraldException e) {
+  private static Future<Void> error(HttpServerResponse response, HeraldException e) {
     if (response.ended()) {
-      return;
+      return Future.succeededFuture();
     }
     HeraldMetrics.get().rejected(e.code().code());
-    response.setStatusCode(e.code().status())
+    return response.setStatusCode(e.code().status())
       .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
       .end(e.toJson().encode());
   }

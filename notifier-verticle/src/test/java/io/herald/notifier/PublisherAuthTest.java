@@ -285,6 +285,6 @@ class PublisherAuthTest {
   }
 
   private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    return io.herald.common.testing.Diagnostics.get(f.toCompletionStage().toCompletableFuture(), 10, "a request");
   }
 }

@@ -79,7 +79,7 @@ public final class SseClient implements AutoCloseable {
 
   /** Blocking connect for tests that run on the test thread. */
   public static SseClient open(HttpClient client, int port, String path, String... headers) throws Exception {
-    return connect(client, port, path, headers).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    return Diagnostics.get(connect(client, port, path, headers).toCompletionStage().toCompletableFuture(), 10, "GET " + path);
   }
 
   public HttpClientResponse response() {
