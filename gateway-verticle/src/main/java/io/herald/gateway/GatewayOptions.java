@@ -82,6 +82,16 @@ public final class GatewayOptions {
   public static final List<String> DEFAULT_TRANSPORTS = ALL_TRANSPORTS;
   /** Longest wait of a long-poll request with nothing to return, seconds. */
   public static final int DEFAULT_LONG_POLL_TIMEOUT_SECONDS = 25;
+  /** TLS certificate chain, a PEM file; with {@code tlsKeyFile}, the gateway serves HTTPS with HTTP/2 by ALPN. */
+  public static final String DEFAULT_TLS_CERT_FILE = "";
+  /** TLS private key, a PEM file (PKCS#8 or PKCS#1). */
+  public static final String DEFAULT_TLS_KEY_FILE = "";
+  /**
+   * Cleartext HTTP/2 (h2c, by prior knowledge or upgrade). Off by default: with it on, Vert.x
+   * hands a connection over only once it has read enough of the first request to rule out
+   * HTTP/2, so a client trickling its first request escapes {@code requestTimeoutMillis}.
+   */
+  public static final boolean DEFAULT_H2C = false;
   /** Development mode: the demo page at {@code /} shows a publish form. Never in production. */
   public static final boolean DEFAULT_DEV_MODE = false;
 
@@ -130,6 +140,9 @@ public final class GatewayOptions {
   private final List<String> transports;
   private final int longPollTimeoutSeconds;
   private final boolean devMode;
+  private final String tlsCertFile;
+  private final String tlsKeyFile;
+  private final boolean h2c;
 
   public GatewayOptions() {
     this(new JsonObject());
@@ -179,6 +192,13 @@ public final class GatewayOptions {
     }
     longPollTimeoutSeconds = r.getInt("longPollTimeoutSeconds", DEFAULT_LONG_POLL_TIMEOUT_SECONDS, 1, 300);
     devMode = r.getBoolean("devMode", DEFAULT_DEV_MODE);
+    tlsCertFile = java.util.Objects.requireNonNullElse(r.getOptionalString("tlsCertFile"), DEFAULT_TLS_CERT_FILE);
+    tlsKeyFile = java.util.Objects.requireNonNullElse(r.getOptionalString("tlsKeyFile"), DEFAULT_TLS_KEY_FILE);
+    if (tlsCertFile.isEmpty() != tlsKeyFile.isEmpty()) {
+      throw new ConfigException(r.key(tlsCertFile.isEmpty() ? "tlsCertFile" : "tlsKeyFile"),
+        "TLS needs both gateway.tlsCertFile and gateway.tlsKeyFile (PEM files)");
+    }
+    h2c = r.getBoolean("h2c", DEFAULT_H2C);
     r.rejectUnknown();
     if (idleTimeoutSeconds > 0 && idleTimeoutSeconds <= heartbeatSeconds) {
       throw new ConfigException(r.key("idleTimeoutSeconds"), "must be 0 (off) or more than heartbeatSeconds (" + heartbeatSeconds
@@ -248,6 +268,11 @@ public final class GatewayOptions {
   public boolean transport(String name) { return transports.contains(name); }
   public int longPollTimeoutSeconds() { return longPollTimeoutSeconds; }
   public boolean devMode() { return devMode; }
+  /** True when the gateway serves HTTPS (HTTP/2 and HTTP/1.1 by ALPN). */
+  public boolean tls() { return !tlsCertFile.isEmpty(); }
+  public String tlsCertFile() { return tlsCertFile; }
+  public String tlsKeyFile() { return tlsKeyFile; }
+  public boolean h2c() { return h2c; }
 
   public JsonObject toJson() {
     return new JsonObject()
@@ -282,7 +307,10 @@ public final class GatewayOptions {
       .put("idleTimeoutSeconds", idleTimeoutSeconds)
       .put("transports", new JsonArray(transports))
       .put("longPollTimeoutSeconds", longPollTimeoutSeconds)
-      .put("devMode", devMode);
+      .put("devMode", devMode)
+      .put("tlsCertFile", tlsCertFile)
+      .put("tlsKeyFile", tlsKeyFile)
+      .put("h2c", h2c);
   }
 
   private static String orEmpty(String s) {
