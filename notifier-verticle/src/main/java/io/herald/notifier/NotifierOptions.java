@@ -96,6 +96,16 @@ public final class NotifierOptions {
   public static final int DEFAULT_POSTGRES_POLL_MILLIS = 5000;
   /** Most outbox rows published in one batch. */
   public static final int DEFAULT_POSTGRES_BATCH_SIZE = 100;
+  /**
+   * The TCP event-bus bridge for non-JVM internal producers (4-byte length + JSON frames of
+   * vertx-tcp-eventbus-bridge): a {@code send} to {@code herald.publish} with a publisher
+   * credential in its headers publishes like {@code POST /publish}. Off by default.
+   */
+  public static final boolean DEFAULT_TCP_BRIDGE_ENABLED = false;
+  /** Interface the TCP bridge binds to (loopback: the frames, credentials included, are not encrypted). */
+  public static final String DEFAULT_TCP_BRIDGE_HOST = "127.0.0.1";
+  /** Port of the TCP bridge; 0 picks a free port (tests). */
+  public static final int DEFAULT_TCP_BRIDGE_PORT = 7001;
 
   private final String host;
   private final int port;
@@ -131,6 +141,9 @@ public final class NotifierOptions {
   private final String postgresChannel;
   private final int postgresPollMillis;
   private final int postgresBatchSize;
+  private final boolean tcpBridgeEnabled;
+  private final String tcpBridgeHost;
+  private final int tcpBridgePort;
 
   public NotifierOptions() {
     this(new JsonObject());
@@ -243,6 +256,12 @@ public final class NotifierOptions {
     }
     postgresPollMillis = r.getInt("postgresPollMillis", DEFAULT_POSTGRES_POLL_MILLIS, 50, 3_600_000);
     postgresBatchSize = r.getInt("postgresBatchSize", DEFAULT_POSTGRES_BATCH_SIZE, 1, 10_000);
+    tcpBridgeEnabled = r.getBoolean("tcpBridgeEnabled", DEFAULT_TCP_BRIDGE_ENABLED);
+    tcpBridgeHost = r.getString("tcpBridgeHost", DEFAULT_TCP_BRIDGE_HOST);
+    tcpBridgePort = r.getInt("tcpBridgePort", DEFAULT_TCP_BRIDGE_PORT, 0, 65535);
+    if (tcpBridgeEnabled && tcpBridgePort != 0 && tcpBridgePort == port) {
+      throw new ConfigException(r.key("tcpBridgePort"), "must differ from port (" + port + "), got " + tcpBridgePort);
+    }
     r.rejectUnknown();
   }
 
@@ -283,6 +302,10 @@ public final class NotifierOptions {
   public String postgresChannel() { return postgresChannel; }
   public int postgresPollMillis() { return postgresPollMillis; }
   public int postgresBatchSize() { return postgresBatchSize; }
+  /** True when the TCP event-bus bridge listens ({@link TcpBridge}). */
+  public boolean tcpBridgeEnabled() { return tcpBridgeEnabled; }
+  public String tcpBridgeHost() { return tcpBridgeHost; }
+  public int tcpBridgePort() { return tcpBridgePort; }
 
   /** True while the shipped development key is accepted. */
   public boolean isDevelopmentKey() {
@@ -304,7 +327,8 @@ public final class NotifierOptions {
       .put("redisStreams", new JsonArray(redisStreams)).put("redisStreamGroup", redisStreamGroup)
       .put("redisStreamConsumer", redisStreamConsumer).put("redisClaimIdleMillis", redisClaimIdleMillis)
       .put("postgresUrl", postgresUrl).put("postgresOutboxTable", postgresOutboxTable).put("postgresChannel", postgresChannel)
-      .put("postgresPollMillis", postgresPollMillis).put("postgresBatchSize", postgresBatchSize);
+      .put("postgresPollMillis", postgresPollMillis).put("postgresBatchSize", postgresBatchSize)
+      .put("tcpBridgeEnabled", tcpBridgeEnabled).put("tcpBridgeHost", tcpBridgeHost).put("tcpBridgePort", tcpBridgePort);
   }
 
   /** A copy with some keys changed. */

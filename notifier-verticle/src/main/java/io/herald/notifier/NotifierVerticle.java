@@ -30,8 +30,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The notifier role: publisher ingestion. {@code POST /publish} and {@code POST /publish/batch}
- * over HTTP (publisher key required), and {@link Addresses#PUBLISH} on the event bus for
- * internal producers. Validation and storage live in {@link Publisher}.
+ * over HTTP (publisher key required), {@link Addresses#PUBLISH} on the event bus for
+ * internal producers, and, with {@code tcpBridgeEnabled}, the TCP event-bus bridge for non-JVM
+ * internal producers ({@link TcpBridge}: same credentials, grants and rate buckets as HTTP).
+ * Validation and storage live in {@link Publisher}.
  *
  * <p>Abuse limits of the HTTP API, in the order a request meets them: the connection must
  * deliver its headers within {@code requestTimeoutMillis} ({@link SlowRequestGuard}; at most
@@ -51,6 +53,8 @@ public final class NotifierVerticle extends VerticleBase {
   private final java.util.List<Ingest> ingests = new java.util.ArrayList<>();
   /** Null when {@code publishRatePerKey} is 0; only touched on this verticle's event loop. */
   private PublishRateLimiter limiter;
+  /** Null when {@code tcpBridgeEnabled} is false. */
+  private TcpBridge tcpBridge;
 
   public NotifierVerticle(NotifierOptions options) {
     this.options = options;
@@ -147,7 +151,16 @@ public final class NotifierVerticle extends VerticleBase {
         LOG.info("notifier listening on {}:{}", options.host(), s.actualPort());
         Health.of(vertx).readiness().register(healthName(), p -> p.complete(Status.OK(new JsonObject().put("port", s.actualPort()))));
       });
-    return Future.join(bus.completion(), listening).compose(v -> startIngests());
+    Future<Void> bridged = Future.succeededFuture();
+    if (options.tcpBridgeEnabled()) {
+      tcpBridge = new TcpBridge(vertx, options, auth, publisher, this::retryAfter);
+      bridged = tcpBridge.start().onSuccess(v -> {
+        LOG.info("notifier TCP event-bus bridge listening on {}:{}", options.tcpBridgeHost(), tcpBridge.actualPort());
+        Health.of(vertx).readiness().register(healthName() + "-tcp-bridge",
+          p -> p.complete(Status.OK(new JsonObject().put("port", tcpBridge.actualPort()))));
+      });
+    }
+    return Future.join(bus.completion(), listening, bridged).compose(v -> startIngests());
   }
 
   /** The ingests the options turn on, each publishing with its own source label. */
@@ -194,16 +207,25 @@ public final class NotifierVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     Health.of(vertx).readiness().unregister(healthName());
+    Health.of(vertx).readiness().unregister(healthName() + "-tcp-bridge");
     Health.of(vertx).liveness().unregister("ingests");
     java.util.List<Future<Void>> stopped = new java.util.ArrayList<>();
     for (Ingest i : ingests) {
       stopped.add(i.stop().recover(t -> Future.succeededFuture()));
+    }
+    if (tcpBridge != null) {
+      stopped.add(tcpBridge.stop().recover(t -> Future.succeededFuture()));
     }
     return Future.join(stopped).transform(ar -> server == null ? Future.succeededFuture() : server.close());
   }
 
   public int actualPort() {
     return server.actualPort();
+  }
+
+  /** The port the TCP event-bus bridge listens on; -1 when {@code tcpBridgeEnabled} is false. */
+  public int tcpBridgePort() {
+    return tcpBridge == null ? -1 : tcpBridge.actualPort();
   }
 
   private static final String GRANT = "herald.grant";
@@ -243,14 +265,7 @@ public final class NotifierVerticle extends VerticleBase {
    * {@code maxBatchSize}): a flood of bad requests is limited like a flood of good ones.
    */
   private boolean admitRate(RoutingContext ctx, String publisher, JsonObject body) {
-    if (limiter == null) {
-      return true;
-    }
-    int cost = 1;
-    if (PublishParser.isBatch(body) && body.getValue("events") instanceof JsonArray events) {
-      cost = Math.max(1, Math.min(events.size(), options.maxBatchSize()));
-    }
-    int retryAfter = limiter.acquire(publisher, cost);
+    int retryAfter = retryAfter(publisher, body);
     if (retryAfter == 0) {
       return true;
     }
@@ -258,6 +273,22 @@ public final class NotifierVerticle extends VerticleBase {
     error(ctx.response(), new HeraldException(ErrorCode.RATE_LIMITED, "more than " + options.publishRatePerKey()
       + " events per second (burst " + options.publishBurst() + ") from this publisher: retry in " + retryAfter + " s"));
     return false;
+  }
+
+  /**
+   * Takes one token per event of {@code body} (at most {@code maxBatchSize}, at least 1) from
+   * {@code publisher}'s bucket: 0 when taken (or no limit), else the seconds to wait. On this
+   * verticle's event loop only (HTTP requests and the TCP bridge).
+   */
+  private int retryAfter(String publisher, JsonObject body) {
+    if (limiter == null) {
+      return 0;
+    }
+    int cost = 1;
+    if (PublishParser.isBatch(body) && body.getValue("events") instanceof JsonArray events) {
+      cost = Math.max(1, Math.min(events.size(), options.maxBatchSize()));
+    }
+    return limiter.acquire(publisher, cost);
   }
 
   /** False (and a 415 sent) when the request declares a content type other than JSON. */

@@ -30,7 +30,7 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * Who may publish over HTTP, and to which topics. The credential comes from
+ * Who may publish over HTTP and the TCP bridge, and to which topics. The credential comes from
  * {@code Authorization: Bearer <credential>} or {@code X-Herald-Key: <key>} and is either
  * <ul>
  *   <li>a publisher key from {@code notifier.publisherKeys}: an entry is the key itself (plain,
@@ -129,8 +129,16 @@ public final class PublisherAuth {
    * (401; the caller adds {@code WWW-Authenticate}).
    */
   public Future<Grant> authenticate(HttpServerRequest request) {
-    String credential = request.getHeader("X-Herald-Key");
-    String auth = request.getHeader("Authorization");
+    return authenticate(request.getHeader("Authorization"), request.getHeader("X-Herald-Key"));
+  }
+
+  /**
+   * Authenticates the values of an {@code Authorization} ({@code Bearer <key or JWT>}) and an
+   * {@code X-Herald-Key} header, either of which may be null: the HTTP API's and the TCP
+   * bridge's frame headers. {@code X-Herald-Key} wins when both are there.
+   */
+  public Future<Grant> authenticate(String auth, String heraldKey) {
+    String credential = heraldKey;
     if (credential == null && auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
       credential = auth.substring(7).trim();
     }

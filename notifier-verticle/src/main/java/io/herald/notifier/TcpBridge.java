@@ -1,0 +1,334 @@
+package io.herald.notifier;
+
+import io.herald.common.Addresses;
+import io.herald.common.ErrorCode;
+import io.herald.common.HeraldException;
+import io.herald.common.admin.HeraldMetrics;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.internal.VertxWrapper;
+import io.vertx.core.internal.net.NetSocketInternal;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.core.net.impl.NetServerInternal;
+import io.vertx.ext.bridge.BridgeOptions;
+import io.vertx.ext.eventbus.bridge.tcp.BridgeEvent;
+import io.vertx.ext.eventbus.bridge.tcp.TcpEventBusBridge;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The TCP event-bus bridge ({@code vertx-tcp-eventbus-bridge}) for non-JVM internal producers:
+ * frames of a 4-byte big-endian length and UTF-8 JSON. A producer publishes with
+ * <pre>{"type":"send","address":"herald.publish","headers":{"Authorization":"Bearer &lt;key or JWT&gt;"},
+ *  "body":{"topic":"orders","data":{...}},"replyAddress":"r1"}</pre>
+ * and gets {@code {"type":"message","address":"r1","body":{"events":[...]}}}, or
+ * {@code {"type":"err","address":"r1","failureCode":401,"message":"{\"error\":\"unauthorized\",...}"}}:
+ * the answer and failures of the {@code herald.publish} address, the HTTP status as the code.
+ *
+ * <p>How it is enforced:
+ * <ul>
+ *   <li><b>Nothing is forwarded by the bridge.</b> Its {@link BridgeOptions} permit no address
+ *   in either direction (default deny), so no {@code register} (listening to topics or replies
+ *   of others), {@code publish} or {@code send} reaches the event bus through it. The bridge's
+ *   event handler answers a {@code send} to {@code herald.publish} itself: it authenticates the
+ *   frame's {@code Authorization} (or {@code X-Herald-Key}) header with {@link PublisherAuth},
+ *   takes tokens from the credential's bucket ({@code publishRatePerKey}, shared with HTTP),
+ *   publishes through {@link Publisher} with the {@link PublisherAuth.Grant} (so a key restricted to
+ *   {@code orders.*} cannot publish {@code billing}), and writes the reply frame. Such an event is
+ *   left pending on purpose: completing it with {@code false} would make the bridge add a second
+ *   frame ({@code {"type":"err","message":"blocked by bridgeEvent handler"}}), with {@code true}
+ *   the bridge would forward it (and its deny-all options answer {@code access_denied}), and
+ *   failing it logs an error. Every other frame ({@code register}, {@code unregister},
+ *   {@code publish}, a {@code send} to any other address) is completed with {@code false}: the
+ *   client gets {@code {"type":"err","message":"blocked by bridgeEvent handler"}}. Pings are
+ *   answered with pongs.</li>
+ *   <li><b>Trusted producers at connect.</b> The bridge (5.0.x) raises no {@code SOCKET_CREATED}
+ *   event, so the bridge's own connect handler is wrapped: a socket whose peer address is
+ *   outside {@code trustedProducers} gets one err frame and is closed before the bridge sees it.</li>
+ *   <li><b>Frame size.</b> The bridge's frame parser has no limit (it would buffer whatever
+ *   length a frame announces), so a small Netty handler in front of it reads every frame's
+ *   length prefix as bytes arrive: a frame announcing more than {@code maxBodyBytes} (or a
+ *   negative length) gets an err frame ({@code payload_too_large}) and the connection is closed,
+ *   without buffering the frame.</li>
+ *   <li><b>Order.</b> The frames of one connection are published in the order they arrive (each
+ *   waits for the previous one's authentication), so pipelined requests are stored in order.</li>
+ * </ul>
+ * Connections silent for {@code idleTimeoutSeconds} are closed (send {@code {"type":"ping"}} to
+ * keep one open). The bridge is plain TCP: bind it to loopback or a private network.
+ *
+ * <p>Created and started on the notifier verticle's event loop, so every connection and bridge
+ * event runs there, where the rate limiter lives. Not thread-safe otherwise.
+ */
+final class TcpBridge {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TcpBridge.class);
+
+  /** The {@code source} label of {@code herald_events_published_total}. */
+  static final String SOURCE = "tcp-bridge";
+
+  /** Tokens for a publish: 0 when taken, else the seconds to wait (nothing taken). */
+  @FunctionalInterface
+  interface RateGate {
+    int retryAfter(String publisher, JsonObject body);
+  }
+
+  /** Per-connection state. */
+  private static final class Connection {
+    /** Completes when the previous frame's publish has been handed to the store: keeps the order. */
+    Future<Void> tail = Future.succeededFuture();
+  }
+
+  private final Vertx vertx;
+  private final NotifierOptions options;
+  private final PublisherAuth auth;
+  private final Publisher publisher;
+  private final RateGate rate;
+  private final Map<NetSocket, Connection> connections = new HashMap<>();
+  private TcpEventBusBridge bridge;
+  private NetServer server;
+  private Context context;
+
+  TcpBridge(Vertx vertx, NotifierOptions options, PublisherAuth auth, Publisher publisher, RateGate rate) {
+    this.vertx = vertx;
+    this.options = options;
+    this.auth = auth;
+    this.publisher = publisher;
+    this.rate = rate;
+  }
+
+  /** Listens on {@code tcpBridgeHost:tcpBridgePort}; call from the verticle's start. */
+  Future<Void> start() {
+    context = vertx.getOrCreateContext();
+    NetServerInternal[] created = new NetServerInternal[1];
+    // The bridge creates its NetServer itself and keeps it private: hand it a Vertx that lets us
+    // see that server, so its connect handler can be wrapped with the guards above.
+    VertxInternal watching = new VertxWrapper((VertxInternal) vertx) {
+      @Override
+      public NetServerInternal createNetServer(NetServerOptions netOptions) {
+        NetServerInternal s = super.createNetServer(netOptions);
+        created[0] = s;
+        return s;
+      }
+    };
+    NetServerOptions netOptions = new NetServerOptions()
+      .setTcpNoDelay(true)
+      .setIdleTimeout(options.idleTimeoutSeconds());
+    // No inbound or outbound permitted addresses: the bridge itself forwards nothing.
+    bridge = TcpEventBusBridge.create(watching, new BridgeOptions(), netOptions, this::onEvent);
+    server = created[0];
+    Handler<NetSocket> bridgeHandler = server == null ? null : server.connectHandler();
+    if (bridgeHandler == null) {
+      return Future.failedFuture(new IllegalStateException("the TCP event-bus bridge did not create its server as expected;"
+        + " refusing to run it without its connection guards"));
+    }
+    server.connectHandler(socket -> accept(socket, bridgeHandler));
+    return bridge.listen(options.tcpBridgePort(), options.tcpBridgeHost()).mapEmpty();
+  }
+
+  /** The port listened on (after {@link #start()}). */
+  int actualPort() {
+    return server.actualPort();
+  }
+
+  Future<Void> stop() {
+    return bridge == null ? Future.succeededFuture() : bridge.close();
+  }
+
+  /** A new connection: trusted address, frame-size guard, then the bridge's own handler. */
+  private void accept(NetSocket socket, Handler<NetSocket> bridgeHandler) {
+    SocketAddress peer = socket.remoteAddress();
+    String ip = peer == null ? null : peer.hostAddress();
+    if (!options.producerAllowlist().allows(ip)) {
+      LOG.debug("TCP bridge: refused a connection from untrusted address {}", ip);
+      HeraldMetrics.get().rejected(ErrorCode.ACCESS_DENIED.code());
+      socket.end(frame(new JsonObject().put("type", "err").put("message", "access_denied: this address may not publish")));
+      return;
+    }
+    if (!(socket instanceof NetSocketInternal internal)) {
+      LOG.error("TCP bridge: cannot guard the frame size of a {}: closing it", socket.getClass().getName());
+      socket.close();
+      return;
+    }
+    ChannelHandlerContext chctx = internal.channelHandlerContext();
+    chctx.pipeline().addBefore(chctx.name(), "herald-frame-size", new FrameSizeGuard(options.maxBodyBytes(), length -> {
+      LOG.debug("TCP bridge: a frame of {} bytes from {} (at most {}): closing", length, ip, options.maxBodyBytes());
+      HeraldMetrics.get().rejected(ErrorCode.PAYLOAD_TOO_LARGE.code());
+      socket.end(frame(new JsonObject().put("type", "err").put("message",
+        "payload_too_large: a frame may have at most " + options.maxBodyBytes() + " bytes")));
+    }));
+    connections.put(socket, new Connection());
+    socket.closeHandler(v -> connections.remove(socket));
+    bridgeHandler.handle(socket);
+  }
+
+  /** The bridge's hook, for every frame it parsed (and the socket events it raises). */
+  private void onEvent(BridgeEvent event) {
+    switch (event.type()) {
+      case SOCKET_CREATED, SOCKET_CLOSED, SOCKET_IDLE, SOCKET_PING -> event.complete(true);
+      case SEND -> {
+        JsonObject msg = event.getRawMessage();
+        if (Addresses.PUBLISH.equals(msg.getValue("address"))) {
+          publish(event.socket(), msg);
+        } else {
+          refuse(event, "a send to " + msg.getValue("address"));
+        }
+      }
+      default -> refuse(event, "a " + event.type() + " frame");
+    }
+  }
+
+  private static void refuse(BridgeEvent event, String what) {
+    LOG.debug("TCP bridge: refused {}: only sends to {} are allowed", what, Addresses.PUBLISH);
+    HeraldMetrics.get().rejected(ErrorCode.ACCESS_DENIED.code());
+    event.complete(false); // the bridge answers {"type":"err","message":"blocked by bridgeEvent handler"}
+  }
+
+  /** A send to herald.publish: authenticated, rate-limited and published here, answered here. */
+  private void publish(NetSocket socket, JsonObject msg) {
+    Connection conn = connections.get(socket);
+    if (conn == null) {
+      return; // closed meanwhile
+    }
+    String replyAddress = msg.getValue("replyAddress") instanceof String s ? s : null;
+    JsonObject headers = msg.getValue("headers") instanceof JsonObject h ? h : new JsonObject();
+    String authorization = headers.getValue("Authorization") instanceof String s ? s : null;
+    String heraldKey = headers.getValue("X-Herald-Key") instanceof String s ? s : null;
+    Object body = msg.getValue("body");
+    conn.tail = conn.tail
+      .transform(previous -> onContext(auth.authenticate(authorization, heraldKey)))
+      .transform(granted -> {
+        if (granted.failed()) {
+          HeraldException e = HeraldException.from(granted.cause());
+          LOG.debug("TCP bridge: publish from {} refused: {}", socket.remoteAddress(), e.getMessage());
+          fail(socket, replyAddress, e);
+          return Future.succeededFuture();
+        }
+        PublisherAuth.Grant grant = granted.result();
+        if (!(body instanceof JsonObject publish)) {
+          fail(socket, replyAddress, new HeraldException(ErrorCode.INVALID_REQUEST,
+            "the body of a send to " + Addresses.PUBLISH + " must be a publish object (single or {\"events\": [...]})"));
+          return Future.succeededFuture();
+        }
+        int retryAfter = rate.retryAfter(grant.publisher(), publish);
+        if (retryAfter > 0) {
+          fail(socket, replyAddress, new HeraldException(ErrorCode.RATE_LIMITED, "more than " + options.publishRatePerKey()
+            + " events per second (burst " + options.publishBurst() + ") from this publisher: retry in " + retryAfter + " s"));
+          return Future.succeededFuture();
+        }
+        publisher.publish(publish, SOURCE, grant).onComplete(ar -> {
+          if (ar.succeeded()) {
+            if (replyAddress != null) {
+              socket.write(frame(new JsonObject().put("type", "message").put("address", replyAddress)
+                .put("headers", new JsonObject()).put("send", true).put("body", ar.result())));
+            }
+          } else {
+            fail(socket, replyAddress, HeraldException.from(ar.cause()));
+          }
+        });
+        return Future.succeededFuture();
+      });
+  }
+
+  /** {@code future}, its callbacks on the verticle's event loop (where the rate limiter lives). */
+  private <T> Future<T> onContext(Future<T> future) {
+    if (future.isComplete() && ((io.vertx.core.internal.ContextInternal) context).nettyEventLoop().inEventLoop()) {
+      return future;
+    }
+    io.vertx.core.Promise<T> p = io.vertx.core.Promise.promise();
+    future.onComplete(ar -> context.runOnContext(v -> p.handle(ar)));
+    return p.future();
+  }
+
+  /**
+   * The failure frame the bridge sends for a failed request: the HTTP status as
+   * {@code failureCode} and the JSON error as {@code message}; without a reply address too.
+   */
+  private static void fail(NetSocket socket, String replyAddress, HeraldException e) {
+    HeraldMetrics.get().rejected(e.code().code());
+    JsonObject err = new JsonObject().put("type", "err");
+    if (replyAddress != null) {
+      err.put("address", replyAddress);
+    }
+    err.put("sourceAddress", Addresses.PUBLISH).put("failureCode", e.code().status())
+      .put("failureType", "RECIPIENT_FAILURE").put("message", e.toJson().encode());
+    socket.write(frame(err));
+  }
+
+  /** One frame: 4-byte big-endian length, then the UTF-8 JSON. */
+  static Buffer frame(JsonObject payload) {
+    byte[] data = payload.encode().getBytes(StandardCharsets.UTF_8);
+    return Buffer.buffer(4 + data.length).appendInt(data.length).appendBytes(data);
+  }
+
+  /**
+   * Reads the length prefix of every frame as the bytes go by, without buffering: the first
+   * frame announcing more than {@code max} bytes (or a negative length) stops the stream, is
+   * dropped and reported; the connection is then closed by the callback.
+   */
+  static final class FrameSizeGuard extends ChannelInboundHandlerAdapter {
+
+    private final int max;
+    private final java.util.function.IntConsumer tooLarge;
+    /** Bytes of the current frame's body still to come. */
+    private long remaining;
+    private int headerBytes;
+    private int length;
+    private boolean stopped;
+
+    FrameSizeGuard(int max, java.util.function.IntConsumer tooLarge) {
+      this.max = max;
+      this.tooLarge = tooLarge;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (!(msg instanceof ByteBuf buf)) {
+        ctx.fireChannelRead(msg);
+        return;
+      }
+      if (stopped) {
+        buf.release();
+        return;
+      }
+      int i = buf.readerIndex();
+      int end = buf.writerIndex();
+      while (i < end) {
+        if (remaining > 0) {
+          int skip = (int) Math.min(remaining, end - i);
+          i += skip;
+          remaining -= skip;
+          continue;
+        }
+        length = (length << 8) | (buf.getByte(i++) & 0xff);
+        if (++headerBytes == 4) {
+          int announced = length;
+          headerBytes = 0;
+          length = 0;
+          if (announced < 0 || announced > max) {
+            stopped = true;
+            buf.release();
+            tooLarge.accept(announced);
+            return;
+          }
+          remaining = announced;
+        }
+      }
+      ctx.fireChannelRead(buf);
+    }
+  }
+}
