@@ -4,14 +4,17 @@ import io.herald.common.Event;
 import io.vertx.core.buffer.Buffer;
 
 /**
- * An event as a gateway delivers it: the event and its SSE encodings, made at most once per
- * gateway instance however many connections receive it.
+ * An event as a gateway delivers it: the event and its encodings (SSE, and JSON for WebSocket
+ * and long-poll), each made lazily and at most once per gateway instance however many
+ * connections receive it.
  */
 public final class EncodedEvent {
 
   private final Event event;
   private Buffer body;
   private Buffer single;
+  private Buffer jsonTail;
+  private Buffer jsonSingle;
 
   public EncodedEvent(Event event) {
     this.event = event;
@@ -35,5 +38,21 @@ public final class EncodedEvent {
       single = SseFrames.withId(event.cursor(), body());
     }
     return single;
+  }
+
+  /** The JSON frame after its id ({@link JsonFrames#tail}), shared by every JSON connection. */
+  public Buffer jsonTail() {
+    if (jsonTail == null) {
+      jsonTail = JsonFrames.tail(event);
+    }
+    return jsonTail;
+  }
+
+  /** The whole JSON frame for connections that hold only this topic. */
+  public Buffer jsonSingle() {
+    if (jsonSingle == null) {
+      jsonSingle = JsonFrames.withId(event.cursor(), jsonTail());
+    }
+    return jsonSingle;
   }
 }

@@ -191,6 +191,10 @@ public final class GatewayOptions {
       }
     }
     longPollTimeoutSeconds = r.getInt("longPollTimeoutSeconds", DEFAULT_LONG_POLL_TIMEOUT_SECONDS, 1, 300);
+    if (idleTimeoutSeconds > 0 && longPollTimeoutSeconds >= idleTimeoutSeconds) {
+      throw new ConfigException(r.key("longPollTimeoutSeconds"), "must be less than idleTimeoutSeconds (" + idleTimeoutSeconds
+        + "): nothing is written while a poll waits, so the idle timeout would cut it");
+    }
     devMode = r.getBoolean("devMode", DEFAULT_DEV_MODE);
     tlsCertFile = java.util.Objects.requireNonNullElse(r.getOptionalString("tlsCertFile"), DEFAULT_TLS_CERT_FILE);
     tlsKeyFile = java.util.Objects.requireNonNullElse(r.getOptionalString("tlsKeyFile"), DEFAULT_TLS_KEY_FILE);

@@ -70,7 +70,25 @@ public final class GatewayVerticle extends VerticleBase {
       router.route("/events").handler(ctx -> Http.error(ctx.response().putHeader("Allow", "GET"),
         ErrorCode.METHOD_NOT_ALLOWED, "use GET /events?topic=NAME"));
     }
-    // Other transports: mounted here (WebSocket /ws, long-poll /poll, SockJS /eventbus).
+    if (options.transport(GatewayOptions.TRANSPORT_WEBSOCKET)) {
+      // The route upgrades (request.toWebSocket()) once admission and authentication passed.
+      router.get("/ws").handler(ctx -> sse.handleWebSocket(ctx.request()));
+      router.route("/ws").handler(ctx -> Http.error(ctx.response().putHeader("Allow", "GET"),
+        ErrorCode.METHOD_NOT_ALLOWED, "open a WebSocket to GET /ws?topic=NAME"));
+    }
+    if (options.transport(GatewayOptions.TRANSPORT_LONGPOLL)) {
+      router.get("/poll").handler(ctx -> sse.handlePoll(ctx.request()));
+      router.options("/poll").handler(ctx -> {
+        if (sse.corsEnabled()) {
+          sse.preflight(ctx.request());
+        } else {
+          ctx.next();
+        }
+      });
+      router.route("/poll").handler(ctx -> Http.error(ctx.response().putHeader("Allow", "GET"),
+        ErrorCode.METHOD_NOT_ALLOWED, "use GET /poll?topic=NAME"));
+    }
+    // Other transports: mounted here (SockJS /eventbus).
     WebAssets.mount(vertx, router, options);
     router.route().last().handler(ctx -> Http.error(ctx.response(), ErrorCode.NOT_FOUND, "no such resource: " + ctx.request().path()));
     router.errorHandler(500, ctx -> {

@@ -11,6 +11,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.ServerWebSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,11 +23,14 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The SSE endpoint of one gateway instance: {@code GET /events?topic=a&topic=b}, with resume by
- * the {@code Last-Event-ID} header or the {@code lastEventId} query parameter (for clients that
- * cannot set headers). With {@code gateway.authMode} jwt, every requested topic is authorised
- * ({@link SubscriberAuth}) before anything is subscribed or replayed, and a stream ends when its
- * token expires. Holds the instance's connections. Confined to its event loop.
+ * The subscription endpoints of one gateway instance: SSE {@code GET /events?topic=a&topic=b},
+ * WebSocket {@code GET /ws} and long-poll {@code GET /poll}, with resume by the
+ * {@code Last-Event-ID} header or the {@code lastEventId} query parameter (for clients that
+ * cannot set headers). Every transport goes through the same admission ({@link ConnectionLimiter}),
+ * topic checks and, with {@code gateway.authMode} jwt, authorisation of every requested topic
+ * ({@link SubscriberAuth}) before anything is subscribed or replayed; a connection ends when its
+ * token expires. What follows is a {@link Connection} of the transport. Holds the instance's
+ * connections, of every transport. Confined to its event loop.
  */
 public final class SseGateway {
 
@@ -42,7 +46,7 @@ public final class SseGateway {
   private final Subscriptions subscriptions;
   private final ReplayClient replay;
   private final GatewayStats stats;
-  private final Set<SseConnection> connections = new HashSet<>();
+  private final Set<Connection> connections = new HashSet<>();
   private final ConnectionLimiter limiter;
   private final ClusterUsers users;
   private final Set<String> allowedOrigins = new HashSet<>();
@@ -82,6 +86,48 @@ public final class SseGateway {
 
   /** Handles {@code GET /events}. */
   public void handle(HttpServerRequest request) {
+    admit(request, null, this::openSse);
+  }
+
+  /**
+   * Handles {@code GET /ws}: the same admission, authentication and topic checks as
+   * {@code /events}, refused with the same HTTP errors before the upgrade, and a cross-origin
+   * check of its own (browsers do not apply CORS to WebSockets): a request with an
+   * {@code Origin} is upgraded only from the gateway's own origin or an allowed one.
+   */
+  void handleWebSocket(HttpServerRequest request) {
+    // The upgrade happens after asynchronous checks: until then the request must not be read to
+    // its end, or Vert.x can no longer upgrade it. toWebSocket() resumes it; an HTTP refusal too.
+    request.pause();
+    request.response().headersEndHandler(v -> request.resume());
+    String problem = null;
+    ErrorCode code = ErrorCode.INVALID_REQUEST;
+    if (!"websocket".equalsIgnoreCase(request.getHeader(HttpHeaders.UPGRADE))) {
+      problem = "GET /ws is a WebSocket endpoint: send Upgrade: websocket";
+    } else if (!webSocketOriginAllowed(request)) {
+      code = ErrorCode.ACCESS_DENIED;
+      problem = "cross-origin WebSocket is not allowed from this origin";
+    }
+    admit(request, problem == null ? null : new HeraldException(code, problem), this::openWebSocket);
+  }
+
+  /** Handles {@code GET /poll}: the same checks as {@code /events}, one answer per request. */
+  void handlePoll(HttpServerRequest request) {
+    admit(request, null, this::openPoll);
+  }
+
+  /** What a transport does with an admitted, authorised request. */
+  private interface Opener {
+    void open(HttpServerRequest request, String[] topics, Cursor cursor, boolean unknown, SubscriberAuth.Grant grant,
+              ConnectionLimiter.Permit permit);
+  }
+
+  /**
+   * Admission, topics, cursor and authorisation, common to every transport; refusals are HTTP
+   * errors. {@code refused}, when not null, is a transport-specific refusal, answered once the
+   * attempt has been counted.
+   */
+  private void admit(HttpServerRequest request, HeraldException refused, Opener opener) {
     HttpServerResponse response = request.response();
     cors(request, response);
     if (draining) {
@@ -99,6 +145,10 @@ public final class SseGateway {
     // Released however the exchange ends: an error response, the stream's end, or a dropped connection.
     response.endHandler(v -> permit.release());
     response.closeHandler(v -> permit.release());
+    if (refused != null) {
+      Http.error(response, refused);
+      return;
+    }
     String[] topics;
     try {
       topics = topics(request.params().getAll("topic"));
@@ -121,7 +171,7 @@ public final class SseGateway {
       unknown = cursor == null;
     }
     if (auth == null || !auth.enabled()) {
-      open(request, topics, cursor, unknown, SubscriberAuth.Grant.ANONYMOUS, permit);
+      opener.open(request, topics, cursor, unknown, SubscriberAuth.Grant.ANONYMOUS, permit);
       return;
     }
     // Authorised before anything is subscribed or replayed: the cursor then only positions
@@ -143,10 +193,10 @@ public final class SseGateway {
         return;
       }
       SubscriberAuth.Grant grant = ar.result();
-      String refused = auth.firstRefused(grant, topics);
-      if (refused == null) {
+      String refusedTopic = auth.firstRefused(grant, topics);
+      if (refusedTopic == null) {
         if (grant.anonymous() || grant.subject() == null) {
-          open(request, topics, resume, reset, grant, permit);
+          opener.open(request, topics, resume, reset, grant, permit);
           return;
         }
         try {
@@ -156,7 +206,7 @@ public final class SseGateway {
           return;
         }
         if (users == null) {
-          open(request, topics, resume, reset, grant, permit);
+          opener.open(request, topics, resume, reset, grant, permit);
           return;
         }
         users.withinLimit(grant.subject(), limiter.maxPerUser()).onComplete(within -> {
@@ -168,46 +218,104 @@ public final class SseGateway {
             refuse(request, new ConnectionLimiter.Refusal(ErrorCode.RATE_LIMITED,
               "at most " + limiter.maxPerUser() + " streams per user across the cluster", 5));
           } else {
-            open(request, topics, resume, reset, grant, permit);
+            opener.open(request, topics, resume, reset, grant, permit);
           }
         });
       } else if (grant.anonymous()) {
         Http.error(response.putHeader("WWW-Authenticate", "Bearer realm=\"herald\""),
-          new HeraldException(ErrorCode.UNAUTHORIZED, "a token is required to read topic \"" + refused + "\""),
-          new io.vertx.core.json.JsonObject().put("topic", refused));
+          new HeraldException(ErrorCode.UNAUTHORIZED, "a token is required to read topic \"" + refusedTopic + "\""),
+          new io.vertx.core.json.JsonObject().put("topic", refusedTopic));
       } else {
-        LOG.atInfo().addKeyValue("subject", grant.subject()).addKeyValue("topic", refused)
+        LOG.atInfo().addKeyValue("subject", grant.subject()).addKeyValue("topic", refusedTopic)
           .log("subscriber refused: topic not allowed by its token");
         Http.error(response.putHeader("WWW-Authenticate", "Bearer realm=\"herald\", error=\"insufficient_scope\""),
-          new HeraldException(ErrorCode.ACCESS_DENIED, "this token may not read topic \"" + refused + "\""),
-          new io.vertx.core.json.JsonObject().put("topic", refused));
+          new HeraldException(ErrorCode.ACCESS_DENIED, "this token may not read topic \"" + refusedTopic + "\""),
+          new io.vertx.core.json.JsonObject().put("topic", refusedTopic));
       }
     });
   }
 
-  private void open(HttpServerRequest request, String[] topics, Cursor cursor, boolean unknown, SubscriberAuth.Grant grant,
-                    ConnectionLimiter.Permit permit) {
+  private void openSse(HttpServerRequest request, String[] topics, Cursor cursor, boolean unknown, SubscriberAuth.Grant grant,
+                       ConnectionLimiter.Permit permit) {
     HttpServerResponse response = request.response();
     SseConnection conn = new SseConnection(IDS.incrementAndGet(), this, response, topics);
+    join(conn, request, grant, permit, () -> {
+      response.setChunked(true)
+        .setWriteQueueMaxSize(options.maxWriteQueueBytes())
+        .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
+        .putHeader("X-Accel-Buffering", "no");
+      logOpened(conn, request, cursor, grant);
+      conn.start(cursor, unknown);
+    });
+  }
+
+  /** Joins the topics first (live events queue up), then upgrades, then replays and goes live. */
+  private void openWebSocket(HttpServerRequest request, String[] topics, Cursor cursor, boolean unknown, SubscriberAuth.Grant grant,
+                             ConnectionLimiter.Permit permit) {
+    HttpServerResponse response = request.response();
+    WebSocketConnection conn = new WebSocketConnection(IDS.incrementAndGet(), this, response, topics);
+    join(conn, request, grant, permit, () -> {
+      // From the upgrade on, the socket's end is the connection's end.
+      response.endHandler(null);
+      response.closeHandler(null);
+      response.exceptionHandler(null);
+      request.toWebSocket().onComplete(ar -> {
+        if (ar.failed()) {
+          permit.release();
+          LOG.atDebug().addKeyValue("connection", conn.id()).log("WebSocket upgrade failed: {}", ar.cause().toString());
+          conn.onClosed();
+          return;
+        }
+        ServerWebSocket ws = ar.result();
+        ws.closeHandler(v -> {
+          permit.release();
+          conn.onClosed();
+        });
+        ws.exceptionHandler(t -> LOG.atDebug().addKeyValue("connection", conn.id()).log("WebSocket error: {}", t.toString()));
+        if (conn.closed()) {
+          // Ended while upgrading (shutdown, token expiry).
+          ws.close(WebSocketConnection.GOING_AWAY, "shutting_down");
+          return;
+        }
+        conn.attach(ws);
+        logOpened(conn, request, cursor, grant);
+        conn.start(cursor, unknown);
+      });
+    });
+  }
+
+  private void openPoll(HttpServerRequest request, String[] topics, Cursor cursor, boolean unknown, SubscriberAuth.Grant grant,
+                        ConnectionLimiter.Permit permit) {
+    PollConnection conn = new PollConnection(IDS.incrementAndGet(), this, request.response(), topics);
+    join(conn, request, grant, permit, () -> conn.start(cursor, unknown));
+  }
+
+  /**
+   * Registers a connection and joins its topics; {@code then} runs once every topic is
+   * positioned, unless the connection ended meanwhile. A failure is answered with its HTTP error.
+   */
+  private void join(Connection conn, HttpServerRequest request, SubscriberAuth.Grant grant, ConnectionLimiter.Permit permit,
+                    Runnable then) {
+    HttpServerResponse response = request.response();
     connections.add(conn);
     stats.connectionsOpened++;
-    HeraldMetrics.get().connectionOpened(TRANSPORT);
+    HeraldMetrics.get().connectionOpened(conn.transport());
     response.closeHandler(v -> {
       permit.release();
       conn.onClosed();
     });
     response.exceptionHandler(t -> conn.onClosed());
     if (grant.expiresAtMillis() > 0) {
-      // The stream lives no longer than its token: the client reconnects with a fresh one.
+      // The connection lives no longer than its token: the client reconnects with a fresh one.
       long delay = Math.max(1, grant.expiresAtMillis() + options.jwtLeewaySeconds() * 1000L - System.currentTimeMillis());
       conn.expiryTimer(vertx.setTimer(delay, id -> conn.expire()));
     }
+    String[] topics = conn.topics();
     List<Future<Void>> joined = new ArrayList<>(topics.length);
     for (int i = 0; i < topics.length; i++) {
       joined.add(subscriptions.join(topics[i], conn, i));
     }
-    Cursor resume = cursor;
-    boolean reset = unknown;
     Future.all(joined).onComplete(ar -> {
       if (conn.closed()) {
         return;
@@ -217,16 +325,44 @@ public final class SseGateway {
         Http.error(response, HeraldException.from(ar.cause()));
         return;
       }
-      response.setChunked(true)
-        .setWriteQueueMaxSize(options.maxWriteQueueBytes())
-        .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
-        .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
-        .putHeader("X-Accel-Buffering", "no");
-      LOG.atInfo().addKeyValue("connection", conn.id()).addKeyValue("topics", String.join(",", topics))
-        .addKeyValue("resume", resume != null).addKeyValue("subject", grant.subject()).addKeyValue("remote", String.valueOf(request.remoteAddress()))
-        .log("connection opened");
-      conn.start(resume, reset);
+      then.run();
     });
+  }
+
+  private void logOpened(Connection conn, HttpServerRequest request, Cursor resume, SubscriberAuth.Grant grant) {
+    LOG.atInfo().addKeyValue("connection", conn.id()).addKeyValue("transport", conn.transport())
+      .addKeyValue("topics", String.join(",", conn.topics()))
+      .addKeyValue("resume", resume != null).addKeyValue("subject", grant.subject()).addKeyValue("remote", String.valueOf(request.remoteAddress()))
+      .log("connection opened");
+  }
+
+  /**
+   * Whether a WebSocket upgrade may proceed from the request's {@code Origin}: none (not a
+   * browser), the gateway's own origin (same host and port as the {@code Host} header), or one
+   * of {@code gateway.allowedOrigins}.
+   */
+  private boolean webSocketOriginAllowed(HttpServerRequest request) {
+    String origin = request.getHeader(HttpHeaders.ORIGIN);
+    if (origin == null) {
+      return true;
+    }
+    String lower = origin.toLowerCase(java.util.Locale.ROOT);
+    if (allowedOrigins.contains(lower)) {
+      return true;
+    }
+    String host = request.getHeader(HttpHeaders.HOST);
+    int scheme = lower.indexOf("://");
+    if (host == null || scheme < 0) {
+      return false;
+    }
+    String authority = lower.substring(scheme + 3);
+    String hostLower = host.toLowerCase(java.util.Locale.ROOT);
+    if (authority.equals(hostLower)) {
+      return true;
+    }
+    // The default port may be written on one side only.
+    String defaultPort = lower.startsWith("https://") ? ":443" : lower.startsWith("http://") ? ":80" : null;
+    return defaultPort != null && (authority.equals(hostLower + defaultPort) || (authority + defaultPort).equals(hostLower));
   }
 
   private void refuse(HttpServerRequest request, ConnectionLimiter.Refusal r) {
@@ -256,7 +392,7 @@ public final class SseGateway {
   }
 
   /**
-   * Answers a CORS preflight of {@code /events}: 204 with the allowed method and headers for an
+   * Answers a CORS preflight of {@code /events} or {@code /poll}: 204 with the allowed method and headers for an
    * allowed origin asking for GET, else 403 {@code access_denied} without CORS headers.
    */
   void preflight(HttpServerRequest request) {
@@ -264,7 +400,7 @@ public final class SseGateway {
     cors(request, response);
     if (!response.headers().contains(HttpHeaders.ACCESS_CONTROL_ALLOW_ORIGIN)
       || !"GET".equalsIgnoreCase(request.getHeader(HttpHeaders.ACCESS_CONTROL_REQUEST_METHOD))) {
-      Http.error(response, ErrorCode.ACCESS_DENIED, "cross-origin GET /events is not allowed from this origin");
+      Http.error(response, ErrorCode.ACCESS_DENIED, "cross-origin GET " + request.path() + " is not allowed from this origin");
       return;
     }
     response.setStatusCode(204)
@@ -303,22 +439,25 @@ public final class SseGateway {
   }
 
   /** Removes a connection from its topics and from the instance. */
-  void release(SseConnection conn, String reason) {
+  void release(Connection conn, String reason) {
     if (connections.remove(conn)) {
-      LOG.atInfo().addKeyValue("connection", conn.id()).addKeyValue("reason", reason).log("connection closed");
-      HeraldMetrics.get().connectionClosed(TRANSPORT);
-      if (conn.expiryTimer() >= 0) {
-        vertx.cancelTimer(conn.expiryTimer());
+      if (conn instanceof PollConnection) {
+        LOG.atDebug().addKeyValue("connection", conn.id()).addKeyValue("reason", reason).log("poll closed");
+      } else {
+        LOG.atInfo().addKeyValue("connection", conn.id()).addKeyValue("transport", conn.transport()).addKeyValue("reason", reason)
+          .log("connection closed");
       }
+      HeraldMetrics.get().connectionClosed(conn.transport());
+      conn.released();
       for (String t : conn.topics()) {
         subscriptions.leave(t, conn);
       }
     }
   }
 
-  /** Writes a heartbeat comment to every stream. */
+  /** Keeps every connection alive: an SSE comment, a WebSocket ping. */
   public void heartbeat() {
-    for (SseConnection c : new ArrayList<>(connections)) {
+    for (Connection c : new ArrayList<>(connections)) {
       c.heartbeat();
     }
   }
@@ -326,8 +465,8 @@ public final class SseGateway {
   /** Stops accepting streams and ends the open ones cleanly so that clients reconnect elsewhere. */
   public void drain() {
     draining = true;
-    List<SseConnection> open = new ArrayList<>(connections);
-    for (SseConnection c : open) {
+    List<Connection> open = new ArrayList<>(connections);
+    for (Connection c : open) {
       c.end();
     }
     if (!open.isEmpty()) {
@@ -355,6 +494,10 @@ public final class SseGateway {
 
   GatewayOptions options() {
     return options;
+  }
+
+  Vertx vertx() {
+    return vertx;
   }
 
   ReplayClient replay() {

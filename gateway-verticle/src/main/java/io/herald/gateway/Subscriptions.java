@@ -23,6 +23,9 @@ final class Subscriptions {
   private final GatewayStats stats;
   private final Map<String, TopicChannel> channels = new HashMap<>();
 
+  /** How long a topic is kept after its last long-poll request ended, in ms. */
+  static final long POLL_LINGER_MILLIS = 3000;
+
   Subscriptions(Vertx vertx, GatewayOptions options, GatewayStats stats) {
     this.vertx = vertx;
     this.options = options;
@@ -49,6 +52,23 @@ final class Subscriptions {
     if (ch != null) {
       ch.remove(s);
     }
+  }
+
+  /**
+   * Called by a channel whose last subscriber left. A long-poll client is back within a moment
+   * with its next request: its topics are kept for {@link #POLL_LINGER_MILLIS}, so that polling
+   * does not register and unregister the topic's consumer (and fetch its head) on every request.
+   */
+  void emptied(TopicChannel ch, Subscriber last) {
+    if (!(last instanceof PollConnection) || !ch.ready()) {
+      discard(ch);
+      return;
+    }
+    vertx.setTimer(POLL_LINGER_MILLIS, id -> {
+      if (ch.size() == 0 && channels.get(ch.topic()) == ch) {
+        discard(ch);
+      }
+    });
   }
 
   /** Called by a channel that has no subscriber left, or could not open. */

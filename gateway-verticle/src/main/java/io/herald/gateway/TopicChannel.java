@@ -158,8 +158,13 @@ final class TopicChannel {
     }
     members.remove(s);
     if (members.isEmpty()) {
-      owner.discard(this);
+      owner.emptied(this, s);
     }
+  }
+
+  /** True once the topic's position is known (the consumer is registered and the head fetched). */
+  boolean ready() {
+    return ready && !closed;
   }
 
   Position position() {

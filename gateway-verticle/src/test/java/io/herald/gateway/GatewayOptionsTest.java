@@ -36,6 +36,14 @@ class GatewayOptionsTest {
     "publicTopics|[\"has space\"]|gateway.publicTopics",
     "publicTopics|[\"re.*gex(\"]|gateway.publicTopics",
     "jwtTopicsClaim|\"\"|gateway.jwtTopicsClaim",
+    "maxConnections|0|gateway.maxConnections",
+    "maxConnectionsPerIp|0|gateway.maxConnectionsPerIp",
+    "allowedOrigins|[\"https://app.example/path\"]|gateway.allowedOrigins",
+    "idleTimeoutSeconds|-1|gateway.idleTimeoutSeconds",
+    "transports|[\"carrier-pigeon\"]|gateway.transports",
+    "longPollTimeoutSeconds|60|gateway.longPollTimeoutSeconds",
+    "tlsKeyFile|\"/etc/key.pem\"|gateway.tlsCertFile",
+    "requestTimeoutMillis|10|gateway.requestTimeoutMillis",
   })
   @DisplayName("A bad gateway value fails at start with an error naming its key")
   void badValuesNameTheKey(String key, String json, String named) {

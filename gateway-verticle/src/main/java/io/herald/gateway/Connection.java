@@ -1,0 +1,407 @@
+package io.herald.gateway;
+
+import io.herald.common.Cursor;
+import io.herald.common.Event;
+import io.herald.common.Position;
+import io.herald.common.admin.HeraldMetrics;
+import io.herald.common.replay.ReadResult;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayDeque;
+
+/**
+ * One client subscription, whatever its transport (SSE, WebSocket, long-poll). It keeps, per
+ * topic, the position of the last event the client was sent; every frame's id is the
+ * {@link Cursor} of all of them, so a client that comes back with it says where each topic
+ * stood.
+ *
+ * <p>On start it has joined a channel per topic (live events are queued from that moment); it
+ * replays from the store what the client missed, then flushes the queue, dropping what the
+ * replay already sent: no gap and no duplicate at the seam. A client that reads too slowly is
+ * cut off when {@code maxWriteQueueBytes} wait unsent; it resumes by replay.
+ *
+ * <p>Subclasses are the transports: they say how frames are encoded ({@link Framing}) and where
+ * they go. A <em>paging</em> transport (long-poll) answers with a bounded page instead of a
+ * stream: its replay stops at the page's size instead of resetting, and a full page ends it.
+ *
+ * <p>Confined to the gateway instance's event loop.
+ */
+abstract class Connection implements Subscriber {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Connection.class);
+
+  /** Live events that may wait while a resume is replayed; more and the connection is cut off. */
+  static final int MAX_QUEUED_WHILE_SYNCING = 10_000;
+
+  private final long id;
+  final SseGateway gateway;
+  private final Framing framing;
+  private final String[] topics;
+  private final String[] epochs;
+  private final long[] seqs;
+  private final Position[] live;
+  /** Cursor entry per topic; null for single-topic connections, whose cursor is the event's own. */
+  private final String[] entries;
+  private boolean positioned;
+  private boolean syncing = true;
+  private ArrayDeque<Object[]> queued = new ArrayDeque<>();
+  private boolean closed;
+  private long expiryTimer = -1;
+
+  Connection(long id, SseGateway gateway, Framing framing, String[] topics) {
+    this.id = id;
+    this.gateway = gateway;
+    this.framing = framing;
+    this.topics = topics;
+    this.epochs = new String[topics.length];
+    this.seqs = new long[topics.length];
+    this.live = new Position[topics.length];
+    this.entries = topics.length == 1 ? null : new String[topics.length];
+  }
+
+  // ---- the transport ----
+
+  /** The transport's label in metrics ({@code sse}, {@code websocket}, {@code longpoll}). */
+  abstract String transport();
+
+  /** Hands a frame to the transport. */
+  abstract void transmit(Buffer frame);
+
+  /** True when the client is not keeping up (streams) or the page is full (paging). */
+  abstract boolean writeQueueFull();
+
+  /** Keeps an idle transport alive; skipped while the client is not keeping up. */
+  abstract void heartbeat();
+
+  /** Ends the transport cleanly: the client comes back (shutdown, token expiry, an answered poll). */
+  abstract void endTransport(String reason);
+
+  /** Drops the transport (slow consumer, failure). */
+  abstract void abortTransport(String reason);
+
+  /** First bytes, once every topic is positioned (SSE: {@code retry:}). */
+  void begin() {
+  }
+
+  /** Whether the stream announces itself with {@code herald.ready} after the replay. */
+  boolean announcesReady(Cursor cursor, boolean unknown) {
+    return true;
+  }
+
+  /** Paging transports answer with at most a page; see the class comment. */
+  boolean pages() {
+    return false;
+  }
+
+  /** Paging only: how many more frames the page takes. */
+  int pageRoom() {
+    return Integer.MAX_VALUE;
+  }
+
+  /** The replay is done (and {@code herald.ready} sent, if any); live events follow. */
+  void synced() {
+  }
+
+  /** The connection left the gateway: cancel what the transport armed. */
+  void released() {
+    if (expiryTimer >= 0) {
+      gateway.vertx().cancelTimer(expiryTimer);
+      expiryTimer = -1;
+    }
+  }
+
+  // ---- the subscription ----
+
+  long id() {
+    return id;
+  }
+
+  String[] topics() {
+    return topics;
+  }
+
+  boolean closed() {
+    return closed;
+  }
+
+  boolean syncing() {
+    return syncing;
+  }
+
+  /** True once {@link #start} has positioned every topic: {@link #cursor()} means something. */
+  boolean positioned() {
+    return positioned;
+  }
+
+  void expiryTimer(long id) {
+    expiryTimer = id;
+  }
+
+  /**
+   * The token expired: a {@code herald.expired} frame, then the end of the connection. The
+   * client reconnects with a fresh token.
+   */
+  void expire() {
+    if (closed) {
+      return;
+    }
+    if (!syncing) {
+      send(framing.control(cursor(), "herald.expired", new JsonObject().put("reason", "token_expired")));
+    }
+    finish("token_expired");
+  }
+
+  /**
+   * Starts once every topic is positioned: {@link #begin()}, the replay of what the cursor says
+   * was missed (or a reset per topic when it cannot be served), a {@code herald.ready} frame,
+   * then live events.
+   *
+   * @param cursor  the parsed Last-Event-ID, or null
+   * @param unknown true when a Last-Event-ID was sent but is not a cursor: every topic gets reset
+   */
+  void start(Cursor cursor, boolean unknown) {
+    begin();
+    for (int i = 0; i < topics.length; i++) {
+      // Where the client stands until its topic is caught up: a frame sent meanwhile (another
+      // topic's replay) carries a cursor that resumes this topic from there, not from now.
+      Position from = cursor == null || unknown ? null : cursor.position(topics[i]);
+      setPosition(i, from != null ? from : live[i]);
+    }
+    positioned = true;
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = 0; i < topics.length; i++) {
+      int index = i;
+      chain = chain.compose(v -> closed ? Future.succeededFuture() : catchUp(index, cursor, unknown));
+    }
+    chain.onComplete(ar -> {
+      if (closed) {
+        return;
+      }
+      if (ar.failed()) {
+        LOG.warn("connection {}: resume failed: {}", id, ar.cause().toString());
+        close();
+        return;
+      }
+      if (announcesReady(cursor, unknown)) {
+        JsonObject ready = new JsonObject().put("topics", new JsonArray(java.util.List.of((Object[]) topics)));
+        send(framing.control(cursor(), "herald.ready", ready));
+      }
+      syncing = false;
+      synced();
+      ArrayDeque<Object[]> q = queued;
+      queued = null;
+      for (Object[] item : q) {
+        if (closed) {
+          return;
+        }
+        if (item[1] instanceof EncodedEvent ev) {
+          write((Integer) item[0], ev);
+        } else {
+          doReset((Integer) item[0], (Position) item[1], (String) item[2]);
+        }
+      }
+    });
+  }
+
+  private Future<Void> catchUp(int i, Cursor cursor, boolean unknown) {
+    Position from = cursor == null ? null : cursor.position(topics[i]);
+    if (unknown) {
+      sendReset(i, live[i], "unknown_last_event_id");
+      return Future.succeededFuture();
+    }
+    if (from == null) {
+      // A new subscription (or a topic the cursor does not name): live from now.
+      setPosition(i, live[i]);
+      return Future.succeededFuture();
+    }
+    if (!pages()) {
+      // A poll names its cursor every time: only stream resumes are counted.
+      gateway.stats().resumes++;
+      HeraldMetrics.get().resumed();
+    }
+    setPosition(i, from);
+    if (from.equals(live[i])) {
+      return Future.succeededFuture(); // missed nothing: no store read
+    }
+    return replay(i, from, gateway.options().maxReplayEvents());
+  }
+
+  private Future<Void> replay(int i, Position from, int budget) {
+    int max = gateway.options().maxReplayEvents();
+    // A stream reads one more than it may replay, to tell "too many" from "exactly enough";
+    // a page reads what fits and leaves the rest to the next poll.
+    int limit = pages() ? Math.max(1, Math.min(pageRoom(), max)) : Math.min(budget + 1, max + 1);
+    return gateway.replay().read(topics[i], from, limit).transform(ar -> {
+      if (closed) {
+        return Future.succeededFuture();
+      }
+      if (ar.failed()) {
+        sendReset(i, live[i], "store_unavailable");
+        return Future.succeededFuture();
+      }
+      ReadResult r = ar.result();
+      HeraldMetrics.get().replayRead(r.events().size());
+      if (r.reset()) {
+        sendReset(i, r.head(), "history_unavailable");
+        return Future.succeededFuture();
+      }
+      if (!pages() && r.events().size() > budget) {
+        sendReset(i, r.head(), "too_many_missed");
+        return Future.succeededFuture();
+      }
+      for (Event e : r.events()) {
+        write(i, new EncodedEvent(e));
+      }
+      if (closed || r.complete() || r.events().isEmpty()) {
+        return Future.succeededFuture();
+      }
+      Event last = r.events().get(r.events().size() - 1);
+      return replay(i, last.position(), budget - r.events().size());
+    });
+  }
+
+  @Override
+  public void onPosition(int index, Position position) {
+    live[index] = position;
+  }
+
+  @Override
+  public void onEvent(int index, EncodedEvent event) {
+    if (closed) {
+      return;
+    }
+    if (syncing) {
+      enqueue(new Object[] {index, event});
+      return;
+    }
+    write(index, event);
+  }
+
+  @Override
+  public void onReset(int index, Position position, String reason) {
+    if (closed) {
+      return;
+    }
+    if (syncing) {
+      enqueue(new Object[] {index, position, reason});
+      return;
+    }
+    doReset(index, position, reason);
+  }
+
+  private void enqueue(Object[] item) {
+    if (queued.size() >= MAX_QUEUED_WHILE_SYNCING) {
+      cutOff("too many live events while resuming", MAX_QUEUED_WHILE_SYNCING);
+      return;
+    }
+    queued.add(item);
+  }
+
+  private void write(int i, EncodedEvent ev) {
+    Event e = ev.event();
+    if (closed || !e.epoch().equals(epochs[i]) || e.seq() <= seqs[i]) {
+      return; // already sent (replay/live seam), or of a history this connection has left
+    }
+    seqs[i] = e.seq();
+    String cursor = null;
+    if (entries != null) {
+      entries[i] = Cursor.entry(topics[i], epochs[i], seqs[i]);
+      cursor = Cursor.join(entries);
+    }
+    send(framing.event(ev, cursor));
+  }
+
+  /** A reset from the topic's channel: moot when this connection already replayed past it. */
+  private void doReset(int i, Position to, String reason) {
+    if (to.epoch().equals(epochs[i]) && to.seq() <= seqs[i]) {
+      return;
+    }
+    sendReset(i, to, reason);
+  }
+
+  private void sendReset(int i, Position to, String reason) {
+    if (closed) {
+      return;
+    }
+    setPosition(i, to);
+    gateway.stats().resets++;
+    HeraldMetrics.get().reset(reason);
+    JsonObject data = new JsonObject().put("topic", topics[i]).put("reason", reason);
+    send(framing.control(cursor(), "reset", data));
+  }
+
+  private void setPosition(int i, Position p) {
+    epochs[i] = p.epoch();
+    seqs[i] = p.seq();
+    if (entries != null) {
+      entries[i] = Cursor.entry(topics[i], p.epoch(), p.seq());
+    }
+  }
+
+  /** Where the client stands in every topic: the id of the last frame it was sent. */
+  String cursor() {
+    return entries == null ? Cursor.single(topics[0], epochs[0], seqs[0]) : Cursor.join(entries);
+  }
+
+  /** Sends a frame; a stream that lets too much pile up is cut off (it will resume by replay). */
+  void send(Buffer frame) {
+    if (closed) {
+      return;
+    }
+    transmit(frame);
+    if (writeQueueFull()) {
+      cutOff("write queue full", gateway.options().maxWriteQueueBytes());
+    }
+  }
+
+  /** A page is answered as it stands; a stream is a slow consumer and is dropped. */
+  private void cutOff(String why, int limit) {
+    if (pages()) {
+      finish("page_full");
+      return;
+    }
+    LOG.atInfo().addKeyValue("connection", id).addKeyValue("transport", transport()).addKeyValue("limit", limit)
+      .log("slow consumer: {}, closing", why);
+    gateway.stats().slowConsumersClosed++;
+    HeraldMetrics.get().slowConsumerClosed();
+    close();
+  }
+
+  /** Ends cleanly: leaves the gateway, then ends the transport. */
+  void finish(String reason) {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    gateway.release(this, reason);
+    endTransport(reason);
+  }
+
+  /** Ends the connection cleanly (shutdown): the client reconnects, elsewhere or later. */
+  void end() {
+    finish("shutdown");
+  }
+
+  /** Drops the connection (slow consumer, failure). */
+  void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    gateway.release(this, "dropped");
+    abortTransport("dropped");
+  }
+
+  /** The client went away. */
+  void onClosed() {
+    if (!closed) {
+      closed = true;
+      gateway.release(this, "client_closed");
+    }
+  }
+}

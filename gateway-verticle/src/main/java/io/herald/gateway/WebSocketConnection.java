@@ -1,0 +1,139 @@
+package io.herald.gateway;
+
+import io.herald.common.ErrorCode;
+import io.herald.common.HeraldException;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.http.WebSocketFrameType;
+import io.vertx.core.http.impl.ws.WebSocketFrameImpl;
+import io.vertx.core.internal.buffer.BufferInternal;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One WebSocket subscription ({@code GET /ws}): a {@link Connection} whose frames are JSON text
+ * frames ({@link JsonFrames}), kept alive by ping frames. The client sends nothing: text frames
+ * up to {@link #MAX_CLIENT_MESSAGE_BYTES} are ignored, larger messages close the socket with
+ * 1009, binary ones with 1003.
+ *
+ * <p>Close codes: 1001 {@code shutting_down} (reconnect, elsewhere or later), 1008
+ * {@code token_expired} (reconnect with a fresh token), 1013 {@code dropped} (too slow, or the
+ * resume failed: reconnect and resume), 1009/1003 for what the client sent.
+ *
+ * <p>Confined to the gateway instance's event loop.
+ */
+final class WebSocketConnection extends Connection {
+
+  private static final Logger LOG = LoggerFactory.getLogger(WebSocketConnection.class);
+
+  /** The transport label of WebSocket connections in metrics. */
+  static final String TRANSPORT = GatewayOptions.TRANSPORT_WEBSOCKET;
+  /** Largest message a client may send (it is ignored); more closes the socket with 1009. */
+  static final int MAX_CLIENT_MESSAGE_BYTES = 4096;
+
+  static final short GOING_AWAY = 1001;
+  static final short UNSUPPORTED_DATA = 1003;
+  static final short POLICY_VIOLATION = 1008;
+  static final short MESSAGE_TOO_BIG = 1009;
+  static final short TRY_AGAIN_LATER = 1013;
+
+  /** The upgrade request's response: answered with an error when the connection ends before the upgrade. */
+  private final HttpServerResponse response;
+  private ServerWebSocket ws;
+  private int inbound;
+
+  WebSocketConnection(long id, SseGateway gateway, HttpServerResponse response, String[] topics) {
+    super(id, gateway, Framing.JSON, topics);
+    this.response = response;
+  }
+
+  /** The upgrade is done: frames go to {@code ws} from now on. */
+  void attach(ServerWebSocket ws) {
+    this.ws = ws;
+    ws.setWriteQueueMaxSize(gateway.options().maxWriteQueueBytes());
+    ws.frameHandler(this::onClientFrame);
+  }
+
+  private void onClientFrame(WebSocketFrame frame) {
+    if (closed()) {
+      return;
+    }
+    if (frame.isBinary()) {
+      closeWith(UNSUPPORTED_DATA, "binary frames are not accepted");
+      return;
+    }
+    if (!frame.isText() && !frame.isContinuation()) {
+      return; // ping, pong, close: handled by Vert.x
+    }
+    int size = frame.binaryData().length();
+    inbound = (frame.isText() ? 0 : inbound) + size;
+    if (inbound > MAX_CLIENT_MESSAGE_BYTES) {
+      closeWith(MESSAGE_TOO_BIG, "messages are limited to " + MAX_CLIENT_MESSAGE_BYTES + " bytes");
+      return;
+    }
+    if (frame.isFinal()) {
+      inbound = 0;
+    }
+  }
+
+  private void closeWith(short code, String reason) {
+    LOG.atDebug().addKeyValue("connection", id()).addKeyValue("code", code).log("closing WebSocket: {}", reason);
+    onClosed();
+    if (!ws.isClosed()) {
+      ws.close(code, reason);
+    }
+  }
+
+  @Override
+  String transport() {
+    return TRANSPORT;
+  }
+
+  @Override
+  void transmit(Buffer frame) {
+    if (ws.isClosed()) {
+      onClosed(); // closing: its close handler has not run yet
+      return;
+    }
+    // The frame's bytes are shared with every connection that receives the event: no copy.
+    ws.writeFrame(new WebSocketFrameImpl(WebSocketFrameType.TEXT, ((BufferInternal) frame).getByteBuf(), true));
+  }
+
+  @Override
+  boolean writeQueueFull() {
+    return !ws.isClosed() && ws.writeQueueFull();
+  }
+
+  @Override
+  void heartbeat() {
+    if (!closed() && ws != null && !ws.isClosed() && !ws.writeQueueFull()) {
+      ws.writePing(Buffer.buffer());
+    }
+  }
+
+  @Override
+  void endTransport(String reason) {
+    if (ws != null) {
+      if (!ws.isClosed()) {
+        ws.close("token_expired".equals(reason) ? POLICY_VIOLATION : GOING_AWAY, reason);
+      }
+    } else if ("token_expired".equals(reason)) {
+      Http.error(response, new HeraldException(ErrorCode.UNAUTHORIZED, "the token expired"));
+    } else {
+      Http.error(response.putHeader("Retry-After", "1"), new HeraldException(ErrorCode.SHUTTING_DOWN, "gateway is shutting down"));
+    }
+  }
+
+  @Override
+  void abortTransport(String reason) {
+    if (ws != null) {
+      if (!ws.isClosed()) {
+        ws.close(TRY_AGAIN_LATER, reason);
+      }
+    } else {
+      response.reset();
+    }
+  }
+}
