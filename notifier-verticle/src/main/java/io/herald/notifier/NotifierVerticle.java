@@ -125,8 +125,15 @@ public final class NotifierVerticle extends VerticleBase {
     router.route("/webhook/:name").handler(ctx -> methodNotAllowed(ctx));
     router.route().last().handler(ctx -> error(ctx.response(),
       new HeraldException(ErrorCode.NOT_FOUND, "no such resource: " + ctx.request().path())));
-    router.errorHandler(413, ctx -> error(ctx.response(),
-      new HeraldException(ErrorCode.PAYLOAD_TOO_LARGE, "the body is larger than " + options.maxBodyBytes() + " bytes")));
+    router.errorHandler(413, ctx -> {
+      // The rest of the body is still on its way and will not be read: the connection cannot
+      // carry another request, so say so and close it once the answer is out. Left open, the
+      // client's next request on it would wait for an answer that never comes.
+      HttpConnection conn = ctx.request().connection();
+      ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+      error(ctx.response(), new HeraldException(ErrorCode.PAYLOAD_TOO_LARGE, "the body is larger than " + options.maxBodyBytes() + " bytes"))
+        .onComplete(ar -> conn.close());
+    });
     router.errorHandler(500, ctx -> {
       LOG.error("request {} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
       error(ctx.response(), new HeraldException(ErrorCode.INTERNAL, "internal error"));

@@ -39,6 +39,10 @@ class ClusterProcessesIT {
     pb.environment().keySet().removeIf(k -> k.startsWith("HERALD_"));
     pb.environment().put("HERALD_CLUSTER_NAME", clusterName);
     pb.environment().put("HERALD_ADMIN_PORT", String.valueOf(HeraldProcess.freePort()));
+    // Hundreds of test clients come from one address (127.0.0.1): lift the per-address limits
+    // that would rightly refuse them on the internet.
+    pb.environment().put("HERALD_GATEWAY_MAX_CONNECTIONS_PER_IP", "100000");
+    pb.environment().put("HERALD_GATEWAY_CONNECT_ATTEMPTS_PER_IP_PER_MINUTE", "1000000");
     pb.environment().putAll(env);
     Process p = pb.start();
     processes.add(p);
