@@ -79,7 +79,8 @@ class HostileInputIT {
       "HERALD_GATEWAY_AUTH_MODE", "jwt",
       "HERALD_GATEWAY_JWT_SECRET", SECRET,
       "HERALD_GATEWAY_JWT_PUBLIC_KEY_FILE", pem.toString(),
-      "HERALD_GATEWAY_PUBLIC_TOPICS", "public.*"));
+      "HERALD_GATEWAY_PUBLIC_TOPICS", "public.*",
+      "HERALD_NOTIFIER_REQUEST_TIMEOUT_MILLIS", "4000"));
     vertx = Vertx.vertx();
     var http = vertx.createHttpClient();
     alice = SseClient.open(http, herald.gatewayPort, "/events?topic=user:alice", "Authorization", "Bearer " + hs256(claims("alice", "user:{sub}")));
@@ -191,6 +192,90 @@ class HostileInputIT {
     alice.await(l -> l.stream().anyMatch(e -> data.equals(e.data())), WAIT);
     assertThat(bob.events()).extracting(SseEvent::data).noneMatch(d -> d != null && d.startsWith("canary-"));
     assertThat(alice.failure()).isNull();
+  }
+
+  @org.junit.jupiter.api.Test
+  @DisplayName("Slowloris on publish: a connection trickling its headers is closed after notifier.requestTimeoutMillis; publishing goes on meanwhile")
+  void slowlorisOnPublish() throws Exception {
+    try (java.net.Socket slow = new java.net.Socket()) {
+      slow.bind(new java.net.InetSocketAddress(java.net.InetAddress.getByName("127.0.0.70"), 0));
+      slow.connect(new java.net.InetSocketAddress("127.0.0.1", herald.notifierPort), 5000);
+      var out = slow.getOutputStream();
+      out.write("POST /publish HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
+      long start = System.nanoTime();
+      boolean closed = false;
+      try {
+        for (int i = 0; i < 100 && !closed; i++) {
+          out.write('X');
+          out.flush();
+          if (i == 2) {
+            herald.publish("{\"topic\":\"public.news\",\"data\":\"during-slowloris\"}");
+          }
+          Thread.sleep(100);
+        }
+      } catch (java.io.IOException e) {
+        closed = true;
+      }
+      long millis = (System.nanoTime() - start) / 1_000_000;
+      assertThat(closed).as("the trickling connection was closed").isTrue();
+      assertThat(millis).isBetween(3000L, 9000L);
+    }
+    publicStream.await(l -> l.stream().anyMatch(e -> "during-slowloris".equals(e.data())), WAIT);
+    assertCanary();
+  }
+
+  @org.junit.jupiter.api.Test
+  @DisplayName("A burst of 3000 connections from one address: 200 streams (maxConnectionsPerIp), every other attempt 429 at once; other clients unaffected; nothing leaks")
+  void burstOfConnections() throws Exception {
+    List<java.net.Socket> open = new ArrayList<>();
+    Map<Integer, Integer> statuses = new java.util.TreeMap<>();
+    long start = System.nanoTime();
+    try {
+      for (int i = 0; i < 3000; i++) {
+        java.net.Socket s = new java.net.Socket();
+        s.bind(new java.net.InetSocketAddress(java.net.InetAddress.getByName("127.0.0.71"), 0));
+        s.connect(new java.net.InetSocketAddress("127.0.0.1", herald.gatewayPort), 5000);
+        s.setSoTimeout(10_000);
+        s.getOutputStream().write("GET /events?topic=public.burst HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        int status = statusOf(s.getInputStream());
+        statuses.merge(status, 1, Integer::sum);
+        if (status == 200) {
+          open.add(s);
+        } else {
+          s.close();
+        }
+      }
+      long millis = (System.nanoTime() - start) / 1_000_000;
+      System.out.println("[measure] HostileInputIT burst of 3000 connections from one address: " + statuses + " in " + millis + " ms");
+      assertThat(statuses).containsOnlyKeys(200, 429);
+      assertThat(statuses.get(200)).isEqualTo(200);
+      // Other clients are served meanwhile: the subscribers' canary and a new stream elsewhere.
+      assertCanary();
+      SseClient other = SseClient.open(vertx.createHttpClient(), herald.gatewayPort, "/events?topic=public.news");
+      other.await(l -> l.stream().anyMatch(e -> e.type().equals("herald.ready")), WAIT);
+      other.close();
+    } finally {
+      for (java.net.Socket s : open) {
+        s.close();
+      }
+    }
+  }
+
+  /** The status code of a response head read byte by byte (the stream stays open after it). */
+  private static int statusOf(java.io.InputStream in) throws java.io.IOException {
+    StringBuilder line = new StringBuilder();
+    int b;
+    while ((b = in.read()) >= 0 && b != '\n') {
+      line.append((char) b);
+    }
+    return Integer.parseInt(line.toString().split(" ")[1]);
+  }
+
+  private void assertCanary() throws Exception {
+    String data = "canary-" + canary.incrementAndGet();
+    herald.publish("{\"topic\":\"user:alice\",\"data\":\"" + data + "\"}");
+    alice.await(l -> l.stream().anyMatch(e -> data.equals(e.data())), WAIT);
+    assertThat(bob.events()).extracting(SseEvent::data).noneMatch(d -> d != null && d.startsWith("canary-"));
   }
 
   // ---------------------------------------------------------------- building cases
