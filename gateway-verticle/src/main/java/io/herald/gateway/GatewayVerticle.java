@@ -88,7 +88,12 @@ public final class GatewayVerticle extends VerticleBase {
       router.route("/poll").handler(ctx -> Http.error(ctx.response().putHeader("Allow", "GET"),
         ErrorCode.METHOD_NOT_ALLOWED, "use GET /poll?topic=NAME"));
     }
-    // Other transports: mounted here (SockJS /eventbus).
+    Future<Void> bridged = Future.succeededFuture();
+    if (options.transport(GatewayOptions.TRANSPORT_SOCKJS)) {
+      SockJSBridge bridge = new SockJSBridge(sse);
+      sse.bridge(bridge);
+      bridged = bridge.mount(router);
+    }
     WebAssets.mount(vertx, router, options);
     router.route().last().handler(ctx -> Http.error(ctx.response(), ErrorCode.NOT_FOUND, "no such resource: " + ctx.request().path()));
     router.errorHandler(500, ctx -> {
@@ -118,7 +123,7 @@ public final class GatewayVerticle extends VerticleBase {
     // Every instance of one deployment shares its deployment id: the key needs the instance too.
     viewKey = ClusterView.nodeId(vertx) + "/" + deploymentID() + "/" + VIEW_INSTANCES.incrementAndGet();
     viewTimer = vertx.setPeriodic(ClusterView.REFRESH_MILLIS, id -> publishView());
-    return vertx.createHttpServer(serverOptions)
+    return bridged.compose(v -> vertx.createHttpServer(serverOptions)
       .connectionHandler(guard.connectionHandler())
       .requestHandler(guard.wrap(router))
       .listen(options.port(), options.host())
@@ -130,7 +135,7 @@ public final class GatewayVerticle extends VerticleBase {
           ? Status.KO(new JsonObject().put("reason", "draining"))
           : Status.OK(new JsonObject().put("port", s.actualPort()).put("connections", sse.connectionCount()))));
       })
-      .compose(s -> publishView());
+      .compose(s -> publishView()));
   }
 
   private volatile boolean draining;

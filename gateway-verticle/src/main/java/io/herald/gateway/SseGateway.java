@@ -51,6 +51,7 @@ public final class SseGateway {
   private final ClusterUsers users;
   private final Set<String> allowedOrigins = new HashSet<>();
   private boolean draining;
+  private SockJSBridge bridge;
 
   public SseGateway(Vertx vertx, GatewayOptions options, GatewayStats stats) {
     this(vertx, options, stats, null);
@@ -341,7 +342,7 @@ public final class SseGateway {
    * browser), the gateway's own origin (same host and port as the {@code Host} header), or one
    * of {@code gateway.allowedOrigins}.
    */
-  private boolean webSocketOriginAllowed(HttpServerRequest request) {
+  boolean webSocketOriginAllowed(HttpServerRequest request) {
     String origin = request.getHeader(HttpHeaders.ORIGIN);
     if (origin == null) {
       return true;
@@ -472,6 +473,9 @@ public final class SseGateway {
     if (!open.isEmpty()) {
       LOG.info("ended {} stream(s) for shutdown", open.size());
     }
+    if (bridge != null) {
+      bridge.drain();
+    }
   }
 
   ConnectionLimiter limiter() {
@@ -479,7 +483,24 @@ public final class SseGateway {
   }
 
   public int connectionCount() {
-    return connections.size();
+    return connections.size() + (bridge == null ? 0 : bridge.connectionCount());
+  }
+
+  /** The instance's SockJS bridge, whose sockets count as connections and end on drain. */
+  void bridge(SockJSBridge bridge) {
+    this.bridge = bridge;
+  }
+
+  SubscriberAuth auth() {
+    return auth;
+  }
+
+  ClusterUsers users() {
+    return users;
+  }
+
+  Subscriptions subscriptions() {
+    return subscriptions;
   }
 
   /** Connections per topic this instance holds (a copy). */

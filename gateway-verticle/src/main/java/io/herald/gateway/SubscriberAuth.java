@@ -5,7 +5,10 @@ import io.herald.common.TopicPattern;
 import io.herald.common.ErrorCode;
 import io.herald.common.HeraldException;
 import io.herald.common.config.ConfigException;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
 import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.Cookie;
@@ -180,7 +183,18 @@ final class SubscriberAuth {
     if (jwt == null) {
       return Future.succeededFuture(Grant.ANONYMOUS);
     }
-    String token = token(request);
+    return authenticate(token(request), request.remoteAddress());
+  }
+
+  /**
+   * Verifies a token found elsewhere than in an HTTP request being handled (a SockJS socket:
+   * {@link #token(MultiMap, String)}); {@code remote} only names the client in the debug log.
+   * Null means no token: the anonymous grant.
+   */
+  Future<Grant> authenticate(String token, Object remote) {
+    if (jwt == null) {
+      return Future.succeededFuture(Grant.ANONYMOUS);
+    }
     if (token == null) {
       return Future.succeededFuture(Grant.ANONYMOUS);
     }
@@ -190,7 +204,7 @@ final class SubscriberAuth {
     return jwt.authenticate(new TokenCredentials(token))
       .recover(t -> {
         // The library's reason (a parser message, a signature failure) stays in the log.
-        LOG.debug("invalid subscriber token from {}: {}", request.remoteAddress(), t.toString());
+        LOG.debug("invalid subscriber token from {}: {}", remote, t.toString());
         return Future.failedFuture(new HeraldException(ErrorCode.UNAUTHORIZED, "invalid or expired token"));
       })
       .map(user -> {
@@ -234,6 +248,33 @@ final class SubscriberAuth {
     }
     Cookie cookie = request.getCookie(COOKIE);
     return cookie == null ? null : cookie.getValue().trim();
+  }
+
+  /**
+   * The token of a connection known by its headers and URI only (a SockJS socket): the
+   * {@code Authorization: Bearer} header, else {@value #QUERY_PARAM} in the URI's query, else
+   * the {@value #COOKIE} cookie when the headers still carry it; null when there is none.
+   */
+  static String token(MultiMap headers, String uri) {
+    String header = headers == null ? null : headers.get(HttpHeaders.AUTHORIZATION);
+    if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return header.substring(7).trim();
+    }
+    if (uri != null && uri.indexOf('?') >= 0) {
+      List<String> values = new QueryStringDecoder(uri).parameters().get(QUERY_PARAM);
+      if (values != null && !values.isEmpty()) {
+        return values.get(0).trim();
+      }
+    }
+    String cookies = headers == null ? null : headers.get(HttpHeaders.COOKIE);
+    if (cookies != null) {
+      for (io.netty.handler.codec.http.cookie.Cookie c : ServerCookieDecoder.LAX.decode(cookies)) {
+        if (COOKIE.equals(c.name())) {
+          return c.value().trim();
+        }
+      }
+    }
+    return null;
   }
 
   /** The first of {@code topics} the grant may not read, or null when it may read them all. */

@@ -1,0 +1,724 @@
+package io.herald.gateway;
+
+import io.herald.common.Cursor;
+import io.herald.common.ErrorCode;
+import io.herald.common.Event;
+import io.herald.common.HeraldException;
+import io.herald.common.Position;
+import io.herald.common.Topics;
+import io.herald.common.admin.HeraldMetrics;
+import io.herald.common.replay.ReadResult;
+import io.netty.buffer.Unpooled;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.internal.buffer.BufferInternal;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.bridge.BridgeEventType;
+import io.vertx.ext.bridge.PermittedOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.sockjs.BridgeEvent;
+import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
+import io.vertx.ext.web.handler.sockjs.SockJSHandler;
+import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
+import io.vertx.ext.web.handler.sockjs.SockJSSocket;
+import io.vertx.ext.web.handler.sockjs.Transport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The SockJS event-bus bridge of one gateway instance ({@code /eventbus}, vertx-web's
+ * {@link SockJSHandler#bridge}), for browsers on the official client
+ * ({@code @vertx/eventbus-bridge-client.js} over {@code sockjs-client}).
+ *
+ * <p><b>Default deny.</b> The bridge permits outbound registrations only on
+ * {@code herald.browser.<topic>} and inbound messages only to {@value #REPLAY_ADDRESS}; on top of
+ * that every bridge event goes through {@link #handle(BridgeEvent)}:
+ * <ul>
+ *   <li>{@code SOCKET_CREATED}: the same admission as the other transports (one SockJS session is
+ *       one connection for {@link ConnectionLimiter}, released when it closes) and the same JWT
+ *       ({@code Authorization}, {@code ?access_token=} in the bridge URL, or the {@code herald_token}
+ *       cookie). A refusal is an {@code err} frame then a close with {@code 4000 + status}.</li>
+ *   <li>{@code REGISTER} of {@code herald.browser.<topic>}: a valid topic the socket's grant may
+ *       read, at most {@code maxTopicsPerConnection} per socket; else an {@code err} frame for the
+ *       address ({@code failureCode} the HTTP status, {@code message} the error code).</li>
+ *   <li>{@code SEND} to {@value #REPLAY_ADDRESS} with a reply address: a replay, see below.
+ *       Every other send or publish is refused.</li>
+ *   <li>{@code RECEIVE}: only the replies to this socket's replays. Nothing published on the
+ *       event bus ever reaches a browser through the bridge, not even on {@code herald.browser.*}.</li>
+ * </ul>
+ *
+ * <p><b>Delivery.</b> Events do not travel over the event bus to the sockets: for each topic that
+ * at least one of its sockets registered, the instance holds one {@link Subscriber} (a
+ * {@link BridgeTopic}) in {@link Subscriptions}, and writes each event to the registered sockets
+ * as the bridge's own {@code rec} frame, encoded once: {@code {"type":"rec","address":
+ * "herald.browser.<topic>","body":<frame>}}, where the frame is the WebSocket/long-poll JSON frame
+ * with a single-topic cursor as its {@code id} (any transport takes it as {@code lastEventId}).
+ * So a socket gets exactly the events of its instance's subscription, in order, once, however many
+ * gateway instances or cluster nodes there are; and a socket that lets more than
+ * {@code maxWriteQueueBytes} pile up is dropped like a slow stream.
+ *
+ * <p><b>Replay.</b> {@code send("herald.browser.replay", {"topic": t, "lastEventId": cursor})}
+ * answers {@code {"id": cursor, "events": [frames], "more": bool}} with what was stored after the
+ * cursor, at most {@code maxReplayEvents} frames. When the socket registered the topic, the
+ * answer stops where its live events began: replay plus live is then every event once. The
+ * answer is computed here, on the socket's instance, and carried back by the bridge's own
+ * request/reply through a local echo consumer.
+ *
+ * <p>Confined to the gateway instance's event loop.
+ */
+final class SockJSBridge {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SockJSBridge.class);
+  private static final AtomicLong IDS = new AtomicLong(1L << 40);
+
+  /** Where the bridge is mounted. */
+  static final String PATH = "/eventbus";
+  /** Prefix of the addresses a browser registers to receive a topic. */
+  static final String ADDRESS_PREFIX = "herald.browser.";
+  /** The one address a browser may send to: replay since a cursor. */
+  static final String REPLAY_ADDRESS = "herald.browser.replay";
+  /** The transport label in metrics and logs. */
+  static final String TRANSPORT = GatewayOptions.TRANSPORT_SOCKJS;
+  /** Replays one socket may have waiting for their answer. */
+  static final int MAX_PENDING_REPLAYS = 4;
+  /** Largest body of a message a client sends over an XHR transport, bytes. */
+  static final int MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
+  /** Close codes: 4000 plus the HTTP status of the reason; 4013 for a dropped slow socket. */
+  static final int CLOSE_UNAUTHORIZED = 4401;
+  static final int CLOSE_RATE_LIMITED = 4429;
+  static final int CLOSE_UNAVAILABLE = 4503;
+  static final int CLOSE_DROPPED = 4013;
+
+  private static final String TOKEN_KEY = "herald.token";
+
+  private final SseGateway gateway;
+  private final GatewayOptions options;
+  private final Vertx vertx;
+  private final Context context;
+  private final Map<SockJSSocket, BridgeSocket> sockets = new IdentityHashMap<>();
+  private final Map<String, BridgeTopic> topics = new HashMap<>();
+  private MessageConsumer<JsonObject> echo;
+  private boolean draining;
+
+  SockJSBridge(SseGateway gateway) {
+    this.gateway = gateway;
+    this.options = gateway.options();
+    this.vertx = gateway.vertx();
+    this.context = vertx.getOrCreateContext();
+  }
+
+  /** Mounts {@code /eventbus/*}; completes once the replay consumer is registered. */
+  Future<Void> mount(Router router) {
+    SockJSHandlerOptions sockJs = new SockJSHandlerOptions()
+      .setHeartbeatInterval(options.heartbeatSeconds() * 1000L)
+      .setInsertJSESSIONID(false)
+      .setRegisterWriteHandler(false)
+      // JSONP is read cross-site by a <script> tag, without Origin or CORS; the iframe transports
+      // post what they receive to whatever page framed them. Only WebSocket, XHR and EventSource.
+      .addDisabledTransport(Transport.JSON_P.name())
+      .addDisabledTransport(Transport.HTML_FILE.name());
+    SockJSBridgeOptions bridge = new SockJSBridgeOptions()
+      .addInboundPermitted(new PermittedOptions().setAddress(REPLAY_ADDRESS))
+      .addOutboundPermitted(new PermittedOptions().setAddressRegex("herald\\.browser\\.(?!replay$).+"))
+      .setMaxAddressLength(ADDRESS_PREFIX.length() + Topics.MAX_TOPIC_LENGTH)
+      .setMaxHandlersPerSocket(options.maxTopicsPerConnection() + MAX_PENDING_REPLAYS)
+      .setReplyTimeout(options.replayTimeoutMillis() + 1000L);
+    router.route(PATH + "/*").handler(this::guard);
+    // SockJS reads xhr_send bodies through vertx-web's BodyHandler: bounded, no uploads to disk.
+    router.post(PATH + "/*").handler(BodyHandler.create(false).setBodyLimit(MAX_CLIENT_MESSAGE_BYTES));
+    router.route(PATH + "/*").subRouter(SockJSHandler.create(vertx, sockJs).bridge(bridge, this::handle));
+    // The answer is made by the socket's instance in its SEND hook; any local instance echoes it.
+    echo = vertx.eventBus().localConsumer(REPLAY_ADDRESS, msg -> {
+      JsonObject body = msg.body();
+      int status = body == null ? 500 : body.getInteger("status", 500);
+      if (status == 200) {
+        msg.reply(body.getJsonObject("answer"));
+      } else {
+        msg.fail(status, body == null ? ErrorCode.INTERNAL.code() : body.getString("error", ErrorCode.INTERNAL.code()));
+      }
+    });
+    return echo.completion();
+  }
+
+  /**
+   * Before SockJS: the Origin check of {@code /ws} (SockJS itself would echo any origin, with
+   * credentials), no iframe pages, bounded client messages, and the token read before SockJS
+   * strips cookies from the socket's headers.
+   */
+  private void guard(RoutingContext ctx) {
+    var request = ctx.request();
+    if (!gateway.webSocketOriginAllowed(request)) {
+      Http.error(ctx.response(), ErrorCode.ACCESS_DENIED, "cross-origin use of " + PATH + " is not allowed from this origin");
+      return;
+    }
+    String path = request.path();
+    if (path.contains("/iframe")) {
+      Http.error(ctx.response(), ErrorCode.NOT_FOUND, "no such resource: " + path);
+      return;
+    }
+    if (request.method() == HttpMethod.POST) {
+      String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+      long n;
+      try {
+        n = length == null ? -1 : Long.parseLong(length.trim());
+      } catch (NumberFormatException e) {
+        n = -1;
+      }
+      if (n < 0 || n > MAX_CLIENT_MESSAGE_BYTES) {
+        Http.error(ctx.response(), ErrorCode.PAYLOAD_TOO_LARGE, "messages to " + PATH + " need a Content-Length of at most "
+          + MAX_CLIENT_MESSAGE_BYTES + " bytes");
+        return;
+      }
+    }
+    String token = SubscriberAuth.token(request);
+    if (token != null) {
+      ctx.put(TOKEN_KEY, token);
+    }
+    ctx.next();
+  }
+
+  /** The bridge's hook: every event of every socket, see the class comment. */
+  void handle(BridgeEvent event) {
+    if (Vertx.currentContext() != context) {
+      context.runOnContext(v -> handle(event));
+      return;
+    }
+    BridgeEventType type = event.type();
+    if (type == BridgeEventType.SOCKET_CREATED) {
+      created(event);
+      return;
+    }
+    BridgeSocket bs = sockets.get(event.socket());
+    if (bs == null || bs.closed) {
+      // Closing, or never admitted: allow nothing but the bridge's own clean-up.
+      event.complete(type == BridgeEventType.SOCKET_CLOSED || type == BridgeEventType.UNREGISTER);
+      return;
+    }
+    switch (type) {
+      case SOCKET_CLOSED -> {
+        release(bs, "client_closed");
+        event.complete(true);
+      }
+      case REGISTER -> register(event, bs);
+      case UNREGISTER -> {
+        String address = event.getRawMessage() == null ? null : event.getRawMessage().getString("address");
+        if (address != null && address.startsWith(ADDRESS_PREFIX)) {
+          leave(bs, address.substring(ADDRESS_PREFIX.length()));
+        }
+        event.complete(true);
+      }
+      case SEND -> send(event, bs);
+      case RECEIVE -> {
+        String address = event.getRawMessage() == null ? null : event.getRawMessage().getString("address");
+        Long timer = address == null ? null : bs.pendingReplies.remove(address);
+        if (timer != null) {
+          vertx.cancelTimer(timer);
+        }
+        event.complete(timer != null);
+      }
+      case PUBLISH -> event.complete(false);
+      default -> event.complete(true); // SOCKET_PING, SOCKET_IDLE, SOCKET_ERROR, REGISTERED
+    }
+  }
+
+  // ---- admission ----
+
+  private void created(BridgeEvent event) {
+    SockJSSocket sock = event.socket();
+    if (draining) {
+      refuse(event, new HeraldException(ErrorCode.SHUTTING_DOWN, "gateway is shutting down"), CLOSE_UNAVAILABLE);
+      return;
+    }
+    String remote = sock.remoteAddress() == null ? null : sock.remoteAddress().hostAddress();
+    ConnectionLimiter.Permit permit;
+    try {
+      permit = gateway.limiter().admit(remote, System.currentTimeMillis());
+    } catch (ConnectionLimiter.Refusal r) {
+      HeraldMetrics.get().rejected(r.error().code().code());
+      refuse(event, r.error(), r.error().code() == ErrorCode.RATE_LIMITED ? CLOSE_RATE_LIMITED : CLOSE_UNAVAILABLE);
+      return;
+    }
+    boolean[] closedEarly = new boolean[1];
+    // Until the bridge installs its own close handler (once admitted), a close is ours to see.
+    sock.closeHandler(v -> closedEarly[0] = true);
+    SubscriberAuth auth = gateway.auth();
+    Future<SubscriberAuth.Grant> grant = auth == null || !auth.enabled()
+      ? Future.succeededFuture(SubscriberAuth.Grant.ANONYMOUS)
+      : auth.authenticate(token(sock), sock.remoteAddress());
+    grant.compose(g -> admitUser(permit, g)).onComplete(ar -> {
+      if (closedEarly[0] || draining) {
+        permit.release();
+        event.complete(false);
+        return;
+      }
+      if (ar.failed()) {
+        permit.release();
+        HeraldException e = HeraldException.from(ar.cause());
+        HeraldMetrics.get().rejected(e.code().code());
+        refuse(event, e, e.code() == ErrorCode.UNAUTHORIZED ? CLOSE_UNAUTHORIZED
+          : e.code() == ErrorCode.RATE_LIMITED ? CLOSE_RATE_LIMITED : CLOSE_UNAVAILABLE);
+        return;
+      }
+      open(event, permit, ar.result());
+    });
+  }
+
+  private Future<SubscriberAuth.Grant> admitUser(ConnectionLimiter.Permit permit, SubscriberAuth.Grant grant) {
+    if (grant.anonymous() || grant.subject() == null) {
+      return Future.succeededFuture(grant);
+    }
+    ConnectionLimiter limiter = gateway.limiter();
+    try {
+      limiter.admitUser(permit, grant.subject());
+    } catch (ConnectionLimiter.Refusal r) {
+      return Future.failedFuture(r.error());
+    }
+    ClusterUsers users = gateway.users();
+    if (users == null) {
+      return Future.succeededFuture(grant);
+    }
+    return users.withinLimit(grant.subject(), limiter.maxPerUser()).compose(within -> within
+      ? Future.succeededFuture(grant)
+      : Future.failedFuture(new HeraldException(ErrorCode.RATE_LIMITED,
+        "at most " + limiter.maxPerUser() + " streams per user across the cluster")));
+  }
+
+  private void open(BridgeEvent event, ConnectionLimiter.Permit permit, SubscriberAuth.Grant grant) {
+    SockJSSocket sock = event.socket();
+    BridgeSocket bs = new BridgeSocket(IDS.incrementAndGet(), sock, permit, grant);
+    sockets.put(sock, bs);
+    sock.setWriteQueueMaxSize(options.maxWriteQueueBytes());
+    gateway.stats().connectionsOpened++;
+    HeraldMetrics.get().connectionOpened(TRANSPORT);
+    if (grant.expiresAtMillis() > 0) {
+      long delay = Math.max(1, grant.expiresAtMillis() + options.jwtLeewaySeconds() * 1000L - System.currentTimeMillis());
+      bs.expiryTimer = vertx.setTimer(delay, id -> expire(bs));
+    }
+    LOG.atInfo().addKeyValue("connection", bs.id).addKeyValue("transport", TRANSPORT).addKeyValue("subject", grant.subject())
+      .addKeyValue("remote", String.valueOf(sock.remoteAddress())).log("connection opened");
+    event.complete(true);
+  }
+
+  private static String token(SockJSSocket sock) {
+    RoutingContext rc = sock.routingContext();
+    String token = rc == null ? null : rc.get(TOKEN_KEY);
+    return token != null ? token : SubscriberAuth.token(sock.headers(), sock.uri());
+  }
+
+  /** An {@code err} frame saying why, then the socket is closed with {@code code}; the bridge's refusal follows. */
+  private void refuse(BridgeEvent event, HeraldException e, int code) {
+    SockJSSocket sock = event.socket();
+    LOG.atDebug().addKeyValue("remote", String.valueOf(sock.remoteAddress())).addKeyValue("error", e.code().code())
+      .log("bridge connection refused: {}", e.getMessage());
+    sock.write(err(null, e));
+    sock.close(code, e.code().code());
+    event.complete(false);
+  }
+
+  /** {@code {"type":"err","address":..,"failureCode":<status>,"failureType":"RECIPIENT_FAILURE","message":<code>,"body":<code>,"detail":..}}. */
+  static Buffer err(String address, HeraldException e) {
+    JsonObject frame = new JsonObject().put("type", "err");
+    if (address != null) {
+      frame.put("address", address);
+    }
+    return frame.put("failureCode", e.code().status()).put("failureType", "RECIPIENT_FAILURE")
+      .put("message", e.code().code()).put("body", e.code().code()).put("detail", e.getMessage()).toBuffer();
+  }
+
+  // ---- registrations ----
+
+  private void register(BridgeEvent event, BridgeSocket bs) {
+    String address = event.getRawMessage() == null ? null : event.getRawMessage().getString("address");
+    if (address == null || !address.startsWith(ADDRESS_PREFIX) || REPLAY_ADDRESS.equals(address)) {
+      refuseRegister(event, bs, address, new HeraldException(ErrorCode.ACCESS_DENIED, "register herald.browser.<topic>"));
+      return;
+    }
+    String topic = address.substring(ADDRESS_PREFIX.length());
+    if (!Topics.isValidTopic(topic)) {
+      refuseRegister(event, bs, address, new HeraldException(ErrorCode.INVALID_TOPIC, "invalid topic name"));
+      return;
+    }
+    if (bs.topics.containsKey(topic)) {
+      event.complete(true); // the bridge answers address_already_registered
+      return;
+    }
+    if (bs.topics.size() >= options.maxTopicsPerConnection()) {
+      refuseRegister(event, bs, address, new HeraldException(ErrorCode.TOO_MANY_TOPICS,
+        "at most " + options.maxTopicsPerConnection() + " topics per connection"));
+      return;
+    }
+    SubscriberAuth auth = gateway.auth();
+    if (auth != null && auth.firstRefused(bs.grant, new String[] {topic}) != null) {
+      LOG.atInfo().addKeyValue("connection", bs.id).addKeyValue("subject", bs.grant.subject()).addKeyValue("topic", topic)
+        .log("bridge registration refused: topic not allowed");
+      refuseRegister(event, bs, address, bs.grant.anonymous()
+        ? new HeraldException(ErrorCode.UNAUTHORIZED, "a token is required to read topic \"" + topic + "\"")
+        : new HeraldException(ErrorCode.ACCESS_DENIED, "this token may not read topic \"" + topic + "\""));
+      return;
+    }
+    BridgeTopic bt = topics.get(topic);
+    if (bt == null) {
+      bt = new BridgeTopic(topic);
+      topics.put(topic, bt);
+      bt.ready = gateway.subscriptions().join(topic, bt, 0);
+    }
+    Registration reg = new Registration(bt);
+    bt.holders++;
+    bs.topics.put(topic, reg);
+    BridgeTopic joined = bt;
+    bt.ready.onComplete(ar -> {
+      if (bs.closed || bs.topics.get(topic) != reg) {
+        event.complete(false);
+        return;
+      }
+      if (ar.failed()) {
+        leave(bs, topic);
+        refuseRegister(event, bs, address, new HeraldException(ErrorCode.STORE_UNAVAILABLE, "cannot subscribe to topic; retry"));
+        return;
+      }
+      // Live events after this position go to the socket; a replay stops here.
+      reg.started.complete(joined.position);
+      joined.sockets.add(bs);
+      event.complete(true);
+    });
+  }
+
+  private void refuseRegister(BridgeEvent event, BridgeSocket bs, String address, HeraldException e) {
+    HeraldMetrics.get().rejected(e.code().code());
+    bs.sock.write(err(address, e));
+    event.complete(false);
+  }
+
+  private void leave(BridgeSocket bs, String topic) {
+    Registration reg = bs.topics.remove(topic);
+    if (reg == null) {
+      return;
+    }
+    reg.started.tryFail("unregistered");
+    BridgeTopic bt = reg.topic;
+    bt.sockets.remove(bs);
+    if (--bt.holders == 0) {
+      if (topics.get(topic) == bt) {
+        topics.remove(topic);
+      }
+      gateway.subscriptions().leave(topic, bt);
+    }
+  }
+
+  // ---- replay ----
+
+  private void send(BridgeEvent event, BridgeSocket bs) {
+    JsonObject raw = event.getRawMessage();
+    String replyAddress = raw == null ? null : raw.getString("replyAddress");
+    if (raw == null || !REPLAY_ADDRESS.equals(raw.getString("address")) || replyAddress == null) {
+      event.complete(false);
+      return;
+    }
+    if (bs.pendingReplies.size() >= MAX_PENDING_REPLAYS) {
+      answer(event, bs, Future.failedFuture(new HeraldException(ErrorCode.RATE_LIMITED,
+        "at most " + MAX_PENDING_REPLAYS + " replays at once per connection")));
+      return;
+    }
+    Future<JsonObject> answer;
+    try {
+      answer = replay(bs, raw.getValue("body"));
+    } catch (HeraldException e) {
+      answer = Future.failedFuture(e);
+    }
+    answer(event, bs, answer);
+  }
+
+  /** Puts the answer (or the refusal) in the message the bridge sends on; the echo consumer replies with it. */
+  private void answer(BridgeEvent event, BridgeSocket bs, Future<JsonObject> answer) {
+    JsonObject raw = event.getRawMessage();
+    String replyAddress = raw.getString("replyAddress");
+    bs.pendingReplies.put(replyAddress, vertx.setTimer(options.replayTimeoutMillis() + 5000L, id -> bs.pendingReplies.remove(replyAddress)));
+    answer.onComplete(ar -> {
+      JsonObject body;
+      if (ar.succeeded()) {
+        body = new JsonObject().put("status", 200).put("answer", ar.result());
+      } else {
+        HeraldException e = HeraldException.from(ar.cause());
+        if (e.code() == ErrorCode.INTERNAL) {
+          LOG.warn("connection {}: replay failed: {}", bs.id, ar.cause().toString());
+        }
+        HeraldMetrics.get().rejected(e.code().code());
+        body = new JsonObject().put("status", e.code().status()).put("error", e.code().code());
+      }
+      raw.put("body", body).remove("headers");
+      event.complete(!bs.closed);
+    });
+  }
+
+  private Future<JsonObject> replay(BridgeSocket bs, Object body) {
+    if (!(body instanceof JsonObject req) || !(req.getValue("topic") instanceof String topic)) {
+      throw new HeraldException(ErrorCode.INVALID_REQUEST, "send {\"topic\": NAME, \"lastEventId\": CURSOR}");
+    }
+    if (!Topics.isValidTopic(topic)) {
+      throw new HeraldException(ErrorCode.INVALID_TOPIC, "invalid topic name");
+    }
+    Object last = req.getValue("lastEventId");
+    if (last != null && !(last instanceof String)) {
+      throw new HeraldException(ErrorCode.INVALID_REQUEST, "lastEventId is a string");
+    }
+    SubscriberAuth auth = gateway.auth();
+    if (auth != null && auth.firstRefused(bs.grant, new String[] {topic}) != null) {
+      throw bs.grant.anonymous()
+        ? new HeraldException(ErrorCode.UNAUTHORIZED, "a token is required to read topic \"" + topic + "\"")
+        : new HeraldException(ErrorCode.ACCESS_DENIED, "this token may not read topic \"" + topic + "\"");
+    }
+    Registration reg = bs.topics.get(topic);
+    Future<Position> bound = reg == null ? Future.succeededFuture() : reg.started.future();
+    String lastEventId = (String) last;
+    return bound.recover(t -> Future.succeededFuture()).compose(b -> {
+      Position from = null;
+      boolean unknown = false;
+      if (lastEventId != null && !lastEventId.isEmpty()) {
+        Cursor c = lastEventId.length() > options.maxLastEventIdLength() ? null
+          : Cursor.parse(lastEventId, options.maxTopicsPerConnection());
+        from = c == null ? null : c.position(topic);
+        unknown = from == null;
+      }
+      if (from == null) {
+        // Nothing to replay: the answer says where the topic stands (and resets an unknown cursor).
+        Future<Position> here = b != null ? Future.succeededFuture(b)
+          : gateway.replay().heads(List.of(topic)).map(h -> h.get(topic));
+        boolean reset = unknown;
+        return here.map(p -> page(topic, p, reset ? List.of(resetFrame(topic, p, "unknown_last_event_id")) : List.of(), false));
+      }
+      return read(topic, from, b);
+    });
+  }
+
+  private Future<JsonObject> read(String topic, Position from, Position bound) {
+    int max = Math.max(1, options.maxReplayEvents());
+    if (bound != null && bound.equals(from)) {
+      return Future.succeededFuture(page(topic, from, List.of(), false));
+    }
+    return gateway.replay().read(topic, from, max).transform(ar -> {
+      if (ar.failed()) {
+        Position at = bound != null ? bound : from;
+        return Future.succeededFuture(page(topic, at, List.of(resetFrame(topic, at, "store_unavailable")), false));
+      }
+      ReadResult r = ar.result();
+      HeraldMetrics.get().replayRead(r.events().size());
+      if (r.reset() || (bound != null && !bound.epoch().equals(from.epoch()))) {
+        Position at = bound != null ? bound : r.head();
+        return Future.succeededFuture(page(topic, at, List.of(resetFrame(topic, at, "history_unavailable")), false));
+      }
+      List<JsonObject> frames = new ArrayList<>();
+      Position at = from;
+      long bytes = 0;
+      boolean more = !r.complete();
+      for (Event e : r.events()) {
+        if (bound != null && (!e.epoch().equals(bound.epoch()) || e.seq() > bound.seq())) {
+          more = false;
+          break;
+        }
+        Buffer frame = new EncodedEvent(e).jsonSingle();
+        if (!frames.isEmpty() && bytes + frame.length() > options.maxWriteQueueBytes()) {
+          more = true;
+          break;
+        }
+        bytes += frame.length();
+        frames.add(new JsonObject(frame));
+        at = e.position();
+      }
+      if (bound != null && at.equals(bound)) {
+        more = false;
+      }
+      return Future.succeededFuture(page(topic, at, frames, more));
+    });
+  }
+
+  private static JsonObject page(String topic, Position at, List<JsonObject> frames, boolean more) {
+    return new JsonObject().put("id", Cursor.single(topic, at.epoch(), at.seq())).put("events", new JsonArray(new ArrayList<>(frames)))
+      .put("more", more);
+  }
+
+  private static JsonObject resetFrame(String topic, Position at, String reason) {
+    return new JsonObject().put("id", Cursor.single(topic, at.epoch(), at.seq())).put("type", "reset")
+      .put("data", new JsonObject().put("topic", topic).put("reason", reason));
+  }
+
+  // ---- the end of a socket ----
+
+  private void expire(BridgeSocket bs) {
+    bs.expiryTimer = -1;
+    if (bs.closed) {
+      return;
+    }
+    JsonObject data = new JsonObject().put("reason", "token_expired");
+    for (Map.Entry<String, Registration> e : bs.topics.entrySet()) {
+      Position p = e.getValue().topic.position;
+      if (p != null && e.getValue().topic.sockets.contains(bs)) {
+        bs.sock.write(rec(ADDRESS_PREFIX + e.getKey(), JsonFrames.control(Cursor.single(e.getKey(), p.epoch(), p.seq()), "herald.expired", data)));
+      }
+    }
+    close(bs, CLOSE_UNAUTHORIZED, "token_expired");
+  }
+
+  /** Ends a socket from this side: released, then closed with {@code code}. */
+  private void close(BridgeSocket bs, int code, String reason) {
+    release(bs, reason);
+    bs.sock.close(code, reason);
+  }
+
+  private void release(BridgeSocket bs, String reason) {
+    if (bs.closed) {
+      return;
+    }
+    bs.closed = true;
+    sockets.remove(bs.sock);
+    bs.permit.release();
+    if (bs.expiryTimer >= 0) {
+      vertx.cancelTimer(bs.expiryTimer);
+    }
+    for (Long timer : bs.pendingReplies.values()) {
+      vertx.cancelTimer(timer);
+    }
+    bs.pendingReplies.clear();
+    for (String topic : new ArrayList<>(bs.topics.keySet())) {
+      leave(bs, topic);
+    }
+    HeraldMetrics.get().connectionClosed(TRANSPORT);
+    LOG.atInfo().addKeyValue("connection", bs.id).addKeyValue("transport", TRANSPORT).addKeyValue("reason", reason)
+      .log("connection closed");
+  }
+
+  /** Ends every socket cleanly (shutdown): clients reconnect, elsewhere or later, and replay. */
+  void drain() {
+    draining = true;
+    for (BridgeSocket bs : new ArrayList<>(sockets.values())) {
+      close(bs, CLOSE_UNAVAILABLE, "shutting_down");
+    }
+    if (echo != null) {
+      echo.unregister();
+    }
+  }
+
+  int connectionCount() {
+    return sockets.size();
+  }
+
+  /** {@code {"type":"rec","address":<address>,"body":<frame>}}, sharing the frame's bytes. */
+  static Buffer rec(String address, Buffer frame) {
+    byte[] head = ("{\"type\":\"rec\",\"address\":" + Json.encode(address) + ",\"body\":").getBytes(StandardCharsets.UTF_8);
+    return BufferInternal.buffer(Unpooled.wrappedBuffer(Unpooled.wrappedBuffer(head), ((BufferInternal) frame).getByteBuf(),
+      Unpooled.wrappedBuffer(new byte[] {'}'})));
+  }
+
+  /** One admitted SockJS session. */
+  private final class BridgeSocket {
+    final long id;
+    final SockJSSocket sock;
+    final ConnectionLimiter.Permit permit;
+    final SubscriberAuth.Grant grant;
+    final Map<String, Registration> topics = new LinkedHashMap<>();
+    /** Reply addresses of this socket's replays still waiting for their answer, with their clean-up timers. */
+    final Map<String, Long> pendingReplies = new HashMap<>();
+    long expiryTimer = -1;
+    boolean closed;
+
+    BridgeSocket(long id, SockJSSocket sock, ConnectionLimiter.Permit permit, SubscriberAuth.Grant grant) {
+      this.id = id;
+      this.sock = sock;
+      this.permit = permit;
+      this.grant = grant;
+    }
+
+    void deliver(Buffer frame) {
+      if (closed) {
+        return;
+      }
+      sock.write(frame);
+      if (sock.writeQueueFull()) {
+        LOG.atInfo().addKeyValue("connection", id).addKeyValue("transport", TRANSPORT)
+          .addKeyValue("limit", options.maxWriteQueueBytes()).log("slow consumer: write queue full, closing");
+        gateway.stats().slowConsumersClosed++;
+        HeraldMetrics.get().slowConsumerClosed();
+        close(this, CLOSE_DROPPED, "dropped");
+      }
+    }
+  }
+
+  /** One socket's registration of a topic; {@code started} is where its live events began. */
+  private static final class Registration {
+    final BridgeTopic topic;
+    final Promise<Position> started = Promise.promise();
+
+    Registration(BridgeTopic topic) {
+      this.topic = topic;
+    }
+  }
+
+  /**
+   * A topic held for this instance's bridge sockets: one subscriber in {@link Subscriptions}
+   * however many sockets registered it, writing each event's frame, encoded once, to all of them.
+   */
+  private final class BridgeTopic implements Subscriber {
+    final String topic;
+    final String address;
+    final Set<BridgeSocket> sockets = new LinkedHashSet<>();
+    /** Registrations (pending or live) that hold this topic. */
+    int holders;
+    Future<Void> ready;
+    Position position;
+
+    BridgeTopic(String topic) {
+      this.topic = topic;
+      this.address = ADDRESS_PREFIX + topic;
+    }
+
+    @Override
+    public void onPosition(int index, Position p) {
+      position = p;
+    }
+
+    @Override
+    public void onEvent(int index, EncodedEvent event) {
+      position = event.event().position();
+      if (!sockets.isEmpty()) {
+        fanOut(rec(address, event.jsonSingle()));
+      }
+    }
+
+    @Override
+    public void onReset(int index, Position p, String reason) {
+      position = p;
+      if (!sockets.isEmpty()) {
+        JsonObject data = new JsonObject().put("topic", topic).put("reason", reason);
+        gateway.stats().resets += sockets.size();
+        HeraldMetrics.get().reset(reason);
+        fanOut(rec(address, JsonFrames.control(Cursor.single(topic, p.epoch(), p.seq()), "reset", data)));
+      }
+    }
+
+    private void fanOut(Buffer frame) {
+      for (BridgeSocket bs : sockets.toArray(new BridgeSocket[0])) {
+        bs.deliver(frame);
+      }
+    }
+  }
+}
