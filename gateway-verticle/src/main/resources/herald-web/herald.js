@@ -534,7 +534,7 @@
     BACKOFF_STEPS: BACKOFF_STEPS.slice(),
     backoffDelay,
     Connection,
-    /** Opens a connection; see the README section "JavaScript client". */
+    /** Opens a connection; see docs/clients.md, "JavaScript client". */
     connect(options) {
       return new Connection(options);
     },

@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The cluster as the README runs it: one process per role from its own fat jar, joined over
+ * The cluster as docs/clustering.md runs it: one process per role from its own fat jar, joined over
  * Hazelcast on loopback. A gateway is killed with SIGKILL mid-stream and its client resumes on
  * the other gateway with Last-Event-ID.
  */

@@ -11,6 +11,8 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -18,20 +20,30 @@ import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The README's configuration table, config/herald.json and the typed options cannot drift apart. */
+/**
+ * The configuration reference (docs/configuration.md), config/herald.json and the typed options
+ * cannot drift apart. Rows of the reference have the form {@code | `section.key` | `default` | ...}.
+ */
 class ConfigReferenceTest {
+
+  /** The configuration reference, relative to the module directory Maven runs tests in. */
+  static final Path REFERENCE = Path.of("..", "docs", "configuration.md");
 
   private static final Pattern ROW = Pattern.compile("^\\| `([a-z]+\\.[A-Za-z][A-Za-z0-9]*)` \\| `([^`]*)` \\|", Pattern.MULTILINE);
 
   @Test
-  @DisplayName("Every key of config/herald.json is in the README table with its default, and nothing else is")
-  void readmeTableMatchesShippedConfig() throws Exception {
+  @DisplayName("Every key of config/herald.json is in docs/configuration.md with its default, once, and nothing else is")
+  void referenceMatchesShippedConfig() throws Exception {
     JsonObject shipped = new JsonObject(Files.readString(Path.of("..", "config", "herald.json")));
     Map<String, String> documented = new LinkedHashMap<>();
-    Matcher m = ROW.matcher(Files.readString(Path.of("..", "README.md")));
+    List<String> duplicates = new ArrayList<>();
+    Matcher m = ROW.matcher(Files.readString(REFERENCE));
     while (m.find()) {
-      documented.put(m.group(1), m.group(2));
+      if (documented.put(m.group(1), m.group(2)) != null) {
+        duplicates.add(m.group(1));
+      }
     }
+    assertThat(duplicates).as("keys documented more than once in " + REFERENCE).isEmpty();
     Map<String, String> expected = new LinkedHashMap<>();
     for (String section : shipped.fieldNames()) {
       JsonObject s = shipped.getJsonObject(section);
@@ -41,6 +53,12 @@ class ConfigReferenceTest {
       }
     }
     assertThat(documented).isEqualTo(expected);
+  }
+
+  @Test
+  @DisplayName("The README holds no configuration rows of its own: the reference lives in one place")
+  void readmeHasNoStaleTable() throws Exception {
+    assertThat(ROW.matcher(Files.readString(Path.of("..", "README.md"))).find()).isFalse();
   }
 
   @Test

@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The README's ingestion examples, run as written against the real jar: the shipped SQL files
+ * The ingestion examples of docs/publishing.md, run as written against the real jar: the shipped SQL files
  * loaded with {@code psql}, a trigger on an application table publishing through the outbox;
  * events published with {@code redis-cli} on a channel and on a stream. Real PostgreSQL and
  * Redis (the machine's shared ones; each test works in names of its own).
