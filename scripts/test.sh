@@ -174,6 +174,22 @@ ensure_server_binaries() {
   fi
 }
 
+# NginxProxyIT runs docker/nginx/herald.conf with Debian's nginx (/usr/sbin/nginx) in front of
+# two gateways; the test starts and stops its own instance on loopback, so only the binary is
+# needed (the distribution's service is not started here).
+ensure_nginx() {
+  if [ -x /usr/sbin/nginx ]; then
+    say "nginx found at /usr/sbin/nginx"
+    return
+  fi
+  say "nginx not found: installing nginx"
+  apt_install nginx
+  if [ ! -x /usr/sbin/nginx ]; then
+    say "/usr/sbin/nginx is still missing after the install: install Debian's nginx, then re-run" >&2
+    exit 1
+  fi
+}
+
 run_maven() {
   say "mvn -B verify $*"
   (cd "$ROOT" && mvn -B verify "$@")
@@ -187,6 +203,7 @@ main() {
   ensure_redis
   ensure_postgres
   ensure_server_binaries
+  ensure_nginx
   run_maven "$@"
 }
 

@@ -42,7 +42,9 @@ final class SseConnection extends Connection {
   /** Heartbeat comment, skipped while the client is not keeping up. */
   @Override
   void heartbeat() {
-    if (!closed() && !response.writeQueueFull()) {
+    // Not before the stream has started: while its topics are being joined the response has no
+    // head yet, and a write would fail for want of a Content-Length.
+    if (!closed() && response.isChunked() && !response.writeQueueFull()) {
       response.write(SseFrames.HEARTBEAT);
     }
   }
