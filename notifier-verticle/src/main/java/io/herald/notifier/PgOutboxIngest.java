@@ -1,11 +1,8 @@
 package io.herald.notifier;
 
-import io.herald.common.Breakers;
 import io.herald.common.ErrorCode;
 import io.herald.common.HeraldException;
-import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.OpenCircuitException;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -17,23 +14,15 @@ import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
-import io.vertx.sqlclient.Transaction;
 import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Objects;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
-import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
@@ -73,7 +62,7 @@ import java.util.regex.Pattern;
  * Everything runs on the context that {@link #start()} was called on (or a new one); nothing
  * blocks it. {@link #status()} may be called from any thread.
  */
-public final class PgOutboxIngest implements Ingest {
+public final class PgOutboxIngest extends AbstractIngest {
 
   private static final Logger LOG = LoggerFactory.getLogger(PgOutboxIngest.class);
 
@@ -91,9 +80,6 @@ public final class PgOutboxIngest implements Ingest {
   public static final long DEFAULT_RETENTION_MILLIS = 3_600_000;
   /** A PostgreSQL call still running after this fails and counts against the breaker, ms. */
   public static final long SQL_TIMEOUT_MILLIS = 5000;
-  /** Reconnect and retry delays: see {@link Breakers#retryDelay}. */
-  static final long BACKOFF_INITIAL_MILLIS = Breakers.RECONNECT_INITIAL_MILLIS;
-  static final long BACKOFF_MAX_MILLIS = Breakers.RECONNECT_MAX_MILLIS;
   /** Rows deleted per cleanup statement. */
   public static final int CLEANUP_BATCH = 1000;
   /** Longest time between two cleanups, ms. */
@@ -103,7 +89,6 @@ public final class PgOutboxIngest implements Ingest {
    * the TCP connection closing (a network partition) is found and replaced.
    */
   public static final long LISTENER_PING_MILLIS = 10_000;
-  static final long OPEN_RETRY_MILLIS = Breakers.OPEN_RETRY_MILLIS;
   /** Delay before trying again when another notifier holds the drain lock, ms. */
   static final long BUSY_RETRY_MILLIS = 200;
   /** The lag is counted up to this many rows (a bounded index scan). */
@@ -117,8 +102,6 @@ public final class PgOutboxIngest implements Ingest {
 
   private static final Pattern IDENT = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
 
-  private final Vertx vertx;
-  private final Function<JsonObject, Future<JsonObject>> publish;
   private final PgConnectOptions connectOptions;
   private final String table;
   private final String quotedTable;
@@ -134,24 +117,16 @@ public final class PgOutboxIngest implements Ingest {
   private final String cleanupSql;
   private final String lagSql;
 
-  private final IngestCounters counters = new IngestCounters();
   private volatile long lag = -1;
-  private volatile boolean connected;
-  private volatile String lastError;
 
   // Confined to the context.
-  private Context context;
-  private CircuitBreaker breaker;
   private Pool pool;
   private PgConnection listener;
-  private boolean stopped = true;
   private boolean draining;
   private boolean drainQueued;
   private Promise<Void> drainIdle;
   private long drainRetryTimer = -1;
   private int drainFailures;
-  private long reconnectTimer = -1;
-  private int connectFailures;
   private long pollTimer = -1;
   private long cleanupTimer = -1;
   private long pingTimer = -1;
@@ -175,8 +150,7 @@ public final class PgOutboxIngest implements Ingest {
    */
   public PgOutboxIngest(Vertx vertx, Function<JsonObject, Future<JsonObject>> publish, String postgresUrl, String table,
                         String channel, long pollMillis, int batchSize, long retentionMillis) {
-    this.vertx = Objects.requireNonNull(vertx, "vertx");
-    this.publish = Objects.requireNonNull(publish, "publish");
+    super(vertx, publish, BREAKER_NAME, SQL_TIMEOUT_MILLIS);
     if (postgresUrl == null || postgresUrl.isBlank()) {
       throw new IllegalArgumentException("postgres url must be set");
     }
@@ -222,72 +196,38 @@ public final class PgOutboxIngest implements Ingest {
   }
 
   @Override
-  public String name() {
-    return BREAKER_NAME;
-  }
-
-  @Override
-  public Future<Void> start() {
-    Context ctx = vertx.getOrCreateContext();
-    Promise<Void> started = Promise.promise();
-    ctx.runOnContext(v -> {
-      if (!stopped) {
-        started.complete();
-        return;
-      }
-      context = ctx;
-      stopped = false;
-      breaker = Breakers.create(vertx, BREAKER_NAME, SQL_TIMEOUT_MILLIS, 0);
-      pool = PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(2).setMaxWaitQueueSize(16))
-        .connectingTo(new PgConnectOptions(connectOptions).addProperty("application_name", "herald-outbox"))
-        .using(vertx)
-        .build();
-      LOG.info("postgres outbox ingest started: table {} channel {} poll {} ms batch {}", table, channel, pollMillis, batchSize);
-      pollTimer = vertx.setPeriodic(pollMillis, id -> {
-        requestDrain();
-        countLag();
-      });
-      cleanupTimer = vertx.setPeriodic(Math.max(1000, Math.min(CLEANUP_INTERVAL_MILLIS, retentionMillis)), id -> cleanup());
-      pingTimer = vertx.setPeriodic(LISTENER_PING_MILLIS, id -> pingListener());
-      connect();
+  protected void onStart() {
+    pool = PgBuilder.pool()
+      .with(new PoolOptions().setMaxSize(2).setMaxWaitQueueSize(16))
+      .connectingTo(new PgConnectOptions(connectOptions).addProperty("application_name", "herald-outbox"))
+      .using(vertx)
+      .build();
+    LOG.info("postgres outbox ingest started: table {} channel {} poll {} ms batch {}", table, channel, pollMillis, batchSize);
+    pollTimer = vertx.setPeriodic(pollMillis, id -> {
       requestDrain();
-      started.complete();
+      countLag();
     });
-    return started.future();
+    cleanupTimer = vertx.setPeriodic(Math.max(1000, Math.min(CLEANUP_INTERVAL_MILLIS, retentionMillis)), id -> cleanup());
+    pingTimer = vertx.setPeriodic(LISTENER_PING_MILLIS, id -> pingListener());
+    connect();
+    requestDrain();
   }
 
   @Override
-  public Future<Void> stop() {
-    if (context == null) {
-      return Future.succeededFuture();
-    }
-    Promise<Void> done = Promise.promise();
-    context.runOnContext(v -> {
-      if (stopped) {
-        done.complete();
-        return;
-      }
-      stopped = true;
-      for (long t : new long[] {pollTimer, cleanupTimer, pingTimer, drainRetryTimer, reconnectTimer}) {
-        if (t >= 0) {
-          vertx.cancelTimer(t);
-        }
-      }
-      connected = false;
-      Future<Void> idle = draining ? (drainIdle = Promise.promise()).future() : Future.succeededFuture();
-      PgConnection l = listener;
-      listener = null;
-      Future<Void> listenerClosed = l == null ? Future.succeededFuture() : l.close().recover(t -> Future.succeededFuture());
-      idle.transform(x -> listenerClosed)
-        .transform(x -> pool.close())
-        .onComplete(x -> {
-          Breakers.remove(vertx, breaker);
-          LOG.info("postgres outbox ingest stopped: table {}", table);
-          done.complete();
-        });
-    });
-    return done.future();
+  protected Future<Void> onStop() {
+    cancelTimers(pollTimer, cleanupTimer, pingTimer, drainRetryTimer);
+    drainRetryTimer = -1; // else a restart would think a retry is still due and not drain until the next poll
+    Future<Void> idle = draining ? (drainIdle = Promise.promise()).future() : Future.succeededFuture();
+    PgConnection l = listener;
+    listener = null;
+    Future<Void> listenerClosed = l == null ? Future.succeededFuture() : quietly(l.close());
+    return idle.transform(x -> listenerClosed)
+      .transform(x -> pool.close());
+  }
+
+  @Override
+  protected void onStopped() {
+    LOG.info("postgres outbox ingest stopped: table {}", table);
   }
 
   /**
@@ -300,18 +240,15 @@ public final class PgOutboxIngest implements Ingest {
    */
   @Override
   public JsonObject status() {
-    return counters.status(name(), connected, breaker, lastError)
+    return super.status()
       .put("table", table)
       .put("lag", lag);
   }
 
   // ---- listener -------------------------------------------------------------------------
 
-  private void connect() {
-    reconnectTimer = -1;
-    if (stopped) {
-      return;
-    }
+  @Override
+  protected void connect() {
     PgConnectOptions opts = new PgConnectOptions(connectOptions).addProperty("application_name", "herald-outbox-listen");
     guard(() -> PgConnection.connect(vertx, opts))
       .compose(conn -> {
@@ -327,12 +264,9 @@ public final class PgOutboxIngest implements Ingest {
           .map(rs -> conn);
       })
       .onSuccess(conn -> {
-        if (connectFailures > 0 || counters.reconnects.get() > 0) {
+        if (markConnected()) {
           LOG.info("postgres outbox listener connected again: table {} channel {}", table, channel);
         }
-        connectFailures = 0;
-        connected = true;
-        lastError = null;
         // The server is back: catch up now on what was written while we were not listening,
         // rather than when the drain's backoff ends.
         if (drainRetryTimer >= 0) {
@@ -345,12 +279,7 @@ public final class PgOutboxIngest implements Ingest {
         if (stopped) {
           return;
         }
-        connected = false;
-        if (!(t instanceof OpenCircuitException)) {
-          // Keep the cause that opened the breaker, not "open circuit".
-          lastError = "listen: " + t.getMessage();
-        }
-        if (connectFailures++ == 0) {
+        if (markConnectFailed("listen", t)) {
           LOG.warn("postgres outbox listener cannot connect, retrying with backoff: table {}: {}", table, t.toString());
         }
         scheduleReconnect(t);
@@ -362,13 +291,7 @@ public final class PgOutboxIngest implements Ingest {
       return;
     }
     listener = null;
-    boolean wasConnected = connected;
-    connected = false;
-    if (stopped) {
-      return;
-    }
-    if (wasConnected) {
-      counters.reconnects.incrementAndGet();
+    if (markLost()) {
       LOG.warn("postgres outbox listener connection closed, reconnecting: table {} channel {}", table, channel);
     }
     scheduleReconnect(null);
@@ -386,13 +309,6 @@ public final class PgOutboxIngest implements Ingest {
         l.close();
       }
     });
-  }
-
-  private void scheduleReconnect(Throwable cause) {
-    if (stopped || reconnectTimer >= 0) {
-      return;
-    }
-    reconnectTimer = vertx.setTimer(retryDelay(cause, connectFailures), id -> connect());
   }
 
   // ---- drain ----------------------------------------------------------------------------
@@ -442,11 +358,9 @@ public final class PgOutboxIngest implements Ingest {
         LOG.info("postgres outbox drain works again: table {}", table);
       }
       drainFailures = 0;
-      if (!connected && reconnectTimer >= 0) {
+      if (!connected) {
         // The server answers again: listen now rather than when the reconnect backoff ends.
-        vertx.cancelTimer(reconnectTimer);
-        reconnectTimer = -1;
-        connect();
+        reconnectNow();
       }
       if (ar.result() == Pass.BUSY) {
         drainRetryTimer = vertx.setTimer(BUSY_RETRY_MILLIS, id -> {
@@ -606,28 +520,5 @@ public final class PgOutboxIngest implements Ingest {
     guard(() -> pool.query(lagSql).execute())
       .onSuccess(rs -> lag = rs.iterator().next().getLong(0))
       .onFailure(t -> lag = -1);
-  }
-
-  // ---- helpers --------------------------------------------------------------------------
-
-  private <T> Future<T> guard(Supplier<Future<T>> call) {
-    return breaker.execute(call);
-  }
-
-  private static long retryDelay(Throwable cause, int failures) {
-    return Breakers.retryDelay(cause, failures);
-  }
-
-  private static String shortHash(String table) {
-    try {
-      byte[] h = MessageDigest.getInstance("SHA-256").digest(table.getBytes(StandardCharsets.UTF_8));
-      StringBuilder out = new StringBuilder();
-      for (int i = 0; i < 12; i++) {
-        out.append(String.format("%02x", h[i]));
-      }
-      return out.toString();
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

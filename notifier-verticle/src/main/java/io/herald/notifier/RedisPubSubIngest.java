@@ -1,14 +1,9 @@
 package io.herald.notifier;
 
-import io.herald.common.Breakers;
 import io.herald.common.ErrorCode;
 import io.herald.common.HeraldException;
 import io.herald.common.Topics;
-import io.vertx.circuitbreaker.CircuitBreaker;
-import io.vertx.circuitbreaker.OpenCircuitException;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
@@ -25,10 +20,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
-import java.util.function.Supplier;
 
 /**
  * Ingests messages that applications {@code PUBLISH} on Redis channels.
@@ -71,7 +63,7 @@ import java.util.function.Supplier;
  * Everything runs on the context {@link #start()} was called on (or a new one);
  * {@link #status()} may be called from any thread.
  */
-public final class RedisPubSubIngest implements Ingest {
+public final class RedisPubSubIngest extends AbstractIngest {
 
   private static final Logger LOG = LoggerFactory.getLogger(RedisPubSubIngest.class);
 
@@ -79,43 +71,29 @@ public final class RedisPubSubIngest implements Ingest {
   public static final String BREAKER_NAME = "redis-pubsub";
   /** A Redis call still running after this fails and counts against the breaker, ms. */
   public static final long CALL_TIMEOUT_MILLIS = 5000;
-  /** Reconnect and retry delays: see {@link Breakers#retryDelay}. */
-  static final long BACKOFF_INITIAL_MILLIS = Breakers.RECONNECT_INITIAL_MILLIS;
-  static final long BACKOFF_MAX_MILLIS = Breakers.RECONNECT_MAX_MILLIS;
   /** Interval of the liveness PING on the subscriber connection, ms. */
   public static final long PING_MILLIS = 10_000;
   /** Messages waiting to be published at most; beyond, the connection stops reading. */
   public static final int MAX_QUEUED = 1000;
   /** Messages published together at most (one append). */
   public static final int BATCH = 50;
-  static final long OPEN_RETRY_MILLIS = Breakers.OPEN_RETRY_MILLIS;
   /** At most one WARN per this interval for rejected or failed messages; the rest at DEBUG, ms. */
   static final long WARN_INTERVAL_MILLIS = 1000;
 
-  private final Vertx vertx;
-  private final Function<JsonObject, Future<JsonObject>> publish;
   private final String redisUrl;
   private final List<String> channels = new ArrayList<>();
   private final List<String> patterns = new ArrayList<>();
   private final String channelPrefix;
 
-  private final IngestCounters counters = new IngestCounters();
-  private volatile boolean connected;
-  private volatile String lastError;
   private volatile int queued;
 
   /** Interval of the liveness PING, ms; package-private so a test can shorten it. */
   long pingMillis = PING_MILLIS;
 
   // Confined to the context.
-  private Context context;
-  private CircuitBreaker breaker;
   private Redis client;
   private RedisConnection conn;
-  private boolean stopped = true;
-  private long reconnectTimer = -1;
   private long pingTimer = -1;
-  private int connectFailures;
   private final ArrayDeque<Message> queue = new ArrayDeque<>();
   private boolean publishing;
   private boolean paused;
@@ -133,8 +111,7 @@ public final class RedisPubSubIngest implements Ingest {
    */
   public RedisPubSubIngest(Vertx vertx, Function<JsonObject, Future<JsonObject>> publish, String redisUrl,
                            List<String> channels, String channelPrefix) {
-    this.vertx = Objects.requireNonNull(vertx, "vertx");
-    this.publish = Objects.requireNonNull(publish, "publish");
+    super(vertx, publish, BREAKER_NAME, CALL_TIMEOUT_MILLIS);
     if (redisUrl == null || redisUrl.isBlank()) {
       throw new IllegalArgumentException("redis url must be set");
     }
@@ -160,63 +137,24 @@ public final class RedisPubSubIngest implements Ingest {
   }
 
   @Override
-  public String name() {
-    return BREAKER_NAME;
+  protected void onStart() {
+    pingTimer = vertx.setPeriodic(pingMillis, id -> ping());
+    LOG.info("redis pub/sub ingest started: channels {} patterns {} prefix \"{}\"", channels, patterns, channelPrefix);
+    connect();
   }
 
   @Override
-  public Future<Void> start() {
-    Context ctx = vertx.getOrCreateContext();
-    Promise<Void> started = Promise.promise();
-    ctx.runOnContext(v -> {
-      if (!stopped) {
-        started.complete();
-        return;
-      }
-      context = ctx;
-      stopped = false;
-      breaker = Breakers.create(vertx, BREAKER_NAME, CALL_TIMEOUT_MILLIS, 0);
-      pingTimer = vertx.setPeriodic(pingMillis, id -> ping());
-      LOG.info("redis pub/sub ingest started: channels {} patterns {} prefix \"{}\"", channels, patterns, channelPrefix);
-      connect();
-      started.complete();
-    });
-    return started.future();
+  protected Future<Void> onStop() {
+    cancelTimers(pingTimer);
+    pingTimer = -1;
+    queue.clear();
+    queued = 0;
+    return quietly(dropConnection());
   }
 
   @Override
-  public Future<Void> stop() {
-    if (context == null) {
-      return Future.succeededFuture();
-    }
-    Promise<Void> done = Promise.promise();
-    context.runOnContext(v -> {
-      if (stopped) {
-        done.complete();
-        return;
-      }
-      stopped = true;
-      connected = false;
-      for (long t : new long[] {reconnectTimer, pingTimer}) {
-        if (t >= 0) {
-          vertx.cancelTimer(t);
-        }
-      }
-      reconnectTimer = -1;
-      pingTimer = -1;
-      queue.clear();
-      queued = 0;
-      conn = null;
-      Redis r = client;
-      client = null;
-      Future<Void> closed = r == null ? Future.succeededFuture() : r.close().recover(t -> Future.succeededFuture());
-      closed.onComplete(x -> {
-        Breakers.remove(vertx, breaker);
-        LOG.info("redis pub/sub ingest stopped");
-        done.complete();
-      });
-    });
-    return done.future();
+  protected void onStopped() {
+    LOG.info("redis pub/sub ingest stopped");
   }
 
   /**
@@ -227,7 +165,7 @@ public final class RedisPubSubIngest implements Ingest {
    */
   @Override
   public JsonObject status() {
-    return counters.status(name(), connected, breaker, lastError)
+    return super.status()
       .put("channels", new JsonArray(new ArrayList<>(channels)))
       .put("patterns", new JsonArray(new ArrayList<>(patterns)))
       .put("queued", queued);
@@ -235,11 +173,8 @@ public final class RedisPubSubIngest implements Ingest {
 
   // ---- connection -----------------------------------------------------------------------
 
-  private void connect() {
-    reconnectTimer = -1;
-    if (stopped) {
-      return;
-    }
+  @Override
+  protected void connect() {
     // A client per connection: closing the client surely closes the socket (closing a pooled
     // connection would hand it back to the pool).
     Redis r = Redis.createClient(vertx, new RedisOptions().setConnectionString(redisUrl).setMaxPoolSize(1));
@@ -264,26 +199,19 @@ public final class RedisPubSubIngest implements Ingest {
           });
       })
       .onSuccess(v -> {
-        if (connectFailures > 0 || counters.reconnects.get() > 0) {
+        if (markConnected()) {
           LOG.info("redis pub/sub subscribed again: channels {} patterns {}", channels, patterns);
         }
-        connectFailures = 0;
-        connected = true;
-        lastError = null;
       })
       .onFailure(t -> {
         if (stopped) {
           return;
         }
-        connected = false;
         if (client == r) {
           client = null;
           r.close();
         }
-        if (!(t instanceof OpenCircuitException)) {
-          lastError = "subscribe: " + t.getMessage();
-        }
-        if (connectFailures++ == 0) {
+        if (markConnectFailed("subscribe", t)) {
           LOG.warn("redis pub/sub cannot subscribe, retrying with backoff: {}", t.toString());
         }
         scheduleReconnect(t);
@@ -310,24 +238,21 @@ public final class RedisPubSubIngest implements Ingest {
     if (conn != c) {
       return;
     }
-    conn = null;
-    Redis r = client;
-    client = null;
-    if (r != null) {
-      r.close();
-    }
-    boolean was = connected;
-    connected = false;
-    if (stopped) {
-      return;
-    }
-    if (was) {
-      counters.reconnects.incrementAndGet();
+    dropConnection();
+    if (markLost()) {
       lastError = "connection lost" + (cause == null ? "" : ": " + cause.getMessage());
       LOG.warn("redis pub/sub connection lost, reconnecting (messages published meanwhile are lost): channels {} patterns {}: {}",
         channels, patterns, cause == null ? "closed" : cause.toString());
     }
     scheduleReconnect(null);
+  }
+
+  /** Forgets the connection and closes its client (which surely closes the socket). */
+  private Future<Void> dropConnection() {
+    conn = null;
+    Redis r = client;
+    client = null;
+    return r == null ? Future.succeededFuture() : r.close();
   }
 
   private void ping() {
@@ -339,13 +264,6 @@ public final class RedisPubSubIngest implements Ingest {
       LOG.warn("redis pub/sub connection does not answer PING, replacing it: {}", t.toString());
       onClosed(c, t);
     });
-  }
-
-  private void scheduleReconnect(Throwable cause) {
-    if (stopped || reconnectTimer >= 0) {
-      return;
-    }
-    reconnectTimer = vertx.setTimer(retryDelay(cause, connectFailures), id -> connect());
   }
 
   // ---- messages -------------------------------------------------------------------------
@@ -505,15 +423,5 @@ public final class RedisPubSubIngest implements Ingest {
     } else {
       LOG.debug(format, args);
     }
-  }
-
-  // ---- helpers --------------------------------------------------------------------------
-
-  private <T> Future<T> guard(Supplier<Future<T>> call) {
-    return breaker.execute(call);
-  }
-
-  private static long retryDelay(Throwable cause, int failures) {
-    return Breakers.retryDelay(cause, failures);
   }
 }

@@ -1,14 +1,9 @@
 package io.herald.notifier;
 
-import io.herald.common.Breakers;
 import io.herald.common.ErrorCode;
 import io.herald.common.HeraldException;
 import io.herald.common.Topics;
-import io.vertx.circuitbreaker.CircuitBreaker;
-import io.vertx.circuitbreaker.OpenCircuitException;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -23,16 +18,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
-import java.util.function.Supplier;
 
 /**
  * Ingests entries that applications {@code XADD} to Redis streams, read with a consumer group.
@@ -77,7 +67,7 @@ import java.util.function.Supplier;
  * Everything runs on the context {@link #start()} was called on (or a new one);
  * {@link #status()} may be called from any thread.
  */
-public final class RedisStreamsIngest implements Ingest {
+public final class RedisStreamsIngest extends AbstractIngest {
 
   private static final Logger LOG = LoggerFactory.getLogger(RedisStreamsIngest.class);
 
@@ -89,17 +79,11 @@ public final class RedisStreamsIngest implements Ingest {
   public static final long BLOCK_MILLIS = 1000;
   /** A Redis call still running after this fails and counts against the breaker, ms (more than {@link #BLOCK_MILLIS}). */
   public static final long CALL_TIMEOUT_MILLIS = 5000;
-  /** Reconnect and retry delays: see {@link Breakers#retryDelay}. */
-  static final long BACKOFF_INITIAL_MILLIS = Breakers.RECONNECT_INITIAL_MILLIS;
-  static final long BACKOFF_MAX_MILLIS = Breakers.RECONNECT_MAX_MILLIS;
   /** Approximate cap of a dead-letter stream ({@code MAXLEN ~}). */
   public static final long DEAD_LETTER_MAXLEN = 10_000;
   /** Suffix of the dead-letter stream of a stream. */
   public static final String DEAD_LETTER_SUFFIX = ":dead";
-  static final long OPEN_RETRY_MILLIS = Breakers.OPEN_RETRY_MILLIS;
 
-  private final Vertx vertx;
-  private final Function<JsonObject, Future<JsonObject>> publish;
   private final String redisUrl;
   private final List<String> streams;
   private final String group;
@@ -107,25 +91,17 @@ public final class RedisStreamsIngest implements Ingest {
   private final long claimIdleMillis;
   private final int count;
 
-  private final IngestCounters counters = new IngestCounters();
   private final AtomicLong claimed = new AtomicLong();
   private volatile long pending = -1;
-  private volatile boolean connected;
-  private volatile String lastError;
 
   // Confined to the context.
-  private Context context;
-  private CircuitBreaker breaker;
   private Redis client;
   private RedisConnection conn;
-  private boolean stopped = true;
   private boolean looping;
   private boolean ownPendingDue;
   private boolean claimDue;
-  private long reconnectTimer = -1;
   private long retryTimer = -1;
   private long claimTimer = -1;
-  private int connectFailures;
   private int storeFailures;
 
   /** An ingest reading {@value #DEFAULT_COUNT} entries at a time. */
@@ -147,8 +123,7 @@ public final class RedisStreamsIngest implements Ingest {
    */
   public RedisStreamsIngest(Vertx vertx, Function<JsonObject, Future<JsonObject>> publish, String redisUrl,
                             List<String> streams, String group, String consumer, long claimIdleMillis, int count) {
-    this.vertx = Objects.requireNonNull(vertx, "vertx");
-    this.publish = Objects.requireNonNull(publish, "publish");
+    super(vertx, publish, BREAKER_NAME, CALL_TIMEOUT_MILLIS);
     if (redisUrl == null || redisUrl.isBlank()) {
       throw new IllegalArgumentException("redis url must be set");
     }
@@ -172,68 +147,30 @@ public final class RedisStreamsIngest implements Ingest {
     this.count = count;
   }
 
-  @Override
-  public String name() {
-    return BREAKER_NAME;
-  }
-
   /** This notifier's consumer name in the group. */
   public String consumer() {
     return consumer;
   }
 
   @Override
-  public Future<Void> start() {
-    Context ctx = vertx.getOrCreateContext();
-    Promise<Void> started = Promise.promise();
-    ctx.runOnContext(v -> {
-      if (!stopped) {
-        started.complete();
-        return;
-      }
-      context = ctx;
-      stopped = false;
-      breaker = Breakers.create(vertx, BREAKER_NAME, CALL_TIMEOUT_MILLIS, 0);
-      claimTimer = vertx.setPeriodic(Math.max(50, claimIdleMillis / 2), id -> claimDue = true);
-      LOG.info("redis streams ingest started: streams {} group {} consumer {} claim after {} ms", streams, group, consumer,
-        claimIdleMillis);
-      connect();
-      started.complete();
-    });
-    return started.future();
+  protected void onStart() {
+    claimTimer = vertx.setPeriodic(Math.max(50, claimIdleMillis / 2), id -> claimDue = true);
+    LOG.info("redis streams ingest started: streams {} group {} consumer {} claim after {} ms", streams, group, consumer,
+      claimIdleMillis);
+    connect();
   }
 
   @Override
-  public Future<Void> stop() {
-    if (context == null) {
-      return Future.succeededFuture();
-    }
-    Promise<Void> done = Promise.promise();
-    context.runOnContext(v -> {
-      if (stopped) {
-        done.complete();
-        return;
-      }
-      stopped = true;
-      connected = false;
-      for (long t : new long[] {reconnectTimer, retryTimer, claimTimer}) {
-        if (t >= 0) {
-          vertx.cancelTimer(t);
-        }
-      }
-      reconnectTimer = retryTimer = claimTimer = -1;
-      conn = null;
-      Redis r = client;
-      client = null;
-      // A read in flight fails; what it read stays pending for the next start or another consumer.
-      Future<Void> closed = r == null ? Future.succeededFuture() : r.close().recover(t -> Future.succeededFuture());
-      closed.onComplete(x -> {
-        Breakers.remove(vertx, breaker);
-        LOG.info("redis streams ingest stopped: streams {} group {} consumer {}", streams, group, consumer);
-        done.complete();
-      });
-    });
-    return done.future();
+  protected Future<Void> onStop() {
+    cancelTimers(retryTimer, claimTimer);
+    retryTimer = claimTimer = -1;
+    // A read in flight fails; what it read stays pending for the next start or another consumer.
+    return quietly(dropConnection());
+  }
+
+  @Override
+  protected void onStopped() {
+    LOG.info("redis streams ingest stopped: streams {} group {} consumer {}", streams, group, consumer);
   }
 
   /**
@@ -246,7 +183,7 @@ public final class RedisStreamsIngest implements Ingest {
    */
   @Override
   public JsonObject status() {
-    return counters.status(name(), connected, breaker, lastError)
+    return super.status()
       .put("streams", new JsonArray(new ArrayList<>(streams)))
       .put("group", group)
       .put("consumer", consumer)
@@ -256,11 +193,8 @@ public final class RedisStreamsIngest implements Ingest {
 
   // ---- connection -----------------------------------------------------------------------
 
-  private void connect() {
-    reconnectTimer = -1;
-    if (stopped) {
-      return;
-    }
+  @Override
+  protected void connect() {
     // A client per connection: closing the client surely closes the socket. RESP2 for the
     // plain array replies of XREADGROUP / XAUTOCLAIM.
     Redis r = Redis.createClient(vertx, new RedisOptions().setConnectionString(redisUrl).setMaxPoolSize(1)
@@ -280,12 +214,9 @@ public final class RedisStreamsIngest implements Ingest {
         if (conn != c) {
           return;
         }
-        if (connectFailures > 0 || counters.reconnects.get() > 0) {
+        if (markConnected()) {
           LOG.info("redis streams connected again: streams {} group {} consumer {}", streams, group, consumer);
         }
-        connectFailures = 0;
-        connected = true;
-        lastError = null;
         ownPendingDue = true;
         claimDue = true;
         loop();
@@ -295,15 +226,9 @@ public final class RedisStreamsIngest implements Ingest {
           return;
         }
         if (client == r) {
-          conn = null;
-          client = null;
-          r.close();
+          dropConnection();
         }
-        connected = false;
-        if (!(t instanceof OpenCircuitException)) {
-          lastError = "connect: " + t.getMessage();
-        }
-        if (connectFailures++ == 0) {
+        if (markConnectFailed("connect", t)) {
           LOG.warn("redis streams cannot connect, retrying with backoff: streams {}: {}", streams, t.toString());
         }
         scheduleReconnect(t);
@@ -325,19 +250,8 @@ public final class RedisStreamsIngest implements Ingest {
     if (conn != c) {
       return;
     }
-    conn = null;
-    Redis r = client;
-    client = null;
-    if (r != null) {
-      r.close();
-    }
-    boolean was = connected;
-    connected = false;
-    if (stopped) {
-      return;
-    }
-    if (was) {
-      counters.reconnects.incrementAndGet();
+    dropConnection();
+    if (markLost()) {
       lastError = "connection lost" + (cause == null ? "" : ": " + cause.getMessage());
       LOG.warn("redis streams connection lost, reconnecting: streams {} group {}: {}", streams, group,
         cause == null ? "closed" : cause.toString());
@@ -345,11 +259,12 @@ public final class RedisStreamsIngest implements Ingest {
     scheduleReconnect(cause);
   }
 
-  private void scheduleReconnect(Throwable cause) {
-    if (stopped || reconnectTimer >= 0) {
-      return;
-    }
-    reconnectTimer = vertx.setTimer(retryDelay(cause, connectFailures), id -> connect());
+  /** Forgets the connection and closes its client (which surely closes the socket). */
+  private Future<Void> dropConnection() {
+    conn = null;
+    Redis r = client;
+    client = null;
+    return r == null ? Future.succeededFuture() : r.close();
   }
 
   // ---- the loop -------------------------------------------------------------------------
@@ -639,27 +554,6 @@ public final class RedisStreamsIngest implements Ingest {
   }
 
   // ---- helpers --------------------------------------------------------------------------
-
-  private <T> Future<T> guard(Supplier<Future<T>> call) {
-    return breaker.execute(call);
-  }
-
-  private static long retryDelay(Throwable cause, int failures) {
-    return Breakers.retryDelay(cause, failures);
-  }
-
-  private static String shortHash(String s) {
-    try {
-      byte[] h = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-      StringBuilder out = new StringBuilder();
-      for (int i = 0; i < 12; i++) {
-        out.append(String.format("%02x", h[i]));
-      }
-      return out.toString();
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
 
   private static String hostName() {
     String env = System.getenv("HOSTNAME");

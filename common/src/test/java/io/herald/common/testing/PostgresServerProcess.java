@@ -1,8 +1,6 @@
 package io.herald.common.testing;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,10 +28,9 @@ public final class PostgresServerProcess implements AutoCloseable {
 
   private final Path bin;
   private final boolean root;
-  private Path dir;
+  private ServerWorkspace workspace;
   private int port;
   private boolean running;
-  private Thread cleanupHook;
 
   public PostgresServerProcess() {
     this.bin = findBin();
@@ -43,18 +40,15 @@ public final class PostgresServerProcess implements AutoCloseable {
   /** initdb (first time only) and start on a free port; returns this. */
   public PostgresServerProcess start() {
     try {
-      if (dir == null) {
-        dir = Files.createTempDirectory("herald-pg-");
-        Files.createDirectories(dir.resolve("sock"));
+      if (workspace == null) {
+        workspace = ServerWorkspace.create("herald-pg-", "postgres-server-process-cleanup", this::close);
+        Files.createDirectories(dir().resolve("sock"));
         if (root) {
-          run(List.of("chown", "-R", "postgres:postgres", dir.toString()), false);
+          run(List.of("chown", "-R", "postgres:postgres", dir().toString()), false);
         }
         run(List.of(bin.resolve("initdb").toString(), "-D", data().toString(), "-U", "postgres", "--auth=trust",
           "-E", "UTF8", "--no-sync", "--no-instructions"), root);
-        port = freePort();
-        // A test JVM that dies without close() must not leave a server running.
-        cleanupHook = new Thread(this::close, "postgres-server-process-cleanup");
-        Runtime.getRuntime().addShutdownHook(cleanupHook);
+        port = ServerWorkspace.freePort();
       }
       pgCtlStart();
       return this;
@@ -101,33 +95,25 @@ public final class PostgresServerProcess implements AutoCloseable {
         kill();
       }
     } finally {
-      if (dir != null) {
-        try (Stream<Path> walk = Files.walk(dir)) {
-          walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-          // best effort: a temp dir
-        }
-        dir = null;
-      }
-      if (cleanupHook != null && Thread.currentThread() != cleanupHook) {
-        try {
-          Runtime.getRuntime().removeShutdownHook(cleanupHook);
-        } catch (IllegalStateException ignored) {
-          // already shutting down
-        }
-        cleanupHook = null;
+      if (workspace != null) {
+        workspace.close();
+        workspace = null;
       }
     }
   }
 
+  private Path dir() {
+    return workspace.dir();
+  }
+
   private Path data() {
-    return dir.resolve("data");
+    return dir().resolve("data");
   }
 
   private void pgCtlStart() {
-    String opts = "-p " + port + " -k " + dir.resolve("sock") + " -c listen_addresses=127.0.0.1"
+    String opts = "-p " + port + " -k " + dir().resolve("sock") + " -c listen_addresses=127.0.0.1"
       + " -c fsync=off -c full_page_writes=off -c max_connections=50 -c shared_buffers=16MB";
-    pgCtl("start", "-w", "-t", "30", "-l", dir.resolve("server.log").toString(), "-o", opts);
+    pgCtl("start", "-w", "-t", "30", "-l", dir().resolve("server.log").toString(), "-o", opts);
     running = true;
   }
 
@@ -142,7 +128,7 @@ public final class PostgresServerProcess implements AutoCloseable {
     } catch (IOException e) {
       String log = "";
       try {
-        log = Files.readString(dir.resolve("server.log"));
+        log = Files.readString(dir().resolve("server.log"));
       } catch (IOException ignored) {
         // no log yet
       }
@@ -208,12 +194,6 @@ public final class PostgresServerProcess implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return "root".equals(System.getProperty("user.name"));
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
     }
   }
 }

@@ -5,16 +5,13 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * A private Redis server for fault tests (kill it with SIGKILL, start it again on the same
@@ -33,10 +30,9 @@ public final class RedisServerProcess implements AutoCloseable {
   private static final long START_TIMEOUT_MILLIS = 10_000;
 
   private final Path binary;
-  private Path dir;
+  private ServerWorkspace workspace;
   private int port;
   private Process process;
-  private Thread cleanupHook;
 
   public RedisServerProcess() {
     this.binary = findBinary();
@@ -48,19 +44,16 @@ public final class RedisServerProcess implements AutoCloseable {
       return this;
     }
     try {
-      if (dir == null) {
-        dir = Files.createTempDirectory("herald-redis-");
-        port = freePort();
-        // A test JVM that dies without close() must not leave a server running.
-        cleanupHook = new Thread(this::close, "redis-server-process-cleanup");
-        Runtime.getRuntime().addShutdownHook(cleanupHook);
+      if (workspace == null) {
+        workspace = ServerWorkspace.create("herald-redis-", "redis-server-process-cleanup", this::close);
+        port = ServerWorkspace.freePort();
       }
       process = new ProcessBuilder(List.of(binary.toString(),
           "--port", String.valueOf(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-          "--dir", dir.toString(), "--daemonize", "no", "--protected-mode", "no",
+          "--dir", dir().toString(), "--daemonize", "no", "--protected-mode", "no",
           "--logfile", log().toString()))
         .redirectErrorStream(true)
-        .redirectOutput(dir.resolve("stdout.log").toFile())
+        .redirectOutput(dir().resolve("stdout.log").toFile())
         .start();
       waitForPing();
       return this;
@@ -112,27 +105,19 @@ public final class RedisServerProcess implements AutoCloseable {
     try {
       kill();
     } finally {
-      if (dir != null) {
-        try (Stream<Path> walk = Files.walk(dir)) {
-          walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-          // best effort: a temp dir
-        }
-        dir = null;
-      }
-      if (cleanupHook != null && Thread.currentThread() != cleanupHook) {
-        try {
-          Runtime.getRuntime().removeShutdownHook(cleanupHook);
-        } catch (IllegalStateException ignored) {
-          // already shutting down
-        }
-        cleanupHook = null;
+      if (workspace != null) {
+        workspace.close();
+        workspace = null;
       }
     }
   }
 
+  private Path dir() {
+    return workspace.dir();
+  }
+
   private Path log() {
-    return dir.resolve("server.log");
+    return dir().resolve("server.log");
   }
 
   private void waitForPing() {
@@ -171,11 +156,11 @@ public final class RedisServerProcess implements AutoCloseable {
   }
 
   private String serverLog() {
-    if (dir == null) {
+    if (workspace == null) {
       return "";
     }
     StringBuilder out = new StringBuilder();
-    for (Path p : new Path[] {log(), dir.resolve("stdout.log")}) {
+    for (Path p : new Path[] {log(), dir().resolve("stdout.log")}) {
       try {
         out.append("\n").append(p.getFileName()).append(":\n").append(Files.readString(p));
       } catch (IOException ignored) {
@@ -200,11 +185,5 @@ public final class RedisServerProcess implements AutoCloseable {
       return fallback;
     }
     throw new IllegalStateException("no redis-server binary on the PATH or at /usr/bin/redis-server: install the redis-server package");
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
   }
 }
