@@ -88,7 +88,9 @@ class DashboardTest {
     Dashboard guarded = new Dashboard(vertx, new AdminOptions(new JsonObject().put("token", token)));
     Router router = Router.router(vertx);
     guarded.mount(router);
-    int port = await(vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1")).actualPort();
+    // As AdminServer serves it: HTTP/1.1 without h2c.
+    int port = await(vertx.createHttpServer(new io.vertx.core.http.HttpServerOptions().setHttp2ClearTextEnabled(false))
+      .requestHandler(router).listen(0, "127.0.0.1")).actualPort();
     HttpClient http = vertx.createHttpClient(new HttpClientOptions(), new PoolOptions().setHttp1MaxSize(Dashboard.MAX_STREAMS + 4));
 
     assertThat(refusal(http, port, "/dashboard/stream")).contains("status 401", "\"error\":\"unauthorized\"");
