@@ -306,8 +306,12 @@ class WebSocketTransportTest {
         reader.await(f -> !f.isEmpty(), WAIT);
         awaitCondition(() -> h.gateway.sse().connectionCount() == 2);
         String payload = "z".repeat(32 * 1024);
-        for (int i = 0; i < 200 && h.gateway.sse().connectionCount() == 2; i++) {
+        // One event at a time, each read by the reader before the next: only the stalled socket
+        // falls behind, however slow the machine (a reader left behind would be cut off too).
+        for (int i = 1; i <= 400 && h.gateway.sse().connectionCount() == 2; i++) {
           h.publish("big", payload);
+          int n = i;
+          reader.await(f -> f.stream().filter(x -> x.containsKey("topic")).count() >= n, WAIT);
         }
         awaitCondition(() -> h.gateway.sse().connectionCount() == 1);
         assertThat(h.gateway.stats().slowConsumersClosed).isEqualTo(1);

@@ -119,7 +119,9 @@ final class WsClient implements AutoCloseable {
       while (!done.test(frames)) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
-          throw new AssertionError("timed out; frames so far: " + frames);
+          String seen = frames.toString();
+          throw new AssertionError("timed out; " + frames.size() + " frames so far: "
+            + (seen.length() > 2000 ? seen.substring(0, 2000) + "..." : seen));
         }
         TimeUnit.NANOSECONDS.timedWait(frames, left);
       }
