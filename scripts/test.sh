@@ -190,6 +190,17 @@ ensure_nginx() {
   fi
 }
 
+# The benchmark's smoke run (bench/, BenchSmokeTest) measures nginx + Nchan beside Herald when the
+# module is there; without it, that half is skipped with a message. Best effort: not fatal.
+ensure_nchan() {
+  if [ -x /usr/sbin/nginx ] && ls /usr/lib/nginx/modules/ngx_nchan_module.so >/dev/null 2>&1; then
+    say "nginx with the nchan module found"
+    return
+  fi
+  say "nchan module not found: installing libnginx-mod-nchan (for the benchmark's peer)"
+  apt_install libnginx-mod-nchan || say "libnginx-mod-nchan not installed: the benchmark smoke run measures Herald only"
+}
+
 run_maven() {
   say "mvn -B verify $*"
   (cd "$ROOT" && mvn -B verify "$@")
@@ -204,6 +215,7 @@ main() {
   ensure_postgres
   ensure_server_binaries
   ensure_nginx
+  ensure_nchan
   run_maven "$@"
 }
 

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Starts Herald for the benchmark, on loopback, with the per-address limits raised (every load
+# client comes from 127.0.0.0/8, so the defaults meant for the internet would refuse them) and
+# the publish rate limit off. Stops by itself after HERALD_MAX_SECONDS (default 3600).
+#
+#   bench/herald.sh standalone DIR [PORT_BASE]   all in one JVM: gateway PORT_BASE, notifier +1, admin +20
+#   bench/herald.sh cluster DIR [PORT_BASE]      replay, notifier and two gateways (PORT_BASE and +2), clustered
+#   bench/herald.sh stop DIR
+#
+# Prints "pids=<java pids, comma separated> gateways=<urls> publish=<url>".
+# JVM flags: HERALD_JAVA_OPTS (default below); build first: mvn -B -q install -DskipTests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-}
+DIR=${2:-}
+BASE=${3:-18080}
+JAVA_OPTS=${HERALD_JAVA_OPTS:--Xms512m -Xmx512m -XX:+UseG1GC -XX:NativeMemoryTracking=summary}
+MAX=${HERALD_MAX_SECONDS:-3600}
+
+export HERALD_GATEWAY_HOST=127.0.0.1 HERALD_NOTIFIER_HOST=127.0.0.1
+export HERALD_GATEWAY_MAX_CONNECTIONS=${HERALD_GATEWAY_MAX_CONNECTIONS:-100000}
+export HERALD_GATEWAY_MAX_CONNECTIONS_PER_IP=100000
+export HERALD_GATEWAY_CONNECT_ATTEMPTS_PER_IP_PER_MINUTE=10000000
+export HERALD_NOTIFIER_PUBLISH_RATE_PER_KEY=0
+export HERALD_CLUSTER_NAME=${HERALD_CLUSTER_NAME:-herald-bench}
+
+# start NAME JAR ENV... : a JVM under `timeout`, its java pid appended to DIR/pids
+start() {
+  local name=$1 jar=$2
+  shift 2
+  env "$@" nohup timeout "$MAX" java $JAVA_OPTS -jar "$jar" ${CLUSTER:+--cluster} > "$DIR/$name.log" 2>&1 &
+  local t=$!
+  local pid=
+  for _ in $(seq 1 50); do pid=$(pgrep -P $t java || true); [ -n "$pid" ] && break; sleep 0.1; done
+  echo "$pid" >> "$DIR/pids"
+  echo "$t" >> "$DIR/timeouts"
+}
+
+ready() {  # admin port
+  for _ in $(seq 1 600); do
+    curl -sf -o /dev/null "http://127.0.0.1:$1/ready" && return 0
+    sleep 0.1
+  done
+  echo "herald on admin port $1 not ready; logs in $DIR" >&2
+  return 1
+}
+
+case "$mode" in
+  standalone)
+    mkdir -p "$DIR"; : > "$DIR/pids"; : > "$DIR/timeouts"
+    [ -f standalone/target/herald.jar ] || { echo "build first: mvn -B -q install -DskipTests" >&2; exit 2; }
+    start herald standalone/target/herald.jar HERALD_GATEWAY_PORT=$BASE HERALD_NOTIFIER_PORT=$((BASE + 1)) HERALD_ADMIN_PORT=$((BASE + 20))
+    ready $((BASE + 20))
+    echo "pids=$(paste -sd, "$DIR/pids") gateways=http://127.0.0.1:$BASE publish=http://127.0.0.1:$((BASE + 1))"
+    ;;
+  cluster)
+    mkdir -p "$DIR"; : > "$DIR/pids"; : > "$DIR/timeouts"
+    CLUSTER=1
+    start replay replay-verticle/target/herald-replay.jar HERALD_ADMIN_PORT=$((BASE + 11))
+    start notifier notifier-verticle/target/herald-notifier.jar HERALD_ADMIN_PORT=$((BASE + 12)) HERALD_NOTIFIER_PORT=$((BASE + 1))
+    start gateway1 gateway-verticle/target/herald-gateway.jar HERALD_ADMIN_PORT=$((BASE + 13)) HERALD_GATEWAY_PORT=$BASE
+    start gateway2 gateway-verticle/target/herald-gateway.jar HERALD_ADMIN_PORT=$((BASE + 14)) HERALD_GATEWAY_PORT=$((BASE + 2))
+    for p in 11 12 13 14; do ready $((BASE + p)); done
+    echo "pids=$(paste -sd, "$DIR/pids") gateways=http://127.0.0.1:$BASE,http://127.0.0.1:$((BASE + 2)) publish=http://127.0.0.1:$((BASE + 1)) gatewaypids=$(sed -n 3,4p "$DIR/pids" | paste -sd,)"
+    ;;
+  stop)
+    [ -f "$DIR/pids" ] || exit 0
+    for p in $(cat "$DIR/pids"); do kill -TERM "$p" 2>/dev/null || true; done
+    for p in $(cat "$DIR/pids"); do
+      for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$p" 2>/dev/null || true
+    done
+    ;;
+  *)
+    echo "usage: $0 standalone|cluster|stop DIR [PORT_BASE]" >&2
+    exit 2
+    ;;
+esac

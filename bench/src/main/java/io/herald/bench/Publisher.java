@@ -1,0 +1,154 @@
+package io.herald.bench;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Publishes numbered, timestamped events: to Herald's {@code POST /publish} (or
+ * {@code /publish/batch}, up to 100 events a request, when several are due at once), to Nchan's
+ * publisher location one request per event. Every event's data is
+ * {@code {"n":<number in its topic>,"t":<wall-clock micros at send>,"p":"<padding>"}}.
+ */
+final class Publisher {
+
+  private final Target target;
+  /** Pipelined connections; more than one only with several topics. */
+  private static final int LANES = 8;
+  private final HttpClient[] lanes;
+  private final String host;
+  private final int port;
+  private final String key;
+  private final String[] topics;
+  private final String padding;
+  /** Next event number per topic, assigned when the request is built. */
+  private final long[] next;
+  /** Events the server accepted, per topic. */
+  final AtomicLongArray acked;
+  final LongAdder failed = new LongAdder();
+  final LongAdder sent = new LongAdder();
+  final AtomicLong inFlight = new AtomicLong();
+  final AtomicLong maxInFlight = new AtomicLong();
+  private int cursor;
+
+  Publisher(Vertx vertx, Target target, String url, String key, String[] topics, int payloadBytes) {
+    this.target = target;
+    URI u = URI.create(url);
+    this.host = u.getHost();
+    this.port = u.getPort();
+    this.key = key;
+    this.topics = topics;
+    this.padding = "x".repeat(Math.max(0, payloadBytes));
+    this.next = new long[topics.length];
+    this.acked = new AtomicLongArray(topics.length);
+    this.lanes = new HttpClient[Math.min(topics.length, LANES)];
+    for (int l = 0; l < lanes.length; l++) {
+      lanes[l] = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setIdleTimeout(0)
+          .setPipelining(true).setPipeliningLimit(100_000),
+        new PoolOptions().setHttp1MaxSize(1).setMaxWaitQueueSize(-1));
+    }
+  }
+
+  long ackedTotal() {
+    long t = 0;
+    for (int i = 0; i < acked.length(); i++) t += acked.get(i);
+    return t;
+  }
+
+  /**
+   * Publishes {@code count} events, topics taken round-robin. Events of one topic always go
+   * through the same pipelined connection (a lane), so the server receives them in the order of
+   * their numbers. Called from one thread at a time.
+   */
+  synchronized List<Future<Void>> publish(int count) {
+    List<List<Integer>> byLane = new ArrayList<>();
+    for (int l = 0; l < lanes.length; l++) byLane.add(new ArrayList<>());
+    for (int i = 0; i < count; i++) {
+      byLane.get(cursor % lanes.length).add(cursor);
+      cursor = (cursor + 1) % topics.length;
+    }
+    List<Future<Void>> all = new ArrayList<>();
+    int batch = target.maxBatch();
+    for (int l = 0; l < lanes.length; l++) {
+      List<Integer> list = byLane.get(l);
+      for (int from = 0; from < list.size(); from += batch) {
+        int to = Math.min(list.size(), from + batch);
+        int[] these = new int[to - from];
+        for (int j = from; j < to; j++) these[j - from] = list.get(j);
+        all.add(send(lanes[l], these));
+      }
+    }
+    return all;
+  }
+
+  /** Publishes {@code perTopic} events to every topic; completes when every one is answered. */
+  Future<Void> publishEach(int perTopic) {
+    List<Future<Void>> all = new ArrayList<>();
+    for (int r = 0; r < perTopic; r++) {
+      all.addAll(publish(topics.length));
+    }
+    return Future.join(all).mapEmpty();
+  }
+
+  private Future<Void> send(HttpClient client, int[] topicIdx) {
+    long t = Clock.micros();
+    String[] data = new String[topicIdx.length];
+    for (int i = 0; i < topicIdx.length; i++) {
+      long n = ++next[topicIdx[i]];
+      data[i] = "{\"n\":" + n + ",\"t\":" + t + ",\"p\":\"" + padding + "\"}";
+    }
+    RequestOptions ro = new RequestOptions().setMethod(HttpMethod.POST).setHost(host).setPort(port);
+    String body;
+    if (target == Target.NCHAN) {
+      ro.setURI("/pub?id=" + Target.enc(topics[topicIdx[0]])).addHeader("Content-Type", "text/plain");
+      body = data[0];
+    } else {
+      ro.addHeader("Authorization", "Bearer " + key).addHeader("Content-Type", "application/json");
+      if (topicIdx.length == 1) {
+        ro.setURI("/publish");
+        body = "{\"topic\":\"" + topics[topicIdx[0]] + "\",\"data\":" + data[0] + "}";
+      } else {
+        ro.setURI("/publish/batch");
+        StringBuilder sb = new StringBuilder("{\"events\":[");
+        for (int i = 0; i < topicIdx.length; i++) {
+          if (i > 0) sb.append(',');
+          sb.append("{\"topic\":\"").append(topics[topicIdx[i]]).append("\",\"data\":").append(data[i]).append('}');
+        }
+        body = sb.append("]}").toString();
+      }
+    }
+    sent.add(topicIdx.length);
+    long f = inFlight.incrementAndGet();
+    maxInFlight.accumulateAndGet(f, Math::max);
+    return client.request(ro)
+      .compose(req -> req.send(Buffer.buffer(body)))
+      .compose(resp -> resp.body().map(b -> resp.statusCode()))
+      .transform(ar -> {
+        inFlight.decrementAndGet();
+        if (ar.succeeded() && ar.result() / 100 == 2) {
+          for (int i : topicIdx) acked.incrementAndGet(i);
+        } else {
+          failed.add(topicIdx.length);
+        }
+        return Future.succeededFuture();
+      });
+  }
+
+  Future<Void> close() {
+    List<Future<Void>> all = new ArrayList<>();
+    for (HttpClient c : lanes) all.add(c.close());
+    return Future.join(all).mapEmpty();
+  }
+}

@@ -1,0 +1,157 @@
+package io.herald.bench;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.io.IOException;
+import java.net.HttpURLConnection;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A smoke run of the benchmark, so that it cannot rot: the real fat jar, 200 streams, a few
+ * seconds of broadcast and a small reconnect storm, zero loss and zero duplicates, JSON reports
+ * and the HTML chart in {@code bench/target/bench-smoke/}. The same against nginx+Nchan when it
+ * is installed ({@code bench/nchan.sh available}); skipped with a message otherwise. Not a
+ * performance test: nothing here asserts a latency or a rate.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@DisplayName("The benchmark's smoke run")
+class BenchSmokeTest {
+
+  private final Path out = Path.of(System.getProperty("bench.out", "target"), "bench-smoke");
+  private final Path benchDir = Path.of(System.getProperty("bench.dir", "."));
+  private final List<Path> results = new ArrayList<>();
+  private Process herald;
+  private int gatewayPort;
+  private int notifierPort;
+
+  @BeforeAll
+  void startHerald() throws Exception {
+    Path jar = Path.of(System.getProperty("herald.jar", "../standalone/target/herald.jar"));
+    assertThat(jar).as("the fat jar (build standalone first: mvn -B -q install -DskipTests)").exists();
+    Files.createDirectories(out);
+    gatewayPort = freePort();
+    notifierPort = freePort();
+    int adminPort = freePort();
+    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+      "-Xmx256m", "-jar", jar.toString());
+    Map<String, String> env = pb.environment();
+    env.put("HERALD_GATEWAY_HOST", "127.0.0.1");
+    env.put("HERALD_GATEWAY_PORT", Integer.toString(gatewayPort));
+    env.put("HERALD_NOTIFIER_HOST", "127.0.0.1");
+    env.put("HERALD_NOTIFIER_PORT", Integer.toString(notifierPort));
+    env.put("HERALD_ADMIN_PORT", Integer.toString(adminPort));
+    env.put("HERALD_GATEWAY_MAX_CONNECTIONS_PER_IP", "100000");
+    env.put("HERALD_GATEWAY_CONNECT_ATTEMPTS_PER_IP_PER_MINUTE", "1000000");
+    env.put("HERALD_NOTIFIER_PUBLISH_RATE_PER_KEY", "0");
+    pb.redirectErrorStream(true).redirectOutput(out.resolve("herald.log").toFile());
+    herald = pb.start();
+    long end = System.currentTimeMillis() + 30_000;
+    while (!ready(adminPort)) {
+      assertThat(herald.isAlive()).as("herald exited; see " + out.resolve("herald.log")).isTrue();
+      assertThat(System.currentTimeMillis()).as("herald ready within 30 s").isLessThan(end);
+      Thread.sleep(100);
+    }
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    if (herald != null) {
+      herald.destroy();
+      if (!herald.waitFor(10, TimeUnit.SECONDS)) herald.destroyForcibly();
+    }
+    if (!results.isEmpty()) {
+      List<String> args = new ArrayList<>();
+      args.add(out.resolve("report.html").toString());
+      results.forEach(p -> args.add(p.toString()));
+      Report.main(args.toArray(String[]::new));
+    }
+  }
+
+  @Test
+  @DisplayName("Herald: 200 streams, broadcast for 5 s and a reconnect storm, lose nothing and duplicate nothing")
+  void herald() throws Exception {
+    String pid = Long.toString(herald.pid());
+    String sse = "http://127.0.0.1:" + gatewayPort;
+    String pub = "http://127.0.0.1:" + notifierPort;
+    Path broadcast = out.resolve("herald-broadcast.json");
+    JsonObject b = LoadTool.run("--target", "herald", "--scenario", "broadcast", "--connections", "200", "--rate", "20",
+      "--duration", "5", "--warmup-seconds", "1", "--warmup", "false", "--server-jvm", "false", "--source-ips", "2",
+      "--sse-url", sse, "--publish-url", pub, "--server-pid", pid, "--group", "smoke-broadcast", "--out", broadcast.toString());
+    assertClean(b, broadcast);
+    Path storm = out.resolve("herald-storm.json");
+    JsonObject s = LoadTool.run("--target", "herald", "--scenario", "storm", "--connections", "200", "--topics", "20",
+      "--missed", "3", "--server-jvm", "false", "--source-ips", "2", "--storm-timeout", "20",
+      "--sse-url", sse, "--publish-url", pub, "--server-pid", pid, "--group", "smoke-storm", "--out", storm.toString());
+    assertThat(s.getJsonObject("storm").getBoolean("exact")).as(s.encodePrettily()).isTrue();
+    results.add(storm);
+  }
+
+  @Test
+  @DisplayName("nginx+Nchan, when installed: the same broadcast, so the comparison cannot rot either")
+  void nchan() throws Exception {
+    Path script = benchDir.resolve("nchan.sh");
+    if (new ProcessBuilder("bash", script.toString(), "available").start().waitFor() != 0) {
+      System.out.println("SKIPPED nchan smoke run: nginx with libnginx-mod-nchan is not installed"
+        + " (apt-get install -y nginx-light libnginx-mod-nchan)");
+      org.junit.jupiter.api.Assumptions.abort("nginx with the nchan module is not installed");
+    }
+    int port = freePort();
+    Path dir = out.resolve("nchan").toAbsolutePath();
+    Process start = new ProcessBuilder("bash", script.toString(), "start", dir.toString(), Integer.toString(port))
+      .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    String pid = new String(start.getInputStream().readAllBytes()).trim();
+    assertThat(start.waitFor()).as("nginx started").isZero();
+    try {
+      Path broadcast = out.resolve("nchan-broadcast.json");
+      JsonObject b = LoadTool.run("--target", "nchan", "--scenario", "broadcast", "--connections", "200", "--rate", "20",
+        "--duration", "5", "--warmup-seconds", "1", "--warmup", "false", "--source-ips", "2",
+        "--sse-url", "http://127.0.0.1:" + port, "--server-pid", pid, "--group", "smoke-broadcast", "--out", broadcast.toString());
+      assertClean(b, broadcast);
+    } finally {
+      new ProcessBuilder("bash", script.toString(), "stop", dir.toString()).inheritIO().start().waitFor(20, TimeUnit.SECONDS);
+    }
+  }
+
+  private void assertClean(JsonObject r, Path file) {
+    assertThat(file).exists();
+    JsonObject ev = r.getJsonObject("events");
+    assertThat(r.getJsonObject("connections").getInteger("ready")).as(r.encodePrettily()).isEqualTo(200);
+    assertThat(ev.getLong("expected")).as(r.encodePrettily()).isGreaterThan(0);
+    assertThat(ev.getLong("lost")).as(r.encodePrettily()).isZero();
+    assertThat(ev.getLong("duplicates")).as(r.encodePrettily()).isZero();
+    assertThat(ev.getLong("gaps")).as(r.encodePrettily()).isZero();
+    assertThat(r.getJsonObject("latencyMs").getLong("count")).as(r.encodePrettily()).isEqualTo(ev.getLong("received"));
+    results.add(file);
+  }
+
+  private static boolean ready(int adminPort) {
+    try {
+      HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + adminPort + "/ready").toURL().openConnection();
+      c.setConnectTimeout(500);
+      c.setReadTimeout(500);
+      return c.getResponseCode() == 200;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}
