@@ -188,19 +188,9 @@ class NotifierVerticleTest {
   }
 
   private Reply send(HttpMethod method, String path, String key, String contentType, String body) throws Exception {
-    RequestOptions ro = new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(notifier.actualPort()).setURI(path);
-    if (key != null) {
-      ro.addHeader("Authorization", "Bearer " + key);
-    }
-    if (contentType != null) {
-      ro.addHeader("Content-Type", contentType);
-    }
-    return await(http.request(ro).compose(req -> (body == null ? req.send() : req.send(Buffer.buffer(body))))
-      .compose(resp -> resp.body().map(b -> {
-        Map<String, String> headers = new java.util.HashMap<>();
-        resp.headers().forEach(h -> headers.put(h.getKey().toLowerCase(), h.getValue()));
-        return new Reply(resp.statusCode(), headers, b.length() == 0 ? new JsonObject() : b.toJsonObject());
-      })));
+    var r = io.herald.common.testing.JdkHttp.send(method.name(), "http://127.0.0.1:" + notifier.actualPort() + path, body,
+      "Authorization", key == null ? null : "Bearer " + key, "Content-Type", contentType);
+    return new Reply(r.status(), r.headers(), r.body().isEmpty() ? new JsonObject() : new JsonObject(r.body()));
   }
 
   private static <T> T await(Future<T> f) throws Exception {

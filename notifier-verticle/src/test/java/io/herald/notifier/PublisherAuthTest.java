@@ -271,17 +271,9 @@ class PublisherAuthTest {
   }
 
   private Reply post(NotifierVerticle n, String path, String authorization, String body) throws Exception {
-    RequestOptions ro = new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(n.actualPort()).setURI(path)
-      .addHeader("Content-Type", "application/json");
-    if (authorization != null) {
-      ro.addHeader("Authorization", authorization);
-    }
-    return await(http.request(ro).compose(req -> req.send(Buffer.buffer(body)))
-      .compose(resp -> resp.body().map(b -> {
-        Map<String, String> headers = new java.util.HashMap<>();
-        resp.headers().forEach(h -> headers.put(h.getKey().toLowerCase(), h.getValue()));
-        return new Reply(resp.statusCode(), headers, b.length() == 0 ? new JsonObject() : b.toJsonObject());
-      })));
+    var r = io.herald.common.testing.JdkHttp.send("POST", "http://127.0.0.1:" + n.actualPort() + path, body,
+      "Content-Type", "application/json", "Authorization", authorization);
+    return new Reply(r.status(), r.headers(), r.body().isEmpty() ? new JsonObject() : new JsonObject(r.body()));
   }
 
   private static <T> T await(Future<T> f) throws Exception {

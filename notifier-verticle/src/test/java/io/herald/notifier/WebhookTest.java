@@ -128,9 +128,8 @@ class WebhookTest {
     Reply malformed = deliver("n8n", now(), "{\"topic\":", SECRET);
     assertThat(malformed.status()).isEqualTo(400);
     assertThat(malformed.body().getString("error")).isEqualTo("malformed_json");
-    Reply get = await(http.request(new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1")
-      .setPort(notifier.actualPort()).setURI("/webhook/n8n")).compose(req -> req.send())
-      .compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(), Map.of(), b.toJsonObject()))));
+    var raw = io.herald.common.testing.JdkHttp.send("GET", "http://127.0.0.1:" + notifier.actualPort() + "/webhook/n8n", null);
+    Reply get = new Reply(raw.status(), raw.headers(), new JsonObject(raw.body()));
     assertThat(get.status()).isEqualTo(405);
     assertThat(get.body().getString("error")).isEqualTo("method_not_allowed");
     assertThat(seq("bad")).isZero();
@@ -181,20 +180,9 @@ class WebhookTest {
   }
 
   private Reply send(String name, String ts, String signature, String body) throws Exception {
-    RequestOptions ro = new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(notifier.actualPort())
-      .setURI("/webhook/" + name).addHeader("Content-Type", "application/json");
-    if (ts != null) {
-      ro.addHeader("X-Herald-Timestamp", ts);
-    }
-    if (signature != null) {
-      ro.addHeader("X-Herald-Signature", signature);
-    }
-    return await(http.request(ro).compose(req -> req.send(Buffer.buffer(body)))
-      .compose(resp -> resp.body().map(b -> {
-        Map<String, String> headers = new java.util.HashMap<>();
-        resp.headers().forEach(h -> headers.put(h.getKey().toLowerCase(), h.getValue()));
-        return new Reply(resp.statusCode(), headers, b.length() == 0 ? new JsonObject() : b.toJsonObject());
-      })));
+    var r = io.herald.common.testing.JdkHttp.send("POST", "http://127.0.0.1:" + notifier.actualPort() + "/webhook/" + name, body,
+      "Content-Type", "application/json", "X-Herald-Timestamp", ts, "X-Herald-Signature", signature);
+    return new Reply(r.status(), r.headers(), r.body().isEmpty() ? new JsonObject() : new JsonObject(r.body()));
   }
 
   private static <T> T await(Future<T> f) throws Exception {

@@ -1,0 +1,143 @@
+package io.herald.standalone;
+
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The one-machine cluster of docs/clustering.md, run verbatim: the first bash block of "A cluster
+ * of role processes" is handed to bash as written (its fixed ports included), then a subscriber
+ * on each gateway gets an event published to the notifier, as the page says.
+ */
+class DocsClusterIT {
+
+  private static final Duration STARTUP = Duration.ofSeconds(90);
+
+  @Test
+  @DisplayName("The cluster commands of docs/clustering.md work verbatim: two gateways deliver what the notifier accepts")
+  void clusterCommandsVerbatim() throws Exception {
+    String doc = Files.readString(Path.of("..", "docs", "clustering.md"));
+    String section = doc.substring(doc.indexOf("## A cluster of role processes"));
+    Matcher m = Pattern.compile("```bash\n(.*?)```", Pattern.DOTALL).matcher(section);
+    assertThat(m.find()).as("a bash block in the section").isTrue();
+    String block = m.group(1);
+    assertThat(block).contains("herald-replay.jar", "herald-notifier.jar", "herald-gateway.jar");
+
+    Path log = Path.of("target", "it-logs", "docs-cluster.log");
+    Files.createDirectories(log.getParent());
+    ProcessBuilder pb = new ProcessBuilder("bash", "-c", block + "\nwait\n")
+      .directory(Path.of("..").toFile())
+      .redirectErrorStream(true)
+      .redirectOutput(log.toFile());
+    pb.environment().keySet().removeIf(k -> k.startsWith("HERALD_"));
+    Process shell = pb.start();
+    List<InputStream> streams = new ArrayList<>();
+    try {
+      for (int admin = 9091; admin <= 9094; admin++) {
+        awaitReady(shell, admin, log);
+      }
+      HttpResponse<InputStream> on8080 = subscribe(8080);
+      HttpResponse<InputStream> on8082 = subscribe(8082);
+      streams.add(on8080.body());
+      streams.add(on8082.body());
+      CompletableFuture<String> first = firstData(on8080.body());
+      CompletableFuture<String> second = firstData(on8082.body());
+      publishUntilAccepted("{\"topic\":\"docs\",\"data\":\"from the docs\"}");
+      assertThat(first.get(20, TimeUnit.SECONDS)).isEqualTo("from the docs");
+      assertThat(second.get(20, TimeUnit.SECONDS)).isEqualTo("from the docs");
+    } finally {
+      for (InputStream s : streams) {
+        s.close();
+      }
+      shell.descendants().forEach(ProcessHandle::destroyForcibly);
+      shell.destroyForcibly();
+      shell.waitFor(20, TimeUnit.SECONDS);
+    }
+  }
+
+  private static void awaitReady(Process shell, int adminPort, Path log) throws Exception {
+    long deadline = System.nanoTime() + STARTUP.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!shell.isAlive()) {
+        throw new AssertionError("the documented commands exited: " + Files.readString(log));
+      }
+      try {
+        HttpResponse<String> r = HeraldProcess.HTTP.send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + adminPort + "/ready")).timeout(Duration.ofSeconds(5)).build(),
+          HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200) {
+          return;
+        }
+      } catch (java.io.IOException e) {
+        // not listening yet
+      }
+      Thread.sleep(250);
+    }
+    throw new AssertionError("admin port " + adminPort + " not ready in " + STARTUP + "; see " + log);
+  }
+
+  private static HttpResponse<InputStream> subscribe(int port) throws Exception {
+    HttpResponse<InputStream> r = HeraldProcess.HTTP.send(HttpRequest.newBuilder(
+      URI.create("http://127.0.0.1:" + port + "/events?topic=docs")).build(), HttpResponse.BodyHandlers.ofInputStream());
+    assertThat(r.statusCode()).as("subscribe on " + port).isEqualTo(200);
+    return r;
+  }
+
+  /** Publishes as the quick start does; retries while the replay role is not yet in reach (503/504). */
+  private static void publishUntilAccepted(String body) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    int status = 0;
+    while (System.nanoTime() < deadline) {
+      HttpResponse<String> r = HeraldProcess.HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:8081/publish"))
+        .header("Authorization", "Bearer dev-publisher-key").header("Content-Type", "application/json")
+        .timeout(Duration.ofSeconds(10)).POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+      status = r.statusCode();
+      if (status == 200) {
+        return;
+      }
+      Thread.sleep(500);
+    }
+    throw new AssertionError("publish not accepted in 30 s, last status " + status);
+  }
+
+  /** The data of the first application event of a stream (not a herald.* control event). */
+  private static CompletableFuture<String> firstData(InputStream body) {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        BufferedReader r = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8));
+        String event = "message";
+        String line;
+        while ((line = r.readLine()) != null) {
+          if (line.startsWith("event: ")) {
+            event = line.substring(7);
+          } else if (line.startsWith("data: ") && !event.startsWith("herald.")) {
+            return line.substring(6);
+          } else if (line.isEmpty()) {
+            event = "message";
+          }
+        }
+        return null;
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+  }
+}
