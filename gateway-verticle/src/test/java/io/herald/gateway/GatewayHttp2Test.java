@@ -65,8 +65,8 @@ class GatewayHttp2Test {
       assertThat(one.statusCode()).isEqualTo(200);
       assertThat(two.statusCode()).isEqualTo(200);
       assertThat(one.headers().firstValue("content-type")).hasValue("text/event-stream; charset=utf-8");
-      CompletableFuture<String> fromOne = firstData(one.body());
-      CompletableFuture<String> fromTwo = firstData(two.body());
+      CompletableFuture<String> fromOne = io.herald.common.testing.SseStreams.firstAppData(one.body());
+      CompletableFuture<String> fromTwo = io.herald.common.testing.SseStreams.firstAppData(two.body());
       SseGatewayTest.awaitCondition(() -> h.gateway.sse().connectionCount() == 2);
       h.publish("secure", "over h2");
       assertThat(fromOne.get(10, TimeUnit.SECONDS)).isEqualTo("over h2");
@@ -96,28 +96,6 @@ class GatewayHttp2Test {
     assertThat(new GatewayOptions().tls()).isFalse();
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> new GatewayOptions(new JsonObject().put("tlsCertFile", "/x.pem")))
       .hasMessageContaining("gateway.tlsKeyFile");
-  }
-
-  /** Reads SSE lines until the first {@code data:} line of an app event (not a herald.* control event). */
-  private static CompletableFuture<String> firstData(InputStream body) {
-    return CompletableFuture.supplyAsync(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
-        String event = "message";
-        String line;
-        while ((line = r.readLine()) != null) {
-          if (line.startsWith("event: ")) {
-            event = line.substring(7);
-          } else if (line.startsWith("data: ") && !event.startsWith("herald.")) {
-            return line.substring(6);
-          } else if (line.isEmpty()) {
-            event = "message";
-          }
-        }
-        return null;
-      } catch (Exception e) {
-        throw new RuntimeException(e);
-      }
-    });
   }
 
   /** A self-signed certificate for localhost, made with the JDK's keytool. */

@@ -58,8 +58,8 @@ class DocsClusterIT {
       HttpResponse<InputStream> on8082 = subscribe(8082);
       streams.add(on8080.body());
       streams.add(on8082.body());
-      CompletableFuture<String> first = firstData(on8080.body());
-      CompletableFuture<String> second = firstData(on8082.body());
+      CompletableFuture<String> first = io.herald.common.testing.SseStreams.firstAppData(on8080.body());
+      CompletableFuture<String> second = io.herald.common.testing.SseStreams.firstAppData(on8082.body());
       publishUntilAccepted("{\"topic\":\"docs\",\"data\":\"from the docs\"}");
       assertThat(first.get(20, TimeUnit.SECONDS)).isEqualTo("from the docs");
       assertThat(second.get(20, TimeUnit.SECONDS)).isEqualTo("from the docs");
@@ -118,26 +118,4 @@ class DocsClusterIT {
     throw new AssertionError("publish not accepted in 30 s, last status " + status);
   }
 
-  /** The data of the first application event of a stream (not a herald.* control event). */
-  private static CompletableFuture<String> firstData(InputStream body) {
-    return CompletableFuture.supplyAsync(() -> {
-      try {
-        BufferedReader r = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8));
-        String event = "message";
-        String line;
-        while ((line = r.readLine()) != null) {
-          if (line.startsWith("event: ")) {
-            event = line.substring(7);
-          } else if (line.startsWith("data: ") && !event.startsWith("herald.")) {
-            return line.substring(6);
-          } else if (line.isEmpty()) {
-            event = "message";
-          }
-        }
-        return null;
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    });
-  }
 }
