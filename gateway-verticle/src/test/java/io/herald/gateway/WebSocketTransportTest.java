@@ -31,6 +31,33 @@ class WebSocketTransportTest {
     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"};
 
   @Test
+  @DisplayName("Metrics by transport move: herald_connections_active and _opened/_closed_total for websocket and longpoll")
+  void metricsByTransport(Vertx vertx) throws Exception {
+    var registry = io.herald.common.admin.HeraldMetrics.get().registry();
+    java.util.function.Function<String, Double> active = t -> registry.get("herald_connections_active").tag("transport", t).gauge().value();
+    java.util.function.BiFunction<String, String, Double> count = (name, t) -> {
+      var c = registry.find(name).tag("transport", t).counter();
+      return c == null ? 0.0 : c.count();
+    };
+    try (GatewayHarness h = new GatewayHarness(vertx)) {
+      double wsOpened = count.apply("herald_connections_opened", "websocket");
+      double wsClosed = count.apply("herald_connections_closed", "websocket");
+      try (WsClient c = WsClient.open(h.port(), "/ws?topic=metrics")) {
+        c.await(f -> !f.isEmpty(), WAIT);
+        assertThat(active.apply("websocket")).isGreaterThanOrEqualTo(1.0);
+        assertThat(count.apply("herald_connections_opened", "websocket")).isEqualTo(wsOpened + 1);
+      }
+      awaitCondition(() -> count.apply("herald_connections_closed", "websocket") == wsClosed + 1);
+
+      double pollOpened = count.apply("herald_connections_opened", "longpoll");
+      var r = io.herald.common.testing.JdkHttp.send("GET", "http://127.0.0.1:" + h.port() + "/poll?topic=metrics", null);
+      assertThat(r.status()).isEqualTo(200);
+      assertThat(count.apply("herald_connections_opened", "longpoll")).isEqualTo(pollOpened + 1);
+      awaitCondition(() -> active.apply("longpoll") == 0.0);
+    }
+  }
+
+  @Test
   @DisplayName("A socket opens with herald.ready, then every event as one JSON frame with its cursor, topic, type and data")
   void framesInOrder(Vertx vertx) throws Exception {
     try (GatewayHarness h = new GatewayHarness(vertx); WsClient c = WsClient.open(h.port(), "/ws?topic=orders")) {
