@@ -41,6 +41,8 @@ final class TopicChannel {
   static final int MAX_PENDING = 10_000;
   /** When a new channel in a cluster checks the store's head again, ms after the previous check. */
   static final long[] SETTLE_CHECKS_MILLIS = {200, 800, 3000};
+  /** Pauses between gap-fill reads that got no answer; after the last, the gap is declared lost. */
+  static final long[] FILL_RETRY_MILLIS = {250, 1000, 2000};
 
   private final String topic;
   private final Subscriptions owner;
@@ -219,12 +221,32 @@ final class TopicChannel {
   }
 
   private void fill() {
+    fill(0);
+  }
+
+  /**
+   * Reads the missing events from the store. A read that fails (no answer in time, no replay
+   * role in reach: typically while a replay process is being replaced and the cluster moves its
+   * partitions) is tried again, {@link #FILL_RETRY_MILLIS} apart, before the gap is declared
+   * lost: a store that answers "not there" is believed at once, one that does not answer is not.
+   */
+  private void fill(int attempt) {
     filling = true;
     owner.stats().gapFills++;
     Position from = position();
     owner.gapReplay().read(topic, from, owner.options().maxReplayEvents() + 1).onComplete(ar -> {
       filling = false;
       if (closed) {
+        return;
+      }
+      if (ar.failed() && attempt < FILL_RETRY_MILLIS.length && pending.size() <= MAX_PENDING) {
+        LOG.info("topic {}: gap after {} not filled yet ({}); trying again", topic, from.seq(), ar.cause().getMessage());
+        filling = true; // events keep queueing in pending meanwhile
+        owner.vertx().setTimer(FILL_RETRY_MILLIS[attempt], id -> {
+          if (!closed) {
+            fill(attempt + 1);
+          }
+        });
         return;
       }
       if (ar.failed() || ar.result().reset() || !ar.result().head().epoch().equals(epoch)) {

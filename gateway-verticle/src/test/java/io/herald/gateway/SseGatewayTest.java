@@ -254,6 +254,33 @@ class SseGatewayTest {
   }
 
   @Test
+  @DisplayName("A gap-fill read that gets no answer (a replay process being replaced) is tried again before any reset")
+  void gapFillRetriedWhenTheStoreDoesNotAnswer(Vertx vertx) throws Exception {
+    try (GatewayHarness h = new GatewayHarness(vertx, new JsonObject().put("gapWaitMillis", 300), new JsonObject());
+         SseClient c = h.sse("/events?topic=flaky")) {
+      c.await(l -> !l.isEmpty(), WAIT);
+      java.util.concurrent.atomic.AtomicInteger readsDropped = new java.util.concurrent.atomic.AtomicInteger();
+      vertx.eventBus().addInboundInterceptor(ctx -> {
+        String address = ctx.message().address();
+        if (address.equals(Addresses.topic("flaky")) && ctx.body() instanceof Event e && e.seq() == 2) {
+          return; // seq 2 never reaches the gateway live
+        }
+        if (address.equals(Addresses.REPLAY_READ) && readsDropped.getAndIncrement() < 2) {
+          return; // the first two fill reads get no answer
+        }
+        ctx.next();
+      });
+      h.publish("flaky", "1");
+      h.publish("flaky", "2");
+      h.publish("flaky", "3");
+      List<SseEvent> got = c.await(l -> l.stream().filter(x -> "3".equals(x.data())).count() == 1, WAIT);
+      assertThat(got).extracting(SseEvent::type).doesNotContain("reset");
+      assertThat(c.appEvents()).extracting(SseEvent::data).containsExactly("1", "2", "3");
+      assertThat(readsDropped.get()).isGreaterThanOrEqualTo(3);
+    }
+  }
+
+  @Test
   @DisplayName("A gap in a topic's sequence (an event lost on the way) is filled from the store, in order")
   void gapFilledFromStore(Vertx vertx) throws Exception {
     try (GatewayHarness h = new GatewayHarness(vertx); SseClient c = h.sse("/events?topic=gap")) {
