@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
 import static io.herald.notifier.PgOutboxIngestTest.await;
-import static io.herald.notifier.PgOutboxIngestTest.readAll;
+import static io.herald.notifier.StoredEvents.readAll;
 import static io.herald.notifier.PgOutboxIngestTest.waitUntil;
 import static org.assertj.core.api.Assertions.assertThat;
 

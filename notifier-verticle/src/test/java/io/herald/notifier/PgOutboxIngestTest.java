@@ -4,8 +4,6 @@ import io.herald.common.ErrorCode;
 import io.herald.common.Event;
 import io.herald.common.HeraldException;
 import io.herald.common.EventCodec;
-import io.herald.common.Position;
-import io.herald.common.replay.ReadResult;
 import io.herald.common.replay.ReplayClient;
 import io.herald.replay.ReplayOptions;
 import io.herald.replay.ReplayVerticle;
@@ -31,9 +29,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -360,7 +356,7 @@ class PgOutboxIngestTest {
   }
 
   private List<Event> readAll(String topic) throws Exception {
-    return readAll(replay, topic);
+    return StoredEvents.readAll(replay, topic);
   }
 
   private List<Event> waitForEvents(String topic, int n) throws Exception {
@@ -405,36 +401,11 @@ class PgOutboxIngestTest {
     await(db.query(Files.readString(file.resolveSibling("example-tickets.sql"))).execute());
   }
 
-  /** Every retained event of the topic, in order. */
-  static List<Event> readAll(ReplayClient replay, String topic) throws Exception {
-    Position head = await(replay.heads(List.of(topic))).get(topic);
-    List<Event> out = new ArrayList<>();
-    Position at = new Position(head.epoch(), 0);
-    while (true) {
-      ReadResult r = await(replay.read(topic, at, 1000));
-      assertThat(r.reset()).as("reset while reading " + topic).isFalse();
-      out.addAll(r.events());
-      if (r.events().isEmpty() || r.complete()) {
-        return out;
-      }
-      at = new Position(head.epoch(), r.events().get(r.events().size() - 1).seq());
-    }
-  }
 
   /** Waits until the topic holds at least n events; fails on more than n or on a duplicate key. */
   static List<Event> waitForEvents(ReplayClient replay, String topic, int n, long timeoutMillis) throws Exception {
-    long deadline = System.currentTimeMillis() + timeoutMillis;
-    List<Event> got = readAll(replay, topic);
-    while (got.size() < n && System.currentTimeMillis() < deadline) {
-      Thread.sleep(20);
-      got = readAll(replay, topic);
-    }
-    assertThat(got).as("events of " + topic).hasSize(n);
-    Set<String> keys = new HashSet<>();
-    for (Event e : got) {
-      assertThat(e.key()).as("idempotency key").startsWith("outbox:");
-      assertThat(keys.add(e.key())).as("delivered once: " + e.key()).isTrue();
-    }
+    List<Event> got = StoredEvents.waitForEvents(replay, topic, n, timeoutMillis);
+    assertThat(got).allSatisfy(e -> assertThat(e.key()).as("idempotency key").startsWith("outbox:"));
     return got;
   }
 

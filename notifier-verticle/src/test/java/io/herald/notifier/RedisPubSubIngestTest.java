@@ -15,13 +15,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
 
 import static io.herald.notifier.PgOutboxIngestTest.await;
-import static io.herald.notifier.PgOutboxIngestTest.readAll;
+import static io.herald.notifier.StoredEvents.readAll;
 import static io.herald.notifier.PgOutboxIngestTest.waitUntil;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -181,24 +179,7 @@ class RedisPubSubIngestTest {
   }
 
   private List<Event> waitForEvents(String topic, int n) throws Exception {
-    return waitForEvents(replay, topic, n, 10_000);
+    return StoredEvents.waitForEvents(replay, topic, n, 10_000);
   }
 
-  /** Waits until the topic holds n events; fails on more than n or on a repeated idempotency key. */
-  static List<Event> waitForEvents(ReplayClient replay, String topic, int n, long timeoutMillis) throws Exception {
-    long deadline = System.currentTimeMillis() + timeoutMillis;
-    List<Event> got = readAll(replay, topic);
-    while (got.size() < n && System.currentTimeMillis() < deadline) {
-      Thread.sleep(20);
-      got = readAll(replay, topic);
-    }
-    assertThat(got).as("events of " + topic).hasSize(n);
-    Set<String> keys = new HashSet<>();
-    for (Event e : got) {
-      if (e.key() != null) {
-        assertThat(keys.add(e.key())).as("delivered once: " + e.key()).isTrue();
-      }
-    }
-    return got;
-  }
 }

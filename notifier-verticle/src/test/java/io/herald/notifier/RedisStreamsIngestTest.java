@@ -32,7 +32,7 @@ import java.util.function.Function;
 import java.util.stream.IntStream;
 
 import static io.herald.notifier.PgOutboxIngestTest.await;
-import static io.herald.notifier.PgOutboxIngestTest.readAll;
+import static io.herald.notifier.StoredEvents.readAll;
 import static io.herald.notifier.PgOutboxIngestTest.waitUntil;
 import static io.herald.notifier.RedisPubSubIngestTest.URL;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -100,13 +100,13 @@ class RedisStreamsIngestTest {
     }
     xadd(admin, s, "event", "{\"topics\":[\"ordered\",\"other\"],\"type\":\"both\",\"data\":\"text\"}");
     xadd(admin, s, "topic", "other", "data", "plain", "id", "my-key", "extra", "ignored");
-    List<Event> got = RedisPubSubIngestTest.waitForEvents(replay, "ordered", 201, 10_000);
+    List<Event> got = StoredEvents.waitForEvents(replay, "ordered", 201, 10_000);
     System.out.println("[measure] 202 stream entries stored " + (System.nanoTime() - t0) / 1_000_000 + " ms after the first XADD");
     assertThat(got.subList(0, 200)).extracting(e -> new JsonObject(e.data()).getInteger("i"))
       .containsExactlyElementsOf(IntStream.rangeClosed(1, 200).boxed().toList());
     assertThat(got.get(0).key()).isEqualTo(s + ":" + ids.get(0));
     assertThat(got.get(200).type()).isEqualTo("both");
-    List<Event> other = RedisPubSubIngestTest.waitForEvents(replay, "other", 2, 5000);
+    List<Event> other = StoredEvents.waitForEvents(replay, "other", 2, 5000);
     assertThat(other).extracting(Event::data).containsExactly("text", "plain");
     assertThat(other.get(1).key()).isEqualTo("my-key");
     assertThat(other.get(1).type()).isEqualTo("message");
@@ -131,7 +131,7 @@ class RedisStreamsIngestTest {
     assertThat(ingest.status().getLong("published")).isZero();
 
     replayDeployment = await(vertx.deployVerticle(new ReplayVerticle(new ReplayOptions())));
-    List<Event> got = RedisPubSubIngestTest.waitForEvents(replay, "held", 2, 10_000);
+    List<Event> got = StoredEvents.waitForEvents(replay, "held", 2, 10_000);
     assertThat(got).extracting(Event::data).containsExactly("1", "2");
     waitUntil(() -> pending(admin, s) == 0, 5000, "acknowledged");
   }
@@ -151,7 +151,7 @@ class RedisStreamsIngestTest {
 
     RedisStreamsIngest ingest = ingest(s, 300);
     await(ingest.start());
-    List<Event> got = RedisPubSubIngestTest.waitForEvents(replay, "orphans", 3, 10_000);
+    List<Event> got = StoredEvents.waitForEvents(replay, "orphans", 3, 10_000);
     assertThat(got).extracting(Event::data).containsExactly("1", "2", "3");
     waitUntil(() -> pending(admin, s) == 0, 5000, "acknowledged");
     assertThat(ingest.status().getLong("claimed")).isEqualTo(3);
@@ -171,7 +171,7 @@ class RedisStreamsIngestTest {
     xadd(admin, s, "data", "no topic");
     xadd(admin, s, "topic", "fine", "data", "ok");
 
-    assertThat(RedisPubSubIngestTest.waitForEvents(replay, "fine", 1, 10_000).get(0).data()).isEqualTo("ok");
+    assertThat(StoredEvents.waitForEvents(replay, "fine", 1, 10_000).get(0).data()).isEqualTo("ok");
     waitUntil(() -> pending(admin, s) == 0, 5000, "acknowledged");
     assertThat(ingest.status().getLong("rejected")).isEqualTo(3);
     Response dead = await(admin.send(Request.cmd(Command.XRANGE).arg(s + RedisStreamsIngest.DEAD_LETTER_SUFFIX).arg("-").arg("+")));
@@ -223,7 +223,7 @@ class RedisStreamsIngestTest {
         for (int i = 1; i <= 3; i++) {
           xadd(own, s, "topic", "fault", "data", String.valueOf(i));
         }
-        RedisPubSubIngestTest.waitForEvents(replay, "fault", 3, 5000);
+        StoredEvents.waitForEvents(replay, "fault", 3, 5000);
 
         long t0 = System.nanoTime();
         redis.kill();
@@ -242,7 +242,7 @@ class RedisStreamsIngestTest {
         for (int i = 4; i <= 6; i++) {
           xadd(own, s, "topic", "fault", "data", String.valueOf(i));
         }
-        List<Event> got = RedisPubSubIngestTest.waitForEvents(replay, "fault", 6, 10_000);
+        List<Event> got = StoredEvents.waitForEvents(replay, "fault", 6, 10_000);
         assertThat(got).extracting(Event::data).containsExactly("1", "2", "3", "4", "5", "6");
         waitUntil(() -> ingest.status().getString("breaker").equals("CLOSED"), 5000, "breaker closed");
         assertThat(ingest.status().getLong("reconnects")).isGreaterThanOrEqualTo(1);
