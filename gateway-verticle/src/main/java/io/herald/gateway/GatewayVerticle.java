@@ -107,6 +107,14 @@ public final class GatewayVerticle extends VerticleBase {
       .setMaxHeaderSize(options.maxHeaderBytes())
       .setMaxInitialLineLength(options.maxRequestLineBytes())
       .setCompressionSupported(false)
+      // No WebSocket deflate either: frames are small JSON, a deflater costs tens of KB per
+      // connection once used, and the negotiation handler sits in every connection's pipeline.
+      .setPerMessageWebSocketCompressionSupported(false)
+      .setPerFrameWebSocketCompressionSupported(false)
+      // Every response is written from its connection's event loop (Connection is confined to
+      // it), so Vert.x can write straight to the channel: no per-connection MPSC outbound queue
+      // (a 1,025-slot array, about 4 KB per idle stream) and no hop through it per write.
+      .setStrictThreadMode(true)
       // h2c is off unless asked for: with it on, Vert.x holds a connection back until it has
       // seen enough of the request to rule out HTTP/2, so the slow-request guard below never
       // sees a trickling client.
