@@ -68,12 +68,20 @@ public final class SseClient implements AutoCloseable {
     for (int i = 0; i + 1 < headers.length; i += 2) {
       ro.addHeader(headers[i], headers[i + 1]);
     }
-    return client.request(ro).compose(req -> req.send()).compose(resp -> {
-      if (resp.statusCode() != 200) {
-        return resp.body().compose(b -> Future.failedFuture(new IllegalStateException(
-          "status " + resp.statusCode() + ": " + b.toString())));
-      }
-      return Future.succeededFuture(new SseClient(resp));
+    return client.request(ro).compose(req -> {
+      // The handlers go on in a listener of the request's own response future: it runs as the
+      // head is handled, before the chunks that came with it. A listener further down a
+      // compose chain can run later, on another context, and Vert.x drops the chunks that
+      // arrive before a response has a handler: the stream then looks empty.
+      Future<SseClient> opened = req.response().compose(resp -> {
+        if (resp.statusCode() != 200) {
+          return resp.body().compose(b -> Future.failedFuture(new IllegalStateException(
+            "status " + resp.statusCode() + ": " + b.toString())));
+        }
+        return Future.succeededFuture(new SseClient(resp));
+      });
+      req.end();
+      return opened;
     });
   }
 
