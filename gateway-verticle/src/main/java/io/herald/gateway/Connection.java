@@ -72,6 +72,11 @@ abstract class Connection implements Subscriber {
   /** Hands a frame to the transport. */
   abstract void transmit(Buffer frame);
 
+  /** Hands an event's frame to the transport; {@code cursor} as in {@link Framing#event}. */
+  void transmitEvent(EncodedEvent event, String cursor) {
+    transmit(framing.event(event, cursor));
+  }
+
   /** True when the client is not keeping up (streams) or the page is full (paging). */
   abstract boolean writeQueueFull();
 
@@ -313,7 +318,11 @@ abstract class Connection implements Subscriber {
       entries[i] = Cursor.entry(topics[i], epochs[i], seqs[i]);
       cursor = Cursor.join(entries);
     }
-    send(framing.event(ev, cursor));
+    if (closed) {
+      return;
+    }
+    transmitEvent(ev, cursor);
+    checkWriteQueue();
   }
 
   /** A reset from the topic's channel: moot when this connection already replayed past it. */
@@ -354,6 +363,10 @@ abstract class Connection implements Subscriber {
       return;
     }
     transmit(frame);
+    checkWriteQueue();
+  }
+
+  private void checkWriteQueue() {
     if (writeQueueFull()) {
       cutOff("write queue full", gateway.options().maxWriteQueueBytes());
     }

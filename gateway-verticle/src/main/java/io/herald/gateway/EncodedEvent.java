@@ -1,6 +1,7 @@
 package io.herald.gateway;
 
 import io.herald.common.Event;
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.buffer.Buffer;
 
 /**
@@ -15,6 +16,8 @@ public final class EncodedEvent {
   private Buffer single;
   private Buffer jsonTail;
   private Buffer jsonSingle;
+  private ByteBuf sseChunk;
+  private int sseWrites;
 
   public EncodedEvent(Event event) {
     this.event = event;
@@ -38,6 +41,21 @@ public final class EncodedEvent {
       single = SseFrames.withId(event.cursor(), body());
     }
     return single;
+  }
+
+  /**
+   * Writes {@link #single()} as an HTTP chunk: copied for the first stream (an event replayed to
+   * one client is written once), then built once in a direct buffer that later streams share.
+   */
+  void writeSingle(RawChunks out) {
+    if (sseChunk == null && ++sseWrites < 2) {
+      out.write(single());
+      return;
+    }
+    if (sseChunk == null) {
+      sseChunk = RawChunks.shared(single());
+    }
+    out.writeShared(sseChunk);
   }
 
   /** The JSON frame after its id ({@link JsonFrames#tail}), shared by every JSON connection. */

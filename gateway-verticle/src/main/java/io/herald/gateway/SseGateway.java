@@ -239,7 +239,7 @@ public final class SseGateway {
   private void openSse(HttpServerRequest request, String[] topics, Cursor cursor, boolean unknown, SubscriberAuth.Grant grant,
                        ConnectionLimiter.Permit permit) {
     HttpServerResponse response = request.response();
-    SseConnection conn = new SseConnection(IDS.incrementAndGet(), this, response, topics);
+    SseConnection conn = new SseConnection(IDS.incrementAndGet(), this, request, topics);
     join(conn, request, grant, permit, () -> {
       response.setChunked(true)
         .setWriteQueueMaxSize(options.maxWriteQueueBytes())
@@ -248,7 +248,19 @@ public final class SseGateway {
         .putHeader("X-Accel-Buffering", "no");
       logOpened(conn, request, cursor, grant);
       conn.start(cursor, unknown);
+      releaseHeaders(request);
     });
+  }
+
+  /**
+   * A stream lives for hours and its request's headers, query and response headers are read by
+   * then (the head is written by {@code start}): their entries go, a few hundred bytes per
+   * connection. Vert.x reads none of them again for a chunked response it keeps alive.
+   */
+  private static void releaseHeaders(HttpServerRequest request) {
+    request.headers().clear();
+    request.params().clear();
+    request.response().headers().clear();
   }
 
   /** Joins the topics first (live events queue up), then upgrades, then replays and goes live. */

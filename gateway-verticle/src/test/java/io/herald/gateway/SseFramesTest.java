@@ -57,4 +57,30 @@ class SseFramesTest {
     Buffer multi = SseFrames.withId("c1.c2", enc.body());
     assertThat(multi.toString()).isEqualTo("id: c1.c2\nevent: message\ndata: {\"a\":1}\n\n");
   }
+
+  @Test
+  @DisplayName("A raw chunk is the HTTP/1.1 chunk of the frame: hex length, CRLF, the bytes, CRLF")
+  void rawChunkEncoding() {
+    Event e = new Event("t", "E1", 7, "message", "h\u00e9llo", false, null, 0);
+    Buffer frame = new EncodedEvent(e).single();
+    int n = frame.length();
+    String expected = Integer.toHexString(n) + "\r\n" + frame.toString(java.nio.charset.StandardCharsets.UTF_8) + "\r\n";
+    io.netty.buffer.ByteBuf own = RawChunks.chunk(io.netty.buffer.ByteBufAllocator.DEFAULT, frame);
+    try {
+      assertThat(own.toString(java.nio.charset.StandardCharsets.UTF_8)).isEqualTo(expected);
+    } finally {
+      own.release();
+    }
+    // The shared chunk: every write reads its own duplicate; reading one leaves the next whole.
+    io.netty.buffer.ByteBuf shared = RawChunks.shared(frame);
+    assertThat(shared.isDirect()).isTrue();
+    for (int i = 0; i < 3; i++) {
+      io.netty.buffer.ByteBuf dup = shared.duplicate();
+      byte[] bytes = new byte[dup.readableBytes()];
+      dup.readBytes(bytes);
+      assertThat(dup.release()).as("a write's release leaves the shared chunk alone").isFalse();
+      assertThat(new String(bytes, java.nio.charset.StandardCharsets.UTF_8)).isEqualTo(expected);
+    }
+    assertThat(frame.length()).as("the frame itself is untouched").isEqualTo(n);
+  }
 }
