@@ -14,7 +14,9 @@ cd "$(dirname "$0")/.."
 mode=${1:-}
 DIR=${2:-}
 BASE=${3:-18080}
-JAVA_OPTS=${HERALD_JAVA_OPTS:--Xms512m -Xmx512m -XX:+UseG1GC -XX:NativeMemoryTracking=summary}
+# The gateway flags docs/operations.md recommends (Parallel GC, a small fixed young generation:
+# see BENCHMARKS.md for G1 against them), plus NMT for the memory figures.
+JAVA_OPTS=${HERALD_JAVA_OPTS:--Xms512m -Xmx512m -XX:+UseParallelGC -Xmn64m -XX:NativeMemoryTracking=summary}
 MAX=${HERALD_MAX_SECONDS:-3600}
 
 export HERALD_GATEWAY_HOST=127.0.0.1 HERALD_NOTIFIER_HOST=127.0.0.1
@@ -28,7 +30,7 @@ export HERALD_CLUSTER_NAME=${HERALD_CLUSTER_NAME:-herald-bench}
 start() {
   local name=$1 jar=$2
   shift 2
-  env "$@" nohup timeout "$MAX" java $JAVA_OPTS -jar "$jar" ${CLUSTER:+--cluster} > "$DIR/$name.log" 2>&1 &
+  env "$@" nohup timeout "$MAX" java $JAVA_OPTS -Xlog:gc:file="$DIR/$name-gc.log" -jar "$jar" ${CLUSTER:+--cluster} > "$DIR/$name.log" 2>&1 &
   local t=$!
   local pid=
   for _ in $(seq 1 50); do pid=$(pgrep -P $t java || true); [ -n "$pid" ] && break; sleep 0.1; done

@@ -6,6 +6,7 @@
 #
 # Sizes (environment): N=10000 (broadcast streams) RATE=10 (events/s) DURATION=20 (s)
 #   TARGETED_N=10000 TARGETED_RATE=1000   STORM_N=10000 STORM_TOPICS=1000 MISSED=5 STORM_CONCURRENCY=STORM_N (reconnects in flight)
+#   STORM_ROUNDS=2 (the first round meets a cold JIT; the last is reported)   WARMUP=10 (s of publishing before a broadcast is measured)
 #   SAT_N=1000 SAT_START=50 SAT_FACTOR=2 SAT_STEPS=8 SAT_P99_MS=100   SOURCE_IPS=8
 #   OUT=bench/results/<UTC time>   NCHAN=auto|off
 # Build first: mvn -B -q install -DskipTests. Every process started here stops at the end
@@ -54,10 +55,10 @@ both() {
 for s in $SCENARIOS; do
   echo "== $s"
   case $s in
-    broadcast) both "broadcast-${N}x${RATE}" --scenario broadcast --connections "$N" --rate "$RATE" --duration "$DURATION" ;;
+    broadcast) both "broadcast-${N}x${RATE}" --scenario broadcast --connections "$N" --rate "$RATE" --duration "$DURATION" --warmup-seconds "${WARMUP:-10}" ;;
     targeted) both "targeted-${TARGETED_N}" --scenario targeted --connections "$TARGETED_N" --rate "$TARGETED_RATE" --duration "$DURATION" ;;
     storm) both "storm-${STORM_N}-c${STORM_CONCURRENCY:-$STORM_N}" --scenario storm --connections "$STORM_N" --topics "$STORM_TOPICS" --missed "$MISSED" \
-      --storm-concurrency "${STORM_CONCURRENCY:-$STORM_N}" ;;
+      --storm-concurrency "${STORM_CONCURRENCY:-$STORM_N}" --storm-rounds "${STORM_ROUNDS:-2}" ;;
     saturation) both "saturation-${SAT_N}" --scenario saturation --connections "$SAT_N" --start-rate "$SAT_START" \
       --rate-factor "$SAT_FACTOR" --max-steps "$SAT_STEPS" --p99-limit-ms "$SAT_P99_MS" ;;
     cluster)

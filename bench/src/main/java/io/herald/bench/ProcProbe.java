@@ -22,7 +22,9 @@ final class ProcProbe {
 
   /** Linux clock ticks per second of /proc/PID/stat; 100 on every usual kernel. */
   private static final double TICKS_PER_SECOND = 100.0;
-  private static final Pattern HEAP_USED = Pattern.compile("heap\\s+total\\s+\\d+K,\\s+used\\s+(\\d+)K");
+  /** G1 ("garbage-first heap"), Parallel (PSYoungGen, ParOldGen), Serial (generations): summed. */
+  private static final Pattern HEAP_USED = Pattern.compile(
+    "(?:heap|PSYoungGen|ParOldGen|generation)\\s+total\\s+\\d+K,\\s+used\\s+(\\d+)K");
   private static final Pattern NMT_OTHER = Pattern.compile("-\\s+Other \\(reserved=(\\d+)KB, committed=(\\d+)KB\\)");
 
   private final List<Long> roots;
@@ -150,13 +152,15 @@ final class ProcProbe {
     if (!jvm || !gc) {
       return o;
     }
+    // rssKib is the RSS as the server left it; rssAfterGcKib is read again after the full GC
+    // forced here to read the live heap (it touches pages the server had not: the pessimistic one).
     long heap = 0;
     long other = 0;
     boolean any = false;
     for (long pid : roots) {
       jcmd(pid, "GC.run");
       Matcher m = HEAP_USED.matcher(jcmd(pid, "GC.heap_info"));
-      if (m.find()) {
+      while (m.find()) {
         heap += Long.parseLong(m.group(1));
         any = true;
       }
@@ -171,7 +175,7 @@ final class ProcProbe {
     if (other > 0) {
       o.put("nmtOtherCommittedKib", other);
     }
-    o.put("rssKib", rssKib());
+    o.put("rssAfterGcKib", rssKib());
     return o;
   }
 
