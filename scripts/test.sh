@@ -201,6 +201,42 @@ ensure_nchan() {
   apt_install libnginx-mod-nchan || say "libnginx-mod-nchan not installed: the benchmark smoke run measures Herald only"
 }
 
+# DocsCommandsIT runs the docs' shell blocks with bash, curl and openssl, and migration.md's Python
+# publish() with python3 (standard library only).
+ensure_docs_tools() {
+  local missing=()
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  if [ "${#missing[@]}" -eq 0 ]; then
+    say "curl, openssl and python3 found"
+    return
+  fi
+  say "not found: ${missing[*]}: installing them (the docs' commands run by DocsCommandsIT)"
+  apt_install "${missing[@]}"
+}
+
+# AlertRulesIT checks docker/herald-alerts.yml with promtool (Debian's prometheus package ships
+# it). Only the tool is wanted: no recommended exporters, and where apt starts the package's
+# service (a systemd machine) it is stopped again, since it would take 9090, Herald's admin port.
+ensure_promtool() {
+  if command -v promtool >/dev/null 2>&1; then
+    say "promtool found"
+    return
+  fi
+  say "promtool not found: installing prometheus (for its promtool)"
+  apt_install --no-install-recommends prometheus || say "prometheus not installed: AlertRulesIT will fail"
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
+    say "stopping the prometheus service the package started (it listens on 9090)"
+    as_root systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
+  # Without systemd the package's init script may have started it all the same.
+  if pgrep -x prometheus >/dev/null 2>&1; then
+    say "stopping the prometheus the package started (it listens on 9090)"
+    as_root pkill -x prometheus || true
+  fi
+}
+
 run_maven() {
   say "mvn -B verify $*"
   (cd "$ROOT" && mvn -B verify "$@")
@@ -216,6 +252,10 @@ main() {
   ensure_server_binaries
   ensure_nginx
   ensure_nchan
+  ensure_docs_tools
+  ensure_promtool
+  # Everything the tests run is installed above: a test whose tool is missing fails, never skips.
+  export HERALD_REQUIRE_TOOLS="${HERALD_REQUIRE_TOOLS:-1}"
   run_maven "$@"
 }
 

@@ -327,6 +327,45 @@ class DockerFilesTest {
     new JsonObject(Files.readString(DOCKER.resolve("grafana/herald-dashboard.json")));
   }
 
+  @Test
+  @DisplayName("Alert rules: docs/operations.md shows docker/herald-alerts.yml word for word; prometheus.yml loads it where compose mounts it")
+  @SuppressWarnings("unchecked")
+  void alertRules() throws Exception {
+    String rules = Files.readString(DOCKER.resolve("herald-alerts.yml"));
+    String ops = Files.readString(ROOT.resolve("docs/operations.md"));
+    Matcher block = Pattern.compile("## Alerts\n.*?```yaml\n(.*?)```", Pattern.DOTALL).matcher(ops);
+    assertThat(block.find()).as("a yaml block under ## Alerts in docs/operations.md").isTrue();
+    assertThat(block.group(1)).as("docs/operations.md's alert rules are docker/herald-alerts.yml").isEqualTo(rules);
+
+    // Prometheus resolves rule_files against its configuration file's directory, /etc/prometheus in compose.
+    Map<String, Object> prom = new Yaml().load(Files.readString(DOCKER.resolve("prometheus.yml")));
+    assertThat((List<String>) prom.get("rule_files")).containsExactly("herald-alerts.yml");
+    assertThat(volumes("prometheus")).contains("./prometheus.yml:/etc/prometheus/prometheus.yml:ro",
+      "./herald-alerts.yml:/etc/prometheus/herald-alerts.yml:ro");
+
+    // Every alert has a promtool test where it fires and one where it must not.
+    Map<String, Object> parsed = new Yaml().load(rules);
+    Set<String> alerts = new TreeSet<>();
+    for (Object group : (List<Object>) parsed.get("groups")) {
+      for (Object rule : (List<Object>) ((Map<String, Object>) group).get("rules")) {
+        alerts.add((String) ((Map<String, Object>) rule).get("alert"));
+      }
+    }
+    assertThat(alerts).hasSize(8);
+    Map<String, Object> unit = new Yaml().load(Files.readString(DOCKER.resolve("herald-alerts.test.yml")));
+    assertThat((List<String>) unit.get("rule_files")).containsExactly("herald-alerts.yml");
+    Set<String> fires = new TreeSet<>();
+    Set<String> quiet = new TreeSet<>();
+    for (Object test : (List<Object>) unit.get("tests")) {
+      for (Object check : (List<Object>) ((Map<String, Object>) test).get("alert_rule_test")) {
+        Map<String, Object> c = (Map<String, Object>) check;
+        (((List<Object>) c.get("exp_alerts")).isEmpty() ? quiet : fires).add((String) c.get("alertname"));
+      }
+    }
+    assertThat(fires).as("alerts a unit test makes fire").isEqualTo(alerts);
+    assertThat(quiet).as("alerts a unit test expects quiet").isEqualTo(alerts);
+  }
+
   // ---------------------------------------------------------------- helpers
 
   /** Module directories of the root pom. */
