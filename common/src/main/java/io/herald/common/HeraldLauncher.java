@@ -154,6 +154,12 @@ public final class HeraldLauncher {
     return vertxFuture.compose(vertx -> {
       EventCodec.register(vertx);
       tagLogs(vertx);
+      if (vertx.isNativeTransportEnabled()) {
+        LOG.info("network transport: epoll");
+      } else {
+        Throwable why = vertx.unavailableNativeTransportCause();
+        LOG.info("network transport: nio ({})", why == null ? "native transport not wanted" : why.getMessage());
+      }
       if (vertx.isClustered()) {
         var cm = ((io.vertx.core.internal.VertxInternal) vertx).clusterManager();
         io.herald.common.admin.Health.of(vertx).readiness().register("cluster", p -> p.complete(cm.isActive()

@@ -69,6 +69,11 @@ class QuickStartIT {
     assertThat(greeting.type()).isEqualTo("greeting");
     assertThat(new JsonObject(greeting.data())).isEqualTo(new JsonObject().put("hello", "world"));
     assertThat(greeting.id()).isEqualTo(id);
+
+    // The jar bundles Netty's epoll transport for Linux x86_64, and the hub uses it there.
+    if (System.getProperty("os.name").equals("Linux") && System.getProperty("os.arch").matches("amd64|x86_64")) {
+      assertThat(java.nio.file.Files.readString(herald.log)).contains("network transport: epoll");
+    }
   }
 
   @Test
