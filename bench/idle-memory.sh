@@ -21,12 +21,19 @@ trap 'kill $PID 2>/dev/null; [ -n "$CLIENT" ] && kill $CLIENT 2>/dev/null; true'
 for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.2; done
 
 rss() { awk '/VmRSS/ {print $2}' /proc/$PID/status; }
-heap() { jcmd $PID GC.run >/dev/null; sleep 1; jcmd $PID GC.heap_info | awk '/garbage-first heap/ {for (i=1;i<=NF;i++) if ($i=="used") {v=$(i+1); gsub(/[^0-9]/,"",v); print v}}'; }
+# Heap in use after a full GC: G1's "garbage-first heap", Parallel's PSYoungGen + ParOldGen, Serial's generations.
+heap() {
+  jcmd $PID GC.run >/dev/null; sleep 1
+  jcmd $PID GC.heap_info | awk '/total [0-9]+K, used/ && !/Metaspace|class space/ {
+    for (i=1;i<=NF;i++) if ($i=="used") {v=$(i+1); gsub(/[^0-9]/,"",v); sum+=v} } END {print sum}'
+}
 
 # Warm up the code paths with a few connections, then take the baseline.
 node bench/idle-connections.js $PORT 50 "$TOPICS" > /tmp/herald-idle-warm.txt & W=$!
 sleep 3; kill $W; sleep 2
-RSS0=$(rss); HEAP0=$(heap)
+# The full GC of the heap reading touches pages of its own: take it before the baseline RSS,
+# and after the final RSS, so that the RSS delta is what the connections cost.
+HEAP0=$(heap); RSS0=$(rss)
 
 node bench/idle-connections.js $PORT "$N" "$TOPICS" > /tmp/herald-idle-client.txt & CLIENT=$!
 for _ in $(seq 1 300); do grep -q OPEN /tmp/herald-idle-client.txt && break; sleep 0.2; done
