@@ -19,7 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 
 /**
- * The body of a chunked HTTP/1.x response written straight to its channel, below Vert.x's HTTP
+ * The body of a chunked HTTP/1.1 response written straight to its channel, below Vert.x's HTTP
  * encoder: each write is one ready-made chunk ({@code <hex length>CRLF<frame>CRLF}) in a direct
  * buffer, written with a void promise, and the connections written to in one turn of the event
  * loop are flushed once each at the end of it ({@link Flusher}): events that arrive together
@@ -38,7 +38,8 @@ import java.util.ArrayList;
  * happens on the connection's event loop (the server runs in strict thread mode), so writes
  * through either path reach the socket in the order they were made. TLS, the idle timeout and
  * writability (hence {@code writeQueueFull}) sit below the encoder and see every write. Not for
- * HTTP/2 (other framing) nor when Vert.x compresses responses: {@link #of} returns null and the
+ * HTTP/1.0 (no chunks) or HTTP/2 (other framing), nor when Vert.x compresses responses, nor for a
+ * response that is not chunked: {@link #of} returns null (or is not asked) and the
  * connection writes through Vert.x. Vert.x's bytes-written counters do not see these bytes.
  */
 final class RawChunks {
@@ -68,11 +69,12 @@ final class RawChunks {
   }
 
   /**
-   * The raw path for a chunked HTTP/1.x response whose head has been written, or null when the
-   * response must be written through Vert.x (HTTP/2, compression, an unknown pipeline).
+   * The raw path for a chunked HTTP/1.1 response whose head has been written, or null when the
+   * response must be written through Vert.x (HTTP/1.0, HTTP/2, compression, an unknown pipeline).
    */
   static RawChunks of(HttpConnection connection, HttpVersion version) {
-    if (version != HttpVersion.HTTP_1_1 && version != HttpVersion.HTTP_1_0) {
+    // HTTP/1.0 has no chunked encoding: Vert.x sends its body as is, delimited by the close.
+    if (version != HttpVersion.HTTP_1_1) {
       return null;
     }
     if (!(connection instanceof ConnectionBase base)) {

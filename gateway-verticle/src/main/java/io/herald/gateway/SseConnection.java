@@ -12,7 +12,7 @@ import io.vertx.core.http.HttpVersion;
  * Browsers send the last {@code id:} back as {@code Last-Event-ID} when they reconnect.
  *
  * <p>After the head and the {@code retry:} frame, frames are written as ready-made chunks below
- * Vert.x's HTTP encoder ({@link RawChunks}) on HTTP/1.x, through the response otherwise.
+ * Vert.x's HTTP encoder ({@link RawChunks}) on HTTP/1.1, through the response otherwise.
  *
  * <p>Confined to the gateway instance's event loop.
  */
@@ -43,7 +43,7 @@ final class SseConnection extends Connection {
   @Override
   void begin() {
     response.write(SseFrames.retry(gateway.options().retryMillis()));
-    raw = RawChunks.of(connection, version);
+    raw = response.isChunked() ? RawChunks.of(connection, version) : null;
     begun = true;
   }
 

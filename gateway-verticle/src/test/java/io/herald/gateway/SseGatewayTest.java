@@ -335,6 +335,62 @@ class SseGatewayTest {
   }
 
   @Test
+  @DisplayName("On the wire: HTTP/1.1 streams are well-formed chunks (one per frame), HTTP/1.0 streams are plain bytes until the close")
+  void wireFormatPerHttpVersion(Vertx vertx) throws Exception {
+    try (GatewayHarness h = new GatewayHarness(vertx, new JsonObject(), new JsonObject());
+         Socket s11 = new Socket("127.0.0.1", h.port());
+         Socket s10 = new Socket("127.0.0.1", h.port())) {
+      s11.setSoTimeout(10_000);
+      s10.setSoTimeout(10_000);
+      s11.getOutputStream().write("GET /events?topic=wire HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      s10.getOutputStream().write("GET /events?topic=wire HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      StringBuilder r11 = new StringBuilder();
+      StringBuilder r10 = new StringBuilder();
+      readUntil(s11.getInputStream(), r11, "herald.ready");
+      readUntil(s10.getInputStream(), r10, "herald.ready");
+      Event e1 = h.publish("wire", "one");
+      Event e2 = h.publish("wire", "two\nlines");
+      readUntil(s11.getInputStream(), r11, "data: lines\n\n\r\n");
+      readUntil(s10.getInputStream(), r10, "data: lines\n\n");
+
+      String head11 = r11.substring(0, r11.indexOf("\r\n\r\n") + 4);
+      assertThat(head11).startsWith("HTTP/1.1 200").containsIgnoringCase("transfer-encoding: chunked");
+      // De-chunk the body strictly: every chunk is <hex length>CRLF<bytes>CRLF, each a whole frame.
+      String body = r11.substring(head11.length());
+      List<String> chunks = new ArrayList<>();
+      int at = 0;
+      while (at < body.length()) {
+        int eol = body.indexOf("\r\n", at);
+        int len = Integer.parseInt(body.substring(at, eol), 16);
+        String chunk = body.substring(eol + 2, eol + 2 + len);
+        assertThat(body.substring(eol + 2 + len, eol + 4 + len)).as("CRLF after a chunk").isEqualTo("\r\n");
+        chunks.add(chunk);
+        at = eol + 4 + len;
+      }
+      assertThat(chunks.get(0)).startsWith("retry: ");
+      assertThat(chunks).contains(
+        "id: " + e1.cursor() + "\nevent: message\ndata: one\n\n",
+        "id: " + e2.cursor() + "\nevent: message\ndata: two\ndata: lines\n\n");
+
+      String head10 = r10.substring(0, r10.indexOf("\r\n\r\n") + 4);
+      assertThat(head10).doesNotContainIgnoringCase("transfer-encoding");
+      assertThat(r10.substring(head10.length())).startsWith("retry: ").doesNotContain("\r\n")
+        .endsWith("id: " + e1.cursor() + "\nevent: message\ndata: one\n\n"
+          + "id: " + e2.cursor() + "\nevent: message\ndata: two\ndata: lines\n\n");
+    }
+  }
+
+  /** Reads (ISO-8859-1: one char per byte, so chunk lengths count right) until {@code marker} has arrived. */
+  private static void readUntil(InputStream in, StringBuilder into, String marker) throws Exception {
+    byte[] buf = new byte[8192];
+    while (into.indexOf(marker) < 0) {
+      int n = in.read(buf);
+      assertThat(n).as("stream ended before " + marker.replace("\n", "\\n") + "; got: " + into).isPositive();
+      into.append(new String(buf, 0, n, StandardCharsets.ISO_8859_1));
+    }
+  }
+
+  @Test
   @DisplayName("Heartbeat comments arrive at the configured interval")
   void heartbeats(Vertx vertx) throws Exception {
     try (GatewayHarness h = new GatewayHarness(vertx, new JsonObject().put("heartbeatSeconds", 1), new JsonObject());
