@@ -31,10 +31,9 @@ class AdminIT {
   @Test
   @DisplayName("/health and /ready are UP with every role; /metrics serves Prometheus text with Vert.x and breaker metrics, behind the token")
   void healthReadyMetrics() throws Exception {
-    String redis = System.getenv().getOrDefault("HERALD_TEST_REDIS_URL", "redis://127.0.0.1:6379");
-    herald = HeraldProcess.start("admin", Map.of("HERALD_REPLAY_STORE", "redis", "HERALD_REPLAY_REDIS_URL", redis,
-      "HERALD_REPLAY_REDIS_KEY_PREFIX", "herald-it-" + ProcessHandle.current().pid() + ":",
-      "HERALD_ADMIN_TOKEN", TOKEN));
+    Map<String, String> env = HeraldProcess.redisStore("admin");
+    env.put("HERALD_ADMIN_TOKEN", TOKEN);
+    herald = HeraldProcess.start("admin", env);
 
     HttpResponse<String> health = get("/health", null);
     assertThat(health.statusCode()).isEqualTo(200);
@@ -63,9 +62,7 @@ class AdminIT {
   @Test
   @DisplayName("Every metric the shipped Grafana dashboard queries exists in /metrics, and Prometheus scrapes every role")
   void grafanaDashboardMatchesMetrics() throws Exception {
-    String redis = System.getenv().getOrDefault("HERALD_TEST_REDIS_URL", "redis://127.0.0.1:6379");
-    herald = HeraldProcess.start("admin-grafana", Map.of("HERALD_REPLAY_STORE", "redis", "HERALD_REPLAY_REDIS_URL", redis,
-      "HERALD_REPLAY_REDIS_KEY_PREFIX", "herald-it-" + ProcessHandle.current().pid() + "-g:"));
+    herald = HeraldProcess.start("admin-grafana", HeraldProcess.redisStore("g"));
     // Make the labelled series exist: a publish over HTTP, a delivery, a reset, a rejection.
     io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
     try {

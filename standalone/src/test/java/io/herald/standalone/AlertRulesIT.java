@@ -51,10 +51,8 @@ class AlertRulesIT extends JarTestBase {
   @Test
   @DisplayName("Every herald_* metric the alert rules query is exported by the real jar, and their reasons are Herald's error codes")
   void rulesQueryExportedMetrics() throws Exception {
-    String redis = System.getenv().getOrDefault("HERALD_TEST_REDIS_URL", "redis://127.0.0.1:6379");
     // The redis store has breakers (herald_breaker_state), as a production replay role has.
-    herald = HeraldProcess.start("alert-rules", Map.of("HERALD_REPLAY_STORE", "redis", "HERALD_REPLAY_REDIS_URL", redis,
-      "HERALD_REPLAY_REDIS_KEY_PREFIX", "herald-it-" + ProcessHandle.current().pid() + "-alerts:"));
+    herald = HeraldProcess.start("alert-rules", HeraldProcess.redisStore("alerts"));
     // The labelled series exist once something happened: a reset (a foreign Last-Event-ID), a
     // delivery (latency), a refused publish.
     vertx = Vertx.vertx();

@@ -99,11 +99,11 @@ class DashboardBrowserIT {
   @DisplayName("The dashboard goes live in Chromium and charts the connections, rates and top topics of the real jar; its stream needs the token")
   void dashboardInChromium() throws Exception {
     // The Redis replay store, so the process has circuit breakers for the page to show.
-    String redis = System.getenv().getOrDefault("HERALD_TEST_REDIS_URL", "redis://127.0.0.1:6379");
+    Map<String, String> env = HeraldProcess.redisStore("dashboard");
     // Two gateway instances: the page must add up their entries in the cluster view.
-    herald = HeraldProcess.start("DashboardBrowserIT", Map.of("HERALD_ADMIN_TOKEN", TOKEN, "HERALD_GATEWAY_INSTANCES", "2",
-      "HERALD_REPLAY_STORE", "redis", "HERALD_REPLAY_REDIS_URL", redis,
-      "HERALD_REPLAY_REDIS_KEY_PREFIX", "herald-it-" + ProcessHandle.current().pid() + "-dashboard:"));
+    env.put("HERALD_ADMIN_TOKEN", TOKEN);
+    env.put("HERALD_GATEWAY_INSTANCES", "2");
+    herald = HeraldProcess.start("DashboardBrowserIT", env);
     String admin = "http://127.0.0.1:" + herald.adminPort;
 
     // The stream without the token, or with a wrong one: 401 with the error catalogue's JSON.

@@ -20,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -149,9 +148,7 @@ class DemoBrowserIT extends JarTestBase {
   @Test
   @DisplayName("Hub restart (Redis replay store): the page reconnects by itself and shows the events published while it was cut off exactly once")
   void reconnectsAfterHubRestart() throws Exception {
-    String redis = System.getenv().getOrDefault("HERALD_TEST_REDIS_URL", "redis://127.0.0.1:6379");
-    Map<String, String> env = new HashMap<>(Map.of("HERALD_REPLAY_STORE", "redis", "HERALD_REPLAY_REDIS_URL", redis,
-      "HERALD_REPLAY_REDIS_KEY_PREFIX", "herald-it-" + ProcessHandle.current().pid() + "-" + System.nanoTime() + "-demo:"));
+    Map<String, String> env = HeraldProcess.redisStore(System.nanoTime() + "-demo");
     herald = HeraldProcess.start("DemoBrowserIT-restart-1", env);
     // The second run takes the same ports, so the page's URLs still work.
     env.put("HERALD_GATEWAY_PORT", String.valueOf(herald.gatewayPort));

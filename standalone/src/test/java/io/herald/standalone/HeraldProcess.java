@@ -51,6 +51,16 @@ final class HeraldProcess {
   }
 
   /** Starts the jar and waits until it serves; fails with the log tail if it does not within 30 s. */
+  /**
+   * Environment for a hub on the Redis replay store (the one with breakers, as in production),
+   * under a key prefix of its own ({@code tag} tells runs apart); add to it as needed.
+   */
+  static Map<String, String> redisStore(String tag) {
+    String redis = System.getenv().getOrDefault("HERALD_TEST_REDIS_URL", "redis://127.0.0.1:6379");
+    return new java.util.HashMap<>(Map.of("HERALD_REPLAY_STORE", "redis", "HERALD_REPLAY_REDIS_URL", redis,
+      "HERALD_REPLAY_REDIS_KEY_PREFIX", "herald-it-" + ProcessHandle.current().pid() + "-" + tag + ":"));
+  }
+
   static HeraldProcess start(String name, Map<String, String> env, String... args) throws Exception {
     HeraldProcess p = launch(name, env, args);
     try {
