@@ -417,10 +417,14 @@ class SseGatewayTest {
         String payload = "y".repeat(32 * 1024);
         int published = 0;
         double cutBefore = io.herald.common.admin.HeraldMetrics.get().registry().counter("herald_slow_consumers_closed").count();
-        // Bounded: stops as soon as the gateway gives up on the slow client.
+        // Bounded: stops as soon as the gateway gives up on the slow client. Paced by the healthy
+        // client, a reader that keeps up: unpaced, the publisher runs ahead of delivery and the
+        // test's own client (parsing 32 KB lines in this JVM) can fall behind by more than the
+        // limit and be cut too, for being slow.
         while (h.gateway.stats().slowConsumersClosed == 0 && published < 2000) {
           h.publish("flood", payload);
           published++;
+          healthy.awaitAppEvents(published, WAIT);
         }
         assertThat(h.gateway.stats().slowConsumersClosed).isEqualTo(1);
         assertThat(io.herald.common.admin.HeraldMetrics.get().registry().counter("herald_slow_consumers_closed").count())
