@@ -10,8 +10,6 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.net.Socket;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,18 +29,9 @@ class ClusterProcessesIT {
   private final String clusterName = "herald-it-" + ProcessHandle.current().pid();
 
   private Process role(String jar, String name, Map<String, String> env) throws IOException {
-    Path logs = Path.of("target", "it-logs");
-    Files.createDirectories(logs);
-    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-      "-Xmx256m", "-Dhazelcast.wait.seconds.before.join=0", "-jar", Path.of("..", jar).toString(), "--cluster")
-      .redirectErrorStream(true).redirectOutput(logs.resolve("cluster-" + name + ".log").toFile());
-    pb.environment().keySet().removeIf(k -> k.startsWith("HERALD_"));
-    pb.environment().put("HERALD_CLUSTER_NAME", clusterName);
-    pb.environment().put("HERALD_ADMIN_PORT", String.valueOf(HeraldProcess.freePort()));
-    // Hundreds of test clients come from one address (127.0.0.1): lift the per-address limits
-    // that would rightly refuse them on the internet.
-    pb.environment().put("HERALD_GATEWAY_MAX_CONNECTIONS_PER_IP", "100000");
-    pb.environment().put("HERALD_GATEWAY_CONNECT_ATTEMPTS_PER_IP_PER_MINUTE", "1000000");
+    // Hundreds of test clients come from one address (127.0.0.1): the helper lifts the
+    // per-address limits that would rightly refuse them on the internet.
+    ProcessBuilder pb = HeraldProcess.clusterRole(jar, "cluster-" + name, clusterName, List.of("-Xmx256m"));
     pb.environment().putAll(env);
     Process p = pb.start();
     processes.add(p);

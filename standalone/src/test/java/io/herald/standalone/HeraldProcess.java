@@ -52,6 +52,31 @@ final class HeraldProcess {
 
   /** Starts the jar and waits until it serves; fails with the log tail if it does not within 30 s. */
   /**
+   * One role's jar started with {@code --cluster}, as docs/clustering.md runs it: the test's own
+   * {@code HERALD_*} variables dropped, the cluster named {@code clusterName}, a free admin port,
+   * the per-address limits lifted (every test client comes from loopback), output in
+   * {@code target/it-logs/<log>.log}. Callers add their environment (it overrides) and start it.
+   */
+  static ProcessBuilder clusterRole(String jar, String log, String clusterName, List<String> jvmFlags) throws IOException {
+    Files.createDirectories(LOGS);
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmFlags);
+    command.add("-Dhazelcast.wait.seconds.before.join=0");
+    command.addAll(List.of("-jar", Path.of("..", jar).toString(), "--cluster"));
+    ProcessBuilder pb = new ProcessBuilder(command)
+      .redirectErrorStream(true).redirectOutput(LOGS.resolve(log + ".log").toFile())
+      .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+    Map<String, String> env = pb.environment();
+    env.keySet().removeIf(k -> k.startsWith("HERALD_"));
+    env.put("HERALD_CLUSTER_NAME", clusterName);
+    env.put("HERALD_ADMIN_PORT", String.valueOf(freePort()));
+    env.put("HERALD_GATEWAY_MAX_CONNECTIONS_PER_IP", "100000");
+    env.put("HERALD_GATEWAY_CONNECT_ATTEMPTS_PER_IP_PER_MINUTE", "1000000");
+    return pb;
+  }
+
+  /**
    * Environment for a hub on the Redis replay store (the one with breakers, as in production),
    * under a key prefix of its own ({@code tag} tells runs apart); add to it as needed.
    */

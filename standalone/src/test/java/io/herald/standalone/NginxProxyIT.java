@@ -298,21 +298,13 @@ class NginxProxyIT {
   // ------------------------------------------------------------------------------------- setup
 
   private Process role(String jar, String name, Map<String, String> env) throws IOException {
-    Files.createDirectories(HeraldProcess.LOGS);
-    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-      "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Dhazelcast.wait.seconds.before.join=0",
-      "-jar", Path.of("..", jar).toString(), "--cluster")
-      .redirectErrorStream(true).redirectOutput(HeraldProcess.LOGS.resolve("nginx-" + name + ".log").toFile())
-      .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-    pb.environment().keySet().removeIf(k -> k.startsWith("HERALD_"));
-    pb.environment().put("HERALD_CLUSTER_NAME", clusterName);
+    // Behind the proxy every client has nginx's address, as in docker-compose.yml: the helper
+    // lifts the per-address limits.
+    ProcessBuilder pb = HeraldProcess.clusterRole(jar, "nginx-" + name, clusterName,
+      List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
     pb.environment().put("HERALD_CLUSTER_PORT", String.valueOf(hazelcastPorts.get(processes.size())));
     pb.environment().put("HERALD_CLUSTER_MEMBERS", String.join(",", hazelcastPorts.stream().map(p -> "127.0.0.1:" + p).toList()));
-    pb.environment().put("HERALD_ADMIN_PORT", String.valueOf(HeraldProcess.freePort()));
     pb.environment().put("HERALD_GATEWAY_HEARTBEAT_SECONDS", "1");
-    // Behind the proxy every client has nginx's address, as in docker-compose.yml.
-    pb.environment().put("HERALD_GATEWAY_MAX_CONNECTIONS_PER_IP", "100000");
-    pb.environment().put("HERALD_GATEWAY_CONNECT_ATTEMPTS_PER_IP_PER_MINUTE", "1000000");
     pb.environment().putAll(env);
     Process p = pb.start();
     processes.add(p);
