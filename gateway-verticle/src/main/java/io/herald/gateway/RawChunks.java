@@ -6,6 +6,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.VoidChannelPromise;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpVersion;
@@ -36,8 +37,12 @@ import java.util.ArrayList;
  * the encoder is in its chunked state and stays there (it only tracks the state of the message
  * it encodes); the last chunk ({@code response.end()}) goes through Vert.x again. Every write
  * happens on the connection's event loop (the server runs in strict thread mode), so writes
- * through either path reach the socket in the order they were made. TLS, the idle timeout and
- * writability (hence {@code writeQueueFull}) sit below the encoder and see every write. Not for
+ * through either path reach the socket in the order they were made. TLS and writability (hence
+ * {@code writeQueueFull}) sit below the encoder and see every write. The idle timeout does not
+ * always: without TLS, Vert.x puts its {@link IdleStateHandler} above the encoder, where writes
+ * made below it never pass, so every flush here tells it of the write itself
+ * ({@link IdleStateHandler#resetWriteTimeout}); a stream that carries data or heartbeats is
+ * never cut as idle, one whose writes stop is. Not for
  * HTTP/1.0 (no chunks) or HTTP/2 (other framing), nor when Vert.x compresses responses, nor for a
  * response that is not chunked: {@link #of} returns null (or is not asked) and the
  * connection writes through Vert.x. Vert.x's bytes-written counters do not see these bytes.
@@ -59,11 +64,14 @@ final class RawChunks {
 
   private final ChannelHandlerContext encoder;
   private final ChannelPromise voidPromise;
+  /** The connection's idle timeout, told of every flush; null when there is none. */
+  private final IdleStateHandler idle;
   /** Written to since the last flush, hence in its loop's {@link Flusher}. */
   private boolean unflushed;
 
-  private RawChunks(ChannelHandlerContext encoder) {
+  private RawChunks(ChannelHandlerContext encoder, IdleStateHandler idle) {
     this.encoder = encoder;
+    this.idle = idle;
     // Like Vert.x's own: write failures are not fired down the pipeline; the close handler runs.
     this.voidPromise = new VoidChannelPromise(encoder.channel(), false);
   }
@@ -85,7 +93,7 @@ final class RawChunks {
     if (encoder == null || pipeline.get("deflater") != null) {
       return null;
     }
-    return new RawChunks(encoder);
+    return new RawChunks(encoder, pipeline.get(IdleStateHandler.class));
   }
 
   /** Writes a shared chunk ({@link #shared}) without copying it. */
@@ -104,7 +112,7 @@ final class RawChunks {
     // slow-consumer check after this write judges the client, let the kernel take what it can:
     // a client that keeps up is never cut off for bytes that merely await the end of the turn.
     if (!encoder.channel().isWritable()) {
-      encoder.flush();
+      flush();
       return;
     }
     if (!unflushed) {
@@ -115,6 +123,14 @@ final class RawChunks {
 
   void heartbeat() {
     writeShared(HEARTBEAT);
+  }
+
+  /** Flushes, and counts the flush as the connection's last write for its idle timeout. */
+  private void flush() {
+    encoder.flush();
+    if (idle != null) {
+      idle.resetWriteTimeout();
+    }
   }
 
   /** A frame as one chunk, in a direct buffer from {@code alloc}; released once written. */
@@ -165,7 +181,7 @@ final class RawChunks {
         for (int i = 0; i < pending.size(); i++) {
           RawChunks c = pending.get(i);
           c.unflushed = false;
-          c.encoder.flush();
+          c.flush();
         }
       } finally {
         // Whatever happens, the next write schedules a new round (a connection skipped by a
