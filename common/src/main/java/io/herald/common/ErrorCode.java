@@ -21,8 +21,12 @@ public enum ErrorCode {
   /** The request (headers or body) did not arrive in time; the connection is closed. */
   REQUEST_TIMEOUT("request_timeout", 408),
   PAYLOAD_TOO_LARGE("payload_too_large", 413),
+  /** The request line is over the server's limit; the connection is closed. */
+  URI_TOO_LONG("uri_too_long", 414),
   UNSUPPORTED_MEDIA_TYPE("unsupported_media_type", 415),
   RATE_LIMITED("rate_limited", 429),
+  /** The request headers are over the server's limit; the connection is closed. */
+  HEADERS_TOO_LARGE("headers_too_large", 431),
   INTERNAL("internal_error", 500),
   STORE_UNAVAILABLE("store_unavailable", 503),
   /** The node holds as many connections as it may; sent with {@code Retry-After}, try again or elsewhere. */

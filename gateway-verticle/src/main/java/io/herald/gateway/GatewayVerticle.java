@@ -134,6 +134,7 @@ public final class GatewayVerticle extends VerticleBase {
     return bridged.compose(v -> vertx.createHttpServer(serverOptions)
       .connectionHandler(guard.connectionHandler())
       .requestHandler(guard.wrap(router))
+      .invalidRequestHandler(io.herald.common.MalformedRequests.HANDLER)
       .listen(options.port(), options.host())
       .onSuccess(s -> {
         server = s;

@@ -127,12 +127,18 @@ class GatewayLimitsTest {
   }
 
   @Test
-  @DisplayName("Oversized request line and headers get 414 and 431, and the gateway keeps serving")
+  @DisplayName("Oversized request line and headers get 414 and 431 with a JSON body and Connection: close, and the gateway keeps serving")
   void headerSizes(Vertx vertx) throws Exception {
     JsonObject config = new JsonObject().put("maxHeaderBytes", 2048).put("maxRequestLineBytes", 1024);
     try (GatewayHarness h = new GatewayHarness(vertx, config, new JsonObject()); Clients c = new Clients()) {
-      assertThat(c.request(h.port(), "127.0.0.2", "/events?topic=" + "a".repeat(2000)).status).isEqualTo(414);
-      assertThat(c.request(h.port(), "127.0.0.2", "/events?topic=a", "X-Junk: " + "j".repeat(4000)).status).isEqualTo(431);
+      Reply line = c.request(h.port(), "127.0.0.2", "/events?topic=" + "a".repeat(2000));
+      assertThat(line.status).isEqualTo(414);
+      assertThat(new JsonObject(line.body).getString("error")).isEqualTo("uri_too_long");
+      assertThat(line.headers).containsEntry("connection", "close");
+      Reply head = c.request(h.port(), "127.0.0.2", "/events?topic=a", "X-Junk: " + "j".repeat(4000));
+      assertThat(head.status).isEqualTo(431);
+      assertThat(new JsonObject(head.body).getString("error")).isEqualTo("headers_too_large");
+      assertThat(head.headers).containsEntry("connection", "close");
       assertThat(c.open(h.port(), "127.0.0.2", "/events?topic=a").status).isEqualTo(200);
     }
   }

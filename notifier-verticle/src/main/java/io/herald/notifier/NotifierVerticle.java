@@ -152,6 +152,7 @@ public final class NotifierVerticle extends VerticleBase {
     Future<HttpServer> listening = vertx.createHttpServer(serverOptions)
       .connectionHandler(guard.connectionHandler())
       .requestHandler(guard.wrap(router))
+      .invalidRequestHandler(io.herald.common.MalformedRequests.HANDLER)
       .listen(options.port(), options.host())
       .onSuccess(s -> {
         server = s;

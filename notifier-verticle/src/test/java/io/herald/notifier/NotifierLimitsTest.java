@@ -312,7 +312,11 @@ class NotifierLimitsTest {
     HttpRequest big = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.actualPort() + "/publish"))
       .timeout(Duration.ofSeconds(5)).header("Authorization", "Bearer " + KEY).header("Content-Type", "application/json")
       .header("X-Junk", "j".repeat(4000)).POST(HttpRequest.BodyPublishers.ofString("{\"topic\":\"hs\",\"data\":1}")).build();
-    assertThat(http.send(big, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(431);
+    HttpResponse<String> refused = http.send(big, HttpResponse.BodyHandlers.ofString());
+    assertThat(refused.statusCode()).isEqualTo(431);
+    assertThat(new JsonObject(refused.body()).getString("error")).isEqualTo("headers_too_large");
+    // Connection: close, so the client does not send the next request on the closed connection.
+    assertThat(refused.headers().firstValue("connection")).hasValue("close");
     assertThat(publish(n, KEY, "hs").status()).isEqualTo(200);
     assertThat(seq("hs")).isEqualTo(1);
   }
