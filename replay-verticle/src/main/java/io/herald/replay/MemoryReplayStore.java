@@ -187,7 +187,12 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
     return Future.succeededFuture();
   }
 
-  /** Topics holding state now; never more than {@code maxTopics}. */
+  /** Whether the topic holds events or a tombstone now. */
+  boolean holds(String topic) {
+    return topics.containsKey(topic) || tombstones.containsKey(topic);
+  }
+
+    /** Topics holding state now; never more than {@code maxTopics}. */
   int topicCount() {
     return topics.size();
   }

@@ -34,16 +34,22 @@ import java.util.function.Supplier;
  * same history, and it survives replay and database restarts.
  *
  * <h2>Layout</h2>
- * Both table names start with the table prefix ({@code replay.postgresTablePrefix}, default
+ * The three table names start with the table prefix ({@code replay.postgresTablePrefix}, default
  * {@code herald_}); {@link #init()} creates them if missing:
  * <ul>
+ *   <li>{@code <prefix>replay_store (singleton boolean primary key, epoch text)}: one row, the
+ *   store's epoch, a random string of {@value #EPOCH_LENGTH} ASCII letters and digits drawn when
+ *   the row is created. A topic that has no row yet has the head {@code (store epoch, 0)}.</li>
  *   <li>{@code <prefix>replay_topics (topic text primary key, epoch text, last_seq bigint)}: one
- *   row per topic, created by the first call that names the topic (its head, a read or an
- *   append), with a fresh random epoch of {@value #EPOCH_LENGTH} ASCII letters and digits and
- *   {@code last_seq} 0. {@code last_seq} is the topic's head: it never goes back, so a topic whose
- *   events all expired continues its sequence. If the row is lost (table truncated or dropped,
- *   database restored from an older backup without it), the next call creates it again with a
- *   new epoch, and every position handed out before gets a {@code reset}.</li>
+ *   row per topic, created by the topic's first append (never by a head or a read: subscribers
+ *   create no state, so naming topics that do not exist costs the database nothing), with the
+ *   store's epoch and {@code last_seq} 0. {@code last_seq} is the topic's head: it never goes
+ *   back, so a topic whose events all expired continues its sequence. If a row is lost while its
+ *   events are still there (table truncated or rows deleted by hand), it is created again with
+ *   a fresh random epoch, and every position handed out before gets a {@code reset}; if the
+ *   tables are lost together, the store row is drawn again with a new epoch, to the same effect.
+ *   A database restored from a backup older than its topics' last events should be given a new
+ *   store epoch ({@code DELETE FROM <prefix>replay_store}) before Herald uses it.</li>
  *   <li>{@code <prefix>replay_events (topic, seq, epoch, type, data, json, key, ts)}: one row per
  *   retained event, primary key {@code (topic, seq)} (the index every read and trim walks),
  *   {@code ts} in epoch milliseconds, a unique partial index on {@code (topic, key) where key is
@@ -72,8 +78,9 @@ import java.util.function.Supplier;
  * clocks.
  *
  * <h2>Limits</h2>
- * {@code maxTopics} is not enforced: each topic ever named keeps its small row in the topics
- * table (deleting it would cost its subscribers a reset, never a silent gap). The schema is
+ * {@code maxTopics} is not enforced: each topic ever published to keeps its small row in the
+ * topics table (deleting it would cost its subscribers a reset, never a silent gap). Only
+ * publishers create rows; subscribers' heads and reads leave the database as it was. The schema is
  * created idempotently under a transaction-scoped advisory lock, so replay nodes starting
  * together do not race on it; if the tables disappear while the store runs, the next call that
  * finds one missing creates them again (and the topics get new epochs).
@@ -104,6 +111,7 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
   private final Pool pool;
   private final String configError;
   private final String safeUrl;
+  private final String store;
   private final String topics;
   private final String events;
   private final int maxEventsPerTopic;
@@ -151,9 +159,10 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
     }
     this.pool = p;
     this.configError = error;
+    this.store = tablePrefix + "replay_store";
     this.topics = tablePrefix + "replay_topics";
     this.events = tablePrefix + "replay_events";
-    this.sql = new Sql(topics, events);
+    this.sql = new Sql(store, topics, events);
     this.maxEventsPerTopic = options.maxEventsPerTopic();
     this.maxReadLimit = options.maxReadLimit();
     this.maxAgeMillis = options.maxAgeMillis();
@@ -282,13 +291,16 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
     }));
   }
 
-  /** The topic's row, locked until the transaction ends; created (with a new epoch) if missing. */
+  /**
+   * The topic's row, locked until the transaction ends; created if missing, with the store's
+   * epoch, or a fresh one when events of a lost row are still there.
+   */
   private Future<Position> lockTopic(SqlConnection conn, String topic) {
     return conn.preparedQuery(sql.lockTopic).execute(Tuple.of(topic)).compose(rows -> {
       if (rows.size() == 1) {
         return Future.succeededFuture(position(rows.iterator().next()));
       }
-      return conn.preparedQuery(sql.createTopic).execute(Tuple.of(topic, randomEpoch()))
+      return conn.preparedQuery(sql.createTopic).execute(Tuple.of(topic, randomEpoch(), randomEpoch()))
         .compose(created -> conn.preparedQuery(sql.lockTopic).execute(Tuple.of(topic)))
         .compose(again -> again.size() == 1
           ? Future.succeededFuture(position(again.iterator().next()))
@@ -336,16 +348,13 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
     return withSchema(() -> {
       Tuple args = Tuple.of(topic, after.epoch(), after.seq(), count);
       return pool.preparedQuery(sql.read).execute(args).compose(rows -> rows.size() > 0
-        ? Future.succeededFuture(rows)
-        : ensureTopic(topic).compose(v -> pool.preparedQuery(sql.read).execute(args)))
-        .map(rows -> toReadResult(topic, after, rows));
+        ? Future.succeededFuture(toReadResult(topic, after, rows))
+        // No row: the topic has no history, and its head is the store's (epoch, 0).
+        : head(topic).map(head -> after.equals(head) ? new ReadResult(head, false, List.of()) : ReadResult.reset(head)));
     });
   }
 
   private ReadResult toReadResult(String topic, Position after, RowSet<Row> rows) {
-    if (rows.size() == 0) {
-      throw new IllegalStateException("topic row of " + topic + " vanished while reading");
-    }
     Row first = rows.iterator().next();
     Position head = position(first);
     if (!after.epoch().equals(head.epoch()) || after.seq() > head.seq()) {
@@ -372,24 +381,14 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
     return new ReadResult(head, false, young);
   }
 
+  /** The topic's row, or {@code (store epoch, 0)} for a topic without one: creates no topic row. */
   @Override
   public Future<Position> head(String topic) {
     return withSchema(() -> pool.preparedQuery(sql.head).execute(Tuple.of(topic)).compose(rows -> rows.size() == 1
       ? Future.succeededFuture(position(rows.iterator().next()))
-      : ensureTopic(topic)));
-  }
-
-  /** Creates the topic's row if missing and returns its head. */
-  private Future<Position> ensureTopic(String topic) {
-    return pool.preparedQuery(sql.createTopic).execute(Tuple.of(topic, randomEpoch())).compose(created -> {
-      if (created.size() == 1) {
-        return Future.succeededFuture(position(created.iterator().next()));
-      }
-      // Another call created it meanwhile; this statement sees its commit.
-      return pool.preparedQuery(sql.head).execute(Tuple.of(topic)).compose(rows -> rows.size() == 1
-        ? Future.succeededFuture(position(rows.iterator().next()))
-        : Future.failedFuture(new IllegalStateException("topic row of " + topic + " vanished while creating it")));
-    });
+      // The store row itself is missing (its table was emptied): draw it again, once.
+      : pool.preparedQuery(sql.ensureStore).execute(Tuple.of(randomEpoch()))
+        .map(created -> new Position(created.iterator().next().getString("epoch"), 0))));
   }
 
   // ---------------------------------------------------------------- age sweep
@@ -457,7 +456,12 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
 
   /** The two table names (tests drop them). */
   List<String> tables() {
-    return List.of(topics, events);
+    return List.of(topics, events, store);
+  }
+
+  /** Whether the topic has a row (tests: heads and reads must not create one). */
+  Future<Boolean> hasTopicRow(String topic) {
+    return pool.preparedQuery("SELECT 1 FROM " + topics + " WHERE topic = $1").execute(Tuple.of(topic)).map(rows -> rows.size() > 0);
   }
 
   private static Position position(Row r) {
@@ -481,6 +485,7 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
   private static final class Sql {
 
     final String schema;
+    final String ensureStore;
     final String head;
     final String lockTopic;
     final String createTopic;
@@ -490,11 +495,15 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
     final String read;
     final String sweep;
 
-    Sql(String t, String e) {
+    Sql(String s, String t, String e) {
       // Quiet: "already exists, skipping" notices would be logged as warnings at every start.
       schema = """
         SET LOCAL client_min_messages = warning;
         SELECT pg_advisory_xact_lock(hashtext('herald.replay.schema:%1$s'));
+        CREATE TABLE IF NOT EXISTS %3$s (
+          singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+          epoch text NOT NULL
+        );
         CREATE TABLE IF NOT EXISTS %1$s (
           topic text PRIMARY KEY,
           epoch text NOT NULL,
@@ -513,19 +522,42 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
         );
         CREATE UNIQUE INDEX IF NOT EXISTS %2$s_key ON %2$s (topic, key) WHERE key IS NOT NULL;
         CREATE INDEX IF NOT EXISTS %2$s_ts ON %2$s (ts);
-        """.formatted(t, e);
-      head = "SELECT epoch, last_seq FROM " + t + " WHERE topic = $1";
-      lockTopic = head + " FOR UPDATE";
-      // A new row means any events of the topic still there belong to a lost epoch.
+        """.formatted(t, e, s);
+      // The store's epoch, drawn ($1) if the row is missing; returns it either way.
+      ensureStore = """
+        WITH drawn AS (
+          INSERT INTO %1$s (singleton, epoch) VALUES (true, $1) ON CONFLICT (singleton) DO NOTHING RETURNING epoch
+        )
+        SELECT epoch FROM drawn UNION ALL SELECT epoch FROM %1$s
+        """.formatted(s);
+      // The topic's row if it has one, else the store's epoch at 0 (no row when the store row
+      // is missing too).
+      head = """
+        SELECT epoch, last_seq FROM (
+          SELECT 0 AS o, epoch, last_seq FROM %1$s WHERE topic = $1
+          UNION ALL SELECT 1, epoch, 0 FROM %2$s
+        ) h ORDER BY o LIMIT 1
+        """.formatted(t, s);
+      lockTopic = "SELECT epoch, last_seq FROM " + t + " WHERE topic = $1 FOR UPDATE";
+      // A new row takes the store's epoch ($3 drawn if the store row is missing), unless events
+      // of the topic are still there: they belong to a lost row, so the new row gets a fresh
+      // epoch ($2) and the leftovers go.
       createTopic = """
-        WITH created AS (
-          INSERT INTO %1$s (topic, epoch, last_seq) VALUES ($1, $2, 0)
+        WITH drawn AS (
+          INSERT INTO %3$s (singleton, epoch) VALUES (true, $3) ON CONFLICT (singleton) DO NOTHING RETURNING epoch
+        ), store AS (
+          SELECT epoch FROM drawn UNION ALL SELECT epoch FROM %3$s LIMIT 1
+        ), lost AS (
+          SELECT EXISTS (SELECT 1 FROM %2$s WHERE topic = $1) AS yes
+        ), created AS (
+          INSERT INTO %1$s (topic, epoch, last_seq)
+          SELECT $1, CASE WHEN lost.yes THEN $2 ELSE store.epoch END, 0 FROM store, lost
           ON CONFLICT (topic) DO NOTHING RETURNING epoch, last_seq
         ), leftovers AS (
           DELETE FROM %2$s WHERE topic = $1 AND EXISTS (SELECT 1 FROM created)
         )
         SELECT epoch, last_seq FROM created
-        """.formatted(t, e);
+        """.formatted(t, e, s);
       findKeys = "SELECT seq, epoch, type, data, json, key, ts FROM " + e + " WHERE topic = $1 AND key = ANY($2)";
       deleteKeys = "DELETE FROM " + e + " WHERE topic = $1 AND key = ANY($2)";
       write = """

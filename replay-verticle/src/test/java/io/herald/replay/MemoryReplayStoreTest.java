@@ -24,6 +24,11 @@ class MemoryReplayStoreTest extends ReplayStoreContractTest {
     return new MemoryReplayStore(options, clock);
   }
 
+  @Override
+  protected boolean holdsState(ReplayStore store, String topic) {
+    return ((MemoryReplayStore) store).holds(topic);
+  }
+
   private MemoryReplayStore memory(JsonObject options) {
     return (MemoryReplayStore) newStore(options);
   }

@@ -88,6 +88,19 @@ class RedisReplayStoreTest extends ReplayStoreContractTest {
     return new RedisReplayStore(vertx, options, URL, newPrefix(), clock);
   }
 
+  @Override
+  protected boolean holdsState(ReplayStore store, String topic) {
+    String cursor = "0";
+    do {
+      Response r = call(admin.send(Request.cmd(Command.SCAN).arg(cursor).arg("MATCH").arg("herald-test:*:" + topic).arg("COUNT").arg(1000)));
+      cursor = r.get(0).toString();
+      if (r.get(1).size() > 0) {
+        return true;
+      }
+    } while (!cursor.equals("0"));
+    return false;
+  }
+
   private String newPrefix() {
     String prefix = "herald-test:" + UUID.randomUUID() + ":";
     prefixes.add(prefix);

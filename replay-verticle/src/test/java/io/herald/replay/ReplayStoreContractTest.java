@@ -65,6 +65,12 @@ public abstract class ReplayStoreContractTest {
    */
   protected abstract ReplayStore createStore(ReplayOptions options, LongSupplier clock);
 
+  /**
+   * Whether the store holds anything for {@code topic} (a row, a key, a map entry, a
+   * ringbuffer): read from the backend itself, not through the store's API.
+   */
+  protected abstract boolean holdsState(ReplayStore store, String topic);
+
   /** Whether the store's notion of time is the clock given to {@link #createStore}. */
   protected boolean supportsManualClock() {
     return true;
@@ -99,6 +105,30 @@ public abstract class ReplayStoreContractTest {
   }
 
   // ---------------------------------------------------------------- positions
+
+  @Test
+  @DisplayName("heads and reads of a topic nobody published to create no state, and its first event follows that head without a reset")
+  void headCreatesNoState() {
+    ReplayStore s = newStore();
+    String ghost = topic("ghost");
+    Position h = head(s, ghost);
+    assertThat(h.seq()).isZero();
+    ReadResult atHead = read(s, ghost, h, 10);
+    assertThat(atHead.reset()).isFalse();
+    assertThat(atHead.events()).isEmpty();
+    assertReset(read(s, ghost, new Position(h.epoch(), 5), 10), h);
+    assertReset(read(s, ghost, new Position(h.epoch().equals("Zz9Zz9Zz") ? "Yy8Yy8Yy" : "Zz9Zz9Zz", 0), 10), h);
+    for (int i = 0; i < 20; i++) {
+      head(s, topic("ghost-" + i));
+    }
+    assertThat(holdsState(s, ghost)).as("state after heads and reads").isFalse();
+    assertThat(holdsState(s, topic("ghost-7"))).as("state after a head").isFalse();
+
+    Event first = append(s, draft(ghost, "1")).get(0);
+    assertThat(first.position()).isEqualTo(new Position(h.epoch(), 1));
+    assertThat(readAll(s, ghost, h)).containsExactly(first);
+    assertThat(holdsState(s, ghost)).as("state after an append").isTrue();
+  }
 
   @Test
   @DisplayName("sequence numbers start at 1 and are consecutive per topic, independently across topics")
