@@ -39,6 +39,11 @@ import java.util.function.BooleanSupplier;
  *       {@code --storm-rounds R} repeats the round R times (the first meets a cold JIT); the last is reported.</li>
  *   <li>{@code saturation}: broadcast at {@code --start-rate}, times {@code --rate-factor} every
  *       {@code --step-seconds}, until a step loses an event or its p99 exceeds {@code --p99-limit-ms}.</li>
+ *   <li>{@code soak}: {@code --connections} streams on {@code --topics} topics that keep leaving,
+ *       resuming and being replaced ({@code --churn} per second) while {@code --rate} events/s are
+ *       published, for {@code --duration} seconds after {@code --warmup-seconds}; fails when the
+ *       server's heap after GC, RSS, open files or event-loop lag grow by more than
+ *       {@code --max-growth}, or when an event is lost ({@link Soak}).</li>
  * </ul>
  */
 public final class LoadTool {
@@ -67,6 +72,7 @@ public final class LoadTool {
     int defTopics = switch (scenario) {
       case "targeted" -> n;
       case "storm" -> Math.max(1, n / 10);
+      case "soak" -> Math.max(1, n / 20);
       default -> 1;
     };
     this.topicCount = a.integer("topics", defTopics);
@@ -90,6 +96,7 @@ public final class LoadTool {
       System.out.println("usage: java -jar herald-bench.jar --target herald|nchan --scenario broadcast|targeted|storm|saturation"
         + " [--sse-url URL[,URL]] [--publish-url URL] [--connections N] [--topics K] [--rate R] [--duration S]"
         + " [--source-ips C] [--server-pid PID[,PID]] [--payload-bytes B] [--out FILE] [--label TEXT]\n"
+        + "       soak: --scenario soak [--churn C] [--warmup-seconds W] [--max-growth 0.10] [--lag-floor-ms 2]\n"
         + "       java -cp herald-bench.jar io.herald.bench.Report OUT.html RESULT.json...\n"
         + "       java -cp herald-bench.jar org.openjdk.jmh.Main   (JMH benchmarks)");
       return;
@@ -139,6 +146,7 @@ public final class LoadTool {
         case "broadcast", "targeted" -> fanOut();
         case "storm" -> storm();
         case "saturation" -> saturation();
+        case "soak" -> new Soak(a, vertx, clients, publisher, gateways, topics, server, stats, out).run();
         default -> throw new IllegalArgumentException("unknown --scenario " + scenario);
       }
       out.put("clientCpuSeconds", round(ProcProbe.selfCpuSeconds() - clientCpu0, 2));
@@ -147,6 +155,9 @@ public final class LoadTool {
         && out.getJsonObject("events").getLong("duplicates", 0L) == 0;
       if (out.containsKey("storm")) {
         ok = out.getJsonObject("storm").getBoolean("exact", false);
+      }
+      if (out.containsKey("soak")) {
+        ok = out.getJsonObject("soak").getBoolean("ok", false);
       }
       out.put("ok", ok && stats.failed.get() == 0);
       String file = a.str("out", "");
@@ -510,7 +521,7 @@ public final class LoadTool {
   private String summary() {
     StringBuilder sb = new StringBuilder();
     sb.append(out.getString("label")).append(": ").append(connections().encode());
-    for (String k : List.of("memory", "events", "latencyMs", "throughput", "cpu", "storm", "saturation")) {
+    for (String k : List.of("memory", "events", "latencyMs", "throughput", "cpu", "storm", "saturation", "soak")) {
       Object v = out.getValue(k);
       if (v instanceof JsonObject o) {
         JsonObject copy = o.copy();
