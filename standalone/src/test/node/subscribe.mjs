@@ -9,6 +9,7 @@
 //   LAST_EVENT_ID  optional: sent as the Last-Event-ID header of the first request (resume)
 //
 // stdout: one JSON line per line of interest:
+//   {"response":{"status":...,"contentEncoding":...}}   for every response to the stream's request
 //   {"ready":true,"id":...,"data":...}   when the herald.ready control event arrives
 //   {"id":...,"type":...,"data":...}     for every event of the listed types
 import { EventSource } from 'eventsource';
@@ -23,9 +24,16 @@ let received = 0;
 
 // eventsource 3.x takes no `headers` option: a custom fetch adds the header. The library's own
 // headers (including its Last-Event-ID on reconnects) come last so they win.
-const options = lastEventId
-  ? { fetch: (input, init) => fetch(input, { ...init, headers: { 'Last-Event-ID': lastEventId, ...init.headers } }) }
-  : {};
+// Node's fetch asks for gzip and deflate and decodes them, as browsers do; the response's
+// Content-Encoding is reported so that tests can tell a compressed stream.
+const options = {
+  fetch: async (input, init) => {
+    const headers = lastEventId ? { 'Last-Event-ID': lastEventId, ...init.headers } : init.headers;
+    const response = await fetch(input, { ...init, headers });
+    print({ response: { status: response.status, contentEncoding: response.headers.get('content-encoding') } });
+    return response;
+  },
+};
 const es = new EventSource(url, options);
 
 function print(obj) {

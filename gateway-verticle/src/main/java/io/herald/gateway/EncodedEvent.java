@@ -18,6 +18,10 @@ public final class EncodedEvent {
   private Buffer jsonSingle;
   private ByteBuf sseChunk;
   private int sseWrites;
+  private ByteBuf gzipSingle;
+  private ByteBuf gzipBody;
+  private ByteBuf deflatedJsonSingle;
+  private ByteBuf deflatedJsonTail;
 
   public EncodedEvent(Event event) {
     this.event = event;
@@ -56,6 +60,41 @@ public final class EncodedEvent {
       sseChunk = RawChunks.shared(single());
     }
     out.writeShared(sseChunk);
+  }
+
+  /**
+   * {@link #single()} compressed on its own ({@link SseGzip#deflated}) as an HTTP chunk, built
+   * once and shared by every gzip stream that holds only this topic.
+   */
+  ByteBuf gzipSingle() {
+    if (gzipSingle == null) {
+      gzipSingle = RawChunks.shared(SseGzip.deflated(single()));
+    }
+    return gzipSingle;
+  }
+
+  /** {@link #body()} compressed on its own as an HTTP chunk, shared by every gzip stream of several topics. */
+  ByteBuf gzipBody() {
+    if (gzipBody == null) {
+      gzipBody = RawChunks.shared(SseGzip.deflated(body()));
+    }
+    return gzipBody;
+  }
+
+  /** {@link #jsonSingle()} as a permessage-deflate payload ({@link WsDeflate#shared}), built once. */
+  ByteBuf deflatedJsonSingle() {
+    if (deflatedJsonSingle == null) {
+      deflatedJsonSingle = WsDeflate.shared(jsonSingle());
+    }
+    return deflatedJsonSingle;
+  }
+
+  /** {@link #jsonTail()} as the compressed end of a permessage-deflate payload, built once. */
+  ByteBuf deflatedJsonTail() {
+    if (deflatedJsonTail == null) {
+      deflatedJsonTail = WsDeflate.shared(jsonTail());
+    }
+    return deflatedJsonTail;
   }
 
   /** The JSON frame after its id ({@link JsonFrames#tail}), shared by every JSON connection. */

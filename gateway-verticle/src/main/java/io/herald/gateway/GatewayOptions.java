@@ -94,6 +94,27 @@ public final class GatewayOptions {
   public static final boolean DEFAULT_H2C = false;
   /** Development mode: the demo page at {@code /} shows a publish form. Never in production. */
   public static final boolean DEFAULT_DEV_MODE = false;
+  /** {@code sseCompression}: SSE streams are never compressed. */
+  public static final String SSE_COMPRESSION_OFF = "off";
+  /**
+   * {@code sseCompression}: gzip for a stream whose client accepts it ({@code Accept-Encoding})
+   * and asks for it with {@code compress=gzip} in the stream's URL.
+   */
+  public static final String SSE_COMPRESSION_REQUESTED = "requested";
+  /** {@code sseCompression}: gzip for every stream whose client accepts it ({@code Accept-Encoding}). */
+  public static final String SSE_COMPRESSION_ACCEPTED = "accepted";
+  /**
+   * Whether SSE streams over HTTP/1.1 are sent gzip-compressed. Off by default: each event is
+   * compressed on its own (so that its bytes are shared by every stream), which saves little on
+   * small events, costs CPU per event, and proxies in front of the gateway must not buffer it.
+   */
+  public static final String DEFAULT_SSE_COMPRESSION = SSE_COMPRESSION_OFF;
+  /**
+   * WebSocket {@code permessage-deflate} (RFC 7692) for clients that offer it. Off by default:
+   * small JSON frames gain little, and a client's own deflate context costs the gateway tens of
+   * KB while it is in use.
+   */
+  public static final boolean DEFAULT_WEBSOCKET_COMPRESSION = false;
 
   /** {@code authMode}: no subscriber authentication, every topic is readable by anyone. */
   public static final String AUTH_NONE = "none";
@@ -140,6 +161,8 @@ public final class GatewayOptions {
   private final List<String> transports;
   private final int longPollTimeoutSeconds;
   private final boolean devMode;
+  private final String sseCompression;
+  private final boolean webSocketCompression;
   private final String tlsCertFile;
   private final String tlsKeyFile;
   private final boolean h2c;
@@ -196,6 +219,9 @@ public final class GatewayOptions {
         + "): nothing is written while a poll waits, so the idle timeout would cut it");
     }
     devMode = r.getBoolean("devMode", DEFAULT_DEV_MODE);
+    sseCompression = r.getOneOf("sseCompression", DEFAULT_SSE_COMPRESSION,
+      SSE_COMPRESSION_OFF, SSE_COMPRESSION_REQUESTED, SSE_COMPRESSION_ACCEPTED);
+    webSocketCompression = r.getBoolean("webSocketCompression", DEFAULT_WEBSOCKET_COMPRESSION);
     tlsCertFile = java.util.Objects.requireNonNullElse(r.getOptionalString("tlsCertFile"), DEFAULT_TLS_CERT_FILE);
     tlsKeyFile = java.util.Objects.requireNonNullElse(r.getOptionalString("tlsKeyFile"), DEFAULT_TLS_KEY_FILE);
     if (tlsCertFile.isEmpty() != tlsKeyFile.isEmpty()) {
@@ -272,6 +298,9 @@ public final class GatewayOptions {
   public boolean transport(String name) { return transports.contains(name); }
   public int longPollTimeoutSeconds() { return longPollTimeoutSeconds; }
   public boolean devMode() { return devMode; }
+  /** {@link #SSE_COMPRESSION_OFF}, {@link #SSE_COMPRESSION_REQUESTED} or {@link #SSE_COMPRESSION_ACCEPTED}. */
+  public String sseCompression() { return sseCompression; }
+  public boolean webSocketCompression() { return webSocketCompression; }
   /** True when the gateway serves HTTPS (HTTP/2 and HTTP/1.1 by ALPN). */
   public boolean tls() { return !tlsCertFile.isEmpty(); }
   public String tlsCertFile() { return tlsCertFile; }
@@ -312,6 +341,8 @@ public final class GatewayOptions {
       .put("transports", new JsonArray(transports))
       .put("longPollTimeoutSeconds", longPollTimeoutSeconds)
       .put("devMode", devMode)
+      .put("sseCompression", sseCompression)
+      .put("webSocketCompression", webSocketCompression)
       .put("tlsCertFile", tlsCertFile)
       .put("tlsKeyFile", tlsKeyFile)
       .put("h2c", h2c);

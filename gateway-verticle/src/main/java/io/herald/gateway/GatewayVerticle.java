@@ -107,9 +107,13 @@ public final class GatewayVerticle extends VerticleBase {
       .setMaxHeaderSize(options.maxHeaderBytes())
       .setMaxInitialLineLength(options.maxRequestLineBytes())
       .setCompressionSupported(false)
-      // No WebSocket deflate either: frames are small JSON, a deflater costs tens of KB per
-      // connection once used, and the negotiation handler sits in every connection's pipeline.
-      .setPerMessageWebSocketCompressionSupported(false)
+      // WebSocket deflate only when asked for (gateway.webSocketCompression): the negotiation
+      // handler sits in every connection's pipeline. Messages are then compressed once per event
+      // and written below Vert.x (WsDeflate): no deflater per connection. Clients are asked not
+      // to keep a compression context, so that what they send is inflated message by message.
+      .setPerMessageWebSocketCompressionSupported(options.webSocketCompression())
+      .setWebSocketAllowServerNoContext(true)
+      .setWebSocketPreferredClientNoContext(true)
       .setPerFrameWebSocketCompressionSupported(false)
       // Every response is written from its connection's event loop (Connection is confined to
       // it), so Vert.x can write straight to the channel: no per-connection MPSC outbound queue
@@ -132,7 +136,7 @@ public final class GatewayVerticle extends VerticleBase {
     viewKey = ClusterView.nodeId(vertx) + "/" + deploymentID() + "/" + VIEW_INSTANCES.incrementAndGet();
     viewTimer = vertx.setPeriodic(ClusterView.REFRESH_MILLIS, id -> publishView());
     return bridged.compose(v -> vertx.createHttpServer(serverOptions)
-      .connectionHandler(guard.connectionHandler())
+      .connectionHandler(connectionHandler(guard))
       .requestHandler(guard.wrap(router))
       .invalidRequestHandler(io.herald.common.MalformedRequests.HANDLER)
       .listen(options.port(), options.host())
@@ -171,6 +175,18 @@ public final class GatewayVerticle extends VerticleBase {
     return existing == null ? fresh.start() : existing;
   }
 
+
+  /** The slow-request guard, and with WebSocket compression the bounded inflater ({@link WsDeflate#install}). */
+  private io.vertx.core.Handler<io.vertx.core.http.HttpConnection> connectionHandler(SlowRequestGuard guard) {
+    io.vertx.core.Handler<io.vertx.core.http.HttpConnection> guarded = guard.connectionHandler();
+    if (!options.webSocketCompression()) {
+      return guarded;
+    }
+    return conn -> {
+      guarded.handle(conn);
+      WsDeflate.install(conn);
+    };
+  }
   @Override
   public Future<?> stop() {
     if (heartbeatTimer >= 0) {

@@ -12,7 +12,9 @@ import io.vertx.core.http.HttpVersion;
  * Browsers send the last {@code id:} back as {@code Last-Event-ID} when they reconnect.
  *
  * <p>After the head and the {@code retry:} frame, frames are written as ready-made chunks below
- * Vert.x's HTTP encoder ({@link RawChunks}) on HTTP/1.1, through the response otherwise.
+ * Vert.x's HTTP encoder ({@link RawChunks}) on HTTP/1.1, through the response otherwise. A gzip
+ * stream ({@link SseGzip}) sends events as compressed blocks shared with every other gzip stream
+ * and its own frames as stored blocks.
  *
  * <p>Confined to the gateway instance's event loop.
  */
@@ -27,12 +29,20 @@ final class SseConnection extends Connection {
   private RawChunks raw;
   /** The head and {@code retry:} are written (the headers are released after that). */
   private boolean begun;
+  /** The body is gzip ({@code Content-Encoding: gzip}). */
+  private final boolean gzip;
 
-  SseConnection(long id, SseGateway gateway, HttpServerRequest request, String[] topics) {
+  SseConnection(long id, SseGateway gateway, HttpServerRequest request, String[] topics, boolean gzip) {
     super(id, gateway, Framing.SSE, topics);
     this.connection = request.connection();
     this.version = request.version();
     this.response = request.response();
+    this.gzip = gzip;
+  }
+
+  /** Whether a stream of this request can be sent gzip: HTTP/1.1 chunks written below Vert.x. */
+  static boolean gzipPossible(HttpServerRequest request) {
+    return RawChunks.of(request.connection(), request.version()) != null;
   }
 
   @Override
@@ -42,13 +52,17 @@ final class SseConnection extends Connection {
 
   @Override
   void begin() {
-    response.write(SseFrames.retry(gateway.options().retryMillis()));
+    Buffer retry = SseFrames.retry(gateway.options().retryMillis());
+    response.write(gzip ? SseGzip.start(retry) : retry);
     raw = response.isChunked() ? RawChunks.of(connection, version) : null;
     begun = true;
   }
 
   @Override
   void transmit(Buffer frame) {
+    if (gzip) {
+      frame = SseGzip.stored(frame);
+    }
     if (raw != null) {
       raw.write(frame);
     } else {
@@ -58,7 +72,14 @@ final class SseConnection extends Connection {
 
   @Override
   void transmitEvent(EncodedEvent event, String cursor) {
-    if (raw != null && cursor == null) {
+    if (gzip && raw != null) {
+      if (cursor == null) {
+        raw.writeShared(event.gzipSingle());
+      } else {
+        raw.write(SseGzip.stored(Buffer.buffer("id: " + cursor + "\n")));
+        raw.writeShared(event.gzipBody());
+      }
+    } else if (raw != null && cursor == null && !gzip) {
       event.writeSingle(raw);
     } else {
       super.transmitEvent(event, cursor);
@@ -77,9 +98,13 @@ final class SseConnection extends Connection {
     // head yet, and a write would fail for want of a Content-Length.
     if (!closed() && begun && !response.writeQueueFull()) {
       if (raw != null) {
-        raw.heartbeat();
+        if (gzip) {
+          raw.writeShared(SseGzip.HEARTBEAT);
+        } else {
+          raw.heartbeat();
+        }
       } else {
-        response.write(SseFrames.HEARTBEAT);
+        response.write(gzip ? SseGzip.stored(SseFrames.HEARTBEAT) : SseFrames.HEARTBEAT);
       }
     }
   }

@@ -239,17 +239,38 @@ public final class SseGateway {
   private void openSse(HttpServerRequest request, String[] topics, Cursor cursor, boolean unknown, SubscriberAuth.Grant grant,
                        ConnectionLimiter.Permit permit) {
     HttpServerResponse response = request.response();
-    SseConnection conn = new SseConnection(IDS.incrementAndGet(), this, request, topics);
+    boolean gzip = gzip(request);
+    SseConnection conn = new SseConnection(IDS.incrementAndGet(), this, request, topics, gzip);
     join(conn, request, grant, permit, () -> {
       response.setChunked(true)
         .setWriteQueueMaxSize(options.maxWriteQueueBytes())
         .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
         .putHeader("X-Accel-Buffering", "no");
+      if (!GatewayOptions.SSE_COMPRESSION_OFF.equals(options.sseCompression())) {
+        response.headers().add(HttpHeaders.VARY, "Accept-Encoding");
+      }
+      if (gzip) {
+        response.putHeader(HttpHeaders.CONTENT_ENCODING, "gzip");
+      }
       logOpened(conn, request, cursor, grant);
       conn.start(cursor, unknown);
       releaseHeaders(request);
     });
+  }
+
+  /**
+   * Whether this stream is sent gzip ({@code gateway.sseCompression}): the deployment allows it,
+   * the client accepts gzip and, in {@code requested} mode, asks with {@code compress=gzip}; and
+   * the stream is HTTP/1.1 with chunks written below Vert.x (no gzip over HTTP/1.0 or HTTP/2).
+   */
+  private boolean gzip(HttpServerRequest request) {
+    String mode = options.sseCompression();
+    if (GatewayOptions.SSE_COMPRESSION_OFF.equals(mode)
+      || GatewayOptions.SSE_COMPRESSION_REQUESTED.equals(mode) && !"gzip".equals(request.getParam("compress"))) {
+      return false;
+    }
+    return SseGzip.accepts(request.getHeader(HttpHeaders.ACCEPT_ENCODING)) && SseConnection.gzipPossible(request);
   }
 
   /**
@@ -273,6 +294,8 @@ public final class SseGateway {
       response.endHandler(null);
       response.closeHandler(null);
       response.exceptionHandler(null);
+      io.netty.channel.Channel channel = request.connection() instanceof io.vertx.core.net.impl.ConnectionBase base
+        ? base.channel() : null;
       request.toWebSocket().onComplete(ar -> {
         if (ar.failed()) {
           permit.release();
@@ -291,7 +314,7 @@ public final class SseGateway {
           ws.close(WebSocketConnection.GOING_AWAY, "shutting_down");
           return;
         }
-        conn.attach(ws);
+        conn.attach(ws, channel);
         logOpened(conn, request, cursor, grant);
         conn.start(cursor, unknown);
       });

@@ -43,15 +43,23 @@ final class WebSocketConnection extends Connection {
   private final HttpServerResponse response;
   private ServerWebSocket ws;
   private int inbound;
+  /** Set when the connection negotiated permessage-deflate: messages are written compressed here. */
+  private io.netty.channel.ChannelHandlerContext deflate;
 
   WebSocketConnection(long id, SseGateway gateway, HttpServerResponse response, String[] topics) {
     super(id, gateway, Framing.JSON, topics);
     this.response = response;
   }
 
-  /** The upgrade is done: frames go to {@code ws} from now on. */
-  void attach(ServerWebSocket ws) {
+  /**
+   * The upgrade is done: frames go to {@code ws} from now on, or straight to {@code channel}
+   * compressed when the connection negotiated permessage-deflate ({@link WsDeflate}).
+   */
+  void attach(ServerWebSocket ws, io.netty.channel.Channel channel) {
     this.ws = ws;
+    if (channel != null && gateway.options().webSocketCompression() && WsDeflate.negotiated(channel.pipeline())) {
+      deflate = channel.pipeline().context("handler");
+    }
     ws.setWriteQueueMaxSize(gateway.options().maxWriteQueueBytes());
     ws.frameHandler(this::onClientFrame);
   }
@@ -97,8 +105,26 @@ final class WebSocketConnection extends Connection {
       onClosed(); // closing: its close handler has not run yet
       return;
     }
+    if (deflate != null) {
+      deflate.writeAndFlush(WsDeflate.storedMessage(frame), deflate.voidPromise());
+      return;
+    }
     // The frame's bytes are shared with every connection that receives the event: no copy.
     ws.writeFrame(new WebSocketFrameImpl(WebSocketFrameType.TEXT, ((BufferInternal) frame).getByteBuf(), true));
+  }
+
+  @Override
+  void transmitEvent(EncodedEvent event, String cursor) {
+    if (deflate == null || ws.isClosed()) {
+      super.transmitEvent(event, cursor);
+      return;
+    }
+    // Compressed once for every connection; this one's cursor, if it has its own, stored.
+    io.netty.handler.codec.http.websocketx.TextWebSocketFrame message = cursor == null
+      ? WsDeflate.message(event.deflatedJsonSingle().duplicate())
+      : WsDeflate.message(WsDeflate.stored(io.vertx.core.buffer.Buffer.buffer("{\"id\":\"" + cursor + "\"")),
+        event.deflatedJsonTail().duplicate());
+    deflate.writeAndFlush(message, deflate.voidPromise());
   }
 
   @Override

@@ -276,6 +276,31 @@ class DemoBrowserIT extends JarTestBase {
   }
 
   /** demo.mjs: one JSON command a line in, one JSON answer a line out. */
+  @Test
+  @DisplayName("With gateway.sseCompression accepted, Chromium's EventSource gets a gzip stream and the demo page shows every event, small and 4 KB")
+  void gzipStreamInChromium() throws Exception {
+    herald = HeraldProcess.start("DemoBrowserIT-gzip", Map.of("HERALD_GATEWAY_SSE_COMPRESSION", "accepted"));
+    String origin = "http://127.0.0.1:" + herald.gatewayPort;
+    browser = Browser.start(origin);
+    browser.call(new JsonObject().put("cmd", "goto").put("url", origin + "/"));
+    JsonObject s = browser.waitFor(STATE + " && " + STATE + ".status === 'live'", 15_000);
+    assertThat(s.getString("transport")).isEqualTo("sse");
+    // What Chromium itself asked for and was sent, on a stream of its own.
+    assertThat(browser.<String>call(new JsonObject().put("cmd", "eval").put("expr",
+      "(async () => { const c = new AbortController(); const r = await fetch('/events?topic=demo', { signal: c.signal });"
+        + " const e = r.headers.get('content-encoding'); c.abort(); return e; })()"))).isEqualTo("gzip");
+    String big = "y".repeat(4096);
+    herald.publish("{\"topic\":\"demo\",\"type\":\"ticket.updated\",\"data\":{\"ticket\":1}}");
+    herald.publish("{\"topic\":\"demo\",\"type\":\"ticket.updated\",\"data\":{\"ticket\":2,\"note\":\"" + big + "\"}}");
+    herald.publish("{\"topic\":\"demo\",\"type\":\"ticket.updated\",\"data\":{\"ticket\":3}}");
+    s = browser.waitFor(STATE + ".received >= 3", 10_000);
+    JsonArray events = s.getJsonArray("events");
+    assertThat(events).hasSize(3);
+    assertThat(events.getJsonObject(1).getJsonObject("data").getString("note")).isEqualTo(big);
+    assertThat(events.getJsonObject(2).getJsonObject("data").getInteger("ticket")).isEqualTo(3);
+    assertThat(browser.lastProblems).isEmpty();
+  }
+
   static final class Browser {
     final Process process;
     final Writer in;

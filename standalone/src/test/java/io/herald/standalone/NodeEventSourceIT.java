@@ -91,6 +91,29 @@ class NodeEventSourceIT {
   }
 
   @Test
+  @DisplayName("With gateway.sseCompression accepted, the npm eventsource client gets a gzip stream and decodes every event, small and large, and resumes")
+  void gzipStream() throws Exception {
+    herald = HeraldProcess.start("NodeEventSourceIT-gzip", Map.of("HERALD_GATEWAY_SSE_COMPRESSION", "accepted"));
+    String url = "http://127.0.0.1:" + herald.gatewayPort + "/events?topic=" + TOPIC + "&topic=other";
+    NodeClient live = client("gzip", url, 3, null);
+    live.awaitReady();
+    String big = "x".repeat(4000);
+    List<String> ids = new ArrayList<>();
+    ids.add(herald.publishId("{\"topic\":\"node-demo\",\"data\":{\"n\":1}}"));
+    ids.add(herald.publishId("{\"topic\":\"node-demo\",\"type\":\"note\",\"data\":\"" + big + "\\nline2\"}"));
+    ids.add(herald.publishId("{\"topic\":\"node-demo\",\"data\":\"é 中文 \\ud83d\\ude00\"}"));
+    List<JsonObject> got = live.awaitEvents();
+    assertThat(live.responses).extracting(r -> r.getString("contentEncoding")).containsOnly("gzip");
+    assertThat(got).extracting(j -> j.getString("data")).containsExactly("{\"n\":1}", big + "\nline2", "é 中文 \ud83d\ude00");
+    assertThat(got).extracting(j -> j.getString("type")).containsExactly("message", "note", "message");
+
+    NodeClient resumed = client("gzip-resume", url, 2, got.get(0).getString("id"));
+    assertThat(resumed.awaitEvents()).extracting(j -> j.getString("data")).containsExactly(big + "\nline2", "é 中文 \ud83d\ude00");
+    assertThat(resumed.responses).extracting(r -> r.getString("contentEncoding")).containsOnly("gzip");
+    assertThat(ids).hasSize(3);
+  }
+
+  @Test
   @DisplayName("A client that cannot set headers resumes with the lastEventId query parameter")
   void resumeByQueryParameter() throws Exception {
     herald = HeraldProcess.start("NodeEventSourceIT-query", Map.of());
@@ -116,6 +139,8 @@ class NodeEventSourceIT {
     private final Path stderr;
     private final CompletableFuture<JsonObject> ready = new CompletableFuture<>();
     private final List<JsonObject> events = new CopyOnWriteArrayList<>();
+    /** Status and Content-Encoding of every response to the stream's requests. */
+    private final List<JsonObject> responses = new CopyOnWriteArrayList<>();
     private final CompletableFuture<Void> outputDone;
 
     NodeClient(String name, String url, int count, String lastEventId) throws IOException {
@@ -132,7 +157,9 @@ class NodeEventSourceIT {
           String line;
           while ((line = out.readLine()) != null) {
             JsonObject j = new JsonObject(line);
-            if (j.getBoolean("ready", false)) {
+            if (j.containsKey("response")) {
+              responses.add(j.getJsonObject("response"));
+            } else if (j.getBoolean("ready", false)) {
               ready.complete(j);
             } else {
               events.add(j);
