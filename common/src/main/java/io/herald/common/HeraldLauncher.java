@@ -192,6 +192,8 @@ public final class HeraldLauncher {
     hz.setClusterName(options.name());
     hz.setProperty("hazelcast.phone.home.enabled", "false");
     hz.setProperty("hazelcast.logging.type", "slf4j");
+    // Hazelcast binds the wildcard address by default and uses the interface only to advertise.
+    hz.setProperty("hazelcast.socket.bind.any", "false");
     NetworkConfig net = hz.getNetworkConfig();
     net.setPort(options.port()).setPortAutoIncrement(true);
     net.getInterfaces().setEnabled(true).setInterfaces(List.of(options.iface()));
