@@ -9,6 +9,7 @@ import io.herald.common.admin.HeraldMetrics;
 import io.vertx.ext.healthchecks.Status;
 import io.herald.common.EventCodec;
 import io.vertx.core.json.JsonObject;
+import io.herald.common.config.ConfigException;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpMethod;
@@ -140,6 +141,7 @@ public final class GatewayVerticle extends VerticleBase {
       .requestHandler(guard.wrap(router))
       .invalidRequestHandler(io.herald.common.MalformedRequests.HANDLER)
       .listen(options.port(), options.host())
+      .recover(t -> Future.failedFuture(ConfigException.listenFailed("gateway", "port", options.host(), options.port(), t)))
       .onSuccess(s -> {
         server = s;
         LOG.info("gateway listening on {}:{}", options.host(), s.actualPort());

@@ -9,6 +9,7 @@ import io.herald.common.admin.Health;
 import io.herald.common.admin.HeraldMetrics;
 import io.vertx.ext.healthchecks.Status;
 import io.herald.common.replay.ReplayClient;
+import io.herald.common.config.ConfigException;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -154,6 +155,7 @@ public final class NotifierVerticle extends VerticleBase {
       .requestHandler(guard.wrap(router))
       .invalidRequestHandler(io.herald.common.MalformedRequests.HANDLER)
       .listen(options.port(), options.host())
+      .recover(t -> Future.failedFuture(ConfigException.listenFailed("notifier", "port", options.host(), options.port(), t)))
       .onSuccess(s -> {
         server = s;
         LOG.info("notifier listening on {}:{}", options.host(), s.actualPort());

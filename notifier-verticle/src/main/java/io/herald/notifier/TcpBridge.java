@@ -8,6 +8,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.vertx.core.Context;
+import io.herald.common.config.ConfigException;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -137,7 +138,9 @@ final class TcpBridge {
         + " refusing to run it without its connection guards"));
     }
     server.connectHandler(socket -> accept(socket, bridgeHandler));
-    return bridge.listen(options.tcpBridgePort(), options.tcpBridgeHost()).mapEmpty();
+    return bridge.listen(options.tcpBridgePort(), options.tcpBridgeHost())
+      .recover(t -> Future.failedFuture(ConfigException.listenFailed("notifier", "tcpBridgePort", options.tcpBridgeHost(), options.tcpBridgePort(), t)))
+      .mapEmpty();
   }
 
   /** The port listened on (after {@link #start()}). */

@@ -7,9 +7,12 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -51,6 +54,26 @@ class ConfigErrorIT {
     int status = herald.awaitExit(Duration.ofSeconds(30));
     assertThat(status).as("exit status; output:%n%s", herald.logTail()).isEqualTo(2);
     assertThat(herald.stderr()).contains(file.toString()).contains("not valid JSON");
+  }
+
+  @ParameterizedTest(name = "{0} held by another process")
+  @CsvSource({
+    "HERALD_GATEWAY_PORT, gateway.port",
+    "HERALD_NOTIFIER_PORT, notifier.port",
+    "HERALD_ADMIN_PORT, admin.port",
+  })
+  @DisplayName("A port already in use exits with status 2 and one line naming the port, the key and its variable, without a stack trace")
+  void portInUse(String variable, String key) throws Exception {
+    try (ServerSocket held = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+      int port = held.getLocalPort();
+      herald = HeraldProcess.launch("ConfigErrorIT-inuse-" + variable, Map.of(variable, Integer.toString(port)));
+      int status = herald.awaitExit(Duration.ofSeconds(60));
+      assertThat(status).as("exit status; output:%n%s", herald.logTail()).isEqualTo(2);
+      List<String> lines = herald.stderr().lines().filter(l -> !l.isBlank()).toList();
+      assertThat(lines).as("stderr").containsExactly("herald: configuration error: " + key + ": port " + port
+        + " on 127.0.0.1 is already in use by another process: stop it, or set another port with " + key + " (" + variable + ")");
+      assertThat(herald.logTail()).doesNotContain("\tat ").doesNotContain("ERROR");
+    }
   }
 
   @Test

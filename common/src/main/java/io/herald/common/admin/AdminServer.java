@@ -70,8 +70,11 @@ public final class AdminServer {
     // CI until h2c was turned off), and scrapers do not need HTTP/2.
     return vertx.createHttpServer(new io.vertx.core.http.HttpServerOptions().setHttp2ClearTextEnabled(false))
       .requestHandler(router).listen(options.port(), options.host())
-      .recover(t -> Future.failedFuture(new io.herald.common.config.ConfigException("admin.port",
-        "cannot listen on " + options.host() + ":" + options.port() + ": " + t.getMessage())))
+      .recover(t -> {
+        Throwable e = io.herald.common.config.ConfigException.listenFailed("admin", "port", options.host(), options.port(), t);
+        return Future.failedFuture(e instanceof io.herald.common.config.ConfigException ? e
+          : new io.herald.common.config.ConfigException("admin.port", "cannot listen on " + options.host() + ":" + options.port() + ": " + t.getMessage()));
+      })
       .onSuccess(s -> LOG.info("admin server (/health, /ready, /metrics, /dashboard) listening on {}:{}", options.host(), s.actualPort()));
   }
 
