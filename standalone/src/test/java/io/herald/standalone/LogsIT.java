@@ -57,6 +57,20 @@ class LogsIT extends JarTestBase {
     }
   }
 
+  @Test
+  @DisplayName("A clean start (own hashed publisher key, defaults otherwise) logs no WARN or ERROR, up to a subscriber's stream being ready")
+  void cleanStartHasNoWarnings() throws Exception {
+    herald = HeraldProcess.start("logs-clean-start", Map.of("HERALD_LOG_FORMAT", "json", "HERALD_LOG_LEVEL", "INFO",
+      "HERALD_NOTIFIER_PUBLISHER_KEYS", "sha256:0c29b026719bc287af272b51bc3ef782f33e309206894972dfc88203f0f99952"));
+    vertx = Vertx.vertx();
+    SseClient client = SseClient.open(vertx.createHttpClient(), herald.gatewayPort, "/events?topic=logs.clean");
+    client.await(l -> !l.isEmpty(), WAIT);
+    // The stream's own log line is the marker: every line of the start was written before it.
+    awaitLine(o -> "connection opened".equals(o.getString("formattedMessage")));
+    client.close();
+    assertThat(lines()).as("log lines at WARN or above").filteredOn(o -> o.getString("level").matches("WARN|ERROR")).isEmpty();
+  }
+
   /** Every stdout line, each parsed as JSON (a line that is not JSON fails the test). */
   private List<JsonObject> lines() throws Exception {
     List<JsonObject> out = new ArrayList<>();
