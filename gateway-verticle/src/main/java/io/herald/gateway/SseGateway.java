@@ -152,7 +152,7 @@ public final class SseGateway {
     }
     String[] topics;
     try {
-      topics = topics(request.params().getAll("topic"));
+      topics = topics(request.path(), request.params().getAll("topic"));
     } catch (HeraldException e) {
       Http.error(response, e);
       return;
@@ -455,9 +455,10 @@ public final class SseGateway {
     return false;
   }
 
-  private String[] topics(List<String> requested) {
+  /** The requested topics, validated; {@code path} is the endpoint asked for, named in the error. */
+  private String[] topics(String path, List<String> requested) {
     if (requested.isEmpty()) {
-      throw new HeraldException(ErrorCode.INVALID_REQUEST, "at least one topic parameter is required: /events?topic=NAME");
+      throw new HeraldException(ErrorCode.INVALID_REQUEST, "at least one topic parameter is required: " + path + "?topic=NAME");
     }
     Set<String> unique = new LinkedHashSet<>();
     for (String t : requested) {

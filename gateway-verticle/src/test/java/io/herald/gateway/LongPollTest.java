@@ -305,6 +305,7 @@ class LongPollTest {
       Poll noTopic = poll(h, "");
       assertThat(noTopic.status()).isEqualTo(400);
       assertThat(noTopic.body().getString("error")).isEqualTo("invalid_request");
+      assertThat(noTopic.body().getString("message")).contains("/poll?topic=NAME");
       HttpResponse<String> post = JDK.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + h.port() + "/poll?topic=a"))
         .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
       assertThat(post.statusCode()).isEqualTo(405);

@@ -296,7 +296,10 @@ class WebSocketTransportTest {
   @DisplayName("Bad requests: no topic 400, a plain GET 400, POST 405, and a transport left out of gateway.transports is 404")
   void badRequestsAndDisabled(Vertx vertx) throws Exception {
     try (GatewayHarness h = new GatewayHarness(vertx); GatewayLimitsTest.Clients raw = new GatewayLimitsTest.Clients()) {
-      assertThat(raw.request(h.port(), "127.0.0.2", "/ws", UPGRADE).status()).isEqualTo(400);
+      GatewayLimitsTest.Reply noTopic = raw.request(h.port(), "127.0.0.2", "/ws", UPGRADE);
+      assertThat(noTopic.status()).isEqualTo(400);
+      assertThat(new JsonObject(noTopic.body()).getString("error")).isEqualTo("invalid_request");
+      assertThat(new JsonObject(noTopic.body()).getString("message")).contains("/ws?topic=NAME");
       assertThat(raw.request(h.port(), "127.0.0.2", "/ws?topic=a").status()).isEqualTo(400);
       GatewayLimitsTest.Reply post = raw.method(h.port(), "127.0.0.2", "POST", "/ws?topic=a", "Content-Length: 0");
       assertThat(post.status()).isEqualTo(405);
