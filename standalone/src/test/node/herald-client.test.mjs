@@ -266,6 +266,50 @@ test('400 from the server (bad topic) stops with onError instead of retrying', a
   assert.equal(h.status, 'offline');
 });
 
+test('refused connection: onError names the cause once per outage, and the client keeps retrying', async () => {
+  const w = makeWorld({ random: 1 }); // every fetch rejects, no-cors too: nothing listens
+  w.location = { origin: 'http://app.test:3000' };
+  const errors = [];
+  const h = w.Herald.connect({ url: 'http://hub.test:8080', topics: ['t'], onError: (e) => errors.push(e) });
+  for (let i = 0; i < 3; i++) {
+    await flush();
+    w.sources[w.sources.length - 1].fail(0);
+    await flush();
+    await w.advance(Math.max(...w.pending()));
+  }
+  assert.equal(w.sources.length, 4, 'still retrying');
+  assert.deepEqual(errors.map((e) => e.error), ['unreachable']);
+  assert.match(errors[0].message, /cannot connect to http:\/\/hub\.test:8080: connection refused/);
+  // Back, then gone again: told again.
+  w.sources[3].open();
+  w.sources[3].fail(2);
+  await flush();
+  await w.advance(Math.max(...w.pending()));
+  w.sources[4].fail(0);
+  await flush();
+  assert.equal(errors.length, 2);
+  h.close();
+});
+
+test('blocked by CORS: the no-cors request gets an answer, so onError says to list the page origin in gateway.allowedOrigins', async () => {
+  const modes = [];
+  const w = makeWorld({ fetchImpl: (url, init) => {
+    modes.push(init && init.mode);
+    return init && init.mode === 'no-cors' ? answer(0, null) : Promise.reject(new TypeError('Failed to fetch'));
+  } });
+  w.location = { origin: 'http://app.test:3000' };
+  const errors = [];
+  const h = w.Herald.connect({ url: 'http://hub.test:8080', topics: ['t'], onError: (e) => errors.push(e) });
+  await flush();
+  w.sources[0].fail(0);
+  await flush();
+  assert.ok(modes.includes('no-cors'), 'asked the server without CORS');
+  assert.deepEqual(errors.map((e) => e.error), ['cors_blocked']);
+  assert.match(errors[0].message, /allow this page's origin http:\/\/app\.test:3000: list it in gateway\.allowedOrigins \(HERALD_GATEWAY_ALLOWED_ORIGINS=http:\/\/app\.test:3000\)/);
+  assert.equal(h.status, 'offline');
+  h.close();
+});
+
 let failed = 0;
 for (const t of tests) {
   try {

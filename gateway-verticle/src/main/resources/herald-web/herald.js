@@ -10,6 +10,37 @@
  * (GET /events), WebSocket (GET /ws, JSON frames), long-poll (GET /poll). One that cannot be
  * opened is skipped for the next; the one that worked is kept. Every reconnection resumes from
  * the last event id seen, on whatever transport: the cursor is the same on all of them.
+ *
+ * Options of Herald.connect (every one it reads):
+ *   topics          array of topic names (or `topic`: one), required
+ *   url             the gateway's base URL; default the page's origin. From another origin the
+ *                   gateway must list the page's origin in gateway.allowedOrigins
+ *   transports      preference order, default ['sse', 'websocket', 'longpoll']
+ *   lastEventId     cursor to resume from (e.g. kept in sessionStorage)
+ *   token           subscriber token, or a function returning one (or a promise of one), called
+ *                   before every (re)connection; sent as access_token
+ *   withCredentials send cookies cross-origin (EventSource withCredentials, fetch 'include')
+ *   types           event types to listen for on SSE besides those given to on()
+ *   openTimeout     ms an EventSource or WebSocket may take to open, default 10000
+ *   probeTimeout    ms the plain request that tells why a transport failed may take, default 5000
+ *   pollTimeout     ms one long-poll request may take before it is aborted, default 45000
+ *   onStatus(s)     'connecting' | 'live' | 'offline'
+ *   onEvent(e)      every application event, e = {id, topic, type, data}
+ *   onReset(r)      {topic, reason}: more was missed than the gateway kept; reload that topic
+ *   onTransport(t)  'sse' | 'websocket' | 'longpoll', whenever the client switches to one
+ *   onError(e)      {transport, error, message?, status?}: error is 'unauthorized' or
+ *                   'access_denied' (401/403, retried), 'invalid_request' (400, stops),
+ *                   'unreachable' (refused, unknown host, no network; retried), 'cors_blocked'
+ *                   (the gateway answered but does not allow this page's origin; retried),
+ *                   'token' (the token function failed) or 'no_transport'. unreachable and
+ *                   cors_blocked are reported once until a transport opens again.
+ *
+ * Fallback timing: a transport that fails at once (an EventSource or WebSocket error) is judged
+ * by a plain request to the same URL: 404/405/501, a 2xx or no answer within probeTimeout moves
+ * to the next transport at once; a refused connection, 429 or 5xx waits out the backoff (1, 2, 4,
+ * 8, 16, then 30 s, jittered to half to full) and retries the same transport. One that neither
+ * opens nor fails is given up after openTimeout, then probed the same way: so a transport can
+ * hold the fallback up to openTimeout + probeTimeout (15 s by default).
  */
 (function (root) {
   'use strict';
@@ -251,6 +282,7 @@
       this._index = 0;
       this._closed = false;
       this._tokenValue = null;
+      this._problem = null; // the last unreachable/cors_blocked message reported, not repeated until a transport opens
       this._onOnline = () => {
         // Back on the network: do not sit out the rest of a long backoff.
         if (this._timer !== null && !this._closed) {
@@ -404,6 +436,7 @@
         this._openTimer = null;
       }
       this._working = this.transport;
+      this._problem = null;
       this._setStatus('live');
     }
 
@@ -491,8 +524,10 @@
     _decide(transport, res) {
       const s = res.status;
       if (res.network) {
-        // The server is not there: try again later, on the same transport first.
+        // The server is not there, or the browser hides its answer: try again later, on the
+        // same transport first, and tell the application which it is.
         this._retryLater(res);
+        this._reportUnreachable();
       } else if (s === 401 || s === 403) {
         this._error({ status: s, error: s === 401 ? 'unauthorized' : 'access_denied' });
         this._retryLater(res);
@@ -508,6 +543,50 @@
         if (s === 404 || s === 405 || s === 501) this._absent.add(transport);
         this._next();
       }
+    }
+
+    /**
+     * A request that fails without a status is a refused or unreachable server, or an answer the
+     * browser withheld because the gateway does not allow this page's origin (CORS). A no-cors
+     * request tells them apart: it gets an (unreadable) answer from any server that is there.
+     */
+    _reportUnreachable() {
+      const origin = root.location && root.location.origin;
+      const crossOrigin = typeof origin === 'string' && origin !== 'null' && this.url.indexOf(origin) !== 0;
+      const report = (blocked) => {
+        if (this._closed || this.status === 'live') return;
+        const info = blocked
+          ? { error: 'cors_blocked', message: 'the gateway at ' + this.url + ' answered, but without CORS headers that allow this page\'s origin '
+            + origin + ': list it in gateway.allowedOrigins (HERALD_GATEWAY_ALLOWED_ORIGINS=' + origin + ')' }
+          : { error: 'unreachable', message: 'cannot connect to ' + this.url + ': connection refused, unknown host or no network (is the gateway running?)' };
+        if (info.message === this._problem) return;
+        this._problem = info.message;
+        this._error(info);
+      };
+      if (!crossOrigin || typeof root.fetch !== 'function') {
+        report(false);
+        return;
+      }
+      let timer = null;
+      const controller = typeof root.AbortController === 'function' ? new root.AbortController() : null;
+      const timeout = new Promise((resolve) => {
+        timer = setTimeout(() => {
+          if (controller) controller.abort();
+          resolve(false);
+        }, this._probeTimeout);
+      });
+      const init = { mode: 'no-cors', cache: 'no-store', credentials: 'omit' };
+      if (controller) init.signal = controller.signal;
+      let answered;
+      try {
+        answered = root.fetch(this.url + '/herald.js', init).then(() => true, () => false);
+      } catch (e) {
+        answered = Promise.resolve(false);
+      }
+      Promise.race([answered, timeout]).then((blocked) => {
+        clearTimeout(timer);
+        report(blocked);
+      });
     }
 
     _next() {
