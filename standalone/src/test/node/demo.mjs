@@ -15,6 +15,7 @@
 //   {"cmd":"offline","value":bool}              cuts (or restores) the browser's network
 //   {"cmd":"fill","selector":S,"value":V} / {"cmd":"click","selector":S}
 //   {"cmd":"screenshot","path":P}
+//   {"cmd":"console"}                           every console message so far, "type: text"
 //   {"cmd":"quit"}
 // answers: {"ok":true,"value":...} or {"ok":false,"error":...,"state":<window.__heraldDemo>};
 // every answer also carries "problems" (page errors) and "external" (requests off ORIGIN) so far.
@@ -33,6 +34,7 @@ const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const profile = mkdtempSync(join(tmpdir(), 'herald-chromium-'));
 const problems = [];
 const external = [];
+const consoleLines = [];
 let context;
 let page;
 
@@ -48,6 +50,7 @@ async function run(c) {
       page = await context.newPage();
       page.on('pageerror', (e) => problems.push('page error: ' + e.message));
       page.on('console', (m) => {
+        consoleLines.push(m.type() + ': ' + m.text());
         // Failed connections while the hub is down are expected; scripts' errors are not.
         if (m.type() === 'error' && !/Failed to load resource|ERR_|WebSocket connection|EventSource/.test(m.text())) {
           problems.push('console: ' + m.text());
@@ -84,6 +87,8 @@ async function run(c) {
     case 'click':
       await page.click(c.selector);
       return true;
+    case 'console':
+      return consoleLines;
     case 'screenshot':
       mkdirSync(dirname(c.path), { recursive: true });
       await page.screenshot({ path: c.path });

@@ -1,5 +1,6 @@
 package io.herald.standalone;
 
+import com.sun.net.httpserver.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
@@ -12,6 +13,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -25,6 +27,7 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
@@ -62,6 +65,62 @@ class DemoBrowserIT extends JarTestBase {
     if (browser != null) {
       browser.close();
     }
+  }
+
+  @Test
+  @DisplayName("README's browser snippet, served from another origin: with the defaults onError says cors_blocked and names the origin to allow; with it in HERALD_GATEWAY_ALLOWED_ORIGINS the snippet goes live and gets the greeting")
+  void readmeSnippetFromAnotherOrigin() throws Exception {
+    String snippet = DocsCommandsIT.block("../README.md", "## In a browser", "html", "Herald.connect");
+    AtomicReference<String> gateway = new AtomicReference<>();
+    HttpServer pages = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    pages.createContext("/", exchange -> {
+      // The snippet as written, pointed at the test's gateway instead of localhost:8080.
+      byte[] html = ("<!doctype html><html><head><meta charset=\"utf-8\"><title>snippet</title></head><body>\n"
+        + snippet.replace("http://localhost:8080", gateway.get()) + "</body></html>\n").getBytes(StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
+      exchange.sendResponseHeaders(200, html.length);
+      try (var body = exchange.getResponseBody()) {
+        body.write(html);
+      }
+    });
+    pages.start();
+    try {
+      String pageOrigin = "http://127.0.0.1:" + pages.getAddress().getPort();
+
+      herald = HeraldProcess.start("DemoBrowserIT-snippet-default", Map.of());
+      gateway.set("http://127.0.0.1:" + herald.gatewayPort);
+      browser = Browser.start(gateway.get());
+      browser.call(new JsonObject().put("cmd", "goto").put("url", pageOrigin + "/"));
+      String expected = "warning: cors_blocked the gateway at " + gateway.get() + " answered, but without CORS headers that allow this page's origin "
+        + pageOrigin + ": list it in gateway.allowedOrigins (HERALD_GATEWAY_ALLOWED_ORIGINS=" + pageOrigin + ")";
+      awaitConsole(expected);
+      assertThat(browser.eval("h.status")).isEqualTo("offline");
+      herald.destroy();
+
+      herald = HeraldProcess.start("DemoBrowserIT-snippet-allowed", Map.of("HERALD_GATEWAY_ALLOWED_ORIGINS", pageOrigin));
+      gateway.set("http://127.0.0.1:" + herald.gatewayPort);
+      browser.call(new JsonObject().put("cmd", "goto").put("url", pageOrigin + "/"));
+      browser.waitFor("h.status === 'live'", 15_000);
+      assertThat(browser.eval("h.transport")).isEqualTo("sse");
+      String id = herald.publishId("{\"topic\":\"demo\",\"type\":\"greeting\",\"data\":{\"hello\":\"world\"}}");
+      browser.waitFor("h.lastEventId === '" + id + "'", 10_000);
+    } finally {
+      pages.stop(0);
+    }
+  }
+
+  /** Waits until the page has logged {@code line} ("type: text") on its console. */
+  private void awaitConsole(String line) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    JsonArray lines;
+    do {
+      lines = browser.call(new JsonObject().put("cmd", "console"));
+      if (lines.contains(line)) {
+        return;
+      }
+      Thread.sleep(200);
+    } while (System.nanoTime() < deadline);
+    fail("the page never logged\n  " + line + "\nconsole:\n  " + String.join("\n  ", lines.stream().map(String::valueOf).toList()));
   }
 
   @Test
