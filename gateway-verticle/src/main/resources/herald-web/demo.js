@@ -151,6 +151,12 @@
     .then((c) => {
       state.devMode = !!c.devMode;
       $('publish-panel').hidden = !c.devMode;
+      // The hint names the publish API this hub really listens on, when it runs here.
+      if (Number.isInteger(c.publishPort)) {
+        const hint = document.querySelector('#empty code');
+        hint.textContent = hint.textContent.replace(/http:\/\/localhost:8081\/publish/,
+          'http://' + location.hostname + ':' + c.publishPort + '/publish');
+      }
     })
     .catch(() => { state.devMode = false; });
 

@@ -34,7 +34,8 @@ import java.util.regex.Pattern;
  *   <li>{@code GET /herald.js}: the JavaScript client ({@code window.Herald}), cacheable for 5 minutes;</li>
  *   <li>{@code GET /} (with {@code /demo.js}, {@code /demo.css}): the demo page, under a strict
  *   Content-Security-Policy (its own files, its own origin's HTTP and WebSocket endpoints);</li>
- *   <li>{@code GET /dev/config}: {@code {"devMode": bool}}, which the page reads to show its publish form;</li>
+ *   <li>{@code GET /dev/config}: {@code {"devMode": bool, "publishPort": port}} (the port only when a
+ *   notifier runs in this process), which the page reads to show its publish form and hint;</li>
  *   <li>{@code POST /dev/publish} (only with {@code gateway.devMode}): a JSON body
  *   {@code {"topic","type","data"}} forwarded over the event bus to {@link Addresses#PUBLISH}, no
  *   publisher key asked. Without dev mode the path is 404.</li>
@@ -78,7 +79,7 @@ final class WebAssets {
     router.get("/dev/config").handler(ctx -> ctx.response()
       .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
       .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
-      .end(new JsonObject().put("devMode", options.devMode()).encode()));
+      .end(devConfig(vertx, options).encode()));
     if (options.devMode()) {
       LOG.warn("gateway.devMode is on: POST /dev/publish publishes to any topic without a publisher key; never use it in production");
       router.post("/dev/publish")
@@ -155,7 +156,17 @@ final class WebAssets {
     return out;
   }
 
-  /** {@code POST /dev/publish}: the body's topic, type and data, published through the notifier's event-bus address. */
+  /** {@code GET /dev/config}: dev mode, and the publish API's port when a notifier runs in this process. */
+  static JsonObject devConfig(Vertx vertx, GatewayOptions options) {
+    JsonObject config = new JsonObject().put("devMode", options.devMode());
+    Integer publishPort = io.herald.common.LocalRoles.publishPort(vertx);
+    if (publishPort != null) {
+      config.put("publishPort", publishPort);
+    }
+    return config;
+  }
+
+    /** {@code POST /dev/publish}: the body's topic, type and data, published through the notifier's event-bus address. */
   private static void devPublish(Vertx vertx, RoutingContext ctx) {
     HttpServerResponse resp = ctx.response();
     String contentType = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);

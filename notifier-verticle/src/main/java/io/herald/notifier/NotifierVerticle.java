@@ -159,6 +159,7 @@ public final class NotifierVerticle extends VerticleBase {
       .onSuccess(s -> {
         server = s;
         LOG.info("notifier listening on {}:{}", options.host(), s.actualPort());
+        io.herald.common.LocalRoles.publishPort(vertx, s.actualPort());
         Health.of(vertx).readiness().register(healthName(), p -> p.complete(Status.OK(new JsonObject().put("port", s.actualPort()))));
       });
     Future<Void> bridged = Future.succeededFuture();

@@ -149,6 +149,9 @@ class DemoBrowserIT extends JarTestBase {
     assertThat(s.getString("transport")).isEqualTo("sse");
     assertThat(browser.eval("document.getElementById('status').textContent")).isEqualTo("Live");
     assertThat(browser.eval("document.getElementById('publish-panel').hidden")).isEqualTo(false);
+    // The empty list's hint shows this hub's publish address, not the default port.
+    browser.waitFor("document.querySelector('#empty code').textContent.startsWith('curl -X POST http://127.0.0.1:"
+      + herald.notifierPort + "/publish ')", 5_000);
 
     for (int i = 1; i <= 3; i++) {
       herald.publish("{\"topic\":\"demo\",\"type\":\"ticket.updated\",\"data\":{\"ticket\":" + i + ",\"status\":\"open\"}}");
