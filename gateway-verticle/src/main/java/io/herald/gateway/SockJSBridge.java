@@ -15,6 +15,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.internal.buffer.BufferInternal;
@@ -32,6 +33,7 @@ import io.vertx.ext.web.handler.sockjs.SockJSHandler;
 import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 import io.vertx.ext.web.handler.sockjs.Transport;
+import io.vertx.ext.web.handler.sockjs.impl.JsonCodec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -102,7 +104,10 @@ final class SockJSBridge {
   static final String TRANSPORT = GatewayOptions.TRANSPORT_SOCKJS;
   /** Replays one socket may have waiting for their answer. */
   static final int MAX_PENDING_REPLAYS = 4;
-  /** Largest body of a message a client sends over an XHR transport, bytes. */
+  /**
+   * Largest message a client sends, bytes, as it travels: the body of one {@code xhr_send}, or one
+   * WebSocket message (all its frames). More is answered 413 over XHR, closes a WebSocket with 1009.
+   */
   static final int MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
   /** Close codes: 4000 plus the HTTP status of the reason; 4013 for a dropped slow socket. */
   static final int CLOSE_UNAUTHORIZED = 4401;
@@ -144,9 +149,11 @@ final class SockJSBridge {
       .setMaxAddressLength(ADDRESS_PREFIX.length() + Topics.MAX_TOPIC_LENGTH)
       .setMaxHandlersPerSocket(options.maxTopicsPerConnection() + MAX_PENDING_REPLAYS)
       .setReplyTimeout(options.replayTimeoutMillis() + 1000L);
-    router.route(PATH + "/*").handler(this::guard);
-    // SockJS reads xhr_send bodies through vertx-web's BodyHandler: bounded, no uploads to disk.
+    router.route(PATH + "/*").handler(this::guard).failureHandler(this::failure);
+    // SockJS reads xhr_send bodies through vertx-web's BodyHandler: bounded (with or without a
+    // Content-Length: sockjs-client in Node.js sends chunked bodies), no uploads to disk.
     router.post(PATH + "/*").handler(BodyHandler.create(false).setBodyLimit(MAX_CLIENT_MESSAGE_BYTES));
+    router.postWithRegex(PATH + "/[^/.]+/[^/.]+/xhr_send").handler(this::checkSend);
     router.route(PATH + "/*").subRouter(SockJSHandler.create(vertx, sockJs).bridge(bridge, this::handle));
     // The answer is made by the socket's instance in its SEND hook; any local instance echoes it.
     echo = vertx.eventBus().localConsumer(REPLAY_ADDRESS, msg -> {
@@ -163,7 +170,8 @@ final class SockJSBridge {
 
   /**
    * Before SockJS: the Origin check of {@code /ws} (SockJS itself would echo any origin, with
-   * credentials), no iframe pages, bounded client messages, and the token read before SockJS
+   * credentials), no iframe pages, bounded client messages (a declared body over the cap, and on
+   * the WebSocket transports {@link WebSocketMessageCap}), and the token read before SockJS
    * strips cookies from the socket's headers.
    */
   private void guard(RoutingContext ctx) {
@@ -181,21 +189,59 @@ final class SockJSBridge {
       String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
       long n;
       try {
-        n = length == null ? -1 : Long.parseLong(length.trim());
+        n = length == null ? 0 : Long.parseLong(length.trim());
       } catch (NumberFormatException e) {
-        n = -1;
+        n = Long.MAX_VALUE;
       }
+      // Without a Content-Length (a chunked body), BodyHandler stops reading at the cap.
       if (n < 0 || n > MAX_CLIENT_MESSAGE_BYTES) {
-        Http.error(ctx.response(), ErrorCode.PAYLOAD_TOO_LARGE, "messages to " + PATH + " need a Content-Length of at most "
-          + MAX_CLIENT_MESSAGE_BYTES + " bytes");
+        tooLarge(ctx);
         return;
       }
+    } else if (request.method() == HttpMethod.GET && path.endsWith("/websocket")) {
+      WebSocketMessageCap.install(request.connection(), MAX_CLIENT_MESSAGE_BYTES);
     }
     String token = SubscriberAuth.token(request);
     if (token != null) {
       ctx.put(TOKEN_KEY, token);
     }
     ctx.next();
+  }
+
+  /**
+   * An {@code xhr_send} body SockJS would answer with a 500 (empty, or not a JSON string or array
+   * of strings) is a client error: 400 with the catalogue's body.
+   */
+  private void checkSend(RoutingContext ctx) {
+    var body = ctx.body();
+    if (body == null || !body.available() || body.length() <= 0) {
+      Http.error(ctx.response(), ErrorCode.INVALID_REQUEST, "xhr_send needs a body: a JSON array of messages");
+      return;
+    }
+    if (JsonCodec.decodeValues(body.asString()) == null) {
+      Http.error(ctx.response(), ErrorCode.MALFORMED_JSON, "xhr_send takes a JSON array of strings");
+      return;
+    }
+    ctx.next();
+  }
+
+  /** Failures under {@code /eventbus} (BodyHandler's 413 and 400) in the catalogue's shape. */
+  private void failure(RoutingContext ctx) {
+    switch (ctx.statusCode()) {
+      case 413 -> tooLarge(ctx);
+      case 400 -> {
+        ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+        Http.error(ctx.response(), ErrorCode.INVALID_REQUEST, "the request body cannot be read");
+      }
+      default -> ctx.next();
+    }
+  }
+
+  private static void tooLarge(RoutingContext ctx) {
+    // The rest of the body is not read: the connection cannot carry another request.
+    ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+    Http.error(ctx.response(), ErrorCode.PAYLOAD_TOO_LARGE, "messages to " + PATH + " are limited to "
+      + MAX_CLIENT_MESSAGE_BYTES + " bytes");
   }
 
   /** The bridge's hook: every event of every socket, see the class comment. */
@@ -318,6 +364,19 @@ final class SockJSBridge {
     LOG.atInfo().addKeyValue("connection", bs.id).addKeyValue("transport", TRANSPORT).addKeyValue("subject", grant.subject())
       .addKeyValue("remote", String.valueOf(sock.remoteAddress())).log("connection opened");
     event.complete(true);
+    // Once the bridge has set its handlers (on completion, possibly after this returns): its
+    // exception handler logs at ERROR even a client that went away without a close frame.
+    context.runOnContext(v -> sock.exceptionHandler(t -> socketException(bs, t)));
+  }
+
+  private void socketException(BridgeSocket bs, Throwable t) {
+    if (t instanceof HttpClosedException) {
+      LOG.atDebug().addKeyValue("connection", bs.id).log("connection lost without a close");
+    } else {
+      LOG.atWarn().addKeyValue("connection", bs.id).addKeyValue("transport", TRANSPORT).log("socket failed, closing: {}", t.toString());
+    }
+    // The socket's close handler follows (the bridge's clean-up, then ours); close() makes sure.
+    bs.sock.close();
   }
 
   private static String token(SockJSSocket sock) {
@@ -404,10 +463,16 @@ final class SockJSBridge {
     });
   }
 
+  /**
+   * One {@code err} frame for the address, which the official client hands to the handler's
+   * callback. The event is left pending on purpose: completing it with {@code false} would make
+   * the bridge send a second, generic {@code {"type":"err","body":"rejected"}} without an
+   * address (the client's {@code onerror}); a pending event registers nothing and holds nothing
+   * once this returns.
+   */
   private void refuseRegister(BridgeEvent event, BridgeSocket bs, String address, HeraldException e) {
     HeraldMetrics.get().rejected(e.code().code());
     bs.sock.write(err(address, e));
-    event.complete(false);
   }
 
   private void leave(BridgeSocket bs, String topic) {
