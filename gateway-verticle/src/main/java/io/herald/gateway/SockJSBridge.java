@@ -198,6 +198,11 @@ final class SockJSBridge {
         tooLarge(ctx);
         return;
       }
+      if (path.endsWith("/xhr")) {
+        // SockJS closes the connection after every xhr-polling answer without saying so; a client
+        // that reused it (Node.js keeps connections alive) lost its next xhr_send.
+        ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+      }
     } else if (request.method() == HttpMethod.GET && path.endsWith("/websocket")) {
       WebSocketMessageCap.install(request.connection(), MAX_CLIENT_MESSAGE_BYTES);
     }

@@ -233,6 +233,8 @@ class SockJSBridgeTest {
       HttpResponse<String> open = post(h.port(), session + "/xhr", "", false);
       assertThat(open.statusCode()).isEqualTo(200);
       assertThat(open.body()).startsWith("o");
+      // SockJS closes the connection after each xhr-polling answer: the answer says so.
+      assertThat(open.headers().firstValue("Connection")).hasValue("close");
       String register = new JsonArray().add(new JsonObject().put("type", "register").put("address", "herald.browser.orders").encode()).encode();
       // sockjs-client in Node.js sends its messages without a Content-Length.
       assertThat(post(h.port(), session + "/xhr_send", register, true).statusCode()).isEqualTo(204);
