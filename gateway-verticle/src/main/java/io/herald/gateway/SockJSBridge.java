@@ -37,6 +37,7 @@ import io.vertx.ext.web.handler.sockjs.impl.JsonCodec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -375,8 +376,9 @@ final class SockJSBridge {
   }
 
   private void socketException(BridgeSocket bs, Throwable t) {
-    if (t instanceof HttpClosedException) {
-      LOG.atDebug().addKeyValue("connection", bs.id).log("connection lost without a close");
+    if (t instanceof HttpClosedException || t instanceof IOException) {
+      // The client went away without a close frame, or reset the connection: not our failure.
+      LOG.atDebug().addKeyValue("connection", bs.id).log("connection lost without a close: {}", t.toString());
     } else {
       LOG.atWarn().addKeyValue("connection", bs.id).addKeyValue("transport", TRANSPORT).log("socket failed, closing: {}", t.toString());
     }
