@@ -63,8 +63,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *       ({@code Authorization}, {@code ?access_token=} in the bridge URL, or the {@code herald_token}
  *       cookie). A refusal is an {@code err} frame then a close with {@code 4000 + status}.</li>
  *   <li>{@code REGISTER} of {@code herald.browser.<topic>}: a valid topic the socket's grant may
- *       read, at most {@code maxTopicsPerConnection} per socket; else an {@code err} frame for the
- *       address ({@code failureCode} the HTTP status, {@code message} the error code).</li>
+ *       read, at most {@code maxTopicsPerConnection} per socket; else one {@code err} frame for the
+ *       address ({@code failureCode} the HTTP status, {@code message} the error code), and nothing
+ *       from the bridge itself.</li>
  *   <li>{@code SEND} to {@value #REPLAY_ADDRESS} with a reply address: a replay, see below.
  *       Every other send or publish is refused.</li>
  *   <li>{@code RECEIVE}: only the replies to this socket's replays. Nothing published on the
@@ -87,6 +88,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * answer stops where its live events began: replay plus live is then every event once. The
  * answer is computed here, on the socket's instance, and carried back by the bridge's own
  * request/reply through a local echo consumer.
+ *
+ * <p><b>Client messages</b> are at most {@value #MAX_CLIENT_MESSAGE_BYTES} bytes on every
+ * transport: a larger {@code xhr_send} body is answered 413, a larger WebSocket message closes
+ * the socket with 1009 before Vert.x assembles it ({@link WebSocketMessageCap}).
  *
  * <p>Confined to the gateway instance's event loop.
  */

@@ -17,7 +17,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.slf4j.LoggerFactory;
 
 import java.io.ByteArrayInputStream;
-
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -39,7 +38,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The SockJS event-bus bridge ({@code /eventbus}) end to end, over SockJS's raw WebSocket
- * endpoint {@code /eventbus/websocket}, which carries the bridge's JSON frames as they are.
+ * endpoint {@code /eventbus/websocket}, which carries the bridge's JSON frames as they are; the
+ * message cap, refusals and logs also over SockJS's own WebSocket transport, and
+ * {@code xhr_send} over plain HTTP.
  */
 @ExtendWith(VertxExtension.class)
 class SockJSBridgeTest {
