@@ -377,7 +377,16 @@ final class SockJSBridge {
     event.complete(true);
     // Once the bridge has set its handlers (on completion, possibly after this returns): its
     // exception handler logs at ERROR even a client that went away without a close frame.
-    context.runOnContext(v -> sock.exceptionHandler(t -> socketException(bs, t)));
+    context.runOnContext(v -> {
+      if (bs.closed) {
+        return;
+      }
+      try {
+        sock.exceptionHandler(t -> socketException(bs, t));
+      } catch (IllegalStateException closed) {
+        // A raw WebSocket closed meanwhile: its close handler is on its way, nothing more can fail.
+      }
+    });
   }
 
   private void socketException(BridgeSocket bs, Throwable t) {
