@@ -96,6 +96,8 @@ public final class LoadTool {
       System.out.println("usage: java -jar herald-bench.jar --target herald|nchan --scenario broadcast|targeted|storm|saturation"
         + " [--sse-url URL[,URL]] [--publish-url URL] [--connections N] [--topics K] [--rate R] [--duration S]"
         + " [--source-ips C] [--server-pid PID[,PID]] [--payload-bytes B] [--out FILE] [--label TEXT]\n"
+        + "       --payload-kind x|text: padding of x's (default) or of words and numbers (for compression)\n"
+        + "       --gzip: streams ask for gzip and decode it (start Herald with HERALD_GATEWAY_SSE_COMPRESSION=accepted)\n"
         + "       soak: --scenario soak [--churn C] [--warmup-seconds W] [--max-growth 0.10] [--lag-floor-ms 2]\n"
         + "       java -cp herald-bench.jar io.herald.bench.Report OUT.html RESULT.json...\n"
         + "       java -cp herald-bench.jar org.openjdk.jmh.Main   (JMH benchmarks)");
@@ -115,8 +117,9 @@ public final class LoadTool {
     int perClient = n / sourceIps.size() + 64;
     List<HttpClient> out = new ArrayList<>();
     for (String ip : sourceIps) {
+      // --gzip: the streams ask for gzip (Accept-Encoding) and are decoded here, as a browser does.
       out.add(vertx.createHttpClient(new HttpClientOptions().setLocalAddress(ip).setIdleTimeout(0).setKeepAlive(true)
-          .setConnectTimeout(30_000),
+          .setConnectTimeout(30_000).setDecompressionSupported(a.flag("gzip", false)),
         new PoolOptions().setHttp1MaxSize(perClient).setMaxWaitQueueSize(-1)));
     }
     return out;
@@ -127,7 +130,8 @@ public final class LoadTool {
     try {
       clients.addAll(httpClients());
       String pubUrl = a.str("publish-url", target == Target.NCHAN ? gateways.get(0).toString() : "http://127.0.0.1:8081");
-      publisher = new Publisher(vertx, target, pubUrl, a.str("key", "dev-publisher-key"), topics, a.integer("payload-bytes", 64));
+      publisher = new Publisher(vertx, target, pubUrl, a.str("key", "dev-publisher-key"), topics,
+        Publisher.padding(a.integer("payload-bytes", 64), a.str("payload-kind", "x")));
       out.put("label", a.str("label", target.name().toLowerCase() + " " + scenario))
         .put("group", a.str("group", scenario + "-" + n))
         .put("target", target.name().toLowerCase())
@@ -138,6 +142,7 @@ public final class LoadTool {
         .put("params", new JsonObject().put("connections", n).put("topics", topicCount)
           .put("gateways", new JsonArray(gateways.stream().map(URI::toString).toList()))
           .put("sourceIps", sourceIps.size()).put("payloadBytes", a.integer("payload-bytes", 64))
+          .put("payloadKind", a.str("payload-kind", "x")).put("gzip", a.flag("gzip", false))
           .put("rate", a.dbl("rate", 10)).put("durationSeconds", a.integer("duration", 10))
           .put("connectConcurrency", a.integer("connect-concurrency", 1000))
           .put("clientEventLoops", a.integer("event-loops", Runtime.getRuntime().availableProcessors())));
@@ -186,6 +191,7 @@ public final class LoadTool {
     out.put("latencyMs", phase.getJsonObject("latencyMs"));
     out.put("throughput", phase.getJsonObject("throughput"));
     out.put("cpu", phase.getJsonObject("cpu"));
+    out.put("wire", phase.getJsonObject("wire"));
     out.put("timeline", phase.getJsonArray("timeline"));
   }
 
@@ -413,6 +419,7 @@ public final class LoadTool {
     double self0 = ProcProbe.selfCpuSeconds();
     double machine0 = ProcProbe.machineCpuSeconds();
     double steal0 = ProcProbe.stealSeconds();
+    long lo0 = ProcProbe.loopbackBytes();
     long start = System.nanoTime();
     long[] sentSoFar = {0};
     long timer = vertx.setPeriodic(10, id -> {
@@ -476,6 +483,10 @@ public final class LoadTool {
       .put("otherProcessesCoresBusy", server.enabled() ? round(Math.max(0, machine - cpu - self) / wall, 2) : null)
       .put("stealCores", round((ProcProbe.stealSeconds() - steal0) / wall, 2))
       .put("loadAverage1m", ProcProbe.loadAverage()));
+    long lo = ProcProbe.loopbackBytes() - lo0;
+    r.put("wire", new JsonObject().put("gzip", a.flag("gzip", false)).put("loopbackBytes", lo)
+      .put("bytesPerDelivery", received > 0 && lo0 >= 0 ? round((double) lo / received, 1) : null)
+      .put("note", "all loopback traffic of the phase (streams and publishes, HTTP framing included) per delivery"));
     r.put("timeline", timeline);
     return r;
   }
@@ -521,7 +532,7 @@ public final class LoadTool {
   private String summary() {
     StringBuilder sb = new StringBuilder();
     sb.append(out.getString("label")).append(": ").append(connections().encode());
-    for (String k : List.of("memory", "events", "latencyMs", "throughput", "cpu", "storm", "saturation", "soak")) {
+    for (String k : List.of("memory", "events", "latencyMs", "throughput", "cpu", "wire", "storm", "saturation", "soak")) {
       Object v = out.getValue(k);
       if (v instanceof JsonObject o) {
         JsonObject copy = o.copy();

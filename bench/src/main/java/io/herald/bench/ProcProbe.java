@@ -131,6 +131,25 @@ final class ProcProbe {
     }
   }
 
+  /**
+   * Bytes the loopback interface has carried so far ({@code lo} in /proc/net/dev, received side:
+   * on loopback every byte sent is received once). With the load tool and the server alone on
+   * loopback, a phase's difference is the bytes on the wire, HTTP framing and headers included.
+   */
+  static long loopbackBytes() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/net/dev"))) {
+        String t = line.trim();
+        if (t.startsWith("lo:")) {
+          return Long.parseLong(t.substring(3).trim().split("\\s+")[0]);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux
+    }
+    return -1;
+  }
+
   /** The 1-minute load average. */
   static double loadAverage() {
     try {

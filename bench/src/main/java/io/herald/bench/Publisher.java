@@ -43,14 +43,39 @@ final class Publisher {
   final AtomicLong maxInFlight = new AtomicLong();
   private int cursor;
 
+  /** Words for {@code text} padding: compresses about as well as the text fields of real events. */
+  private static final String[] WORDS = ("order ticket status open closed user account update created deleted price total"
+    + " item quantity shipping address city street country email name first last phone note comment priority high low"
+    + " medium assigned team review approved pending failed retry payment card invoice customer region warehouse").split(" ");
+
+  /**
+   * Padding of {@code bytes} characters: {@code x} repeated ({@code kind} "x", the default of every
+   * earlier run), or words and numbers from a fixed seed ({@code kind} "text"), for compression.
+   */
+  static String padding(int bytes, String kind) {
+    if (!"text".equals(kind)) {
+      return "x".repeat(Math.max(0, bytes));
+    }
+    java.util.SplittableRandom r = new java.util.SplittableRandom(7);
+    StringBuilder sb = new StringBuilder(bytes + 16);
+    while (sb.length() < bytes) {
+      sb.append(r.nextInt(4) == 0 ? Integer.toString(r.nextInt(100_000)) : WORDS[r.nextInt(WORDS.length)]).append(' ');
+    }
+    return sb.substring(0, Math.max(0, bytes));
+  }
+
   Publisher(Vertx vertx, Target target, String url, String key, String[] topics, int payloadBytes) {
+    this(vertx, target, url, key, topics, padding(payloadBytes, "x"));
+  }
+
+  Publisher(Vertx vertx, Target target, String url, String key, String[] topics, String padding) {
     this.target = target;
     URI u = URI.create(url);
     this.host = u.getHost();
     this.port = u.getPort();
     this.key = key;
     this.topics = topics;
-    this.padding = "x".repeat(Math.max(0, payloadBytes));
+    this.padding = padding;
     this.next = new long[topics.length];
     this.acked = new AtomicLongArray(topics.length);
     this.lanes = new HttpClient[Math.min(topics.length, LANES)];
