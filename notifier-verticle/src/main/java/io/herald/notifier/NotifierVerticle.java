@@ -140,7 +140,7 @@ public final class NotifierVerticle extends VerticleBase {
       error(ctx.response(), new HeraldException(ErrorCode.INTERNAL, "internal error"));
     });
 
-    MessageConsumer<JsonObject> bus = vertx.eventBus().consumer(Addresses.PUBLISH, msg -> onBus(msg, publisher));
+    MessageConsumer<Object> bus = vertx.eventBus().consumer(Addresses.PUBLISH, msg -> onBus(msg, publisher));
     ingests.addAll(ingests(publisher));
     HttpServerOptions serverOptions = new HttpServerOptions()
       .setTcpNoDelay(true)
@@ -329,7 +329,7 @@ public final class NotifierVerticle extends VerticleBase {
     }
     JsonObject body;
     try {
-      body = PublishParser.object(ctx.body().asString());
+      body = PublishParser.object(bytes(ctx));
     } catch (HeraldException e) {
       error(ctx.response(), e);
       return;
@@ -354,7 +354,7 @@ public final class NotifierVerticle extends VerticleBase {
   private void handle(RoutingContext ctx, Publisher publisher, boolean batchPath) {
     JsonObject body;
     try {
-      body = PublishParser.object(ctx.body().asString());
+      body = PublishParser.object(bytes(ctx));
     } catch (HeraldException e) {
       error(ctx.response(), e);
       return;
@@ -377,13 +377,34 @@ public final class NotifierVerticle extends VerticleBase {
     });
   }
 
-  private static void onBus(Message<JsonObject> msg, Publisher publisher) {
-    if (msg.body() == null) {
-      HeraldException e = new HeraldException(ErrorCode.INVALID_REQUEST, "publish needs a JSON object");
+  private static byte[] bytes(RoutingContext ctx) {
+    io.vertx.core.buffer.Buffer b = ctx.body().buffer();
+    return b == null ? new byte[0] : b.getBytes();
+  }
+
+  /**
+   * A publish on the event bus: a {@link JsonObject}, or the body's JSON text as a
+   * {@link String} or {@link io.vertx.core.buffer.Buffer}, read exactly like an HTTP body (a
+   * clustered event bus carries a JsonObject as JSON that it decodes with doubles).
+   */
+  private static void onBus(Message<Object> msg, Publisher publisher) {
+    JsonObject body;
+    try {
+      Object raw = msg.body();
+      if (raw instanceof JsonObject o) {
+        body = o;
+      } else if (raw instanceof String s) {
+        body = PublishParser.object(s);
+      } else if (raw instanceof io.vertx.core.buffer.Buffer b) {
+        body = PublishParser.object(b.getBytes());
+      } else {
+        throw new HeraldException(ErrorCode.INVALID_REQUEST, "publish needs a JSON object (or its JSON text as a String or Buffer)");
+      }
+    } catch (HeraldException e) {
       msg.fail(e.code().status(), e.toJson().encode());
       return;
     }
-    publisher.publish(msg.body(), "eventbus").onComplete(ar -> {
+    publisher.publish(body, "eventbus").onComplete(ar -> {
       if (ar.succeeded()) {
         msg.reply(ar.result());
       } else {

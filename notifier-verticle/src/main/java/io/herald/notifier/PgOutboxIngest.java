@@ -184,7 +184,8 @@ public final class PgOutboxIngest extends AbstractIngest {
     // The table is in the key: two outboxes publishing to one topic must not dedupe each other's ids.
     String prefix = "outbox:" + table + ":";
     this.keyPrefix = prefix.length() <= 100 ? prefix : "outbox:" + shortHash(table) + ":";
-    this.selectSql = "SELECT id, topic, type, data FROM " + quotedTable
+    // data as text: the pg client would decode json(b) numbers to doubles.
+    this.selectSql = "SELECT id, topic, type, data::text AS data FROM " + quotedTable
       + " WHERE published_at IS NULL ORDER BY id LIMIT " + batchSize + " FOR UPDATE";
     this.markSql = "UPDATE " + quotedTable + " SET published_at = now() WHERE id = ANY($1)";
     this.rejectSql = "UPDATE " + quotedTable + " t SET published_at = now(), error = r.error"
@@ -403,7 +404,15 @@ public final class PgOutboxIngest extends AbstractIngest {
           }
           List<OutboxRow> batch = new ArrayList<>(rows.size());
           for (Row r : rows) {
-            batch.add(new OutboxRow(r.getLong("id"), r.getString("topic"), r.getString("type"), data(r.getValue("data"))));
+            Object data;
+            HeraldException invalid = null;
+            try {
+              data = data(r.getValue("data"));
+            } catch (HeraldException e) {
+              data = null;
+              invalid = e;
+            }
+            batch.add(new OutboxRow(r.getLong("id"), r.getString("topic"), r.getString("type"), data, invalid));
           }
           counters.received.addAndGet(batch.size());
           return publishAll(batch).compose(bad -> mark(conn, batch, bad))
@@ -412,11 +421,15 @@ public final class PgOutboxIngest extends AbstractIngest {
       });
   }
 
-  private record OutboxRow(long id, String topic, String type, Object data) {
+  /** {@code invalid}: why the row's data was refused while reading it, else null. */
+  private record OutboxRow(long id, String topic, String type, Object data, HeraldException invalid) {
   }
 
   /** Publishes the batch; returns the rejected rows with their reasons (empty when all went through). */
   private Future<List<Rejected>> publishAll(List<OutboxRow> batch) {
+    if (batch.stream().anyMatch(r -> r.invalid() != null)) {
+      return oneByOne(batch, 0, new ArrayList<>());
+    }
     JsonArray events = new JsonArray();
     for (OutboxRow r : batch) {
       events.add(body(r));
@@ -443,7 +456,8 @@ public final class PgOutboxIngest extends AbstractIngest {
       return Future.succeededFuture(bad);
     }
     OutboxRow r = batch.get(i);
-    return publish.apply(body(r))
+    Future<JsonObject> published = r.invalid() != null ? Future.failedFuture(r.invalid()) : publish.apply(body(r));
+    return published
       .transform(ar -> {
         if (ar.failed()) {
           HeraldException e = HeraldException.from(ar.cause());
@@ -485,8 +499,24 @@ public final class PgOutboxIngest extends AbstractIngest {
       });
   }
 
+  /**
+   * The column's JSON text as the event's data, numbers as PostgreSQL holds them (a text column
+   * that does not hold JSON is text); a value that cannot be delivered as it is (a lone
+   * surrogate in a json or text column) throws {@code invalid_data}.
+   */
   private static Object data(Object value) {
-    return value == Tuple.JSON_NULL ? null : value;
+    if (value == null || value == Tuple.JSON_NULL) {
+      return null;
+    }
+    String text = value.toString();
+    try {
+      return PublishParser.data(text);
+    } catch (HeraldException e) {
+      if (e.code() == ErrorCode.INVALID_DATA) {
+        throw e;
+      }
+      return text; // a text column holding text, not JSON
+    }
   }
 
   // ---- housekeeping ---------------------------------------------------------------------

@@ -1,5 +1,13 @@
 package io.herald.notifier;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
 import io.herald.common.ErrorCode;
 import io.herald.common.Event;
 import io.herald.common.EventDraft;
@@ -9,6 +17,13 @@ import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.io.IOException;
+import java.io.StringWriter;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -27,24 +42,259 @@ public final class PublishParser {
 
   private static final Set<String> FIELDS = Set.of("topic", "topics", "type", "data", "id");
 
+  /**
+   * Comments are skipped as Vert.x's own decoder did; a field given twice is refused (which
+   * value would count?). Numbers longer than Jackson's limit (1,000 characters) are refused.
+   */
+  private static final JsonFactory FACTORY = JsonFactory.builder()
+    .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
+    .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+    .build();
+
   private final NotifierOptions options;
 
   public PublishParser(NotifierOptions options) {
     this.options = options;
   }
 
-  /** Parses a body's text (malformed JSON is {@code malformed_json}). */
+  /** Parses a body's bytes: strict UTF-8, then {@link #object(String)}. */
+  public static JsonObject object(byte[] body) {
+    return object(utf8(body, ErrorCode.MALFORMED_JSON, "the body"));
+  }
+
+  /**
+   * Parses a body's text (malformed JSON is {@code malformed_json}). The {@code data} of the
+   * body (and of every entry of a batch's {@code events}) is kept as the publisher wrote it: a
+   * string stays a {@link String}, any other value becomes a {@link JsonText} with its numbers
+   * digit for digit. A string anywhere that holds a lone UTF-16 surrogate ({@code "\ud800"}) is
+   * refused: it is no Unicode text and no transport could deliver it unchanged.
+   */
   public static JsonObject object(String text) {
-    Object value;
-    try {
-      value = Json.decodeValue(text);
-    } catch (RuntimeException e) {
+    try (JsonParser p = FACTORY.createParser(text)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw new HeraldException(ErrorCode.MALFORMED_JSON, "the body must be a JSON object");
+      }
+      JsonObject body = readObject(p, Place.BODY, "");
+      if (p.nextToken() != null) {
+        throw new HeraldException(ErrorCode.MALFORMED_JSON, "the body is not valid JSON: more after the object");
+      }
+      return body;
+    } catch (IOException | RuntimeException e) {
+      throw malformed(e);
+    }
+  }
+
+  /**
+   * Parses a whole JSON document that is an event's data: a {@link String} for a JSON string,
+   * else a {@link JsonText} (numbers as written). Lone surrogates are refused.
+   */
+  public static Object data(String text) {
+    return data(text, null);
+  }
+
+  /** Like {@link #data(String)}; {@code envelope[0]} is set when the value is an object with a top-level {@code "data"} field. */
+  static Object data(String text, boolean[] envelope) {
+    try (JsonParser p = FACTORY.createParser(text)) {
+      if (p.nextToken() == null) {
+        throw new HeraldException(ErrorCode.MALFORMED_JSON, "no JSON value");
+      }
+      Object value = capture(p, "data: ", envelope);
+      if (p.nextToken() != null) {
+        throw new HeraldException(ErrorCode.MALFORMED_JSON, "not valid JSON: more after the value");
+      }
+      return value;
+    } catch (IOException | RuntimeException e) {
+      throw malformed(e);
+    }
+  }
+
+  /**
+   * {@code bytes} as UTF-8, refusing what is not UTF-8 (the JDK's decoding would replace it with
+   * U+FFFD): a {@link HeraldException} with {@code code}, its message starting with {@code what}.
+   */
+  public static String utf8(byte[] bytes, ErrorCode code, String what) {
+    int i = 0;
+    while (i < bytes.length && bytes[i] >= 0) {
+      i++;
+    }
+    if (i == bytes.length) {
+      return new String(bytes, StandardCharsets.US_ASCII);
+    }
+    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+      .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+    ByteBuffer in = ByteBuffer.wrap(bytes);
+    CharBuffer out = CharBuffer.allocate(bytes.length);
+    CoderResult r = decoder.decode(in, out, true);
+    if (!r.isError()) {
+      r = decoder.flush(out);
+    }
+    if (r.isError()) {
+      throw new HeraldException(code, String.format(
+        "%s is not valid UTF-8: the sequence at byte offset %d (0x%02X) is malformed",
+        what, in.position(), bytes[in.position()] & 0xff));
+    }
+    return out.flip().toString();
+  }
+
+  private enum Place { BODY, EVENTS, ENTRY, OTHER }
+
+  private static JsonObject readObject(JsonParser p, Place place, String where) throws IOException {
+    JsonObject o = new JsonObject();
+    JsonToken t;
+    while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+      String name = p.currentName();
+      checkScalars(name, where + "a field name");
+      JsonToken v = p.nextToken();
+      if ((place == Place.BODY || place == Place.ENTRY) && name.equals("data")) {
+        o.put(name, capture(p, where + "data: ", null));
+      } else {
+        o.put(name, read(p, v, place == Place.BODY && name.equals("events") ? Place.EVENTS : Place.OTHER, where + name + ": "));
+      }
+    }
+    if (t != JsonToken.END_OBJECT) {
       throw new HeraldException(ErrorCode.MALFORMED_JSON, "the body is not valid JSON");
     }
-    if (!(value instanceof JsonObject o)) {
-      throw new HeraldException(ErrorCode.MALFORMED_JSON, "the body must be a JSON object");
-    }
     return o;
+  }
+
+  private static Object read(JsonParser p, JsonToken t, Place place, String where) throws IOException {
+    switch (t) {
+      case START_OBJECT:
+        return readObject(p, place == Place.EVENTS ? Place.ENTRY : Place.OTHER, where);
+      case START_ARRAY: {
+        JsonArray a = new JsonArray();
+        JsonToken e;
+        int i = 0;
+        while ((e = p.nextToken()) != JsonToken.END_ARRAY) {
+          a.add(read(p, e, place == Place.EVENTS ? Place.EVENTS : Place.OTHER, place == Place.EVENTS ? "events[" + i + "]." : where));
+          i++;
+        }
+        return a;
+      }
+      case VALUE_STRING: {
+        String s = p.getText();
+        checkScalars(s, where + "a string");
+        return s;
+      }
+      case VALUE_NUMBER_INT:
+        return p.getNumberValue();
+      case VALUE_NUMBER_FLOAT:
+        return p.getDecimalValue();
+      case VALUE_TRUE:
+        return Boolean.TRUE;
+      case VALUE_FALSE:
+        return Boolean.FALSE;
+      case VALUE_NULL:
+        return null;
+      default:
+        throw new HeraldException(ErrorCode.MALFORMED_JSON, "the body is not valid JSON");
+    }
+  }
+
+  /**
+   * The value at the parser's current token: a {@link String} for a string, else compact JSON
+   * text in which every number is copied as written and strings are re-escaped minimally
+   * (the same characters). One pass, no tree.
+   */
+  private static Object capture(JsonParser p, String where, boolean[] envelope) throws IOException {
+    if (p.currentToken() == JsonToken.VALUE_STRING) {
+      String s = p.getText();
+      checkScalars(s, where + "the string");
+      return s;
+    }
+    StringWriter out = new StringWriter(64);
+    try (JsonGenerator g = FACTORY.createGenerator(out)) {
+      int depth = 0;
+      JsonToken t = p.currentToken();
+      while (true) {
+        switch (t) {
+          case START_OBJECT -> { g.writeStartObject(); depth++; }
+          case START_ARRAY -> { g.writeStartArray(); depth++; }
+          case END_OBJECT -> { g.writeEndObject(); depth--; }
+          case END_ARRAY -> { g.writeEndArray(); depth--; }
+          case FIELD_NAME -> {
+            String name = p.currentName();
+            checkScalars(name, where + "a field name");
+            if (envelope != null && depth == 1 && name.equals("data")) {
+              envelope[0] = true;
+            }
+            g.writeFieldName(name);
+          }
+          case VALUE_STRING -> {
+            checkScalars(p.getTextCharacters(), p.getTextOffset(), p.getTextLength(), where + "a string");
+            g.writeString(p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
+          }
+          // The text of the number as it came: no double, no BigDecimal, nothing rounded.
+          case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> g.writeNumber(p.getText());
+          case VALUE_TRUE -> g.writeBoolean(true);
+          case VALUE_FALSE -> g.writeBoolean(false);
+          case VALUE_NULL -> g.writeNull();
+          default -> throw new HeraldException(ErrorCode.MALFORMED_JSON, "not valid JSON");
+        }
+        if (depth == 0) {
+          break;
+        }
+        t = p.nextToken();
+        if (t == null) {
+          throw new HeraldException(ErrorCode.MALFORMED_JSON, "not valid JSON: unexpected end");
+        }
+      }
+    }
+    return new JsonText(out.toString());
+  }
+
+  private static void checkScalars(String s, String what) {
+    int i = loneSurrogate(s);
+    if (i >= 0) {
+      throw loneSurrogate(s.charAt(i), what);
+    }
+  }
+
+  private static void checkScalars(char[] c, int off, int len, String what) {
+    for (int i = off, end = off + len; i < end; i++) {
+      char ch = c[i];
+      if (Character.isSurrogate(ch)) {
+        if (Character.isHighSurrogate(ch) && i + 1 < end && Character.isLowSurrogate(c[i + 1])) {
+          i++;
+        } else {
+          throw loneSurrogate(ch, what);
+        }
+      }
+    }
+  }
+
+  /** The index of the first surrogate without its pair in {@code s}, or -1. */
+  static int loneSurrogate(CharSequence s) {
+    for (int i = 0, n = s.length(); i < n; i++) {
+      char ch = s.charAt(i);
+      if (Character.isSurrogate(ch)) {
+        if (Character.isHighSurrogate(ch) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+          i++;
+        } else {
+          return i;
+        }
+      }
+    }
+    return -1;
+  }
+
+  private static HeraldException loneSurrogate(char ch, String what) {
+    return new HeraldException(ErrorCode.INVALID_DATA, String.format(
+      "%s holds a lone surrogate \\u%04x: not a Unicode character, it cannot be delivered as sent", what, (int) ch));
+  }
+
+  private static HeraldException malformed(Exception e) {
+    if (e instanceof HeraldException h) {
+      return h;
+    }
+    if (e instanceof StreamConstraintsException c) {
+      return new HeraldException(ErrorCode.MALFORMED_JSON, "the body is over a JSON limit: " + c.getOriginalMessage());
+    }
+    if (e instanceof JsonParseException j && j.getOriginalMessage() != null && j.getOriginalMessage().startsWith("Duplicate field")) {
+      return new HeraldException(ErrorCode.MALFORMED_JSON, "the body is not valid JSON: " + j.getOriginalMessage()
+        + ": a repeated field has no single value");
+    }
+    return new HeraldException(ErrorCode.MALFORMED_JSON, "the body is not valid JSON");
   }
 
   /** True when the body is the batch form. */
@@ -114,10 +364,16 @@ public final class PublishParser {
     Object data = body.getValue("data");
     String text;
     boolean json;
-    if (data instanceof String s) {
+    if (data instanceof JsonText t) {
+      text = t.text();
+      json = true;
+    } else if (data instanceof String s) {
+      checkScalars(s, where + "data: the string");
       text = s;
       json = false;
     } else {
+      // A value built in Java (the event bus): only what JSON can say exactly.
+      checkJava(data, where + "data: ");
       text = Json.encode(data);
       json = true;
     }
@@ -131,6 +387,24 @@ public final class PublishParser {
       drafts.add(new EventDraft(t, type, text, json, key));
     }
     return drafts;
+  }
+
+  /** Refuses what {@code Json.encode} would change: non-finite numbers, lone surrogates. */
+  private static void checkJava(Object v, String where) {
+    if (v instanceof JsonObject o) {
+      for (java.util.Map.Entry<String, Object> e : o) {
+        checkScalars(e.getKey(), where + "a field name");
+        checkJava(e.getValue(), where);
+      }
+    } else if (v instanceof JsonArray a) {
+      for (Object e : a) {
+        checkJava(e, where);
+      }
+    } else if (v instanceof String s) {
+      checkScalars(s, where + "a string");
+    } else if ((v instanceof Double d && !Double.isFinite(d)) || (v instanceof Float f && !Float.isFinite(f))) {
+      throw new HeraldException(ErrorCode.INVALID_DATA, where + "the number " + v + " has no JSON form (not finite)");
+    }
   }
 
   private List<String> topics(JsonObject body, String where) {

@@ -5,7 +5,6 @@ import io.herald.common.HeraldException;
 import io.herald.common.Topics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
@@ -99,7 +98,8 @@ public final class RedisPubSubIngest extends AbstractIngest {
   private boolean paused;
   private long lastWarn;
 
-  private record Message(String channel, String payload) {
+  /** {@code invalid}: why the payload was refused while decoding it (not UTF-8), else null. */
+  private record Message(String channel, String payload, String invalid) {
   }
 
   /**
@@ -275,9 +275,9 @@ public final class RedisPubSubIngest extends AbstractIngest {
     String kind = r.get(0).toString();
     Message m;
     if ("message".equals(kind)) {
-      m = new Message(r.get(1).toString(), text(r.get(2)));
+      m = message(r.get(1).toString(), r.get(2));
     } else if ("pmessage".equals(kind) && r.size() >= 4) {
-      m = new Message(r.get(2).toString(), text(r.get(3)));
+      m = message(r.get(2).toString(), r.get(3));
     } else {
       // subscribe / psubscribe confirmations and the like
       return;
@@ -293,8 +293,12 @@ public final class RedisPubSubIngest extends AbstractIngest {
     drain();
   }
 
-  private static String text(Response r) {
-    return r == null ? "" : r.toString();
+  private static Message message(String channel, Response payload) {
+    try {
+      return new Message(channel, payload == null ? "" : PublishParser.utf8(payload.toBytes(), ErrorCode.INVALID_DATA, "the payload"), null);
+    } catch (HeraldException e) {
+      return new Message(channel, "", e.getMessage());
+    }
   }
 
   private void drain() {
@@ -375,19 +379,28 @@ public final class RedisPubSubIngest extends AbstractIngest {
     if (!Topics.isValidTopic(topic)) {
       throw new HeraldException(ErrorCode.INVALID_TOPIC, "the channel does not make a valid topic: \"" + topic + "\"");
     }
-    Object value = json(m.payload());
-    if (value instanceof JsonObject o && o.containsKey("data")) {
+    if (m.invalid() != null) {
+      throw new HeraldException(ErrorCode.INVALID_DATA, m.invalid());
+    }
+    boolean[] envelope = {false};
+    Object value = json(m.payload(), envelope);
+    if (envelope[0]) {
+      JsonObject o = PublishParser.object(m.payload());
       if (o.containsKey("topic") || o.containsKey("topics")) {
         throw new HeraldException(ErrorCode.INVALID_REQUEST,
           "an envelope on a channel must not name topic or topics: the channel is the topic");
       }
-      return o.copy().put("topic", topic);
+      return o.put("topic", topic);
     }
     return new JsonObject().put("topic", topic).put("type", "message").put("data", value != null ? value : m.payload());
   }
 
-  /** The payload as a JSON object or array, or null when it is neither. */
-  static Object json(String payload) {
+  /**
+   * The payload as the {@link JsonText} of a JSON object or array, or null when it is neither
+   * (then it is text). {@code envelope[0]} is set for an object with a top-level {@code "data"}.
+   * A payload that is JSON but holds a lone surrogate is refused, not taken as text.
+   */
+  static Object json(String payload, boolean[] envelope) {
     int i = 0;
     while (i < payload.length() && Character.isWhitespace(payload.charAt(i))) {
       i++;
@@ -396,9 +409,11 @@ public final class RedisPubSubIngest extends AbstractIngest {
       return null;
     }
     try {
-      Object v = Json.decodeValue(payload);
-      return v instanceof JsonObject || v instanceof JsonArray ? v : null;
-    } catch (RuntimeException e) {
+      return PublishParser.data(payload, envelope);
+    } catch (HeraldException e) {
+      if (e.code() == ErrorCode.INVALID_DATA) {
+        throw e;
+      }
       return null;
     }
   }

@@ -371,7 +371,8 @@ public final class RedisStreamsIngest extends AbstractIngest {
       .compose(p -> claimRound(c, i + 1, pendingSum + (p == null || p.size() == 0 || p.get(0) == null ? 0 : p.get(0).toLong())));
   }
 
-  private record Entry(String id, List<String> fields) {
+  /** {@code invalid}: why a field was refused while decoding it (not UTF-8), else null. */
+  private record Entry(String id, List<String> fields, String invalid) {
   }
 
   private record Batch(String stream, List<Entry> entries) {
@@ -402,21 +403,24 @@ public final class RedisStreamsIngest extends AbstractIngest {
     for (Response e : r) {
       Response f = e.size() > 1 ? e.get(1) : null;
       List<String> fields = null;
+      String invalid = null;
       if (f != null) {
         fields = new ArrayList<>();
         if (f.isMap()) {
           for (String k : f.getKeys()) {
             fields.add(k);
-            fields.add(f.get(k) == null ? "" : f.get(k).toString());
+            fields.add(text(f.get(k)));
+            invalid = invalid != null ? invalid : notUtf8(f.get(k));
           }
         } else {
           for (Response x : f) {
-            fields.add(x == null ? "" : x.toString());
+            fields.add(text(x));
+            invalid = invalid != null ? invalid : notUtf8(x);
           }
         }
       }
       // fields == null: the entry was deleted from the stream while pending.
-      out.add(new Entry(e.get(0).toString(), fields));
+      out.add(new Entry(e.get(0).toString(), fields, invalid));
     }
     return out;
   }
@@ -515,6 +519,9 @@ public final class RedisStreamsIngest extends AbstractIngest {
         }
       }
     }
+    if (e.invalid() != null) {
+      throw new HeraldException(ErrorCode.INVALID_DATA, e.invalid());
+    }
     String key = key(stream, e.id());
     if (event != null) {
       JsonObject body = PublishParser.object(event);
@@ -537,7 +544,7 @@ public final class RedisStreamsIngest extends AbstractIngest {
       body.put("type", type);
     }
     if (hasData) {
-      Object json = RedisPubSubIngest.json(data);
+      Object json = RedisPubSubIngest.json(data, null);
       body.put("data", json != null ? json : data);
     }
     body.put("id", id != null ? id : key);
@@ -554,6 +561,23 @@ public final class RedisStreamsIngest extends AbstractIngest {
   }
 
   // ---- helpers --------------------------------------------------------------------------
+
+  private static String text(Response r) {
+    return r == null ? "" : r.toString();
+  }
+
+  /** Why {@code r} is not UTF-8 (its text would hold U+FFFD where the bytes were), or null. */
+  private static String notUtf8(Response r) {
+    if (r == null) {
+      return null;
+    }
+    try {
+      PublishParser.utf8(r.toBytes(), ErrorCode.INVALID_DATA, "a field");
+      return null;
+    } catch (HeraldException bad) {
+      return bad.getMessage();
+    }
+  }
 
   private static String hostName() {
     String env = System.getenv("HOSTNAME");

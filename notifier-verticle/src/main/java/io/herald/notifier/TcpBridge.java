@@ -222,9 +222,18 @@ final class TcpBridge {
           return Future.succeededFuture();
         }
         PublisherAuth.Grant grant = granted.result();
-        if (!(body instanceof JsonObject publish)) {
-          fail(socket, replyAddress, new HeraldException(ErrorCode.INVALID_REQUEST,
-            "the body of a send to " + Addresses.PUBLISH + " must be a publish object (single or {\"events\": [...]})"));
+        JsonObject publish;
+        try {
+          if (body instanceof JsonObject o) {
+            publish = o;
+          } else if (body instanceof String text) {
+            publish = PublishParser.object(text); // the exact form: the bridge decodes an object's decimals to doubles
+          } else {
+            throw new HeraldException(ErrorCode.INVALID_REQUEST, "the body of a send to " + Addresses.PUBLISH
+              + " must be a publish object (single or {\"events\": [...]}) or its JSON text as a string");
+          }
+        } catch (HeraldException e) {
+          fail(socket, replyAddress, e);
           return Future.succeededFuture();
         }
         int retryAfter = rate.retryAfter(grant.publisher(), publish);

@@ -183,6 +183,54 @@ class NotifierVerticleTest {
     assertThat(await(replay.heads(List.of("bad"))).get("bad").seq()).isZero();
   }
 
+  @Test
+  @DisplayName("Over HTTP and the event bus, JSON data is stored digit for digit as sent")
+  void exactData() throws Exception {
+    for (String v : ExactValues.VALUES) {
+      Reply r = post("/publish", KEY, "application/json", "{\"topic\":\"exact.http\",\"data\":" + v + "}");
+      assertThat(r.status()).as(v + ": " + r.body()).isEqualTo(200);
+      // on the event bus as the body's JSON text: the form that is exact across a cluster too
+      await(vertx.eventBus().request(Addresses.PUBLISH, "{\"topic\":\"exact.bus\",\"data\":" + v + "}"));
+      await(vertx.eventBus().request(Addresses.PUBLISH,
+        Buffer.buffer("{\"topic\":\"exact.buffer\",\"data\":" + v + "}")));
+    }
+    for (String topic : List.of("exact.http", "exact.bus", "exact.buffer")) {
+      assertThat(StoredEvents.readAll(replay, topic)).as(topic).extracting(Event::data).containsExactlyElementsOf(ExactValues.VALUES);
+    }
+    // a JsonObject built in Java: BigDecimal and -0.0 are written as they are
+    await(vertx.eventBus().request(Addresses.PUBLISH, new JsonObject().put("topic", "exact.object")
+      .put("data", new io.vertx.core.json.JsonArray().add(new java.math.BigDecimal(ExactValues.PI)).add(-0.0))));
+    assertThat(StoredEvents.readAll(replay, "exact.object").get(0).data()).isEqualTo("[" + ExactValues.PI + ",-0.0]");
+  }
+
+  static Stream<Arguments> refusedData() {
+    return Stream.of(
+      Arguments.of("invalid UTF-8", PublishParserTest.bytes("{\"topic\":\"bad\",\"data\":\"caf", 0xe9, "\"}"), "malformed_json", "not valid UTF-8"),
+      Arguments.of("a lone surrogate", PublishParserTest.utf8("{\"topic\":\"bad\",\"data\":\"\\ud800\"}"), "invalid_data", "lone surrogate \\ud800"),
+      Arguments.of("a lone surrogate in a batch", PublishParserTest.utf8("{\"events\":[{\"topic\":\"bad\",\"data\":1},{\"topic\":\"bad\",\"data\":{\"x\":\"\\udfff\"}}]}"),
+        "invalid_data", "lone surrogate \\udfff"),
+      Arguments.of("a repeated field", PublishParserTest.utf8("{\"topic\":\"bad\",\"data\":1,\"data\":2}"), "malformed_json", "Duplicate field"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("refusedData")
+  @DisplayName("Data that cannot be delivered as sent is refused with 400 naming the problem, on HTTP and the event bus")
+  void refusedData(String name, byte[] body, String code, String message) throws Exception {
+    String path = name.contains("batch") ? "/publish/batch" : "/publish";
+    var response = await(http.request(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(notifier.actualPort())
+        .setURI(path).putHeader("Authorization", "Bearer " + KEY).putHeader("Content-Type", "application/json"))
+      .compose(req -> req.send(Buffer.buffer(body)).compose(res -> res.body().map(b -> new Reply(res.statusCode(), Map.of(), b.toJsonObject())))));
+    assertThat(response.status()).as(name).isEqualTo(400);
+    assertThat(response.body().getString("error")).as(name).isEqualTo(code);
+    assertThat(response.body().getString("message")).as(name).contains(message);
+    Throwable failure = vertx.eventBus().request(Addresses.PUBLISH, Buffer.buffer(body))
+      .toCompletionStage().toCompletableFuture().handle((m, t) -> t).get(5, TimeUnit.SECONDS);
+    assertThat(failure).isInstanceOf(io.vertx.core.eventbus.ReplyException.class);
+    assertThat(((io.vertx.core.eventbus.ReplyException) failure).failureCode()).isEqualTo(400);
+    assertThat(new JsonObject(failure.getMessage()).getString("error")).as(name).isEqualTo(code);
+    assertThat(await(replay.heads(List.of("bad"))).get("bad").seq()).as("nothing stored").isZero();
+  }
+
   private Reply post(String path, String key, String contentType, String body) throws Exception {
     return send(HttpMethod.POST, path, key, contentType, body);
   }

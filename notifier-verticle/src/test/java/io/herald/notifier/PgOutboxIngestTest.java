@@ -119,6 +119,34 @@ class PgOutboxIngestTest {
   }
 
   @Test
+  @DisplayName("Data is delivered as PostgreSQL holds it, digit for digit (jsonb and json columns); a lone surrogate rejects the row")
+  void exactData() throws Exception {
+    PgOutboxIngest ingest = ingest(1000, 100);
+    await(ingest.start());
+    String pi = ExactValues.PI;
+    // jsonb keeps every digit (it turns -0 into 0 itself, and refuses 1e999999)
+    await(db.preparedQuery("SELECT herald_publish('exact', 'n', $1::text::jsonb)")
+      .execute(Tuple.of("{\"pi\": " + pi + ", \"big\": 123456789012345678901234567890, \"one\": 1.0, \"n\": [[1.0, [" + pi + "]], []]}")));
+    List<Event> jsonb = waitForEvents("exact", 1);
+    assertThat(jsonb.get(0).data())
+      .isEqualTo("{\"n\":[[1.0,[" + pi + "]],[]],\"pi\":" + pi + ",\"big\":123456789012345678901234567890,\"one\":1.0}");
+    // a json column keeps the text as written
+    await(db.query("ALTER TABLE herald_outbox ALTER COLUMN data TYPE json USING data::json").execute());
+    for (String v : ExactValues.VALUES) {
+      await(db.preparedQuery("INSERT INTO herald_outbox (topic, type, data) VALUES ('exact', 'n', $1::text::json)").execute(Tuple.of(v)));
+    }
+    await(db.query("INSERT INTO herald_outbox (topic, type, data) VALUES ('exact', 'n', '[\"\\ud800\"]'::json)").execute());
+    await(db.query("INSERT INTO herald_outbox (topic, type, data) VALUES ('exact', 'n', '\"marker\"'::json)").execute());
+    List<Event> got = waitForEvents("exact", ExactValues.VALUES.size() + 2);
+    List<String> expected = new java.util.ArrayList<>(ExactValues.VALUES);
+    expected.add("marker");
+    assertThat(got.subList(1, got.size())).extracting(Event::data).containsExactlyElementsOf(expected);
+    waitUntil(() -> ingest.status().getLong("rejected") == 1, 5000, "the row with a lone surrogate rejected");
+    Row bad = await(db.query("SELECT error FROM herald_outbox WHERE data::text LIKE '%ud800%'").execute()).iterator().next();
+    assertThat(bad.getString("error")).startsWith("invalid_data").contains("lone surrogate");
+  }
+
+  @Test
   @DisplayName("A 20 KB payload, beyond NOTIFY's 8000-byte limit, arrives whole")
   void largePayload() throws Exception {
     PgOutboxIngest ingest = ingest(1000, 100);

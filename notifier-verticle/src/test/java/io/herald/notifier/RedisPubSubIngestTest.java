@@ -94,6 +94,29 @@ class RedisPubSubIngestTest {
   }
 
   @Test
+  @DisplayName("JSON payloads are stored digit for digit; a payload that is not UTF-8 or holds a lone surrogate is rejected, not altered")
+  void exactData() throws Exception {
+    RedisPubSubIngest ingest = ingest(List.of(prefix + "exact"));
+    await(ingest.start());
+    waitUntil(() -> ingest.status().getBoolean("connected"), 5000, "subscribed");
+    for (String v : ExactValues.VALUES) {
+      pub(prefix + "exact", "{\"data\":" + v + "}");
+    }
+    pub(prefix + "exact", "{\"n\":" + ExactValues.PI + ",\"m\":-0}");
+    byte[] notUtf8 = {'c', 'a', 'f', (byte) 0xe9};
+    long n = await(admin.send(Request.cmd(Command.PUBLISH).arg(prefix + "exact").arg(notUtf8))).toLong();
+    assertThat(n).isEqualTo(1);
+    pub(prefix + "exact", "[\"\\ud800\"]");
+    pub(prefix + "exact", "marker");
+    List<Event> got = waitForEvents("exact", ExactValues.VALUES.size() + 2);
+    List<String> expected = new ArrayList<>(ExactValues.VALUES);
+    expected.add("{\"n\":" + ExactValues.PI + ",\"m\":-0}");
+    expected.add("marker");
+    assertThat(got).extracting(Event::data).containsExactlyElementsOf(expected);
+    assertThat(ingest.status().getLong("rejected")).isEqualTo(2);
+  }
+
+  @Test
   @DisplayName("A pattern subscribes every matching channel, each message going to its own channel's topic")
   void pattern() throws Exception {
     RedisPubSubIngest ingest = ingest(List.of(prefix + "user.*"));

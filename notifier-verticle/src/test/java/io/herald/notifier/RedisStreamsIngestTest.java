@@ -115,6 +115,29 @@ class RedisStreamsIngestTest {
   }
 
   @Test
+  @DisplayName("Entries keep their JSON data digit for digit; one that is not UTF-8 or holds a lone surrogate is dead-lettered, not altered")
+  void exactData() throws Exception {
+    String s = stream();
+    RedisStreamsIngest ingest = ingest(s, 30_000);
+    await(ingest.start());
+    waitUntil(() -> ingest.status().getBoolean("connected"), 5000, "connected");
+    for (String v : ExactValues.VALUES) {
+      xadd(admin, s, "event", "{\"topic\":\"exact\",\"data\":" + v + "}");
+    }
+    xadd(admin, s, "topic", "exact", "data", "{\"n\":" + ExactValues.PI + ",\"m\":-0}");
+    await(admin.send(Request.cmd(Command.XADD).arg(s).arg("*").arg("topic").arg("exact").arg("data")
+      .arg(new byte[] {'c', 'a', 'f', (byte) 0xe9})));
+    xadd(admin, s, "topic", "exact", "data", "[\"\\udc00\"]");
+    xadd(admin, s, "topic", "exact", "data", "marker");
+    List<Event> got = StoredEvents.waitForEvents(replay, "exact", ExactValues.VALUES.size() + 2, 10_000);
+    List<String> expected = new ArrayList<>(ExactValues.VALUES);
+    expected.add("{\"n\":" + ExactValues.PI + ",\"m\":-0}");
+    expected.add("marker");
+    assertThat(got).extracting(Event::data).containsExactlyElementsOf(expected);
+    waitUntil(() -> ingest.status().getLong("rejected") == 2, 5000, "2 rejected");
+  }
+
+  @Test
   @DisplayName("While the store is unavailable the entry stays pending; when it is back the entry is delivered and acknowledged")
   void ackOnlyAfterStored() throws Exception {
     String s = stream();

@@ -218,10 +218,16 @@ class TcpBridgeTest {
       assertThat(topic.getInteger("failureCode")).isEqualTo(400);
       assertThat(new JsonObject(topic.getString("message")).getString("error")).isEqualTo("invalid_topic");
       b.send(new JsonObject().put("type", "send").put("address", Addresses.PUBLISH)
-        .put("headers", new JsonObject().put("Authorization", "Bearer " + KEY)).put("body", "text").put("replyAddress", "s"));
+        .put("headers", new JsonObject().put("Authorization", "Bearer " + KEY)).put("body", 42).put("replyAddress", "s"));
       JsonObject notObject = b.read();
       assertThat(notObject.getInteger("failureCode")).isEqualTo(400);
       assertThat(new JsonObject(notObject.getString("message")).getString("error")).isEqualTo("invalid_request");
+      // A string body is the publish's JSON text: this one is not JSON.
+      b.send(new JsonObject().put("type", "send").put("address", Addresses.PUBLISH)
+        .put("headers", new JsonObject().put("Authorization", "Bearer " + KEY)).put("body", "text").put("replyAddress", "s"));
+      JsonObject notJson = b.read();
+      assertThat(notJson.getInteger("failureCode")).isEqualTo(400);
+      assertThat(new JsonObject(notJson.getString("message")).getString("error")).isEqualTo("malformed_json");
       // X-Herald-Key works as on HTTP
       b.send(new JsonObject().put("type", "send").put("address", Addresses.PUBLISH)
         .put("headers", new JsonObject().put("X-Herald-Key", KEY)).put("body", publish("hk", 1)).put("replyAddress", "k"));
@@ -415,6 +421,32 @@ class TcpBridgeTest {
     assertThat(frame.getString("type")).as(frame.encode()).isEqualTo("err");
     assertThat(frame.getString("message")).isEqualTo("blocked by bridgeEvent handler");
     assertThat(frame.containsKey("body")).isFalse();
+  }
+
+  @Test
+  @DisplayName("A publish given as JSON text is stored digit for digit; an object whose number the bridge made infinite is refused, not stored as \"Infinity\"")
+  void exactData() throws Exception {
+    try (Bridge b = connect()) {
+      for (String value : ExactValues.VALUES) {
+        b.send(new JsonObject().put("type", "send").put("address", Addresses.PUBLISH)
+          .put("headers", new JsonObject().put("Authorization", "Bearer " + KEY))
+          .put("body", "{\"topic\":\"tcp.exact\",\"data\":" + value + "}").put("replyAddress", "x"));
+        assertThat(b.read().getString("type")).as(value).isEqualTo("message");
+      }
+      b.out.write(ExactValues.frame("{\"type\":\"send\",\"address\":\"" + Addresses.PUBLISH + "\",\"headers\":{\"Authorization\":\"Bearer "
+        + KEY + "\"},\"body\":{\"topic\":\"tcp.exact\",\"data\":[1e999999]},\"replyAddress\":\"inf\"}"));
+      b.out.flush();
+      JsonObject inf = b.read();
+      assertThat(inf.getInteger("failureCode")).isEqualTo(400);
+      JsonObject error = new JsonObject(inf.getString("message"));
+      assertThat(error.getString("error")).isEqualTo("invalid_data");
+      assertThat(error.getString("message")).contains("not finite");
+      b.send(new JsonObject().put("type", "send").put("address", Addresses.PUBLISH)
+        .put("headers", new JsonObject().put("Authorization", "Bearer " + KEY))
+        .put("body", "{\"topic\":\"tcp.exact\",\"data\":\"\\ud800\"}").put("replyAddress", "s"));
+      assertThat(new JsonObject(b.read().getString("message")).getString("error")).isEqualTo("invalid_data");
+    }
+    assertThat(readAll("tcp.exact")).extracting(Event::data).containsExactlyElementsOf(ExactValues.VALUES);
   }
 
   private static JsonObject publish(String topic, int n) {
