@@ -12,15 +12,20 @@ import io.vertx.core.internal.buffer.BufferInternal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
 /**
  * One WebSocket subscription ({@code GET /ws}): a {@link Connection} whose frames are JSON text
  * frames ({@link JsonFrames}), kept alive by ping frames. The client sends nothing: text frames
  * up to {@link #MAX_CLIENT_MESSAGE_BYTES} are ignored, larger messages close the socket with
- * 1009, binary ones with 1003.
+ * 1009, binary ones with 1003, text that is not UTF-8 with 1007.
  *
  * <p>Close codes: 1001 {@code shutting_down} (reconnect, elsewhere or later), 1008
  * {@code token_expired} (reconnect with a fresh token), 1013 {@code dropped} (too slow, or the
- * resume failed: reconnect and resume), 1009/1003 for what the client sent.
+ * resume failed: reconnect and resume), 1009/1003/1007 for what the client sent.
  *
  * <p>Confined to the gateway instance's event loop.
  */
@@ -35,6 +40,7 @@ final class WebSocketConnection extends Connection {
 
   static final short GOING_AWAY = 1001;
   static final short UNSUPPORTED_DATA = 1003;
+  static final short INVALID_PAYLOAD = 1007;
   static final short POLICY_VIOLATION = 1008;
   static final short MESSAGE_TOO_BIG = 1009;
   static final short TRY_AGAIN_LATER = 1013;
@@ -42,7 +48,8 @@ final class WebSocketConnection extends Connection {
   /** The upgrade request's response: answered with an error when the connection ends before the upgrade. */
   private final HttpServerResponse response;
   private ServerWebSocket ws;
-  private int inbound;
+  /** The client's text message so far (it is ignored once checked), null between messages. */
+  private Buffer message;
   /** Set when the connection negotiated permessage-deflate: messages are written compressed here. */
   private io.netty.channel.ChannelHandlerContext deflate;
 
@@ -75,14 +82,34 @@ final class WebSocketConnection extends Connection {
     if (!frame.isText() && !frame.isContinuation()) {
       return; // ping, pong, close: handled by Vert.x
     }
-    int size = frame.binaryData().length();
-    inbound = (frame.isText() ? 0 : inbound) + size;
-    if (inbound > MAX_CLIENT_MESSAGE_BYTES) {
+    Buffer data = frame.binaryData();
+    if (frame.isText()) {
+      message = null;
+    }
+    int size = (message == null ? 0 : message.length()) + data.length();
+    if (size > MAX_CLIENT_MESSAGE_BYTES) {
       closeWith(MESSAGE_TOO_BIG, "messages are limited to " + MAX_CLIENT_MESSAGE_BYTES + " bytes");
       return;
     }
+    // RFC 6455 8.1: a text message must be UTF-8; a code point may straddle fragments, so the
+    // whole message (at most MAX_CLIENT_MESSAGE_BYTES) is checked once complete.
+    message = message == null ? data.copy() : message.appendBuffer(data);
     if (frame.isFinal()) {
-      inbound = 0;
+      Buffer whole = message;
+      message = null;
+      if (!isUtf8(whole)) {
+        closeWith(INVALID_PAYLOAD, "text messages must be UTF-8");
+      }
+    }
+  }
+
+  private static boolean isUtf8(Buffer b) {
+    try {
+      StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(b.getBytes()));
+      return true;
+    } catch (CharacterCodingException e) {
+      return false;
     }
   }
 

@@ -274,6 +274,75 @@ class WebSocketTransportTest {
   }
 
   @Test
+  @DisplayName("A text message that is not UTF-8 closes the socket with 1007; UTF-8 split across fragments is accepted")
+  void invalidUtf8(Vertx vertx) throws Exception {
+    try (GatewayHarness h = new GatewayHarness(vertx); Socket s = new Socket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", h.port()), 5000);
+      s.setSoTimeout(10_000);
+      var out = s.getOutputStream();
+      var in = new java.io.DataInputStream(s.getInputStream());
+      out.write(("GET /ws?topic=a HTTP/1.1\r\nHost: 127.0.0.1\r\n" + String.join("\r\n", UPGRADE) + "\r\n\r\n")
+        .getBytes(StandardCharsets.US_ASCII));
+      StringBuilder head = new StringBuilder();
+      while (!head.toString().endsWith("\r\n\r\n")) {
+        head.append((char) in.readUnsignedByte());
+      }
+      assertThat(head.toString()).startsWith("HTTP/1.1 101");
+      // "é" (C3 A9) split across a text frame and its continuation: valid, the socket stays open
+      out.write(clientFrame(0x01, false, new byte[] {'o', 'k', (byte) 0xc3}));
+      out.write(clientFrame(0x00, true, new byte[] {(byte) 0xa9}));
+      h.publish("a", "after the split message");
+      while (true) {
+        int[] opcode = new int[1];
+        byte[] payload = serverFrame(in, opcode);
+        assertThat(opcode[0]).as("no close yet").isNotEqualTo(8);
+        if (opcode[0] == 1 && new String(payload, StandardCharsets.UTF_8).contains("after the split message")) {
+          break;
+        }
+      }
+      out.write(clientFrame(0x01, true, new byte[] {'c', 'a', 'f', (byte) 0xe9}));
+      while (true) {
+        int[] opcode = new int[1];
+        byte[] payload = serverFrame(in, opcode);
+        if (opcode[0] == 8) {
+          assertThat(((payload[0] & 0xff) << 8) | (payload[1] & 0xff)).isEqualTo(1007);
+          break;
+        }
+      }
+      awaitCondition(() -> h.gateway.sse().connectionCount() == 0);
+    }
+  }
+
+  /** A masked client frame (payload under 126 bytes). */
+  private static byte[] clientFrame(int opcode, boolean fin, byte[] payload) {
+    byte[] mask = {0x11, 0x22, 0x33, 0x44};
+    byte[] f = new byte[6 + payload.length];
+    f[0] = (byte) ((fin ? 0x80 : 0) | opcode);
+    f[1] = (byte) (0x80 | payload.length);
+    System.arraycopy(mask, 0, f, 2, 4);
+    for (int i = 0; i < payload.length; i++) {
+      f[6 + i] = (byte) (payload[i] ^ mask[i % 4]);
+    }
+    return f;
+  }
+
+  /** The next server frame's payload; its opcode in {@code opcode[0]}. */
+  private static byte[] serverFrame(java.io.DataInputStream in, int[] opcode) throws java.io.IOException {
+    int b0 = in.readUnsignedByte();
+    int b1 = in.readUnsignedByte();
+    opcode[0] = b0 & 0x0f;
+    long len = b1 & 0x7f;
+    if (len == 126) {
+      len = in.readUnsignedShort();
+    } else if (len == 127) {
+      len = in.readLong();
+    }
+    byte[] payload = new byte[(int) len];
+    in.readFully(payload);
+    return payload;
+  }
+
+  @Test
   @DisplayName("Cross-origin sockets: an allowed origin or the gateway's own is upgraded, another gets 403 before the upgrade")
   void origins(Vertx vertx) throws Exception {
     JsonObject config = new JsonObject().put("allowedOrigins", new JsonArray().add("https://app.example"));
