@@ -189,12 +189,15 @@ class NotifierVerticleTest {
     for (String v : ExactValues.VALUES) {
       Reply r = post("/publish", KEY, "application/json", "{\"topic\":\"exact.http\",\"data\":" + v + "}");
       assertThat(r.status()).as(v + ": " + r.body()).isEqualTo(200);
+    }
+    assertThat(StoredEvents.readAll(replay, "exact.http")).extracting(Event::data).containsExactlyElementsOf(ExactValues.VALUES);
+    for (String v : ExactValues.VALUES) {
       // on the event bus as the body's JSON text: the form that is exact across a cluster too
       await(vertx.eventBus().request(Addresses.PUBLISH, "{\"topic\":\"exact.bus\",\"data\":" + v + "}"));
       await(vertx.eventBus().request(Addresses.PUBLISH,
         Buffer.buffer("{\"topic\":\"exact.buffer\",\"data\":" + v + "}")));
     }
-    for (String topic : List.of("exact.http", "exact.bus", "exact.buffer")) {
+    for (String topic : List.of("exact.bus", "exact.buffer")) {
       assertThat(StoredEvents.readAll(replay, topic)).as(topic).extracting(Event::data).containsExactlyElementsOf(ExactValues.VALUES);
     }
     // a JsonObject built in Java: BigDecimal and -0.0 are written as they are
