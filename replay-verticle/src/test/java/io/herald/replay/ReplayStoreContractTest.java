@@ -177,6 +177,26 @@ public abstract class ReplayStoreContractTest {
   }
 
   @Test
+  @DisplayName("data reads back character for character: numbers beyond a double, escapes, characters outside the BMP")
+  void dataExact() {
+    ReplayStore s = newStore();
+    String t = topic("exact");
+    String pi = "3.14159265358979323846264338327950288";
+    List<String> json = List.of(pi, "1e999999", "1e-999999", "-0", "1.0", "123456789012345678901234567890",
+      "[[1.0,[-0,[" + pi + "]]],{\"s\":\"\\u0000\\\"\\n\u2028\ud83d\ude00 caf\u00e9\"}]");
+    List<String> text = List.of("\ud83d\ude00 caf\u00e9 \u2028\r\nline", "1e999999");
+    List<EventDraft> drafts = new java.util.ArrayList<>();
+    json.forEach(d -> drafts.add(new EventDraft(t, "message", d, true, null)));
+    text.forEach(d -> drafts.add(new EventDraft(t, "message", d, false, null)));
+    List<Event> stored = append(s, drafts.toArray(new EventDraft[0]));
+    List<Event> read = read(s, t, new Position(stored.get(0).epoch(), 0), 100).events();
+    List<String> expected = new java.util.ArrayList<>(json);
+    expected.addAll(text);
+    assertThat(read).extracting(Event::data).containsExactlyElementsOf(expected);
+    assertThat(read).extracting(Event::json).containsExactly(true, true, true, true, true, true, true, false, false);
+  }
+
+  @Test
   @DisplayName("the head of a topic without events is seq 0 in the epoch its first event then gets")
   void headOfUnknownTopic() {
     ReplayStore s = newStore();
