@@ -77,6 +77,25 @@ class WebhookTest {
   }
 
   @Test
+  @DisplayName("A signed delivery's data is stored digit for digit; a lone surrogate gets 400 invalid_data and stores nothing")
+  void exactData() throws Exception {
+    StringBuilder batch = new StringBuilder("{\"events\":[");
+    for (int i = 0; i < ExactValues.VALUES.size(); i++) {
+      batch.append(i == 0 ? "" : ",").append("{\"topic\":\"hooks.exact\",\"data\":").append(ExactValues.VALUES.get(i)).append('}');
+    }
+    batch.append("]}");
+    Reply ok = deliver("n8n", now(), batch.toString(), SECRET);
+    assertThat(ok.status()).as(ok.body().encode()).isEqualTo(200);
+    assertThat(StoredEvents.readAll(replay, "hooks.exact")).extracting(io.herald.common.Event::data)
+      .containsExactlyElementsOf(ExactValues.VALUES);
+    Reply bad = deliver("n8n", now(), "{\"topic\":\"hooks.bad\",\"data\":[\"\\ud800\"]}", SECRET);
+    assertThat(bad.status()).isEqualTo(400);
+    assertThat(bad.body().getString("error")).isEqualTo("invalid_data");
+    assertThat(bad.body().getString("message")).contains("lone surrogate");
+    assertThat(seq("hooks.bad")).isZero();
+  }
+
+  @Test
   @DisplayName("A wrong signature, another webhook's secret, or a missing header gets 401 and stores nothing")
   void badSignature() throws Exception {
     String body = "{\"topic\":\"bad\",\"data\":1}";
