@@ -274,6 +274,22 @@ class WebSocketTransportTest {
   }
 
   @Test
+  @DisplayName("JSON data reaches SSE and WebSocket subscribers with the characters it was stored with, numbers digit for digit")
+  void exactData(Vertx vertx) throws Exception {
+    String pi = "3.14159265358979323846264338327950288";
+    String data = "[" + pi + ",1e999999,1e-999999,-0,1.0,123456789012345678901234567890,[[\"\ud83d\ude00\\u0000\"]]]";
+    try (GatewayHarness h = new GatewayHarness(vertx); WsClient ws = WsClient.open(h.port(), "/ws?topic=exact");
+         io.herald.common.testing.SseClient sse = h.sse("/events?topic=exact")) {
+      ws.await(f -> !f.isEmpty(), WAIT);
+      sse.await(l -> !l.isEmpty(), WAIT);
+      h.publish("message", data, true, "exact");
+      assertThat(sse.awaitAppEvents(1, WAIT).get(0).data()).isEqualTo(data);
+      ws.awaitAppFrames(1, WAIT);
+      assertThat(ws.texts()).anySatisfy(t -> assertThat(t).endsWith(",\"topic\":\"exact\",\"type\":\"message\",\"data\":" + data + "}"));
+    }
+  }
+
+  @Test
   @DisplayName("A text message that is not UTF-8 closes the socket with 1007; UTF-8 split across fragments is accepted")
   void invalidUtf8(Vertx vertx) throws Exception {
     try (GatewayHarness h = new GatewayHarness(vertx); Socket s = new Socket()) {

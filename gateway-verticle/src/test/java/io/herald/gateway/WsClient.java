@@ -28,6 +28,8 @@ final class WsClient implements AutoCloseable {
     .connectTimeout(Duration.ofSeconds(5)).build();
 
   private final List<JsonObject> frames = new ArrayList<>();
+  /** The text of every frame, as received (guarded by {@code frames}). */
+  private final List<String> texts = new ArrayList<>();
   private final StringBuilder partial = new StringBuilder();
   final AtomicInteger pings = new AtomicInteger();
   final CompletableFuture<Integer> closed = new CompletableFuture<>();
@@ -67,11 +69,12 @@ final class WsClient implements AutoCloseable {
         partial.append(data);
         if (last) {
           JsonObject frame = new JsonObject(partial.toString());
-          partial.setLength(0);
           synchronized (frames) {
+            texts.add(partial.toString());
             frames.add(frame);
             frames.notifyAll();
           }
+          partial.setLength(0);
         }
         webSocket.request(1);
         return null;
@@ -109,6 +112,13 @@ final class WsClient implements AutoCloseable {
   }
 
   /** Frames of events (not herald.ready, reset or herald.expired). */
+  /** The text of every frame so far, as the gateway wrote it. */
+  List<String> texts() {
+    synchronized (frames) {
+      return new ArrayList<>(texts);
+    }
+  }
+
   List<JsonObject> appFrames() {
     return frames().stream().filter(f -> f.containsKey("topic")).collect(Collectors.toList());
   }
