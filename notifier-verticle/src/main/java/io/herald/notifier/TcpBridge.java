@@ -65,7 +65,8 @@ import java.util.Map;
  *   length a frame announces), so a small Netty handler in front of it reads every frame's
  *   length prefix as bytes arrive: a frame announcing more than {@code maxBodyBytes} (or a
  *   negative length) gets an err frame ({@code payload_too_large}) and the connection is closed,
- *   without buffering the frame.</li>
+ *   without buffering the frame. A frame whose bytes are not UTF-8 gets an err frame
+ *   ({@code malformed_json}) and the connection is closed the same way.</li>
  *   <li><b>Order.</b> The frames of one connection are published in the order they arrive (each
  *   waits for the previous one's authentication), so pipelined requests are stored in order.</li>
  * </ul>
@@ -173,6 +174,11 @@ final class TcpBridge {
       HeraldMetrics.get().rejected(ErrorCode.PAYLOAD_TOO_LARGE.code());
       socket.end(frame(new JsonObject().put("type", "err").put("message",
         "payload_too_large: a frame may have at most " + options.maxBodyBytes() + " bytes")));
+    }, () -> {
+      LOG.debug("TCP bridge: a frame from {} is not UTF-8: closing", ip);
+      HeraldMetrics.get().rejected(ErrorCode.MALFORMED_JSON.code());
+      socket.end(frame(new JsonObject().put("type", "err").put("message",
+        "malformed_json: a frame is not valid UTF-8 (the bridge would read U+FFFD in its place)")));
     }));
     connections.put(socket, new Connection());
     socket.closeHandler(v -> connections.remove(socket));
@@ -290,21 +296,59 @@ final class TcpBridge {
   /**
    * Reads the length prefix of every frame as the bytes go by, without buffering: the first
    * frame announcing more than {@code max} bytes (or a negative length) stops the stream, is
-   * dropped and reported; the connection is then closed by the callback.
+   * dropped and reported; the connection is then closed by the callback. The same for the first
+   * frame whose body is not UTF-8, checked byte by byte as it passes: the bridge would decode it
+   * with U+FFFD in place of the bad bytes.
    */
   static final class FrameSizeGuard extends ChannelInboundHandlerAdapter {
 
     private final int max;
     private final java.util.function.IntConsumer tooLarge;
+    private final Runnable notUtf8;
     /** Bytes of the current frame's body still to come. */
     private long remaining;
     private int headerBytes;
     private int length;
     private boolean stopped;
+    /** UTF-8 check of the body: continuation bytes still due, and the range of the next one. */
+    private int need;
+    private int lo = 0x80;
+    private int hi = 0xBF;
 
-    FrameSizeGuard(int max, java.util.function.IntConsumer tooLarge) {
+    FrameSizeGuard(int max, java.util.function.IntConsumer tooLarge, Runnable notUtf8) {
       this.max = max;
       this.tooLarge = tooLarge;
+      this.notUtf8 = notUtf8;
+    }
+
+    /** Takes the next body byte; false when the body is not UTF-8 (RFC 3629: no overlongs, surrogates or > U+10FFFF). */
+    private boolean utf8(int b) {
+      if (need > 0) {
+        if (b < lo || b > hi) {
+          return false;
+        }
+        lo = 0x80;
+        hi = 0xBF;
+        need--;
+        return true;
+      }
+      if (b < 0x80) {
+        return true;
+      }
+      if (b >= 0xC2 && b <= 0xDF) {
+        need = 1;
+      } else if (b >= 0xE0 && b <= 0xEF) {
+        need = 2;
+        lo = b == 0xE0 ? 0xA0 : 0x80;
+        hi = b == 0xED ? 0x9F : 0xBF;
+      } else if (b >= 0xF0 && b <= 0xF4) {
+        need = 3;
+        lo = b == 0xF0 ? 0x90 : 0x80;
+        hi = b == 0xF4 ? 0x8F : 0xBF;
+      } else {
+        return false;
+      }
+      return true;
     }
 
     @Override
@@ -322,8 +366,18 @@ final class TcpBridge {
       while (i < end) {
         if (remaining > 0) {
           int skip = (int) Math.min(remaining, end - i);
+          for (int k = i; k < i + skip; k++) {
+            if (!utf8(buf.getByte(k) & 0xff)) {
+              stop(buf, notUtf8);
+              return;
+            }
+          }
           i += skip;
           remaining -= skip;
+          if (remaining == 0 && need > 0) {
+            stop(buf, notUtf8); // a sequence cut by the end of the frame
+            return;
+          }
           continue;
         }
         length = (length << 8) | (buf.getByte(i++) & 0xff);
@@ -332,15 +386,19 @@ final class TcpBridge {
           headerBytes = 0;
           length = 0;
           if (announced < 0 || announced > max) {
-            stopped = true;
-            buf.release();
-            tooLarge.accept(announced);
+            stop(buf, () -> tooLarge.accept(announced));
             return;
           }
           remaining = announced;
         }
       }
       ctx.fireChannelRead(buf);
+    }
+
+    private void stop(ByteBuf buf, Runnable report) {
+      stopped = true;
+      buf.release();
+      report.run();
     }
   }
 }

@@ -449,6 +449,32 @@ class TcpBridgeTest {
     assertThat(readAll("tcp.exact")).extracting(Event::data).containsExactlyElementsOf(ExactValues.VALUES);
   }
 
+  @Test
+  @DisplayName("A frame that is not UTF-8 gets an err frame and the connection is closed; the character split across TCP reads before it is fine")
+  void notUtf8() throws Exception {
+    try (Bridge b = connect()) {
+      byte[] ok = ExactValues.frame("{\"type\":\"send\",\"address\":\"" + Addresses.PUBLISH + "\",\"headers\":{\"Authorization\":\"Bearer "
+        + KEY + "\"},\"body\":{\"topic\":\"tcp.utf8\",\"data\":\"caf\u00e9 \ud83d\ude00\"},\"replyAddress\":\"ok\"}");
+      int split = ok.length - 8; // inside the 4-byte emoji
+      b.out.write(ok, 0, split);
+      b.out.flush();
+      b.out.write(ok, split, ok.length - split);
+      b.out.flush();
+      assertThat(b.read().getString("type")).isEqualTo("message");
+      byte[] bad = ExactValues.frame("{\"type\":\"send\",\"address\":\"" + Addresses.PUBLISH + "\",\"headers\":{\"Authorization\":\"Bearer "
+        + KEY + "\"},\"body\":{\"topic\":\"tcp.utf8\",\"data\":\"caf\u00e9\"},\"replyAddress\":\"bad\"}");
+      int e = new String(bad, StandardCharsets.ISO_8859_1).indexOf("caf") + 3;
+      bad[e] = (byte) 0xe9; // Latin-1 é: C3 A9 becomes E9 A9
+      b.out.write(bad);
+      b.out.flush();
+      JsonObject err = b.read();
+      assertThat(err.getString("type")).isEqualTo("err");
+      assertThat(err.getString("message")).startsWith("malformed_json").contains("UTF-8");
+      assertThat(b.in.read()).as("closed").isEqualTo(-1);
+    }
+    assertThat(readAll("tcp.utf8")).extracting(Event::data).containsExactly("caf\u00e9 \ud83d\ude00");
+  }
+
   private static JsonObject publish(String topic, int n) {
     return new JsonObject().put("topic", topic).put("type", "tcp.test").put("data", new JsonObject().put("n", n));
   }
