@@ -86,17 +86,6 @@ public final class Event {
       o.getString("data"), o.getBoolean("json", false), o.getString("key"), o.getLong("ts", 0L));
   }
 
-  /** The event as clients see it in JSON transports: data inlined as JSON when it is JSON. */
-  public JsonObject toClientJson() {
-    JsonObject o = new JsonObject()
-      .put("id", cursor())
-      .put("topic", topic)
-      .put("type", type)
-      .put("seq", seq);
-    o.put("data", json ? io.vertx.core.json.Json.decodeValue(data) : data);
-    return o;
-  }
-
   @Override
   public boolean equals(Object o) {
     if (this == o) return true;
