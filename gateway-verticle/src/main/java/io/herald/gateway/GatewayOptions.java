@@ -126,6 +126,11 @@ public final class GatewayOptions {
   public static final String DEFAULT_JWT_TOPICS_CLAIM = "topics";
   /** Seconds of clock skew tolerated on {@code exp} and {@code nbf}. */
   public static final int DEFAULT_JWT_LEEWAY_SECONDS = 0;
+  /**
+   * Whether a subscriber token must carry {@code exp}. On by default: a token without one is valid
+   * forever, so a leaked one can never be taken back short of rotating the key.
+   */
+  public static final boolean DEFAULT_JWT_REQUIRE_EXP = true;
   /** Shortest HS256 secret accepted, in bytes (RFC 7518: a key as long as the hash). */
   public static final int MIN_HS256_SECRET_BYTES = 32;
 
@@ -149,6 +154,7 @@ public final class GatewayOptions {
   private final String jwtTopicsClaim;
   private final List<String> publicTopics;
   private final int jwtLeewaySeconds;
+  private final boolean jwtRequireExp;
   private final int maxConnections;
   private final int maxConnectionsPerIp;
   private final int connectAttemptsPerIpPerMinute;
@@ -193,6 +199,7 @@ public final class GatewayOptions {
     jwtTopicsClaim = r.getString("jwtTopicsClaim", DEFAULT_JWT_TOPICS_CLAIM);
     publicTopics = r.getStringList("publicTopics", List.of());
     jwtLeewaySeconds = r.getInt("jwtLeewaySeconds", DEFAULT_JWT_LEEWAY_SECONDS, 0, 3600);
+    jwtRequireExp = r.getBoolean("jwtRequireExp", DEFAULT_JWT_REQUIRE_EXP);
     maxConnections = r.getInt("maxConnections", DEFAULT_MAX_CONNECTIONS, 1, 10_000_000);
     maxConnectionsPerIp = r.getInt("maxConnectionsPerIp", DEFAULT_MAX_CONNECTIONS_PER_IP, 1, 10_000_000);
     connectAttemptsPerIpPerMinute = r.getInt("connectAttemptsPerIpPerMinute", DEFAULT_CONNECT_ATTEMPTS_PER_IP_PER_MINUTE, 1, 10_000_000);
@@ -282,6 +289,8 @@ public final class GatewayOptions {
   /** Topic names and patterns anyone may read without a token in jwt mode. */
   public List<String> publicTopics() { return publicTopics; }
   public int jwtLeewaySeconds() { return jwtLeewaySeconds; }
+  /** True when a subscriber token without {@code exp} is refused. */
+  public boolean jwtRequireExp() { return jwtRequireExp; }
   public int maxConnections() { return maxConnections; }
   public int maxConnectionsPerIp() { return maxConnectionsPerIp; }
   public int connectAttemptsPerIpPerMinute() { return connectAttemptsPerIpPerMinute; }
@@ -329,6 +338,7 @@ public final class GatewayOptions {
       .put("jwtTopicsClaim", jwtTopicsClaim)
       .put("publicTopics", new JsonArray(publicTopics))
       .put("jwtLeewaySeconds", jwtLeewaySeconds)
+      .put("jwtRequireExp", jwtRequireExp)
       .put("maxConnections", maxConnections)
       .put("maxConnectionsPerIp", maxConnectionsPerIp)
       .put("connectAttemptsPerIpPerMinute", connectAttemptsPerIpPerMinute)

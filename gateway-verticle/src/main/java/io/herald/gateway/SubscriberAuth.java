@@ -38,9 +38,9 @@ import java.util.List;
  * {@value #QUERY_PARAM} query parameter, else the {@value #COOKIE} cookie (a browser's
  * EventSource cannot set headers). Only the algorithms of the configured keys are accepted
  * (HS256 for {@code jwtSecret}, RS256/ES256 for the PEM key, the keys' own for the JWKS): a token
- * with {@code alg: none}, or HS256-signed with a public key, is refused. {@code exp} and
- * {@code nbf} are checked with {@code jwtLeewaySeconds}, {@code iss} and {@code aud} when
- * configured. The topics claim lists {@link TopicPattern}s. Without a token a client may read
+ * with {@code alg: none}, or HS256-signed with a public key, is refused. {@code exp} is required
+ * unless {@code jwtRequireExp} is off; {@code exp} and {@code nbf} are checked with
+ * {@code jwtLeewaySeconds}, {@code iss} and {@code aud} when configured. The topics claim lists {@link TopicPattern}s. Without a token a client may read
  * {@code publicTopics} only. In {@code none} mode everyone may read everything.
  *
  * <p>Key files are read once, asynchronously, by {@link #create}; verifying a token is a
@@ -207,12 +207,17 @@ final class SubscriberAuth {
         LOG.debug("invalid subscriber token from {}: {}", remote, t.toString());
         return Future.failedFuture(new HeraldException(ErrorCode.UNAUTHORIZED, "invalid or expired token"));
       })
-      .map(user -> {
+      .compose(user -> {
         JsonObject claims = user.attributes().getJsonObject("accessToken", new JsonObject());
         Object exp = claims.getValue("exp");
+        if (!(exp instanceof Number) && options.jwtRequireExp()) {
+          LOG.debug("subscriber token without exp from {}", remote);
+          return Future.failedFuture(new HeraldException(ErrorCode.UNAUTHORIZED, "the token must have an exp claim"));
+        }
         long expiresAt = exp instanceof Number n ? n.longValue() * 1000L : -1;
         Object sub = claims.getValue("sub");
-        return new Grant(false, sub instanceof String s ? s : null, patterns(claims.getValue(options.jwtTopicsClaim())), expiresAt);
+        return Future.succeededFuture(
+          new Grant(false, sub instanceof String s ? s : null, patterns(claims.getValue(options.jwtTopicsClaim())), expiresAt));
       });
   }
 

@@ -33,6 +33,7 @@ class GatewayOptionsTest {
     "authMode|\"jwt\"|gateway.authMode",
     "jwtSecret|\"too-short-for-hs256\"|gateway.jwtSecret",
     "jwtLeewaySeconds|-1|gateway.jwtLeewaySeconds",
+    "jwtRequireExp|\"maybe\"|gateway.jwtRequireExp",
     "publicTopics|[\"has space\"]|gateway.publicTopics",
     "publicTopics|[\"re.*gex(\"]|gateway.publicTopics",
     "jwtTopicsClaim|\"\"|gateway.jwtTopicsClaim",

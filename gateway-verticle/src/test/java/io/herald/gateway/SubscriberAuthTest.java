@@ -87,7 +87,7 @@ class SubscriberAuthTest {
   void topicNotInClaims(Vertx vertx) throws Exception {
     try (GatewayHarness h = harness(vertx, jwtConfig())) {
       String token = hs256(claims("alice", "orders"));
-      HttpResponse<String> resp = get(h, "/events?topic=orders&topic=payroll&topic=secrets", "Authorization", "Bearer " + token);
+      Answer resp = get(h, "/events?topic=orders&topic=payroll&topic=secrets", "Authorization", "Bearer " + token);
       assertThat(resp.statusCode()).isEqualTo(403);
       JsonObject body = new JsonObject(resp.body());
       assertThat(body.getString("error")).isEqualTo("access_denied");
@@ -115,6 +115,24 @@ class SubscriberAuthTest {
       assertRefused(h, "/events?topic=orders", forged, 401, "unauthorized", null);
       assertRefused(h, "/events?topic=orders", "not.a.jwt", 401, "unauthorized", null);
       assertThat(h.gateway.sse().connectionCount()).isZero();
+    }
+  }
+
+  @Test
+  @DisplayName("A token without exp gets 401 by default; with jwtRequireExp false it opens a stream that does not expire")
+  void tokenWithoutExp(Vertx vertx) throws Exception {
+    JsonObject noExp = new JsonObject().put("sub", "alice").put("topics", new JsonArray().add("orders"));
+    try (GatewayHarness h = harness(vertx, jwtConfig())) {
+      assertRefused(h, "/events?topic=orders", hs256(noExp), 401, "unauthorized", null);
+      Answer resp = get(h, "/events?topic=orders", "Authorization", "Bearer " + hs256(noExp));
+      assertThat(new JsonObject(resp.body()).getString("message")).contains("exp");
+      assertThat(h.gateway.sse().connectionCount()).isZero();
+    }
+    try (GatewayHarness h = harness(vertx, jwtConfig().put("jwtRequireExp", false));
+         SseClient c = h.sse("/events?topic=orders", "Authorization", "Bearer " + hs256(noExp))) {
+      c.await(l -> !l.isEmpty(), WAIT);
+      h.publish("orders", "no exp");
+      assertThat(c.awaitAppEvents(1, WAIT)).extracting(SseEvent::data).containsExactly("no exp");
     }
   }
 
@@ -304,7 +322,7 @@ class SubscriberAuthTest {
   // --- helpers ---
 
   private static void assertRefused(GatewayHarness h, String uri, String token, int status, String code, String topic) throws Exception {
-    HttpResponse<String> resp = token == null ? get(h, uri) : get(h, uri, "Authorization", "Bearer " + token);
+    Answer resp = token == null ? get(h, uri) : get(h, uri, "Authorization", "Bearer " + token);
     assertThat(resp.statusCode()).as(uri + " " + resp.body()).isEqualTo(status);
     assertThat(resp.headers().firstValue("Content-Type")).hasValue("application/json");
     JsonObject body = new JsonObject(resp.body());
@@ -318,12 +336,19 @@ class SubscriberAuthTest {
     }
   }
 
-  private static HttpResponse<String> get(GatewayHarness h, String uri, String... headers) throws Exception {
+  /** An answer read to its end, except an event stream that opened by mistake: its body is not read (it never ends). */
+  record Answer(int statusCode, java.net.http.HttpHeaders headers, String body) { }
+
+  private static Answer get(GatewayHarness h, String uri, String... headers) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + h.port() + uri)).timeout(Duration.ofSeconds(10)).GET();
     for (int i = 0; i + 1 < headers.length; i += 2) {
       b.header(headers[i], headers[i + 1]);
     }
-    return JDK_HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<java.io.InputStream> resp = JDK_HTTP.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+    try (java.io.InputStream in = resp.body()) {
+      boolean stream = resp.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream");
+      return new Answer(resp.statusCode(), resp.headers(), stream ? "(an open event stream)" : new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    }
   }
 
   private static long now() {
