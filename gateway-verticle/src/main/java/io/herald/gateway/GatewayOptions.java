@@ -1,5 +1,6 @@
 package io.herald.gateway;
 
+import io.herald.common.ClientAddress;
 import io.herald.common.TopicPattern;
 
 import io.herald.common.config.ConfigException;
@@ -55,6 +56,12 @@ public final class GatewayOptions {
   public static final int DEFAULT_CONNECT_ATTEMPTS_PER_IP_PER_MINUTE = 600;
   /** Most concurrent streams per JWT subject across the cluster (jwt mode only); beyond, 429. */
   public static final int DEFAULT_MAX_CONNECTIONS_PER_USER = 50;
+  /**
+   * Reverse proxies (IP addresses and CIDR ranges) whose forwarding headers are believed: only
+   * for a connection from one of them is the client address taken from {@code Forwarded} or
+   * {@code X-Forwarded-For} (see {@link ClientAddress}). Empty: every client is its peer address.
+   */
+  public static final List<String> DEFAULT_TRUSTED_PROXIES = List.of();
   /** Browser origins allowed to read {@code /events} cross-origin (CORS); empty: no CORS headers at all. */
   public static final List<String> DEFAULT_ALLOWED_ORIGINS = List.of();
   /** Largest request header block, bytes (431 above). */
@@ -159,6 +166,8 @@ public final class GatewayOptions {
   private final int maxConnectionsPerIp;
   private final int connectAttemptsPerIpPerMinute;
   private final int maxConnectionsPerUser;
+  private final List<String> trustedProxies;
+  private final ClientAddress clientAddress;
   private final List<String> allowedOrigins;
   private final int maxHeaderBytes;
   private final int maxRequestLineBytes;
@@ -204,6 +213,12 @@ public final class GatewayOptions {
     maxConnectionsPerIp = r.getInt("maxConnectionsPerIp", DEFAULT_MAX_CONNECTIONS_PER_IP, 1, 10_000_000);
     connectAttemptsPerIpPerMinute = r.getInt("connectAttemptsPerIpPerMinute", DEFAULT_CONNECT_ATTEMPTS_PER_IP_PER_MINUTE, 1, 10_000_000);
     maxConnectionsPerUser = r.getInt("maxConnectionsPerUser", DEFAULT_MAX_CONNECTIONS_PER_USER, 1, 10_000_000);
+    trustedProxies = r.getStringList("trustedProxies", DEFAULT_TRUSTED_PROXIES);
+    try {
+      clientAddress = ClientAddress.trusting(trustedProxies);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(r.key("trustedProxies"), e.getMessage());
+    }
     allowedOrigins = r.getStringList("allowedOrigins", DEFAULT_ALLOWED_ORIGINS);
     for (String o : allowedOrigins) {
       if (!o.matches("https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\\[[0-9A-Fa-f:.]+\\](:[0-9]{1,5})?")) {
@@ -296,6 +311,10 @@ public final class GatewayOptions {
   public int connectAttemptsPerIpPerMinute() { return connectAttemptsPerIpPerMinute; }
   /** Per JWT subject, across the cluster; applies in jwt mode only. */
   public int maxConnectionsPerUser() { return maxConnectionsPerUser; }
+  /** The trusted reverse proxies, as configured. */
+  public List<String> trustedProxies() { return trustedProxies; }
+  /** How the client address of a request is found ({@link #trustedProxies()}, parsed). */
+  public ClientAddress clientAddress() { return clientAddress; }
   /** Origins (exact {@code scheme://host[:port]}) allowed cross-origin; empty: CORS off. */
   public List<String> allowedOrigins() { return allowedOrigins; }
   public int maxHeaderBytes() { return maxHeaderBytes; }
@@ -343,6 +362,7 @@ public final class GatewayOptions {
       .put("maxConnectionsPerIp", maxConnectionsPerIp)
       .put("connectAttemptsPerIpPerMinute", connectAttemptsPerIpPerMinute)
       .put("maxConnectionsPerUser", maxConnectionsPerUser)
+      .put("trustedProxies", new JsonArray(trustedProxies))
       .put("allowedOrigins", new JsonArray(allowedOrigins))
       .put("maxHeaderBytes", maxHeaderBytes)
       .put("maxRequestLineBytes", maxRequestLineBytes)

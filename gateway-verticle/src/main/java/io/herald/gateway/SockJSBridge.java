@@ -307,7 +307,7 @@ final class SockJSBridge {
       refuse(event, new HeraldException(ErrorCode.SHUTTING_DOWN, "gateway is shutting down"), CLOSE_UNAVAILABLE);
       return;
     }
-    String remote = sock.remoteAddress() == null ? null : sock.remoteAddress().hostAddress();
+    String remote = client(sock);
     ConnectionLimiter.Permit permit;
     try {
       permit = gateway.limiter().admit(remote, System.currentTimeMillis());
@@ -322,7 +322,7 @@ final class SockJSBridge {
     SubscriberAuth auth = gateway.auth();
     Future<SubscriberAuth.Grant> grant = auth == null || !auth.enabled()
       ? Future.succeededFuture(SubscriberAuth.Grant.ANONYMOUS)
-      : auth.authenticate(token(sock), sock.remoteAddress());
+      : auth.authenticate(token(sock), remote);
     grant.compose(g -> admitUser(permit, g)).onComplete(ar -> {
       if (closedEarly[0] || draining) {
         permit.release();
@@ -339,6 +339,12 @@ final class SockJSBridge {
       }
       open(event, permit, ar.result());
     });
+  }
+
+  /** The client's address: the peer's, or the one its trusted proxies forward ({@code gateway.trustedProxies}). */
+  private String client(SockJSSocket sock) {
+    String peer = sock.remoteAddress() == null ? null : sock.remoteAddress().hostAddress();
+    return options.clientAddress().resolve(peer, sock.headers());
   }
 
   private Future<SubscriberAuth.Grant> admitUser(ConnectionLimiter.Permit permit, SubscriberAuth.Grant grant) {
@@ -373,7 +379,7 @@ final class SockJSBridge {
       bs.expiryTimer = vertx.setTimer(delay, id -> expire(bs));
     }
     LOG.atInfo().addKeyValue("connection", bs.id).addKeyValue("transport", TRANSPORT).addKeyValue("subject", grant.subject())
-      .addKeyValue("remote", String.valueOf(sock.remoteAddress())).log("connection opened");
+      .addKeyValue("remote", client(sock)).log("connection opened");
     event.complete(true);
     // Once the bridge has set its handlers (on completion, possibly after this returns): its
     // exception handler logs at ERROR even a client that went away without a close frame.
@@ -409,7 +415,7 @@ final class SockJSBridge {
   /** An {@code err} frame saying why, then the socket is closed with {@code code}; the bridge's refusal follows. */
   private void refuse(BridgeEvent event, HeraldException e, int code) {
     SockJSSocket sock = event.socket();
-    LOG.atDebug().addKeyValue("remote", String.valueOf(sock.remoteAddress())).addKeyValue("error", e.code().code())
+    LOG.atDebug().addKeyValue("remote", client(sock)).addKeyValue("error", e.code().code())
       .log("bridge connection refused: {}", e.getMessage());
     sock.write(err(null, e));
     sock.close(code, e.code().code());

@@ -138,7 +138,7 @@ public final class SseGateway {
     // Admission first, before any parsing, authentication or subscription work.
     ConnectionLimiter.Permit permit;
     try {
-      permit = limiter.admit(request.remoteAddress() == null ? null : request.remoteAddress().hostAddress(), System.currentTimeMillis());
+      permit = limiter.admit(client(request), System.currentTimeMillis());
     } catch (ConnectionLimiter.Refusal r) {
       refuse(request, r);
       return;
@@ -368,7 +368,7 @@ public final class SseGateway {
   private void logOpened(Connection conn, HttpServerRequest request, Cursor resume, SubscriberAuth.Grant grant) {
     LOG.atInfo().addKeyValue("connection", conn.id()).addKeyValue("transport", conn.transport())
       .addKeyValue("topics", String.join(",", conn.topics()))
-      .addKeyValue("resume", resume != null).addKeyValue("subject", grant.subject()).addKeyValue("remote", String.valueOf(request.remoteAddress()))
+      .addKeyValue("resume", resume != null).addKeyValue("subject", grant.subject()).addKeyValue("remote", client(request))
       .log("connection opened");
   }
 
@@ -401,8 +401,14 @@ public final class SseGateway {
     return defaultPort != null && (authority.equals(hostLower + defaultPort) || (authority + defaultPort).equals(hostLower));
   }
 
+  /** The client's address: the peer's, or the one its trusted proxies forward ({@code gateway.trustedProxies}). */
+  private String client(HttpServerRequest request) {
+    String peer = request.remoteAddress() == null ? null : request.remoteAddress().hostAddress();
+    return options.clientAddress().resolve(peer, request.headers());
+  }
+
   private void refuse(HttpServerRequest request, ConnectionLimiter.Refusal r) {
-    LOG.atDebug().addKeyValue("remote", String.valueOf(request.remoteAddress())).addKeyValue("error", r.error().code().code())
+    LOG.atDebug().addKeyValue("remote", client(request)).addKeyValue("error", r.error().code().code())
       .log("connection refused: {}", r.getMessage());
     HeraldMetrics.get().rejected(r.error().code().code());
     Http.error(request.response().putHeader("Retry-After", Integer.toString(r.retryAfterSeconds())), r.error());

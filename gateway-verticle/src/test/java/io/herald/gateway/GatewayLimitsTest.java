@@ -69,6 +69,26 @@ class GatewayLimitsTest {
   }
 
   @Test
+  @DisplayName("Behind a trusted proxy clients are limited by their forwarded address; from any other peer the headers are ignored")
+  void perForwardedAddress(Vertx vertx) throws Exception {
+    JsonObject config = new JsonObject().put("maxConnectionsPerIp", 1).put("trustedProxies", new JsonArray().add("127.0.0.10"));
+    try (GatewayHarness h = new GatewayHarness(vertx, config, new JsonObject()); Clients c = new Clients()) {
+      // Two clients behind the proxy 127.0.0.10 each get their own place.
+      assertThat(c.open(h.port(), "127.0.0.10", "/events?topic=a", "X-Forwarded-For: 198.51.100.1").status).isEqualTo(200);
+      assertThat(c.open(h.port(), "127.0.0.10", "/events?topic=a", "Forwarded: for=\"[2001:db8::2]:443\"").status).isEqualTo(200);
+      // The first one again, with a spoofed address in front that the proxy appended to: still the first one.
+      Reply again = c.open(h.port(), "127.0.0.10", "/events?topic=a", "X-Forwarded-For: 203.0.113.77, 198.51.100.1");
+      assertThat(again.status).isEqualTo(429);
+      assertThat(h.gateway.sse().limiter().openFor("198.51.100.1")).isEqualTo(1);
+      assertThat(h.gateway.sse().limiter().openFor("127.0.0.10")).isZero();
+      // A client that is not the proxy cannot pick an address: it is limited as itself.
+      assertThat(c.open(h.port(), "127.0.0.11", "/events?topic=a", "X-Forwarded-For: 198.51.100.3").status).isEqualTo(200);
+      assertThat(c.open(h.port(), "127.0.0.11", "/events?topic=a", "X-Forwarded-For: 198.51.100.4").status).isEqualTo(429);
+      assertThat(h.gateway.sse().limiter().openFor("198.51.100.3")).isZero();
+    }
+  }
+
+  @Test
   @DisplayName("Connection attempts per address in a sliding minute: the one over the rate gets 429 with the seconds to wait")
   void attemptRate(Vertx vertx) throws Exception {
     try (GatewayHarness h = new GatewayHarness(vertx, new JsonObject().put("connectAttemptsPerIpPerMinute", 5), new JsonObject());

@@ -1,5 +1,7 @@
 package io.herald.notifier;
 
+import io.herald.common.AddressAllowlist;
+import io.herald.common.ClientAddress;
 import io.herald.common.config.ConfigException;
 import io.herald.common.config.ConfigReader;
 import io.vertx.core.json.JsonArray;
@@ -59,6 +61,13 @@ public final class NotifierOptions {
    * Empty: every address may try (keys, tokens and signatures still apply).
    */
   public static final List<String> DEFAULT_TRUSTED_PRODUCERS = List.of();
+  /**
+   * Reverse proxies (IP addresses and CIDR ranges) whose forwarding headers are believed: only
+   * for a request from one of them is the client address, checked against
+   * {@code trustedProducers} and logged, taken from {@code Forwarded} or {@code X-Forwarded-For}
+   * (see {@link ClientAddress}). Empty: every client is its peer address.
+   */
+  public static final List<String> DEFAULT_TRUSTED_PROXIES = List.of();
   /** Largest request header block, bytes (431 above). */
   public static final int DEFAULT_MAX_HEADER_BYTES = 8192;
   /**
@@ -125,6 +134,8 @@ public final class NotifierOptions {
   private final int publishRatePerKey;
   private final int publishBurst;
   private final List<String> trustedProducers;
+  private final List<String> trustedProxies;
+  private final ClientAddress clientAddress;
   private final AddressAllowlist producerAllowlist;
   private final int maxHeaderBytes;
   private final int requestTimeoutMillis;
@@ -212,6 +223,12 @@ public final class NotifierOptions {
     } catch (IllegalArgumentException e) {
       throw new ConfigException(r.key("trustedProducers"), e.getMessage());
     }
+    trustedProxies = r.getStringList("trustedProxies", DEFAULT_TRUSTED_PROXIES);
+    try {
+      clientAddress = ClientAddress.trusting(trustedProxies);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(r.key("trustedProxies"), e.getMessage());
+    }
     maxHeaderBytes = r.getInt("maxHeaderBytes", DEFAULT_MAX_HEADER_BYTES, 1024, 1024 * 1024);
     requestTimeoutMillis = r.getInt("requestTimeoutMillis", DEFAULT_REQUEST_TIMEOUT_MILLIS, 100, 600_000);
     idleTimeoutSeconds = r.getInt("idleTimeoutSeconds", DEFAULT_IDLE_TIMEOUT_SECONDS, 0, 86_400);
@@ -287,6 +304,10 @@ public final class NotifierOptions {
   public List<String> trustedProducers() { return trustedProducers; }
   /** {@link #trustedProducers()}, parsed. */
   public AddressAllowlist producerAllowlist() { return producerAllowlist; }
+  /** The trusted reverse proxies, as configured. */
+  public List<String> trustedProxies() { return trustedProxies; }
+  /** How the client address of a request is found ({@link #trustedProxies()}, parsed). */
+  public ClientAddress clientAddress() { return clientAddress; }
   public int maxHeaderBytes() { return maxHeaderBytes; }
   public int requestTimeoutMillis() { return requestTimeoutMillis; }
   public int idleTimeoutSeconds() { return idleTimeoutSeconds; }
@@ -321,7 +342,7 @@ public final class NotifierOptions {
       .put("maxTopicsPerEvent", maxTopicsPerEvent).put("maxBatchSize", maxBatchSize)
       .put("replayTimeoutMillis", replayTimeoutMillis)
       .put("publishRatePerKey", publishRatePerKey).put("publishBurst", publishBurst)
-      .put("trustedProducers", new JsonArray(trustedProducers)).put("maxHeaderBytes", maxHeaderBytes)
+      .put("trustedProducers", new JsonArray(trustedProducers)).put("trustedProxies", new JsonArray(trustedProxies)).put("maxHeaderBytes", maxHeaderBytes)
       .put("requestTimeoutMillis", requestTimeoutMillis).put("idleTimeoutSeconds", idleTimeoutSeconds)
       .put("redisUrl", redisUrl).put("redisChannels", new JsonArray(redisChannels)).put("redisChannelPrefix", redisChannelPrefix)
       .put("redisStreams", new JsonArray(redisStreams)).put("redisStreamGroup", redisStreamGroup)

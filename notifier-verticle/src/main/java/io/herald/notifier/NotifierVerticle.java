@@ -242,14 +242,15 @@ public final class NotifierVerticle extends VerticleBase {
   private static final String GRANT = "herald.grant";
 
   /**
-   * The first handler of every producing request: refuses addresses outside
-   * {@code trustedProducers} (before authentication or reading the body), then bounds the time
+   * The first handler of every producing request: refuses client addresses (behind
+   * {@code trustedProxies}, the forwarded ones) outside {@code trustedProducers} (before authentication or reading the body), then bounds the time
    * the body may take to arrive.
    */
   private void admit(RoutingContext ctx) {
     HttpServerRequest request = ctx.request();
     SocketAddress peer = request.connection().remoteAddress();
-    String ip = peer == null ? null : peer.hostAddress();
+    // Behind a trusted proxy the client is the address it forwards, for the allowlist and the logs.
+    String ip = options.clientAddress().resolve(peer == null ? null : peer.hostAddress(), request.headers());
     if (!options.producerAllowlist().allows(ip)) {
       LOG.debug("refused {} {} from untrusted address {}", request.method(), request.path(), ip);
       error(ctx.response(), new HeraldException(ErrorCode.ACCESS_DENIED, "this address may not publish"));

@@ -1,5 +1,6 @@
 package io.herald.notifier;
 
+import io.herald.common.AddressAllowlist;
 import io.herald.common.EventCodec;
 import io.herald.common.config.ConfigException;
 import io.herald.common.replay.ReplayClient;
@@ -193,6 +194,32 @@ class NotifierLimitsTest {
     assertThat(publish(n, KEY, "ta").status()).isEqualTo(200);
     assertThat(post(n, "/publish", "not-a-valid-key", "{\"topic\":\"ta\",\"data\":1}").status()).isEqualTo(401);
     assertThat(seq("ta")).isEqualTo(1);
+  }
+
+  @Test
+  @DisplayName("trustedProxies: behind a trusted proxy the forwarded client address is checked against trustedProducers; from another peer the header is ignored")
+  void forwardedAddressChecked(Vertx vertx) throws Exception {
+    NotifierVerticle n = deploy(vertx, new JsonObject().put("trustedProducers", List.of("198.51.100.0/24"))
+      .put("trustedProxies", List.of("127.0.0.1", "::1")));
+    String body = "{\"topic\":\"fw\",\"data\":1}";
+    assertThat(postFrom(n, "198.51.100.7", body).status()).isEqualTo(200);
+    assertThat(postFrom(n, "198.51.100.7, 203.0.113.5", body).status()).as("the rightmost untrusted hop is the client").isEqualTo(403);
+    assertThat(postFrom(n, null, body).status()).as("the proxy itself is not a producer").isEqualTo(403);
+    assertThat(seq("fw")).isEqualTo(1);
+    NotifierVerticle direct = deploy(vertx, new JsonObject().put("trustedProducers", List.of("198.51.100.0/24")));
+    assertThat(postFrom(direct, "198.51.100.7", body).status()).as("no trusted proxy: the header is ignored").isEqualTo(403);
+    assertThatThrownBy(() -> new NotifierOptions(new JsonObject().put("trustedProxies", List.of("nginx"))))
+      .isInstanceOf(ConfigException.class).hasMessageStartingWith("notifier.trustedProxies:");
+  }
+
+  private Reply postFrom(NotifierVerticle n, String forwardedFor, String body) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.actualPort() + "/publish"))
+      .timeout(Duration.ofSeconds(5)).header("Content-Type", "application/json").header("Authorization", "Bearer " + KEY)
+      .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (forwardedFor != null) {
+      b.header("X-Forwarded-For", forwardedFor);
+    }
+    return reply(http.send(b.build(), HttpResponse.BodyHandlers.ofString()));
   }
 
   @Test

@@ -1,4 +1,4 @@
-package io.herald.notifier;
+package io.herald.common;
 
 import io.netty.util.NetUtil;
 
@@ -6,7 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Client addresses allowed to produce ({@code notifier.trustedProducers}): IPv4 and IPv6
+ * A list of client addresses ({@code notifier.trustedProducers}, {@code trustedProxies}): IPv4 and IPv6
  * addresses ({@code 127.0.0.1}, {@code ::1}) and CIDR ranges ({@code 10.0.0.0/8},
  * {@code fd00::/8}). An empty list allows everyone. IPv4-mapped IPv6 addresses
  * ({@code ::ffff:10.1.2.3}) are treated as the IPv4 address they carry, on both sides.
