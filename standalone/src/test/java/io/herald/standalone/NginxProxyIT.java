@@ -61,6 +61,8 @@ class NginxProxyIT {
   private static final Path NGINX = Path.of("/usr/sbin/nginx");
   private static final Path SHIPPED_CONF = Path.of("..", "docker", "nginx", "herald.conf");
   private static final String UPSTREAM_HEADER = "X-Herald-Upstream";
+  /** Streams per client address on each gateway (gateway.maxConnectionsPerIp). */
+  private static final int PER_IP = 20;
 
   private final List<Process> processes = new ArrayList<>();
   private final Map<Integer, Process> gateways = new LinkedHashMap<>();
@@ -88,8 +90,10 @@ class NginxProxyIT {
     }
     role("replay-verticle/target/herald-replay.jar", "replay", Map.of());
     role("notifier-verticle/target/herald-notifier.jar", "notifier", Map.of("HERALD_NOTIFIER_PORT", "" + notifierPort));
-    gateways.put(gw1, role("gateway-verticle/target/herald-gateway.jar", "gateway1", Map.of("HERALD_GATEWAY_PORT", "" + gw1)));
-    gateways.put(gw2, role("gateway-verticle/target/herald-gateway.jar", "gateway2", Map.of("HERALD_GATEWAY_PORT", "" + gw2)));
+    // nginx connects from 127.0.0.1: the gateways trust it, and limit each client it forwards.
+    Map<String, String> proxied = Map.of("HERALD_GATEWAY_TRUSTED_PROXIES", "127.0.0.1", "HERALD_GATEWAY_MAX_CONNECTIONS_PER_IP", "" + PER_IP);
+    gateways.put(gw1, role("gateway-verticle/target/herald-gateway.jar", "gateway1", with(proxied, "HERALD_GATEWAY_PORT", "" + gw1)));
+    gateways.put(gw2, role("gateway-verticle/target/herald-gateway.jar", "gateway2", with(proxied, "HERALD_GATEWAY_PORT", "" + gw2)));
     startNginx(gw1, gw2);
     vertx = Vertx.vertx();
     for (int port : gateways.keySet()) {
@@ -254,6 +258,59 @@ class NginxProxyIT {
 
   @Test
   @Order(4)
+  @DisplayName("Behind nginx (a trusted proxy) two clients are limited separately: one at its per-address limit, the other still connects")
+  void perAddressBehindProxy() throws Exception {
+    // The gateways allow PER_IP streams per address and trust 127.0.0.1, where nginx connects
+    // from; nginx appends each client's own loopback address (127.0.0.2, 127.0.0.3) to
+    // X-Forwarded-For. Whichever gateway least_conn picks, 127.0.0.2 is refused by the time it
+    // holds PER_IP streams on each of the two.
+    List<java.net.Socket> held = new ArrayList<>();
+    try {
+      int refusedAfter = -1;
+      for (int i = 0; i < 2 * PER_IP + 1; i++) {
+        java.net.Socket s = new java.net.Socket();
+        held.add(s);
+        int status = rawGet(s, "127.0.0.2", "/events?topic=px");
+        if (status == 429) {
+          refusedAfter = i;
+          break;
+        }
+        assertThat(status).as("stream " + i + " of 127.0.0.2").isEqualTo(200);
+      }
+      assertThat(refusedAfter).as("127.0.0.2 is refused at its per-address limit").isBetween(PER_IP, 2 * PER_IP);
+      java.net.Socket other = new java.net.Socket();
+      held.add(other);
+      assertThat(rawGet(other, "127.0.0.3", "/events?topic=px")).as("127.0.0.3, behind the same proxy, is another client").isEqualTo(200);
+      // A client that spoofs the header cannot take 127.0.0.3's address: nginx appends the real one.
+      java.net.Socket spoof = new java.net.Socket();
+      held.add(spoof);
+      assertThat(rawGet(spoof, "127.0.0.2", "/events?topic=px", "X-Forwarded-For: 127.0.0.4")).isEqualTo(429);
+    } finally {
+      for (java.net.Socket s : held) {
+        s.close();
+      }
+    }
+  }
+
+  /** Opens {@code path} through nginx from the loopback address {@code from}; the status of the answer (its body is not read). */
+  private int rawGet(java.net.Socket s, String from, String path, String... headers) throws IOException {
+    s.bind(new java.net.InetSocketAddress(from, 0));
+    s.connect(new java.net.InetSocketAddress("127.0.0.1", proxyPort), 5000);
+    s.setSoTimeout(10_000);
+    StringBuilder req = new StringBuilder("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + proxyPort + "\r\n");
+    for (String h : headers) {
+      req.append(h).append("\r\n");
+    }
+    s.getOutputStream().write(req.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
+    s.getOutputStream().flush();
+    BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
+    String status = in.readLine();
+    assertThat(status).as("status line from nginx for " + from).isNotNull().startsWith("HTTP/1.1 ");
+    return Integer.parseInt(status.substring(9, 12));
+  }
+
+  @Test
+  @Order(5)
   @DisplayName("A client whose gateway is killed (SIGKILL) resumes through nginx on the other with Last-Event-ID: exactly the missed events, once")
   void resumeAfterGatewayKilled() throws Exception {
     closeClients();
@@ -297,9 +354,14 @@ class NginxProxyIT {
 
   // ------------------------------------------------------------------------------------- setup
 
+  private static Map<String, String> with(Map<String, String> env, String key, String value) {
+    Map<String, String> out = new LinkedHashMap<>(env);
+    out.put(key, value);
+    return out;
+  }
+
   private Process role(String jar, String name, Map<String, String> env) throws IOException {
-    // Behind the proxy every client has nginx's address, as in docker-compose.yml: the helper
-    // lifts the per-address limits.
+    // The helper lifts the per-address limits; the gateways here set their own (trustedProxies).
     ProcessBuilder pb = HeraldProcess.clusterRole(jar, "nginx-" + name, clusterName,
       List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
     pb.environment().put("HERALD_CLUSTER_PORT", String.valueOf(hazelcastPorts.get(processes.size())));
