@@ -33,7 +33,10 @@ public final class NotifierOptions {
   public static final String DEFAULT_PUBLISHER_JWT_ISSUER = "";
   /** Required {@code aud} of publisher JWTs; empty: not checked. */
   public static final String DEFAULT_PUBLISHER_JWT_AUDIENCE = "";
-  /** Signed webhooks, {@code name=secret} (secret at least 32 characters); empty: {@code /webhook} off. */
+  /**
+   * Signed webhooks, {@code name=secret} (secret at least 32 characters), optionally restricted to
+   * topic patterns as publisher keys are: {@code name=secret=orders.*|audit}. Empty: {@code /webhook} off.
+   */
   public static final List<String> DEFAULT_WEBHOOK_SECRETS = List.of();
   /** How far a webhook's {@code X-Herald-Timestamp} may be from now, seconds (also the replay window). */
   public static final int DEFAULT_WEBHOOK_TOLERANCE_SECONDS = 300;
@@ -125,6 +128,7 @@ public final class NotifierOptions {
   private final String publisherJwtAudience;
   private final List<String> webhookSecrets;
   private final java.util.Map<String, String> webhooks;
+  private final java.util.Map<String, List<String>> webhookTopics;
   private final int webhookToleranceSeconds;
   private final int maxBodyBytes;
   private final int maxEventBytes;
@@ -191,7 +195,20 @@ public final class NotifierOptions {
     publisherJwtAudience = java.util.Objects.requireNonNullElse(r.getOptionalString("publisherJwtAudience"), DEFAULT_PUBLISHER_JWT_AUDIENCE);
     webhookSecrets = r.getStringList("webhookSecrets", DEFAULT_WEBHOOK_SECRETS);
     java.util.Map<String, String> hooks = new java.util.LinkedHashMap<>();
-    for (String entry : webhookSecrets) {
+    java.util.Map<String, List<String>> hookTopics = new java.util.LinkedHashMap<>();
+    for (String raw : webhookSecrets) {
+      // name=secret, or name=secret=patterns: as for publisher keys, the restriction starts at the
+      // last "=" followed by valid patterns (so a secret may end with base64 padding).
+      String entry = raw;
+      List<String> patterns = null;
+      int last = raw.lastIndexOf('=');
+      if (last > raw.indexOf('=') && last < raw.length() - 1) {
+        List<String> parts = List.of(raw.substring(last + 1).split("\\|", -1));
+        if (parts.stream().allMatch(p -> TopicPatterns.isValid(p) && !p.contains("{sub}"))) {
+          entry = raw.substring(0, last);
+          patterns = parts;
+        }
+      }
       int eq = entry.indexOf('=');
       String name = eq < 0 ? entry : entry.substring(0, eq);
       if (eq < 0 || !name.matches("[A-Za-z0-9_-]{1,64}")) {
@@ -203,8 +220,12 @@ public final class NotifierOptions {
       if (hooks.put(name, entry.substring(eq + 1)) != null) {
         throw new ConfigException(r.key("webhookSecrets"), "webhook " + name + " is listed twice");
       }
+      if (patterns != null) {
+        hookTopics.put(name, patterns);
+      }
     }
     webhooks = java.util.Collections.unmodifiableMap(hooks);
+    webhookTopics = java.util.Collections.unmodifiableMap(hookTopics);
     webhookToleranceSeconds = r.getInt("webhookToleranceSeconds", DEFAULT_WEBHOOK_TOLERANCE_SECONDS, 1, 3600);
     maxBodyBytes = r.getInt("maxBodyBytes", DEFAULT_MAX_BODY_BYTES, 1024, 64 * 1024 * 1024);
     maxEventBytes = r.getInt("maxEventBytes", DEFAULT_MAX_EVENT_BYTES, 1, 16 * 1024 * 1024);
@@ -292,6 +313,8 @@ public final class NotifierOptions {
   public List<String> webhookSecrets() { return webhookSecrets; }
   /** The webhooks by name: name → secret. */
   public java.util.Map<String, String> webhooks() { return webhooks; }
+  /** The topic patterns of the webhooks restricted to some ({@code name=secret=a.*|b}); a webhook not in it may publish anywhere. */
+  public java.util.Map<String, List<String>> webhookTopics() { return webhookTopics; }
   public int webhookToleranceSeconds() { return webhookToleranceSeconds; }
   public int maxBodyBytes() { return maxBodyBytes; }
   public int maxEventBytes() { return maxEventBytes; }

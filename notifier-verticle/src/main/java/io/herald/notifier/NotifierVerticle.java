@@ -339,7 +339,9 @@ public final class NotifierVerticle extends VerticleBase {
       webhooks.forget(remembered); // refused before storing: the sender may retry the same delivery
       return;
     }
-    publisher.publish(body, "webhook").onComplete(ar -> {
+    java.util.List<String> topics = options.webhookTopics().get(name);
+    PublisherAuth.Grant grant = new PublisherAuth.Grant("webhook:" + name, topics == null ? TopicPatterns.ANY : TopicPatterns.of(topics, null));
+    publisher.publish(body, "webhook", grant).onComplete(ar -> {
       if (ar.succeeded()) {
         ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(ar.result().encode());
       } else {

@@ -36,6 +36,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class WebhookTest {
 
   private static final String SECRET = "n8n-webhook-secret-at-least-32-chars!";
+  /** Ends with base64 padding: the "=" before the patterns is the one that counts. */
+  private static final String BILLING_SECRET = "YmlsbGluZy13ZWJob29rLXNlY3JldC0zMi1ieXRlcw==";
 
   private HttpClient http;
   private ReplayClient replay;
@@ -49,7 +51,7 @@ class WebhookTest {
     EventCodec.register(vertx);
     await(vertx.deployVerticle(new ReplayVerticle(new ReplayOptions())));
     notifier = new NotifierVerticle(new NotifierOptions(new JsonObject().put("port", 0)
-      .put("publisherKeys", List.of("some-publisher-key")).put("webhookSecrets", List.of("n8n=" + SECRET, "other=" + "o".repeat(40)))
+      .put("publisherKeys", List.of("some-publisher-key")).put("webhookSecrets", List.of("n8n=" + SECRET, "other=" + "o".repeat(40), "billing=" + BILLING_SECRET + "=invoices.*|audit"))
       .put("webhookToleranceSeconds", 300)));
     await(vertx.deployVerticle(notifier));
     http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false));
@@ -93,6 +95,25 @@ class WebhookTest {
     assertThat(bad.body().getString("error")).isEqualTo("invalid_data");
     assertThat(bad.body().getString("message")).contains("lone surrogate");
     assertThat(seq("hooks.bad")).isZero();
+  }
+
+  @Test
+  @DisplayName("A webhook restricted to topic patterns publishes inside them; outside gets 403 naming the topic and stores nothing, not even the rest of a batch")
+  void topicPatterns() throws Exception {
+    assertThat(deliver("billing", now(), "{\"topic\":\"invoices.eu\",\"data\":1}", BILLING_SECRET).status()).isEqualTo(200);
+    assertThat(deliver("billing", now(), "{\"topic\":\"audit\",\"data\":1}", BILLING_SECRET).status()).isEqualTo(200);
+    Reply outside = deliver("billing", now(), "{\"topic\":\"payroll\",\"data\":1}", BILLING_SECRET);
+    assertThat(outside.status()).isEqualTo(403);
+    assertThat(outside.body().getString("error")).isEqualTo("access_denied");
+    assertThat(outside.body().getString("message")).contains("payroll");
+    Reply deeper = deliver("billing", now(), "{\"events\":[{\"topic\":\"invoices.us\",\"data\":2},{\"topic\":\"invoices.eu.paris\",\"data\":3}]}",
+      BILLING_SECRET);
+    assertThat(deeper.status()).isEqualTo(403);
+    assertThat(seq("invoices.eu")).isEqualTo(1);
+    assertThat(seq("invoices.us")).isZero();
+    assertThat(seq("payroll")).isZero();
+    // An unrestricted webhook still publishes anywhere.
+    assertThat(deliver("n8n", now(), "{\"topic\":\"payroll\",\"data\":1}", SECRET).status()).isEqualTo(200);
   }
 
   @Test
