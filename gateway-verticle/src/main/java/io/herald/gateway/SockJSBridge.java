@@ -348,12 +348,12 @@ final class SockJSBridge {
   }
 
   private Future<SubscriberAuth.Grant> admitUser(ConnectionLimiter.Permit permit, SubscriberAuth.Grant grant) {
-    if (grant.anonymous() || grant.subject() == null) {
+    if (grant.anonymous() || grant.userKey() == null) {
       return Future.succeededFuture(grant);
     }
     ConnectionLimiter limiter = gateway.limiter();
     try {
-      limiter.admitUser(permit, grant.subject());
+      limiter.admitUser(permit, grant.userKey());
     } catch (ConnectionLimiter.Refusal r) {
       return Future.failedFuture(r.error());
     }
@@ -361,7 +361,7 @@ final class SockJSBridge {
     if (users == null) {
       return Future.succeededFuture(grant);
     }
-    return users.withinLimit(grant.subject(), limiter.maxPerUser()).compose(within -> within
+    return users.withinLimit(grant.userKey(), limiter.maxPerUser()).compose(within -> within
       ? Future.succeededFuture(grant)
       : Future.failedFuture(new HeraldException(ErrorCode.RATE_LIMITED,
         "at most " + limiter.maxPerUser() + " streams per user across the cluster")));

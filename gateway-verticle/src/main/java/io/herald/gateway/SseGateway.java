@@ -196,12 +196,12 @@ public final class SseGateway {
       SubscriberAuth.Grant grant = ar.result();
       String refusedTopic = auth.firstRefused(grant, topics);
       if (refusedTopic == null) {
-        if (grant.anonymous() || grant.subject() == null) {
+        if (grant.anonymous() || grant.userKey() == null) {
           opener.open(request, topics, resume, reset, grant, permit);
           return;
         }
         try {
-          limiter.admitUser(permit, grant.subject());
+          limiter.admitUser(permit, grant.userKey());
         } catch (ConnectionLimiter.Refusal r) {
           refuse(request, r);
           return;
@@ -210,7 +210,7 @@ public final class SseGateway {
           opener.open(request, topics, resume, reset, grant, permit);
           return;
         }
-        users.withinLimit(grant.subject(), limiter.maxPerUser()).onComplete(within -> {
+        users.withinLimit(grant.userKey(), limiter.maxPerUser()).onComplete(within -> {
           if (response.closed() || response.ended()) {
             permit.release();
           } else if (draining) {

@@ -28,6 +28,7 @@ import org.slf4j.LoggerFactory;
 import java.security.KeyFactory;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.ArrayList;
+import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
 
@@ -37,10 +38,10 @@ import java.util.List;
  * <p>In {@code jwt} mode the token comes from {@code Authorization: Bearer}, else the
  * {@value #QUERY_PARAM} query parameter, else the {@value #COOKIE} cookie (a browser's
  * EventSource cannot set headers). Only the algorithms of the configured keys are accepted
- * (HS256 for {@code jwtSecret}, RS256/ES256 for the PEM key, the keys' own for the JWKS): a token
+ * (HS256 for {@code jwtSecret}, RS256/ES256/ES384/ES512 for the PEM key, the keys' own for the JWKS): a token
  * with {@code alg: none}, or HS256-signed with a public key, is refused. {@code exp} is required
  * unless {@code jwtRequireExp} is off; {@code exp} and {@code nbf} are checked with
- * {@code jwtLeewaySeconds}, {@code iss} and {@code aud} when configured. The topics claim lists {@link TopicPattern}s. Without a token a client may read
+ * {@code jwtLeewaySeconds}, {@code iss} and {@code aud} when configured. ECDSA signatures must be the raw R||S form (a DER one is refused). The topics claim lists {@link TopicPattern}s. Without a token a client may read
  * {@code publicTopics} only. In {@code none} mode everyone may read everything.
  *
  * <p>Key files are read once, asynchronously, by {@link #create}; verifying a token is a
@@ -57,10 +58,13 @@ final class SubscriberAuth {
 
   /**
    * What one request may read: the token's subject and topic patterns (both empty when
-   * anonymous), and when the token expires (epoch ms, -1 for never).
+   * anonymous), when the token expires (epoch ms, -1 for never), and the key its streams are
+   * counted under for {@code maxConnectionsPerUser} (null when anonymous): the subject, else
+   * {@code #jti:<jti>}, else {@code #token:<SHA-256 of the token>}, so that tokens without
+   * {@code sub} are limited too.
    */
-  record Grant(boolean anonymous, String subject, List<TopicPattern> topics, long expiresAtMillis) {
-    static final Grant ANONYMOUS = new Grant(true, null, List.of(), -1);
+  record Grant(boolean anonymous, String subject, List<TopicPattern> topics, long expiresAtMillis, String userKey) {
+    static final Grant ANONYMOUS = new Grant(true, null, List.of(), -1, null);
   }
 
   private final GatewayOptions options;
@@ -147,7 +151,7 @@ final class SubscriberAuth {
     }
   }
 
-  /** RS256 for an RSA public key, ES256 for an EC one; anything else is a configuration error. */
+  /** RS256 for an RSA public key, ES256/ES384/ES512 for an EC one by its curve; anything else is a configuration error. */
   private static String pemAlgorithm(String pem) {
     String body = pem.replaceAll("-----(BEGIN|END) PUBLIC KEY-----", "").replaceAll("\\s", "");
     if (!pem.contains("-----BEGIN PUBLIC KEY-----")) {
@@ -159,13 +163,19 @@ final class SubscriberAuth {
     } catch (IllegalArgumentException e) {
       throw new ConfigException("gateway.jwtPublicKeyFile", "not valid PEM: " + e.getMessage());
     }
-    for (String[] kind : new String[][] {{"RSA", "RS256"}, {"EC", "ES256"}}) {
-      try {
-        KeyFactory.getInstance(kind[0]).generatePublic(new X509EncodedKeySpec(der));
-        return kind[1];
-      } catch (Exception ignored) {
-        // try the next kind
-      }
+    try {
+      KeyFactory.getInstance("RSA").generatePublic(new X509EncodedKeySpec(der));
+      return "RS256";
+    } catch (Exception ignored) {
+      // not RSA: try EC
+    }
+    try {
+      java.security.interfaces.ECPublicKey ec =
+        (java.security.interfaces.ECPublicKey) KeyFactory.getInstance("EC").generatePublic(new X509EncodedKeySpec(der));
+      int bits = ec.getParams().getCurve().getField().getFieldSize();
+      return bits <= 256 ? "ES256" : bits <= 384 ? "ES384" : "ES512";
+    } catch (Exception ignored) {
+      // neither
     }
     throw new ConfigException("gateway.jwtPublicKeyFile", "neither an RSA nor an EC public key");
   }
@@ -201,6 +211,10 @@ final class SubscriberAuth {
     if (token.isEmpty()) {
       return Future.failedFuture(new HeraldException(ErrorCode.UNAUTHORIZED, "empty token"));
     }
+    if (!rawEcSignature(token)) {
+      LOG.debug("subscriber token from {} with an ECDSA signature that is not raw R||S", remote);
+      return Future.failedFuture(new HeraldException(ErrorCode.UNAUTHORIZED, "invalid or expired token"));
+    }
     return jwt.authenticate(new TokenCredentials(token))
       .recover(t -> {
         // The library's reason (a parser message, a signature failure) stays in the log.
@@ -215,10 +229,59 @@ final class SubscriberAuth {
           return Future.failedFuture(new HeraldException(ErrorCode.UNAUTHORIZED, "the token must have an exp claim"));
         }
         long expiresAt = exp instanceof Number n ? n.longValue() * 1000L : -1;
-        Object sub = claims.getValue("sub");
+        String subject = claims.getValue("sub") instanceof String s ? s : null;
         return Future.succeededFuture(
-          new Grant(false, sub instanceof String s ? s : null, patterns(claims.getValue(options.jwtTopicsClaim())), expiresAt));
+          new Grant(false, subject, patterns(claims.getValue(options.jwtTopicsClaim())), expiresAt, userKey(subject, claims, token)));
       });
+  }
+
+  /** The key a token's streams are counted under: see {@link Grant#userKey()}. */
+  static String userKey(String subject, JsonObject claims, String token) {
+    if (subject != null) {
+      return subject;
+    }
+    if (claims.getValue("jti") instanceof String jti && !jti.isEmpty()) {
+      return "#jti:" + jti;
+    }
+    try {
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.US_ASCII));
+      return "#token:" + java.util.HexFormat.of().formatHex(digest, 0, 16);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+
+  /**
+   * False for an ES256/ES384/ES512 token whose signature is not the raw R||S of RFC 7518 section
+   * 3.4 (64, 96 or 132 bytes). The JWT library also verifies a DER-encoded signature, which would
+   * give one set of claims several valid tokens. Other tokens pass: the library checks them.
+   */
+  static boolean rawEcSignature(String token) {
+    int first = token.indexOf('.');
+    int last = token.lastIndexOf('.');
+    if (first < 0 || last == first) {
+      return true;
+    }
+    String alg;
+    try {
+      alg = new JsonObject(new String(Base64.getUrlDecoder().decode(token.substring(0, first)), StandardCharsets.UTF_8)).getString("alg");
+    } catch (RuntimeException e) {
+      return true; // not a JOSE header: the library refuses it
+    }
+    int length = switch (alg == null ? "" : alg) {
+      case "ES256" -> 64;
+      case "ES384" -> 96;
+      case "ES512" -> 132;
+      default -> -1;
+    };
+    if (length < 0) {
+      return true;
+    }
+    try {
+      return Base64.getUrlDecoder().decode(token.substring(last + 1)).length == length;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 
   /** The claim as a list of patterns: a JSON array of strings, or one space-separated string; bad entries are skipped. */

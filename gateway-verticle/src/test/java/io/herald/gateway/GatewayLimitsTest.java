@@ -124,6 +124,29 @@ class GatewayLimitsTest {
   }
 
   @Test
+  @DisplayName("Tokens without sub are limited too: by jti when they carry one, else by the token itself")
+  void perUserWithoutSubject(Vertx vertx) throws Exception {
+    JsonObject config = new JsonObject().put("authMode", "jwt").put("jwtSecret", SECRET).put("maxConnectionsPerUser", 2);
+    try (GatewayHarness h = new GatewayHarness(vertx, config, new JsonObject()); Clients c = new Clients()) {
+      String anon = "Authorization: Bearer " + SubscriberAuthTest.hs256(claims("x").copy().put("sub", null), SECRET);
+      assertThat(c.open(h.port(), "127.0.0.2", "/events?topic=t", anon).status).isEqualTo(200);
+      assertThat(c.open(h.port(), "127.0.0.3", "/events?topic=t", anon).status).isEqualTo(200);
+      Reply third = c.open(h.port(), "127.0.0.4", "/events?topic=t", anon);
+      assertThat(third.status).isEqualTo(429);
+      assertThat(third.body).contains("rate_limited", "per user");
+      // Two tokens with one jti are one user, whatever else differs; another jti is another user.
+      JsonObject j1 = claims("x").copy().put("sub", null).put("jti", "session-1");
+      String a = "Authorization: Bearer " + SubscriberAuthTest.hs256(j1, SECRET);
+      String b = "Authorization: Bearer " + SubscriberAuthTest.hs256(j1.copy().put("iat", 1), SECRET);
+      String other = "Authorization: Bearer " + SubscriberAuthTest.hs256(j1.copy().put("jti", "session-2"), SECRET);
+      assertThat(c.open(h.port(), "127.0.0.5", "/events?topic=t", a).status).isEqualTo(200);
+      assertThat(c.open(h.port(), "127.0.0.6", "/events?topic=t", b).status).isEqualTo(200);
+      assertThat(c.open(h.port(), "127.0.0.7", "/events?topic=t", a).status).isEqualTo(429);
+      assertThat(c.open(h.port(), "127.0.0.7", "/events?topic=t", other).status).isEqualTo(200);
+    }
+  }
+
+  @Test
   @DisplayName("CORS: an allowed origin is echoed with credentials, another gets no CORS headers; preflight 204 or 403")
   void cors(Vertx vertx) throws Exception {
     JsonObject config = new JsonObject().put("allowedOrigins", new JsonArray().add("https://app.example"));

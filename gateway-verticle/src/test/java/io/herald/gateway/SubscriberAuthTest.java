@@ -187,6 +187,27 @@ class SubscriberAuthTest {
     }
   }
 
+  @Test
+  @DisplayName("ES256 and ES384 take the raw R||S signature of RFC 7518; the same claims signed in DER are refused")
+  void ecdsaRawSignatureOnly(Vertx vertx, @TempDir Path dir) throws Exception {
+    for (String[] kind : new String[][] {{"secp256r1", "ES256", "SHA256"}, {"secp384r1", "ES384", "SHA384"}}) {
+      KeyPairGenerator ec = KeyPairGenerator.getInstance("EC");
+      ec.initialize(new java.security.spec.ECGenParameterSpec(kind[0]));
+      KeyPair pair = ec.generateKeyPair();
+      Path pem = dir.resolve(kind[1] + ".pem");
+      Files.writeString(pem, "-----BEGIN PUBLIC KEY-----\n" + Base64.getMimeEncoder().encodeToString(pair.getPublic().getEncoded())
+        + "\n-----END PUBLIC KEY-----\n");
+      String header = "{\"alg\":\"" + kind[1] + "\",\"typ\":\"JWT\"}";
+      JsonObject claims = claims("alice", "orders");
+      try (GatewayHarness h = harness(vertx, new JsonObject().put("authMode", "jwt").put("jwtPublicKeyFile", pem.toString()));
+           SseClient raw = h.sse("/events?topic=orders", "Authorization",
+             "Bearer " + sign(header, claims, pair.getPrivate(), kind[2] + "withECDSAinP1363Format"))) {
+        raw.await(l -> !l.isEmpty(), WAIT);
+        assertRefused(h, "/events?topic=orders", sign(header, claims, pair.getPrivate(), kind[2] + "withECDSA"), 401, "unauthorized", null);
+      }
+    }
+  }
+
   private static byte[] unsigned(java.math.BigInteger i) {
     byte[] b = i.toByteArray();
     return b[0] == 0 ? java.util.Arrays.copyOfRange(b, 1, b.length) : b;
