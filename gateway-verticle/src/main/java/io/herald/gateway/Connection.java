@@ -252,7 +252,7 @@ abstract class Connection implements Subscriber {
       ReadResult r = ar.result();
       HeraldMetrics.get().replayRead(r.events().size());
       if (r.reset()) {
-        sendReset(i, r.head(), "history_unavailable");
+        sendReset(i, r.head(), r.resetReason());
         return Future.succeededFuture();
       }
       if (!pages() && r.events().size() > budget) {

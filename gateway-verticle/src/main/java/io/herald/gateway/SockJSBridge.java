@@ -617,7 +617,8 @@ final class SockJSBridge {
       HeraldMetrics.get().replayRead(r.events().size());
       if (r.reset() || (bound != null && !bound.epoch().equals(from.epoch()))) {
         Position at = bound != null ? bound : r.head();
-        return Future.succeededFuture(page(topic, at, List.of(resetFrame(topic, at, "history_unavailable")), false));
+        String reason = r.reset() ? r.resetReason() : "history_unavailable";
+        return Future.succeededFuture(page(topic, at, List.of(resetFrame(topic, at, reason)), false));
       }
       List<JsonObject> frames = new ArrayList<>();
       Position at = from;

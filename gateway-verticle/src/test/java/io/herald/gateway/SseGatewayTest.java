@@ -203,10 +203,28 @@ class SseGatewayTest {
         List<SseEvent> ev = c.await(l -> l.stream().anyMatch(e -> e.type().equals("herald.ready")), WAIT);
         SseEvent reset = ev.stream().filter(e -> e.type().equals("reset")).findFirst().orElseThrow();
         assertThat(new JsonObject(reset.data()).getString("topic")).isEqualTo("t");
+        assertThat(new JsonObject(reset.data()).getString("reason")).isEqualTo("history_unavailable");
         assertThat(Cursor.parse(reset.id(), 8).position("t").seq()).isEqualTo(11);
         assertThat(ev).extracting(SseEvent::type).doesNotContain("message");
         h.publish("t", "live");
         assertThat(c.awaitAppEvents(2, WAIT).get(1).data()).isEqualTo("live");
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("A resume past events the store evicted for its byte budget gets a reset with reason history_evicted")
+  void resetWhenEvicted(Vertx vertx) throws Exception {
+    try (GatewayHarness h = new GatewayHarness(vertx, new JsonObject(), new JsonObject().put("maxBytes", 20_000))) {
+      Event seen = h.publish("quiet", "seen");
+      h.publish("quiet", "missed");
+      for (int i = 0; i < 30; i++) {
+        h.publish("flood" + i, "z".repeat(2000));
+      }
+      try (SseClient c = h.sse("/events?topic=quiet", "Last-Event-ID", seen.cursor())) {
+        List<SseEvent> ev = c.await(l -> l.stream().anyMatch(e -> e.type().equals("herald.ready")), WAIT);
+        assertThat(ev).extracting(SseEvent::type).containsExactly("reset", "herald.ready");
+        assertThat(new JsonObject(ev.get(0).data()).getString("reason")).isEqualTo("history_evicted");
       }
     }
   }

@@ -3,6 +3,7 @@ package io.herald.replay;
 import io.herald.common.Event;
 import io.herald.common.EventDraft;
 import io.herald.common.Position;
+import io.herald.common.admin.HeraldMetrics;
 import io.herald.common.replay.ReadResult;
 import io.herald.common.replay.ReplayStore;
 import io.vertx.core.Future;
@@ -15,6 +16,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.function.LongSupplier;
 
 /**
@@ -40,12 +42,27 @@ import java.util.function.LongSupplier;
  * recently appended one removed first; at most {@code maxTopics} tombstones. Reads and heads
  * never add state, whatever topic a client names.
  *
+ * <h2>Byte budget</h2>
+ * All retained events together stay within {@link ReplayOptions#effectiveMaxBytes()}, each
+ * counted by {@link #estimatedBytes(Event)}. An append that goes beyond it evicts the oldest
+ * events of the whole store (the topic whose first retained event is oldest, found in a tree
+ * ordered by that event, not by a scan) until the total fits again. A read that needs an event
+ * evicted so gets a reset with reason {@link ReadResult#HISTORY_EVICTED}, so clients and
+ * operators can tell memory pressure from ordinary retention. Evictions are counted in
+ * {@code herald_replay_evicted_events_total}.
+ *
  * <h2>Threading</h2>
  * Not thread-safe, by design: it is used from the replay verticle's single context (the role
  * deploys one instance), so every method runs on one thread at a time and needs no locks.
  * Every future it returns is already complete.
  */
 public final class MemoryReplayStore implements ReportingReplayStore, Sweepable {
+
+  /**
+   * Bytes counted per event on top of its strings' lengths: the event object, its position
+   * strings, the deque slot and the idempotency entry, rounded up.
+   */
+  public static final int EVENT_OVERHEAD_BYTES = 160;
 
   /** Length of the epochs this store draws. */
   public static final int EPOCH_LENGTH = 8;
@@ -57,6 +74,7 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
   private final long maxAgeMillis;
   private final int maxTopics;
   private final int maxReadLimit;
+  private final long maxBytes;
   private final LongSupplier clock;
   private final SecureRandom random = new SecureRandom();
   private final String instanceEpoch;
@@ -66,6 +84,14 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
   private final LinkedHashMap<String, TopicLog> topics = new LinkedHashMap<>();
   /** Last positions of removed topics, oldest removal first. */
   private final LinkedHashMap<String, Position> tombstones = new LinkedHashMap<>();
+  /** Topics with retained events, the one whose first event is oldest first. */
+  private final TreeSet<TopicLog> byOldest = new TreeSet<>((a, b) -> {
+    int c = Long.compare(a.events.peekFirst().timestamp(), b.events.peekFirst().timestamp());
+    return c != 0 ? c : Long.compare(a.id, b.id);
+  });
+  private long retainedBytes;
+  private long evictedEvents;
+  private long nextLogId;
 
   /** A store on the wall clock. */
   public MemoryReplayStore(ReplayOptions options) {
@@ -82,6 +108,7 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
     this.maxAgeMillis = options.maxAgeMillis();
     this.maxTopics = options.maxTopics();
     this.maxReadLimit = options.maxReadLimit();
+    this.maxBytes = options.effectiveMaxBytes();
     this.clock = clock;
     this.instanceEpoch = randomEpoch();
     this.newTopicEpoch = instanceEpoch;
@@ -124,6 +151,7 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
       }
       events.add(e);
     }
+    evictOverBudget();
     return Future.succeededFuture(new AppendResult(events, stored));
   }
 
@@ -144,7 +172,9 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
       return Future.succeededFuture(new ReadResult(head, false, List.of()));
     }
     if (log == null || log.events.isEmpty() || log.events.peekFirst().seq() > after.seq() + 1) {
-      return Future.succeededFuture(ReadResult.reset(head));
+      return Future.succeededFuture(log != null && log.evictedThrough > after.seq()
+        ? ReadResult.reset(head, ReadResult.HISTORY_EVICTED)
+        : ReadResult.reset(head));
     }
     int n = (int) Math.min(Math.min(limit, maxReadLimit), head.seq() - after.seq());
     return Future.succeededFuture(new ReadResult(head, false, log.slice(after.seq() + 1, n)));
@@ -184,6 +214,8 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
   public Future<Void> close() {
     topics.clear();
     tombstones.clear();
+    byOldest.clear();
+    retainedBytes = 0;
     return Future.succeededFuture();
   }
 
@@ -192,7 +224,32 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
     return topics.containsKey(topic) || tombstones.containsKey(topic);
   }
 
-    /** Topics holding state now; never more than {@code maxTopics}. */
+  /**
+   * What one retained event counts against the byte budget: the lengths of its data, key, topic
+   * and type plus {@link #EVENT_OVERHEAD_BYTES}. Strings of Latin-1 text take one byte per
+   * character in the heap, others two: the budget is an estimate, not a measurement.
+   */
+  public static long estimatedBytes(Event e) {
+    return EVENT_OVERHEAD_BYTES + e.data().length() + e.topic().length() + e.type().length()
+      + (e.key() == null ? 0 : e.key().length());
+  }
+
+  /** Estimated bytes of the events retained now; at most the budget after every append. */
+  public long retainedBytes() {
+    return retainedBytes;
+  }
+
+  /** Events evicted by the byte budget since the store was built. */
+  public long evictedEvents() {
+    return evictedEvents;
+  }
+
+  /** The byte budget in force. */
+  public long maxBytes() {
+    return maxBytes;
+  }
+
+  /** Topics holding state now; never more than {@code maxTopics}. */
   int topicCount() {
     return topics.size();
   }
@@ -234,7 +291,25 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
     return log;
   }
 
+  /** Evicts the oldest events of the store until its events fit the byte budget. */
+  private void evictOverBudget() {
+    if (retainedBytes <= maxBytes) {
+      return;
+    }
+    long events = 0;
+    long bytes = retainedBytes;
+    while (retainedBytes > maxBytes && !byOldest.isEmpty()) {
+      TopicLog oldest = byOldest.first();
+      oldest.evictedThrough = oldest.events.peekFirst().seq();
+      oldest.dropFirst();
+      events++;
+    }
+    evictedEvents += events;
+    HeraldMetrics.get().replayEvicted(events, bytes - retainedBytes);
+  }
+
   private void bury(String topic, TopicLog log) {
+    log.release();
     tombstones.put(topic, log.head());
     if (tombstones.size() > maxTopics) {
       Iterator<Map.Entry<String, Position>> it = tombstones.entrySet().iterator();
@@ -272,9 +347,12 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
 
   /** One topic: its position counter and retained events (consecutive seqs, oldest first). */
   private final class TopicLog {
+    final long id = nextLogId++;
     final String epoch;
     long lastSeq;
     long lastAppend;
+    /** Highest seq evicted by the byte budget (0: none); a read needing it gets history_evicted. */
+    long evictedThrough;
     final ArrayDeque<Event> events = new ArrayDeque<>();
     /** Keyed retained events, for idempotency; an entry leaves with its event. */
     final HashMap<String, Event> byKey = new HashMap<>();
@@ -290,6 +368,10 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
 
     void add(Event e, long now) {
       events.addLast(e);
+      retainedBytes += estimatedBytes(e);
+      if (events.size() == 1) {
+        byOldest.add(this);
+      }
       lastSeq = e.seq();
       lastAppend = now;
       if (e.key() != null) {
@@ -301,9 +383,25 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
     }
 
     void dropFirst() {
+      // Out of the tree while its key (the first event) changes.
+      byOldest.remove(this);
       Event e = events.removeFirst();
+      retainedBytes -= estimatedBytes(e);
       if (e.key() != null) {
         byKey.remove(e.key(), e);
+      }
+      if (!events.isEmpty()) {
+        byOldest.add(this);
+      }
+    }
+
+    /** Gives back the budget of a topic that is removed with its events. */
+    void release() {
+      if (!events.isEmpty()) {
+        byOldest.remove(this);
+        for (Event e : events) {
+          retainedBytes -= estimatedBytes(e);
+        }
       }
     }
 

@@ -10,8 +10,10 @@ import io.vertx.core.json.JsonObject;
  * as strings. An invalid value fails with a {@link io.herald.common.config.ConfigException}
  * that names the key, e.g. {@code replay.maxTopics}.
  *
- * <p>Worst-case memory of the {@code memory} backend is about
- * {@code maxTopics * maxEventsPerTopic} events; size the two together.
+ * <p>The stores that keep history in this JVM's heap ({@code memory}, and the outage store of
+ * {@code redis} and {@code postgres}) also keep their events within {@link #effectiveMaxBytes()}
+ * bytes, evicting the oldest events of the whole store first, whatever the count and age limits
+ * would allow.
  */
 public final class ReplayOptions {
 
@@ -28,6 +30,10 @@ public final class ReplayOptions {
   public static final int DEFAULT_MAX_TOPICS = 100_000;
   /** Most events one read returns, whatever limit the caller asks for. */
   public static final int DEFAULT_MAX_READ_LIMIT = 1000;
+  /** Byte budget of the in-heap stores; 0 means {@link #DEFAULT_MAX_HEAP_PERCENT} of the max heap. */
+  public static final long DEFAULT_MAX_BYTES = 0;
+  /** Percent of the JVM's max heap ({@code -Xmx}) the in-heap stores may fill when {@code maxBytes} is 0. */
+  public static final int DEFAULT_MAX_HEAP_PERCENT = 25;
 
   /** Redis server of the {@code redis} store. */
   public static final String DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
@@ -45,12 +51,15 @@ public final class ReplayOptions {
   static final int MAX_AGE_SECONDS_LIMIT = 2_592_000;
   static final int MAX_TOPICS_LIMIT = 10_000_000;
   static final int MAX_READ_LIMIT_LIMIT = 100_000;
+  static final int MAX_HEAP_PERCENT_LIMIT = 80;
 
   private final String store;
   private final int maxEventsPerTopic;
   private final int maxAgeSeconds;
   private final int maxTopics;
   private final int maxReadLimit;
+  private final long maxBytes;
+  private final int maxHeapPercent;
   private final String redisUrl;
   private final String redisKeyPrefix;
   private final String postgresUrl;
@@ -74,6 +83,8 @@ public final class ReplayOptions {
     maxAgeSeconds = r.getInt("maxAgeSeconds", DEFAULT_MAX_AGE_SECONDS, 1, MAX_AGE_SECONDS_LIMIT);
     maxTopics = r.getInt("maxTopics", DEFAULT_MAX_TOPICS, 1, MAX_TOPICS_LIMIT);
     maxReadLimit = r.getInt("maxReadLimit", DEFAULT_MAX_READ_LIMIT, 1, MAX_READ_LIMIT_LIMIT);
+    maxBytes = r.getLong("maxBytes", DEFAULT_MAX_BYTES, 0, Long.MAX_VALUE);
+    maxHeapPercent = r.getInt("maxHeapPercent", DEFAULT_MAX_HEAP_PERCENT, 1, MAX_HEAP_PERCENT_LIMIT);
     redisUrl = r.getString("redisUrl", DEFAULT_REDIS_URL);
     if (!redisUrl.startsWith("redis://") && !redisUrl.startsWith("rediss://")) {
       throw new io.herald.common.config.ConfigException(r.key("redisUrl"), "must start with redis:// or rediss://");
@@ -148,7 +159,31 @@ public final class ReplayOptions {
     return maxReadLimit;
   }
 
-  /** {@link #maxAgeSeconds()} in milliseconds. */
+  /**
+   * {@code maxBytes}: how many bytes of events the stores that live in this JVM's heap
+   * ({@code memory}, and the outage store of {@code redis} and {@code postgres}) may hold, an
+   * estimate per event of its data, key, topic and type plus a fixed overhead. Beyond it the
+   * oldest events of the whole store are evicted first, and a client that resumes past one gets
+   * a {@code reset} with reason {@code history_evicted}. Default {@value #DEFAULT_MAX_BYTES}:
+   * {@link #maxHeapPercent()} of the max heap.
+   */
+  public long maxBytes() {
+    return maxBytes;
+  }
+
+  /**
+   * {@code maxHeapPercent}: when {@code maxBytes} is 0, the budget of the in-heap stores as a
+   * percent of the JVM's max heap, 1 to 80. Default {@value #DEFAULT_MAX_HEAP_PERCENT}.
+   */
+  public int maxHeapPercent() {
+    return maxHeapPercent;
+  }
+
+  /** The byte budget in force: {@code maxBytes}, or {@code maxHeapPercent} of this JVM's max heap. */
+  public long effectiveMaxBytes() {
+    return maxBytes > 0 ? maxBytes : Runtime.getRuntime().maxMemory() / 100 * maxHeapPercent;
+  }
+
   /** {@code redis://host:port[/db]} of the {@code redis} store. */
   public String redisUrl() {
     return redisUrl;
@@ -167,6 +202,7 @@ public final class ReplayOptions {
     return postgresTablePrefix;
   }
 
+  /** {@link #maxAgeSeconds()} in milliseconds. */
   public long maxAgeMillis() {
     return maxAgeSeconds * 1000L;
   }
@@ -179,6 +215,8 @@ public final class ReplayOptions {
       .put("maxAgeSeconds", maxAgeSeconds)
       .put("maxTopics", maxTopics)
       .put("maxReadLimit", maxReadLimit)
+      .put("maxBytes", maxBytes)
+      .put("maxHeapPercent", maxHeapPercent)
       .put("redisUrl", redisUrl)
       .put("redisKeyPrefix", redisKeyPrefix)
       .put("postgresUrl", postgresUrl)

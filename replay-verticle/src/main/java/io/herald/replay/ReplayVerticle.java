@@ -90,8 +90,8 @@ public final class ReplayVerticle extends VerticleBase {
         }
       });
       health.liveness().register("replay-store", p -> p.complete(Status.OK(storeStatus())));
-      LOG.info("replay store {} ready (maxEventsPerTopic={}, maxAgeSeconds={}, maxTopics={}, maxReadLimit={})",
-        store.name(), options.maxEventsPerTopic(), options.maxAgeSeconds(), options.maxTopics(), options.maxReadLimit());
+      LOG.info("replay store {} ready (maxEventsPerTopic={}, maxAgeSeconds={}, maxTopics={}, maxReadLimit={}, byte budget of in-heap stores {})",
+        store.name(), options.maxEventsPerTopic(), options.maxAgeSeconds(), options.maxTopics(), options.maxReadLimit(), options.effectiveMaxBytes());
     });
   }
 

@@ -29,6 +29,11 @@ class MemoryReplayStoreTest extends ReplayStoreContractTest {
     return ((MemoryReplayStore) store).holds(topic);
   }
 
+  @Override
+  protected boolean supportsByteBudget() {
+    return true;
+  }
+
   private MemoryReplayStore memory(JsonObject options) {
     return (MemoryReplayStore) newStore(options);
   }
@@ -44,6 +49,51 @@ class MemoryReplayStoreTest extends ReplayStoreContractTest {
     assertThat(one.name()).isEqualTo("memory");
     assertThat(head(one, topic("t"))).isEqualTo(new Position(one.instanceEpoch(), 0));
     assertThat(append(one, draft(topic("t"), "x")).get(0).epoch()).isEqualTo(one.instanceEpoch());
+  }
+
+  @Test
+  @DisplayName("a flood of 60 KB events over a new topic every 10 events never holds more than maxBytes, and counts its evictions")
+  void byteBudgetBoundsFlood() {
+    long budget = 2_000_000;
+    MemoryReplayStore s = memory(new JsonObject().put("maxBytes", budget));
+    String data = "y".repeat(60_000);
+    double before = evictedMetric();
+    Event last = null;
+    for (int i = 0; i < 1000; i++) {
+      last = append(s, draft(topic("flood" + i / 10), data)).get(0);
+      assertThat(s.retainedBytes()).isLessThanOrEqualTo(budget);
+    }
+
+    assertThat(s.retainedBytes()).isGreaterThan(budget - 2 * MemoryReplayStore.estimatedBytes(last));
+    assertThat(s.evictedEvents()).isGreaterThan(900);
+    assertThat(evictedMetric() - before).isEqualTo((double) s.evictedEvents());
+    assertThat(read(s, last.topic(), new Position(last.epoch(), last.seq() - 1), 10).events()).containsExactly(last);
+  }
+
+  @Test
+  @DisplayName("removed and expired topics give their bytes back to the budget")
+  void removalReleasesBytes() {
+    MemoryReplayStore s = memory(new JsonObject().put("maxTopics", 2));
+    appendMany(s, topic("a"), 3);
+    appendMany(s, topic("b"), 3);
+    long two = s.retainedBytes();
+    appendMany(s, topic("c"), 3);
+    assertThat(s.retainedBytes()).isEqualTo(two);
+    advance(ReplayOptions.DEFAULT_MAX_AGE_SECONDS * 1000L + 1);
+    s.sweep();
+    assertThat(s.retainedBytes()).isZero();
+  }
+
+  @Test
+  @DisplayName("the default budget is maxHeapPercent of the max heap")
+  void defaultBudget() {
+    assertThat(memory(new JsonObject().put("maxHeapPercent", 10)).maxBytes())
+      .isEqualTo(Runtime.getRuntime().maxMemory() / 100 * 10);
+  }
+
+  private static double evictedMetric() {
+    var c = io.herald.common.admin.HeraldMetrics.get().registry().find("herald_replay_evicted_events").counter();
+    return c == null ? 0 : c.count();
   }
 
   @Test

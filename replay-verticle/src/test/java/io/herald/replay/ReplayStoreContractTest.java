@@ -519,6 +519,57 @@ public abstract class ReplayStoreContractTest {
     }
   }
 
+  // ---------------------------------------------------------------- byte budget
+
+  @Test
+  @DisplayName("beyond replay.maxBytes the oldest events of the whole store are evicted first, and a resume past one gets reset history_evicted")
+  void byteBudgetEvictsOldestFirst() {
+    assumeTrue(supportsByteBudget(), "this backend keeps its history outside the JVM heap and has no byte budget");
+    String data = "x".repeat(1000);
+    List<String> names = List.of(topic("a"), topic("b"), topic("c"));
+    long perEvent = MemoryReplayStore.estimatedBytes(draft(names.get(0), data).toEvent("e", 1, 0));
+    ReplayStore s = newStore(new JsonObject().put("maxBytes", perEvent * 10));
+    List<Event> all = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      advance(1);
+      all.add(append(s, draft(names.get(i % 3), data)).get(0));
+    }
+
+    List<Event> retained = new ArrayList<>();
+    for (String t : names) {
+      Position head = head(s, t);
+      ReadResult fromStart = read(s, t, new Position(head.epoch(), 0), 100);
+      assertReset(fromStart, head);
+      assertThat(fromStart.reason()).isEqualTo(ReadResult.HISTORY_EVICTED);
+      for (long seq = 0; seq < head.seq(); seq++) {
+        ReadResult r = read(s, t, new Position(head.epoch(), seq), 100);
+        if (!r.reset()) {
+          retained.addAll(r.events());
+          break;
+        }
+        assertThat(r.reason()).isEqualTo(ReadResult.HISTORY_EVICTED);
+      }
+    }
+    assertThat(retained).as("the ten newest events, whatever their topic")
+      .containsExactlyInAnyOrderElementsOf(all.subList(20, 30));
+  }
+
+  @Test
+  @DisplayName("history dropped by maxEventsPerTopic is not reported as evicted by the byte budget")
+  void countTruncationIsNotEviction() {
+    ReplayStore s = newStore(new JsonObject().put("maxEventsPerTopic", 2));
+    String t = topic("count");
+    List<Event> stored = appendMany(s, t, 4);
+    ReadResult r = read(s, t, new Position(stored.get(0).epoch(), 0), 10);
+    assertThat(r.reset()).isTrue();
+    assertThat(r.resetReason()).isEqualTo("history_unavailable");
+  }
+
+  /** Whether the backend keeps its events in this JVM's heap, within {@code replay.maxBytes}. */
+  protected boolean supportsByteBudget() {
+    return false;
+  }
+
   // ---------------------------------------------------------------- helpers for subclasses
 
   /** A store of the backend under test with default options. */
