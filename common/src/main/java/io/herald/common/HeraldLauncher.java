@@ -154,6 +154,7 @@ public final class HeraldLauncher {
     return vertxFuture.compose(vertx -> {
       EventCodec.register(vertx);
       tagLogs(vertx);
+      io.herald.common.admin.HeapPressure.of(vertx).start(vertx, adminOptions.heapHighPercent(), adminOptions.heapLowPercent());
       if (vertx.isNativeTransportEnabled()) {
         LOG.info("network transport: epoll");
       } else {

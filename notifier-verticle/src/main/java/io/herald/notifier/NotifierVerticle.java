@@ -6,6 +6,7 @@ import io.herald.common.EventCodec;
 import io.herald.common.HeraldException;
 import io.herald.common.SlowRequestGuard;
 import io.herald.common.admin.Health;
+import io.herald.common.admin.HeapPressure;
 import io.herald.common.admin.HeraldMetrics;
 import io.vertx.ext.healthchecks.Status;
 import io.herald.common.replay.ReplayClient;
@@ -67,7 +68,8 @@ public final class NotifierVerticle extends VerticleBase {
     if (options.isDevelopmentKey()) {
       LOG.warn("the development publisher key is accepted: set notifier.publisherKeys (HERALD_NOTIFIER_PUBLISHER_KEYS) in production");
     }
-    Publisher publisher = new Publisher(new PublishParser(options), new ReplayClient(vertx, options.replayTimeoutMillis()));
+    HeapPressure heap = HeapPressure.of(vertx);
+    Publisher publisher = new Publisher(new PublishParser(options), new ReplayClient(vertx, options.replayTimeoutMillis()), heap::over);
     long plain = PublisherAuth.plainKeys(options.publisherKeys());
     if (plain > 0) {
       LOG.warn("{} publisher key(s) are configured in plain text: configure them as sha256:<hex of the key's SHA-256> in production", plain);
@@ -427,6 +429,9 @@ public final class NotifierVerticle extends VerticleBase {
       return Future.succeededFuture();
     }
     HeraldMetrics.get().rejected(e.code().code());
+    if (e.code() == ErrorCode.OVER_CAPACITY) {
+      response.putHeader("Retry-After", Integer.toString(HeapPressure.RETRY_AFTER_SECONDS));
+    }
     return response.setStatusCode(e.code().status())
       .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
       .end(e.toJson().encode());

@@ -11,21 +11,31 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 /**
  * Validates a publish body and stores it through the replay role; the same for HTTP and the
  * event bus. Answers {@code {"events": [{"topic","seq","epoch","id"}]}} for a single publish and
  * {@code {"results": [{"events": [...]}, ...]}} for a batch, where {@code id} is the event's
- * resume cursor. A batch is stored with one append, in order.
+ * resume cursor. A batch is stored with one append, in order. While the process is under heap
+ * pressure ({@link io.herald.common.admin.HeapPressure}) every publish fails with
+ * {@code over_capacity}, whatever its source, before anything is parsed or stored.
  */
 public final class Publisher {
 
   private final PublishParser parser;
   private final ReplayClient replay;
+  private final BooleanSupplier overloaded;
 
   public Publisher(PublishParser parser, ReplayClient replay) {
+    this(parser, replay, () -> false);
+  }
+
+  /** A publisher that refuses every publish while {@code overloaded} says so. */
+  public Publisher(PublishParser parser, ReplayClient replay, BooleanSupplier overloaded) {
     this.parser = parser;
     this.replay = replay;
+    this.overloaded = overloaded;
   }
 
   /** Publishes a single or a batch body; the future fails with a {@link HeraldException}. */
@@ -47,6 +57,10 @@ public final class Publisher {
    * stored and the future fails with {@code access_denied} naming the topic.
    */
   public Future<JsonObject> publish(JsonObject body, String source, PublisherAuth.Grant grant) {
+    if (overloaded.getAsBoolean()) {
+      return Future.failedFuture(new HeraldException(io.herald.common.ErrorCode.OVER_CAPACITY,
+        "the hub is short of memory: retry in " + io.herald.common.admin.HeapPressure.RETRY_AFTER_SECONDS + " s"));
+    }
     List<List<EventDraft>> groups;
     boolean batch = PublishParser.isBatch(body);
     List<EventDraft> all = new ArrayList<>();

@@ -60,6 +60,29 @@ class NotifierLimitsTest {
   // ---- rate limit ---------------------------------------------------------------------------
 
   @Test
+  @DisplayName("Under heap pressure publishes get 503 over_capacity with Retry-After and store nothing; once pressure drops they are accepted again")
+  void heapPressureRefusesPublishes(Vertx vertx) throws Exception {
+    NotifierVerticle n = deploy(vertx, new JsonObject());
+    io.herald.common.admin.HeapPressure heap = io.herald.common.admin.HeapPressure.of(vertx);
+    heap.marks(90, 75);
+    assertThat(publish(n, KEY, "heap").status()).isEqualTo(200);
+    heap.update(95, 100);
+    heap.update(95, 100);
+
+    Reply refused = publish(n, KEY, "heap");
+    assertThat(refused.status()).isEqualTo(503);
+    assertThat(refused.body().getString("error")).isEqualTo("over_capacity");
+    assertThat(refused.body().getString("message")).contains("memory");
+    assertThat(refused.headers().firstValue("retry-after")).hasValue("5");
+    assertThat(post(n, "/publish/batch", KEY, "{\"events\":[{\"topic\":\"heap\",\"data\":2}]}").status()).isEqualTo(503);
+    assertThat(seq("heap")).as("nothing refused is stored").isEqualTo(1);
+
+    heap.update(70, 100);
+    assertThat(publish(n, KEY, "heap").status()).isEqualTo(200);
+    assertThat(seq("heap")).isEqualTo(2);
+  }
+
+  @Test
   @DisplayName("Past its burst a publisher key gets 429 rate_limited with Retry-After, stores nothing, leaves other keys alone, and is served again once its bucket refills")
   void rateLimitPerKey(Vertx vertx) throws Exception {
     NotifierVerticle n = deploy(vertx, new JsonObject().put("publishRatePerKey", 1).put("publishBurst", 3).put("maxBatchSize", 3));

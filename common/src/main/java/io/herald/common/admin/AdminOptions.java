@@ -23,11 +23,18 @@ public final class AdminOptions {
   /** How long a process stays up, not ready, after SIGTERM before it drains, ms. */
   public static final int DEFAULT_SHUTDOWN_GRACE_MILLIS = 0;
 
+  /** Percent of the max heap live after GC at which the process refuses publishes and is not ready; 0: never. */
+  public static final int DEFAULT_HEAP_HIGH_PERCENT = 90;
+  /** Percent of the max heap live after GC below which a process under pressure recovers. */
+  public static final int DEFAULT_HEAP_LOW_PERCENT = 75;
+
   private final boolean enabled;
   private final String host;
   private final int port;
   private final String token;
   private final int shutdownGraceMillis;
+  private final int heapHighPercent;
+  private final int heapLowPercent;
 
   public AdminOptions() {
     this(new JsonObject());
@@ -44,6 +51,11 @@ public final class AdminOptions {
       throw new io.herald.common.config.ConfigException(r.key("token"), "must be empty or at least 16 characters");
     }
     shutdownGraceMillis = r.getInt("shutdownGraceMillis", DEFAULT_SHUTDOWN_GRACE_MILLIS, 0, 60_000);
+    heapHighPercent = r.getInt("heapHighPercent", DEFAULT_HEAP_HIGH_PERCENT, 0, 99);
+    heapLowPercent = r.getInt("heapLowPercent", DEFAULT_HEAP_LOW_PERCENT, 1, 98);
+    if (heapHighPercent > 0 && heapLowPercent >= heapHighPercent) {
+      throw new io.herald.common.config.ConfigException(r.key("heapLowPercent"), "must be below admin.heapHighPercent (" + heapHighPercent + ")");
+    }
     r.rejectUnknown();
   }
 
@@ -59,8 +71,23 @@ public final class AdminOptions {
    */
   public int shutdownGraceMillis() { return shutdownGraceMillis; }
 
+  /**
+   * {@code heapHighPercent}: when the heap still in use after garbage collection reaches this
+   * percent of the max heap (two samples a second apart), {@code /ready} fails and publishes are
+   * refused with 503 {@code over_capacity} and {@code Retry-After}, until it falls below
+   * {@link #heapLowPercent()}. Works whether or not the admin server runs. 0 to 99, 0 turns the
+   * guard off; default {@value #DEFAULT_HEAP_HIGH_PERCENT}.
+   */
+  public int heapHighPercent() { return heapHighPercent; }
+
+  /**
+   * {@code heapLowPercent}: the low-water mark of the heap guard, 1 to 98 and below
+   * {@code heapHighPercent}; default {@value #DEFAULT_HEAP_LOW_PERCENT}.
+   */
+  public int heapLowPercent() { return heapLowPercent; }
+
   public JsonObject toJson() {
     return new JsonObject().put("enabled", enabled).put("host", host).put("port", port).put("token", token)
-      .put("shutdownGraceMillis", shutdownGraceMillis);
+      .put("shutdownGraceMillis", shutdownGraceMillis).put("heapHighPercent", heapHighPercent).put("heapLowPercent", heapLowPercent);
   }
 }
