@@ -59,6 +59,17 @@ public final class NotifierOptions {
   /** Events a publisher may send at once above its rate (the size of its token bucket); at least maxBatchSize. */
   public static final int DEFAULT_PUBLISH_BURST = 2000;
   /**
+   * Body bytes per second each publisher credential may publish, per notifier instance; beyond,
+   * 429 {@code rate_limited} with {@code Retry-After}. The bucket holds two seconds' worth, and
+   * at least {@code maxBodyBytes}. 0: no limit.
+   */
+  public static final int DEFAULT_PUBLISH_BYTES_PER_SECOND_PER_KEY = 4 * 1024 * 1024;
+  /**
+   * Topics new to a credential it may publish to per minute, per notifier instance (the bucket
+   * holds one minute's worth); beyond, 429 {@code rate_limited} with {@code Retry-After}. 0: no limit.
+   */
+  public static final int DEFAULT_NEW_TOPICS_PER_MINUTE_PER_KEY = 6000;
+  /**
    * Client addresses and CIDR ranges (IPv4, IPv6) allowed to call {@code POST /publish},
    * {@code /publish/batch} and {@code /webhook/*}; others get 403 {@code access_denied}.
    * Empty: every address may try (keys, tokens and signatures still apply).
@@ -137,6 +148,8 @@ public final class NotifierOptions {
   private final int replayTimeoutMillis;
   private final int publishRatePerKey;
   private final int publishBurst;
+  private final int publishBytesPerSecondPerKey;
+  private final int newTopicsPerMinutePerKey;
   private final List<String> trustedProducers;
   private final List<String> trustedProxies;
   private final ClientAddress clientAddress;
@@ -234,6 +247,8 @@ public final class NotifierOptions {
     replayTimeoutMillis = r.getInt("replayTimeoutMillis", DEFAULT_REPLAY_TIMEOUT_MILLIS, 100, 120_000);
     publishRatePerKey = r.getInt("publishRatePerKey", DEFAULT_PUBLISH_RATE_PER_KEY, 0, 10_000_000);
     publishBurst = r.getInt("publishBurst", DEFAULT_PUBLISH_BURST, 1, 100_000_000);
+    publishBytesPerSecondPerKey = r.getInt("publishBytesPerSecondPerKey", DEFAULT_PUBLISH_BYTES_PER_SECOND_PER_KEY, 0, 1_000_000_000);
+    newTopicsPerMinutePerKey = r.getInt("newTopicsPerMinutePerKey", DEFAULT_NEW_TOPICS_PER_MINUTE_PER_KEY, 0, 100_000_000);
     if (publishRatePerKey > 0 && publishBurst < maxBatchSize) {
       throw new ConfigException(r.key("publishBurst"), "must be at least maxBatchSize (" + maxBatchSize
         + "), else a full batch could never be published; got " + publishBurst);
@@ -324,6 +339,18 @@ public final class NotifierOptions {
   /** Events per second per publisher credential, per notifier instance; 0: no limit. */
   public int publishRatePerKey() { return publishRatePerKey; }
   public int publishBurst() { return publishBurst; }
+
+  /**
+   * {@code publishBytesPerSecondPerKey}: body bytes per second per publisher credential, 0 to
+   * 1,000,000,000 (0: no limit); see {@link #DEFAULT_PUBLISH_BYTES_PER_SECOND_PER_KEY}.
+   */
+  public int publishBytesPerSecondPerKey() { return publishBytesPerSecondPerKey; }
+
+  /**
+   * {@code newTopicsPerMinutePerKey}: topics new to a credential per minute, 0 to 100,000,000
+   * (0: no limit); see {@link #DEFAULT_NEW_TOPICS_PER_MINUTE_PER_KEY}.
+   */
+  public int newTopicsPerMinutePerKey() { return newTopicsPerMinutePerKey; }
   public List<String> trustedProducers() { return trustedProducers; }
   /** {@link #trustedProducers()}, parsed. */
   public AddressAllowlist producerAllowlist() { return producerAllowlist; }
@@ -365,6 +392,7 @@ public final class NotifierOptions {
       .put("maxTopicsPerEvent", maxTopicsPerEvent).put("maxBatchSize", maxBatchSize)
       .put("replayTimeoutMillis", replayTimeoutMillis)
       .put("publishRatePerKey", publishRatePerKey).put("publishBurst", publishBurst)
+      .put("publishBytesPerSecondPerKey", publishBytesPerSecondPerKey).put("newTopicsPerMinutePerKey", newTopicsPerMinutePerKey)
       .put("trustedProducers", new JsonArray(trustedProducers)).put("trustedProxies", new JsonArray(trustedProxies)).put("maxHeaderBytes", maxHeaderBytes)
       .put("requestTimeoutMillis", requestTimeoutMillis).put("idleTimeoutSeconds", idleTimeoutSeconds)
       .put("redisUrl", redisUrl).put("redisChannels", new JsonArray(redisChannels)).put("redisChannelPrefix", redisChannelPrefix)

@@ -53,8 +53,8 @@ public final class NotifierVerticle extends VerticleBase {
   private final NotifierOptions options;
   private HttpServer server;
   private final java.util.List<Ingest> ingests = new java.util.ArrayList<>();
-  /** Null when {@code publishRatePerKey} is 0; only touched on this verticle's event loop. */
-  private PublishRateLimiter limiter;
+  /** Only touched on this verticle's event loop. */
+  private PublishQuota quota;
   /** Null when {@code tcpBridgeEnabled} is false. */
   private TcpBridge tcpBridge;
 
@@ -80,9 +80,7 @@ public final class NotifierVerticle extends VerticleBase {
       LOG.info("signed webhooks enabled: {}", options.webhooks().keySet());
     }
 
-    if (options.publishRatePerKey() > 0) {
-      limiter = new PublishRateLimiter(options.publishRatePerKey(), options.publishBurst());
-    }
+    quota = new PublishQuota(options);
     if (!options.producerAllowlist().allowsAll()) {
       LOG.info("publishing restricted to trusted producers {}", options.trustedProducers());
     }
@@ -166,7 +164,7 @@ public final class NotifierVerticle extends VerticleBase {
       });
     Future<Void> bridged = Future.succeededFuture();
     if (options.tcpBridgeEnabled()) {
-      tcpBridge = new TcpBridge(vertx, options, auth, publisher, this::retryAfter);
+      tcpBridge = new TcpBridge(vertx, options, auth, publisher, quota::admit);
       bridged = tcpBridge.start().onSuccess(v -> {
         LOG.info("notifier TCP event-bus bridge listening on {}:{}", options.tcpBridgeHost(), tcpBridge.actualPort());
         Health.of(vertx).readiness().register(healthName() + "-tcp-bridge",
@@ -274,35 +272,20 @@ public final class NotifierVerticle extends VerticleBase {
   }
 
   /**
-   * Takes one token per event of {@code body} from {@code publisher}'s bucket; false, with 429
-   * and {@code Retry-After} sent, when there are not enough. Invalid bodies count too (at most
-   * {@code maxBatchSize}): a flood of bad requests is limited like a flood of good ones.
+   * Takes what {@code body} costs from {@code publisher}'s limits ({@link PublishQuota}: events,
+   * bytes and new topics); false, with 429 and {@code Retry-After} sent, when one is exhausted.
+   * Invalid bodies count too (at most {@code maxBatchSize} events): a flood of bad requests is
+   * limited like a flood of good ones.
    */
   private boolean admitRate(RoutingContext ctx, String publisher, JsonObject body) {
-    int retryAfter = retryAfter(publisher, body);
-    if (retryAfter == 0) {
+    long bytes = ctx.body().buffer() == null ? 0 : ctx.body().buffer().length();
+    PublishQuota.Refusal refused = quota.admit(publisher, body, bytes);
+    if (refused == null) {
       return true;
     }
-    ctx.response().putHeader("Retry-After", Integer.toString(retryAfter));
-    error(ctx.response(), new HeraldException(ErrorCode.RATE_LIMITED, "more than " + options.publishRatePerKey()
-      + " events per second (burst " + options.publishBurst() + ") from this publisher: retry in " + retryAfter + " s"));
+    ctx.response().putHeader("Retry-After", Integer.toString(refused.retryAfterSeconds()));
+    error(ctx.response(), new HeraldException(ErrorCode.RATE_LIMITED, refused.message()));
     return false;
-  }
-
-  /**
-   * Takes one token per event of {@code body} (at most {@code maxBatchSize}, at least 1) from
-   * {@code publisher}'s bucket: 0 when taken (or no limit), else the seconds to wait. On this
-   * verticle's event loop only (HTTP requests and the TCP bridge).
-   */
-  private int retryAfter(String publisher, JsonObject body) {
-    if (limiter == null) {
-      return 0;
-    }
-    int cost = 1;
-    if (PublishParser.isBatch(body) && body.getValue("events") instanceof JsonArray events) {
-      cost = Math.max(1, Math.min(events.size(), options.maxBatchSize()));
-    }
-    return limiter.acquire(publisher, cost);
   }
 
   /** False (and a 415 sent) when the request declares a content type other than JSON. */

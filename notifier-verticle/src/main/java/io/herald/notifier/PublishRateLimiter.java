@@ -49,7 +49,7 @@ public final class PublishRateLimiter {
     this(ratePerSecond, burst, MAX_BUCKETS, System::nanoTime);
   }
 
-  PublishRateLimiter(int ratePerSecond, int burst, int maxBuckets, LongSupplier nanoClock) {
+  PublishRateLimiter(double ratePerSecond, int burst, int maxBuckets, LongSupplier nanoClock) {
     if (ratePerSecond <= 0 || burst <= 0 || maxBuckets <= 0) {
       throw new IllegalArgumentException("ratePerSecond, burst and maxBuckets must be > 0");
     }
@@ -86,6 +86,14 @@ public final class PublishRateLimiter {
     }
     double missing = Math.min(cost, burst) - b.tokens;
     return (int) Math.max(1, Math.min(Integer.MAX_VALUE, Math.ceil(missing / ratePerSecond)));
+  }
+
+  /** Gives back {@code cost} tokens taken by {@link #acquire} for a request refused by another limit. */
+  public void refund(String publisher, int cost) {
+    Bucket b = buckets.get(publisher);
+    if (b != null) {
+      b.tokens = Math.min(burst, b.tokens + cost);
+    }
   }
 
   /** Buckets currently kept (tests, metrics). */

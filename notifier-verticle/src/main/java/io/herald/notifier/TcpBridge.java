@@ -83,10 +83,10 @@ final class TcpBridge {
   /** The {@code source} label of {@code herald_events_published_total}. */
   static final String SOURCE = "tcp-bridge";
 
-  /** Tokens for a publish: 0 when taken, else the seconds to wait (nothing taken). */
+  /** The publish limits ({@link PublishQuota#admit}): null when admitted, else the refusal (nothing taken). */
   @FunctionalInterface
   interface RateGate {
-    int retryAfter(String publisher, JsonObject body);
+    PublishQuota.Refusal admit(String publisher, JsonObject body, long bytes);
   }
 
   /** Per-connection state. */
@@ -242,10 +242,9 @@ final class TcpBridge {
           fail(socket, replyAddress, e);
           return Future.succeededFuture();
         }
-        int retryAfter = rate.retryAfter(grant.publisher(), publish);
-        if (retryAfter > 0) {
-          fail(socket, replyAddress, new HeraldException(ErrorCode.RATE_LIMITED, "more than " + options.publishRatePerKey()
-            + " events per second (burst " + options.publishBurst() + ") from this publisher: retry in " + retryAfter + " s"));
+        PublishQuota.Refusal refused = rate.admit(grant.publisher(), publish, publish.toBuffer().length());
+        if (refused != null) {
+          fail(socket, replyAddress, new HeraldException(ErrorCode.RATE_LIMITED, refused.message()));
           return Future.succeededFuture();
         }
         publisher.publish(publish, SOURCE, grant).onComplete(ar -> {

@@ -186,6 +186,83 @@ class NotifierLimitsTest {
     assertThat(new PublishRateLimiter(1000, 2000).size()).isZero();
   }
 
+  @Test
+  @DisplayName("Body bytes per second per credential: past two seconds' worth 429 with the wait, nothing taken from the other limits, refilled by the fake clock")
+  void bytesPerSecond() {
+    AtomicLong nanos = new AtomicLong(1_000_000_000L);
+    PublishQuota q = new PublishQuota(new NotifierOptions(new JsonObject().put("publishRatePerKey", 1).put("publishBurst", 100)
+      .put("publishBytesPerSecondPerKey", 100_000).put("maxBodyBytes", 70_000).put("newTopicsPerMinutePerKey", 0)), nanos::get, 1000);
+    JsonObject body = new JsonObject().put("topic", "t").put("data", "x");
+    assertThat(q.admit("a", body, 60_000)).isNull();
+    assertThat(q.admit("a", body, 60_000)).isNull();
+    assertThat(q.admit("a", body, 60_000)).isNull();
+    PublishQuota.Refusal r = q.admit("a", body, 60_000);
+    assertThat(r).isNotNull();
+    assertThat(r.retryAfterSeconds()).as("40,000 bytes missing at 100,000/s").isEqualTo(1);
+    assertThat(r.message()).contains("100000 bytes per second");
+    assertThat(q.admit("b", body, 60_000)).as("another credential has its own bucket").isNull();
+    nanos.addAndGet(600_000_000L);
+    assertThat(q.admit("a", body, 60_000)).as("refilled by 60,000 in 0.6 s").isNull();
+    for (int i = 0; i < 96; i++) {
+      assertThat(q.admit("a", body, 1)).as("the refused publishes took no event tokens").isNull();
+    }
+    assertThat(q.admit("a", body, 1)).as("100 events of the burst").isNotNull();
+  }
+
+  @Test
+  @DisplayName("New topics per minute per credential: known topics are free, new ones past the cap get 429, the memory of known topics is bounded")
+  void newTopicsPerMinute() {
+    AtomicLong nanos = new AtomicLong(1_000_000_000L);
+    PublishQuota q = new PublishQuota(new NotifierOptions(new JsonObject().put("publishRatePerKey", 0)
+      .put("publishBytesPerSecondPerKey", 0).put("newTopicsPerMinutePerKey", 60)), nanos::get, 100);
+    for (int i = 0; i < 60; i++) {
+      assertThat(q.admit("a", new JsonObject().put("topic", "t" + i), 10)).isNull();
+    }
+    PublishQuota.Refusal r = q.admit("a", new JsonObject().put("topic", "t60"), 10);
+    assertThat(r).isNotNull();
+    assertThat(r.retryAfterSeconds()).as("one topic a second").isEqualTo(1);
+    assertThat(r.message()).contains("60 new topics per minute");
+    for (int i = 0; i < 200; i++) {
+      assertThat(q.admit("a", new JsonObject().put("topic", "t" + (i % 60)), 10)).as("known topics cost nothing").isNull();
+    }
+    assertThat(q.admit("a", new JsonObject().put("topics", new io.vertx.core.json.JsonArray().add("t1").add("n1")), 10))
+      .as("one new topic among known ones").isNotNull();
+    assertThat(q.admit("b", new JsonObject().put("topic", "t60"), 10)).as("per credential").isNull();
+    nanos.addAndGet(2_000_000_000L);
+    assertThat(q.admit("a", new JsonObject().put("events", new io.vertx.core.json.JsonArray()
+      .add(new JsonObject().put("topic", "n1")).add(new JsonObject().put("topic", "n2"))), 10)).as("two seconds: two new topics").isNull();
+    assertThat(q.admit("a", new JsonObject().put("topic", "n3"), 10)).isNotNull();
+    for (int i = 0; i < 1000; i++) {
+      q.admit("c" + i, new JsonObject().put("topic", "x"), 10);
+      assertThat(q.recentTopics()).isLessThanOrEqualTo(100);
+    }
+  }
+
+  @Test
+  @DisplayName("Over HTTP a publisher past its byte or new-topic limit gets 429 rate_limited with Retry-After and nothing is stored")
+  void quotasOverHttp(Vertx vertx) throws Exception {
+    NotifierVerticle n = deploy(vertx, new JsonObject().put("publishBytesPerSecondPerKey", 5000).put("maxBodyBytes", 6000)
+      .put("newTopicsPerMinutePerKey", 2));
+    String big = "{\"topic\":\"q1\",\"data\":\"" + "b".repeat(4000) + "\"}";
+    assertThat(post(n, "/publish", KEY, big).status()).isEqualTo(200);
+    assertThat(post(n, "/publish", KEY, big).status()).isEqualTo(200);
+    Reply bytes = post(n, "/publish", KEY, big);
+    assertThat(bytes.status()).isEqualTo(429);
+    assertThat(bytes.body().getString("error")).isEqualTo("rate_limited");
+    assertThat(bytes.body().getString("message")).contains("bytes per second");
+    assertThat(bytes.headers().firstValue("retry-after")).isPresent();
+    assertThat(seq("q1")).isEqualTo(2);
+
+    assertThat(publish(n, OTHER_KEY, "q2").status()).isEqualTo(200);
+    assertThat(publish(n, OTHER_KEY, "q3").status()).isEqualTo(200);
+    assertThat(publish(n, OTHER_KEY, "q2").status()).as("a known topic").isEqualTo(200);
+    Reply topics = publish(n, OTHER_KEY, "q4");
+    assertThat(topics.status()).isEqualTo(429);
+    assertThat(topics.body().getString("message")).contains("new topics per minute");
+    assertThat(topics.headers().firstValue("retry-after")).hasValue("30");
+    assertThat(seq("q4")).isZero();
+  }
+
   // ---- trusted producers --------------------------------------------------------------------
 
   @Test
