@@ -25,6 +25,9 @@ import java.util.WeakHashMap;
  * max heap on two samples in a row, and ends, by itself, when it falls below
  * {@code admin.heapLowPercent}: the gap between the marks keeps the node from flapping.
  * Reading the pools is a few field reads, not blocking, so the sampler runs on a Vert.x timer.
+ * A node that stops allocating once it refuses publishes may run no collection that would show
+ * its memory was freed, so while under pressure the guard asks for one (on a worker thread)
+ * every {@value #GC_NUDGE_SAMPLES} samples.
  *
  * <p>Thread-safe: {@link #over()} is read from any event loop.
  */
@@ -36,12 +39,15 @@ public final class HeapPressure {
   public static final int RETRY_AFTER_SECONDS = 5;
   /** Sampling period, ms. */
   static final long PERIOD_MILLIS = 1000;
+  /** Samples under pressure between two requested collections. */
+  static final int GC_NUDGE_SAMPLES = 5;
 
   private volatile boolean over;
   private volatile int percent;
   private int highPercent;
   private int lowPercent = 1;
   private int samplesAbove;
+  private int samplesOver;
   private long timer = -1;
 
   private HeapPressure() {
@@ -72,7 +78,15 @@ public final class HeapPressure {
       .description("1 while the heap guard refuses publishes and readiness, 0 otherwise")
       .register(HeraldMetrics.get().registry());
     Health.of(vertx).readiness().register("heap", p -> p.complete(over ? Status.KO(status()) : Status.OK(status())));
-    timer = vertx.setPeriodic(PERIOD_MILLIS, id -> update(liveAfterGc(), Runtime.getRuntime().maxMemory()));
+    timer = vertx.setPeriodic(PERIOD_MILLIS, id -> {
+      update(liveAfterGc(), Runtime.getRuntime().maxMemory());
+      if (over && ++samplesOver % GC_NUDGE_SAMPLES == 0) {
+        vertx.executeBlocking(() -> {
+          System.gc();
+          return null;
+        }, false);
+      }
+    });
     LOG.info("heap guard on: publishes refused and not ready from {}% of the max heap live after GC, back below {}%",
       highPercent, lowPercent);
   }
