@@ -115,6 +115,7 @@
     $('kpi-delivered').textContent = fmt(sum('deliveriesPerSecond'));
     $('kpi-published').textContent = fmt(sum('publishedPerSecond'));
     renderBreakers();
+    renderMemory(s.memory || {});
     draw();
   }
 
@@ -282,6 +283,17 @@
       ctx.fillText(fmt(t.subscribers), labelW + Math.max(2, bw) + 6, yy + rowH / 2);
     });
     return topics.length;
+  }
+
+  function renderMemory(m) {
+    const heap = $('heap');
+    heap.textContent = 'heap live after GC ' + (m.liveAfterGcPercent == null ? '–' : m.liveAfterGcPercent + '%')
+      + (m.pressure ? ' · refusing publishes' : '');
+    heap.className = 'badge ' + (m.pressure ? 'open' : 'closed');
+    heap.dataset.pressure = String(!!m.pressure);
+    const evicted = $('evicted');
+    evicted.textContent = 'replay evictions ' + fmt(m.replayEvictedEvents);
+    evicted.dataset.evicted = String(m.replayEvictedEvents || 0);
   }
 
   function renderBreakers() {

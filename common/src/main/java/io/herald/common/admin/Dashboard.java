@@ -222,8 +222,10 @@ public final class Dashboard {
         breakers.add(new JsonObject().put("name", e.getKey()).put("state", b.getString("state")).put("failures", b.getValue("failures")));
       }
     });
+    JsonObject memory = HeapPressure.of(vertx).status()
+      .put("replayEvictedEvents", (long) HeraldMetrics.get().replayEvictedEvents());
     return new JsonObject().put("at", now).put("node", self).put("intervalMillis", INTERVAL_MILLIS)
-      .put("streams", streams.size()).put("breakers", breakers);
+      .put("streams", streams.size()).put("breakers", breakers).put("memory", memory);
   }
 
   /** One snapshot from the view's entries (key {@code <node>/<instance>}); updates the rates. */

@@ -139,6 +139,11 @@ public final class HeraldMetrics {
     counter("herald_replay_evicted_bytes", "Estimated bytes of the events evicted by the replay store's byte budget").increment(bytes);
   }
 
+  /** Events the replay store of this process evicted for its byte budget so far. */
+  public double replayEvictedEvents() {
+    return counter("herald_replay_evicted_events", REPLAY_EVICTED_EVENTS).count();
+  }
+
   /** A request refused: {@code reason} is the error code ({@code unauthorized}, {@code invalid_topic}, ...). */
   public void rejected(String reason) {
     counter("herald_rejections", "Requests refused, by reason", "reason", reason).increment();

@@ -37,6 +37,24 @@ class DashboardTest {
   }
 
   @Test
+  @DisplayName("Every snapshot shows this process's memory: heap live after GC, whether the heap guard refuses publishes, and the replay store's evictions")
+  void memory() {
+    HeapPressure heap = HeapPressure.of(vertx);
+    heap.marks(90, 75);
+    heap.update(95, 100);
+    heap.update(95, 100);
+    double before = HeraldMetrics.get().replayEvictedEvents();
+    HeraldMetrics.get().replayEvicted(7, 7000);
+
+    JsonObject m = dashboard.snapshot(Map.of(), 1000).getJsonObject("memory");
+    assertThat(m.getInteger("liveAfterGcPercent")).isEqualTo(95);
+    assertThat(m.getBoolean("pressure")).isTrue();
+    assertThat(m.getLong("replayEvictedEvents")).isEqualTo((long) before + 7);
+    heap.update(10, 100);
+    assertThat(dashboard.snapshot(Map.of(), 2000).getJsonObject("memory").getBoolean("pressure")).isFalse();
+  }
+
+  @Test
   @DisplayName("Rates come from successive versions of each entry: deliveries add up per node, the process-wide published count is taken once")
   void ratesPerNode() {
     dashboard.snapshot(Map.of(
