@@ -53,12 +53,14 @@ public final class HeraldMetrics {
     counter("herald_replay_reads", REPLAY_READS);
     counter("herald_slow_consumers_closed", SLOW_CONSUMERS);
     counter("herald_replay_evicted_events", REPLAY_EVICTED_EVENTS);
+    counter("herald_replay_evicted_bytes", REPLAY_EVICTED_BYTES);
   }
 
   private static final String DELIVERIES = "Event writes to client connections";
   private static final String RESUMES = "Topic resumes with a Last-Event-ID";
   private static final String REPLAY_READS = "Resume reads of the replay store";
   private static final String REPLAY_EVICTED_EVENTS = "Events the replay store evicted to stay within its byte budget";
+  private static final String REPLAY_EVICTED_BYTES = "Estimated bytes of the events evicted by the replay store's byte budget";
   private static final String SLOW_CONSUMERS = "Connections cut off for not reading fast enough";
 
   /** The metrics of the process's registry. */
@@ -136,7 +138,7 @@ public final class HeraldMetrics {
   /** Events the replay store evicted to stay within its byte budget, and their estimated bytes. */
   public void replayEvicted(long events, long bytes) {
     counter("herald_replay_evicted_events", REPLAY_EVICTED_EVENTS).increment(events);
-    counter("herald_replay_evicted_bytes", "Estimated bytes of the events evicted by the replay store's byte budget").increment(bytes);
+    counter("herald_replay_evicted_bytes", REPLAY_EVICTED_BYTES).increment(bytes);
   }
 
   /** Events the replay store of this process evicted for its byte budget so far. */
