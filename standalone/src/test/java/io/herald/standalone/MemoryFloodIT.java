@@ -132,6 +132,68 @@ class MemoryFloodIT {
     }
   }
 
+  @Test
+  @DisplayName("with the store's byte budget lifted, the heap guard answers 503 over_capacity with Retry-After and fails /ready before the JVM runs out, and the hub recovers by itself once the history expires")
+  void heapGuardRefusesAndRecovers() throws Exception {
+    HeraldProcess herald = HeraldProcess.start("memory-guard", Map.of(
+      "HERALD_NOTIFIER_PUBLISH_BYTES_PER_SECOND_PER_KEY", "0",
+      "HERALD_REPLAY_MAX_BYTES", "100000000000",
+      "HERALD_REPLAY_MAX_AGE_SECONDS", "45"));
+    try {
+      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+      long end = System.nanoTime() + FLOOD.toNanos();
+      AtomicLong counter = new AtomicLong();
+      java.util.concurrent.atomic.AtomicReference<HttpResponse<String>> refusal = new java.util.concurrent.atomic.AtomicReference<>();
+      Map<Integer, AtomicLong> statuses = new ConcurrentHashMap<>();
+      List<Thread> threads = new ArrayList<>();
+      for (int p = 0; p < PUBLISHERS; p++) {
+        Thread t = new Thread(() -> {
+          while (refusal.get() == null && System.nanoTime() < end) {
+            String body = new JsonObject().put("topic", "guard/" + counter.getAndIncrement() / EVENTS_PER_TOPIC).put("data", DATA).encode();
+            try {
+              HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + herald.notifierPort + "/publish"))
+                  .timeout(Duration.ofSeconds(20))
+                  .header("Authorization", "Bearer " + HeraldProcess.PUBLISHER_KEY)
+                  .header("Content-Type", "application/json")
+                  .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+              statuses.computeIfAbsent(r.statusCode(), k -> new AtomicLong()).incrementAndGet();
+              if (r.statusCode() == 503) {
+                refusal.compareAndSet(null, r);
+              }
+            } catch (Exception e) {
+              statuses.computeIfAbsent(-1, k -> new AtomicLong()).incrementAndGet();
+            }
+          }
+        });
+        threads.add(t);
+        t.start();
+      }
+      for (Thread t : threads) {
+        t.join();
+      }
+      HttpResponse<String> refused = refusal.get();
+      assertThat(statuses.keySet()).as("answers: " + statuses).doesNotContain(500, -1);
+      assertThat(refused).as("the guard refused publishes within the minute: " + statuses + "\n" + herald.logTail()).isNotNull();
+      assertThat(new JsonObject(refused.body()).getString("error")).isEqualTo("over_capacity");
+      assertThat(refused.headers().firstValue("retry-after")).hasValue("5");
+      HttpResponse<String> notReady = herald.admin("/ready");
+      assertThat(notReady.statusCode()).isEqualTo(503);
+      assertThat(notReady.body()).contains("heap");
+
+      long readyBy = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+      while (System.nanoTime() < readyBy && herald.admin("/ready").statusCode() != 200) {
+        pause(500);
+      }
+      assertThat(herald.admin("/ready").statusCode()).as("ready again once the history expired:\n" + herald.logTail()).isEqualTo(200);
+      assertThat(herald.post("/publish", new JsonObject().put("topic", "after").put("data", "ok").encode()).statusCode()).isEqualTo(200);
+      assertThat(herald.process.isAlive()).isTrue();
+      assertThat(herald.stdout() + herald.stderr()).doesNotContain("OutOfMemoryError");
+    } finally {
+      herald.destroy();
+    }
+  }
+
   private static JsonArray poll(HttpClient http, HeraldProcess herald, String topic, String lastEventId) throws Exception {
     HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + herald.gatewayPort
         + "/poll?topic=" + URLEncoder.encode(topic, StandardCharsets.UTF_8)
