@@ -25,6 +25,7 @@ public final class Event {
   private final boolean json;
   private final String key;
   private final long timestamp;
+  private final Position prev;
 
   /**
    * @param topic     the topic, already validated
@@ -37,6 +38,17 @@ public final class Event {
    * @param timestamp when the store accepted it, epoch milliseconds
    */
   public Event(String topic, String epoch, long seq, String type, String data, boolean json, String key, long timestamp) {
+    this(topic, epoch, seq, type, data, json, key, timestamp, null);
+  }
+
+  /**
+   * An event that opens a new epoch of its topic and says where the topic stood in the epoch
+   * before (see {@link #prev()}).
+   *
+   * @param prev the topic's last position in the epoch this one follows, or null
+   */
+  public Event(String topic, String epoch, long seq, String type, String data, boolean json, String key, long timestamp,
+               Position prev) {
     this.topic = Objects.requireNonNull(topic, "topic");
     this.epoch = Objects.requireNonNull(epoch, "epoch");
     this.seq = seq;
@@ -45,6 +57,7 @@ public final class Event {
     this.json = json;
     this.key = key;
     this.timestamp = timestamp;
+    this.prev = prev;
   }
 
   public String topic() { return topic; }
@@ -55,6 +68,20 @@ public final class Event {
   public boolean json() { return json; }
   public String key() { return key; }
   public long timestamp() { return timestamp; }
+
+  /**
+   * Set only on the first event of a topic in a new epoch when the store knows the epoch it
+   * follows (entering or leaving a store outage): the topic's last position in that epoch, so
+   * that a subscriber standing exactly there can follow the new epoch without a {@code reset}
+   * (it missed nothing). Null otherwise. Delivery metadata, not part of the event's identity:
+   * {@link #equals(Object)} ignores it.
+   */
+  public Position prev() { return prev; }
+
+  /** This event with {@link #prev()} set to {@code prev}. */
+  public Event withPrev(Position prev) {
+    return new Event(topic, epoch, seq, type, data, json, key, timestamp, prev);
+  }
 
   public Position position() {
     return new Position(epoch, seq);
@@ -78,12 +105,17 @@ public final class Event {
     if (key != null) {
       o.put("key", key);
     }
+    if (prev != null) {
+      o.put("prev", new JsonObject().put("epoch", prev.epoch()).put("seq", prev.seq()));
+    }
     return o;
   }
 
   public static Event fromJson(JsonObject o) {
+    JsonObject p = o.getJsonObject("prev");
     return new Event(o.getString("topic"), o.getString("epoch"), o.getLong("seq"), o.getString("type"),
-      o.getString("data"), o.getBoolean("json", false), o.getString("key"), o.getLong("ts", 0L));
+      o.getString("data"), o.getBoolean("json", false), o.getString("key"), o.getLong("ts", 0L),
+      p == null ? null : new Position(p.getString("epoch"), p.getLong("seq")));
   }
 
   @Override

@@ -34,6 +34,12 @@ public final class EventCodec implements MessageCodec<Event, Event> {
     buffer.appendByte((byte) (e.json() ? 1 : 0));
     putString(buffer, e.key());
     buffer.appendLong(e.timestamp());
+    if (e.prev() != null) {
+      putString(buffer, e.prev().epoch());
+      buffer.appendLong(e.prev().seq());
+    } else {
+      putString(buffer, null);
+    }
   }
 
   @Override
@@ -49,7 +55,10 @@ public final class EventCodec implements MessageCodec<Event, Event> {
     p[0] += 1;
     String key = getString(buffer, p);
     long ts = buffer.getLong(p[0]);
-    return new Event(topic, epoch, seq, type, data, json, key, ts);
+    p[0] += 8;
+    String prevEpoch = getString(buffer, p);
+    Position prev = prevEpoch == null ? null : new Position(prevEpoch, buffer.getLong(p[0]));
+    return new Event(topic, epoch, seq, type, data, json, key, ts, prev);
   }
 
   @Override

@@ -26,7 +26,8 @@ class EventCodecTest {
       new Event("user:42", "AbC0123456789xyz", Long.MAX_VALUE, "note", "line1\nline2\r\nline3\n", false, "k", -1L),
       new Event("orders/eu", "z", 7, "t", "héllo wörld 日本 \uD83D\uDE00 \u0000 end", false, "!~", Long.MIN_VALUE),
       new Event("t", "e", 3, "t", "", false, null, 42L),
-      new Event("t", "e", 4, "t", "x".repeat(70_000), false, null, 42L));
+      new Event("t", "e", 4, "t", "x".repeat(70_000), false, null, 42L),
+      new Event("t", "outage01", 1, "t", "first of an epoch", false, null, 42L, new Position("durable1", 17)));
   }
 
   @ParameterizedTest
@@ -41,12 +42,14 @@ class EventCodecTest {
     assertThat(back.timestamp()).isEqualTo(e.timestamp());
     assertThat(back.json()).isEqualTo(e.json());
     assertThat(back.data()).isEqualTo(e.data());
+    assertThat(back.prev()).isEqualTo(e.prev());
+    assertThat(Event.fromJson(e.toJson()).prev()).as("and the JSON form keeps prev too").isEqualTo(e.prev());
   }
 
   @Test
   @DisplayName("Decoding starts at the given position, as the event bus hands it over after its own header")
   void decodeAtOffset() {
-    Event e = new Event("demo", "e1", 9, "greeting", "multi\nline", false, null, 5L);
+    Event e = new Event("demo", "e1", 9, "greeting", "multi\nline", false, null, 5L, new Position("e0", 3));
     Buffer buf = Buffer.buffer().appendString("HEADER");
     codec.encodeToWire(buf, e);
     buf.appendString("TRAILER");
