@@ -414,6 +414,8 @@ public final class NotifierVerticle extends VerticleBase {
     HeraldMetrics.get().rejected(e.code().code());
     if (e.code() == ErrorCode.OVER_CAPACITY) {
       response.putHeader("Retry-After", Integer.toString(HeapPressure.RETRY_AFTER_SECONDS));
+    } else if (e.code() == ErrorCode.STORE_UNAVAILABLE) {
+      response.putHeader("Retry-After", "1"); // retry with the same event id: it is stored once
     }
     return response.setStatusCode(e.code().status())
       .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")

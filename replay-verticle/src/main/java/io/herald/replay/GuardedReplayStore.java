@@ -1,6 +1,7 @@
 package io.herald.replay;
 
 import io.herald.common.Breakers;
+import io.herald.common.ErrorCode;
 import io.herald.common.Event;
 import io.herald.common.EventDraft;
 import io.herald.common.HeraldException;
@@ -8,13 +9,18 @@ import io.herald.common.Position;
 import io.herald.common.replay.ReadResult;
 import io.herald.common.replay.ReplayStore;
 import io.vertx.circuitbreaker.CircuitBreaker;
+import io.vertx.circuitbreaker.OpenCircuitException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.ConnectException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -25,17 +31,26 @@ import java.util.function.Supplier;
  * <ul>
  *   <li>Appends go through the {@code replay-store-write} breaker (a timeout, no retries: an
  *       append that timed out may have been stored, and repeating it could store it twice).
- *       When it fails or the breaker is open, the events go to an in-memory <em>outage
- *       store</em> with an epoch of its own and are published from there, so subscribers keep
- *       receiving them. Gateways see the epoch change and tell their clients with a
- *       {@code reset}.</li>
+ *       <b>Each append lands in exactly one place.</b> Only an append that certainly stored
+ *       nothing (the breaker is open, no connection could be made, or the server refused it)
+ *       goes to an in-memory <em>outage store</em> with an epoch of its own and is published
+ *       from there, so subscribers keep receiving events. An append whose fate is unknown (a
+ *       timeout, a connection lost after sending) fails with {@code store_unavailable}: the
+ *       publisher retries, with its event id safely. The Redis store refuses an append it runs
+ *       after a deadline below the breaker's timeout, so one the guard gave up on cannot land
+ *       late.</li>
+ *   <li>The first event of a topic in a new epoch (entering or leaving an outage) carries the
+ *       topic's last position in the epoch before as {@link Event#prev()}, when this process
+ *       knows it: a gateway standing exactly there follows the new epoch without a
+ *       {@code reset}; any other gets one.</li>
  *   <li>Reads and heads go through the {@code replay-store-read} breaker (a timeout, one retry
  *       with backoff). A read of a position in the current outage epoch is served from the
  *       outage store; any other read that fails fails, and the gateway answers the resume with
  *       a {@code reset} to the live position. A head that fails comes from the outage store,
  *       so new subscriptions still go live.</li>
  *   <li>When the breaker lets a trial call through and the server answers, appends go back to
- *       the durable store (gateways see its epoch again and reset once more). Each outage gets
+ *       the durable store (a gateway that followed the outage epoch to its last event follows
+ *       the durable one on; others reset). Each outage gets
  *       a fresh outage store, so a cursor of an earlier outage is never served across the
  *       durable events that came after it.</li>
  * </ul>
@@ -61,6 +76,13 @@ final class GuardedReplayStore implements ReportingReplayStore, Initializable, S
   private final CircuitBreaker reads;
   private MemoryReplayStore outage;
   private long outageAppends;
+  /** Per topic, the last durable position this process appended (bounded by maxTopics). */
+  private final Map<String, Position> lastDurable;
+  /** Per topic, the last seq appended in the current outage store (bounded by maxTopics). */
+  private Map<String, Long> outageHeads;
+  /** After an outage: its epoch, and the last outage seq of the topics not yet back in the durable store. */
+  private String leftEpoch;
+  private Map<String, Long> leftHeads;
 
   GuardedReplayStore(Vertx vertx, ReplayOptions options, ReplayStore durable) {
     this.vertx = vertx;
@@ -68,6 +90,8 @@ final class GuardedReplayStore implements ReportingReplayStore, Initializable, S
     this.durable = durable;
     this.writes = Breakers.create(vertx, WRITE_BREAKER, options.storeTimeoutMillis(), 0);
     this.reads = Breakers.create(vertx, READ_BREAKER, options.storeTimeoutMillis(), 1);
+    this.lastDurable = boundedMap();
+    this.outageHeads = boundedMap();
   }
 
   @Override
@@ -110,22 +134,104 @@ final class GuardedReplayStore implements ReportingReplayStore, Initializable, S
         if (outage != null) {
           LOG.info("replay store {} is back: appends are durable again ({} event(s) were accepted during the outage)",
             durable.name(), outageAppends);
+          leftEpoch = outage.instanceEpoch();
+          leftHeads = outageHeads;
+          outageHeads = boundedMap();
           outage = null;
         }
-        return Future.succeededFuture(ar.result());
+        return Future.succeededFuture(durableAppended(ar.result()));
       }
       if (ar.cause() instanceof HeraldException h && h.code().status() < 500) {
         return Future.failedFuture(h); // bad input is not an outage
       }
+      if (!certainlyNotStored(ar.cause())) {
+        // The append may have reached the server and run there (a timeout, a connection lost
+        // after sending): taking it into the outage store as well could give one event two
+        // histories. The publisher retries; with its event id the retry is stored once.
+        LOG.warn("append to replay store {} failed and may or may not have been stored: {}", durable.name(), ar.cause().toString());
+        return Future.failedFuture(new HeraldException(ErrorCode.STORE_UNAVAILABLE, "replay store " + durable.name()
+          + " did not confirm the append in time; it may or may not be stored: retry with the same event id"));
+      }
       if (outage == null) {
         outage = new MemoryReplayStore(options);
         outageAppends = 0;
+        leftHeads = null;
         LOG.warn("replay store {} unavailable ({}): live delivery goes on from an in-memory outage store (epoch {}); resumes across the outage get reset",
           durable.name(), ar.cause().getMessage(), outage.instanceEpoch());
       }
       outageAppends += drafts.size();
-      return outage.appendReporting(drafts);
+      return outage.appendReporting(drafts).map(this::outageAppended);
     });
+  }
+
+  /**
+   * True when the failed append certainly stored nothing: the breaker did not let it through,
+   * no connection to the server could be made, or the server refused it (its deadline had
+   * passed, see {@link RedisReplayStore#fenceMillis}).
+   */
+  static boolean certainlyNotStored(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof OpenCircuitException || t instanceof NotStoredException || t instanceof ConnectException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Remembers where each topic stands in the durable store, and gives the first durable event
+   * of a topic after an outage the topic's last outage position as {@link Event#prev()}, when
+   * it follows right after the last durable event this process knew of before the outage
+   * (nothing was stored between, by another process or by an append whose reply was lost).
+   */
+  private AppendResult durableAppended(AppendResult result) {
+    List<Event> stored = new ArrayList<>(result.stored().size());
+    for (Event e : result.stored()) {
+      Position before = lastDurable.get(e.topic());
+      Event out = e;
+      if (leftHeads != null) {
+        Long outageSeq = leftHeads.remove(e.topic());
+        boolean next = before == null
+          ? e.seq() == 1
+          : before.epoch().equals(e.epoch()) && before.seq() + 1 == e.seq();
+        if (outageSeq != null && next) {
+          out = e.withPrev(new Position(leftEpoch, outageSeq));
+        }
+        if (leftHeads.isEmpty()) {
+          leftHeads = null;
+        }
+      }
+      if (before == null || !before.epoch().equals(e.epoch()) || before.seq() < e.seq()) {
+        lastDurable.put(e.topic(), e.position());
+      }
+      stored.add(out);
+    }
+    return new AppendResult(result.events(), stored);
+  }
+
+  /**
+   * Gives the first outage event of a topic the topic's last durable position this process
+   * knows as {@link Event#prev()}, and remembers where each topic stands in the outage store.
+   */
+  private AppendResult outageAppended(AppendResult result) {
+    List<Event> stored = new ArrayList<>(result.stored().size());
+    for (Event e : result.stored()) {
+      Position before = e.seq() == 1 ? lastDurable.get(e.topic()) : null;
+      stored.add(before == null ? e : e.withPrev(before));
+      outageHeads.put(e.topic(), e.seq());
+    }
+    return new AppendResult(result.events(), stored);
+  }
+
+  /** A map of at most {@code maxTopics} topics that forgets the least recently used. */
+  private <V> Map<String, V> boundedMap() {
+    int max = options.maxTopics();
+    return new LinkedHashMap<>(16, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<String, V> eldest) {
+        return size() > max;
+      }
+    };
   }
 
   private Future<AppendResult> durableAppend(List<EventDraft> drafts) {
@@ -163,6 +269,7 @@ final class GuardedReplayStore implements ReportingReplayStore, Initializable, S
       // the epoch the next outage append will use.
       outage = new MemoryReplayStore(options);
       outageAppends = 0;
+      leftHeads = null;
       LOG.warn("replay store {} unavailable ({}): heads and appends come from an in-memory outage store (epoch {})",
         durable.name(), t.getMessage(), outage.instanceEpoch());
       return outage.head(topic);

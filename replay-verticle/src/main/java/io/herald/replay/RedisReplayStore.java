@@ -93,10 +93,15 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
 
   /**
    * KEYS: epoch, seq, stream, keys. ARGV: candidate epoch, maxEvents, age cutoff (ms),
-   * ttl (s), n, then per draft: type, data, json, hasKey, key, ts.
-   * Returns {epoch, {{stored 1/0, id, fields}...}}.
+   * ttl (s), n, deadline (Redis clock, ms), then per draft: type, data, json, hasKey, key, ts.
+   * Returns {epoch, {{stored 1/0, id, fields}...}, Redis time (ms), 0}, or
+   * {'', {}, Redis time (ms), 1} when Redis runs it after its deadline (nothing is stored).
    */
-  private static final Script APPEND = new Script(EPOCH_LUA + """
+  private static final Script APPEND = new Script("""
+    local time = redis.call('TIME')
+    local nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+    if nowMs > tonumber(ARGV[6]) then return {'', {}, nowMs, 1} end
+    """ + EPOCH_LUA + """
     local stream, keys = KEYS[3], KEYS[4]
     local maxEvents = tonumber(ARGV[2])
     local cutoff = tonumber(ARGV[3])
@@ -129,7 +134,7 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
     local out = {}
     local inCall = {}
     for i = 1, n do
-      local o = 5 + (i - 1) * 6
+      local o = 6 + (i - 1) * 6
       local hasKey = ARGV[o + 4] == '1'
       local key = ARGV[o + 5]
       local result = nil
@@ -164,7 +169,7 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
     end
     redis.call('EXPIRE', stream, ARGV[4])
     if redis.call('EXISTS', keys) == 1 then redis.call('EXPIRE', keys, ARGV[4]) end
-    return {epoch, out}
+    return {epoch, out, nowMs, 0}
     """);
 
   /**
@@ -206,8 +211,11 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
   private final int maxAgeSeconds;
   private final long maxAgeMillis;
   private final LongSupplier clock;
+  private final long fenceMillis;
   private final SecureRandom random = new SecureRandom();
   private Future<Void> ready;
+  /** Redis's clock minus this process's wall clock, ms, as last measured (see {@link #fenceMillis}). */
+  private volatile long redisClockOffset;
 
   /**
    * A store on the Redis at {@code redisUrl} ({@code redis://[user:password@]host:port[/db]})
@@ -234,6 +242,19 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
     this.maxAgeSeconds = options.maxAgeSeconds();
     this.maxAgeMillis = options.maxAgeMillis();
     this.clock = clock;
+    this.fenceMillis = fenceMillis(options);
+  }
+
+  /**
+   * How long after it is sent an append may still be stored: {@code 3/4} of
+   * {@code storeTimeoutMillis}. The script compares the deadline with Redis's own clock
+   * ({@code TIME}, against an offset measured from this process at init and refreshed by every
+   * quick append reply) and refuses to store after it. So an append the guard gave up on at
+   * {@code storeTimeoutMillis} (Redis paused, slow, or the reply lost) can never land later, and
+   * an append that was merely slow is still stored or refused before the guard times out.
+   */
+  static long fenceMillis(ReplayOptions options) {
+    return options.storeTimeoutMillis() * 3L / 4;
   }
 
   /**
@@ -245,11 +266,21 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
   public synchronized Future<Void> init() {
     if (ready == null || ready.failed()) {
       ready = eval(HEAD, List.of(epochKey(), seqKey("\u0000init")), List.of(randomEpoch()))
-        .<Void>mapEmpty()
+        .compose(r -> measureClock())
         .recover(t -> Future.failedFuture(new IllegalStateException(
           "Redis replay store: Redis at " + safeUrl + " is not usable: " + t.getMessage(), t)));
     }
     return ready;
+  }
+
+  /** Measures {@link #redisClockOffset} with one {@code TIME}. */
+  private Future<Void> measureClock() {
+    long sent = System.currentTimeMillis();
+    return redis.send(Request.cmd(Command.TIME)).map(r -> {
+      long redisNow = r.get(0).toLong() * 1000 + r.get(1).toLong() / 1000;
+      redisClockOffset = redisNow - (sent + System.currentTimeMillis()) / 2;
+      return null;
+    });
   }
 
   @Override
@@ -289,12 +320,14 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
 
   private Future<Void> appendTopic(String topic, List<Integer> indexes, List<EventDraft> drafts, long now,
                                    Event[] out, boolean[] stored) {
-    List<String> args = new ArrayList<>(5 + 6 * indexes.size());
+    List<String> args = new ArrayList<>(6 + 6 * indexes.size());
+    long sent = System.currentTimeMillis();
     args.add(randomEpoch());
     args.add(Integer.toString(maxEventsPerTopic));
     args.add(Long.toString(now - maxAgeMillis));
     args.add(Integer.toString(maxAgeSeconds));
     args.add(Integer.toString(indexes.size()));
+    args.add(Long.toString(sent + redisClockOffset + fenceMillis));
     String ts = Long.toString(now);
     for (int i : indexes) {
       EventDraft d = drafts.get(i);
@@ -305,7 +338,16 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
       args.add(d.key() != null ? d.key() : "");
       args.add(ts);
     }
-    return eval(APPEND, List.of(epochKey(), seqKey(topic), streamKey(topic), keysKey(topic)), args).map(r -> {
+    return eval(APPEND, List.of(epochKey(), seqKey(topic), streamKey(topic), keysKey(topic)), args).compose(r -> {
+      long received = System.currentTimeMillis();
+      if (received - sent <= fenceMillis / 4) {
+        // A quick round trip pins Redis's clock well enough to keep the offset fresh.
+        redisClockOffset = r.get(2).toLong() - (sent + received) / 2;
+      }
+      if (r.get(3).toInteger() == 1) {
+        return Future.failedFuture(new NotStoredException("Redis ran the append to " + topic + " after its deadline ("
+          + fenceMillis + " ms after it was sent) and stored nothing"));
+      }
       String epoch = r.get(0).toString();
       Response results = r.get(1);
       for (int j = 0; j < indexes.size(); j++) {
@@ -314,7 +356,7 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
         stored[i] = one.get(0).toInteger() == 1;
         out[i] = toEvent(topic, epoch, one.get(1).toString(), one.get(2));
       }
-      return null;
+      return Future.<Void>succeededFuture();
     });
   }
 

@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A private Redis server for fault tests (kill it with SIGKILL, start it again on the same
- * port), run from the local {@code redis-server} binary (on the {@code PATH}, or
+ * port, or pause it with SIGSTOP and resume it), run from the local {@code redis-server} binary (on the {@code PATH}, or
  * {@code /usr/bin/redis-server}) on a free loopback port, without persistence
  * ({@code --save "" --appendonly no}) and with a temp directory of its own: a restart starts
  * with no data, like a crashed cache server.
@@ -91,6 +91,36 @@ public final class RedisServerProcess implements AutoCloseable {
       throw new IllegalStateException("interrupted while killing redis-server", e);
     }
     process = null;
+  }
+
+  /**
+   * Freezes the server (SIGSTOP): connections stay open and requests queue up unanswered, like
+   * a server stuck in a long pause; {@link #resume()} lets it run them. Data is kept.
+   */
+  public void pause() {
+    signal("STOP");
+  }
+
+  /** Lets a {@link #pause() paused} server run again (SIGCONT): it then serves what queued up. */
+  public void resume() {
+    signal("CONT");
+  }
+
+  private void signal(String name) {
+    if (process == null) {
+      throw new IllegalStateException("redis-server is not running");
+    }
+    try {
+      Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+      if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("could not signal redis-server: " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while signalling redis-server", e);
+    }
   }
 
   /** Starts the killed (or stopped) server again on the same port, empty. */
