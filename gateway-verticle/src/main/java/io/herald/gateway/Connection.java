@@ -309,6 +309,16 @@ abstract class Connection implements Subscriber {
 
   private void write(int i, EncodedEvent ev) {
     Event e = ev.event();
+    if (!closed && e.prev() != null && !e.epoch().equals(epochs[i])) {
+      // The first event of a new epoch that the channel followed without a reset (a store
+      // outage began or ended): seamless for a client standing where the epoch before ended,
+      // a reset for any other (one still catching up, or resumed elsewhere).
+      if (e.prev().epoch().equals(epochs[i]) && e.prev().seq() == seqs[i]) {
+        setPosition(i, new Position(e.epoch(), e.seq() - 1));
+      } else {
+        sendReset(i, new Position(e.epoch(), e.seq() - 1), "history_lost");
+      }
+    }
     if (closed || !e.epoch().equals(epochs[i]) || e.seq() <= seqs[i]) {
       return; // already sent (replay/live seam), or of a history this connection has left
     }

@@ -192,15 +192,26 @@ final class TopicChannel {
       return;
     }
     if (!e.epoch().equals(epoch)) {
-      // The store's history changed under us (a restart without persistence, a store outage
-      // or its end): positions of the old epoch mean nothing any more. Say so, then follow the
-      // new epoch from this event. Not from its start: after an outage the durable epoch comes
-      // back at a seq its subscribers' clients had long received before the outage.
-      LOG.atInfo().addKeyValue("topic", topic).addKeyValue("from", epoch).addKeyValue("to", e.epoch()).addKeyValue("seq", e.seq())
-        .log("epoch changed: subscribers get a reset");
-      epoch = e.epoch();
-      pending.clear();
-      resetAll(new Position(epoch, e.seq() - 1), "history_lost");
+      if (e.prev() != null && e.prev().equals(position()) && pending.isEmpty()) {
+        // The store says where the topic stood in our epoch when this one began (entering or
+        // leaving a store outage), and we stand exactly there: nothing was missed, follow the
+        // new epoch without a reset. Subscribers' cursors move on with this event.
+        LOG.atInfo().addKeyValue("topic", topic).addKeyValue("from", epoch).addKeyValue("to", e.epoch()).addKeyValue("seq", e.seq())
+          .log("epoch changed where we stood: following it without a reset");
+        epoch = e.epoch();
+        lastSeq = e.seq() - 1;
+      } else {
+        // The store's history changed under us (a restart without persistence, a store outage
+        // or its end) and we cannot tell that nothing was missed: positions of the old epoch
+        // mean nothing any more. Say so, then follow the new epoch from this event. Not from
+        // its start: after an outage the durable epoch comes back at a seq its subscribers'
+        // clients had long received before the outage.
+        LOG.atInfo().addKeyValue("topic", topic).addKeyValue("from", epoch).addKeyValue("to", e.epoch()).addKeyValue("seq", e.seq())
+          .log("epoch changed: subscribers get a reset");
+        epoch = e.epoch();
+        pending.clear();
+        resetAll(new Position(epoch, e.seq() - 1), "history_lost");
+      }
     }
     if (e.seq() <= lastSeq) {
       return;
