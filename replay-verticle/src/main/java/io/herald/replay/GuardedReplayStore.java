@@ -235,6 +235,20 @@ final class GuardedReplayStore implements ReportingReplayStore, Initializable, S
   }
 
   private Future<AppendResult> durableAppend(List<EventDraft> drafts) {
+    if (outage != null && !outageHeads.isEmpty() && durable instanceof SeqSkipping skipping) {
+      // Back from an outage: first leave a hole in each topic that had outage events, so that
+      // a resume from before the outage meets it and gets a reset instead of passing silently
+      // over the events the outage store had (quiet topics included).
+      List<String> topics = List.copyOf(outageHeads.keySet());
+      return call(() -> skipping.skip(topics)).compose(holes -> {
+        lastDurable.putAll(holes);
+        return plainAppend(drafts);
+      });
+    }
+    return plainAppend(drafts);
+  }
+
+  private Future<AppendResult> plainAppend(List<EventDraft> drafts) {
     if (durable instanceof ReportingReplayStore reporting) {
       return call(() -> reporting.appendReporting(drafts));
     }

@@ -17,6 +17,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -70,7 +71,7 @@ import java.util.function.LongSupplier;
  * Never blocks: every call is one asynchronous Redis request. Construction does no I/O; see
  * {@link #init()}.
  */
-public final class RedisReplayStore implements ReportingReplayStore, Initializable {
+public final class RedisReplayStore implements ReportingReplayStore, Initializable, SeqSkipping {
 
   /** Length of the epochs this store draws. */
   public static final int EPOCH_LENGTH = 8;
@@ -202,6 +203,16 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
   private static final Script HEAD = new Script(EPOCH_LUA + """
     return {epoch, tonumber(redis.call('GET', KEYS[2]) or '0')}
     """);
+
+  /** KEYS: epoch, then the seq key of each topic. ARGV: candidate epoch. Returns {epoch, {new seq...}}. */
+  private static final Script SKIP = new Script(EPOCH_LUA + """
+    local out = {}
+    for i = 2, #KEYS do out[i - 1] = redis.call('INCR', KEYS[i]) end
+    return {epoch, out}
+    """);
+
+  /** Topics one skip script takes at most. */
+  private static final int SKIP_CHUNK = 500;
 
   private final Redis redis;
   private final String safeUrl;
@@ -358,6 +369,27 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
       }
       return Future.<Void>succeededFuture();
     });
+  }
+
+  @Override
+  public Future<Map<String, Position>> skip(Collection<String> topics) {
+    List<String> all = List.copyOf(topics);
+    List<Future<Void>> chunks = new ArrayList<>();
+    Map<String, Position> holes = new HashMap<>();
+    for (int from = 0; from < all.size(); from += SKIP_CHUNK) {
+      List<String> chunk = all.subList(from, Math.min(all.size(), from + SKIP_CHUNK));
+      List<String> keys = new ArrayList<>(chunk.size() + 1);
+      keys.add(epochKey());
+      chunk.forEach(t -> keys.add(seqKey(t)));
+      chunks.add(init().compose(v -> eval(SKIP, keys, List.of(randomEpoch()))).map(r -> {
+        String epoch = r.get(0).toString();
+        for (int i = 0; i < chunk.size(); i++) {
+          holes.put(chunk.get(i), new Position(epoch, r.get(1).get(i).toLong()));
+        }
+        return null;
+      }));
+    }
+    return Future.all(chunks).map(v -> holes);
   }
 
   // ---------------------------------------------------------------- read and head

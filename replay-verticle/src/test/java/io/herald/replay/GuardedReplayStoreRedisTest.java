@@ -131,7 +131,7 @@ class GuardedReplayStoreRedisTest {
   }
 
   @Test
-  @DisplayName("entering and leaving an outage, a topic's first event in the new epoch carries its last position in the epoch before")
+  @DisplayName("entering and leaving an outage, a topic's first event in the new epoch carries its last position in the epoch before, and a read from before the outage gets reset")
   void prevAcrossOutage() throws Exception {
     GuardedReplayStore store = on(() -> {
       GuardedReplayStore s = new GuardedReplayStore(vertx, options, new RedisReplayStore(vertx, options, redis.url(), PREFIX));
@@ -181,7 +181,13 @@ class GuardedReplayStoreRedisTest {
       }
       assertThat(back).as("appends went back to Redis").isNotNull();
       assertThat(store.degraded()).isFalse();
-      assertThat(back.get(0).position()).isEqualTo(new Position(lastDurable.epoch(), 3));
+      // Seq 3 is the hole left where the outage events went: a read from before cannot pass it.
+      assertThat(back.get(0).position()).isEqualTo(new Position(lastDurable.epoch(), 4));
+      assertThat(on(() -> store.read("t", lastDurable, 100)).reset()).as("a resume from before the outage gets reset").isTrue();
+      Position firstBack = back.get(0).position();
+      ReadResult after = on(() -> store.read("t", firstBack, 100));
+      assertThat(after.reset()).isFalse();
+      assertThat(after.events()).extracting(Event::data).containsExactly("y");
       assertThat(back.get(0).prev()).isEqualTo(lastOutage);
       assertThat(back.get(1).prev()).isNull();
       // u had no outage event: its durable history simply goes on.
