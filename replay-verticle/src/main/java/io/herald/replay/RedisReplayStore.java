@@ -67,6 +67,12 @@ import java.util.function.LongSupplier;
  * primary with replicas) is expected: the scripts touch the store-wide epoch key and the
  * topic's keys together, which Redis Cluster would refuse across slots.
  *
+ * <h2>Outages</h2>
+ * An append carries a deadline on Redis's clock ({@link #fenceMillis}) and stores nothing when
+ * Redis runs it later, failing with {@link NotStoredException}: an append its caller gave up on
+ * cannot land late. {@link #skip} leaves a one-seq hole in topics whose events went to an
+ * outage store, so that a read from before the outage gets a reset rather than passing them.
+ *
  * <h2>Threading</h2>
  * Never blocks: every call is one asynchronous Redis request. Construction does no I/O; see
  * {@link #init()}.

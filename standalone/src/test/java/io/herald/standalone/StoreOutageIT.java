@@ -29,6 +29,9 @@ class StoreOutageIT extends JarTestBase {
 
   private static final Duration WAIT = Duration.ofSeconds(20);
 
+  /** 503 store_unavailable answers {@link #publish} got and retried. */
+  private int unconfirmed;
+
   @Test
   @DisplayName("Redis replay store killed mid-stream: live delivery goes on, breaker opens, resumes reset, recovery is automatic")
   void redisOutage() throws Exception {
@@ -76,6 +79,7 @@ class StoreOutageIT extends JarTestBase {
     } finally {
       redis.resume();
     }
+    assertThat(unconfirmed).as("appends that timed out were answered 503, not taken elsewhere").isPositive();
     JsonObject back = null;
     int n = 7;
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -213,6 +217,7 @@ class StoreOutageIT extends JarTestBase {
       assertThat(r.statusCode()).as("POST /publish answered %s", r.body()).isEqualTo(503);
       assertThat(new JsonObject(r.body()).getString("error")).isEqualTo("store_unavailable");
       assertThat(r.headers().firstValue("Retry-After")).isPresent();
+      unconfirmed++;
       assertThat(attempt).as("%s accepted within 40 attempts", data).isLessThan(40);
       Thread.sleep(250);
     }
