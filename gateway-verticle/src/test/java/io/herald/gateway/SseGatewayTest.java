@@ -3,6 +3,7 @@ package io.herald.gateway;
 import io.herald.common.Addresses;
 import io.herald.common.Cursor;
 import io.herald.common.Event;
+import io.herald.common.Position;
 import io.herald.common.testing.SseClient;
 import io.herald.common.testing.SseEvent;
 import io.vertx.core.Vertx;
@@ -330,6 +331,30 @@ class SseGatewayTest {
       assertThat(ev).extracting(SseEvent::type).containsExactly("herald.ready", "message", "reset", "message");
       assertThat(new JsonObject(ev.get(2).data()).getString("reason")).isEqualTo("gap_not_filled");
       assertThat(ev.get(3).data()).isEqualTo("3");
+    }
+  }
+
+  @Test
+  @DisplayName("A new epoch whose prev is where the client stands is followed without reset; one whose prev is elsewhere resets")
+  void epochChangeWithPrev(Vertx vertx) throws Exception {
+    try (GatewayHarness h = new GatewayHarness(vertx); SseClient c = h.sse("/events?topic=switch")) {
+      c.await(l -> !l.isEmpty(), WAIT);
+      h.publish("switch", "1");
+      Event e2 = h.publish("switch", "2");
+      // As a store outage begins: the first outage event says the topic stood at e2.
+      vertx.eventBus().publish(Addresses.topic("switch"),
+        new Event("switch", "outage01", 1, "message", "o1", false, null, 0, e2.position()));
+      vertx.eventBus().publish(Addresses.topic("switch"), new Event("switch", "outage01", 2, "message", "o2", false, null, 0));
+      // A next epoch that follows a position this client never reached: it missed something.
+      vertx.eventBus().publish(Addresses.topic("switch"),
+        new Event("switch", "durable2", 9, "message", "d9", false, null, 0, new Position("outage01", 5)));
+      List<SseEvent> ev = c.await(l -> l.size() >= 7, WAIT);
+      assertThat(ev).extracting(SseEvent::type)
+        .containsExactly("herald.ready", "message", "message", "message", "message", "reset", "message");
+      assertThat(ev).extracting(SseEvent::data).element(4).isEqualTo("o2");
+      assertThat(new JsonObject(ev.get(5).data()).getString("reason")).isEqualTo("history_lost");
+      assertThat(ev.get(6).data()).isEqualTo("d9");
+      assertThat(Cursor.parse(ev.get(4).id(), 8).position("switch")).isEqualTo(new Position("outage01", 2));
     }
   }
 
