@@ -221,44 +221,59 @@ final class TcpBridge {
     conn.tail = conn.tail
       .transform(previous -> onContext(auth.authenticate(authorization, heraldKey)))
       .transform(granted -> {
-        if (granted.failed()) {
-          HeraldException e = HeraldException.from(granted.cause());
-          LOG.debug("TCP bridge: publish from {} refused: {}", socket.remoteAddress(), e.getMessage());
-          fail(socket, replyAddress, e);
-          return Future.succeededFuture();
-        }
-        PublisherAuth.Grant grant = granted.result();
-        JsonObject publish;
         try {
-          if (body instanceof JsonObject o) {
-            publish = o;
-          } else if (body instanceof String text) {
-            publish = PublishParser.object(text); // the exact form: the bridge decodes an object's decimals to doubles
-          } else {
-            throw new HeraldException(ErrorCode.INVALID_REQUEST, "the body of a send to " + Addresses.PUBLISH
-              + " must be a publish object (single or {\"events\": [...]}) or its JSON text as a string");
-          }
-        } catch (HeraldException e) {
-          fail(socket, replyAddress, e);
+          return publish(socket, replyAddress, body, granted);
+        } catch (RuntimeException e) {
+          // Whatever went wrong, the producer gets an answer rather than waiting for ever.
+          LOG.error("TCP bridge: publish from {} failed", socket.remoteAddress(), e);
+          fail(socket, replyAddress, new HeraldException(ErrorCode.INTERNAL, "internal error"));
           return Future.succeededFuture();
         }
-        PublishQuota.Refusal refused = rate.admit(grant.publisher(), publish, publish.toBuffer().length());
-        if (refused != null) {
-          fail(socket, replyAddress, new HeraldException(ErrorCode.RATE_LIMITED, refused.message()));
-          return Future.succeededFuture();
-        }
-        publisher.publish(publish, SOURCE, grant).onComplete(ar -> {
-          if (ar.succeeded()) {
-            if (replyAddress != null) {
-              socket.write(frame(new JsonObject().put("type", "message").put("address", replyAddress)
-                .put("headers", new JsonObject()).put("send", true).put("body", ar.result())));
-            }
-          } else {
-            fail(socket, replyAddress, HeraldException.from(ar.cause()));
-          }
-        });
-        return Future.succeededFuture();
       });
+  }
+
+  /** One publish over the bridge once its credentials are checked; answers the producer in every case. */
+  private Future<Void> publish(NetSocket socket, String replyAddress, Object body, io.vertx.core.AsyncResult<PublisherAuth.Grant> granted) {
+    if (granted.failed()) {
+      HeraldException e = HeraldException.from(granted.cause());
+      LOG.debug("TCP bridge: publish from {} refused: {}", socket.remoteAddress(), e.getMessage());
+      fail(socket, replyAddress, e);
+      return Future.succeededFuture();
+    }
+    PublisherAuth.Grant grant = granted.result();
+    JsonObject publish;
+    try {
+      if (body instanceof JsonObject o) {
+        publish = o;
+      } else if (body instanceof String text) {
+        publish = PublishParser.object(text); // the exact form: the bridge decodes an object's decimals to doubles
+      } else {
+        throw new HeraldException(ErrorCode.INVALID_REQUEST, "the body of a send to " + Addresses.PUBLISH
+          + " must be a publish object (single or {\"events\": [...]}) or its JSON text as a string");
+      }
+    } catch (HeraldException e) {
+      fail(socket, replyAddress, e);
+      return Future.succeededFuture();
+    }
+    // The text as sent: a parsed body carries its data as exact JSON text, which JsonObject cannot encode.
+    long bytes = body instanceof String text ? text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+      : publish.toBuffer().length();
+    PublishQuota.Refusal refused = rate.admit(grant.publisher(), publish, bytes);
+    if (refused != null) {
+      fail(socket, replyAddress, new HeraldException(ErrorCode.RATE_LIMITED, refused.message()));
+      return Future.succeededFuture();
+    }
+    publisher.publish(publish, SOURCE, grant).onComplete(ar -> {
+      if (ar.succeeded()) {
+        if (replyAddress != null) {
+          socket.write(frame(new JsonObject().put("type", "message").put("address", replyAddress)
+            .put("headers", new JsonObject()).put("send", true).put("body", ar.result())));
+        }
+      } else {
+        fail(socket, replyAddress, HeraldException.from(ar.cause()));
+      }
+    });
+    return Future.succeededFuture();
   }
 
   /** {@code future}, its callbacks on the verticle's event loop (where the rate limiter lives). */
