@@ -19,9 +19,11 @@ import java.util.WeakHashMap;
  * that the process should take no more (publishes get 503 {@code over_capacity} with
  * {@code Retry-After}, {@code /ready} fails) before the JVM runs out of memory.
  *
- * <p>It reads, once a second, the heap each pool still held after its last garbage collection
+ * <p>It reads the heap each pool still held after its last garbage collection
  * ({@link MemoryPoolMXBean#getCollectionUsage()}): live data, not garbage that the next
- * collection would free. Pressure begins when that reaches {@code admin.heapHighPercent} of the
+ * collection would free; after every collection (the JVM's GC notifications: a flood on a
+ * small heap goes from comfortable to full in less than a second, faster than any sampling),
+ * and once a second besides. Pressure begins when that reaches {@code admin.heapHighPercent} of the
  * max heap on two samples in a row, and ends, by itself, when it falls below
  * {@code admin.heapLowPercent}: the gap between the marks keeps the node from flapping.
  * Reading the pools is a few field reads, not blocking, so the sampler runs on a Vert.x timer.
@@ -49,6 +51,8 @@ public final class HeapPressure {
   private int samplesAbove;
   private int samplesOver;
   private long timer = -1;
+  /** The GC notification listener, and the collectors it listens to. */
+  private javax.management.NotificationListener gcListener;
 
   private HeapPressure() {
   }
@@ -87,6 +91,7 @@ public final class HeapPressure {
         }, false);
       }
     });
+    listenToCollections();
     LOG.info("heap guard on: publishes refused and not ready from {}% of the max heap live after GC, back below {}%",
       highPercent, lowPercent);
   }
@@ -96,6 +101,32 @@ public final class HeapPressure {
     if (timer != -1) {
       vertx.cancelTimer(timer);
       timer = -1;
+    }
+    if (gcListener != null) {
+      for (java.lang.management.GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+        if (gc instanceof javax.management.NotificationEmitter emitter) {
+          try {
+            emitter.removeNotificationListener(gcListener);
+          } catch (javax.management.ListenerNotFoundException e) {
+            // not registered on this one
+          }
+        }
+      }
+      gcListener = null;
+    }
+  }
+
+  /** A reading after every garbage collection, on the JVM's notification thread. */
+  private void listenToCollections() {
+    gcListener = (notification, handback) -> {
+      if (com.sun.management.GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(notification.getType())) {
+        update(liveAfterGc(), Runtime.getRuntime().maxMemory());
+      }
+    };
+    for (java.lang.management.GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+      if (gc instanceof javax.management.NotificationEmitter emitter) {
+        emitter.addNotificationListener(gcListener, null, null);
+      }
     }
   }
 
