@@ -20,11 +20,13 @@ import org.slf4j.LoggerFactory;
 
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
@@ -66,6 +68,13 @@ import java.util.function.Supplier;
  * serializes appends to a topic across any number of stores and processes: sequences have no
  * holes and no duplicates, and a key is never stored twice while its event is retained.
  *
+ * <h2>Outages</h2>
+ * When appends come back from an outage, {@link GuardedReplayStore} first calls {@link #skip}:
+ * every topic that had outage events moves its {@code last_seq} one on without an event (a
+ * topic first published during the outage gets its row, at seq 1). A read from before the outage
+ * then finds its next seq missing and gets a {@code reset}, as for an expired event, instead of
+ * passing silently over the events the outage store had.
+ *
  * <h2>Retention</h2>
  * By count: each append deletes the topic's events with {@code seq <= last_seq -
  * maxEventsPerTopic} in its transaction, so a topic never holds more than
@@ -90,7 +99,7 @@ import java.util.function.Supplier;
  * connections. Construction does no I/O; see {@link #init()}. There is no circuit breaker here:
  * {@link ReplayStoreFactory} wraps the store in a {@link GuardedReplayStore}.
  */
-public final class PgReplayStore implements ReportingReplayStore, Initializable, Sweepable {
+public final class PgReplayStore implements ReportingReplayStore, Initializable, Sweepable, SeqSkipping {
 
   /** Length of the epochs this store draws. */
   public static final int EPOCH_LENGTH = 8;
@@ -337,6 +346,29 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
     });
   }
 
+  /**
+   * Moves the head of each topic one seq on without storing an event (creating the rows of
+   * topics that have none, as a first append would), in one transaction; answers the hole of
+   * each. Reads treat the missing event like an expired one: a position before it gets a reset.
+   */
+  @Override
+  public Future<Map<String, Position>> skip(Collection<String> topicNames) {
+    if (topicNames.isEmpty()) {
+      return Future.succeededFuture(Map.of());
+    }
+    String[] names = new TreeSet<>(topicNames).toArray(new String[0]);
+    return withSchema(() -> pool.withTransaction(conn -> conn.preparedQuery(sql.ensureStore).execute(Tuple.of(randomEpoch()))
+      .compose(store -> conn.preparedQuery(sql.skip).execute(Tuple.tuple().addArrayOfString(names)
+        .addString(store.iterator().next().getString("epoch")).addString(randomEpoch())))
+      .map(rows -> {
+        Map<String, Position> holes = new HashMap<>();
+        for (Row r : rows) {
+          holes.put(r.getString("topic"), position(r));
+        }
+        return holes;
+      })));
+  }
+
   // ---------------------------------------------------------------- read and head
 
   @Override
@@ -494,6 +526,7 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
     final String write;
     final String read;
     final String sweep;
+    final String skip;
 
     Sql(String s, String t, String e) {
       // Quiet: "already exists, skipping" notices would be logged as warnings at every start.
@@ -587,6 +620,20 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
           SELECT topic, seq FROM %1$s WHERE ts < $1 LIMIT $2 FOR UPDATE SKIP LOCKED
         )
         """.formatted(e);
+      // One seq more for each topic ($1, sorted); a missing row is created as a first append
+      // would: the store's epoch ($2), or a fresh one ($3) when events of a lost row are there.
+      skip = """
+        WITH upserted AS (
+          INSERT INTO %1$s (topic, epoch, last_seq)
+          SELECT u.topic, CASE WHEN EXISTS (SELECT 1 FROM %2$s ev WHERE ev.topic = u.topic) THEN $3 ELSE $2 END, 1
+          FROM unnest($1::text[]) AS u(topic) ORDER BY u.topic
+          ON CONFLICT (topic) DO UPDATE SET last_seq = %1$s.last_seq + 1
+          RETURNING topic, epoch, last_seq, xmax = 0 AS created
+        ), leftovers AS (
+          DELETE FROM %2$s WHERE topic IN (SELECT topic FROM upserted WHERE created)
+        )
+        SELECT topic, epoch, last_seq FROM upserted
+        """.formatted(t, e);
     }
   }
 }
