@@ -36,9 +36,9 @@ import java.util.function.Supplier;
  *       goes to an in-memory <em>outage store</em> with an epoch of its own and is published
  *       from there, so subscribers keep receiving events. An append whose fate is unknown (a
  *       timeout, a connection lost after sending) fails with {@code store_unavailable}: the
- *       publisher retries, with its event id safely. The Redis store refuses an append it runs
- *       after a deadline below the breaker's timeout, so one the guard gave up on cannot land
- *       late.</li>
+ *       publisher retries, with its event id safely. The Redis and PostgreSQL stores refuse an
+ *       append they run or would commit after a deadline below the breaker's timeout, so one the
+ *       guard gave up on cannot land late.</li>
  *   <li>The first event of a topic in a new epoch (entering or leaving an outage) carries the
  *       topic's last position in the epoch before as {@link Event#prev()}, when this process
  *       knows it: a gateway standing exactly there follows the new epoch without a
@@ -167,7 +167,7 @@ final class GuardedReplayStore implements ReportingReplayStore, Initializable, S
   /**
    * True when the failed append certainly stored nothing: the breaker did not let it through,
    * no connection to the server could be made, or the server refused it (its deadline had
-   * passed, see {@link RedisReplayStore#fenceMillis}).
+   * passed, see {@link RedisReplayStore#fenceMillis} and {@link PgReplayStore#fenceMillis}).
    */
   static boolean certainlyNotStored(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {

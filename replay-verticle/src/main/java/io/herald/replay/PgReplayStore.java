@@ -58,6 +58,8 @@ import java.util.function.Supplier;
  *   not null} that backs idempotency, and an index on {@code ts} for the age sweep. Events left
  *   behind by a lost topic row are deleted when the row is created again.</li>
  * </ul>
+ * It also creates the function {@code <prefix>replay_topics_fence()} and the constraint trigger
+ * of the same name on the topics table (see Outages); dropping the tables leaves the function.
  *
  * <h2>Appends</h2>
  * One transaction per {@link #append} call. For each topic of the call, in topic-name order
@@ -69,7 +71,16 @@ import java.util.function.Supplier;
  * holes and no duplicates, and a key is never stored twice while its event is retained.
  *
  * <h2>Outages</h2>
- * When appends come back from an outage, {@link GuardedReplayStore} first calls {@link #skip}:
+ * An append must not commit after {@link GuardedReplayStore} gave up on it (the guard may then
+ * have told the publisher to retry, or taken later appends into its outage store): each append
+ * transaction carries a deadline, {@link #fenceMillis 3/4 of storeTimeoutMillis} after the
+ * append started, on PostgreSQL's clock, and a deferred constraint trigger on the topics table
+ * ({@code <prefix>replay_topics_fence}) refuses to commit it later; the append then fails with
+ * {@link NotStoredException}. What it cannot cover: a commit that passed the check but whose
+ * reply was lost, or whose WAL flush outlasted the guard's timeout; the guard answers those
+ * {@code store_unavailable}, as an append of unknown fate.
+ *
+ * <p>When appends come back from an outage, {@link GuardedReplayStore} first calls {@link #skip}:
  * every topic that had outage events moves its {@code last_seq} one on without an event (a
  * topic first published during the outage gets its row, at seq 1). A read from before the outage
  * then finds its next seq missing and gets a {@code reset}, as for an expired event, instead of
@@ -114,6 +125,10 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
 
   private static final Logger LOG = LoggerFactory.getLogger(PgReplayStore.class);
   private static final String UNDEFINED_TABLE = "42P01";
+  /** SQLSTATE the fence trigger raises when a transaction commits after its deadline. */
+  static final String PAST_DEADLINE = "HR001";
+  /** The transaction-local setting that carries an append's deadline to the fence trigger. */
+  private static final String DEADLINE_SETTING = "herald.append_deadline";
   private static final char[] EPOCH_ALPHABET =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".toCharArray();
 
@@ -127,10 +142,13 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
   private final int maxReadLimit;
   private final long maxAgeMillis;
   private final LongSupplier clock;
+  private final long fenceMillis;
   private final SecureRandom random = new SecureRandom();
   private final Sql sql;
   private Future<Void> ready;
   private boolean sweeping;
+  /** PostgreSQL's clock minus this process's wall clock, ms, as last measured (see {@link #fenceMillis}). */
+  private volatile long serverClockOffset;
 
   /**
    * A store on the database at {@code postgresUrl} ({@code postgresql://[user[:password]@]host[:port]/db})
@@ -176,6 +194,20 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
     this.maxReadLimit = options.maxReadLimit();
     this.maxAgeMillis = options.maxAgeMillis();
     this.clock = clock;
+    this.fenceMillis = fenceMillis(options);
+  }
+
+  /**
+   * How long after it is started an append may still commit: {@code 3/4} of
+   * {@code storeTimeoutMillis}. Each append transaction carries its deadline on PostgreSQL's
+   * clock (against an offset measured from this process at init and refreshed by every quick
+   * write), and a deferred constraint trigger on the topics table checks it with
+   * {@code clock_timestamp()} when the transaction commits: past it, the commit fails and
+   * nothing is stored. So an append the guard gave up on at {@code storeTimeoutMillis} (a row
+   * lock held, the server slow or stopped) can never commit later.
+   */
+  static long fenceMillis(ReplayOptions options) {
+    return options.storeTimeoutMillis() * 3L / 4;
   }
 
   /**
@@ -192,13 +224,23 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
           "PostgreSQL replay store: replay.postgresUrl " + safeUrl + " is not a valid PostgreSQL URL: " + configError));
       } else {
         ready = pool.withTransaction(conn -> conn.query(sql.schema).execute())
-          .<Void>mapEmpty()
+          .compose(v -> measureClock())
           .recover(t -> Future.failedFuture(new IllegalStateException(
             "PostgreSQL replay store: the database at replay.postgresUrl " + safeUrl + " is not usable: "
               + t.getMessage(), t)));
       }
     }
     return ready;
+  }
+
+  /** Measures {@link #serverClockOffset} with one query. */
+  private Future<Void> measureClock() {
+    long sent = System.currentTimeMillis();
+    return pool.query(sql.now).execute().map(rows -> {
+      long serverNow = rows.iterator().next().getLong(0);
+      serverClockOffset = serverNow - (sent + System.currentTimeMillis()) / 2;
+      return null;
+    });
   }
 
   @Override
@@ -218,6 +260,8 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
 
   private Future<AppendResult> doAppend(List<EventDraft> drafts) {
     long now = clock.getAsLong();
+    long started = System.currentTimeMillis();
+    long deadline = started + serverClockOffset + fenceMillis;
     // Sorted: concurrent calls lock the topic rows they share in the same order.
     Map<String, List<Integer>> byTopic = new TreeMap<>();
     for (int i = 0; i < drafts.size(); i++) {
@@ -228,10 +272,13 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
     return pool.withTransaction(conn -> {
       Future<Void> chain = Future.succeededFuture();
       for (Map.Entry<String, List<Integer>> e : byTopic.entrySet()) {
-        chain = chain.compose(v -> appendTopic(conn, e.getKey(), e.getValue(), drafts, now, out, stored));
+        chain = chain.compose(v -> appendTopic(conn, e.getKey(), e.getValue(), drafts, now, deadline, out, stored));
       }
       return chain;
-    }).map(v -> {
+    }).recover(t -> Future.failedFuture(pastDeadline(t)
+      ? new NotStoredException("PostgreSQL refused to commit the append after its deadline (" + fenceMillis
+        + " ms after it started) and stored nothing")
+      : t)).map(v -> {
       List<Event> storedEvents = new ArrayList<>();
       for (int i = 0; i < out.length; i++) {
         if (stored[i]) {
@@ -243,7 +290,7 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
   }
 
   private Future<Void> appendTopic(SqlConnection conn, String topic, List<Integer> indexes, List<EventDraft> drafts,
-                                   long now, Event[] out, boolean[] stored) {
+                                   long now, long deadline, Event[] out, boolean[] stored) {
     LinkedHashSet<String> keys = new LinkedHashSet<>();
     for (int i : indexes) {
       if (drafts.get(i).key() != null) {
@@ -295,8 +342,16 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
         .addString(topic).addString(head.epoch()).addLong(now)
         .addArrayOfLong(seqs).addArrayOfString(types).addArrayOfString(datas).addArrayOfBoolean(jsons)
         .addArrayOfString(keyArray)
-        .addLong(last).addLong(trimThrough);
-      return conn.preparedQuery(sql.write).execute(args).<Void>mapEmpty();
+        .addLong(last).addLong(trimThrough).addString(Long.toString(deadline));
+      long sent = System.currentTimeMillis();
+      return conn.preparedQuery(sql.write).execute(args).map(rows -> {
+        long received = System.currentTimeMillis();
+        if (received - sent <= fenceMillis / 4) {
+          // A quick round trip pins the server's clock well enough to keep the offset fresh.
+          serverClockOffset = rows.iterator().next().getLong("now") - (sent + received) / 2;
+        }
+        return null;
+      });
     }));
   }
 
@@ -344,6 +399,15 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
       return conn.preparedQuery(sql.deleteKeys).execute(Tuple.tuple().addString(topic).addArrayOfString(expired.toArray(new String[0])))
         .map(v -> retained);
     });
+  }
+
+  private static boolean pastDeadline(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof PgException pg && PAST_DEADLINE.equals(pg.getSqlState())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -527,6 +591,7 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
     final String read;
     final String sweep;
     final String skip;
+    final String now;
 
     Sql(String s, String t, String e) {
       // Quiet: "already exists, skipping" notices would be logged as warnings at every start.
@@ -555,7 +620,23 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
         );
         CREATE UNIQUE INDEX IF NOT EXISTS %2$s_key ON %2$s (topic, key) WHERE key IS NOT NULL;
         CREATE INDEX IF NOT EXISTS %2$s_ts ON %2$s (ts);
-        """.formatted(t, e, s);
+        CREATE OR REPLACE FUNCTION %1$s_fence() RETURNS trigger LANGUAGE plpgsql AS $fence$
+        DECLARE
+          deadline text := current_setting('%4$s', true);
+        BEGIN
+          IF deadline <> '' AND (extract(epoch FROM clock_timestamp()) * 1000)::bigint > deadline::bigint THEN
+            RAISE EXCEPTION 'append committed after its deadline' USING ERRCODE = '%5$s';
+          END IF;
+          RETURN NULL;
+        END
+        $fence$;
+        DO $fence$ BEGIN
+          IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = '%1$s_fence' AND tgrelid = '%1$s'::regclass) THEN
+            CREATE CONSTRAINT TRIGGER %1$s_fence AFTER UPDATE ON %1$s DEFERRABLE INITIALLY DEFERRED
+              FOR EACH ROW EXECUTE FUNCTION %1$s_fence();
+          END IF;
+        END $fence$;
+        """.formatted(t, e, s, DEADLINE_SETTING, PAST_DEADLINE);
       // The store's epoch, drawn ($1) if the row is missing; returns it either way.
       ensureStore = """
         WITH drawn AS (
@@ -603,8 +684,8 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
         ), trimmed AS (
           DELETE FROM %2$s WHERE topic = $1 AND seq <= $10
         )
-        SELECT 1
-        """.formatted(t, e);
+        SELECT set_config('%3$s', $11, true) AS deadline, (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now
+        """.formatted(t, e, DEADLINE_SETTING);
       read = """
         SELECT t.epoch, t.last_seq, ev.seq, ev.type, ev.data, ev.json, ev.key, ev.ts
         FROM %1$s t LEFT JOIN LATERAL (
@@ -634,6 +715,7 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
         )
         SELECT topic, epoch, last_seq FROM upserted
         """.formatted(t, e);
+      now = "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint";
     }
   }
 }

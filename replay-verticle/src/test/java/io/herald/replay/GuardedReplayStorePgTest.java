@@ -1,8 +1,10 @@
 package io.herald.replay;
 
 import io.herald.common.Breakers;
+import io.herald.common.ErrorCode;
 import io.herald.common.Event;
 import io.herald.common.EventDraft;
+import io.herald.common.HeraldException;
 import io.herald.common.Position;
 import io.herald.common.replay.ReadResult;
 import io.herald.common.testing.PostgresServerProcess;
@@ -12,6 +14,9 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
+import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -27,7 +32,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The PostgreSQL replay store during outages, against a private PostgreSQL the test kills and
- * starts again: a resume from before an outage gets a reset after it.
+ * starts again, or slows down for real by holding a topic row's lock from another connection:
+ * an append the guard gave up on never commits late, and a resume from before an outage gets a
+ * reset after it.
  */
 @ExtendWith(VertxExtension.class)
 class GuardedReplayStorePgTest {
@@ -102,11 +109,87 @@ class GuardedReplayStorePgTest {
     }
   }
 
+  @Test
+  @DisplayName("an append held up by a locked topic row past the guard's timeout fails with store_unavailable and never commits when the lock goes")
+  void lockedAppendNeverCommitsLate() throws Exception {
+    GuardedReplayStore store = guarded();
+    PgConnection locker = await(PgConnection.connect(vertx, PgConnectOptions.fromUri(pg.url())));
+    try {
+      Event first = on(() -> store.appendReporting(List.of(draft("t", "before")))).events().get(0);
+      await(locker.query("BEGIN").execute());
+      await(locker.preparedQuery("SELECT 1 FROM " + PREFIX + "replay_topics WHERE topic = $1 FOR UPDATE").execute(Tuple.of("t")));
+      Throwable failure;
+      try {
+        failure = onFailure(() -> store.appendReporting(List.of(draft("t", "late"))));
+      } finally {
+        await(locker.query("COMMIT").execute());
+      }
+      assertThat(failure).as("an append whose fate is unknown is refused, not taken elsewhere").isInstanceOf(HeraldException.class);
+      assertThat(((HeraldException) failure).code()).isEqualTo(ErrorCode.STORE_UNAVAILABLE);
+      assertThat(store.degraded()).as("nothing went to the outage store").isFalse();
+
+      // The held-up transaction goes on once the lock is free: wait until it has ended, then look.
+      awaitNoOtherTransaction(locker);
+      ReadResult history = on(() -> store.read("t", new Position(first.epoch(), 0), 100));
+      assertThat(history.reset()).isFalse();
+      assertThat(history.events()).extracting(Event::data).as("the late append did not commit").containsExactly("before");
+      Event next = on(() -> store.appendReporting(List.of(draft("t", "after")))).events().get(0);
+      assertThat(next.position()).isEqualTo(new Position(first.epoch(), 2));
+    } finally {
+      await(locker.close());
+      on(store::close);
+    }
+  }
+
+  @Test
+  @DisplayName("the PostgreSQL store refuses to commit an append after its deadline, and stores nothing")
+  void fenceRefusesLateCommit() throws Exception {
+    PgReplayStore store = on(() -> {
+      PgReplayStore s = new PgReplayStore(vertx, options, pg.url(), PREFIX);
+      return s.init().map(s);
+    });
+    PgConnection locker = await(PgConnection.connect(vertx, PgConnectOptions.fromUri(pg.url())));
+    try {
+      Event first = on(() -> store.appendReporting(List.of(draft("t", "before")))).events().get(0);
+      await(locker.query("BEGIN").execute());
+      await(locker.preparedQuery("SELECT 1 FROM " + PREFIX + "replay_topics WHERE topic = $1 FOR UPDATE").execute(Tuple.of("t")));
+      Future<AppendResult> late;
+      try {
+        late = onContext(() -> store.appendReporting(List.of(draft("t", "late"))));
+        // Not before the deadline has passed: the point is that the transaction commits after it.
+        Thread.sleep(PgReplayStore.fenceMillis(options) + 200);
+      } finally {
+        await(locker.query("COMMIT").execute());
+      }
+      Throwable failure = await(late.map(r -> (Throwable) null).recover(Future::succeededFuture));
+      assertThat(failure).isInstanceOf(NotStoredException.class);
+      assertThat(GuardedReplayStore.certainlyNotStored(failure)).isTrue();
+      ReadResult history = on(() -> store.read("t", new Position(first.epoch(), 0), 100));
+      assertThat(history.events()).extracting(Event::data).containsExactly("before");
+      // An append in time still commits.
+      Event next = on(() -> store.appendReporting(List.of(draft("t", "next")))).events().get(0);
+      assertThat(next.position()).isEqualTo(new Position(first.epoch(), 2));
+    } finally {
+      await(locker.close());
+      on(store::close);
+    }
+  }
+
   private GuardedReplayStore guarded() {
     return on(() -> {
       GuardedReplayStore s = new GuardedReplayStore(vertx, options, new PgReplayStore(vertx, options, pg.url(), PREFIX));
       return s.init().map(s);
     });
+  }
+
+  /** Waits until no other client backend is inside a transaction or running a statement. */
+  private void awaitNoOtherTransaction(PgConnection conn) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (await(conn.query("SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+      + " AND backend_type = 'client backend' AND state <> 'idle'").execute()).iterator().next().getLong(0) > 0) {
+      assertThat(System.nanoTime()).as("the held-up append ended within 10 s").isLessThan(deadline);
+      Thread.sleep(20);
+    }
   }
 
   private static EventDraft draft(String topic, String data) {
@@ -121,6 +204,10 @@ class GuardedReplayStorePgTest {
 
   private <T> T on(Supplier<Future<T>> op) {
     return await(onContext(op));
+  }
+
+  private Throwable onFailure(Supplier<Future<?>> op) {
+    return await(onContext(() -> op.get().<Throwable>map(r -> null).recover(Future::succeededFuture)));
   }
 
   private static <T> T await(Future<T> f) {

@@ -59,6 +59,10 @@ class PgReplayStoreTest extends ReplayStoreContractTest {
     try {
       for (String t : tables) {
         call(admin.query("DROP TABLE IF EXISTS " + t).execute());
+        if (t.endsWith("replay_topics")) {
+          // The append fence's trigger function outlives its table.
+          call(admin.query("DROP FUNCTION IF EXISTS " + t + "_fence()").execute());
+        }
       }
     } finally {
       tables.clear();
