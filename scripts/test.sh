@@ -8,6 +8,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 NODE_DIR="$ROOT/standalone/src/test/node"
+CLIENT_DIR="$ROOT/clients/js"
 
 say() { printf '[test.sh] %s\n' "$*"; }
 
@@ -71,18 +72,21 @@ ensure_node() {
   fi
 }
 
-# The npm packages pinned in standalone/src/test/node/package-lock.json.
+# The npm packages pinned in a package-lock.json: standalone/src/test/node (the third-party
+# clients and the browser driver of the ITs) and clients/js (the client package's devDependencies:
+# typescript and react for its tests, run by ClientPackageTest).
 ensure_npm_deps() {
-  local stamp="$NODE_DIR/node_modules/.package-lock.json"
-  if [ -f "$stamp" ] && [ -f "$NODE_DIR/package-lock.json" ] \
-    && [ "$stamp" -nt "$NODE_DIR/package-lock.json" ] && [ "$stamp" -nt "$NODE_DIR/package.json" ]; then
-    say "npm packages in ${NODE_DIR#"$ROOT"/} are up to date"
-  elif [ -f "$NODE_DIR/package-lock.json" ]; then
-    say "npm ci in ${NODE_DIR#"$ROOT"/}"
-    (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+  local dir="$1"
+  local stamp="$dir/node_modules/.package-lock.json"
+  if [ -f "$stamp" ] && [ -f "$dir/package-lock.json" ] \
+    && [ "$stamp" -nt "$dir/package-lock.json" ] && [ "$stamp" -nt "$dir/package.json" ]; then
+    say "npm packages in ${dir#"$ROOT"/} are up to date"
+  elif [ -f "$dir/package-lock.json" ]; then
+    say "npm ci in ${dir#"$ROOT"/}"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   else
-    say "npm install in ${NODE_DIR#"$ROOT"/} (no lockfile yet)"
-    (cd "$NODE_DIR" && npm install --no-audit --no-fund --loglevel=error)
+    say "npm install in ${dir#"$ROOT"/} (no lockfile yet)"
+    (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
   fi
 }
 
@@ -245,7 +249,8 @@ run_maven() {
 main() {
   ensure_java_and_maven
   ensure_node
-  ensure_npm_deps
+  ensure_npm_deps "$NODE_DIR"
+  ensure_npm_deps "$CLIENT_DIR"
   ensure_chromium
   ensure_redis
   ensure_postgres

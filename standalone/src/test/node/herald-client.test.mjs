@@ -1,4 +1,4 @@
-// Unit tests of the browser client (gateway-verticle/src/main/resources/herald-web/herald.js)
+// Unit tests of the browser client (clients/js/dist/herald.js, served by the gateway at /herald.js)
 // in Node, against fake EventSource, WebSocket, fetch and timers: the backoff schedule, the
 // transport fallback and how the last event id travels. Run by HeraldJsClientTest.
 //

@@ -16,13 +16,14 @@ import static org.assertj.core.api.Assertions.fail;
  * The browser client's logic in Node.js, fast and without a browser or a hub:
  * {@code src/test/node/herald-client.test.mjs} loads {@code herald.js} with fake EventSource,
  * WebSocket, fetch and timers, and checks the backoff schedule, the transport fallback and how
- * the last event id travels across reconnections and transports. Node.js is installed by
+ * the last event id travels across reconnections and transports (the browser-global build of
+ * {@code clients/js}, the file the gateway serves). Node.js is installed by
  * {@code scripts/test.sh}; the test fails without it.
  */
 class HeraldJsClientTest {
 
   private static final Path NODE_DIR = Path.of("src", "test", "node");
-  private static final Path CLIENT = Path.of("..", "gateway-verticle", "src", "main", "resources", "herald-web", "herald.js");
+  private static final Path CLIENT = Path.of("..", "clients", "js", "dist", "herald.js");
 
   @Test
   @DisplayName("herald.js: backoff 1-2-4-8-16-30 s with jitter, SSE -> WebSocket -> long-poll fallback, last id kept across transports")

@@ -1,6 +1,8 @@
 /*
- * Herald browser client, served by the gateway at /herald.js. Plain ES2017, no dependencies,
- * no build step: <script src="/herald.js"></script> gives window.Herald.
+ * Herald browser client: the package @herald/client (clients/js), served by the gateway at
+ * /herald.js. Plain ES2017, no dependencies. <script src="/herald.js"></script> (the
+ * browser-global build) gives window.Herald; the ES module build (@herald/client) exports the same object.
+ * Edit clients/js/src/herald.mjs only: clients/js/scripts/build.mjs makes both builds from it.
  *
  *   const h = Herald.connect({ topics: ['orders'], onStatus: (s) => ..., onEvent: (e) => ... });
  *   h.on('ticket.updated', (e) => ...);   // e = {id, topic, type, data}
