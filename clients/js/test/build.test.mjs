@@ -44,3 +44,15 @@ test('no runtime dependency: the client imports nothing, the hook only react (a 
   const imports = dist('react.mjs').match(/^import .* from '([^']+)';$/gm).map((l) => l.replace(/.* from '([^']+)';$/, '$1'));
   assert.deepEqual(imports.sort(), ['./herald.mjs', 'react']);
 });
+
+test('the package\'s entries: @herald/client is the ES module, @herald/client/react the hook, each with its types', async () => {
+  const main = await import('@herald/client');
+  assert.equal(main.default, esm.default);
+  const react = await import('@herald/client/react');
+  assert.equal(typeof react.useHerald, 'function');
+  assert.equal(react.default, react.useHerald);
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  assert.equal(pkg.exports['.'].types, './index.d.ts');
+  assert.equal(pkg.exports['./react'].types, './react.d.ts');
+  for (const file of pkg.files) assert.ok(readFileSync(new URL('../' + file + (file === 'dist' ? '/herald.mjs' : ''), import.meta.url)));
+});
