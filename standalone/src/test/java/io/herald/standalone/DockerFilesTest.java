@@ -142,6 +142,24 @@ class DockerFilesTest {
   }
 
   @Test
+  @DisplayName("The image's build copies what the modules' poms read from outside their folder (the gateway's /herald.js from clients/js/dist)")
+  void dockerfileCopiesResourcesFromOutsideTheModules() throws Exception {
+    Set<String> outside = new TreeSet<>();
+    for (String module : modules()) {
+      Matcher m = Pattern.compile("<directory>\\$\\{project\\.basedir}/\\.\\./([^<]+)</directory>")
+        .matcher(Files.readString(ROOT.resolve(module).resolve("pom.xml")));
+      while (m.find()) {
+        outside.add(m.group(1).replaceAll("/+$", ""));
+      }
+    }
+    assertThat(outside).as("the gateway's herald.js comes from the client package").contains("clients/js/dist");
+    for (String dir : outside) {
+      assertThat(dockerfile).as("the image copies %s", dir)
+        .containsPattern("(?m)^COPY " + Pattern.quote(dir) + " " + Pattern.quote(dir) + "$");
+    }
+  }
+
+  @Test
   @DisplayName("Dockerfile ENV: every HERALD_* variable is a real configuration key")
   void dockerfileEnv() throws Exception {
     Matcher env = Pattern.compile("\\b(HERALD_[A-Z0-9_]+)=").matcher(dockerfile);
