@@ -494,6 +494,11 @@ public final class LoadTool {
   // ---- helpers -----------------------------------------------------------------------------
 
   private int indexOf(String topic) {
+    return topicIndex(topic, topicCount);
+  }
+
+  /** The index of a topic of the run in its topic list: the number after the prefix's last dash. */
+  static int topicIndex(String topic, int topicCount) {
     if (topicCount == 1) return 0;
     return Integer.parseInt(topic.substring(topic.lastIndexOf('-') + 1));
   }
@@ -520,7 +525,7 @@ public final class LoadTool {
     return Math.round(v * f) / f;
   }
 
-  private static boolean waitFor(BooleanSupplier cond, long millis) throws InterruptedException {
+  static boolean waitFor(BooleanSupplier cond, long millis) throws InterruptedException {
     long end = System.currentTimeMillis() + millis;
     while (System.currentTimeMillis() < end) {
       if (cond.getAsBoolean()) return true;

@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
 /**
@@ -87,7 +86,7 @@ final class Soak {
     for (int i = 0; i < n; i++) {
       join(topics[i % topics.length]);
     }
-    waitFor(() -> active.stream().allMatch(s -> s.ready), 120_000);
+    LoadTool.waitFor(() -> active.stream().allMatch(s -> s.ready), 120_000);
     long probeTimer = vertx.setPeriodic(200, id -> probeOnce());
     long[] sent = {0};
     long t0 = System.nanoTime();
@@ -113,8 +112,8 @@ final class Soak {
       System.out.println("  end   " + end.encode());
 
       vertx.cancelTimer(publishTimer);
-      waitFor(() -> publisher.inFlight.get() == 0, 30_000);
-      boolean settled = waitFor(this::allCaughtUp, a.integer("drain-millis", 30_000));
+      LoadTool.waitFor(() -> publisher.inFlight.get() == 0, 30_000);
+      boolean settled = LoadTool.waitFor(this::allCaughtUp, a.integer("drain-millis", 30_000));
       long behind = 0;
       for (Subscriber s : active) {
         behind += Math.max(0, publisher.acked.get(indexOf(s.topic)) - s.lastN);
@@ -178,7 +177,7 @@ final class Soak {
       if (sleep > 0) Thread.sleep(sleep);
     }
     // Snapshots and the end are taken with every stream back.
-    waitFor(() -> away.get() == 0 && active.stream().allMatch(s -> s.ready), 60_000);
+    LoadTool.waitFor(() -> away.get() == 0 && active.stream().allMatch(s -> s.ready), 60_000);
   }
 
   private void join(String topic) {
@@ -232,16 +231,6 @@ final class Soak {
   }
 
   private int indexOf(String topic) {
-    if (topics.length == 1) return 0;
-    return Integer.parseInt(topic.substring(topic.lastIndexOf('-') + 1));
-  }
-
-  private static boolean waitFor(BooleanSupplier cond, long millis) throws InterruptedException {
-    long end = System.currentTimeMillis() + millis;
-    while (System.currentTimeMillis() < end) {
-      if (cond.getAsBoolean()) return true;
-      Thread.sleep(20);
-    }
-    return cond.getAsBoolean();
+    return LoadTool.topicIndex(topic, topics.length);
   }
 }

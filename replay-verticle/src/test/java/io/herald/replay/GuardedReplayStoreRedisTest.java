@@ -3,14 +3,11 @@ package io.herald.replay;
 import io.herald.common.Breakers;
 import io.herald.common.ErrorCode;
 import io.herald.common.Event;
-import io.herald.common.EventDraft;
 import io.herald.common.HeraldException;
 import io.herald.common.Position;
 import io.herald.common.replay.ReadResult;
 import io.herald.common.testing.RedisServerProcess;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -26,7 +23,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -38,13 +34,12 @@ import static org.assertj.core.api.Assertions.assertThat;
  * says where the topic stood in the epoch before.
  */
 @ExtendWith(VertxExtension.class)
-class GuardedReplayStoreRedisTest {
+class GuardedReplayStoreRedisTest extends OnContextCalls {
 
   private static final int STORE_TIMEOUT_MILLIS = 400;
   private static final String PREFIX = "herald:";
 
   private Vertx vertx;
-  private Context context;
   private RedisServerProcess redis;
   private Redis admin;
   private final ReplayOptions options = new ReplayOptions(new JsonObject().put("storeTimeoutMillis", STORE_TIMEOUT_MILLIS));
@@ -199,9 +194,6 @@ class GuardedReplayStoreRedisTest {
     }
   }
 
-  private static EventDraft draft(String topic, String data) {
-    return new EventDraft(topic, Event.DEFAULT_TYPE, data, false, null);
-  }
 
   /** EVALSHA calls Redis has run (INFO commandstats), on a connection of the test's own. */
   private long scriptCalls() {
@@ -215,28 +207,6 @@ class GuardedReplayStoreRedisTest {
     while (scriptCalls() < atLeast) {
       assertThat(System.nanoTime()).as("Redis ran the queued append within 10 s").isLessThan(deadline);
       Thread.sleep(20);
-    }
-  }
-
-  private <T> Future<T> onContext(Supplier<Future<T>> op) {
-    Promise<T> p = Promise.promise();
-    context.runOnContext(v -> op.get().onComplete(p));
-    return p.future();
-  }
-
-  private <T> T on(Supplier<Future<T>> op) {
-    return await(onContext(op));
-  }
-
-  private Throwable onFailure(Supplier<Future<?>> op) {
-    return await(onContext(() -> op.get().<Throwable>map(r -> null).recover(Future::succeededFuture)));
-  }
-
-  private static <T> T await(Future<T> f) {
-    try {
-      return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new AssertionError(e);
     }
   }
 }
