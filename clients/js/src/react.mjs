@@ -7,7 +7,9 @@
  * itself with backoff (1, 2, 4, 8, 16, then 30 s, jittered) and resumes from the last event id on
  * every reconnection. When the topics (or url) change, the hook closes the connection and opens
  * one for the new topics from the last event id it saw: the cursor positions the topics it names
- * that are still requested, new ones start live.
+ * that are still requested, new ones start live. When the new topics share none with the old ones
+ * the cursor is dropped (it could position none of them; the gateway would answer each topic
+ * with a `reset` of reason unknown_last_event_id) and the new topics start live.
  *
  * Options: those of Herald.connect (url, transports, lastEventId, token, withCredentials, types,
  * openTimeout, probeTimeout, pollTimeout, onEvent, onReset, onError, onStatus, onTransport; the
@@ -40,6 +42,8 @@ export function useHerald(topics, options) {
   const latest = useRef(opts);
   latest.current = opts;
   const cursor = useRef(opts.lastEventId || null);
+  // The topics the cursor was taken on; null for a cursor passed in by the caller.
+  const cursorTopics = useRef(null);
   const [state, setState] = useState(() => Object.assign({}, INITIAL, { status: list.length ? 'connecting' : 'offline' }));
 
   useEffect(() => {
@@ -56,12 +60,19 @@ export function useHerald(topics, options) {
     const update = (patch) => setState((s) => Object.assign({}, s, typeof patch === 'function' ? patch(s) : patch));
     let conn = null;
     let closed = false;
+    const topicsNow = key.split('\n');
+    if (cursor.current && cursorTopics.current && !topicsNow.some((t) => cursorTopics.current.includes(t))) {
+      cursor.current = null;
+    }
     const track = () => {
-      if (conn && conn.lastEventId) cursor.current = conn.lastEventId;
+      if (conn && conn.lastEventId) {
+        cursor.current = conn.lastEventId;
+        cursorTopics.current = topicsNow;
+      }
     };
     update({ status: 'connecting' });
     conn = Herald.connect({
-      topics: key.split('\n'),
+      topics: topicsNow,
       url: o.url,
       transports: o.transports,
       lastEventId: cursor.current,

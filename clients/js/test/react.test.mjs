@@ -84,6 +84,23 @@ test('new topics: the old connection closes and the new one resumes from the cur
   assert.equal(h.seen.length, renders, 'no render after unmount');
 });
 
+test('topics that share none with the old ones start live: the cursor, which could position none of them, is not sent', async () => {
+  const h = await mount(['a'], {});
+  act(() => {
+    world.last().open();
+    world.last().emit('message', 'x', 'c7');
+  });
+  await h.update(['b']);
+  assert.deepEqual(query(world.last().url), { topic: ['b'] });
+  act(() => {
+    world.last().open();
+    world.last().emit('message', 'y', 'c9');
+  });
+  await h.update(['b', 'c']);
+  assert.deepEqual(query(world.last().url), { topic: ['b', 'c'], lastEventId: ['c9'] }, 'a cursor on a shared topic is kept');
+  h.unmount();
+});
+
 test('a dropped stream: error reported, reconnection after the backoff from the cursor, error cleared once live', async () => {
   mock.timers.enable({ apis: ['setTimeout'] });
   const random = mock.method(Math, 'random', () => 1);
