@@ -25,6 +25,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ClusterProcessesIT {
 
+  /**
+   * Deadlines, not speed limits: six JVMs starting at once on a loaded 2-core machine took 45 s
+   * to form their cluster, and a publish may wait out replayTimeoutMillis once per lost process.
+   * What these tests assert is what clients receive, never how fast.
+   */
+  private static final int STARTUP_SECONDS = 150;
+  private static final int PUBLISHING_SECONDS = 300;
+
   private final List<Process> processes = new ArrayList<>();
   private final String clusterName = "herald-it-" + ProcessHandle.current().pid();
 
@@ -61,7 +69,7 @@ class ClusterProcessesIT {
       SseClient onGw1 = subscribeWhenReady(http, gw1Port, "/events?topic=orders&topic=alerts");
       SseClient onGw2 = subscribeWhenReady(http, gw2Port, "/events?topic=orders");
       Publisher notifier = new Publisher(notifierPort);
-      notifier.awaitReady(Duration.ofSeconds(60));
+      notifier.awaitReady(Duration.ofSeconds(STARTUP_SECONDS));
       // Readiness of a role process includes its cluster membership.
       var ready = HeraldProcess.HTTP.send(java.net.http.HttpRequest.newBuilder(
         java.net.URI.create("http://127.0.0.1:" + gw2Admin + "/ready")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
@@ -94,7 +102,7 @@ class ClusterProcessesIT {
 
   /** Subscribes once the gateway is up and has the replay role in reach (503 until then). */
   private SseClient subscribeWhenReady(HttpClient http, int port, String path) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    long deadline = System.nanoTime() + Duration.ofSeconds(STARTUP_SECONDS).toNanos();
     Throwable last = null;
     while (System.nanoTime() < deadline) {
       for (Process p : processes) {
@@ -113,7 +121,7 @@ class ClusterProcessesIT {
       }
       Thread.sleep(250);
     }
-    throw new AssertionError("gateway on " + port + " did not serve " + path + " in 60 s", last);
+    throw new AssertionError("gateway on " + port + " did not serve " + path + " in " + STARTUP_SECONDS + " s", last);
   }
 
 
@@ -222,8 +230,8 @@ class ClusterProcessesIT {
       subscribeWhenReady(http, g2, "/events?topic=warmup").close();
       Publisher pub1 = new Publisher(n1);
       Publisher pub2 = new Publisher(n2);
-      pub1.awaitReady(Duration.ofSeconds(60));
-      pub2.awaitReady(Duration.ofSeconds(60));
+      pub1.awaitReady(Duration.ofSeconds(STARTUP_SECONDS));
+      pub2.awaitReady(Duration.ofSeconds(STARTUP_SECONDS));
       long formed = (System.nanoTime() - t0) / 1_000_000;
 
       String[] topics = {"t0", "t1", "t2", "t3", "t4"};
@@ -245,6 +253,7 @@ class ClusterProcessesIT {
       int perTopic = 40;
       java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.ConcurrentSkipListMap<Long, String>> published =
         new java.util.concurrent.ConcurrentHashMap<>();
+      java.util.Queue<String> trail = new java.util.concurrent.ConcurrentLinkedQueue<>();
       java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
       List<java.util.concurrent.Future<?>> runs = new ArrayList<>();
       for (Publisher p : List.of(pub1, pub2)) {
@@ -253,7 +262,7 @@ class ClusterProcessesIT {
             for (String t : topics) {
               String data = t + "-" + p.port() + "-" + k;
               // The event's own id makes a retried publish (after a lost replay process) land once.
-              JsonAnswer a = p.publishAnswer("{\"topic\":\"" + t + "\",\"id\":\"" + data + "\",\"data\":\"" + data + "\"}");
+              JsonAnswer a = p.publishAnswer("{\"topic\":\"" + t + "\",\"id\":\"" + data + "\",\"data\":\"" + data + "\"}", trail);
               published.computeIfAbsent(t, x -> new java.util.concurrent.ConcurrentSkipListMap<>()).put(a.seq(), data);
             }
             if (k == perTopic / 4 && p.port() == n1) {
@@ -267,7 +276,14 @@ class ClusterProcessesIT {
         }));
       }
       for (var r : runs) {
-        r.get(120, TimeUnit.SECONDS);
+        try {
+          r.get(PUBLISHING_SECONDS, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+          throw new AssertionError("publishing did not finish in " + PUBLISHING_SECONDS + " s; slow or refused publishes:\n" + String.join("\n", trail), e);
+        }
+      }
+      if (!trail.isEmpty()) {
+        System.out.println("failover: slow or refused publishes:\n" + String.join("\n", trail));
       }
       pool.shutdown();
       long killedAt = System.nanoTime();
@@ -324,10 +340,26 @@ class ClusterProcessesIT {
 
     /** Publishes, retrying (bounded) while the cluster answers 503/504 after losing a process. */
     JsonAnswer publishAnswer(String body) throws Exception {
+      return publishAnswer(body, new java.util.concurrent.ConcurrentLinkedQueue<>());
+    }
+
+    /**
+     * Like {@link #publishAnswer(String)}; every answer that is not 200, and every publish that
+     * took more than a second, goes to {@code trail} (status, ms, wall-clock time) so that a
+     * run that does not finish says which publishes were slow and why.
+     */
+    JsonAnswer publishAnswer(String body, java.util.Queue<String> trail) throws Exception {
+      long start = System.nanoTime();
       var resp = send(body);
       for (int attempt = 0; attempt < 20 && (resp.statusCode() == 503 || resp.statusCode() == 504); attempt++) {
+        trail.add(java.time.LocalTime.now() + " " + port + " " + resp.statusCode() + " after " + (System.nanoTime() - start) / 1_000_000
+          + " ms: " + resp.body());
         Thread.sleep(250);
         resp = send(body);
+      }
+      long took = (System.nanoTime() - start) / 1_000_000;
+      if (took > 1000) {
+        trail.add(java.time.LocalTime.now() + " " + port + " " + resp.statusCode() + " in " + took + " ms for " + body);
       }
       if (resp.statusCode() != 200) {
         throw new AssertionError("publish answered " + resp.statusCode() + ": " + resp.body());
@@ -349,6 +381,8 @@ class ClusterProcessesIT {
     private java.net.http.HttpResponse<String> send(String body) throws Exception {
       return HeraldProcess.HTTP.send(java.net.http.HttpRequest.newBuilder(
           java.net.URI.create("http://127.0.0.1:" + port + "/publish"))
+        // The notifier answers within its replayTimeoutMillis (5 s) whatever the cluster does.
+        .timeout(Duration.ofSeconds(30))
         .header("Authorization", "Bearer dev-publisher-key").header("Content-Type", "application/json")
         .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
     }
