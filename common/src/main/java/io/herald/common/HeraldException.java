@@ -41,13 +41,26 @@ public final class HeraldException extends RuntimeException {
    * carries our JSON body back into its code, a timeout or missing handler into
    * {@code timeout}/{@code store_unavailable}, anything else into {@code internal_error}.
    */
+  private static final java.util.regex.Pattern VERTX_TIMEOUT =
+    java.util.regex.Pattern.compile("waiting (\\d+)\\(ms\\).*repliedAddress: (\\S+)");
+
+  /**
+   * "no answer from herald.replay.append within 5000 ms", from Vert.x's "Timed out after waiting
+   * 5000(ms) for a reply. address: __vertx.reply.&lt;uuid&gt;, repliedAddress: herald.replay.append",
+   * which names an internal reply address; any other text is kept as it is.
+   */
+  static String timeoutMessage(String vertx) {
+    java.util.regex.Matcher m = VERTX_TIMEOUT.matcher(vertx);
+    return m.find() ? "no answer from " + m.group(2) + " within " + m.group(1) + " ms" : "no answer in time: " + vertx;
+  }
+
   public static HeraldException from(Throwable t) {
     if (t instanceof HeraldException h) {
       return h;
     }
     if (t instanceof ReplyException r) {
       if (r.failureType() == ReplyFailure.TIMEOUT) {
-        return new HeraldException(ErrorCode.TIMEOUT, "no answer in time from " + safe(r.getMessage()));
+        return new HeraldException(ErrorCode.TIMEOUT, timeoutMessage(safe(r.getMessage())));
       }
       if (r.failureType() == ReplyFailure.NO_HANDLERS) {
         return new HeraldException(ErrorCode.STORE_UNAVAILABLE, "no service is listening: " + safe(r.getMessage()));

@@ -131,6 +131,8 @@ class HeraldExceptionTest {
       .compose(v -> vertx.eventBus().request("test.silent", "x", new DeliveryOptions().setSendTimeout(100)))
       .onComplete(ctx.failing(t -> ctx.verify(() -> {
         assertThat(HeraldException.from(t).code()).isEqualTo(ErrorCode.TIMEOUT);
+        // Names the address that did not answer and the wait, not Vert.x's internal reply address.
+        assertThat(HeraldException.from(t).getMessage()).isEqualTo("no answer from test.silent within 100 ms");
         timeout.flag();
       })));
   }
