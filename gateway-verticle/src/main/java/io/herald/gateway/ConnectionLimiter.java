@@ -14,8 +14,11 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Connection admission of one gateway process: open streams per node
  * ({@code gateway.maxConnections}), per client address ({@code gateway.maxConnectionsPerIp})
- * and per JWT subject ({@code gateway.maxConnectionsPerUser}), and connection attempts per
- * address in a sliding minute ({@code gateway.connectAttemptsPerIpPerMinute}).
+ * and per JWT subject (the {@code maxConnectionsPerUser} of the token's tier), connection
+ * attempts per address in a sliding minute ({@code gateway.connectAttemptsPerIpPerMinute}) and
+ * per user (the tier's {@code connectAttemptsPerMinute}, a bucket refilled over a minute).
+ * Addresses in {@code gateway.limitExemptAddresses} skip the two per-address limits (and are not
+ * tracked); everything else still applies to them.
  *
  * <p>One instance is shared by every gateway verticle instance of a deployment (they run on
  * different event loops), so all state is in concurrent structures and every per-key update is
@@ -25,7 +28,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * last minute, and at most {@link #MAX_TRACKED_IPS} addresses are tracked; idle ones are swept
  * every {@link #SWEEP_MILLIS}. When the table is full of active addresses a new one is refused
  * ({@code over_capacity}) rather than let through unaccounted. IPv6 clients are counted per /64,
- * the block one subscriber line usually owns. Users are tracked only while they hold a stream.
+ * the block one subscriber line usually owns. Users are tracked while they hold a stream, and
+ * for the attempt rate while their bucket is not full again (at most {@link #MAX_TRACKED_USERS}).
  */
 final class ConnectionLimiter implements Shareable {
 
@@ -34,11 +38,16 @@ final class ConnectionLimiter implements Shareable {
   /** How often idle addresses are dropped from the table, ms. */
   static final long SWEEP_MILLIS = 10_000;
   private static final int WINDOW_SECONDS = 60;
+  /** Most users whose connection attempts are tracked at once (only those of a tier with an attempt rate). */
+  static final int MAX_TRACKED_USERS = 100_000;
 
   private final int maxConnections;
   private final int maxPerIp;
   private final int attemptsPerMinute;
   private final int maxPerUser;
+  private final GatewayOptions options;
+  /** Per user: when the attempt bucket is full again, epoch ms (GCRA's theoretical arrival time). */
+  private final ConcurrentHashMap<String, double[]> userAttempts = new ConcurrentHashMap<>();
   private final AtomicInteger total = new AtomicInteger();
   private final ConcurrentHashMap<String, IpState> ips = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, AtomicInteger> users = new ConcurrentHashMap<>();
@@ -50,6 +59,7 @@ final class ConnectionLimiter implements Shareable {
     this.maxPerIp = options.maxConnectionsPerIp();
     this.attemptsPerMinute = options.connectAttemptsPerIpPerMinute();
     this.maxPerUser = options.maxConnectionsPerUser();
+    this.options = options;
   }
 
   /**
@@ -60,6 +70,14 @@ final class ConnectionLimiter implements Shareable {
    */
   Permit admit(String remoteHost, long nowMillis) {
     sweepIfDue(nowMillis);
+    if (options.limitExempt(remoteHost)) {
+      if (total.incrementAndGet() > maxConnections) {
+        total.decrementAndGet();
+        throw new Refusal(ErrorCode.OVER_CAPACITY, "this gateway holds as many streams as it may; try again or elsewhere", 5);
+      }
+      exemptAdmitted();
+      return new Permit(null);
+    }
     String ip = ipKey(remoteHost);
     if (!ips.containsKey(ip) && ips.size() >= MAX_TRACKED_IPS) {
       throw new Refusal(ErrorCode.OVER_CAPACITY, "too many clients are connecting; try again later", 10);
@@ -92,25 +110,78 @@ final class ConnectionLimiter implements Shareable {
     return new Permit(ip);
   }
 
-  /** Also counts the stream against its JWT subject; on refusal the permit is left for the caller to release. */
+  /** {@link #admitUser(Permit, String, SubscriberTiers.Tier, long)} with the default tier. */
   void admitUser(Permit permit, String subject) {
-    if (subject == null || maxPerUser <= 0) {
+    admitUser(permit, subject, options.tiers().defaults(), System.currentTimeMillis());
+  }
+
+  /**
+   * Also counts the stream against its JWT subject with the limits of its {@code tier}: the
+   * attempt rate per user first (a refused attempt takes nothing from it), then the streams per
+   * user. On refusal the permit is left for the caller to release.
+   */
+  void admitUser(Permit permit, String subject, SubscriberTiers.Tier tier, long nowMillis) {
+    if (subject == null) {
       return;
     }
+    int wait = tier.connectAttemptsPerMinute() > 0 ? userAttempt(subject, tier.connectAttemptsPerMinute(), nowMillis) : 0;
+    if (wait > 0) {
+      SubscriberTiers.refused(tier, "connect_attempts");
+      throw new Refusal(ErrorCode.RATE_LIMITED, "more than " + tier.connectAttemptsPerMinute()
+        + " connection attempts per minute for this user" + tier.suffix() + "; retry later", wait);
+    }
+    int max = tier.maxConnectionsPerUser();
     boolean[] ok = new boolean[1];
     users.compute(subject, (k, n) -> {
       AtomicInteger c = n == null ? new AtomicInteger() : n;
-      if (c.get() < maxPerUser) {
+      if (c.get() < max) {
         c.incrementAndGet();
         ok[0] = true;
       }
       return c.get() == 0 ? null : c;
     });
     if (!ok[0]) {
-      throw new Refusal(ErrorCode.RATE_LIMITED, "at most " + maxPerUser + " streams per user", 5);
+      SubscriberTiers.refused(tier, "streams_per_user");
+      throw new Refusal(ErrorCode.RATE_LIMITED, "at most " + max + " streams per user" + tier.suffix(), 5);
     }
     permit.user = subject;
     userChange.accept(subject);
+  }
+
+  /**
+   * One attempt of {@code subject} against {@code perMinute} (GCRA: a bucket of {@code perMinute}
+   * attempts refilled over a minute): 0 when taken, else the seconds until one is there.
+   */
+  private int userAttempt(String subject, int perMinute, long nowMillis) {
+    if (!userAttempts.containsKey(subject) && userAttempts.size() >= MAX_TRACKED_USERS) {
+      throw new Refusal(ErrorCode.OVER_CAPACITY, "too many clients are connecting; try again later", 10);
+    }
+    double interval = WINDOW_SECONDS * 1000.0 / perMinute;
+    int[] wait = new int[1];
+    userAttempts.compute(subject, (k, s) -> {
+      double[] full = s == null ? new double[] {nowMillis} : s;
+      double next = Math.max(full[0], nowMillis) + interval;
+      double over = next - nowMillis - WINDOW_SECONDS * 1000.0;
+      if (over > 0) {
+        wait[0] = (int) Math.max(1, Math.ceil(over / 1000.0));
+      } else {
+        full[0] = next;
+      }
+      return full;
+    });
+    return wait[0];
+  }
+
+  /** Counts an attempt from an exempt address let past the per-address limits: {@code herald_limit_exempt_connections_total}. */
+  private static void exemptAdmitted() {
+    io.micrometer.core.instrument.Counter.builder("herald_limit_exempt_connections")
+      .description("Connection attempts from gateway.limitExemptAddresses let past the per-address limits")
+      .register(io.herald.common.admin.HeraldMetrics.get().registry()).increment();
+  }
+
+  /** Users whose connection attempts are tracked now (tests). */
+  int trackedUsers() {
+    return userAttempts.size();
   }
 
   /** Called with a subject whenever its count of streams in this process changes. */
@@ -131,6 +202,7 @@ final class ConnectionLimiter implements Shareable {
     return out;
   }
 
+  /** Streams per user of the default tier. */
   int maxPerUser() {
     return maxPerUser;
   }
@@ -149,6 +221,9 @@ final class ConnectionLimiter implements Shareable {
   }
 
   private void releaseIp(String ip) {
+    if (ip == null) {
+      return; // an exempt address: never counted
+    }
     ips.computeIfPresent(ip, (k, s) -> {
       s.open = Math.max(0, s.open - 1);
       return s;
@@ -168,6 +243,9 @@ final class ConnectionLimiter implements Shareable {
     long nowSecond = nowMillis / 1000;
     for (String ip : ips.keySet()) {
       ips.computeIfPresent(ip, (k, s) -> s.idle(nowSecond) ? null : s);
+    }
+    for (String user : userAttempts.keySet()) {
+      userAttempts.computeIfPresent(user, (k, s) -> s[0] <= nowMillis ? null : s);
     }
   }
 

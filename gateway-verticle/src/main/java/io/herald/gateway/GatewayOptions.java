@@ -1,5 +1,6 @@
 package io.herald.gateway;
 
+import io.herald.common.AddressAllowlist;
 import io.herald.common.ClientAddress;
 import io.herald.common.TopicPattern;
 
@@ -56,6 +57,20 @@ public final class GatewayOptions {
   public static final int DEFAULT_CONNECT_ATTEMPTS_PER_IP_PER_MINUTE = 600;
   /** Most concurrent streams per JWT subject across the cluster (jwt mode only); beyond, 429. */
   public static final int DEFAULT_MAX_CONNECTIONS_PER_USER = 50;
+  /**
+   * Connection attempts per JWT user in a minute (a bucket of that many, refilled at that rate),
+   * counted once the token is verified; beyond, 429 {@code rate_limited}. 0: no per-user rate
+   * (only the per-address one). The default of {@code connectAttemptsPerMinute} of every tier.
+   */
+  public static final int DEFAULT_CONNECT_ATTEMPTS_PER_USER_PER_MINUTE = 0;
+  /** The token claim naming a subscriber's tier ({@link SubscriberTiers}). */
+  public static final String DEFAULT_TIER_CLAIM = "tier";
+  /**
+   * Addresses and CIDR ranges (IPv4, IPv6) exempt from the per-address limits
+   * ({@code maxConnectionsPerIp}, {@code connectAttemptsPerIpPerMinute}): monitoring probes, an
+   * office NAT. Per-node, per-user and per-tier limits still apply. Empty: nobody is exempt.
+   */
+  public static final List<String> DEFAULT_LIMIT_EXEMPT_ADDRESSES = List.of();
   /**
    * Reverse proxies (IP addresses and CIDR ranges) whose forwarding headers are believed: only
    * for a connection from one of them is the client address taken from {@code Forwarded} or
@@ -166,6 +181,11 @@ public final class GatewayOptions {
   private final int maxConnectionsPerIp;
   private final int connectAttemptsPerIpPerMinute;
   private final int maxConnectionsPerUser;
+  private final int connectAttemptsPerUserPerMinute;
+  private final String tierClaim;
+  private final SubscriberTiers tiers;
+  private final List<String> limitExemptAddresses;
+  private final AddressAllowlist limitExempt;
   private final List<String> trustedProxies;
   private final ClientAddress clientAddress;
   private final List<String> allowedOrigins;
@@ -213,6 +233,22 @@ public final class GatewayOptions {
     maxConnectionsPerIp = r.getInt("maxConnectionsPerIp", DEFAULT_MAX_CONNECTIONS_PER_IP, 1, 10_000_000);
     connectAttemptsPerIpPerMinute = r.getInt("connectAttemptsPerIpPerMinute", DEFAULT_CONNECT_ATTEMPTS_PER_IP_PER_MINUTE, 1, 10_000_000);
     maxConnectionsPerUser = r.getInt("maxConnectionsPerUser", DEFAULT_MAX_CONNECTIONS_PER_USER, 1, 10_000_000);
+    connectAttemptsPerUserPerMinute = r.getInt("connectAttemptsPerUserPerMinute", DEFAULT_CONNECT_ATTEMPTS_PER_USER_PER_MINUTE, 0, 10_000_000);
+    tierClaim = r.getString("tierClaim", DEFAULT_TIER_CLAIM);
+    Object rawTiers = json == null ? null : json.getValue("tiers");
+    if (rawTiers instanceof String) {
+      r.getOptionalString("tiers"); // JSON text from HERALD_GATEWAY_TIERS
+    } else {
+      r.getObject("tiers");
+    }
+    tiers = SubscriberTiers.read(r.key("tiers"), rawTiers, new SubscriberTiers.Tier(SubscriberTiers.DEFAULT_TIER,
+      maxConnectionsPerUser, maxTopicsPerConnection, connectAttemptsPerUserPerMinute));
+    limitExemptAddresses = r.getStringList("limitExemptAddresses", DEFAULT_LIMIT_EXEMPT_ADDRESSES);
+    try {
+      limitExempt = AddressAllowlist.parse(limitExemptAddresses);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(r.key("limitExemptAddresses"), e.getMessage());
+    }
     trustedProxies = r.getStringList("trustedProxies", DEFAULT_TRUSTED_PROXIES);
     try {
       clientAddress = ClientAddress.trusting(trustedProxies);
@@ -311,6 +347,15 @@ public final class GatewayOptions {
   public int connectAttemptsPerIpPerMinute() { return connectAttemptsPerIpPerMinute; }
   /** Per JWT subject, across the cluster; applies in jwt mode only. */
   public int maxConnectionsPerUser() { return maxConnectionsPerUser; }
+  /** Connection attempts per user per minute of the default tier; 0: no per-user rate. */
+  public int connectAttemptsPerUserPerMinute() { return connectAttemptsPerUserPerMinute; }
+  /** The token claim naming the subscriber's tier. */
+  public String tierClaim() { return tierClaim; }
+  /** The subscriber tiers ({@code gateway.tiers}) and the default limits. */
+  public SubscriberTiers tiers() { return tiers; }
+  public List<String> limitExemptAddresses() { return limitExemptAddresses; }
+  /** True when {@code address} is one of {@link #limitExemptAddresses()} (never when the list is empty). */
+  public boolean limitExempt(String address) { return !limitExempt.allowsAll() && limitExempt.allows(address); }
   /** The trusted reverse proxies, as configured. */
   public List<String> trustedProxies() { return trustedProxies; }
   /** How the client address of a request is found ({@link #trustedProxies()}, parsed). */
@@ -362,6 +407,10 @@ public final class GatewayOptions {
       .put("maxConnectionsPerIp", maxConnectionsPerIp)
       .put("connectAttemptsPerIpPerMinute", connectAttemptsPerIpPerMinute)
       .put("maxConnectionsPerUser", maxConnectionsPerUser)
+      .put("connectAttemptsPerUserPerMinute", connectAttemptsPerUserPerMinute)
+      .put("tierClaim", tierClaim)
+      .put("tiers", tiers.toJson())
+      .put("limitExemptAddresses", new JsonArray(limitExemptAddresses))
       .put("trustedProxies", new JsonArray(trustedProxies))
       .put("allowedOrigins", new JsonArray(allowedOrigins))
       .put("maxHeaderBytes", maxHeaderBytes)

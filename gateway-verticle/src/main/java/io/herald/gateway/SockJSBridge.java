@@ -63,7 +63,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *       ({@code Authorization}, {@code ?access_token=} in the bridge URL, or the {@code herald_token}
  *       cookie). A refusal is an {@code err} frame then a close with {@code 4000 + status}.</li>
  *   <li>{@code REGISTER} of {@code herald.browser.<topic>}: a valid topic the socket's grant may
- *       read, at most {@code maxTopicsPerConnection} per socket; else one {@code err} frame for the
+ *       read, at most the {@code maxTopicsPerConnection} of its tier per socket; else one {@code err} frame for the
  *       address ({@code failureCode} the HTTP status, {@code message} the error code), and nothing
  *       from the bridge itself.</li>
  *   <li>{@code SEND} to {@value #REPLAY_ADDRESS} with a reply address: a replay, see below.
@@ -153,7 +153,7 @@ final class SockJSBridge {
       .addInboundPermitted(new PermittedOptions().setAddress(REPLAY_ADDRESS))
       .addOutboundPermitted(new PermittedOptions().setAddressRegex("herald\\.browser\\.(?!replay$).+"))
       .setMaxAddressLength(ADDRESS_PREFIX.length() + Topics.MAX_TOPIC_LENGTH)
-      .setMaxHandlersPerSocket(options.maxTopicsPerConnection() + MAX_PENDING_REPLAYS)
+      .setMaxHandlersPerSocket(options.tiers().maxTopicsPerConnection() + MAX_PENDING_REPLAYS)
       .setReplyTimeout(options.replayTimeoutMillis() + 1000L);
     router.route(PATH + "/*").handler(this::guard).failureHandler(this::failure);
     // SockJS reads xhr_send bodies through vertx-web's BodyHandler: bounded (with or without a
@@ -351,9 +351,9 @@ final class SockJSBridge {
     if (grant.anonymous() || grant.userKey() == null) {
       return Future.succeededFuture(grant);
     }
-    ConnectionLimiter limiter = gateway.limiter();
+    SubscriberTiers.Tier tier = options.tiers().of(grant);
     try {
-      limiter.admitUser(permit, grant.userKey());
+      gateway.limiter().admitUser(permit, grant.userKey(), tier, System.currentTimeMillis());
     } catch (ConnectionLimiter.Refusal r) {
       return Future.failedFuture(r.error());
     }
@@ -361,10 +361,14 @@ final class SockJSBridge {
     if (users == null) {
       return Future.succeededFuture(grant);
     }
-    return users.withinLimit(grant.userKey(), limiter.maxPerUser()).compose(within -> within
-      ? Future.succeededFuture(grant)
-      : Future.failedFuture(new HeraldException(ErrorCode.RATE_LIMITED,
-        "at most " + limiter.maxPerUser() + " streams per user across the cluster")));
+    return users.withinLimit(grant.userKey(), tier.maxConnectionsPerUser()).compose(within -> {
+      if (within) {
+        return Future.succeededFuture(grant);
+      }
+      SubscriberTiers.refused(tier, "streams_per_user");
+      return Future.failedFuture(new HeraldException(ErrorCode.RATE_LIMITED,
+        "at most " + tier.maxConnectionsPerUser() + " streams per user across the cluster" + tier.suffix()));
+    });
   }
 
   private void open(BridgeEvent event, ConnectionLimiter.Permit permit, SubscriberAuth.Grant grant) {
@@ -374,12 +378,13 @@ final class SockJSBridge {
     sock.setWriteQueueMaxSize(options.maxWriteQueueBytes());
     gateway.stats().connectionsOpened++;
     HeraldMetrics.get().connectionOpened(TRANSPORT);
+    SubscriberTiers.admitted(options.tiers().of(grant));
     if (grant.expiresAtMillis() > 0) {
       long delay = Math.max(1, grant.expiresAtMillis() + options.jwtLeewaySeconds() * 1000L - System.currentTimeMillis());
       bs.expiryTimer = vertx.setTimer(delay, id -> expire(bs));
     }
     LOG.atInfo().addKeyValue("connection", bs.id).addKeyValue("transport", TRANSPORT).addKeyValue("subject", grant.subject())
-      .addKeyValue("remote", client(sock)).log("connection opened");
+      .addKeyValue("tier", options.tiers().of(grant).name()).addKeyValue("remote", client(sock)).log("connection opened");
     event.complete(true);
     // Once the bridge has set its handlers (on completion, possibly after this returns): its
     // exception handler logs at ERROR even a client that went away without a close frame.
@@ -449,9 +454,11 @@ final class SockJSBridge {
       event.complete(true); // the bridge answers address_already_registered
       return;
     }
-    if (bs.topics.size() >= options.maxTopicsPerConnection()) {
+    SubscriberTiers.Tier tier = options.tiers().of(bs.grant);
+    if (bs.topics.size() >= tier.maxTopicsPerConnection()) {
+      SubscriberTiers.refused(tier, "topics_per_connection");
       refuseRegister(event, bs, address, new HeraldException(ErrorCode.TOO_MANY_TOPICS,
-        "at most " + options.maxTopicsPerConnection() + " topics per connection"));
+        "at most " + tier.maxTopicsPerConnection() + " topics per connection" + tier.suffix()));
       return;
     }
     SubscriberAuth auth = gateway.auth();
@@ -588,7 +595,7 @@ final class SockJSBridge {
       boolean unknown = false;
       if (lastEventId != null && !lastEventId.isEmpty()) {
         Cursor c = lastEventId.length() > options.maxLastEventIdLength() ? null
-          : Cursor.parse(lastEventId, options.maxTopicsPerConnection());
+          : Cursor.parse(lastEventId, options.tiers().maxTopicsPerConnection());
         from = c == null ? null : c.position(topic);
         unknown = from == null;
       }

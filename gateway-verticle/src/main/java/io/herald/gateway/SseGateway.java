@@ -165,14 +165,16 @@ public final class SseGateway {
     boolean unknown = false;
     if (lastEventId != null && !lastEventId.isEmpty()) {
       cursor = lastEventId.length() > options.maxLastEventIdLength() ? null
-        : Cursor.parse(lastEventId, options.maxTopicsPerConnection());
+        : Cursor.parse(lastEventId, options.tiers().maxTopicsPerConnection());
       if (cursor != null && !namesAny(cursor, topics)) {
         cursor = null; // well-formed but about none of these topics: as good as garbage
       }
       unknown = cursor == null;
     }
     if (auth == null || !auth.enabled()) {
-      opener.open(request, topics, cursor, unknown, SubscriberAuth.Grant.ANONYMOUS, permit);
+      if (topicsWithinTier(response, topics, options.tiers().defaults())) {
+        opener.open(request, topics, cursor, unknown, SubscriberAuth.Grant.ANONYMOUS, permit);
+      }
       return;
     }
     // Authorised before anything is subscribed or replayed: the cursor then only positions
@@ -196,12 +198,16 @@ public final class SseGateway {
       SubscriberAuth.Grant grant = ar.result();
       String refusedTopic = auth.firstRefused(grant, topics);
       if (refusedTopic == null) {
+        SubscriberTiers.Tier tier = options.tiers().of(grant);
+        if (!topicsWithinTier(response, topics, tier)) {
+          return;
+        }
         if (grant.anonymous() || grant.userKey() == null) {
           opener.open(request, topics, resume, reset, grant, permit);
           return;
         }
         try {
-          limiter.admitUser(permit, grant.userKey());
+          limiter.admitUser(permit, grant.userKey(), tier, System.currentTimeMillis());
         } catch (ConnectionLimiter.Refusal r) {
           refuse(request, r);
           return;
@@ -210,14 +216,15 @@ public final class SseGateway {
           opener.open(request, topics, resume, reset, grant, permit);
           return;
         }
-        users.withinLimit(grant.userKey(), limiter.maxPerUser()).onComplete(within -> {
+        users.withinLimit(grant.userKey(), tier.maxConnectionsPerUser()).onComplete(within -> {
           if (response.closed() || response.ended()) {
             permit.release();
           } else if (draining) {
             Http.error(response.putHeader("Retry-After", "1"), new HeraldException(ErrorCode.SHUTTING_DOWN, "gateway is shutting down"));
           } else if (!within.result()) {
+            SubscriberTiers.refused(tier, "streams_per_user");
             refuse(request, new ConnectionLimiter.Refusal(ErrorCode.RATE_LIMITED,
-              "at most " + limiter.maxPerUser() + " streams per user across the cluster", 5));
+              "at most " + tier.maxConnectionsPerUser() + " streams per user across the cluster" + tier.suffix(), 5));
           } else {
             opener.open(request, topics, resume, reset, grant, permit);
           }
@@ -337,6 +344,7 @@ public final class SseGateway {
     connections.add(conn);
     stats.connectionsOpened++;
     HeraldMetrics.get().connectionOpened(conn.transport());
+    SubscriberTiers.admitted(options.tiers().of(grant));
     response.closeHandler(v -> {
       permit.release();
       conn.onClosed();
@@ -368,7 +376,8 @@ public final class SseGateway {
   private void logOpened(Connection conn, HttpServerRequest request, Cursor resume, SubscriberAuth.Grant grant) {
     LOG.atInfo().addKeyValue("connection", conn.id()).addKeyValue("transport", conn.transport())
       .addKeyValue("topics", String.join(",", conn.topics()))
-      .addKeyValue("resume", resume != null).addKeyValue("subject", grant.subject()).addKeyValue("remote", client(request))
+      .addKeyValue("resume", resume != null).addKeyValue("subject", grant.subject())
+      .addKeyValue("tier", options.tiers().of(grant).name()).addKeyValue("remote", client(request))
       .log("connection opened");
   }
 
@@ -474,11 +483,23 @@ public final class SseGateway {
       }
       unique.add(t);
     }
-    if (unique.size() > options.maxTopicsPerConnection()) {
-      throw new HeraldException(ErrorCode.TOO_MANY_TOPICS, "at most " + options.maxTopicsPerConnection()
+    // The most any tier allows: the token, and so the tier, is not known yet (topicsWithinTier follows).
+    if (unique.size() > options.tiers().maxTopicsPerConnection()) {
+      throw new HeraldException(ErrorCode.TOO_MANY_TOPICS, "at most " + options.tiers().maxTopicsPerConnection()
         + " topics per connection, got " + unique.size());
     }
     return unique.toArray(new String[0]);
+  }
+
+  /** True when {@code topics} fit {@code tier}'s {@code maxTopicsPerConnection}; else answers 400 {@code too_many_topics}. */
+  private static boolean topicsWithinTier(HttpServerResponse response, String[] topics, SubscriberTiers.Tier tier) {
+    if (topics.length <= tier.maxTopicsPerConnection()) {
+      return true;
+    }
+    SubscriberTiers.refused(tier, "topics_per_connection");
+    Http.error(response, new HeraldException(ErrorCode.TOO_MANY_TOPICS, "at most " + tier.maxTopicsPerConnection()
+      + " topics per connection" + tier.suffix() + ", got " + topics.length));
+    return false;
   }
 
   /** Removes a connection from its topics and from the instance. */

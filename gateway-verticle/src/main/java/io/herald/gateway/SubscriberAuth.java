@@ -41,7 +41,7 @@ import java.util.List;
  * (HS256 for {@code jwtSecret}, RS256/ES256/ES384/ES512 for the PEM key, the keys' own for the JWKS): a token
  * with {@code alg: none}, or HS256-signed with a public key, is refused. {@code exp} is required
  * unless {@code jwtRequireExp} is off; {@code exp} and {@code nbf} are checked with
- * {@code jwtLeewaySeconds}, {@code iss} and {@code aud} when configured. ECDSA signatures must be the raw R||S form (a DER one is refused). The topics claim lists {@link TopicPattern}s. Without a token a client may read
+ * {@code jwtLeewaySeconds}, {@code iss} and {@code aud} when configured. ECDSA signatures must be the raw R||S form (a DER one is refused). The topics claim lists {@link TopicPattern}s; the {@code tierClaim} names the {@link SubscriberTiers tier} whose limits apply. Without a token a client may read
  * {@code publicTopics} only. In {@code none} mode everyone may read everything.
  *
  * <p>Key files are read once, asynchronously, by {@link #create}; verifying a token is a
@@ -61,10 +61,12 @@ final class SubscriberAuth {
    * anonymous), when the token expires (epoch ms, -1 for never), and the key its streams are
    * counted under for {@code maxConnectionsPerUser} (null when anonymous): the subject, else
    * {@code #jti:<jti>}, else {@code #token:<SHA-256 of the token>}, so that tokens without
-   * {@code sub} are limited too.
+   * {@code sub} are limited too; and the tier whose limits apply (the one its
+   * {@code gateway.tierClaim} names, else the default; null when anonymous: the default).
    */
-  record Grant(boolean anonymous, String subject, List<TopicPattern> topics, long expiresAtMillis, String userKey) {
-    static final Grant ANONYMOUS = new Grant(true, null, List.of(), -1, null);
+  record Grant(boolean anonymous, String subject, List<TopicPattern> topics, long expiresAtMillis, String userKey,
+               SubscriberTiers.Tier tier) {
+    static final Grant ANONYMOUS = new Grant(true, null, List.of(), -1, null, null);
   }
 
   private final GatewayOptions options;
@@ -230,8 +232,8 @@ final class SubscriberAuth {
         }
         long expiresAt = exp instanceof Number n ? n.longValue() * 1000L : -1;
         String subject = claims.getValue("sub") instanceof String s ? s : null;
-        return Future.succeededFuture(
-          new Grant(false, subject, patterns(claims.getValue(options.jwtTopicsClaim())), expiresAt, userKey(subject, claims, token)));
+        return Future.succeededFuture(new Grant(false, subject, patterns(claims.getValue(options.jwtTopicsClaim())), expiresAt,
+          userKey(subject, claims, token), options.tiers().forClaim(claims.getValue(options.tierClaim()))));
       });
   }
 
