@@ -69,6 +69,26 @@ public final class NotifierOptions {
    * holds one minute's worth); beyond, 429 {@code rate_limited} with {@code Retry-After}. 0: no limit.
    */
   public static final int DEFAULT_NEW_TOPICS_PER_MINUTE_PER_KEY = 6000;
+  /** The publisher JWT claim naming the publisher's tier ({@code tiers}). */
+  public static final String DEFAULT_TIER_CLAIM = "tier";
+  /** The name of the top-level limits: credentials without a configured tier. */
+  public static final String DEFAULT_TIER = "default";
+  /** Most tiers configurable: each is a metric tag value. */
+  public static final int MAX_TIERS = 64;
+
+  /**
+   * The publish limits of one tier ({@code notifier.tiers.<name>}); a key a tier omits inherits
+   * the top-level one. A publisher key carries its tier as {@code #<name>} at the end of its
+   * entry, a publisher JWT in its {@code tierClaim}; everything else has the {@value #DEFAULT_TIER} limits.
+   */
+  public record PublisherTier(String name, int publishRatePerKey, int publishBurst, int publishBytesPerSecondPerKey,
+                              int newTopicsPerMinutePerKey) {
+
+    /** True for the top-level limits. */
+    public boolean isDefault() {
+      return DEFAULT_TIER.equals(name);
+    }
+  }
   /**
    * Client addresses and CIDR ranges (IPv4, IPv6) allowed to call {@code POST /publish},
    * {@code /publish/batch} and {@code /webhook/*}; others get 403 {@code access_denied}.
@@ -150,6 +170,9 @@ public final class NotifierOptions {
   private final int publishBurst;
   private final int publishBytesPerSecondPerKey;
   private final int newTopicsPerMinutePerKey;
+  private final String tierClaim;
+  private final JsonObject tiersJson;
+  private final java.util.Map<String, PublisherTier> tiers;
   private final List<String> trustedProducers;
   private final List<String> trustedProxies;
   private final ClientAddress clientAddress;
@@ -184,13 +207,6 @@ public final class NotifierOptions {
     publisherKeys = r.getStringList("publisherKeys", DEFAULT_PUBLISHER_KEYS);
     if (publisherKeys.isEmpty()) {
       throw new ConfigException(r.key("publisherKeys"), "must list at least one key");
-    }
-    for (String k : publisherKeys) {
-      try {
-        PublisherAuth.parseKey(k);
-      } catch (IllegalArgumentException e) {
-        throw new ConfigException(r.key("publisherKeys"), e.getMessage());
-      }
     }
     publisherJwtSecret = java.util.Objects.requireNonNullElse(r.getOptionalString("publisherJwtSecret"), DEFAULT_PUBLISHER_JWT_SECRET);
     if (!publisherJwtSecret.isEmpty() && publisherJwtSecret.length() < 32) {
@@ -252,6 +268,27 @@ public final class NotifierOptions {
     if (publishRatePerKey > 0 && publishBurst < maxBatchSize) {
       throw new ConfigException(r.key("publishBurst"), "must be at least maxBatchSize (" + maxBatchSize
         + "), else a full batch could never be published; got " + publishBurst);
+    }
+    tierClaim = r.getString("tierClaim", DEFAULT_TIER_CLAIM);
+    Object rawTiers = json == null ? null : json.getValue("tiers");
+    if (rawTiers instanceof String) {
+      r.getOptionalString("tiers"); // JSON text from HERALD_NOTIFIER_TIERS
+    } else {
+      r.getObject("tiers");
+    }
+    tiersJson = tiersJson(r.key("tiers"), rawTiers);
+    tiers = readTiers(r.key("tiers"), tiersJson, defaultTier());
+    for (String k : publisherKeys) {
+      String tier;
+      try {
+        tier = PublisherAuth.parseKey(k, tiers.keySet()).tier();
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(r.key("publisherKeys"), e.getMessage());
+      }
+      if (tier != null && !tiers.containsKey(tier)) {
+        throw new ConfigException(r.key("publisherKeys"), "tier \"" + tier + "\" is not in notifier.tiers (configured: "
+          + String.join(", ", tiers.keySet()) + ")");
+      }
     }
     trustedProducers = r.getStringList("trustedProducers", DEFAULT_TRUSTED_PRODUCERS);
     try {
@@ -351,6 +388,67 @@ public final class NotifierOptions {
    * (0: no limit); see {@link #DEFAULT_NEW_TOPICS_PER_MINUTE_PER_KEY}.
    */
   public int newTopicsPerMinutePerKey() { return newTopicsPerMinutePerKey; }
+  /** The publisher JWT claim naming the tier. */
+  public String tierClaim() { return tierClaim; }
+  /** The configured tiers by name (every limit resolved, inherited ones included). */
+  public java.util.Map<String, PublisherTier> tiers() { return tiers; }
+  /** The top-level limits, the tier of every credential without a configured one. */
+  public PublisherTier defaultTier() {
+    return new PublisherTier(DEFAULT_TIER, publishRatePerKey, publishBurst, publishBytesPerSecondPerKey, newTopicsPerMinutePerKey);
+  }
+  /** The limits of tier {@code name}: a configured tier, else the defaults. */
+  public PublisherTier tier(String name) {
+    PublisherTier t = name == null ? null : tiers.get(name);
+    return t == null ? defaultTier() : t;
+  }
+
+  private static JsonObject tiersJson(String key, Object raw) {
+    if (raw == null) {
+      return new JsonObject();
+    }
+    if (raw instanceof JsonObject o) {
+      return o.copy();
+    }
+    if (raw instanceof String text) {
+      try {
+        return text.isBlank() ? new JsonObject() : new JsonObject(text);
+      } catch (io.vertx.core.json.DecodeException e) {
+        throw new ConfigException(key, "must be a JSON object of tiers, {\"<name>\": {\"publishRatePerKey\": n, ...}}: " + e.getMessage());
+      }
+    }
+    throw new ConfigException(key, "must be an object of tiers, {\"<name>\": {\"publishRatePerKey\": n, ...}}, got " + raw);
+  }
+
+  private java.util.Map<String, PublisherTier> readTiers(String key, JsonObject json, PublisherTier defaults) {
+    if (json.size() > MAX_TIERS) {
+      throw new ConfigException(key, "at most " + MAX_TIERS + " tiers, got " + json.size());
+    }
+    java.util.Map<String, PublisherTier> out = new java.util.LinkedHashMap<>();
+    for (String name : json.fieldNames()) {
+      if (!name.matches(PublisherAuth.TIER_NAME)) {
+        throw new ConfigException(key, "a tier name is 1 to 64 of A-Z a-z 0-9 _ -, got \"" + name + "\"");
+      }
+      if (DEFAULT_TIER.equals(name)) {
+        throw new ConfigException(key + "." + name, "\"" + DEFAULT_TIER + "\" is the name of the top-level limits; set those keys directly");
+      }
+      if (!(json.getValue(name) instanceof JsonObject limits)) {
+        throw new ConfigException(key + "." + name, "must be an object of limits, got " + json.getValue(name));
+      }
+      ConfigReader t = new ConfigReader(key + "." + name, limits);
+      PublisherTier tier = new PublisherTier(name,
+        t.getInt("publishRatePerKey", defaults.publishRatePerKey(), 0, 10_000_000),
+        t.getInt("publishBurst", defaults.publishBurst(), 1, 100_000_000),
+        t.getInt("publishBytesPerSecondPerKey", defaults.publishBytesPerSecondPerKey(), 0, 1_000_000_000),
+        t.getInt("newTopicsPerMinutePerKey", defaults.newTopicsPerMinutePerKey(), 0, 100_000_000));
+      t.rejectUnknown();
+      if (tier.publishRatePerKey() > 0 && tier.publishBurst() < maxBatchSize) {
+        throw new ConfigException(t.key("publishBurst"), "must be at least maxBatchSize (" + maxBatchSize
+          + "), else a full batch could never be published; got " + tier.publishBurst());
+      }
+      out.put(name, tier);
+    }
+    return java.util.Collections.unmodifiableMap(out);
+  }
   public List<String> trustedProducers() { return trustedProducers; }
   /** {@link #trustedProducers()}, parsed. */
   public AddressAllowlist producerAllowlist() { return producerAllowlist; }
@@ -393,6 +491,7 @@ public final class NotifierOptions {
       .put("replayTimeoutMillis", replayTimeoutMillis)
       .put("publishRatePerKey", publishRatePerKey).put("publishBurst", publishBurst)
       .put("publishBytesPerSecondPerKey", publishBytesPerSecondPerKey).put("newTopicsPerMinutePerKey", newTopicsPerMinutePerKey)
+      .put("tierClaim", tierClaim).put("tiers", tiersJson.copy())
       .put("trustedProducers", new JsonArray(trustedProducers)).put("trustedProxies", new JsonArray(trustedProxies)).put("maxHeaderBytes", maxHeaderBytes)
       .put("requestTimeoutMillis", requestTimeoutMillis).put("idleTimeoutSeconds", idleTimeoutSeconds)
       .put("redisUrl", redisUrl).put("redisChannels", new JsonArray(redisChannels)).put("redisChannelPrefix", redisChannelPrefix)

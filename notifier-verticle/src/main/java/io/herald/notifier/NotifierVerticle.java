@@ -277,9 +277,9 @@ public final class NotifierVerticle extends VerticleBase {
    * Invalid bodies count too (at most {@code maxBatchSize} events): a flood of bad requests is
    * limited like a flood of good ones.
    */
-  private boolean admitRate(RoutingContext ctx, String publisher, JsonObject body) {
+  private boolean admitRate(RoutingContext ctx, String publisher, String tier, JsonObject body) {
     long bytes = ctx.body().buffer() == null ? 0 : ctx.body().buffer().length();
-    PublishQuota.Refusal refused = quota.admit(publisher, body, bytes);
+    PublishQuota.Refusal refused = quota.admit(publisher, tier, body, bytes);
     if (refused == null) {
       return true;
     }
@@ -320,7 +320,7 @@ public final class NotifierVerticle extends VerticleBase {
       error(ctx.response(), e);
       return;
     }
-    if (!admitRate(ctx, "webhook:" + name, body)) {
+    if (!admitRate(ctx, "webhook:" + name, null, body)) {
       webhooks.forget(remembered); // refused before storing: the sender may retry the same delivery
       return;
     }
@@ -353,7 +353,7 @@ public final class NotifierVerticle extends VerticleBase {
       return;
     }
     PublisherAuth.Grant grant = ctx.get(GRANT);
-    if (!admitRate(ctx, grant.publisher(), body)) {
+    if (!admitRate(ctx, grant.publisher(), grant.tier(), body)) {
       return;
     }
     publisher.publish(body, "http", grant).onComplete(ar -> {

@@ -16,6 +16,10 @@ import java.util.function.LongSupplier;
  * new to the credential per minute ({@code newTopicsPerMinutePerKey}). A request that breaks
  * any of them takes nothing from any (all or nothing) and is told the longest wait.
  *
+ * <p>Each tier of {@code notifier.tiers} has its own limits and buckets; a credential with no
+ * configured tier has the top-level ones. Refusals are counted by tier and limit
+ * ({@code herald_publisher_tier_refusals_total}) and name a configured tier in their message.
+ *
  * <p>A topic is new to a credential when that credential has not published to it among the
  * last {@link #MAX_RECENT_TOPICS} (credential, topic) pairs this instance remembers; the
  * memory is one bounded LRU map for all credentials, so a credential that cycles through more
@@ -34,11 +38,37 @@ public final class PublishQuota {
   }
 
   private final NotifierOptions options;
-  private final PublishRateLimiter events;
-  private final PublishRateLimiter bytes;
-  private final PublishRateLimiter newTopics;
-  private final int bytesBurst;
+  private final Limits defaults;
+  private final Map<String, Limits> tiers = new java.util.HashMap<>();
   private final LinkedHashMap<String, Boolean> recent;
+
+  /** The buckets of one tier (null where its limit is off). */
+  private static final class Limits {
+    final NotifierOptions.PublisherTier tier;
+    final PublishRateLimiter events;
+    final PublishRateLimiter bytes;
+    final PublishRateLimiter newTopics;
+    final int bytesBurst;
+
+    Limits(NotifierOptions.PublisherTier tier, NotifierOptions options, LongSupplier nanoClock) {
+      this.tier = tier;
+      this.events = tier.publishRatePerKey() > 0
+        ? new PublishRateLimiter(tier.publishRatePerKey(), tier.publishBurst(), PublishRateLimiter.MAX_BUCKETS, nanoClock)
+        : null;
+      int bps = tier.publishBytesPerSecondPerKey();
+      this.bytesBurst = (int) Math.min(Integer.MAX_VALUE, Math.max(2L * bps, options.maxBodyBytes()));
+      this.bytes = bps > 0 ? new PublishRateLimiter(bps, bytesBurst, PublishRateLimiter.MAX_BUCKETS, nanoClock) : null;
+      int perMinute = tier.newTopicsPerMinutePerKey();
+      this.newTopics = perMinute > 0
+        ? new PublishRateLimiter(perMinute / 60.0, perMinute, PublishRateLimiter.MAX_BUCKETS, nanoClock)
+        : null;
+    }
+
+    /** " (tier pro)" for a configured tier, "" for the defaults. */
+    String suffix() {
+      return tier.isDefault() ? "" : " (tier " + tier.name() + ")";
+    }
+  }
 
   public PublishQuota(NotifierOptions options) {
     this(options, System::nanoTime, MAX_RECENT_TOPICS);
@@ -46,16 +76,10 @@ public final class PublishQuota {
 
   PublishQuota(NotifierOptions options, LongSupplier nanoClock, int maxRecentTopics) {
     this.options = options;
-    this.events = options.publishRatePerKey() > 0
-      ? new PublishRateLimiter(options.publishRatePerKey(), options.publishBurst(), PublishRateLimiter.MAX_BUCKETS, nanoClock)
-      : null;
-    int bps = options.publishBytesPerSecondPerKey();
-    this.bytesBurst = (int) Math.min(Integer.MAX_VALUE, Math.max(2L * bps, options.maxBodyBytes()));
-    this.bytes = bps > 0 ? new PublishRateLimiter(bps, bytesBurst, PublishRateLimiter.MAX_BUCKETS, nanoClock) : null;
-    int perMinute = options.newTopicsPerMinutePerKey();
-    this.newTopics = perMinute > 0
-      ? new PublishRateLimiter(perMinute / 60.0, perMinute, PublishRateLimiter.MAX_BUCKETS, nanoClock)
-      : null;
+    this.defaults = new Limits(options.defaultTier(), options, nanoClock);
+    for (NotifierOptions.PublisherTier t : options.tiers().values()) {
+      tiers.put(t.name(), new Limits(t, options, nanoClock));
+    }
     this.recent = new LinkedHashMap<>(16, 0.75f, true) {
       @Override
       protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
@@ -64,11 +88,26 @@ public final class PublishQuota {
     };
   }
 
-  /**
-   * Takes what {@code body} ({@code bodyBytes} long) costs from {@code publisher}'s limits:
-   * null when admitted, else the refusal and nothing taken.
-   */
+  /** {@link #admit(String, String, JsonObject, long)} with the default limits. */
   public Refusal admit(String publisher, JsonObject body, long bodyBytes) {
+    return admit(publisher, null, body, bodyBytes);
+  }
+
+  /** {@link #admit(String, String, JsonObject, long)} for an authenticated publisher, with its tier. */
+  public Refusal admit(PublisherAuth.Grant grant, JsonObject body, long bodyBytes) {
+    return admit(grant.publisher(), grant.tier(), body, bodyBytes);
+  }
+
+  /**
+   * Takes what {@code body} ({@code bodyBytes} long) costs from {@code publisher}'s limits, those
+   * of {@code tier} (a configured tier, else the defaults): null when admitted, else the refusal
+   * and nothing taken.
+   */
+  public Refusal admit(String publisher, String tier, JsonObject body, long bodyBytes) {
+    Limits l = tier == null ? defaults : tiers.getOrDefault(tier, defaults);
+    PublishRateLimiter events = l.events;
+    PublishRateLimiter bytes = l.bytes;
+    PublishRateLimiter newTopics = l.newTopics;
     int eventCost = 1;
     if (PublishParser.isBatch(body) && body.getValue("events") instanceof JsonArray list) {
       eventCost = Math.max(1, Math.min(list.size(), options.maxBatchSize()));
@@ -78,17 +117,17 @@ public final class PublishQuota {
     if (events != null) {
       wait = events.acquire(publisher, eventCost);
       if (wait > 0) {
-        return new Refusal(wait, "more than " + options.publishRatePerKey() + " events per second (burst "
-          + options.publishBurst() + ") from this publisher: retry in " + wait + " s");
+        return refused(l, "events", new Refusal(wait, "more than " + l.tier.publishRatePerKey() + " events per second (burst "
+          + l.tier.publishBurst() + ") from this publisher" + l.suffix() + ": retry in " + wait + " s"));
       }
     }
-    int byteCost = (int) Math.max(1, Math.min(bodyBytes, bytesBurst));
+    int byteCost = (int) Math.max(1, Math.min(bodyBytes, l.bytesBurst));
     if (bytes != null) {
       wait = bytes.acquire(publisher, byteCost);
       if (wait > 0) {
-        refundEvents(publisher, eventCost);
-        return new Refusal(wait, "more than " + options.publishBytesPerSecondPerKey()
-          + " bytes per second from this publisher: retry in " + wait + " s");
+        refundEvents(events, publisher, eventCost);
+        return refused(l, "bytes", new Refusal(wait, "more than " + l.tier.publishBytesPerSecondPerKey()
+          + " bytes per second from this publisher" + l.suffix() + ": retry in " + wait + " s"));
       }
     }
     List<String> fresh = null;
@@ -103,12 +142,12 @@ public final class PublishQuota {
       if (!fresh.isEmpty()) {
         wait = newTopics.acquire(publisher, fresh.size());
         if (wait > 0) {
-          refundEvents(publisher, eventCost);
+          refundEvents(events, publisher, eventCost);
           if (bytes != null) {
             bytes.refund(publisher, byteCost);
           }
-          return new Refusal(wait, "more than " + options.newTopicsPerMinutePerKey()
-            + " new topics per minute from this publisher: retry in " + wait + " s");
+          return refused(l, "new_topics", new Refusal(wait, "more than " + l.tier.newTopicsPerMinutePerKey()
+            + " new topics per minute from this publisher" + l.suffix() + ": retry in " + wait + " s"));
         }
       }
       for (String k : fresh) {
@@ -123,10 +162,19 @@ public final class PublishQuota {
     return recent.size();
   }
 
-  private void refundEvents(String publisher, int cost) {
+  private static void refundEvents(PublishRateLimiter events, String publisher, int cost) {
     if (events != null) {
       events.refund(publisher, cost);
     }
+  }
+
+  /** Counts a refusal by tier and limit ({@code events}, {@code bytes}, {@code new_topics}). */
+  private static Refusal refused(Limits l, String limit, Refusal refusal) {
+    io.micrometer.core.instrument.Counter.builder("herald_publisher_tier_refusals")
+      .description("Publishes refused by a per-credential limit, by publisher tier (configured names and default) and limit")
+      .tag("tier", l.tier.name()).tag("limit", limit)
+      .register(io.herald.common.admin.HeraldMetrics.get().registry()).increment();
+    return refusal;
   }
 
   /** The topic names a body names, without validating them (the parser does), bounded by the batch and topic limits. */

@@ -37,11 +37,15 @@ import java.util.List;
  *   kept for compatibility) or {@code sha256:<hex>}, the hex SHA-256 of the key (the production
  *   form: the config never holds the key). Either may end with {@code =<pattern>|<pattern>...}
  *   to restrict the key to those topics ({@link TopicPatterns}); without it the key may publish
- *   anywhere. Keys are kept only as digests and compared in constant time against every entry;</li>
+ *   anywhere. An entry may end with {@code #<tier>} to give the key the limits of that tier of
+ *   {@code notifier.tiers} (for a plain key, only when that tier is configured: otherwise the
+ *   {@code #...} is part of the key, as before tiers). Keys are kept only as digests and compared
+ *   in constant time against every entry;</li>
  *   <li>a JWT, when {@code notifier.publisherJwtSecret} and/or
  *   {@code notifier.publisherJwtPublicKeyFile} is set: only those algorithms are accepted
  *   ({@code none} never), {@code exp} is required and {@code exp}/{@code nbf} are checked, and the
- *   {@code publish} claim (array of patterns, {@code {sub}} = the subject) lists the topics.</li>
+ *   {@code publish} claim (array of patterns, {@code {sub}} = the subject) lists the topics, and
+ *   the {@code notifier.tierClaim} claim may name its tier.</li>
  * </ul>
  * Thread-safe once built.
  */
@@ -50,8 +54,19 @@ public final class PublisherAuth {
   private static final Logger LOG = LoggerFactory.getLogger(PublisherAuth.class);
   private static final String SHA256_PREFIX = "sha256:";
 
-  /** An authenticated publisher: a label for logs (never the secret) and what it may publish to. */
-  public record Grant(String publisher, TopicPatterns topics) {
+  /** Syntax of a tier's name. */
+  static final String TIER_NAME = "[A-Za-z0-9_-]{1,64}";
+
+  /**
+   * An authenticated publisher: a label for logs (never the secret), what it may publish to, and
+   * the tier whose limits apply (a configured tier's name, or null for the defaults).
+   */
+  public record Grant(String publisher, TopicPatterns topics, String tier) {
+
+    /** Without a tier: the default limits. */
+    public Grant(String publisher, TopicPatterns topics) {
+      this(publisher, topics, null);
+    }
 
     /** Fails with {@code access_denied} (403) naming the first topic outside the grant. */
     public void check(Iterable<String> topicsOfRequest) {
@@ -62,12 +77,14 @@ public final class PublisherAuth {
     }
   }
 
-  /** One parsed {@code publisherKeys} entry. */
-  record KeyEntry(byte[] digest, boolean plain, List<String> patterns) {
+  /** One parsed {@code publisherKeys} entry; {@code tier} null when it names none. */
+  record KeyEntry(byte[] digest, boolean plain, List<String> patterns, String tier) {
   }
 
   private final KeyEntry[] keys;
   private final JWTAuth jwt;
+  private final java.util.Set<String> tiers;
+  private final String tierClaim;
 
   /** Keys only (no JWT). */
   public PublisherAuth(List<String> keyEntries) {
@@ -79,9 +96,11 @@ public final class PublisherAuth {
   }
 
   private PublisherAuth(Vertx vertx, List<String> keyEntries, NotifierOptions options) {
+    tiers = options == null ? java.util.Set.of() : options.tiers().keySet();
+    tierClaim = options == null ? NotifierOptions.DEFAULT_TIER_CLAIM : options.tierClaim();
     keys = new KeyEntry[keyEntries.size()];
     for (int i = 0; i < keys.length; i++) {
-      keys[i] = parseKey(keyEntries.get(i));
+      keys[i] = parseKey(keyEntries.get(i), tiers);
     }
     jwt = options == null ? null : jwtAuth(vertx, options);
   }
@@ -98,6 +117,24 @@ public final class PublisherAuth {
    * so a key may end with base64 padding ({@code ==}) but should not otherwise contain {@code =}.
    */
   static KeyEntry parseKey(String entry) {
+    return parseKey(entry, java.util.Set.of());
+  }
+
+  /**
+   * {@link #parseKey(String)} knowing the configured {@code tiers}: a trailing {@code #<tier>}
+   * names the key's tier on a hashed entry always (a digest never holds {@code #}), on a plain
+   * one only when the tier is configured.
+   */
+  static KeyEntry parseKey(String entry, java.util.Set<String> tiers) {
+    String tier = null;
+    int hash = entry.lastIndexOf('#');
+    if (hash > 0 && hash < entry.length() - 1) {
+      String name = entry.substring(hash + 1);
+      if (name.matches(TIER_NAME) && (entry.startsWith(SHA256_PREFIX) || tiers.contains(name))) {
+        tier = name;
+        entry = entry.substring(0, hash);
+      }
+    }
     String credential = entry;
     List<String> patterns = null;
     int eq = entry.lastIndexOf('=');
@@ -116,12 +153,12 @@ public final class PublisherAuth {
       if (!hex.matches("[0-9a-fA-F]{64}")) {
         throw new IllegalArgumentException("a hashed key is sha256:<64 hex digits>, the SHA-256 of the key");
       }
-      return new KeyEntry(HexFormat.of().parseHex(hex), false, patterns);
+      return new KeyEntry(HexFormat.of().parseHex(hex), false, patterns, tier);
     }
     if (credential.length() < 8) {
       throw new IllegalArgumentException("every key must have at least 8 characters");
     }
-    return new KeyEntry(sha256(credential), true, patterns);
+    return new KeyEntry(sha256(credential), true, patterns, tier);
   }
 
   /**
@@ -174,7 +211,7 @@ public final class PublisherAuth {
     }
     KeyEntry k = keys[found];
     String label = "key#" + found;
-    return new Grant(label, k.patterns() == null ? TopicPatterns.ANY : TopicPatterns.of(k.patterns(), null));
+    return new Grant(label, k.patterns() == null ? TopicPatterns.ANY : TopicPatterns.of(k.patterns(), null), k.tier());
   }
 
   private Future<Grant> jwt(String token) {
@@ -205,7 +242,8 @@ public final class PublisherAuth {
       } else if (publish instanceof String p) {
         patterns.add(p);
       }
-      return Future.succeededFuture(new Grant("jwt:" + (subject == null ? "?" : subject), TopicPatterns.of(patterns, subject)));
+      String tier = claims.getValue(tierClaim) instanceof String t && tiers.contains(t) ? t : null;
+      return Future.succeededFuture(new Grant("jwt:" + (subject == null ? "?" : subject), TopicPatterns.of(patterns, subject), tier));
     });
   }
 

@@ -86,7 +86,7 @@ final class TcpBridge {
   /** The publish limits ({@link PublishQuota#admit}): null when admitted, else the refusal (nothing taken). */
   @FunctionalInterface
   interface RateGate {
-    PublishQuota.Refusal admit(String publisher, JsonObject body, long bytes);
+    PublishQuota.Refusal admit(PublisherAuth.Grant grant, JsonObject body, long bytes);
   }
 
   /** Per-connection state. */
@@ -258,7 +258,7 @@ final class TcpBridge {
     // The text as sent: a parsed body carries its data as exact JSON text, which JsonObject cannot encode.
     long bytes = body instanceof String text ? text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
       : publish.toBuffer().length();
-    PublishQuota.Refusal refused = rate.admit(grant.publisher(), publish, bytes);
+    PublishQuota.Refusal refused = rate.admit(grant, publish, bytes);
     if (refused != null) {
       fail(socket, replyAddress, new HeraldException(ErrorCode.RATE_LIMITED, refused.message()));
       return Future.succeededFuture();
