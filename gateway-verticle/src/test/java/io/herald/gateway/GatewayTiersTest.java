@@ -102,6 +102,28 @@ class GatewayTiersTest {
   }
 
   @Test
+  @DisplayName("Over the SockJS bridge too, registrations per socket follow the tier: pro registers 5 topics, free 2")
+  void sockJsTopicsPerTier(Vertx vertx) throws Exception {
+    try (GatewayHarness h = new GatewayHarness(vertx, tiered(), new JsonObject())) {
+      String pro = SubscriberAuthTest.hs256(claims("p", "pro"), SECRET);
+      String free = SubscriberAuthTest.hs256(claims("f", "free"), SECRET);
+      try (SockJSBridgeTest.Bridge p = SockJSBridgeTest.Bridge.open(h.port(), "?access_token=" + pro);
+           SockJSBridgeTest.Bridge f = SockJSBridgeTest.Bridge.open(h.port(), "?access_token=" + free)) {
+        for (int i = 1; i <= 6; i++) {
+          p.register("t" + i);
+          f.register("t" + i);
+        }
+        JsonObject proErr = p.await(frames -> !frames.isEmpty(), java.time.Duration.ofSeconds(10)).get(0);
+        assertThat(proErr.getString("message")).isEqualTo("too_many_topics");
+        assertThat(proErr.getString("address")).as("the first refused is the sixth").isEqualTo("herald.browser.t6");
+        JsonObject freeErr = f.await(frames -> !frames.isEmpty(), java.time.Duration.ofSeconds(10)).get(0);
+        assertThat(freeErr.getString("message")).isEqualTo("too_many_topics");
+        assertThat(freeErr.getString("address")).as("the first refused is the third").isEqualTo("herald.browser.t3");
+      }
+    }
+  }
+
+  @Test
   @DisplayName("The tier comes from the claim named by gateway.tierClaim, not from another claim")
   void tierClaimIsConfigurable(Vertx vertx) throws Exception {
     JsonObject config = tiered().put("tierClaim", "plan");
