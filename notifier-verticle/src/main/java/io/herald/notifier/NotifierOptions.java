@@ -22,7 +22,8 @@ public final class NotifierOptions {
    * Keys publishers present as {@code Authorization: Bearer <key>} or {@code X-Herald-Key}: each
    * entry is {@code sha256:<hex>} (the SHA-256 of the key: the production form) or the key itself
    * (plain: a warning is logged), optionally followed by {@code =<pattern>|<pattern>} to restrict
-   * it to those topics (see {@link PublisherAuth}).
+   * it to those topics and then {@code #<tier>} to give it the limits of that tier of
+   * {@code tiers} (see {@link PublisherAuth}).
    */
   public static final List<String> DEFAULT_PUBLISHER_KEYS = List.of(DEVELOPMENT_KEY);
   /** HS256 secret of publisher JWTs (at least 32 characters); empty: HS256 tokens are not accepted. */
