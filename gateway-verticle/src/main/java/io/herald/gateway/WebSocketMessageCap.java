@@ -1,16 +1,19 @@
 package io.herald.gateway;
 
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.net.impl.ConnectionBase;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Caps the size of each message a client sends on a WebSocket whose frames Vert.x assembles for
@@ -20,18 +23,27 @@ import io.vertx.core.net.impl.ConnectionBase;
  * WebSocket with status 1009. So a message over the cap is never assembled nor processed,
  * whether it comes in one frame or in many.
  *
- * <p>The close is handed to Vert.x as a close frame with 1009 from the client's side: Vert.x
- * answers it with the same frame and ends the connection as a clean close (the socket's close
- * handler runs, no exception). Every frame after it is dropped.
+ * <p>The close follows RFC 6455 §5.5.1 and §7: the cap sends the close frame (1009) itself,
+ * then lets no other frame out (Vert.x may still be writing events to the socket) and drops
+ * every data frame the client goes on sending, until the client answers with its close frame.
+ * That frame is handed to Vert.x, which ends the connection as a clean close (the socket's
+ * close handler runs, no exception; its answering close frame is not sent, ours was). A client
+ * that never answers is closed the same way after {@link #CLOSE_WAIT_MILLIS}. Closing the
+ * connection at once instead would make the server's kernel answer the client's frames still
+ * in flight with a reset, which can take the 1009 frame with it: the client would see a broken
+ * connection instead of the status.
  */
-final class WebSocketMessageCap extends ChannelInboundHandlerAdapter {
+final class WebSocketMessageCap extends ChannelDuplexHandler {
 
   static final String NAME = "herald-ws-message-cap";
   static final int MESSAGE_TOO_BIG = 1009;
+  /** How long the cap waits for the client's close frame after sending its own. */
+  static final long CLOSE_WAIT_MILLIS = 5_000;
 
   private final int maxBytes;
   private long inbound;
   private boolean closing;
+  private ScheduledFuture<?> closeWait;
 
   private WebSocketMessageCap(int maxBytes) {
     this.maxBytes = maxBytes;
@@ -60,7 +72,12 @@ final class WebSocketMessageCap extends ChannelInboundHandlerAdapter {
       return;
     }
     if (closing) {
-      ReferenceCountUtil.release(msg);
+      if (frame instanceof CloseWebSocketFrame) {
+        closeWait.cancel(false);
+        ctx.fireChannelRead(msg); // the client's answer: Vert.x ends the connection
+      } else {
+        ReferenceCountUtil.release(msg);
+      }
       return;
     }
     boolean data = frame instanceof TextWebSocketFrame || frame instanceof BinaryWebSocketFrame;
@@ -70,14 +87,36 @@ final class WebSocketMessageCap extends ChannelInboundHandlerAdapter {
     }
     inbound = (data ? 0 : inbound) + frame.content().readableBytes();
     if (inbound > maxBytes) {
-      closing = true;
       ReferenceCountUtil.release(msg);
-      ctx.fireChannelRead(new CloseWebSocketFrame(MESSAGE_TOO_BIG, "messages are limited to " + maxBytes + " bytes"));
+      String reason = "messages are limited to " + maxBytes + " bytes";
+      ctx.writeAndFlush(new CloseWebSocketFrame(MESSAGE_TOO_BIG, reason));
+      closing = true;
+      closeWait = ctx.executor().schedule(
+        () -> ctx.fireChannelRead(new CloseWebSocketFrame(MESSAGE_TOO_BIG, reason)), CLOSE_WAIT_MILLIS, TimeUnit.MILLISECONDS);
       return;
     }
     if (frame.isFinalFragment()) {
       inbound = 0;
     }
     ctx.fireChannelRead(msg);
+  }
+
+  /** After the cap's close frame nothing else goes out (RFC 6455 §5.5.1). */
+  @Override
+  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+    if (closing && msg instanceof WebSocketFrame) {
+      ReferenceCountUtil.release(msg);
+      promise.trySuccess();
+      return;
+    }
+    ctx.write(msg, promise);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    if (closeWait != null) {
+      closeWait.cancel(false);
+    }
+    super.channelInactive(ctx);
   }
 }

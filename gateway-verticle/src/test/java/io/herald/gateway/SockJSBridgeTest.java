@@ -227,6 +227,28 @@ class SockJSBridgeTest {
   }
 
   @Test
+  @DisplayName("Over the cap the bridge sends 1009, then nothing, and ends the connection after the client's close frame: the client sees the status, not a reset")
+  void capCloseHandshake(Vertx vertx) throws Exception {
+    try (GatewayHarness h = new GatewayHarness(vertx);
+         WsDeflateTest.RawWs ws = WsDeflateTest.RawWs.open(h.port(), "/eventbus/websocket", "x-none")) {
+      ws.sendFrame(1, true, new JsonObject().put("type", "register").put("address", "herald.browser.orders").encode()
+        .getBytes(StandardCharsets.UTF_8));
+      awaitCondition(() -> h.gateway.sse().heldTopics().contains("orders"));
+      // The first fragment of a message already over the cap.
+      ws.sendFrame(1, false, "x".repeat(SockJSBridge.MAX_CLIENT_MESSAGE_BYTES + 1).getBytes(StandardCharsets.UTF_8));
+      assertThat(ws.nextClose().closeCode()).isEqualTo(1009);
+      // The client, not having read the close yet, goes on: the rest of its message and a ping
+      // (which Vert.x would answer with a pong), then it answers the close.
+      ws.sendFrame(0, true, "y".repeat(1000).getBytes(StandardCharsets.UTF_8));
+      ws.sendFrame(9, true, "ping".getBytes(StandardCharsets.UTF_8));
+      ws.sendFrame(8, true, new byte[] {0x03, (byte) 0xf1});
+      // Nothing after the close frame, and the connection ends in order (FIN), not with a reset.
+      assertThat(ws.in.read()).isEqualTo(-1);
+      awaitCondition(() -> h.gateway.sse().connectionCount() == 0);
+    }
+  }
+
+  @Test
   @DisplayName("xhr_send takes a chunked body up to 16 KB; more, a broken or an empty body get a 4xx with the catalogue's JSON body")
   void xhrSend(Vertx vertx) throws Exception {
     try (GatewayHarness h = new GatewayHarness(vertx)) {

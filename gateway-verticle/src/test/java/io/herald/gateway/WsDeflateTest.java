@@ -211,8 +211,13 @@ class WsDeflateTest {
       d.end();
       byte[] c = o.toByteArray();
       byte[] payload = java.util.Arrays.copyOf(c, c.length - 4);
+      sendFrame(0x40 | 1, true, payload);
+    }
+
+    /** One masked frame: opcode (with RSV bits), FIN, payload as given. */
+    void sendFrame(int opcode, boolean fin, byte[] payload) throws IOException {
       ByteArrayOutputStream f = new ByteArrayOutputStream();
-      f.write(0x80 | 0x40 | 1);
+      f.write((fin ? 0x80 : 0) | opcode);
       if (payload.length < 126) {
         f.write(0x80 | payload.length);
       } else if (payload.length < 65536) {
