@@ -47,6 +47,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -129,6 +130,8 @@ final class SockJSBridge {
   private final Context context;
   private final Map<SockJSSocket, BridgeSocket> sockets = new IdentityHashMap<>();
   private final Map<String, BridgeTopic> topics = new HashMap<>();
+  /** Socket and topic of every registration that receives live events (read by tests off the loop). */
+  private final Set<String> live = ConcurrentHashMap.newKeySet();
   private MessageConsumer<JsonObject> echo;
   private boolean draining;
 
@@ -137,6 +140,14 @@ final class SockJSBridge {
     this.options = gateway.options();
     this.vertx = gateway.vertx();
     this.context = vertx.getOrCreateContext();
+  }
+
+  /**
+   * How many sockets receive the topic's live events: a registration counts once it is
+   * positioned, so an event published after this count rose reaches the socket live.
+   */
+  long liveRegistrations(String topic) {
+    return live.stream().filter(k -> k.endsWith(" " + topic)).count();
   }
 
   /** Mounts {@code /eventbus/*}; completes once the replay consumer is registered. */
@@ -493,6 +504,7 @@ final class SockJSBridge {
       // Live events after this position go to the socket; a replay stops here.
       reg.started.complete(joined.position);
       joined.sockets.add(bs);
+      live.add(bs.id + " " + topic);
       event.complete(true);
     });
   }
@@ -517,6 +529,7 @@ final class SockJSBridge {
     reg.started.tryFail("unregistered");
     BridgeTopic bt = reg.topic;
     bt.sockets.remove(bs);
+    live.remove(bs.id + " " + topic);
     if (--bt.holders == 0) {
       if (topics.get(topic) == bt) {
         topics.remove(topic);

@@ -549,6 +549,11 @@ public final class SseGateway {
     return connections.size() + (bridge == null ? 0 : bridge.connectionCount());
   }
 
+  /** The instance's SockJS bridge, or null when the transport is off. */
+  SockJSBridge bridge() {
+    return bridge;
+  }
+
   /** The instance's SockJS bridge, whose sockets count as connections and end on drain. */
   void bridge(SockJSBridge bridge) {
     this.bridge = bridge;
