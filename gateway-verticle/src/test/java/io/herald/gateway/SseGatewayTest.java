@@ -72,6 +72,7 @@ class SseGatewayTest {
         clients.add(h.sse("/events?topic=fan"));
       }
       SseClient other = h.sse("/events?topic=elsewhere");
+      other.await(l -> !l.isEmpty(), WAIT);
       for (SseClient c : clients) {
         c.await(l -> !l.isEmpty(), WAIT);
       }
@@ -86,8 +87,9 @@ class SseGatewayTest {
         }
         c.close();
       }
-      Thread.sleep(100);
-      assertThat(other.appEvents()).isEmpty();
+      // Nothing of "fan" reached the other topic's stream: its first event is a marker published after.
+      h.publish("elsewhere", "marker");
+      assertThat(other.awaitAppEvents(1, WAIT)).extracting(SseEvent::data).containsExactly("marker");
       other.close();
     }
   }
@@ -107,8 +109,13 @@ class SseGatewayTest {
       c.close();
       awaitCondition(() -> h.gateway.sse().heldTopics().isEmpty());
       h.publish("held", "after everyone left");
-      Thread.sleep(100);
-      assertThat(h.gateway.stats().eventsReceived).isEqualTo(1);
+      // A marker on a topic held again arrives after it: the topic let go is not among what came in.
+      try (SseClient m = h.sse("/events?topic=marker")) {
+        m.await(l -> !l.isEmpty(), WAIT);
+        h.publish("marker", "m");
+        m.awaitAppEvents(1, WAIT);
+      }
+      assertThat(h.gateway.stats().eventsReceived).isEqualTo(2);
     }
   }
 
@@ -181,10 +188,12 @@ class SseGatewayTest {
       publisher.start();
       try (SseClient c = h.sse("/events?topic=seam", "Last-Event-ID", first.cursor())) {
         publisher.join();
-        List<SseEvent> ev = c.awaitAppEvents(400, WAIT);
-        Thread.sleep(200);
-        ev = c.appEvents();
-        assertThat(ev).hasSize(400);
+        c.awaitAppEvents(400, WAIT);
+        // No duplicate or extra event: a marker published after the 400 is the 401st.
+        h.publish("seam", "marker");
+        List<SseEvent> ev = c.awaitAppEvents(401, WAIT);
+        assertThat(ev).hasSize(401);
+        assertThat(ev.get(400).data()).isEqualTo("marker");
         for (int i = 0; i < 400; i++) {
           assertThat(ev.get(i).data()).isEqualTo(String.valueOf(i + 1));
         }
