@@ -76,7 +76,11 @@ class IngestIT extends JarTestBase {
     orders.await(l -> !l.isEmpty(), WAIT);
     // Pub/sub is at-most-once: publish once the subscription is up.
     long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!adminGet("/health").matches("(?s).*\"redis-pubsub\":\\{[^}]*\"connected\":true.*") && System.nanoTime() < deadline) {
+    String health;
+    while (!(health = adminGet("/health")).matches("(?s).*\"redis-pubsub\":\\{[^}]*\"connected\":true.*")) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("the Redis pub/sub ingest did not connect within " + WAIT + "; /health: " + health);
+      }
       Thread.sleep(100);
     }
 

@@ -81,11 +81,12 @@ class QuickStartIT {
   void heartbeats() throws Exception {
     herald = HeraldProcess.start("QuickStartIT-heartbeats", Map.of());
     SseClient sub = SseClient.open(vertx.createHttpClient(), herald.gatewayPort, "/events?topic=demo");
-    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-    while (sub.parser().comments() < 2 && System.nanoTime() < deadline) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (sub.parser().heartbeats() < 2 && System.nanoTime() < deadline) {
       Thread.sleep(50);
     }
-    assertThat(sub.parser().comments()).as("heartbeat comments within 5 s").isGreaterThanOrEqualTo(2);
+    // Heartbeats only: the opening ":ok" comment is not counted.
+    assertThat(sub.parser().heartbeats()).as("heartbeat comments on an idle stream").isGreaterThanOrEqualTo(2);
     assertThat(sub.ended()).isFalse();
   }
 }

@@ -19,6 +19,7 @@ public final class SseParser {
   private String lastEventId = "";
   private long retry = -1;
   private int comments;
+  private int heartbeats;
   private final List<SseEvent> events = new ArrayList<>();
   private final List<String> rawLines = new ArrayList<>();
 
@@ -54,6 +55,9 @@ public final class SseParser {
     }
     if (line.charAt(0) == ':') {
       comments++;
+      if (line.length() == 1) {
+        heartbeats++;
+      }
       return;
     }
     int colon = line.indexOf(':');
@@ -114,6 +118,11 @@ public final class SseParser {
 
   public synchronized int comments() {
     return comments;
+  }
+
+  /** Empty comment lines ({@code :}), the gateway's heartbeats; the opening {@code :ok} is not one. */
+  public synchronized int heartbeats() {
+    return heartbeats;
   }
 
   public synchronized List<String> rawLines() {
