@@ -545,6 +545,11 @@ public final class SseGateway {
     return limiter;
   }
 
+  /** A copy of the connections this instance holds (tests read it off the loop, like the count). */
+  List<Connection> connections() {
+    return List.copyOf(connections);
+  }
+
   public int connectionCount() {
     return connections.size() + (bridge == null ? 0 : bridge.connectionCount());
   }

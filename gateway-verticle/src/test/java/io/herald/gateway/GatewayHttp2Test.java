@@ -21,6 +21,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.util.List;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.PrivateKey;
@@ -66,6 +67,8 @@ class GatewayHttp2Test {
       CompletableFuture<String> fromOne = io.herald.common.testing.SseStreams.firstAppData(one.body());
       CompletableFuture<String> fromTwo = io.herald.common.testing.SseStreams.firstAppData(two.body());
       SseGatewayTest.awaitCondition(() -> h.gateway.sse().connectionCount() == 2);
+      // Two streams, one TCP connection: the kernel's socket table has one accepted connection.
+      assertThat(establishedTo(h.port())).as("established connections accepted on the gateway's port").isEqualTo(1);
       h.publish("secure", "over h2");
       assertThat(fromOne.get(10, TimeUnit.SECONDS)).isEqualTo("over h2");
       assertThat(fromTwo.get(10, TimeUnit.SECONDS)).isEqualTo("over h2");
@@ -117,5 +120,25 @@ class GatewayHttp2Test {
   private static String pem(String type, byte[] der) {
     return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der)
       + "\n-----END " + type + "-----\n";
+  }
+
+  /** Connections the kernel lists as established with {@code port} as their local port (the server's side). */
+  static long establishedTo(int port) throws java.io.IOException {
+    String hexPort = String.format(java.util.Locale.ROOT, "%04X", port);
+    long n = 0;
+    for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+      java.nio.file.Path path = java.nio.file.Path.of(table);
+      if (!Files.exists(path)) {
+        continue;
+      }
+      for (String line : Files.readAllLines(path)) {
+        String[] f = line.trim().split("\\s+");
+        // sl local_address rem_address st ...; st 01 is ESTABLISHED
+        if (f.length > 3 && f[1].contains(":") && f[3].equals("01") && f[1].split(":")[1].equalsIgnoreCase(hexPort)) {
+          n++;
+        }
+      }
+    }
+    return n;
   }
 }

@@ -264,8 +264,15 @@ class SubscriberAuthTest {
     try (GatewayHarness h = harness(vertx, jwtConfig())) {
       SseClient c = h.sse("/events?topic=orders", "Authorization", "Bearer " + hs256(claims("alice", "orders").put("exp", now() + 3600)));
       c.await(l -> !l.isEmpty(), WAIT);
+      awaitCondition(() -> h.gateway.sse().connectionCount() == 1);
+      java.lang.ref.WeakReference<Connection> conn = new java.lang.ref.WeakReference<>(h.gateway.sse().connections().get(0));
       c.close();
       awaitCondition(() -> h.gateway.sse().connectionCount() == 0);
+      // The expiry timer, an hour away, held the connection: once cancelled nothing does.
+      awaitCondition(() -> {
+        System.gc();
+        return conn.get() == null;
+      });
     }
   }
 
