@@ -229,6 +229,7 @@ class HostileInputIT {
   void burstOfConnections() throws Exception {
     List<java.net.Socket> open = new ArrayList<>();
     Map<Integer, Integer> statuses = new java.util.TreeMap<>();
+    double before = activeSse();
     long start = System.nanoTime();
     try {
       for (int i = 0; i < 3000; i++) {
@@ -259,6 +260,24 @@ class HostileInputIT {
         s.close();
       }
     }
+    // Nothing leaks: every stream of the burst is counted out (the address itself stays limited
+    // for the attempt window: its refused attempts count).
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (activeSse() != before) {
+      assertThat(System.nanoTime()).as("active SSE connections back to %s, at %s", before, activeSse()).isLessThan(deadline);
+      Thread.sleep(100);
+    }
+  }
+
+  /** herald_connections_active{transport="sse"} from the hub's /metrics. */
+  private double activeSse() throws Exception {
+    String sample = "herald_connections_active{transport=\"sse\"} ";
+    for (String line : herald.admin("/metrics").body().split("\n")) {
+      if (line.startsWith(sample)) {
+        return Double.parseDouble(line.substring(sample.length()).trim());
+      }
+    }
+    throw new AssertionError("no " + sample + "in /metrics");
   }
 
   /** The status code of a response head read byte by byte (the stream stays open after it). */
