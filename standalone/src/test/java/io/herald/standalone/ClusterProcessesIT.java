@@ -212,8 +212,10 @@ class ClusterProcessesIT {
     int g2 = HeraldProcess.freePort();
     long t0 = System.nanoTime();
     Process replay1;
+    int replay1Admin = HeraldProcess.freePort();
     if (replicated) {
-      replay1 = role("replay-verticle/target/herald-replay.jar", "r-replay1", Map.of("HERALD_REPLAY_STORE", "hazelcast"));
+      replay1 = role("replay-verticle/target/herald-replay.jar", "r-replay1",
+        Map.of("HERALD_REPLAY_STORE", "hazelcast", "HERALD_ADMIN_PORT", "" + replay1Admin));
       role("replay-verticle/target/herald-replay.jar", "r-replay2", Map.of("HERALD_REPLAY_STORE", "hazelcast"));
     } else {
       replay1 = role("replay-verticle/target/herald-replay.jar", "f-replay", Map.of());
@@ -254,6 +256,7 @@ class ClusterProcessesIT {
       java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.ConcurrentSkipListMap<Long, String>> published =
         new java.util.concurrent.ConcurrentHashMap<>();
       java.util.Queue<String> trail = new java.util.concurrent.ConcurrentLinkedQueue<>();
+      List<ResumingClient> onKilled = java.util.Collections.synchronizedList(new ArrayList<>());
       java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
       List<java.util.concurrent.Future<?>> runs = new ArrayList<>();
       for (Publisher p : List.of(pub1, pub2)) {
@@ -266,9 +269,16 @@ class ClusterProcessesIT {
               published.computeIfAbsent(t, x -> new java.util.concurrent.ConcurrentSkipListMap<>()).put(a.seq(), data);
             }
             if (k == perTopic / 4 && p.port() == n1) {
+              // The clients on gateway 1 now (most of the even ones; a client whose first
+              // connect failed under load went to gateway 2 at once).
+              clients.stream().filter(c -> c.port == 0 && c.current != null).forEach(onKilled::add);
               gw1.destroyForcibly();
             }
             if (replicated && k == perTopic / 2 - 5 && p.port() == n2) {
+              // One member at a time, as docs/clustering.md says: the killed gateway was a
+              // Hazelcast member too, so wait until the replay process to kill holds no
+              // partition without its backup before killing it.
+              awaitMemberSafe(replay1Admin);
               replay1.destroyForcibly();
             }
           }
@@ -316,13 +326,31 @@ class ClusterProcessesIT {
       System.out.printf("failover (" + (replicated ? "replicated store, replay killed too" : "memory store") + "): cluster formed in %d ms; %d of %d clients moved; all caught up %d ms after the last publish%n",
         formed, moved, clients.size(), (System.nanoTime() - killedAt) / 1_000_000);
       assertThat(problems).as("clients missing, duplicating or reordering events").isEmpty();
-      assertThat(moved).as("the killed gateway's clients reconnected").isGreaterThanOrEqualTo(150);
+      assertThat(onKilled).as("clients on the killed gateway").isNotEmpty();
+      assertThat(onKilled.stream().filter(c -> c.reconnects == 0).count()).as("of %d clients on the killed gateway, not reconnected",
+        onKilled.size()).isZero();
       for (ResumingClient c : clients) {
         c.stopped = true;
       }
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
+  }
+
+  /** Waits until the member's /health says stopping it now loses no history ({@code "safe":true}). */
+  private static void awaitMemberSafe(int adminPort) throws Exception {
+    java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    String health = "";
+    while (System.nanoTime() < deadline) {
+      health = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + adminPort + "/health"))
+        .timeout(Duration.ofSeconds(10)).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+      if (health.contains("\"safe\":true")) {
+        return;
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError("the member never became safe to stop; /health: " + health);
   }
 
   private record JsonAnswer(long seq) {
