@@ -1,9 +1,13 @@
 package io.herald.replay;
 
+import com.hazelcast.aggregation.Aggregators;
+import com.hazelcast.cluster.Member;
 import com.hazelcast.config.InvalidConfigurationException;
+import com.hazelcast.core.HazelcastJsonValue;
 import com.hazelcast.config.RingbufferConfig;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
+import com.hazelcast.projection.Projections;
 import com.hazelcast.ringbuffer.OverflowPolicy;
 import com.hazelcast.ringbuffer.ReadResultSet;
 import com.hazelcast.ringbuffer.Ringbuffer;
@@ -11,6 +15,7 @@ import com.hazelcast.ringbuffer.StaleSequenceException;
 import io.herald.common.Event;
 import io.herald.common.EventDraft;
 import io.herald.common.Position;
+import io.herald.common.admin.HeraldMetrics;
 import io.herald.common.config.ConfigException;
 import io.herald.common.replay.ReadResult;
 import io.vertx.core.Context;
@@ -21,13 +26,22 @@ import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.security.SecureRandom;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -39,17 +53,25 @@ import java.util.concurrent.TimeUnit;
  *
  * <h2>Layout</h2>
  * <ul>
- *   <li>Per topic a {@link Ringbuffer} {@code herald.history.<topic>} of JSON strings (the event
- *   without its seq), capacity {@code maxEventsPerTopic}, time-to-live {@code maxAgeSeconds},
- *   one synchronous backup. Ringbuffer sequence {@code s} (from 0) is event seq {@code s + 1}:
- *   the ringbuffer orders appends from every node, so concurrent publishers on different
- *   notifier nodes never get the same seq, and seqs have no holes.</li>
- *   <li>An {@link IMap} {@code herald.epochs}: topic to epoch, written once, on a topic's first
- *   append (it also marks the topic as existing, so heads and reads of unknown topics touch no
- *   ringbuffer). Topics get the cluster's default epoch, kept in the same map under a reserved
- *   key and drawn once (8 random ASCII letters and digits). The head of an unknown topic is
- *   {@code (default epoch, 0)}; asking for it creates nothing per topic.</li>
- *   <li>An {@link IMap} {@code herald.keys}: {@code topic NUL key} to seq, time-to-live
+ *   <li>Per topic and epoch a {@link Ringbuffer} {@code herald.history.<topic>#<epoch>} of JSON
+ *   strings (the event without its seq), capacity {@code maxEventsPerTopic}, time-to-live
+ *   {@code maxAgeSeconds}, one synchronous backup. Ringbuffer sequence {@code s} (from 0) is
+ *   event seq {@code s + 1}: the ringbuffer orders appends from every node, so concurrent
+ *   publishers on different notifier nodes never get the same seq, and seqs have no holes.</li>
+ *   <li>An {@link IMap} {@code herald.epochs}: topic to {@code [!]<epoch>[ <old epoch>:<b|t>]*},
+ *   written on a topic's first append and when the topic is evicted (see below). {@code !} marks
+ *   an epoch whose ringbuffer does not exist yet (no append since the eviction); the old epochs
+ *   (at most {@value #MAX_OLD_EPOCHS}) say why each was left: {@code b} the byte budget,
+ *   {@code t} {@code maxTopics}. The entry also marks the topic as existing, so heads and reads of
+ *   unknown topics touch no ringbuffer. Topics get the cluster's default epoch, kept in the same
+ *   map under a reserved key and drawn once (8 random ASCII letters and digits). The head of an
+ *   unknown topic is {@code (default epoch, 0)}; asking for it creates nothing.</li>
+ *   <li>An {@link IMap} {@code herald.usage}: one row per topic and member that appended to it,
+ *   key {@code <topic> NUL <member uuid>}, a JSON value {@code {topic, member, epoch, bytes,
+ *   events, lastAppend}} (lastAppend in wall-clock microseconds, bytes estimated as {@link MemoryReplayStore#estimatedBytes}),
+ *   time-to-live {@code maxAgeSeconds}. Each member writes only its own rows, so appends from
+ *   several members never contend for one entry.</li>
+ *   <li>An {@link IMap} {@code herald.keys}: {@code topic NUL epoch NUL key} to seq, time-to-live
  *   {@code maxAgeSeconds}, for idempotency. While the claiming append is in flight the value is
  *   that append's own negative token. A claim that stays pending for more than
  *   {@code CLAIM_ATTEMPTS * CLAIM_RETRY_MILLIS} ms is taken as lost with its member: the next
@@ -60,20 +82,38 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  *
  * <h2>Limits</h2>
- * Retention is Hazelcast's: by count (ringbuffer capacity) and by wall-clock age (ringbuffer
- * TTL); the store ignores any other clock. {@code maxTopics} is not enforced: ringbuffers and
- * epoch entries stay until the cluster stops (topics are created by publishers only). If a
- * ringbuffer is lost while its epoch entry survives (two members lost at once with one
- * backup), its seqs restart in the same epoch; that is not detected.
+ * Per topic, retention is Hazelcast's: by count (ringbuffer capacity) and by wall-clock age
+ * (ringbuffer TTL); the store ignores any other clock. Across topics, a <em>round</em> sums the
+ * usage rows of the whole cluster; when the estimated bytes exceed the cluster budget
+ * ({@link #clusterBudget()}: {@link ReplayOptions#effectiveMaxBytes()} per data member, divided
+ * by the two copies, primary and backup, that each event has) it evicts whole topics, least
+ * recently appended first, down to {@value #LOW_WATER_PERCENT}% of the budget; when more than
+ * {@code maxTopics} topics hold history it evicts the least recently appended ones too. Evicting
+ * a topic moves it to a fresh epoch (compare-and-set on its epochs entry) and destroys the old
+ * ringbuffer, so a resume from before gets a {@code reset}, with reason
+ * {@link ReadResult#HISTORY_EVICTED} when the byte budget evicted it; byte-budget evictions are
+ * counted in {@code herald_replay_evicted_events_total} and {@code _bytes_total} of the member
+ * that evicted. A round runs inline in an append when this member's estimate (the last round's
+ * total plus what it appended since) goes over the budget or {@code maxTopics}, and from
+ * {@link #sweep()} (one aggregation, every sweep period) when the cluster total does: appends of
+ * other members are seen within one sweep period. An append writes, then re-reads its topics'
+ * epochs: when one moved meanwhile, it destroys what it wrote there and stores those events
+ * again in the new epoch, before anyone saw them. Epochs entries stay until the cluster stops
+ * (one short string per topic ever published to). If a ringbuffer is lost while its epoch entry
+ * survives (two members lost at once with one backup), its seqs restart in the same epoch; that
+ * is not detected.
  *
  * <h2>Threading</h2>
- * Never blocks the calling thread: asynchronous Hazelcast calls are bridged to Vert.x futures on
- * the caller's context; the Hazelcast calls that only exist as blocking ones
- * ({@code tailSequence}, {@code headSequence}, {@code putIfAbsent}, {@code replace}, proxy
- * creation, the dynamic ringbuffer configuration of {@link #init()}) run on the Vert.x worker
- * pool. Construction does no I/O.
+ * Used from the replay verticle's single context. Never blocks the calling thread: asynchronous
+ * Hazelcast calls are bridged to Vert.x futures on the caller's context; the Hazelcast calls that
+ * only exist as blocking ones ({@code tailSequence}, {@code headSequence}, {@code putIfAbsent},
+ * {@code replace}, {@code getAll}, aggregations, proxy creation, the dynamic ringbuffer
+ * configuration of {@link #init()}, a whole round) run on the Vert.x worker pool. Construction
+ * does no I/O.
  */
-public final class HazelcastReplayStore implements ReportingReplayStore, Initializable {
+public final class HazelcastReplayStore implements ReportingReplayStore, Initializable, Sweepable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(HazelcastReplayStore.class);
 
   /** Prefix of every name this store uses in Hazelcast. */
   public static final String DEFAULT_NAMESPACE = "herald";
@@ -81,12 +121,18 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
   public static final int EPOCH_LENGTH = 8;
   /** Most items one Hazelcast ringbuffer read may return. */
   static final int MAX_BATCH = 1000;
+  /** Percent of the cluster budget a byte-budget round evicts down to, so rounds stay rare at the budget. */
+  static final int LOW_WATER_PERCENT = 90;
+  /** Old epochs a topic's entry remembers, to tell a resume from one of them why it is gone. */
+  static final int MAX_OLD_EPOCHS = 8;
 
   /** Key of the cluster-wide default epoch in the epochs map; topics never contain NUL. */
   private static final String DEFAULT_EPOCH_KEY = "\u0000default";
   /** Waits for a claim held by another append: {@value} tries, {@link #CLAIM_RETRY_MILLIS} ms apart. */
   private static final int CLAIM_ATTEMPTS = 100;
   private static final long CLAIM_RETRY_MILLIS = 20;
+  /** Writes of one append redone after its topic moved to a new epoch under it. */
+  private static final int APPEND_ATTEMPTS = 3;
   /** Most recent events a stale claim's key is looked for in (the lost append was recent). */
   static final int STALE_SCAN_EVENTS = 10_000;
   private static final int EPOCH_CACHE_SIZE = 10_000;
@@ -100,11 +146,18 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
   private final int maxEventsPerTopic;
   private final int maxReadLimit;
   private final long maxAgeSeconds;
+  private final long maxBytes;
+  private final int maxTopics;
   private Future<Void> ready;
   private volatile IMap<String, String> epochs;
   private volatile IMap<String, Long> keys;
+  private volatile IMap<String, HazelcastJsonValue> usage;
+  private volatile String memberId;
   private final SecureRandom random = new SecureRandom();
-  /** Epochs of topics known to exist; they never change, so a bounded cache is always right. */
+  /**
+   * Epochs this store last appended to, per topic: a hint for appends only, which re-read the
+   * epochs after writing; reads and heads always ask the map.
+   */
   private final Map<String, String> epochCache = new LinkedHashMap<>(16, 0.75f, true) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
@@ -112,6 +165,18 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
     }
   };
   private Future<String> defaultEpoch;
+  /** This member's usage rows as last written, per topic. */
+  private final Map<String, Usage> localUsage = new HashMap<>();
+  /** The cluster's estimated bytes and topics at the last round or sweep. */
+  private long knownBytes;
+  private long knownTopics;
+  /** Bytes and topics this member added since. */
+  private long sinceBytes;
+  private long sinceTopics;
+  private Future<Void> enforcing;
+  private Future<Void> sweeping;
+  private long evictedEvents;
+  private long lastMicros;
 
   /**
    * A store in the Hazelcast cluster of a clustered Vert.x.
@@ -140,6 +205,8 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
     this.maxEventsPerTopic = options.maxEventsPerTopic();
     this.maxReadLimit = options.maxReadLimit();
     this.maxAgeSeconds = options.maxAgeSeconds();
+    this.maxBytes = options.effectiveMaxBytes();
+    this.maxTopics = options.maxTopics();
   }
 
   /**
@@ -166,6 +233,8 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
         }
         epochs = hz.getMap(namespace + ".epochs");
         keys = hz.getMap(namespace + ".keys");
+        usage = hz.getMap(namespace + ".usage");
+        memberId = hz.getCluster().getLocalMember().getUuid().toString();
         return null;
       });
     }
@@ -189,34 +258,83 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
 
   @Override
   public Future<AppendResult> appendReporting(List<EventDraft> drafts) {
-    return init().compose(v -> doAppend(drafts));
+    return init().compose(v -> attempt(drafts, 1)).compose(o -> {
+      List<Event> stored = new ArrayList<>();
+      for (int i = 0; i < drafts.size(); i++) {
+        if (o.stored[i]) {
+          stored.add(o.out[i]);
+        }
+      }
+      AppendResult result = new AppendResult(List.of(o.out), stored);
+      if (knownBytes + sinceBytes <= clusterBudget() && knownTopics + sinceTopics <= maxTopics) {
+        return Future.succeededFuture(result);
+      }
+      // The events are stored: a failed round must not fail the append (a retry would store them twice).
+      return enforce().transform(ar -> {
+        if (ar.failed()) {
+          LOG.warn("replay store {}: eviction round failed: {}", namespace, ar.cause().toString());
+        }
+        return Future.succeededFuture(result);
+      });
+    });
   }
 
-  private Future<AppendResult> doAppend(List<EventDraft> drafts) {
+  /** What one attempt did, per draft. */
+  private static final class Outcome {
+    final Event[] out;
+    final boolean[] stored;
+    final boolean[] claimed;
+    final long[] tokens;
+
+    Outcome(int n) {
+      out = new Event[n];
+      stored = new boolean[n];
+      claimed = new boolean[n];
+      tokens = new long[n];
+    }
+  }
+
+  private Future<Outcome> attempt(List<EventDraft> drafts, int attempt) {
     long now = System.currentTimeMillis();
-    Event[] out = new Event[drafts.size()];
+    Map<String, String> used = new HashMap<>();
+    List<Future<Void>> lookups = new ArrayList<>();
+    for (EventDraft d : drafts) {
+      if (!used.containsKey(d.topic())) {
+        used.put(d.topic(), null);
+        lookups.add(epochForAppend(d.topic()).map(e -> {
+          used.put(d.topic(), e);
+          return null;
+        }));
+      }
+    }
+    return Future.all(lookups).compose(v -> write(drafts, used, now)).compose(o -> settle(drafts, used, o, now, attempt));
+  }
+
+  /** Claims the keys and appends the drafts to the rings of the epochs in {@code used}. */
+  private Future<Outcome> write(List<EventDraft> drafts, Map<String, String> used, long now) {
+    Outcome o = new Outcome(drafts.size());
     // Index of the draft that stores (or resolved) each topic+key of this call.
     Map<String, Integer> firstOfKey = new HashMap<>();
     int[] sameAs = new int[drafts.size()];
     List<Future<Void>> claims = new ArrayList<>();
-    boolean[] claimed = new boolean[drafts.size()];
-    long[] tokens = new long[drafts.size()];
     for (int i = 0; i < drafts.size(); i++) {
       EventDraft d = drafts.get(i);
       sameAs[i] = -1;
       if (d.key() != null) {
-        Integer first = firstOfKey.putIfAbsent(keyOf(d), i);
+        String epoch = used.get(d.topic());
+        String k = keyOf(d, epoch);
+        Integer first = firstOfKey.putIfAbsent(k, i);
         if (first != null) {
           sameAs[i] = first;
           continue;
         }
         int index = i;
-        tokens[i] = -1 - random.nextLong(Long.MAX_VALUE - 1);
-        claims.add(claim(d, tokens[i], CLAIM_ATTEMPTS).map(existing -> {
+        o.tokens[i] = -1 - random.nextLong(Long.MAX_VALUE - 1);
+        claims.add(claim(d, epoch, k, o.tokens[i], CLAIM_ATTEMPTS).map(existing -> {
           if (existing != null) {
-            out[index] = existing;
+            o.out[index] = existing;
           } else {
-            claimed[index] = true;
+            o.claimed[index] = true;
           }
           return null;
         }));
@@ -224,87 +342,161 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
     }
     return Future.all(claims).transform(ar -> {
       if (ar.failed()) {
-        return releaseClaims(drafts, claimed, tokens).transform(v -> Future.failedFuture(ar.cause()));
+        return releaseClaims(drafts, used, o, null).transform(v -> Future.failedFuture(ar.cause()));
       }
       // Drafts to store, grouped by topic in draft order.
       Map<String, List<Integer>> byTopic = new LinkedHashMap<>();
       for (int i = 0; i < drafts.size(); i++) {
-        if (sameAs[i] < 0 && out[i] == null) {
+        if (sameAs[i] < 0 && o.out[i] == null) {
           byTopic.computeIfAbsent(drafts.get(i).topic(), t -> new ArrayList<>()).add(i);
         }
       }
       List<Future<Void>> adds = new ArrayList<>();
       for (Map.Entry<String, List<Integer>> e : byTopic.entrySet()) {
-        adds.add(addAll(e.getKey(), e.getValue(), drafts, now, out));
+        adds.add(addAll(e.getKey(), used.get(e.getKey()), e.getValue(), drafts, now, o.out));
       }
       return Future.all(adds).transform(added -> {
         if (added.failed()) {
-          return releaseClaims(drafts, claimed, tokens).transform(v -> Future.failedFuture(added.cause()));
+          return releaseClaims(drafts, used, o, null).transform(v -> Future.failedFuture(added.cause()));
         }
-        List<Future<Void>> records = new ArrayList<>();
-        List<Event> stored = new ArrayList<>();
         for (int i = 0; i < drafts.size(); i++) {
           if (sameAs[i] >= 0) {
-            out[i] = out[sameAs[i]];
-          } else if (claimed[i] || (drafts.get(i).key() == null && out[i] != null)) {
-            stored.add(out[i]);
-          }
-          if (claimed[i]) {
-            records.add(fromStage(keys.setAsync(keyOf(drafts.get(i)), out[i].seq(), maxAgeSeconds, TimeUnit.SECONDS)));
+            o.out[i] = o.out[sameAs[i]];
+          } else if (o.claimed[i] || (drafts.get(i).key() == null && o.out[i] != null)) {
+            o.stored[i] = true;
           }
         }
-        return Future.all(records).map(v -> new AppendResult(List.of(out), stored));
+        return Future.succeededFuture(o);
       });
     });
   }
 
-  /** Appends the drafts at {@code indexes} (all of {@code topic}) in one atomic batch. */
-  private Future<Void> addAll(String topic, List<Integer> indexes, List<EventDraft> drafts, long now, Event[] out) {
-    return epochForAppend(topic).compose(epoch -> {
-      List<String> items = new ArrayList<>(indexes.size());
-      for (int i : indexes) {
-        JsonObject o = drafts.get(i).toEvent(epoch, 0, now).toJson();
-        o.remove("seq");
-        items.add(o.encode());
+  /**
+   * After the write: accounts the stored events in this member's usage rows and, at the same
+   * time, re-reads the topics' epochs. A topic evicted while this append wrote to it moved to a
+   * new epoch: what was written there is destroyed with the old ringbuffer (or was already), so
+   * those drafts are written again in the new epoch, before anyone saw them.
+   */
+  private Future<Outcome> settle(List<EventDraft> drafts, Map<String, String> used, Outcome o, long now, int attempt) {
+    Map<String, long[]> added = new LinkedHashMap<>();
+    for (int i = 0; i < drafts.size(); i++) {
+      if (o.stored[i]) {
+        long[] a = added.computeIfAbsent(drafts.get(i).topic(), t -> new long[2]);
+        a[0] += MemoryReplayStore.estimatedBytes(o.out[i]);
+        a[1]++;
       }
-      return blocking(() -> ring(topic))
-        .compose(rb -> fromStage(rb.addAllAsync(items, OverflowPolicy.OVERWRITE)))
-        .map(last -> {
-          long seq = last + 1 - indexes.size() + 1;
-          for (int i : indexes) {
-            out[i] = drafts.get(i).toEvent(epoch, seq++, now);
-          }
+    }
+    List<Future<Void>> rows = new ArrayList<>();
+    for (Map.Entry<String, long[]> e : added.entrySet()) {
+      String t = e.getKey();
+      Usage u = account(t, used.get(t), e.getValue()[0], e.getValue()[1], appendMicros());
+      rows.add(fromStage(usage.setAsync(rowKey(t), u.toJson(t, memberId), maxAgeSeconds, TimeUnit.SECONDS))
+        .otherwise(err -> {
+          LOG.warn("replay store {}: usage row of {} not written: {}", namespace, t, err.toString());
           return null;
+        }));
+    }
+    Future<Map<String, String>> recheck = blocking(() -> epochs.getAll(used.keySet()));
+    return Future.all(recheck, Future.all(rows)).compose(v -> {
+      Set<String> moved = new HashSet<>();
+      for (Map.Entry<String, String> e : recheck.result().entrySet()) {
+        if (!TopicEpoch.parse(e.getValue()).current().equals(used.get(e.getKey()))) {
+          moved.add(e.getKey());
+          epochCache.remove(e.getKey());
+        }
+      }
+      if (moved.isEmpty()) {
+        return record(drafts, used, o, null).map(o);
+      }
+      List<Future<Void>> cleanup = new ArrayList<>();
+      for (String t : moved) {
+        String gone = used.get(t);
+        cleanup.add(blocking(() -> {
+          ring(t, gone).destroy();
+          return null;
+        }));
+      }
+      cleanup.add(releaseClaims(drafts, used, o, moved));
+      cleanup.add(record(drafts, used, o, moved));
+      return Future.all(cleanup).compose(c -> {
+        List<Integer> again = new ArrayList<>();
+        for (int i = 0; i < drafts.size(); i++) {
+          if (moved.contains(drafts.get(i).topic())) {
+            again.add(i);
+          }
+        }
+        if (attempt >= APPEND_ATTEMPTS) {
+          // Evicted again and again while writing: the events stay stored and evicted in the
+          // epoch they got, and resumes from them get history_evicted.
+          return Future.succeededFuture(o);
+        }
+        return attempt(again.stream().map(drafts::get).toList(), attempt + 1).map(sub -> {
+          for (int j = 0; j < again.size(); j++) {
+            o.out[again.get(j)] = sub.out[j];
+            o.stored[again.get(j)] = sub.stored[j];
+          }
+          return o;
         });
+      });
     });
   }
 
+  /** Records the seqs of the keys this append claimed, except those of topics in {@code skip}. */
+  private Future<Void> record(List<EventDraft> drafts, Map<String, String> used, Outcome o, Set<String> skip) {
+    List<Future<Void>> records = new ArrayList<>();
+    for (int i = 0; i < drafts.size(); i++) {
+      EventDraft d = drafts.get(i);
+      if (o.claimed[i] && (skip == null || !skip.contains(d.topic()))) {
+        records.add(fromStage(keys.setAsync(keyOf(d, used.get(d.topic())), o.out[i].seq(), maxAgeSeconds, TimeUnit.SECONDS)));
+      }
+    }
+    return Future.all(records).mapEmpty();
+  }
+
+  /** Appends the drafts at {@code indexes} (all of {@code topic}) in one atomic batch. */
+  private Future<Void> addAll(String topic, String epoch, List<Integer> indexes, List<EventDraft> drafts, long now, Event[] out) {
+    List<String> items = new ArrayList<>(indexes.size());
+    for (int i : indexes) {
+      JsonObject o = drafts.get(i).toEvent(epoch, 0, now).toJson();
+      o.remove("seq");
+      items.add(o.encode());
+    }
+    return blocking(() -> ring(topic, epoch))
+      .compose(rb -> fromStage(rb.addAllAsync(items, OverflowPolicy.OVERWRITE)))
+      .map(last -> {
+        long seq = last + 1 - indexes.size() + 1;
+        for (int i : indexes) {
+          out[i] = drafts.get(i).toEvent(epoch, seq++, now);
+        }
+        return null;
+      });
+  }
+
   /**
-   * Claims the draft's key with {@code token} (negative, this append's own): null when this
-   * append stores it, or the retained event that has it. Waits while another append holds a
-   * pending claim; a claim pending too long is resolved by {@link #resolveStale}; takes over a
-   * claim whose event is gone.
+   * Claims the draft's key (in its topic's epoch {@code epoch}) with {@code token} (negative,
+   * this append's own): null when this append stores it, or the retained event that has it.
+   * Waits while another append holds a pending claim; a claim pending too long is resolved by
+   * {@link #resolveStale}; takes over a claim whose event is gone.
    */
-  private Future<Event> claim(EventDraft d, long token, int attempts) {
-    String k = keyOf(d);
+  private Future<Event> claim(EventDraft d, String epoch, String k, long token, int attempts) {
     return blocking(() -> keys.putIfAbsent(k, token, maxAgeSeconds, TimeUnit.SECONDS)).compose(prev -> {
       if (prev == null) {
         return Future.succeededFuture(null);
       }
       if (prev < 0) {
         if (attempts <= 0) {
-          return resolveStale(d, prev, token);
+          return resolveStale(d, epoch, k, prev, token);
         }
         Promise<Event> retry = Promise.promise();
-        vertx.setTimer(CLAIM_RETRY_MILLIS, id -> claim(d, token, attempts - 1).onComplete(retry));
+        vertx.setTimer(CLAIM_RETRY_MILLIS, id -> claim(d, epoch, k, token, attempts - 1).onComplete(retry));
         return retry.future();
       }
-      return retained(d.topic(), prev).compose(existing -> {
+      return retained(d.topic(), epoch, prev).compose(existing -> {
         if (existing != null) {
           return Future.succeededFuture(existing);
         }
         return blocking(() -> keys.replace(k, prev, token) && keys.setTtl(k, maxAgeSeconds, TimeUnit.SECONDS))
-          .compose(replaced -> replaced ? Future.succeededFuture(null) : claim(d, token, attempts - 1));
+          .compose(replaced -> replaced ? Future.succeededFuture(null) : claim(d, epoch, k, token, attempts - 1));
       });
     });
   }
@@ -315,29 +507,23 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
    * its seq and answer with it. Otherwise take the claim over, atomically against the token
    * seen, so that of several appends waiting on it exactly one stores.
    */
-  private Future<Event> resolveStale(EventDraft d, long staleToken, long token) {
-    String k = keyOf(d);
-    return findRecent(d.topic(), d.key()).compose(found -> {
+  private Future<Event> resolveStale(EventDraft d, String epoch, String k, long staleToken, long token) {
+    return findRecent(d.topic(), epoch, d.key()).compose(found -> {
       if (found != null) {
         return blocking(() -> keys.replace(k, staleToken, found.seq())).map(v -> found);
       }
       return blocking(() -> keys.replace(k, staleToken, token)).compose(replaced -> replaced
         ? Future.succeededFuture((Event) null)
-        : claim(d, token, CLAIM_ATTEMPTS));
+        : claim(d, epoch, k, token, CLAIM_ATTEMPTS));
     });
   }
 
-  /** The newest of the topic's last {@value #STALE_SCAN_EVENTS} events with this key, or null. */
-  private Future<Event> findRecent(String topic, String key) {
-    return knownEpoch(topic).compose(epoch -> {
-      if (epoch == null) {
-        return Future.succeededFuture(null);
-      }
-      return blocking(() -> {
-        Ringbuffer<String> rb = ring(topic);
-        return new long[] {rb.headSequence(), rb.tailSequence()};
-      }).compose(range -> scan(topic, epoch, key, Math.max(range[0], range[1] - STALE_SCAN_EVENTS + 1), range[1], null));
-    });
+  /** The newest of the topic's last {@value #STALE_SCAN_EVENTS} events (in {@code epoch}) with this key, or null. */
+  private Future<Event> findRecent(String topic, String epoch, String key) {
+    return blocking(() -> {
+      Ringbuffer<String> rb = ring(topic, epoch);
+      return new long[] {rb.headSequence(), rb.tailSequence()};
+    }).compose(range -> scan(topic, epoch, key, Math.max(range[0], range[1] - STALE_SCAN_EVENTS + 1), range[1], null));
   }
 
   private Future<Event> scan(String topic, String epoch, String key, long from, long to, Event found) {
@@ -356,28 +542,27 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
     });
   }
 
-  /** Gives back pending claims of a failed append, so a retry is not made to wait. */
-  private Future<Void> releaseClaims(List<EventDraft> drafts, boolean[] claimed, long[] tokens) {
+  /**
+   * Gives back pending claims of a failed (or moved) append, so a retry is not made to wait;
+   * with {@code only}, just those of its topics.
+   */
+  private Future<Void> releaseClaims(List<EventDraft> drafts, Map<String, String> used, Outcome o, Set<String> only) {
     List<Future<Boolean>> removes = new ArrayList<>();
     for (int i = 0; i < drafts.size(); i++) {
-      if (claimed[i]) {
-        String k = keyOf(drafts.get(i));
-        long token = tokens[i];
+      EventDraft d = drafts.get(i);
+      if (o.claimed[i] && (only == null || only.contains(d.topic()))) {
+        String k = keyOf(d, used.get(d.topic()));
+        long token = o.tokens[i];
         removes.add(blocking(() -> keys.remove(k, token)));
       }
     }
     return Future.join(removes).otherwiseEmpty().mapEmpty();
   }
 
-  /** The event of {@code topic} at {@code seq} if it is still retained, else null. */
-  private Future<Event> retained(String topic, long seq) {
-    return knownEpoch(topic).compose(epoch -> {
-      if (epoch == null) {
-        return Future.succeededFuture(null);
-      }
-      return readRange(topic, epoch, seq - 1, 1).map(events ->
-        !events.isEmpty() && events.get(0).seq() == seq ? events.get(0) : null);
-    });
+  /** The event of {@code topic} at {@code seq} of {@code epoch} if it is still retained, else null. */
+  private Future<Event> retained(String topic, String epoch, long seq) {
+    return readRange(topic, epoch, seq - 1, 1).map(events ->
+      !events.isEmpty() && events.get(0).seq() == seq ? events.get(0) : null);
   }
 
   // ---------------------------------------------------------------- read and head
@@ -391,20 +576,25 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
   }
 
   private Future<ReadResult> doRead(String topic, Position after, int limit) {
-    return knownEpoch(topic).compose(epoch -> {
-      if (epoch == null) {
+    return topicEpoch(topic).compose(te -> {
+      if (te == null) {
         return defaultEpoch().map(def -> {
           Position head = new Position(def, 0);
           return after.equals(head) ? new ReadResult(head, false, List.of()) : ReadResult.reset(head);
         });
       }
+      String epoch = te.current();
+      if (te.empty()) {
+        Position head = new Position(epoch, 0);
+        return Future.succeededFuture(after.equals(head) ? new ReadResult(head, false, List.of()) : te.reset(after, head));
+      }
       return blocking(() -> {
-        Ringbuffer<String> rb = ring(topic);
+        Ringbuffer<String> rb = ring(topic, epoch);
         return new long[] {rb.tailSequence(), rb.headSequence()};
       }).compose(seqs -> {
         Position head = new Position(epoch, seqs[0] + 1);
         if (!after.epoch().equals(epoch) || after.seq() > head.seq()) {
-          return Future.succeededFuture(ReadResult.reset(head));
+          return Future.succeededFuture(te.reset(after, head));
         }
         if (after.seq() == head.seq()) {
           return Future.succeededFuture(new ReadResult(head, false, List.of()));
@@ -425,17 +615,20 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
 
   @Override
   public Future<Position> head(String topic) {
-    return init().compose(v -> knownEpoch(topic).compose(epoch -> {
-      if (epoch == null) {
+    return init().compose(v -> topicEpoch(topic).compose(te -> {
+      if (te == null) {
         return defaultEpoch().map(def -> new Position(def, 0));
       }
-      return blocking(() -> ring(topic).tailSequence()).map(tail -> new Position(epoch, tail + 1));
+      if (te.empty()) {
+        return Future.succeededFuture(new Position(te.current(), 0));
+      }
+      return blocking(() -> ring(topic, te.current()).tailSequence()).map(tail -> new Position(te.current(), tail + 1));
     }));
   }
 
   /** Up to {@code max} retained events from ringbuffer sequence {@code from}; fewer or later ones if dropped. */
   private Future<List<Event>> readRange(String topic, String epoch, long from, int max) {
-    return blocking(() -> ring(topic))
+    return blocking(() -> ring(topic, epoch))
       .compose(rb -> fromStage(rb.readManyAsync(from, 0, max, null)))
       .map(rs -> toEvents(rs, epoch))
       .recover(t -> t instanceof StaleSequenceException || t.getCause() instanceof StaleSequenceException
@@ -454,30 +647,84 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
 
   // ---------------------------------------------------------------- epochs
 
-  /** The epoch of a topic that has had an append, or null for a topic never seen. */
-  private Future<String> knownEpoch(String topic) {
+  /**
+   * A topic's entry in the epochs map, {@code [!]<current>[ <old>:<b|t>]*}.
+   *
+   * @param empty whether the current epoch has no ringbuffer yet (no append since the topic moved to it)
+   * @param old   epochs the topic left, newest first, each with {@code :b} (byte budget) or {@code :t} (maxTopics)
+   */
+  record TopicEpoch(String current, boolean empty, List<String> old) {
+
+    static TopicEpoch parse(String value) {
+      String[] parts = value.split(" ");
+      boolean empty = parts[0].startsWith("!");
+      return new TopicEpoch(empty ? parts[0].substring(1) : parts[0], empty, List.of(parts).subList(1, parts.length));
+    }
+
+    String encode() {
+      return (empty ? "!" : "") + current + (old.isEmpty() ? "" : " " + String.join(" ", old));
+    }
+
+    TopicEpoch live() {
+      return new TopicEpoch(current, false, old);
+    }
+
+    /** The topic moved to {@code fresh}, leaving the current epoch for the byte budget or maxTopics. */
+    TopicEpoch moveTo(String fresh, boolean budget) {
+      List<String> left = new ArrayList<>();
+      left.add(current + (budget ? ":b" : ":t"));
+      for (String o : old) {
+        if (left.size() < MAX_OLD_EPOCHS) {
+          left.add(o);
+        }
+      }
+      return new TopicEpoch(fresh, true, left);
+    }
+
+    /** The reset for a position {@code after} no longer served: history_evicted if the byte budget took its epoch. */
+    ReadResult reset(Position after, Position head) {
+      return old.contains(after.epoch() + ":b") ? ReadResult.reset(head, ReadResult.HISTORY_EVICTED) : ReadResult.reset(head);
+    }
+  }
+
+  /** The topic's entry, or null for a topic never appended to. */
+  private Future<TopicEpoch> topicEpoch(String topic) {
+    return fromStage(epochs.getAsync(topic)).map(v -> v == null ? null : TopicEpoch.parse(v));
+  }
+
+  /**
+   * The epoch an append writes in: the cached one, else the map's, made live (the default epoch
+   * on the topic's first append). The append re-reads it after writing.
+   */
+  private Future<String> epochForAppend(String topic) {
     String cached = epochCache.get(topic);
     if (cached != null) {
       return Future.succeededFuture(cached);
     }
-    return fromStage(epochs.getAsync(topic)).map(epoch -> {
-      if (epoch != null) {
-        epochCache.put(topic, epoch);
-      }
-      return epoch;
-    });
-  }
-
-  /** The topic's epoch, recorded (as the default epoch) if this is its first append. */
-  private Future<String> epochForAppend(String topic) {
-    return knownEpoch(topic).compose(epoch -> epoch != null ? Future.succeededFuture(epoch)
-      : defaultEpoch().compose(def -> blocking(() -> {
-        String prev = epochs.putIfAbsent(topic, def);
-        return prev != null ? prev : def;
-      })).map(e -> {
+    return fromStage(epochs.getAsync(topic)).compose(v -> v != null && !v.startsWith("!")
+        ? Future.succeededFuture(TopicEpoch.parse(v).current())
+        : defaultEpoch().compose(def -> blocking(() -> liveEpoch(topic, def))))
+      .map(e -> {
         epochCache.put(topic, e);
         return e;
-      }));
+      });
+  }
+
+  /** Worker thread: the topic's current epoch, its entry created (with {@code def}) or marked live. */
+  private String liveEpoch(String topic, String def) {
+    while (true) {
+      String v = epochs.get(topic);
+      if (v == null) {
+        v = epochs.putIfAbsent(topic, def);
+        if (v == null) {
+          return def;
+        }
+      }
+      TopicEpoch te = TopicEpoch.parse(v);
+      if (!te.empty() || epochs.replace(topic, v, te.live().encode())) {
+        return te.current();
+      }
+    }
   }
 
   /** The cluster's epoch for topics without one, drawn once by whichever node asks first. */
@@ -500,14 +747,270 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
     return new String(c);
   }
 
-  // ---------------------------------------------------------------- plumbing
+  // ---------------------------------------------------------------- byte budget and maxTopics
 
-  private Ringbuffer<String> ring(String topic) {
-    return hz.getRingbuffer(historyPrefix + topic);
+  /** This member's row of one topic. */
+  private static final class Usage {
+    final String epoch;
+    long bytes;
+    long events;
+    long lastAppend;
+
+    Usage(String epoch) {
+      this.epoch = epoch;
+    }
+
+    HazelcastJsonValue toJson(String topic, String member) {
+      return new HazelcastJsonValue(new JsonObject().put("topic", topic).put("member", member).put("epoch", epoch)
+        .put("bytes", bytes).put("events", events).put("lastAppend", lastAppend).encode());
+    }
   }
 
-  private static String keyOf(EventDraft d) {
-    return d.topic() + '\u0000' + d.key();
+  /**
+   * Wall-clock microseconds, strictly increasing on this member: the order of {@code lastAppend}
+   * is the order of appends (a millisecond holds many), which the rounds evict by.
+   */
+  private long appendMicros() {
+    Instant now = Instant.now();
+    lastMicros = Math.max(lastMicros + 1, now.getEpochSecond() * 1_000_000 + now.getNano() / 1000);
+    return lastMicros;
+  }
+
+  /** Adds an append to this member's row of the topic (a new row in a new epoch). */
+  private Usage account(String topic, String epoch, long bytes, long events, long now) {
+    Usage u = localUsage.get(topic);
+    if (u == null || !u.epoch.equals(epoch)) {
+      u = new Usage(epoch);
+      localUsage.put(topic, u);
+      sinceTopics++;
+    }
+    u.bytes += bytes;
+    u.events += events;
+    if (u.events > maxEventsPerTopic) {
+      // The ringbuffer overwrote the oldest: keep the average event.
+      u.bytes = u.bytes / u.events * maxEventsPerTopic;
+      u.events = maxEventsPerTopic;
+    }
+    u.lastAppend = now;
+    sinceBytes += bytes;
+    return u;
+  }
+
+  /**
+   * The cluster's budget: {@code maxBytes} per data member, every event counted twice (its
+   * primary and its backup copy; once in a cluster of one member, which holds no backups).
+   */
+  long clusterBudget() {
+    int members = 0;
+    for (Member m : hz.getCluster().getMembers()) {
+      if (!m.isLiteMember()) {
+        members++;
+      }
+    }
+    members = Math.max(1, members);
+    long perCopy = maxBytes / Math.min(members, 2);
+    return perCopy > Long.MAX_VALUE / members ? Long.MAX_VALUE : perCopy * members;
+  }
+
+  /** Events this member evicted for the byte budget since the store was built. */
+  long evictedEvents() {
+    return evictedEvents;
+  }
+
+  /**
+   * Checks the cluster's totals with one aggregation and runs a round when they are over the
+   * budget or {@code maxTopics}; at most one at a time.
+   */
+  @Override
+  public void sweep() {
+    if (ready == null || !ready.succeeded() || sweeping != null || enforcing != null) {
+      return;
+    }
+    long since = sinceBytes;
+    long sinceT = sinceTopics;
+    long budget = clusterBudget();
+    long cutoff = appendMicros() - maxAgeSeconds * 1_000_000;
+    localUsage.values().removeIf(u -> u.lastAppend < cutoff);
+    Future<Void> f = blocking(() -> {
+      Long bytes = usage.aggregate(Aggregators.fixedPointSum("bytes"));
+      long rows = usage.size();
+      long members = rows == 0 ? 1 : Math.max(1, usage.aggregate(Aggregators.<Map.Entry<String, HazelcastJsonValue>, String>distinct("member")).size());
+      return new long[] {bytes == null ? 0 : bytes.longValue(), rows / members};
+    }).compose(totals -> {
+      knownBytes = totals[0];
+      knownTopics = totals[1];
+      sinceBytes -= since;
+      sinceTopics -= sinceT;
+      return totals[0] > budget || totals[1] > maxTopics ? enforce() : Future.<Void>succeededFuture();
+    });
+    sweeping = f;
+    f.onComplete(ar -> {
+      sweeping = null;
+      if (ar.failed()) {
+        LOG.warn("replay store {}: sweep failed: {}", namespace, ar.cause().toString());
+      }
+    });
+  }
+
+  /**
+   * One round: sums the cluster's usage rows and evicts the least recently appended topics
+   * while over the budget or {@code maxTopics}. Joins the round already running, if any.
+   */
+  Future<Void> enforce() {
+    if (enforcing != null) {
+      return enforcing;
+    }
+    long since = sinceBytes;
+    long sinceT = sinceTopics;
+    long budget = clusterBudget();
+    long nowMicros = appendMicros();
+    Future<Void> f = init().compose(v -> blocking(() -> round(budget, nowMicros))).map(r -> {
+      knownBytes = r.bytes;
+      knownTopics = r.topics;
+      sinceBytes -= since;
+      sinceTopics -= sinceT;
+      evictedEvents += r.evictedEvents;
+      for (Map.Entry<String, String> e : r.moved.entrySet()) {
+        epochCache.remove(e.getKey());
+        Usage u = localUsage.get(e.getKey());
+        if (u != null && u.epoch.equals(e.getValue())) {
+          localUsage.remove(e.getKey());
+        }
+      }
+      return null;
+    });
+    enforcing = f;
+    f.onComplete(ar -> {
+      if (enforcing == f) {
+        enforcing = null;
+      }
+    });
+    return f;
+  }
+
+  /** What a round found and did. */
+  private record Round(long bytes, long topics, long evictedEvents, Map<String, String> moved) {
+  }
+
+  /** One topic's rows of its current epoch. */
+  private static final class TopicUse {
+    final String topic;
+    final String epoch;
+    final List<String> rows = new ArrayList<>();
+    long bytes;
+    long events;
+    long lastAppend;
+
+    TopicUse(String topic, String epoch) {
+      this.topic = topic;
+      this.epoch = epoch;
+    }
+  }
+
+  /** Worker thread: the round itself (blocking cluster calls). */
+  private Round round(long budget, long nowMicros) {
+    long cutoff = nowMicros - maxAgeSeconds * 1_000_000;
+    Collection<Object[]> rows = usage.project(Projections.multiAttribute("topic", "member", "epoch", "bytes", "events", "lastAppend"));
+    Map<String, List<Object[]>> byTopic = new HashMap<>();
+    for (Object[] r : rows) {
+      byTopic.computeIfAbsent((String) r[0], t -> new ArrayList<>()).add(r);
+    }
+    Map<String, String> current = byTopic.isEmpty() ? Map.of() : epochs.getAll(byTopic.keySet());
+    List<TopicUse> live = new ArrayList<>();
+    long total = 0;
+    for (Map.Entry<String, List<Object[]>> e : byTopic.entrySet()) {
+      String v = current.get(e.getKey());
+      TopicEpoch te = v == null ? null : TopicEpoch.parse(v);
+      TopicUse use = te == null ? null : new TopicUse(e.getKey(), te.current());
+      for (Object[] r : e.getValue()) {
+        String key = e.getKey() + '\u0000' + r[1];
+        if (use == null || !use.epoch.equals(r[2]) || ((Number) r[5]).longValue() < cutoff) {
+          // Left behind by an eviction (or all expired): counts for nothing.
+          usage.delete(key);
+          continue;
+        }
+        use.rows.add(key);
+        use.bytes += ((Number) r[3]).longValue();
+        use.events += ((Number) r[4]).longValue();
+        use.lastAppend = Math.max(use.lastAppend, ((Number) r[5]).longValue());
+      }
+      if (use != null && !use.rows.isEmpty()) {
+        if (use.events > maxEventsPerTopic) {
+          use.bytes = use.bytes / use.events * maxEventsPerTopic;
+          use.events = maxEventsPerTopic;
+        }
+        total += use.bytes;
+        live.add(use);
+      }
+    }
+    live.sort(Comparator.comparingLong((TopicUse u) -> u.lastAppend));
+    boolean overBudget = total > budget;
+    long target = budget - budget / 100 * (100 - LOW_WATER_PERCENT);
+    long topics = live.size();
+    long events = 0;
+    long bytes = 0;
+    Map<String, String> moved = new HashMap<>();
+    for (Iterator<TopicUse> it = live.iterator(); it.hasNext(); ) {
+      TopicUse use = it.next();
+      boolean forBudget = overBudget && total > target;
+      if (!forBudget && topics <= maxTopics) {
+        break;
+      }
+      if (evict(use, forBudget)) {
+        moved.put(use.topic, use.epoch);
+        if (forBudget) {
+          events += use.events;
+          bytes += use.bytes;
+        }
+      }
+      // Evicted here or by another member meanwhile: it holds nothing of this epoch any more.
+      total -= use.bytes;
+      topics--;
+    }
+    if (events > 0) {
+      HeraldMetrics.get().replayEvicted(events, bytes);
+      LOG.info("replay store {}: evicted {} topics ({} events, {} bytes) for the byte budget of {} bytes",
+        namespace, moved.size(), events, bytes, budget);
+    }
+    return new Round(total, topics, events, moved);
+  }
+
+  /** Worker thread: moves the topic to a fresh epoch and drops its history, unless another member already did. */
+  private boolean evict(TopicUse use, boolean forBudget) {
+    String v = epochs.get(use.topic);
+    if (v == null) {
+      return false;
+    }
+    TopicEpoch te = TopicEpoch.parse(v);
+    if (!te.current().equals(use.epoch)) {
+      return false;
+    }
+    String fresh;
+    do {
+      fresh = randomEpoch();
+    } while (fresh.equals(te.current()));
+    if (!epochs.replace(use.topic, v, te.moveTo(fresh, forBudget).encode())) {
+      return false;
+    }
+    ring(use.topic, use.epoch).destroy();
+    for (String row : use.rows) {
+      usage.delete(row);
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  private Ringbuffer<String> ring(String topic, String epoch) {
+    return hz.getRingbuffer(historyPrefix + topic + '#' + epoch);
+  }
+
+  private String rowKey(String topic) {
+    return topic + '\u0000' + memberId;
+  }
+
+  private static String keyOf(EventDraft d, String epoch) {
+    return d.topic() + '\u0000' + epoch + '\u0000' + d.key();
   }
 
   private <T> Future<T> fromStage(CompletionStage<T> stage) {

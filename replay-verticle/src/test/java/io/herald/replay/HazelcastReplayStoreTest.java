@@ -78,8 +78,19 @@ class HazelcastReplayStoreTest extends ReplayStoreContractTest {
 
   @Override
   protected boolean holdsState(ReplayStore store, String topic) {
-    return member.getDistributedObjects().stream().anyMatch(o -> o.getName().endsWith(".history." + topic)
-      || o instanceof com.hazelcast.map.IMap<?, ?> m && m.containsKey(topic));
+    return member.getDistributedObjects().stream().anyMatch(o -> o.getName().contains(".history." + topic + "#")
+      || o instanceof com.hazelcast.map.IMap<?, ?> m && (m.containsKey(topic) || m.keySet().stream()
+        .anyMatch(k -> k instanceof String s && s.startsWith(topic + "\u0000"))));
+  }
+
+  @Override
+  protected boolean supportsByteBudget() {
+    return true;
+  }
+
+  @Override
+  protected boolean evictsWholeTopics() {
+    return true;
   }
 
   @Override
@@ -112,10 +123,10 @@ class HazelcastReplayStoreTest extends ReplayStoreContractTest {
     String t = topic("stale");
     Event first = append(s, draft(t, "first")).get(0);
     // What a member lost mid-append leaves: its pending claim, and the event it managed to store.
-    member.<String, Long>getMap(ns + ".keys").put(t + "\u0000k-lost", -4242L);
+    member.<String, Long>getMap(ns + ".keys").put(t + "\u0000" + first.epoch() + "\u0000k-lost", -4242L);
     io.vertx.core.json.JsonObject item = new EventDraft(t, "message", "lost", false, "k-lost").toEvent(first.epoch(), 0, System.currentTimeMillis()).toJson();
     item.remove("seq");
-    member.<String>getRingbuffer(ns + ".history." + t).add(item.encode());
+    member.<String>getRingbuffer(ns + ".history." + t + "#" + first.epoch()).add(item.encode());
 
     AppendResult retry = onContext(() -> s.appendReporting(List.of(new EventDraft(t, "message", "retry", false, "k-lost"))))
       .toCompletionStage().toCompletableFuture().join();
@@ -123,7 +134,7 @@ class HazelcastReplayStoreTest extends ReplayStoreContractTest {
     assertThat(retry.events()).extracting(Event::seq, Event::data).containsExactly(org.assertj.core.groups.Tuple.tuple(2L, "lost"));
     assertThat(retry.stored()).as("nothing stored again").isEmpty();
     assertThat(head(s, t).seq()).isEqualTo(2);
-    assertThat(member.<String, Long>getMap(ns + ".keys").get(t + "\u0000k-lost")).isEqualTo(2L);
+    assertThat(member.<String, Long>getMap(ns + ".keys").get(t + "\u0000" + first.epoch() + "\u0000k-lost")).isEqualTo(2L);
   }
 
   @Test
@@ -132,8 +143,8 @@ class HazelcastReplayStoreTest extends ReplayStoreContractTest {
     String ns = "stale" + UUID.randomUUID().toString().substring(0, 8);
     HazelcastReplayStore s = onContext(() -> new HazelcastReplayStore(vertx, member, new ReplayOptions(), ns));
     String t = topic("taken");
-    append(s, draft(t, "first"));
-    member.<String, Long>getMap(ns + ".keys").put(t + "\u0000k2", -777L);
+    Event first = append(s, draft(t, "first")).get(0);
+    member.<String, Long>getMap(ns + ".keys").put(t + "\u0000" + first.epoch() + "\u0000k2", -777L);
 
     Event stored = append(s, new EventDraft(t, "message", "once", false, "k2")).get(0);
     Event again = append(s, new EventDraft(t, "message", "twice", false, "k2")).get(0);

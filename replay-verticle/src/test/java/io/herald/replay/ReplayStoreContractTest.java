@@ -535,6 +535,10 @@ public abstract class ReplayStoreContractTest {
       all.add(append(s, draft(names.get(i % 3), data)).get(0));
     }
 
+    if (evictsWholeTopics()) {
+      assertWholeTopicEviction(s, names, all, perEvent * 10);
+      return;
+    }
     List<Event> retained = new ArrayList<>();
     for (String t : names) {
       Position head = head(s, t);
@@ -554,6 +558,36 @@ public abstract class ReplayStoreContractTest {
       .containsExactlyInAnyOrderElementsOf(all.subList(20, 30));
   }
 
+  /**
+   * The same promise from a store that evicts whole topics (moving each to a new epoch): what it
+   * retains fits the budget and is, per topic, the newest of that topic's events; the newest
+   * event of all is retained; a resume from a position of an evicted epoch gets reset
+   * history_evicted.
+   */
+  private void assertWholeTopicEviction(ReplayStore s, List<String> names, List<Event> all, long budget) {
+    long retainedBytes = 0;
+    int moved = 0;
+    for (String t : names) {
+      List<Event> ofTopic = all.stream().filter(e -> e.topic().equals(t)).toList();
+      Position head = head(s, t);
+      List<Event> retained = readAll(s, t, new Position(head.epoch(), 0));
+      assertThat(ofTopic).as("the retained events of %s are its newest", t).endsWith(retained.toArray(new Event[0]));
+      retainedBytes += retained.stream().mapToLong(MemoryReplayStore::estimatedBytes).sum();
+      Position first = ofTopic.get(0).position();
+      if (!first.epoch().equals(head.epoch())) {
+        moved++;
+        ReadResult fromEvicted = read(s, t, first, 100);
+        assertReset(fromEvicted, head);
+        assertThat(fromEvicted.reason()).isEqualTo(ReadResult.HISTORY_EVICTED);
+      }
+    }
+    assertThat(moved).as("topics evicted").isPositive();
+    assertThat(retainedBytes).as("retained bytes").isLessThanOrEqualTo(budget);
+    Event newest = all.get(all.size() - 1);
+    assertThat(read(s, newest.topic(), new Position(newest.epoch(), newest.seq() - 1), 10).events())
+      .as("the newest event is retained").containsExactly(newest);
+  }
+
   @Test
   @DisplayName("history dropped by maxEventsPerTopic is not reported as evicted by the byte budget")
   void countTruncationIsNotEviction() {
@@ -567,6 +601,14 @@ public abstract class ReplayStoreContractTest {
 
   /** Whether the backend keeps its events in this JVM's heap, within {@code replay.maxBytes}. */
   protected boolean supportsByteBudget() {
+    return false;
+  }
+
+  /**
+   * Whether the byte budget evicts whole topics (least recently appended first, each moved to a
+   * new epoch) rather than the oldest events of the whole store one by one.
+   */
+  protected boolean evictsWholeTopics() {
     return false;
   }
 
