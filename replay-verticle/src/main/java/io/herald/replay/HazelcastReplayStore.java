@@ -95,7 +95,7 @@ import java.util.concurrent.TimeUnit;
  * counted in {@code herald_replay_evicted_events_total} and {@code _bytes_total} of the member
  * that evicted. A round runs inline in an append when this member's estimate (the last round's
  * total plus what it appended since) goes over the budget or {@code maxTopics}, and from
- * {@link #sweep()} (one aggregation, every sweep period) when the cluster total does: appends of
+ * {@link #sweep()} (three aggregations, every sweep period) when the cluster total does: appends of
  * other members are seen within one sweep period. An append writes, then re-reads its topics'
  * epochs: when one moved meanwhile, it destroys what it wrote there and stores those events
  * again in the new epoch, before anyone saw them. Epochs entries stay until the cluster stops
@@ -818,25 +818,34 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
   }
 
   /**
-   * Checks the cluster's totals with one aggregation and runs a round when they are over the
-   * budget or {@code maxTopics}; at most one at a time.
+   * Checks the cluster's totals (the sum of the usage rows' bytes, their count and members: three
+   * aggregations) and runs a round when they are over the budget or {@code maxTopics}; at most
+   * one at a time.
    */
   @Override
   public void sweep() {
-    if (ready == null || !ready.succeeded() || sweeping != null || enforcing != null) {
-      return;
+    if (ready != null && ready.succeeded() && sweeping == null && enforcing == null) {
+      check();
+    }
+  }
+
+  /** What {@link #sweep()} starts; completes when the check (and the round it ran, if any) is done. */
+  Future<Void> check() {
+    if (sweeping != null) {
+      return sweeping;
     }
     long since = sinceBytes;
     long sinceT = sinceTopics;
     long budget = clusterBudget();
     long cutoff = appendMicros() - maxAgeSeconds * 1_000_000;
     localUsage.values().removeIf(u -> u.lastAppend < cutoff);
-    Future<Void> f = blocking(() -> {
+    Future<Void> f = init().compose(v -> blocking(() -> {
       Long bytes = usage.aggregate(Aggregators.fixedPointSum("bytes"));
       long rows = usage.size();
       long members = rows == 0 ? 1 : Math.max(1, usage.aggregate(Aggregators.<Map.Entry<String, HazelcastJsonValue>, String>distinct("member")).size());
-      return new long[] {bytes == null ? 0 : bytes.longValue(), rows / members};
-    }).compose(totals -> {
+      // Rows per topic are at most one per member that appends: rows / members is a lower bound of the topics.
+      return new long[] {bytes == null ? 0 : bytes, rows / members};
+    })).compose(totals -> {
       knownBytes = totals[0];
       knownTopics = totals[1];
       sinceBytes -= since;
@@ -845,11 +854,14 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
     });
     sweeping = f;
     f.onComplete(ar -> {
-      sweeping = null;
+      if (sweeping == f) {
+        sweeping = null;
+      }
       if (ar.failed()) {
         LOG.warn("replay store {}: sweep failed: {}", namespace, ar.cause().toString());
       }
     });
+    return f;
   }
 
   /**

@@ -8,6 +8,7 @@ import com.hazelcast.core.HazelcastInstance;
 import io.herald.common.Event;
 import io.herald.common.EventDraft;
 import io.herald.common.Position;
+import io.herald.common.admin.HeraldMetrics;
 import io.herald.common.config.ConfigException;
 import io.herald.common.replay.ReadResult;
 import io.herald.common.replay.ReplayStore;
@@ -304,4 +305,95 @@ class HazelcastReplayStoreTest extends ReplayStoreContractTest {
       two.shutdown();
     }
   }
+
+  @Test
+  @DisplayName("appends on two members are summed against replay.maxBytes: the sweep evicts the least recently appended topic, resumes from it get reset history_evicted, the latest events stay readable, the metric counts it, and heads create nothing")
+  void byteBudgetIsClusterWide() {
+    String cluster = "herald-test-" + UUID.randomUUID();
+    HazelcastInstance one = Hazelcast.newHazelcastInstance(memberConfig(cluster));
+    HazelcastInstance two = Hazelcast.newHazelcastInstance(memberConfig(cluster));
+    try {
+      assertThat(two.getCluster().getMembers()).hasSize(2);
+      String ns = "budget" + UUID.randomUUID().toString().substring(0, 8);
+      String data = "x".repeat(1000);
+      String old = topic("old");
+      String mid = topic("mid");
+      String fresh = topic("new");
+      long perEvent = MemoryReplayStore.estimatedBytes(draft(old, data).toEvent("e", 1, 0));
+      ReplayOptions options = new ReplayOptions(new JsonObject().put("maxBytes", perEvent * 10));
+      HazelcastReplayStore onOne = onContext(() -> new HazelcastReplayStore(vertx, one, options, ns));
+      HazelcastReplayStore onTwo = onContext(() -> new HazelcastReplayStore(vertx, two, options, ns));
+      // Two members, every event held twice (primary and backup): ten events in all fill each member's budget.
+      assertThat(onContext(onOne::clusterBudget)).isEqualTo(perEvent * 10);
+      double evictedBefore = HeraldMetrics.get().replayEvictedEvents();
+
+      List<Event> olds = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        olds.addAll(append(onOne, draft(old, data)));
+      }
+      List<Event> mids = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        mids.addAll(append(onTwo, draft(mid, data)));
+      }
+      List<Event> news = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        news.addAll(append(onOne, draft(fresh, data)));
+      }
+      // Neither member appended more than the budget; together they did (11 events).
+      assertThat(olds.get(3).epoch()).as("nothing evicted by the appends").isEqualTo(head(onOne, old).epoch());
+
+      await(onTwo::check);
+
+      Position moved = head(onOne, old);
+      assertThat(moved.epoch()).as("the least recently appended topic moved to a new epoch").isNotEqualTo(olds.get(0).epoch());
+      assertThat(moved.seq()).isZero();
+      for (ReplayStore s : List.of(onOne, onTwo)) {
+        ReadResult resume = read(s, old, olds.get(1).position(), 10);
+        assertReset(resume, moved);
+        assertThat(resume.resetReason()).isEqualTo(ReadResult.HISTORY_EVICTED);
+        assertThat(readAll(s, mid, new Position(mids.get(0).epoch(), 0))).containsExactlyElementsOf(mids);
+        assertThat(readAll(s, fresh, new Position(news.get(0).epoch(), 0))).containsExactlyElementsOf(news);
+      }
+      assertThat(onTwo.evictedEvents()).as("evicted by the member that saw the sum, though appended on the other").isEqualTo(4);
+      assertThat(HeraldMetrics.get().replayEvictedEvents() - evictedBefore).isEqualTo(4);
+      String ghost = topic("ghost");
+      assertThat(head(onTwo, ghost).seq()).isZero();
+      assertThat(read(onOne, ghost, new Position("AAAAAAAA", 3), 10).reset()).isTrue();
+      assertThat(one.getDistributedObjects())
+        .as("the evicted ringbuffer is gone; heads and reads of the moved and of unknown topics create none")
+        .noneMatch(o -> o.getName().contains(".history." + old) || o.getName().contains(ghost));
+      assertThat(one.<String, String>getMap(ns + ".epochs").containsKey(ghost)).isFalse();
+
+      // onOne still has the old epoch cached: its append lands in the new one all the same.
+      Event again = append(onOne, draft(old, "again")).get(0);
+      assertThat(again.position()).isEqualTo(new Position(moved.epoch(), 1));
+      assertThat(readAll(onTwo, old, moved)).containsExactly(again);
+      assertThat(one.getDistributedObjects()).as("no ringbuffer of the evicted epoch left behind")
+        .noneMatch(o -> o.getName().equals(ns + ".history." + old + "#" + olds.get(0).epoch()));
+      assertThat(read(onTwo, old, olds.get(3).position(), 10).resetReason()).isEqualTo(ReadResult.HISTORY_EVICTED);
+    } finally {
+      one.shutdown();
+      two.shutdown();
+    }
+  }
+
+  @Test
+  @DisplayName("topics beyond replay.maxTopics are evicted least recently appended first, their resumes reset without history_evicted")
+  void maxTopicsIsEnforced() {
+    HazelcastReplayStore s = (HazelcastReplayStore) newStore(new JsonObject().put("maxTopics", 2));
+    Event a = appendMany(s, topic("a"), 2).get(1);
+    appendMany(s, topic("b"), 1);
+    appendMany(s, topic("c"), 1);
+
+    Position head = head(s, topic("a"));
+    ReadResult resume = read(s, topic("a"), a.position(), 10);
+
+    assertThat(head.epoch()).isNotEqualTo(a.epoch());
+    assertReset(resume, head);
+    assertThat(resume.resetReason()).isEqualTo("history_unavailable");
+    assertThat(holdsState(s, topic("b")) && holdsState(s, topic("c"))).isTrue();
+    assertThat(member.getDistributedObjects()).noneMatch(o -> o.getName().contains(".history." + topic("a") + "#"));
+    assertThat(s.evictedEvents()).as("not counted as byte-budget evictions").isZero();
+  }
+
 }
