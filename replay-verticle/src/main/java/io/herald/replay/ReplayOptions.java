@@ -10,10 +10,11 @@ import io.vertx.core.json.JsonObject;
  * as strings. An invalid value fails with a {@link io.herald.common.config.ConfigException}
  * that names the key, e.g. {@code replay.maxTopics}.
  *
- * <p>The stores that keep history in this JVM's heap ({@code memory}, and the outage store of
+ * <p>The stores that keep history in the JVM heap ({@code memory}, and the outage store of
  * {@code redis} and {@code postgres}) also keep their events within {@link #effectiveMaxBytes()}
  * bytes, evicting the oldest events of the whole store first, whatever the count and age limits
- * would allow.
+ * would allow; {@code hazelcast} keeps each member's share within it (see
+ * {@link HazelcastReplayStore}), evicting the least recently appended topics first.
  */
 public final class ReplayOptions {
 
@@ -142,9 +143,11 @@ public final class ReplayOptions {
   }
 
   /**
-   * {@code maxTopics}: how many topics keep history at once, 1 to 10,000,000. Default
-   * {@value #DEFAULT_MAX_TOPICS}. Beyond it the least recently appended topic loses its
-   * history (its sequence continues; its subscribers get a {@code reset} on resume).
+   * {@code maxTopics}: how many topics keep history at once in the {@code memory} and
+   * {@code hazelcast} stores, 1 to 10,000,000. Default {@value #DEFAULT_MAX_TOPICS}. Beyond it
+   * the least recently appended topic loses its history (in {@code memory} its sequence
+   * continues, in {@code hazelcast} it moves to a new epoch; its subscribers get a {@code reset}
+   * on resume).
    */
   public int maxTopics() {
     return maxTopics;
@@ -162,10 +165,12 @@ public final class ReplayOptions {
   /**
    * {@code maxBytes}: how many bytes of events the stores that live in this JVM's heap
    * ({@code memory}, and the outage store of {@code redis} and {@code postgres}) may hold, an
-   * estimate per event of its data, key, topic and type plus a fixed overhead. Beyond it the
-   * oldest events of the whole store are evicted first, and a client that resumes past one gets
-   * a {@code reset} with reason {@code history_evicted}. Default {@value #DEFAULT_MAX_BYTES}:
-   * {@link #maxHeapPercent()} of the max heap.
+   * estimate per event of its data, key, topic and type plus a fixed overhead; for
+   * {@code hazelcast}, each member's share (the cluster holds at most members x maxBytes / 2,
+   * every event having a backup copy, or maxBytes with one member). Beyond it the oldest events
+   * are evicted first (whole topics, least recently appended first, in {@code hazelcast}), and a
+   * client that resumes past one gets a {@code reset} with reason {@code history_evicted}.
+   * Default {@value #DEFAULT_MAX_BYTES}: {@link #maxHeapPercent()} of the max heap.
    */
   public long maxBytes() {
     return maxBytes;
