@@ -39,7 +39,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * only the clustered store promises: history survives the loss of a member, and concurrent
  * appends on two members number one topic without duplicates or holes. Each store gets its
  * own Hazelcast names, so stores of different limits share the member. Hazelcast expires by
- * its own wall clock, so the contract's age tests are skipped.
+ * its own wall clock, so the contract's age tests are skipped. The byte budget evicts whole
+ * topics here, so the contract checks its whole-topic form; two members show that the budget
+ * counts the appends of the whole cluster.
  */
 class HazelcastReplayStoreTest extends ReplayStoreContractTest {
 
