@@ -94,7 +94,7 @@ import java.util.concurrent.TimeUnit;
  * counted in {@code herald_replay_evicted_events_total} and {@code _bytes_total} of the member
  * that evicted. A round runs inline in an append when this member's estimate (the last round's
  * total plus what it appended since) goes over the budget or {@code maxTopics}, and from
- * {@link #sweep()} (three aggregations, every sweep period) when the cluster total does: appends of
+ * {@link #sweep()} (one aggregation over the rows, every sweep period) when the cluster total does: appends of
  * other members are seen within one sweep period. An append writes, then re-reads its topics'
  * epochs: when one moved meanwhile, it destroys what it wrote there and stores those events
  * again in the new epoch, before anyone saw them. Epochs entries stay until the cluster stops
@@ -817,8 +817,8 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
   }
 
   /**
-   * Checks the cluster's totals (the sum of the usage rows' bytes, their count and members: three
-   * aggregations) and runs a round when they are over the budget or {@code maxTopics}; at most
+   * Checks the cluster's totals (the sum of the usage rows' bytes, one scan of the rows; their
+   * count; their members, only when there are more rows than {@code maxTopics}) and runs a round when they are over the budget or {@code maxTopics}; at most
    * one at a time.
    */
   @Override
@@ -841,8 +841,10 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
     Future<Void> f = init().compose(v -> blocking(() -> {
       Long bytes = usage.aggregate(Aggregators.fixedPointSum("bytes"));
       long rows = usage.size();
-      long members = rows == 0 ? 1 : Math.max(1, usage.aggregate(Aggregators.<Map.Entry<String, HazelcastJsonValue>, String>distinct("member")).size());
-      // Rows per topic are at most one per member that appends: rows / members is a lower bound of the topics.
+      // Rows per topic are at most one per member that appends: rows / members is a lower bound
+      // of the topics, and rows an upper one (the members are counted only when it matters).
+      long members = rows <= maxTopics ? 1
+        : Math.max(1, usage.aggregate(Aggregators.<Map.Entry<String, HazelcastJsonValue>, String>distinct("member")).size());
       return new long[] {bytes == null ? 0 : bytes, rows / members};
     })).compose(totals -> {
       knownBytes = totals[0];
