@@ -3,6 +3,7 @@ package io.herald.replay;
 import com.hazelcast.aggregation.Aggregators;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.config.InvalidConfigurationException;
+import com.hazelcast.config.MapConfig;
 import com.hazelcast.core.HazelcastJsonValue;
 import com.hazelcast.config.RingbufferConfig;
 import com.hazelcast.core.HazelcastInstance;
@@ -68,7 +69,7 @@ import java.util.concurrent.TimeUnit;
  *   <li>An {@link IMap} {@code herald.usage}: one row per topic and member that appended to it,
  *   key {@code <topic> NUL <member uuid>}, a JSON value {@code {topic, member, epoch, bytes,
  *   events, lastAppend}} (lastAppend in wall-clock microseconds, bytes estimated as {@link MemoryReplayStore#estimatedBytes}),
- *   time-to-live {@code maxAgeSeconds}. Each member writes only its own rows, so appends from
+ *   time-to-live {@code maxAgeSeconds}, one asynchronous backup. Each member writes only its own rows, so appends from
  *   several members never contend for one entry.</li>
  *   <li>An {@link IMap} {@code herald.keys}: {@code topic NUL epoch NUL key} to seq, time-to-live
  *   {@code maxAgeSeconds}, for idempotency. While the claiming append is in flight the value is
@@ -230,6 +231,8 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
             "another cluster member keeps history with other limits than maxEventsPerTopic=" + maxEventsPerTopic
               + ", maxAgeSeconds=" + maxAgeSeconds + " (they must match on every replay node)");
         }
+        // A member's rows are rewritten whole by its next append of the topic: no need to wait for their backups.
+        hz.getConfig().addMapConfig(new MapConfig(namespace + ".usage").setBackupCount(0).setAsyncBackupCount(1));
         epochs = hz.getMap(namespace + ".epochs");
         keys = hz.getMap(namespace + ".keys");
         usage = hz.getMap(namespace + ".usage");
@@ -395,15 +398,18 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
           return null;
         }));
     }
-    Future<Map<String, String>> recheck = blocking(() -> epochs.getAll(used.keySet()));
-    return Future.all(recheck, Future.all(rows)).compose(v -> {
-      Set<String> moved = new HashSet<>();
-      for (Map.Entry<String, String> e : recheck.result().entrySet()) {
-        if (!TopicEpoch.parse(e.getValue()).current().equals(used.get(e.getKey()))) {
-          moved.add(e.getKey());
-          epochCache.remove(e.getKey());
+    Set<String> moved = new HashSet<>();
+    List<Future<Void>> recheck = new ArrayList<>();
+    for (String t : used.keySet()) {
+      recheck.add(fromStage(epochs.getAsync(t)).map(v -> {
+        if (v != null && !TopicEpoch.parse(v).current().equals(used.get(t))) {
+          moved.add(t);
+          epochCache.remove(t);
         }
-      }
+        return null;
+      }));
+    }
+    return Future.all(Future.all(recheck), Future.all(rows)).compose(v -> {
       if (moved.isEmpty()) {
         return record(drafts, used, o, null).map(o);
       }
