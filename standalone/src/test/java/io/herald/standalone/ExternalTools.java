@@ -31,14 +31,25 @@ final class ExternalTools {
     if (found.isPresent()) {
       return found.get();
     }
-    String message = tool + " is not on PATH (" + System.getenv("PATH") + "): " + install
-      + "; scripts/test.sh installs it";
+    missing(tool + " is not on PATH (" + System.getenv("PATH") + "): " + install + "; scripts/test.sh installs it");
+    throw new IllegalStateException("unreachable");
+  }
+
+  /** {@code path} if it is an executable file; else skips the test, or fails it under {@code HERALD_REQUIRE_TOOLS=1}. */
+  static Path requireFile(Path path, String install) {
+    if (java.nio.file.Files.isExecutable(path)) {
+      return path;
+    }
+    missing(path + " is not installed: " + install + "; scripts/test.sh installs it");
+    throw new IllegalStateException("unreachable");
+  }
+
+  private static void missing(String message) {
     if ("1".equals(System.getenv(REQUIRE))) {
       throw new AssertionError(message + " (" + REQUIRE + "=1: a missing tool fails instead of skipping)");
     }
     System.out.println("SKIPPED: " + message);
     Assumptions.abort(message);
-    throw new IllegalStateException("unreachable");
   }
 
   static Optional<Path> find(String tool) {
