@@ -246,7 +246,7 @@ final class TcpBridge {
       if (body instanceof JsonObject o) {
         publish = o;
       } else if (body instanceof String text) {
-        publish = PublishParser.object(text); // the exact form: the bridge decodes an object's decimals to doubles
+        publish = PublishParser.object(text); // read as an HTTP body (a repeated field refused too)
       } else {
         throw new HeraldException(ErrorCode.INVALID_REQUEST, "the body of a send to " + Addresses.PUBLISH
           + " must be a publish object (single or {\"events\": [...]}) or its JSON text as a string");
