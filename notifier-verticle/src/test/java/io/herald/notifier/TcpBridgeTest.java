@@ -458,6 +458,20 @@ class TcpBridgeTest {
   }
 
   @Test
+  @DisplayName("A frame the bridge cannot decode (not JSON, or a number no decimal holds) gets no answer and stores nothing; the connection goes on")
+  void undecodableFrame() throws Exception {
+    try (Bridge b = connect()) {
+      for (String bad : List.of("{\"type\":\"send\",", "{\"type\":\"send\",\"address\":\"" + Addresses.PUBLISH
+          + "\",\"headers\":{\"Authorization\":\"Bearer " + KEY + "\"},\"body\":{\"topic\":\"tcp.undecodable\",\"data\":1e99999999999},\"replyAddress\":\"u\"}")) {
+        b.out.write(ExactValues.frame(bad));
+        b.out.flush();
+        assertThat(b.ping()).as("the next frame is the ping's pong: " + bad).isTrue();
+      }
+    }
+    assertThat(head("tcp.undecodable")).isZero();
+  }
+
+  @Test
   @DisplayName("A frame that is not UTF-8 gets an err frame and the connection is closed; the character split across TCP reads before it is fine")
   void notUtf8() throws Exception {
     try (Bridge b = connect()) {
