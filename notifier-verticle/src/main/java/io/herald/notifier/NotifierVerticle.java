@@ -372,8 +372,9 @@ public final class NotifierVerticle extends VerticleBase {
 
   /**
    * A publish on the event bus: a {@link JsonObject}, or the body's JSON text as a
-   * {@link String} or {@link io.vertx.core.buffer.Buffer}, read exactly like an HTTP body (a
-   * clustered event bus carries a JsonObject as JSON that it decodes with doubles).
+   * {@link String} or {@link io.vertx.core.buffer.Buffer}, read exactly like an HTTP body. A
+   * JsonObject from another node arrives as JSON decoded by Herald's codec
+   * ({@link io.herald.common.json.ExactJsonCodec}), its numbers as written.
    */
   private static void onBus(Message<Object> msg, Publisher publisher) {
     JsonObject body;
