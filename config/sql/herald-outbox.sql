@@ -52,3 +52,28 @@ BEGIN
   RETURN new_id;
 END;
 $$;
+
+-- Tracing (optional; added later, safe on an existing table): the producer's W3C trace context.
+-- With tracing on (docs/operations.md), the notifier makes a row's publish span a child of it.
+-- A notifier looks the columns up when it connects: restart it after adding them.
+ALTER TABLE herald_outbox ADD COLUMN IF NOT EXISTS traceparent text NULL;
+ALTER TABLE herald_outbox ADD COLUMN IF NOT EXISTS tracestate text NULL;
+
+-- herald_publish with the trace context of the caller, e.g. from your application's current
+-- span: SELECT herald_publish('orders.42', 'created', '{"id": 42}', '00-<trace-id>-<span-id>-01');
+-- The three-argument form above is unchanged.
+CREATE OR REPLACE FUNCTION herald_publish(topic text, type text, data jsonb, traceparent text, tracestate text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  new_id bigint;
+BEGIN
+  INSERT INTO herald_outbox (topic, type, data, traceparent, tracestate)
+  VALUES (herald_publish.topic, coalesce(herald_publish.type, 'message'), coalesce(herald_publish.data, 'null'::jsonb),
+          herald_publish.traceparent, herald_publish.tracestate)
+  RETURNING id INTO new_id;
+  PERFORM pg_notify('herald_outbox', '');
+  RETURN new_id;
+END;
+$$;

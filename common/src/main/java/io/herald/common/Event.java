@@ -1,5 +1,6 @@
 package io.herald.common;
 
+import io.herald.common.tracing.TraceContext;
 import io.vertx.core.json.JsonObject;
 
 import java.util.Objects;
@@ -26,6 +27,7 @@ public final class Event {
   private final String key;
   private final long timestamp;
   private final Position prev;
+  private final TraceContext trace;
 
   /**
    * @param topic     the topic, already validated
@@ -49,6 +51,16 @@ public final class Event {
    */
   public Event(String topic, String epoch, long seq, String type, String data, boolean json, String key, long timestamp,
                Position prev) {
+    this(topic, epoch, seq, type, data, json, key, timestamp, prev, null);
+  }
+
+  /**
+   * An event with its delivery metadata: see {@link #prev()} and {@link #trace()}.
+   *
+   * @param trace the trace context of its publish, or null
+   */
+  public Event(String topic, String epoch, long seq, String type, String data, boolean json, String key, long timestamp,
+               Position prev, TraceContext trace) {
     this.topic = Objects.requireNonNull(topic, "topic");
     this.epoch = Objects.requireNonNull(epoch, "epoch");
     this.seq = seq;
@@ -58,6 +70,7 @@ public final class Event {
     this.key = key;
     this.timestamp = timestamp;
     this.prev = prev;
+    this.trace = trace;
   }
 
   public String topic() { return topic; }
@@ -80,7 +93,20 @@ public final class Event {
 
   /** This event with {@link #prev()} set to {@code prev}. */
   public Event withPrev(Position prev) {
-    return new Event(topic, epoch, seq, type, data, json, key, timestamp, prev);
+    return new Event(topic, epoch, seq, type, data, json, key, timestamp, prev, trace);
+  }
+
+  /**
+   * The trace context of the publish that stored this event (the notifier's publish span), set
+   * by the replay role on the event it publishes live when that publish was traced; null
+   * otherwise, and always on events read back from a store. Delivery metadata like
+   * {@link #prev()}: not stored, not in {@link #toJson()}, ignored by {@link #equals(Object)}.
+   */
+  public TraceContext trace() { return trace; }
+
+  /** This event with {@link #trace()} set to {@code trace}. */
+  public Event withTrace(TraceContext trace) {
+    return new Event(topic, epoch, seq, type, data, json, key, timestamp, prev, trace);
   }
 
   public Position position() {

@@ -1,5 +1,6 @@
 package io.herald.common;
 
+import io.herald.common.tracing.TraceContext;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageCodec;
@@ -10,10 +11,20 @@ import java.nio.charset.StandardCharsets;
  * Event-bus codec for {@link Event}. Across the cluster an event travels in a compact binary
  * form; inside one JVM the immutable instance is passed as it is, so a fan-out to many local
  * consumers copies nothing.
+ *
+ * <p>An event with a {@link Event#trace()} is written in an extended form: where the older form
+ * has the length of {@code prev}'s epoch (-1 for none), a marker -2, then {@code prev} as before,
+ * then {@code traceparent} and {@code tracestate}. Frames without a trace are byte for byte the
+ * older form, so nodes of both versions read each other's untraced events; a node before
+ * tracing reads a traced event as one without {@code prev} and ignores the rest (the body is
+ * self-delimiting: nothing depends on where the event bus ends its frame).
  */
 public final class EventCodec implements MessageCodec<Event, Event> {
 
   public static final String NAME = "herald-event";
+
+  /** In place of the length of {@code prev}'s epoch: a trace context follows {@code prev}. */
+  private static final int TRACED = -2;
 
   /** Registers the codec as the default for {@link Event}; safe to call more than once. */
   public static void register(Vertx vertx) {
@@ -26,6 +37,7 @@ public final class EventCodec implements MessageCodec<Event, Event> {
 
   @Override
   public void encodeToWire(Buffer buffer, Event e) {
+    TraceContext trace = e.trace();
     putString(buffer, e.topic());
     putString(buffer, e.epoch());
     buffer.appendLong(e.seq());
@@ -34,11 +46,18 @@ public final class EventCodec implements MessageCodec<Event, Event> {
     buffer.appendByte((byte) (e.json() ? 1 : 0));
     putString(buffer, e.key());
     buffer.appendLong(e.timestamp());
+    if (trace != null) {
+      buffer.appendInt(TRACED);
+    }
     if (e.prev() != null) {
       putString(buffer, e.prev().epoch());
       buffer.appendLong(e.prev().seq());
     } else {
       putString(buffer, null);
+    }
+    if (trace != null) {
+      putString(buffer, trace.traceparent());
+      putString(buffer, trace.tracestate());
     }
   }
 
@@ -56,9 +75,23 @@ public final class EventCodec implements MessageCodec<Event, Event> {
     String key = getString(buffer, p);
     long ts = buffer.getLong(p[0]);
     p[0] += 8;
+    boolean traced = buffer.getInt(p[0]) == TRACED;
+    if (traced) {
+      p[0] += 4;
+    }
     String prevEpoch = getString(buffer, p);
-    Position prev = prevEpoch == null ? null : new Position(prevEpoch, buffer.getLong(p[0]));
-    return new Event(topic, epoch, seq, type, data, json, key, ts, prev);
+    Position prev = null;
+    if (prevEpoch != null) {
+      prev = new Position(prevEpoch, buffer.getLong(p[0]));
+      p[0] += 8;
+    }
+    TraceContext trace = null;
+    if (traced) {
+      String traceparent = getString(buffer, p);
+      String tracestate = getString(buffer, p);
+      trace = traceparent == null ? null : new TraceContext(traceparent, tracestate);
+    }
+    return new Event(topic, epoch, seq, type, data, json, key, ts, prev, trace);
   }
 
   @Override

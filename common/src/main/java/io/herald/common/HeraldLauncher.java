@@ -51,8 +51,10 @@ public final class HeraldLauncher {
 
   /** A started Herald: its Vert.x instance, closed by {@link #close()}. */
   public record Running(Vertx vertx, List<String> deploymentIds, int adminPort) {
+    /** Closes Vert.x, then exports the spans still waiting (when tracing is on). */
     public Future<Void> close() {
-      return vertx.close();
+      io.herald.common.tracing.Tracing tracing = io.herald.common.tracing.Tracing.of(vertx);
+      return vertx.close().eventually(() -> tracing.close(vertx));
     }
   }
 
@@ -138,12 +140,15 @@ public final class HeraldLauncher {
     List<Role.Deployment> deployments = new ArrayList<>();
     ClusterOptions clusterOptions;
     AdminOptions adminOptions;
+    io.herald.common.tracing.TracingOptions tracingOptions;
     try {
       for (Role role : roles) {
         deployments.add(role.prepare(config.getJsonObject(role.name(), new JsonObject())));
       }
       clusterOptions = new ClusterOptions(config.getJsonObject("cluster", new JsonObject()));
       adminOptions = new AdminOptions(config.getJsonObject(AdminOptions.SECTION, new JsonObject()));
+      tracingOptions = new io.herald.common.tracing.TracingOptions(
+        config.getJsonObject(io.herald.common.tracing.TracingOptions.SECTION, new JsonObject()), System.getenv());
     } catch (ConfigException e) {
       return Future.failedFuture(e);
     }
@@ -154,6 +159,8 @@ public final class HeraldLauncher {
     return vertxFuture.compose(vertx -> {
       EventCodec.register(vertx);
       tagLogs(vertx);
+      io.herald.common.tracing.Tracing.start(vertx, tracingOptions,
+        String.join(",", roles.stream().map(Role::name).toList()));
       io.herald.common.admin.HeapPressure.of(vertx).start(vertx, adminOptions.heapHighPercent(), adminOptions.heapLowPercent());
       if (vertx.isNativeTransportEnabled()) {
         LOG.info("network transport: epoll");
@@ -186,7 +193,7 @@ public final class HeraldLauncher {
         ? AdminServer.start(vertx, adminOptions).map(server -> server.actualPort())
         : Future.succeededFuture(-1));
       return admin.map(port -> new Running(vertx, ids, port))
-        .recover(t -> vertx.close().transform(ignored -> Future.failedFuture(t)));
+        .recover(t -> new Running(vertx, ids, -1).close().transform(ignored -> Future.failedFuture(t)));
     });
   }
 

@@ -6,6 +6,10 @@ import io.herald.common.HeraldException;
 import io.herald.common.Position;
 import io.herald.common.admin.HeraldMetrics;
 import io.herald.common.replay.ReadResult;
+import io.herald.common.tracing.Tracing;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.Tracer;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -58,10 +62,13 @@ final class TopicChannel {
   private boolean filling;
   private int iterating;
   private List<Subscriber> deferredRemovals;
+  /** Null when tracing is off. */
+  private final Tracer tracer;
 
   TopicChannel(String topic, Subscriptions owner) {
     this.topic = topic;
     this.owner = owner;
+    this.tracer = Tracing.of(owner.vertx()).tracer();
   }
 
   String topic() {
@@ -313,10 +320,20 @@ final class TopicChannel {
     if (members.isEmpty()) {
       return;
     }
+    // One span per event and gateway instance, not per connection; only for a live event of a
+    // traced publish (events filled from the store carry no trace).
+    Span span = tracer == null || e.trace() == null ? null
+      : tracer.spanBuilder(Tracing.FAN_OUT).setSpanKind(SpanKind.CONSUMER).setParent(Tracing.parent(e.trace()))
+        .setAttribute(Tracing.TOPIC, topic).setAttribute(Tracing.SEQ, e.seq()).startSpan();
     EncodedEvent encoded = new EncodedEvent(e);
-    owner.stats().deliveries += members.size();
-    HeraldMetrics.get().delivered(members.size(), e.timestamp());
+    int delivered = members.size();
+    owner.stats().deliveries += delivered;
+    HeraldMetrics.get().delivered(delivered, e.timestamp());
     forEachMember((s, i) -> s.onEvent(i, encoded));
+    if (span != null) {
+      span.setAttribute(Tracing.CONNECTIONS, (long) delivered);
+      span.end();
+    }
   }
 
   private void resetAll(Position to, String reason) {

@@ -11,6 +11,7 @@ import io.herald.common.admin.HeraldMetrics;
 import io.vertx.ext.healthchecks.Status;
 import io.herald.common.replay.ReplayClient;
 import io.herald.common.config.ConfigException;
+import io.herald.common.tracing.TraceContext;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -69,7 +70,8 @@ public final class NotifierVerticle extends VerticleBase {
       LOG.warn("the development publisher key is accepted: set notifier.publisherKeys (HERALD_NOTIFIER_PUBLISHER_KEYS) in production");
     }
     HeapPressure heap = HeapPressure.of(vertx);
-    Publisher publisher = new Publisher(new PublishParser(options), new ReplayClient(vertx, options.replayTimeoutMillis()), heap::over);
+    Publisher publisher = new Publisher(new PublishParser(options), new ReplayClient(vertx, options.replayTimeoutMillis()), heap::over,
+      io.herald.common.tracing.Tracing.of(vertx));
     long plain = PublisherAuth.plainKeys(options.publisherKeys());
     if (plain > 0) {
       LOG.warn("{} publisher key(s) are configured in plain text: configure them as sha256:<hex of the key's SHA-256> in production", plain);
@@ -178,15 +180,15 @@ public final class NotifierVerticle extends VerticleBase {
   private java.util.List<Ingest> ingests(Publisher publisher) {
     java.util.List<Ingest> out = new java.util.ArrayList<>();
     if (!options.redisChannels().isEmpty()) {
-      out.add(new RedisPubSubIngest(vertx, body -> publisher.publish(body, "redis-pubsub"), options.redisUrl(),
+      out.add(new RedisPubSubIngest(vertx, body -> publisher.publishCarrying(body, "redis-pubsub"), options.redisUrl(),
         options.redisChannels(), options.redisChannelPrefix()));
     }
     if (!options.redisStreams().isEmpty()) {
-      out.add(new RedisStreamsIngest(vertx, body -> publisher.publish(body, "redis-streams"), options.redisUrl(),
+      out.add(new RedisStreamsIngest(vertx, body -> publisher.publishCarrying(body, "redis-streams"), options.redisUrl(),
         options.redisStreams(), options.redisStreamGroup(), options.redisStreamConsumer(), options.redisClaimIdleMillis()));
     }
     if (!options.postgresOutboxTable().isEmpty()) {
-      out.add(new PgOutboxIngest(vertx, body -> publisher.publish(body, "postgres"), options.postgresUrl(),
+      out.add(new PgOutboxIngest(vertx, body -> publisher.publishCarrying(body, "postgres"), options.postgresUrl(),
         options.postgresOutboxTable(), options.postgresChannel(), options.postgresPollMillis(), options.postgresBatchSize()));
     }
     return out;
@@ -326,7 +328,7 @@ public final class NotifierVerticle extends VerticleBase {
     }
     java.util.List<String> topics = options.webhookTopics().get(name);
     PublisherAuth.Grant grant = new PublisherAuth.Grant("webhook:" + name, topics == null ? TopicPatterns.ANY : TopicPatterns.of(topics, null));
-    publisher.publish(body, "webhook", grant).onComplete(ar -> {
+    publisher.publish(body, "webhook", grant, trace(ctx, publisher)).onComplete(ar -> {
       if (ar.succeeded()) {
         ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(ar.result().encode());
       } else {
@@ -356,13 +358,20 @@ public final class NotifierVerticle extends VerticleBase {
     if (!admitRate(ctx, grant.publisher(), grant.tier(), body)) {
       return;
     }
-    publisher.publish(body, "http", grant).onComplete(ar -> {
+    publisher.publish(body, "http", grant, trace(ctx, publisher)).onComplete(ar -> {
       if (ar.succeeded()) {
         ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(ar.result().encode());
       } else {
         error(ctx.response(), HeraldException.from(ar.cause()));
       }
     });
+  }
+
+  /** The producer's W3C trace context from the request headers, read only when tracing is on. */
+  private static TraceContext trace(RoutingContext ctx, Publisher publisher) {
+    return publisher.tracing()
+      ? TraceContext.of(ctx.request().getHeader(TraceContext.TRACEPARENT), ctx.request().getHeader(TraceContext.TRACESTATE))
+      : null;
   }
 
   private static byte[] bytes(RoutingContext ctx) {
@@ -393,7 +402,10 @@ public final class NotifierVerticle extends VerticleBase {
       msg.fail(e.code().status(), e.toJson().encode());
       return;
     }
-    publisher.publish(body, "eventbus").onComplete(ar -> {
+    TraceContext trace = publisher.tracing()
+      ? TraceContext.of(msg.headers().get(TraceContext.TRACEPARENT), msg.headers().get(TraceContext.TRACESTATE))
+      : null;
+    publisher.publish(body, "eventbus", null, trace).onComplete(ar -> {
       if (ar.succeeded()) {
         msg.reply(ar.result());
       } else {

@@ -3,6 +3,7 @@ package io.herald.notifier;
 import io.herald.common.ErrorCode;
 import io.herald.common.HeraldException;
 import io.vertx.circuitbreaker.OpenCircuitException;
+import io.herald.common.tracing.TraceContext;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -45,6 +46,12 @@ import java.util.regex.Pattern;
  * order for a producer that commits one transaction after the other; rows of concurrent
  * transactions are ordered by when they were inserted, and a row committed after a later id
  * was already published comes after it.
+ *
+ * <h2>Tracing</h2>
+ * When the table has the text columns {@code traceparent} and {@code tracestate} (the
+ * {@code herald_publish} overload of {@code config/sql/herald-outbox.sql} fills them; looked up
+ * at each connect, so a table without them works as before), a row's W3C trace context is the
+ * parent of its publish span. Rows with one are published one by one.
  *
  * <h2>Failures</h2>
  * A row Herald rejects (invalid topic, too large: a 4xx) is marked published with the reason
@@ -98,6 +105,9 @@ public final class PgOutboxIngest extends AbstractIngest {
    * The drain lock: one per table (by oid, whatever name form each notifier was configured
    * with), held until the transaction ends, in a key space of its own (first key "Herd").
    */
+  /** How many of the optional columns traceparent and tracestate the table has. */
+  private static final String TRACE_COLUMNS_SQL = "SELECT count(*) AS n FROM pg_attribute WHERE attrelid = $1::regclass"
+    + " AND attname IN ('traceparent', 'tracestate') AND NOT attisdropped";
   private static final String LOCK_SQL = "SELECT pg_try_advisory_xact_lock(1214607972, $1::regclass::oid::int) AS locked";
 
   private static final Pattern IDENT = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
@@ -112,12 +122,15 @@ public final class PgOutboxIngest extends AbstractIngest {
   private final String keyPrefix;
 
   private final String selectSql;
+  private final String selectTracedSql;
   private final String markSql;
   private final String rejectSql;
   private final String cleanupSql;
   private final String lagSql;
 
   private volatile long lag = -1;
+  /** Whether the table has the columns traceparent and tracestate (checked at each connect: migration-safe). */
+  private volatile boolean traceColumns;
 
   // Confined to the context.
   private Pool pool;
@@ -186,6 +199,8 @@ public final class PgOutboxIngest extends AbstractIngest {
     this.keyPrefix = prefix.length() <= 100 ? prefix : "outbox:" + shortHash(table) + ":";
     // data as text: the pg client would decode json(b) numbers to doubles.
     this.selectSql = "SELECT id, topic, type, data::text AS data FROM " + quotedTable
+      + " WHERE published_at IS NULL ORDER BY id LIMIT " + batchSize + " FOR UPDATE";
+    this.selectTracedSql = "SELECT id, topic, type, data::text AS data, traceparent, tracestate FROM " + quotedTable
       + " WHERE published_at IS NULL ORDER BY id LIMIT " + batchSize + " FOR UPDATE";
     this.markSql = "UPDATE " + quotedTable + " SET published_at = now() WHERE id = ANY($1)";
     this.rejectSql = "UPDATE " + quotedTable + " t SET published_at = now(), error = r.error"
@@ -261,6 +276,8 @@ public final class PgOutboxIngest extends AbstractIngest {
         conn.closeHandler(x -> onListenerClosed(conn));
         listener = conn;
         return guard(() -> conn.query("LISTEN \"" + channel + "\"").execute())
+          .compose(rs -> guard(() -> conn.preparedQuery(TRACE_COLUMNS_SQL).execute(Tuple.of(table))))
+          .onSuccess(rs -> traceColumns = rs.iterator().next().getLong("n") == 2)
           .recover(t -> conn.close().transform(x -> Future.failedFuture(t)))
           .map(rs -> conn);
       })
@@ -397,7 +414,8 @@ public final class PgOutboxIngest extends AbstractIngest {
         if (!lock.iterator().next().getBoolean("locked")) {
           return Future.succeededFuture(Pass.BUSY);
         }
-        return guard(() -> conn.query(selectSql).execute()).compose(rows -> {
+        boolean traced = traceColumns;
+        return guard(() -> conn.query(traced ? selectTracedSql : selectSql).execute()).compose(rows -> {
           if (rows.size() == 0) {
             lag = 0;
             return Future.succeededFuture(Pass.DONE);
@@ -412,7 +430,8 @@ public final class PgOutboxIngest extends AbstractIngest {
               data = null;
               invalid = e;
             }
-            batch.add(new OutboxRow(r.getLong("id"), r.getString("topic"), r.getString("type"), data, invalid));
+            batch.add(new OutboxRow(r.getLong("id"), r.getString("topic"), r.getString("type"), data, invalid,
+              traced ? TraceContext.of(r.getString("traceparent"), r.getString("tracestate")) : null));
           }
           counters.received.addAndGet(batch.size());
           return publishAll(batch).compose(bad -> mark(conn, batch, bad))
@@ -422,12 +441,15 @@ public final class PgOutboxIngest extends AbstractIngest {
   }
 
   /** {@code invalid}: why the row's data was refused while reading it, else null. */
-  private record OutboxRow(long id, String topic, String type, Object data, HeraldException invalid) {
+  private record OutboxRow(long id, String topic, String type, Object data, HeraldException invalid, TraceContext trace) {
   }
 
-  /** Publishes the batch; returns the rejected rows with their reasons (empty when all went through). */
+  /**
+   * Publishes the batch; returns the rejected rows with their reasons (empty when all went
+   * through). Rows with a trace context go one by one: each publish span has one parent.
+   */
   private Future<List<Rejected>> publishAll(List<OutboxRow> batch) {
-    if (batch.stream().anyMatch(r -> r.invalid() != null)) {
+    if (batch.stream().anyMatch(r -> r.invalid() != null || r.trace() != null)) {
       return oneByOne(batch, 0, new ArrayList<>());
     }
     JsonArray events = new JsonArray();
@@ -474,8 +496,16 @@ public final class PgOutboxIngest extends AbstractIngest {
   private record Rejected(long id, String error) {
   }
 
+  /** The row as a publish body; its trace context in fields {@link Publisher#publishCarrying} takes out. */
   private JsonObject body(OutboxRow r) {
-    return new JsonObject().put("topic", r.topic()).put("type", r.type()).put("data", r.data()).put("id", keyPrefix + r.id());
+    JsonObject body = new JsonObject().put("topic", r.topic()).put("type", r.type()).put("data", r.data()).put("id", keyPrefix + r.id());
+    if (r.trace() != null) {
+      body.put(TraceContext.TRACEPARENT, r.trace().traceparent());
+      if (r.trace().tracestate() != null) {
+        body.put(TraceContext.TRACESTATE, r.trace().tracestate());
+      }
+    }
+    return body;
   }
 
   private Future<Void> mark(SqlConnection conn, List<OutboxRow> batch, List<Rejected> bad) {

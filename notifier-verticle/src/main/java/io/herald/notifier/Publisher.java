@@ -5,6 +5,12 @@ import io.herald.common.EventDraft;
 import io.herald.common.HeraldException;
 import io.herald.common.admin.HeraldMetrics;
 import io.herald.common.replay.ReplayClient;
+import io.herald.common.tracing.TraceContext;
+import io.herald.common.tracing.Tracing;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -26,6 +32,7 @@ public final class Publisher {
   private final PublishParser parser;
   private final ReplayClient replay;
   private final BooleanSupplier overloaded;
+  private final Tracer tracer;
 
   public Publisher(PublishParser parser, ReplayClient replay) {
     this(parser, replay, () -> false);
@@ -33,9 +40,20 @@ public final class Publisher {
 
   /** A publisher that refuses every publish while {@code overloaded} says so. */
   public Publisher(PublishParser parser, ReplayClient replay, BooleanSupplier overloaded) {
+    this(parser, replay, overloaded, Tracing.OFF);
+  }
+
+  /** A publisher that also records a {@value Tracing#PUBLISH} span per publish when {@code tracing} is on. */
+  public Publisher(PublishParser parser, ReplayClient replay, BooleanSupplier overloaded, Tracing tracing) {
     this.parser = parser;
     this.replay = replay;
     this.overloaded = overloaded;
+    this.tracer = tracing.tracer();
+  }
+
+  /** Whether publishes are traced: callers read a producer's trace context only then. */
+  public boolean tracing() {
+    return tracer != null;
   }
 
   /** Publishes a single or a batch body; the future fails with a {@link HeraldException}. */
@@ -57,6 +75,63 @@ public final class Publisher {
    * stored and the future fails with {@code access_denied} naming the topic.
    */
   public Future<JsonObject> publish(JsonObject body, String source, PublisherAuth.Grant grant) {
+    return publish(body, source, grant, null);
+  }
+
+  /**
+   * Like {@link #publish(JsonObject, String, PublisherAuth.Grant)}, for a producer that sent a W3C
+   * trace context ({@code trace}, may be null). With tracing on, the publish is a
+   * {@value Tracing#PUBLISH} span, a child of {@code trace} when it is a valid
+   * {@code traceparent} (else the start of a trace: an invalid one never fails the publish),
+   * and its context goes with the append to the replay role and on to the gateways. With
+   * tracing off, {@code trace} is ignored.
+   */
+  public Future<JsonObject> publish(JsonObject body, String source, PublisherAuth.Grant grant, TraceContext trace) {
+    if (tracer == null) {
+      return publish(body, source, grant, null, null);
+    }
+    Span span = tracer.spanBuilder(Tracing.PUBLISH)
+      .setSpanKind("http".equals(source) || "webhook".equals(source) ? SpanKind.SERVER : SpanKind.CONSUMER)
+      .setParent(Tracing.parent(trace))
+      .setAttribute(Tracing.SOURCE, source)
+      .startSpan();
+    return publish(body, source, grant, span, Tracing.context(span)).andThen(ar -> {
+      if (ar.failed()) {
+        HeraldException e = HeraldException.from(ar.cause());
+        span.setAttribute(Tracing.ERROR, e.code().code());
+        span.setStatus(StatusCode.ERROR, e.getMessage());
+      }
+      span.end();
+    });
+  }
+
+  /**
+   * A publish from an ingest (Redis pub/sub, Redis streams, PostgreSQL outbox), whose messages
+   * carry their trace context as fields {@code traceparent} and {@code tracestate} of the body
+   * (of a batch's events): the fields are taken out, whether tracing is on or not, and the
+   * first one found is the parent of the publish.
+   */
+  public Future<JsonObject> publishCarrying(JsonObject body, String source) {
+    TraceContext trace = take(body);
+    if (body.getValue("events") instanceof JsonArray events) {
+      for (Object e : events) {
+        if (e instanceof JsonObject o) {
+          TraceContext t = take(o);
+          trace = trace != null ? trace : t;
+        }
+      }
+    }
+    return publish(body, source, null, trace);
+  }
+
+  private static TraceContext take(JsonObject o) {
+    if (!o.containsKey(TraceContext.TRACEPARENT) && !o.containsKey(TraceContext.TRACESTATE)) {
+      return null;
+    }
+    return TraceContext.of(o.remove(TraceContext.TRACEPARENT), o.remove(TraceContext.TRACESTATE));
+  }
+
+  private Future<JsonObject> publish(JsonObject body, String source, PublisherAuth.Grant grant, Span span, TraceContext context) {
     if (overloaded.getAsBoolean()) {
       return Future.failedFuture(new HeraldException(io.herald.common.ErrorCode.OVER_CAPACITY,
         "the hub is short of memory: retry in " + io.herald.common.admin.HeapPressure.RETRY_AFTER_SECONDS + " s"));
@@ -75,8 +150,13 @@ public final class Publisher {
     } catch (HeraldException e) {
       return Future.failedFuture(e);
     }
-    return replay.append(all).map(stored -> {
+    return replay.append(all, context).map(stored -> {
       HeraldMetrics.get().published(source, stored.size());
+      if (span != null && !stored.isEmpty()) {
+        span.setAttribute(Tracing.TOPIC, stored.get(0).topic());
+        span.setAttribute(Tracing.SEQ, stored.get(0).seq());
+        span.setAttribute(Tracing.EVENTS, (long) stored.size());
+      }
       int k = 0;
       JsonArray results = new JsonArray();
       for (List<EventDraft> g : groups) {

@@ -3,6 +3,7 @@ package io.herald.notifier;
 import io.herald.common.ErrorCode;
 import io.herald.common.HeraldException;
 import io.herald.common.Topics;
+import io.herald.common.tracing.TraceContext;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -34,7 +35,9 @@ import java.util.function.Function;
  * <h2>Payload</h2>
  * A payload that is a JSON object with a {@code "data"} field is an envelope
  * {@code {"type", "data", "id"}} (the fields of a publish body, checked the same way; {@code id}
- * is the idempotency key). The channel is the topic: an envelope that names {@code topic} or
+ * is the idempotency key; {@code traceparent} and {@code tracestate}, the producer's W3C trace
+ * context, make the publish's span its child when tracing is on, and such a message is
+ * published alone rather than in a batch). The channel is the topic: an envelope that names {@code topic} or
  * {@code topics} is rejected rather than silently sent elsewhere. Any other payload is the data
  * of an event of type {@code message}: as JSON when it is a JSON object or array, else as text.
  * A message Herald refuses (a channel that is not a valid topic name, too large, a bad envelope)
@@ -310,8 +313,18 @@ public final class RedisPubSubIngest extends AbstractIngest {
     while (!queue.isEmpty() && bodies.size() < BATCH) {
       Message m = queue.poll();
       try {
-        bodies.add(body(m));
+        JsonObject body = body(m);
+        boolean traced = body.containsKey(TraceContext.TRACEPARENT);
+        if (traced && !bodies.isEmpty()) {
+          // A traced message is published alone: one publish span, one parent.
+          queue.addFirst(m);
+          break;
+        }
+        bodies.add(body);
         batch.add(m);
+        if (traced) {
+          break;
+        }
       } catch (HeraldException e) {
         reject(m, e);
       }

@@ -31,7 +31,9 @@ import java.util.function.Function;
  * An entry is either one field {@code event} holding a publish body as JSON (the form of
  * {@link PublishParser}: {@code topic|topics, type, data, id}, or a batch), or the fields
  * {@code topic}, {@code type} (optional), {@code data} (as JSON when it is a JSON object or
- * array, else text) and {@code id} (optional); other fields are ignored. The idempotency key
+ * array, else text) and {@code id} (optional); other fields are ignored, except
+ * {@code traceparent} and {@code tracestate}: the producer's W3C trace context, the parent of
+ * the publish's span when tracing is on. The idempotency key
  * ({@code id}) defaults to {@code <stream>:<entry-id>} (the stream name is hashed when the key
  * would not be a valid id), so an entry delivered again is stored once.
  *
@@ -501,6 +503,8 @@ public final class RedisStreamsIngest extends AbstractIngest {
     String type = null;
     String data = null;
     String id = null;
+    String traceparent = null;
+    String tracestate = null;
     boolean hasData = false;
     List<String> f = e.fields();
     for (int k = 0; k + 1 < f.size(); k += 2) {
@@ -514,6 +518,8 @@ public final class RedisStreamsIngest extends AbstractIngest {
           hasData = true;
         }
         case "id" -> id = v;
+        case "traceparent" -> traceparent = v;
+        case "tracestate" -> tracestate = v;
         default -> {
           // other fields are the application's own
         }
@@ -534,7 +540,7 @@ public final class RedisStreamsIngest extends AbstractIngest {
       } else if (!body.containsKey("id")) {
         body.put("id", key);
       }
-      return body;
+      return traced(body, traceparent, tracestate);
     }
     if (topic == null) {
       throw new HeraldException(ErrorCode.INVALID_REQUEST, "an entry needs a field \"event\" (a publish body) or \"topic\" and \"data\"");
@@ -548,6 +554,20 @@ public final class RedisStreamsIngest extends AbstractIngest {
       body.put("data", json != null ? json : data);
     }
     body.put("id", id != null ? id : key);
+    return traced(body, traceparent, tracestate);
+  }
+
+  /**
+   * The entry's fields {@code traceparent}/{@code tracestate} in the body, where
+   * {@link Publisher#publishCarrying} takes them out (over the same fields of an {@code event}).
+   */
+  private static JsonObject traced(JsonObject body, String traceparent, String tracestate) {
+    if (traceparent != null) {
+      body.put(io.herald.common.tracing.TraceContext.TRACEPARENT, traceparent);
+      if (tracestate != null) {
+        body.put(io.herald.common.tracing.TraceContext.TRACESTATE, tracestate);
+      }
+    }
     return body;
   }
 

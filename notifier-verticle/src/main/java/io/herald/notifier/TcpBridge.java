@@ -9,6 +9,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.vertx.core.Context;
 import io.herald.common.config.ConfigException;
+import io.herald.common.tracing.TraceContext;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -218,11 +219,14 @@ final class TcpBridge {
     String authorization = headers.getValue("Authorization") instanceof String s ? s : null;
     String heraldKey = headers.getValue("X-Herald-Key") instanceof String s ? s : null;
     Object body = msg.getValue("body");
+    TraceContext trace = publisher.tracing()
+      ? TraceContext.of(headers.getValue(TraceContext.TRACEPARENT), headers.getValue(TraceContext.TRACESTATE))
+      : null;
     conn.tail = conn.tail
       .transform(previous -> onContext(auth.authenticate(authorization, heraldKey)))
       .transform(granted -> {
         try {
-          return publish(socket, replyAddress, body, granted);
+          return publish(socket, replyAddress, body, trace, granted);
         } catch (RuntimeException e) {
           // Whatever went wrong, the producer gets an answer rather than waiting for ever.
           LOG.error("TCP bridge: publish from {} failed", socket.remoteAddress(), e);
@@ -233,7 +237,8 @@ final class TcpBridge {
   }
 
   /** One publish over the bridge once its credentials are checked; answers the producer in every case. */
-  private Future<Void> publish(NetSocket socket, String replyAddress, Object body, io.vertx.core.AsyncResult<PublisherAuth.Grant> granted) {
+  private Future<Void> publish(NetSocket socket, String replyAddress, Object body, TraceContext trace,
+                               io.vertx.core.AsyncResult<PublisherAuth.Grant> granted) {
     if (granted.failed()) {
       HeraldException e = HeraldException.from(granted.cause());
       LOG.debug("TCP bridge: publish from {} refused: {}", socket.remoteAddress(), e.getMessage());
@@ -263,7 +268,7 @@ final class TcpBridge {
       fail(socket, replyAddress, new HeraldException(ErrorCode.RATE_LIMITED, refused.message()));
       return Future.succeededFuture();
     }
-    publisher.publish(publish, SOURCE, grant).onComplete(ar -> {
+    publisher.publish(publish, SOURCE, grant, trace).onComplete(ar -> {
       if (ar.succeeded()) {
         if (replyAddress != null) {
           socket.write(frame(new JsonObject().put("type", "message").put("address", replyAddress)

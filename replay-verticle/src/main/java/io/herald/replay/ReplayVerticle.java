@@ -9,6 +9,12 @@ import io.herald.common.HeraldException;
 import io.herald.common.Position;
 import io.herald.common.admin.Health;
 import io.herald.common.replay.ReplayStore;
+import io.herald.common.tracing.TraceContext;
+import io.herald.common.tracing.Tracing;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
@@ -32,7 +38,9 @@ import java.util.function.Supplier;
  * Serves the replay store on the event bus: {@link Addresses#REPLAY_APPEND},
  * {@link Addresses#REPLAY_READ} and {@link Addresses#REPLAY_HEAD} (request/reply, JSON), and
  * publishes every newly stored event on {@link Addresses#topic(String)}, per topic in seq
- * order. Idempotent duplicates are answered but not published again.
+ * order. Idempotent duplicates are answered but not published again. An append request with
+ * a {@code traceparent} header is a {@value Tracing#APPEND} span when tracing is on, and its
+ * events go out carrying that context ({@link Event#trace()}) either way.
  *
  * <p>Deploy exactly one instance per process ({@link ReplayRole} does): the store it creates
  * is the history, and two would hand out the same positions twice. Malformed requests fail
@@ -47,6 +55,8 @@ public final class ReplayVerticle extends VerticleBase {
   private final Function<Vertx, ReplayStore> storeFactory;
   private ReplayStore store;
   private long sweepTimer = -1;
+  /** Null when tracing is off. */
+  private Tracer tracer;
 
   /** A verticle whose store is the backend {@code options.store()} names. */
   public ReplayVerticle(ReplayOptions options) {
@@ -62,6 +72,7 @@ public final class ReplayVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     EventCodec.register(vertx);
+    tracer = Tracing.of(vertx).tracer();
     store = storeFactory.apply(vertx);
     Future<Void> ready = store instanceof Initializable initializable ? initializable.init() : Future.succeededFuture();
     return ready.compose(v -> listen()).onFailure(t -> store.close());
@@ -119,6 +130,12 @@ public final class ReplayVerticle extends VerticleBase {
       fail(msg, e);
       return;
     }
+    // The publish's trace context, passed on with its events whether or not this process traces.
+    TraceContext trace = msg.headers().isEmpty() ? null
+      : TraceContext.of(msg.headers().get(TraceContext.TRACEPARENT), msg.headers().get(TraceContext.TRACESTATE));
+    Span span = trace == null || tracer == null ? null
+      : tracer.spanBuilder(Tracing.APPEND).setSpanKind(SpanKind.SERVER).setParent(Tracing.parent(trace))
+        .setAttribute(Tracing.TOPIC, drafts.get(0).topic()).startSpan();
     Future<AppendResult> result;
     if (store instanceof ReportingReplayStore reporting) {
       result = call(() -> reporting.appendReporting(drafts));
@@ -128,13 +145,16 @@ public final class ReplayVerticle extends VerticleBase {
       result = call(() -> store.append(drafts)).map(events -> new AppendResult(events, distinct(events)));
     }
     result.onComplete(ar -> {
+      if (span != null) {
+        endAppend(span, ar);
+      }
       if (ar.failed()) {
         storeFailed(msg, "append of " + drafts.size() + " event(s) to " + drafts.get(0).topic() + "...", ar.cause());
         return;
       }
       EventBus bus = vertx.eventBus();
       for (Event e : ar.result().stored()) {
-        bus.publish(Addresses.topic(e.topic()), e);
+        bus.publish(Addresses.topic(e.topic()), trace == null ? e : e.withTrace(trace));
       }
       JsonArray out = new JsonArray();
       for (Event e : ar.result().events()) {
@@ -142,6 +162,20 @@ public final class ReplayVerticle extends VerticleBase {
       }
       msg.reply(new JsonObject().put("events", out));
     });
+  }
+
+  private void endAppend(Span span, io.vertx.core.AsyncResult<AppendResult> ar) {
+    if (ar.succeeded()) {
+      List<Event> events = ar.result().events();
+      if (!events.isEmpty()) {
+        span.setAttribute(Tracing.SEQ, events.get(0).seq());
+      }
+      span.setAttribute(Tracing.EVENTS, (long) ar.result().stored().size());
+    } else {
+      span.setAttribute(Tracing.ERROR, HeraldException.from(ar.cause()).code().code());
+      span.setStatus(StatusCode.ERROR, String.valueOf(ar.cause().getMessage()));
+    }
+    span.end();
   }
 
   private void onRead(Message<Object> msg) {

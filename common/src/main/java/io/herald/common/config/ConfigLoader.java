@@ -22,7 +22,7 @@ import java.util.Set;
 public final class ConfigLoader {
 
   /** The sections a configuration may have. */
-  public static final Set<String> SECTIONS = Set.of("gateway", "notifier", "replay", "cluster", "admin");
+  public static final Set<String> SECTIONS = Set.of("gateway", "notifier", "replay", "cluster", "admin", "tracing");
 
   /** Classpath name of the packaged defaults (from the {@code config} module). */
   public static final String DEFAULT_RESOURCE = "herald.json";

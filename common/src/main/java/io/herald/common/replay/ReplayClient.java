@@ -5,6 +5,7 @@ import io.herald.common.Event;
 import io.herald.common.EventDraft;
 import io.herald.common.HeraldException;
 import io.herald.common.Position;
+import io.herald.common.tracing.TraceContext;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -27,18 +28,36 @@ public final class ReplayClient {
 
   private final EventBus bus;
   private final DeliveryOptions options;
+  private final long timeoutMillis;
 
   public ReplayClient(Vertx vertx, long timeoutMillis) {
     this.bus = vertx.eventBus();
+    this.timeoutMillis = timeoutMillis;
     this.options = new DeliveryOptions().setSendTimeout(timeoutMillis);
   }
 
   public Future<List<Event>> append(List<EventDraft> drafts) {
+    return append(drafts, null);
+  }
+
+  /**
+   * Appends {@code drafts} in order, as one request. {@code trace}, when not null, goes in the
+   * request's {@code traceparent}/{@code tracestate} headers: the replay role makes its append
+   * span a child of it and stamps the published events with it ({@link Event#trace()}).
+   */
+  public Future<List<Event>> append(List<EventDraft> drafts, TraceContext trace) {
     JsonArray arr = new JsonArray();
     for (EventDraft d : drafts) {
       arr.add(d.toJson());
     }
-    return bus.<JsonObject>request(Addresses.REPLAY_APPEND, new JsonObject().put("events", arr), options)
+    DeliveryOptions delivery = options;
+    if (trace != null) {
+      delivery = new DeliveryOptions().setSendTimeout(timeoutMillis).addHeader(TraceContext.TRACEPARENT, trace.traceparent());
+      if (trace.tracestate() != null) {
+        delivery.addHeader(TraceContext.TRACESTATE, trace.tracestate());
+      }
+    }
+    return bus.<JsonObject>request(Addresses.REPLAY_APPEND, new JsonObject().put("events", arr), delivery)
       .recover(t -> Future.failedFuture(HeraldException.from(t)))
       .map(msg -> {
         JsonArray out = msg.body().getJsonArray("events");
