@@ -1,5 +1,6 @@
 package io.herald.common;
 
+import io.herald.common.tracing.TraceContext;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.junit5.VertxExtension;
@@ -10,6 +11,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.util.List;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -44,6 +46,37 @@ class EventCodecTest {
     assertThat(back.data()).isEqualTo(e.data());
     assertThat(back.prev()).isEqualTo(e.prev());
     assertThat(Event.fromJson(e.toJson()).prev()).as("and the JSON form keeps prev too").isEqualTo(e.prev());
+  }
+
+  @Test
+  @DisplayName("A traced event keeps its trace context (and prev) on the wire; an untraced one is written exactly as before tracing")
+  void traceOnTheWire() {
+    TraceContext tc = new TraceContext("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "vendor=abc");
+    Event plain = new Event("t", "e", 3, "t", "d", false, "k", 42L, new Position("p", 2));
+    for (Event traced : List.of(plain.withTrace(tc), plain.withPrev(null).withTrace(tc),
+      plain.withTrace(new TraceContext(tc.traceparent(), null)))) {
+      Buffer buf = Buffer.buffer().appendString("HEADER");
+      codec.encodeToWire(buf, traced);
+      buf.appendString("TRAILER");
+      Event back = codec.decodeFromWire(6, buf);
+      assertThat(back).isEqualTo(traced);
+      assertThat(back.trace()).isEqualTo(traced.trace());
+      assertThat(back.prev()).isEqualTo(traced.prev());
+    }
+    // The form of a node before tracing, written out by hand: it still decodes, without a trace.
+    Buffer old = Buffer.buffer();
+    for (String s : new String[]{"t", "e"}) {
+      old.appendInt(s.length()).appendString(s);
+    }
+    old.appendLong(3).appendInt(1).appendString("t").appendInt(1).appendString("d").appendByte((byte) 0)
+      .appendInt(1).appendString("k").appendLong(42L).appendInt(1).appendString("p").appendLong(2);
+    Buffer now = Buffer.buffer();
+    codec.encodeToWire(now, plain);
+    assertThat(now.getBytes()).as("untraced: byte for byte the older form").isEqualTo(old.getBytes());
+    Event back = codec.decodeFromWire(0, old);
+    assertThat(back.trace()).isNull();
+    assertThat(back.prev()).isEqualTo(new Position("p", 2));
+    assertThat(Event.fromJson(plain.withTrace(tc).toJson()).trace()).as("the JSON form (stores) has no trace").isNull();
   }
 
   @Test

@@ -70,5 +70,6 @@ class ConfigReferenceTest {
     assertThat(shipped.getJsonObject("replay")).isEqualTo(new ReplayOptions().toJson());
     assertThat(shipped.getJsonObject("cluster")).isEqualTo(new ClusterOptions().toJson());
     assertThat(shipped.getJsonObject("admin")).isEqualTo(new io.herald.common.admin.AdminOptions().toJson());
+    assertThat(shipped.getJsonObject("tracing")).isEqualTo(new io.herald.common.tracing.TracingOptions().toJson());
   }
 }

@@ -17,7 +17,7 @@ public final class TracingOptions {
   public static final String SECTION = "tracing";
   /** OTLP/HTTP base URL of the collector ({@code /v1/traces} is appended); empty: tracing off. */
   public static final String DEFAULT_OTLP_ENDPOINT = "";
-  /** The {@code service.name} of the spans. */
+  /** The {@code service.name} of the spans when neither the section nor {@code OTEL_SERVICE_NAME} names one. */
   public static final String DEFAULT_SERVICE_NAME = "herald";
   /** Share of new traces (publishes without a sampled parent) recorded, 0 to 1. */
   public static final double DEFAULT_SAMPLE_RATIO = 1.0;
@@ -25,6 +25,9 @@ public final class TracingOptions {
   private final String otlpEndpoint;
   private final String serviceName;
   private final double sampleRatio;
+  /** The section's own values, before the environment's fallbacks ({@link #toJson()}). */
+  private final String configuredEndpoint;
+  private final String configuredServiceName;
 
   public TracingOptions() {
     this(new JsonObject(), Map.of());
@@ -38,6 +41,7 @@ public final class TracingOptions {
   public TracingOptions(JsonObject json, Map<String, String> env) {
     ConfigReader r = new ConfigReader(SECTION, json);
     String endpoint = r.getString("otlpEndpoint", DEFAULT_OTLP_ENDPOINT).trim();
+    configuredEndpoint = endpoint;
     if (endpoint.isEmpty()) {
       endpoint = env.getOrDefault("OTEL_EXPORTER_OTLP_ENDPOINT", "").trim();
     }
@@ -46,6 +50,7 @@ public final class TracingOptions {
     }
     otlpEndpoint = endpoint;
     String name = r.getString("serviceName", "").trim();
+    configuredServiceName = name;
     if (name.isEmpty()) {
       name = env.getOrDefault("OTEL_SERVICE_NAME", "").trim();
     }
@@ -100,6 +105,6 @@ public final class TracingOptions {
   public double sampleRatio() { return sampleRatio; }
 
   public JsonObject toJson() {
-    return new JsonObject().put("otlpEndpoint", otlpEndpoint).put("serviceName", serviceName).put("sampleRatio", sampleRatio);
+    return new JsonObject().put("otlpEndpoint", configuredEndpoint).put("serviceName", configuredServiceName).put("sampleRatio", sampleRatio);
   }
 }
