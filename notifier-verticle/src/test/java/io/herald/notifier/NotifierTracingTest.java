@@ -184,6 +184,88 @@ class NotifierTracingTest {
   }
 
   @Test
+  @DisplayName("Redis pub/sub: the envelope's traceparent parents the publish; Redis streams: the entry's fields do")
+  void redisIngests(Vertx vertx) throws Exception {
+    start(vertx, true);
+    Publisher publisher = new Publisher(new PublishParser(new NotifierOptions()), new io.herald.common.replay.ReplayClient(vertx, 5000),
+      () -> false, Tracing.of(vertx));
+    String url = RedisPubSubIngestTest.URL;
+    String prefix = "trace-" + java.util.UUID.randomUUID() + ":";
+    String stream = "herald-test-stream-" + java.util.UUID.randomUUID();
+    RedisPubSubIngest pubsub = new RedisPubSubIngest(vertx, body -> publisher.publishCarrying(body, "redis-pubsub"), url,
+      List.of(prefix + "orders"), prefix);
+    RedisStreamsIngest streams = new RedisStreamsIngest(vertx, body -> publisher.publishCarrying(body, "redis-streams"), url,
+      List.of(stream), "herald", "c1", 30_000);
+    io.vertx.redis.client.Redis admin = io.vertx.redis.client.Redis.createClient(vertx, url);
+    try {
+      await(pubsub.start());
+      await(streams.start());
+      PgOutboxIngestTest.waitUntil(() -> pubsub.status().getBoolean("connected") && streams.status().getBoolean("connected"), 5000, "connected");
+      await(admin.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.PUBLISH).arg(prefix + "orders")
+        .arg("{\"data\":{\"n\":1},\"traceparent\":\"" + TRACEPARENT + "\",\"tracestate\":\"r=1\"}")));
+      Event viaPubSub = next();
+      SpanData pub = awaitSpan(Tracing.PUBLISH);
+      assertThat(pub.getParentSpanId()).isEqualTo(PARENT);
+      assertThat(pub.getAttributes().get(Tracing.SOURCE)).isEqualTo("redis-pubsub");
+      assertThat(viaPubSub.data()).isEqualTo("{\"n\":1}");
+      assertThat(viaPubSub.trace().traceparent()).startsWith("00-" + TRACE_ID + "-" + pub.getSpanId());
+      assertThat(viaPubSub.trace().tracestate()).isEqualTo("r=1");
+
+      spans.clear();
+      await(admin.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.XADD).arg(stream).arg("*")
+        .arg("topic").arg("orders").arg("data").arg("s").arg("traceparent").arg(TRACEPARENT)));
+      Event viaStream = next();
+      SpanData streamed = awaitSpan(Tracing.PUBLISH);
+      assertThat(streamed.getParentSpanId()).isEqualTo(PARENT);
+      assertThat(streamed.getAttributes().get(Tracing.SOURCE)).isEqualTo("redis-streams");
+      assertThat(viaStream.trace().traceparent()).startsWith("00-" + TRACE_ID + "-" + streamed.getSpanId());
+    } finally {
+      await(pubsub.stop());
+      await(streams.stop());
+      await(admin.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.DEL).arg(stream)));
+      await(admin.close());
+    }
+  }
+
+  @Test
+  @DisplayName("PostgreSQL outbox: herald_publish with a traceparent parents the row's publish; rows of the older form still go through")
+  void postgresOutbox(Vertx vertx) throws Exception {
+    start(vertx, true);
+    Publisher publisher = new Publisher(new PublishParser(new NotifierOptions()), new io.herald.common.replay.ReplayClient(vertx, 5000),
+      () -> false, Tracing.of(vertx));
+    String schema = "herald_t_" + java.util.UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    io.vertx.sqlclient.Pool admin = PgOutboxIngestTest.pool(vertx, PgOutboxIngestTest.URL, null);
+    await(admin.query("CREATE SCHEMA " + schema).execute());
+    await(admin.close());
+    io.vertx.sqlclient.Pool db = PgOutboxIngestTest.pool(vertx, PgOutboxIngestTest.URL, schema);
+    PgOutboxIngest ingest = new PgOutboxIngest(vertx, body -> publisher.publishCarrying(body, "postgres"), PgOutboxIngestTest.URL,
+      schema + ".herald_outbox", "herald_outbox", 60_000, 100);
+    try {
+      PgOutboxIngestTest.loadShippedSql(db);
+      await(ingest.start());
+      PgOutboxIngestTest.waitUntil(() -> ingest.status().getBoolean("connected"), 5000, "connected");
+      await(db.query("SELECT herald_publish('orders', 'plain', '1'::jsonb); "
+        + "SELECT herald_publish('orders', 'traced', '2'::jsonb, '" + TRACEPARENT + "', 'pg=1')").execute());
+      Event plain = next();
+      Event traced = next();
+      assertThat(plain.type()).isEqualTo("plain");
+      assertThat(plain.trace()).isNull();
+      assertThat(traced.type()).isEqualTo("traced");
+      PgOutboxIngestTest.waitUntil(() -> spans.stream().anyMatch(x -> x.getName().equals(Tracing.PUBLISH) && x.getParentSpanId().equals(PARENT)),
+        10_000, "the publish span under the row's traceparent");
+      SpanData publish = spans.stream().filter(x -> x.getName().equals(Tracing.PUBLISH) && x.getParentSpanId().equals(PARENT))
+        .findFirst().orElseThrow();
+      assertThat(publish.getAttributes().get(Tracing.SOURCE)).isEqualTo("postgres");
+      assertThat(traced.trace().traceparent()).startsWith("00-" + TRACE_ID + "-" + publish.getSpanId());
+      assertThat(traced.trace().tracestate()).isEqualTo("pg=1");
+    } finally {
+      await(ingest.stop());
+      await(db.query("DROP SCHEMA " + schema + " CASCADE").execute());
+      await(db.close());
+    }
+  }
+
+  @Test
   @DisplayName("Tracing off: no span, and the event carries no trace context even when the producer sent one")
   void off(Vertx vertx) throws Exception {
     start(vertx, false);

@@ -35,6 +35,12 @@ class TracingIT {
   private final List<Process> processes = new ArrayList<>();
   private final String clusterName = "herald-it-tracing-" + ProcessHandle.current().pid();
   private final SecureRandom random = new SecureRandom();
+  /**
+   * A Hazelcast port per process, each member listing them all: on a machine where other
+   * clusters hold 5701 and up, nodes left to the default port range would each form a cluster
+   * of their own.
+   */
+  private final List<Integer> hazelcastPorts = new ArrayList<>();
 
   private Process role(String jar, String name, Map<String, String> env) throws IOException {
     ProcessBuilder pb = HeraldProcess.clusterRole(jar, "tracing-" + name, clusterName, List.of("-Xmx256m"));
@@ -42,6 +48,8 @@ class TracingIT {
     // Export every 200 ms rather than every 5 s: the test waits for spans, not for the SDK's default.
     pb.environment().put("OTEL_BSP_SCHEDULE_DELAY", "200");
     pb.environment().putAll(env);
+    pb.environment().put("HERALD_CLUSTER_PORT", String.valueOf(hazelcastPorts.get(processes.size())));
+    pb.environment().put("HERALD_CLUSTER_MEMBERS", String.join(",", hazelcastPorts.stream().map(port -> "127.0.0.1:" + port).toList()));
     Process p = pb.start();
     processes.add(p);
     return p;
@@ -69,6 +77,9 @@ class TracingIT {
       int gw1Port = HeraldProcess.freePort();
       int gw2Port = HeraldProcess.freePort();
       int gw3Port = HeraldProcess.freePort();
+      for (int i = 0; i < 5; i++) {
+        hazelcastPorts.add(HeraldProcess.freePort());
+      }
       role("replay-verticle/target/herald-replay.jar", "replay", traced(receiver, "herald-replay"));
       role("notifier-verticle/target/herald-notifier.jar", "notifier",
         traced(receiver, "herald-notifier", "HERALD_NOTIFIER_PORT", "" + notifierPort));

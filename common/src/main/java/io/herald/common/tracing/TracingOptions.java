@@ -40,7 +40,7 @@ public final class TracingOptions {
    */
   public TracingOptions(JsonObject json, Map<String, String> env) {
     ConfigReader r = new ConfigReader(SECTION, json);
-    String endpoint = r.getString("otlpEndpoint", DEFAULT_OTLP_ENDPOINT).trim();
+    String endpoint = java.util.Objects.requireNonNullElse(r.getOptionalString("otlpEndpoint"), DEFAULT_OTLP_ENDPOINT).trim();
     configuredEndpoint = endpoint;
     if (endpoint.isEmpty()) {
       endpoint = env.getOrDefault("OTEL_EXPORTER_OTLP_ENDPOINT", "").trim();
@@ -49,7 +49,7 @@ public final class TracingOptions {
       throw new ConfigException(r.key("otlpEndpoint"), "must be an http:// or https:// URL (or empty: tracing off), not \"" + endpoint + "\"");
     }
     otlpEndpoint = endpoint;
-    String name = r.getString("serviceName", "").trim();
+    String name = java.util.Objects.requireNonNullElse(r.getOptionalString("serviceName"), "").trim();
     configuredServiceName = name;
     if (name.isEmpty()) {
       name = env.getOrDefault("OTEL_SERVICE_NAME", "").trim();

@@ -66,7 +66,12 @@ class TracingTest {
     assertThat(Tracing.start(null, defaults, "all")).isSameAs(Tracing.OFF);
     assertThat(Tracing.OFF.tracer()).isNull();
 
-    TracingOptions env = new TracingOptions(new JsonObject(),
+    TracingOptions shipped = new TracingOptions(new JsonObject().put("otlpEndpoint", "").put("serviceName", "").put("sampleRatio", 1.0),
+      Map.of());
+    assertThat(shipped.enabled()).as("the packaged config/herald.json: off").isFalse();
+    assertThat(shipped.toJson()).isEqualTo(defaults.toJson());
+
+    TracingOptions env = new TracingOptions(new JsonObject().put("otlpEndpoint", "").put("serviceName", ""),
       Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318", "OTEL_SERVICE_NAME", "hub"));
     assertThat(env.enabled()).isTrue();
     assertThat(env.otlpEndpoint()).isEqualTo("http://collector:4318");
