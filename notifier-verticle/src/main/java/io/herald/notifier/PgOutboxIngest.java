@@ -275,9 +275,9 @@ public final class PgOutboxIngest extends AbstractIngest {
         conn.exceptionHandler(t -> LOG.debug("postgres outbox listener error: {}", t.toString()));
         conn.closeHandler(x -> onListenerClosed(conn));
         listener = conn;
-        return guard(() -> conn.query("LISTEN \"" + channel + "\"").execute())
-          .compose(rs -> guard(() -> conn.preparedQuery(TRACE_COLUMNS_SQL).execute(Tuple.of(table))))
+        return guard(() -> conn.preparedQuery(TRACE_COLUMNS_SQL).execute(Tuple.of(table)))
           .onSuccess(rs -> traceColumns = rs.iterator().next().getLong("n") == 2)
+          .compose(rs -> guard(() -> conn.query("LISTEN \"" + channel + "\"").execute()))
           .recover(t -> conn.close().transform(x -> Future.failedFuture(t)))
           .map(rs -> conn);
       })

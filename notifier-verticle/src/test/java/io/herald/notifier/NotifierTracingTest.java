@@ -228,7 +228,7 @@ class NotifierTracingTest {
   }
 
   @Test
-  @DisplayName("PostgreSQL outbox: herald_publish with a traceparent parents the row's publish; rows of the older form still go through")
+  @DisplayName("PostgreSQL outbox: herald_publish with a traceparent parents the row's publish; a row of the older form starts a trace of its own")
   void postgresOutbox(Vertx vertx) throws Exception {
     start(vertx, true);
     Publisher publisher = new Publisher(new PublishParser(new NotifierOptions()), new io.herald.common.replay.ReplayClient(vertx, 5000),
@@ -249,7 +249,7 @@ class NotifierTracingTest {
       Event plain = next();
       Event traced = next();
       assertThat(plain.type()).isEqualTo("plain");
-      assertThat(plain.trace()).isNull();
+      assertThat(plain.trace().traceparent()).as("a row without a traceparent: a trace of its own").doesNotContain(TRACE_ID);
       assertThat(traced.type()).isEqualTo("traced");
       PgOutboxIngestTest.waitUntil(() -> spans.stream().anyMatch(x -> x.getName().equals(Tracing.PUBLISH) && x.getParentSpanId().equals(PARENT)),
         10_000, "the publish span under the row's traceparent");
