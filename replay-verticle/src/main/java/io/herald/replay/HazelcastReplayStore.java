@@ -45,6 +45,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * The clustered {@link io.herald.common.replay.ReplayStore} ({@code replay.store = hazelcast}):
@@ -83,7 +84,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <h2>Limits</h2>
  * Per topic, retention is Hazelcast's: by count (ringbuffer capacity) and by wall-clock age
- * (ringbuffer TTL); the store ignores any other clock. Across topics, a <em>round</em> sums the
+ * (ringbuffer TTL); a read also treats an event older than {@code maxAgeSeconds} by the store's
+ * clock as gone, so a resume never gets one in the moments before the TTL removes it. Across topics, a <em>round</em> sums the
  * usage rows of the whole cluster; when the estimated bytes exceed the cluster budget
  * ({@link #clusterBudget()}: {@link ReplayOptions#effectiveMaxBytes()} per data member, divided
  * by the two copies, primary and backup, that each event has) it evicts whole topics, least
@@ -146,6 +148,8 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
   private final int maxEventsPerTopic;
   private final int maxReadLimit;
   private final long maxAgeSeconds;
+  /** Epoch milliseconds: event timestamps and the age a read checks them against. */
+  private final LongSupplier clock;
   private final long maxBytes;
   private final int maxTopics;
   private Future<Void> ready;
@@ -198,6 +202,12 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
    * see {@link #init()}.
    */
   HazelcastReplayStore(Vertx vertx, HazelcastInstance hz, ReplayOptions options, String namespace) {
+    this(vertx, hz, options, namespace, System::currentTimeMillis);
+  }
+
+  /** As above, with the clock (epoch milliseconds) that stamps events and decides their age (tests: a fake one). */
+  HazelcastReplayStore(Vertx vertx, HazelcastInstance hz, ReplayOptions options, String namespace, LongSupplier clock) {
+    this.clock = clock;
     this.vertx = vertx;
     this.hz = hz;
     this.namespace = namespace;
@@ -297,7 +307,7 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
   }
 
   private Future<Outcome> attempt(List<EventDraft> drafts, int attempt) {
-    long now = System.currentTimeMillis();
+    long now = clock.getAsLong();
     Map<String, String> used = new HashMap<>();
     List<Future<Void>> lookups = new ArrayList<>();
     for (EventDraft d : drafts) {
@@ -609,9 +619,12 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
           return Future.succeededFuture(ReadResult.reset(head));
         }
         int n = (int) Math.min(Math.min(Math.min(limit, maxReadLimit), MAX_BATCH), head.seq() - after.seq());
+        long oldest = clock.getAsLong() - maxAgeSeconds * 1000;
         return readRange(topic, epoch, after.seq(), n).map(events ->
-          // Dropped (overwritten, expired) between the check and the read: no silent gap.
-          events.isEmpty() || events.get(0).seq() != after.seq() + 1
+          // Dropped (overwritten, expired) between the check and the read: no silent gap. An
+          // event past maxAgeSeconds that the ringbuffer's time-to-live has not removed yet is
+          // gone too (events of a topic are in time order: the first one decides).
+          events.isEmpty() || events.get(0).seq() != after.seq() + 1 || events.get(0).timestamp() < oldest
             ? ReadResult.reset(head)
             : new ReadResult(head, false, events));
       });
