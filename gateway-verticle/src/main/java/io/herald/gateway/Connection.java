@@ -52,6 +52,10 @@ abstract class Connection implements Subscriber {
   private ArrayDeque<Object[]> queued = new ArrayDeque<>();
   private boolean closed;
   private long expiryTimer = -1;
+  /** The heartbeat interval, in the gateway's ticks ({@link SseGateway#TICK_MILLIS}). */
+  private int heartbeatTicks;
+  /** The gateway's tick when a frame was last written: a field store per write, no clock read. */
+  private long lastWriteTick;
 
   Connection(long id, SseGateway gateway, Framing framing, String[] topics) {
     this.id = id;
@@ -62,6 +66,8 @@ abstract class Connection implements Subscriber {
     this.seqs = new long[topics.length];
     this.live = new Position[topics.length];
     this.entries = topics.length == 1 ? null : new String[topics.length];
+    heartbeat(gateway.options().heartbeatSeconds());
+    this.lastWriteTick = gateway.ticks();
   }
 
   // ---- the transport ----
@@ -82,6 +88,30 @@ abstract class Connection implements Subscriber {
 
   /** Keeps an idle transport alive; skipped while the client is not keeping up. */
   abstract void heartbeat();
+
+  /** Sets the heartbeat interval (the client's {@code heartbeat} parameter, or the default). */
+  void heartbeat(int seconds) {
+    heartbeatTicks = SseGateway.ticks(seconds);
+  }
+
+  /**
+   * Whether the gateway's tick has work for this connection: nothing was written for longer than
+   * its heartbeat interval. Called for every connection on every tick: reads two fields.
+   */
+  boolean due(long now) {
+    return now - lastWriteTick > heartbeatTicks;
+  }
+
+  /** The tick's work ({@link #due} said so): a heartbeat, which counts as a write. */
+  void onTick(long now) {
+    if (closed) {
+      return;
+    }
+    // Written as the tick begins: counted in the window before it, so that an idle stream's
+    // heartbeats come every interval exactly (data written mid-window waits up to a tick more).
+    lastWriteTick = now - 1;
+    heartbeat();
+  }
 
   /** Ends the transport cleanly: the client comes back (shutdown, token expiry, an answered poll). */
   abstract void endTransport(String reason);
@@ -332,6 +362,7 @@ abstract class Connection implements Subscriber {
       return;
     }
     transmitEvent(ev, cursor);
+    lastWriteTick = gateway.ticks();
     checkWriteQueue();
   }
 
@@ -373,6 +404,7 @@ abstract class Connection implements Subscriber {
       return;
     }
     transmit(frame);
+    lastWriteTick = gateway.ticks();
     checkWriteQueue();
   }
 
@@ -412,12 +444,17 @@ abstract class Connection implements Subscriber {
 
   /** Drops the connection (slow consumer, failure). */
   void close() {
+    close("dropped");
+  }
+
+  /** Drops the connection, for {@code reason} ({@code dropped}, {@code dead_peer}). */
+  void close(String reason) {
     if (closed) {
       return;
     }
     closed = true;
-    gateway.release(this, "dropped");
-    abortTransport("dropped");
+    gateway.release(this, reason);
+    abortTransport(reason);
   }
 
   /** The client went away. */

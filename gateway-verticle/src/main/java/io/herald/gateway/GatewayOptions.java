@@ -23,8 +23,29 @@ public final class GatewayOptions {
   public static final int DEFAULT_PORT = 8080;
   /** Gateway verticle instances, each on its own event loop; 0 means one per CPU core. */
   public static final int DEFAULT_INSTANCES = 0;
-  /** Seconds between heartbeat comments on every stream (keeps proxies and NATs from closing it). */
+  /**
+   * Seconds a stream may stay silent before it gets a heartbeat (an SSE comment, a WebSocket
+   * ping, a SockJS {@code h} frame): keeps proxies and NATs from closing it. A stream that
+   * carried data within its interval gets none. A client may ask for its own interval with
+   * {@code heartbeat=<seconds>}, within {@code heartbeatMinSeconds} and {@code heartbeatMaxSeconds}.
+   */
   public static final int DEFAULT_HEARTBEAT_SECONDS = 15;
+  /**
+   * Shortest heartbeat interval a client may ask for ({@code heartbeat=<seconds>}). 5: below the
+   * idle timeouts of every common proxy, load balancer and mobile NAT (30 s and more) with room to
+   * spare, and it caps what one client can make the gateway write for it at 3 times the default.
+   * A {@code heartbeatSeconds} below it lowers it to that.
+   */
+  public static final int DEFAULT_HEARTBEAT_MIN_SECONDS = 5;
+  /** Longest heartbeat interval a client may ask for; 0: {@code heartbeatSeconds}. */
+  public static final int DEFAULT_HEARTBEAT_MAX_SECONDS = 0;
+  /**
+   * Seconds written data may stay unacknowledged before the kernel drops the connection
+   * ({@code TCP_USER_TIMEOUT} on accepted sockets; native epoll transport only): a client that
+   * vanished without a word is closed within its heartbeat interval plus this. WebSocket clients
+   * must also answer a ping within it (on any transport). 0: the kernel's default (about 15 min).
+   */
+  public static final int DEFAULT_DEAD_PEER_TIMEOUT_SECONDS = 30;
   /** The SSE {@code retry:} sent first: how long a browser waits before reconnecting, in ms. */
   public static final int DEFAULT_RETRY_MILLIS = 2000;
   /** Most topics one connection may subscribe to ({@code topic} parameters). */
@@ -160,6 +181,9 @@ public final class GatewayOptions {
   private final int port;
   private final int instances;
   private final int heartbeatSeconds;
+  private final int heartbeatMinSeconds;
+  private final int heartbeatMaxSeconds;
+  private final int deadPeerTimeoutSeconds;
   private final int retryMillis;
   private final int maxTopicsPerConnection;
   private final int maxWriteQueueBytes;
@@ -212,6 +236,9 @@ public final class GatewayOptions {
     port = r.getInt("port", DEFAULT_PORT, 0, 65535);
     instances = r.getInt("instances", DEFAULT_INSTANCES, 0, 256);
     heartbeatSeconds = r.getInt("heartbeatSeconds", DEFAULT_HEARTBEAT_SECONDS, 1, 3600);
+    heartbeatMinSeconds = r.getInt("heartbeatMinSeconds", DEFAULT_HEARTBEAT_MIN_SECONDS, 1, 3600);
+    heartbeatMaxSeconds = r.getInt("heartbeatMaxSeconds", DEFAULT_HEARTBEAT_MAX_SECONDS, 0, 3600);
+    deadPeerTimeoutSeconds = r.getInt("deadPeerTimeoutSeconds", DEFAULT_DEAD_PEER_TIMEOUT_SECONDS, 0, 3600);
     retryMillis = r.getInt("retryMillis", DEFAULT_RETRY_MILLIS, 0, 600_000);
     maxTopicsPerConnection = r.getInt("maxTopicsPerConnection", DEFAULT_MAX_TOPICS_PER_CONNECTION, 1, 1024);
     maxWriteQueueBytes = r.getInt("maxWriteQueueBytes", DEFAULT_MAX_WRITE_QUEUE_BYTES, 1024, 64 * 1024 * 1024);
@@ -288,8 +315,13 @@ public final class GatewayOptions {
     }
     h2c = r.getBoolean("h2c", DEFAULT_H2C);
     r.rejectUnknown();
-    if (idleTimeoutSeconds > 0 && idleTimeoutSeconds <= heartbeatSeconds) {
-      throw new ConfigException(r.key("idleTimeoutSeconds"), "must be 0 (off) or more than heartbeatSeconds (" + heartbeatSeconds
+    if (heartbeatMaxSeconds != 0 && heartbeatMaxSeconds < heartbeatSeconds) {
+      throw new ConfigException(r.key("heartbeatMaxSeconds"), "must be 0 (gateway.heartbeatSeconds) or at least gateway.heartbeatSeconds ("
+        + heartbeatSeconds + "), got " + heartbeatMaxSeconds);
+    }
+    if (idleTimeoutSeconds > 0 && idleTimeoutSeconds <= heartbeatMaxSeconds()) {
+      throw new ConfigException(r.key("idleTimeoutSeconds"), "must be 0 (off) or more than the longest heartbeat interval, "
+        + (heartbeatMaxSeconds == 0 ? "gateway.heartbeatSeconds (" : "gateway.heartbeatMaxSeconds (") + heartbeatMaxSeconds()
         + "), else idle streams are cut between heartbeats");
     }
     if (jwtSecret != null && jwtSecret.getBytes(StandardCharsets.UTF_8).length < MIN_HS256_SECRET_BYTES) {
@@ -316,6 +348,12 @@ public final class GatewayOptions {
     return instances > 0 ? instances : Math.max(1, Runtime.getRuntime().availableProcessors());
   }
   public int heartbeatSeconds() { return heartbeatSeconds; }
+  /** The shortest heartbeat interval a client may ask for, seconds: {@code heartbeatMinSeconds}, at most {@code heartbeatSeconds}. */
+  public int heartbeatMinSeconds() { return Math.min(heartbeatMinSeconds, heartbeatSeconds); }
+  /** The longest heartbeat interval a client may ask for, seconds ({@code heartbeatMaxSeconds}, 0 resolved). */
+  public int heartbeatMaxSeconds() { return heartbeatMaxSeconds == 0 ? heartbeatSeconds : heartbeatMaxSeconds; }
+  /** {@code TCP_USER_TIMEOUT} and the WebSocket pong deadline, seconds; 0: off. */
+  public int deadPeerTimeoutSeconds() { return deadPeerTimeoutSeconds; }
   public int retryMillis() { return retryMillis; }
   public int maxTopicsPerConnection() { return maxTopicsPerConnection; }
   public int maxWriteQueueBytes() { return maxWriteQueueBytes; }
@@ -386,6 +424,9 @@ public final class GatewayOptions {
       .put("port", port)
       .put("instances", instances)
       .put("heartbeatSeconds", heartbeatSeconds)
+      .put("heartbeatMinSeconds", heartbeatMinSeconds)
+      .put("heartbeatMaxSeconds", heartbeatMaxSeconds)
+      .put("deadPeerTimeoutSeconds", deadPeerTimeoutSeconds)
       .put("retryMillis", retryMillis)
       .put("maxTopicsPerConnection", maxTopicsPerConnection)
       .put("maxWriteQueueBytes", maxWriteQueueBytes)

@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gateway role: an HTTP server holding client connections. It only wires things: the
- * routes, the heartbeat timer, draining on stop. One instance per event loop; each holds its own
+ * routes, the heartbeat timer ({@link SseGateway#tick}), {@code TCP_USER_TIMEOUT}, draining on stop. One instance per event loop; each holds its own
  * connections and receives only the topics they hold.
  */
 public final class GatewayVerticle extends VerticleBase {
@@ -30,6 +30,8 @@ public final class GatewayVerticle extends VerticleBase {
 
   /** Numbers the gateway instances of the process, for their keys in the cluster view. */
   private static final java.util.concurrent.atomic.AtomicInteger VIEW_INSTANCES = new java.util.concurrent.atomic.AtomicInteger();
+  /** The NIO warning about {@code deadPeerTimeoutSeconds} is logged once per process, not per instance. */
+  private static final java.util.concurrent.atomic.AtomicBoolean NIO_WARNED = new java.util.concurrent.atomic.AtomicBoolean();
 
   private final GatewayOptions options;
   private final GatewayStats stats = new GatewayStats();
@@ -132,7 +134,16 @@ public final class GatewayVerticle extends VerticleBase {
         .setKeyCertOptions(new io.vertx.core.net.PemKeyCertOptions().setCertPath(options.tlsCertFile()).setKeyPath(options.tlsKeyFile()));
     }
     SlowRequestGuard guard = new SlowRequestGuard(vertx, options.requestTimeoutMillis());
-    heartbeatTimer = vertx.setPeriodic(options.heartbeatSeconds() * 1000L, id -> sse.heartbeat());
+    if (options.deadPeerTimeoutSeconds() > 0) {
+      // Heartbeats nobody acknowledges end the connection: the kernel gives up on them after this.
+      serverOptions.setTcpUserTimeout(options.deadPeerTimeoutSeconds() * 1000);
+      if (!vertx.isNativeTransportEnabled() && NIO_WARNED.compareAndSet(false, true)) {
+        LOG.warn("gateway.deadPeerTimeoutSeconds ({}) needs the native epoll transport (TCP_USER_TIMEOUT); on NIO a client that"
+          + " vanished is found by WebSocket pings, SockJS pings and the kernel's retransmission timeout (about 15 min)"
+          + " for SSE streams", options.deadPeerTimeoutSeconds());
+      }
+    }
+    heartbeatTimer = vertx.setPeriodic(SseGateway.TICK_MILLIS, id -> sse.tick());
     // Every instance of one deployment shares its deployment id: the key needs the instance too.
     viewKey = ClusterView.nodeId(vertx) + "/" + deploymentID() + "/" + VIEW_INSTANCES.incrementAndGet();
     viewTimer = vertx.setPeriodic(ClusterView.REFRESH_MILLIS, id -> publishView());

@@ -21,7 +21,9 @@ import java.util.List;
  *       {@code maxReplayEvents} frames or {@code maxWriteQueueBytes} bytes; the client polls
  *       again with the answer's id for the rest.</li>
  *   <li>Otherwise waits up to {@code longPollTimeoutSeconds} for live events and answers with
- *       those that arrived by the end of the event loop's turn, or with none and the same id.</li>
+ *       those that arrived by the end of the event loop's turn, or with none and the same id.
+ *       A {@code heartbeat=<seconds>} parameter shortens that wait: the empty answer is the
+ *       long-poll's heartbeat.</li>
  * </ul>
  *
  * <p>Confined to the gateway instance's event loop.
@@ -36,6 +38,8 @@ final class PollConnection extends Connection {
   private long bytes;
   private long waitTimer = -1;
   private boolean answerScheduled;
+  /** The client's {@code heartbeat} parameter, seconds; 0 when it gave none. */
+  private int heartbeatSeconds;
 
   PollConnection(long id, SseGateway gateway, HttpServerResponse response, String[] topics) {
     super(id, gateway, Framing.JSON, topics);
@@ -74,7 +78,12 @@ final class PollConnection extends Connection {
       finish("answered");
       return;
     }
-    waitTimer = gateway.vertx().setTimer(gateway.options().longPollTimeoutSeconds() * 1000L, id -> {
+    // An empty answer is the long-poll's heartbeat: a client that asks for one sooner gets it.
+    int wait = gateway.options().longPollTimeoutSeconds();
+    if (heartbeatSeconds > 0) {
+      wait = Math.min(wait, heartbeatSeconds);
+    }
+    waitTimer = gateway.vertx().setTimer(wait * 1000L, id -> {
       waitTimer = -1;
       finish("answered");
     });
@@ -99,6 +108,16 @@ final class PollConnection extends Connection {
   @Override
   void heartbeat() {
     // Nothing is written before the answer; longPollTimeoutSeconds stays below the idle timeout.
+  }
+
+  /** Remembered as the longest wait, not as a tick interval: a poll is never heartbeaten. */
+  void askedHeartbeat(int seconds) {
+    heartbeatSeconds = seconds;
+  }
+
+  @Override
+  boolean due(long now) {
+    return false;
   }
 
   @Override

@@ -133,6 +133,8 @@ final class SockJSBridge {
   /** Socket and topic of every registration that receives live events (read by tests off the loop). */
   private final Set<String> live = ConcurrentHashMap.newKeySet();
   private MessageConsumer<JsonObject> echo;
+  /** The sockets one tick writes a heartbeat to, reused. */
+  private final List<BridgeSocket> due = new ArrayList<>();
   private boolean draining;
 
   SockJSBridge(SseGateway gateway) {
@@ -153,7 +155,10 @@ final class SockJSBridge {
   /** Mounts {@code /eventbus/*}; completes once the replay consumer is registered. */
   Future<Void> mount(Router router) {
     SockJSHandlerOptions sockJs = new SockJSHandlerOptions()
-      .setHeartbeatInterval(options.heartbeatSeconds() * 1000L)
+      // The h frames are the gateway's (tick, SockJSHeartbeat): vertx-web's per-session timer
+      // writes from the loop where the session began, wrong for xhr-polling on several
+      // instances. Never firing unless the session internals are unknown.
+      .setHeartbeatInterval(SockJSHeartbeat.AVAILABLE ? Long.MAX_VALUE : options.heartbeatSeconds() * 1000L)
       .setInsertJSESSIONID(false)
       .setRegisterWriteHandler(false)
       // JSONP is read cross-site by a <script> tag, without Origin or CORS; the iframe transports
@@ -195,6 +200,12 @@ final class SockJSBridge {
     var request = ctx.request();
     if (!gateway.webSocketOriginAllowed(request)) {
       Http.error(ctx.response(), ErrorCode.ACCESS_DENIED, "cross-origin use of " + PATH + " is not allowed from this origin");
+      return;
+    }
+    try {
+      SseGateway.heartbeatParam(request.getParam(SseGateway.HEARTBEAT_PARAM), options);
+    } catch (HeraldException e) {
+      Http.error(ctx.response(), e, SseGateway.heartbeatBounds(options));
       return;
     }
     String path = request.path();
@@ -385,6 +396,8 @@ final class SockJSBridge {
   private void open(BridgeEvent event, ConnectionLimiter.Permit permit, SubscriberAuth.Grant grant) {
     SockJSSocket sock = event.socket();
     BridgeSocket bs = new BridgeSocket(IDS.incrementAndGet(), sock, permit, grant);
+    bs.heartbeatTicks = SseGateway.ticks(heartbeatOf(sock));
+    bs.lastWriteTick = gateway.ticks();
     sockets.put(sock, bs);
     sock.setWriteQueueMaxSize(options.maxWriteQueueBytes());
     gateway.stats().connectionsOpened++;
@@ -420,6 +433,45 @@ final class SockJSBridge {
     }
     // The socket's close handler follows (the bridge's clean-up, then ours); close() makes sure.
     bs.sock.close();
+  }
+
+  /** The socket's heartbeat interval: its URL's {@code heartbeat} parameter (checked by {@link #guard}), or the default. */
+  private int heartbeatOf(SockJSSocket sock) {
+    String uri = sock.uri();
+    if (uri != null) {
+      List<String> asked = new io.netty.handler.codec.http.QueryStringDecoder(uri).parameters().get(SseGateway.HEARTBEAT_PARAM);
+      if (asked != null && !asked.isEmpty()) {
+        try {
+          return SseGateway.heartbeatParam(asked.get(0), options);
+        } catch (HeraldException e) {
+          // guard() refused it already; a socket that got here anyway keeps the default
+        }
+      }
+    }
+    return options.heartbeatSeconds();
+  }
+
+  /**
+   * The gateway's tick ({@link SseGateway#tick}): an {@code h} frame for each socket on which
+   * nothing was written for its interval.
+   */
+  void tick(long now) {
+    if (!SockJSHeartbeat.AVAILABLE) {
+      return;
+    }
+    for (BridgeSocket bs : sockets.values()) {
+      if (!bs.closed && now - bs.lastWriteTick > bs.heartbeatTicks) {
+        due.add(bs); // written after the pass: a write may close a socket, which leaves the map
+      }
+    }
+    try {
+      for (BridgeSocket bs : due) {
+        bs.lastWriteTick = now - 1; // as in Connection.onTick: every interval exactly when idle
+        SockJSHeartbeat.beat(bs.sock);
+      }
+    } finally {
+      due.clear();
+    }
   }
 
   private static String token(SockJSSocket sock) {
@@ -753,6 +805,10 @@ final class SockJSBridge {
     final Map<String, Long> pendingReplies = new HashMap<>();
     long expiryTimer = -1;
     boolean closed;
+    /** The heartbeat interval, in the gateway's ticks. */
+    int heartbeatTicks;
+    /** The gateway's tick when a frame was last written to the socket by this bridge. */
+    long lastWriteTick;
 
     BridgeSocket(long id, SockJSSocket sock, ConnectionLimiter.Permit permit, SubscriberAuth.Grant grant) {
       this.id = id;
@@ -766,6 +822,7 @@ final class SockJSBridge {
         return;
       }
       sock.write(frame);
+      lastWriteTick = gateway.ticks();
       if (sock.writeQueueFull()) {
         LOG.atInfo().addKeyValue("connection", id).addKeyValue("transport", TRANSPORT)
           .addKeyValue("limit", options.maxWriteQueueBytes()).log("slow consumer: write queue full, closing");

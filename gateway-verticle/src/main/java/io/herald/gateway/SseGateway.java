@@ -40,6 +40,15 @@ public final class SseGateway {
   private static final Logger LOG = LoggerFactory.getLogger(SseGateway.class);
   private static final AtomicLong IDS = new AtomicLong();
 
+  /**
+   * The period of the instance's one heartbeat timer ({@link #tick}), ms. Intervals are whole
+   * seconds: a heartbeat comes between its interval and half a second more after the last write,
+   * so a gap stays below an idle timeout longer than the interval.
+   */
+  static final long TICK_MILLIS = 500;
+  /** The name of the query parameter that picks a connection's heartbeat interval, seconds. */
+  static final String HEARTBEAT_PARAM = "heartbeat";
+
   private final Vertx vertx;
   private final GatewayOptions options;
   private final SubscriberAuth auth;
@@ -52,6 +61,10 @@ public final class SseGateway {
   private final Set<String> allowedOrigins = new HashSet<>();
   private boolean draining;
   private SockJSBridge bridge;
+  /** Ticks of the heartbeat timer so far: the instance's coarse clock, read by every write. */
+  private long ticks;
+  /** The connections one tick works on, reused. */
+  private final List<Connection> due = new ArrayList<>();
 
   public SseGateway(Vertx vertx, GatewayOptions options, GatewayStats stats) {
     this(vertx, options, stats, null);
@@ -120,7 +133,7 @@ public final class SseGateway {
   /** What a transport does with an admitted, authorised request. */
   private interface Opener {
     void open(HttpServerRequest request, String[] topics, Cursor cursor, boolean unknown, SubscriberAuth.Grant grant,
-              ConnectionLimiter.Permit permit);
+              ConnectionLimiter.Permit permit, int heartbeat);
   }
 
   /**
@@ -157,6 +170,13 @@ public final class SseGateway {
       Http.error(response, e);
       return;
     }
+    int heartbeat;
+    try {
+      heartbeat = heartbeatParam(request.getParam(HEARTBEAT_PARAM), options);
+    } catch (HeraldException e) {
+      Http.error(response, e, heartbeatBounds(options));
+      return;
+    }
     String lastEventId = request.getHeader("Last-Event-ID");
     if (lastEventId == null) {
       lastEventId = request.getParam("lastEventId");
@@ -173,7 +193,7 @@ public final class SseGateway {
     }
     if (auth == null || !auth.enabled()) {
       if (topicsWithinTier(response, topics, options.tiers().defaults())) {
-        opener.open(request, topics, cursor, unknown, SubscriberAuth.Grant.ANONYMOUS, permit);
+        opener.open(request, topics, cursor, unknown, SubscriberAuth.Grant.ANONYMOUS, permit, heartbeat);
       }
       return;
     }
@@ -203,7 +223,7 @@ public final class SseGateway {
           return;
         }
         if (grant.anonymous() || grant.userKey() == null) {
-          opener.open(request, topics, resume, reset, grant, permit);
+          opener.open(request, topics, resume, reset, grant, permit, heartbeat);
           return;
         }
         try {
@@ -213,7 +233,7 @@ public final class SseGateway {
           return;
         }
         if (users == null) {
-          opener.open(request, topics, resume, reset, grant, permit);
+          opener.open(request, topics, resume, reset, grant, permit, heartbeat);
           return;
         }
         users.withinLimit(grant.userKey(), tier.maxConnectionsPerUser()).onComplete(within -> {
@@ -226,7 +246,7 @@ public final class SseGateway {
             refuse(request, new ConnectionLimiter.Refusal(ErrorCode.RATE_LIMITED,
               "at most " + tier.maxConnectionsPerUser() + " streams per user across the cluster" + tier.suffix(), 5));
           } else {
-            opener.open(request, topics, resume, reset, grant, permit);
+            opener.open(request, topics, resume, reset, grant, permit, heartbeat);
           }
         });
       } else if (grant.anonymous()) {
@@ -244,10 +264,13 @@ public final class SseGateway {
   }
 
   private void openSse(HttpServerRequest request, String[] topics, Cursor cursor, boolean unknown, SubscriberAuth.Grant grant,
-                       ConnectionLimiter.Permit permit) {
+                       ConnectionLimiter.Permit permit, int heartbeat) {
     HttpServerResponse response = request.response();
     boolean gzip = gzip(request);
     SseConnection conn = new SseConnection(IDS.incrementAndGet(), this, request, topics, gzip);
+    if (heartbeat > 0) {
+      conn.heartbeat(heartbeat);
+    }
     join(conn, request, grant, permit, () -> {
       response.setChunked(true)
         .setWriteQueueMaxSize(options.maxWriteQueueBytes())
@@ -293,9 +316,12 @@ public final class SseGateway {
 
   /** Joins the topics first (live events queue up), then upgrades, then replays and goes live. */
   private void openWebSocket(HttpServerRequest request, String[] topics, Cursor cursor, boolean unknown, SubscriberAuth.Grant grant,
-                             ConnectionLimiter.Permit permit) {
+                             ConnectionLimiter.Permit permit, int heartbeat) {
     HttpServerResponse response = request.response();
     WebSocketConnection conn = new WebSocketConnection(IDS.incrementAndGet(), this, response, topics);
+    if (heartbeat > 0) {
+      conn.heartbeat(heartbeat);
+    }
     join(conn, request, grant, permit, () -> {
       // From the upgrade on, the socket's end is the connection's end.
       response.endHandler(null);
@@ -329,8 +355,9 @@ public final class SseGateway {
   }
 
   private void openPoll(HttpServerRequest request, String[] topics, Cursor cursor, boolean unknown, SubscriberAuth.Grant grant,
-                        ConnectionLimiter.Permit permit) {
+                        ConnectionLimiter.Permit permit, int heartbeat) {
     PollConnection conn = new PollConnection(IDS.incrementAndGet(), this, request.response(), topics);
+    conn.askedHeartbeat(heartbeat);
     join(conn, request, grant, permit, () -> conn.start(cursor, unknown));
   }
 
@@ -519,11 +546,70 @@ public final class SseGateway {
     }
   }
 
-  /** Keeps every connection alive: an SSE comment, a WebSocket ping. */
-  public void heartbeat() {
-    for (Connection c : new ArrayList<>(connections)) {
-      c.heartbeat();
+  /**
+   * The instance's one heartbeat timer, every {@link #TICK_MILLIS}: a heartbeat (an SSE comment,
+   * a WebSocket ping, a SockJS {@code h}) for each connection on which nothing was written for
+   * its interval, none for the others; WebSocket connections whose ping went unanswered are
+   * dropped. No timer per connection: one pass that reads two fields per connection.
+   */
+  public void tick() {
+    long now = ++ticks;
+    for (Connection c : connections) {
+      if (c.due(now)) {
+        due.add(c); // not acted on here: a write can close a connection, which leaves the set
+      }
     }
+    try {
+      for (Connection c : due) {
+        c.onTick(now);
+      }
+    } finally {
+      due.clear();
+    }
+    if (bridge != null) {
+      bridge.tick(now);
+    }
+  }
+
+  /** The ticks so far ({@link #tick}): the coarse clock of the instance's heartbeats. */
+  long ticks() {
+    return ticks;
+  }
+
+  /** {@code seconds} in ticks. */
+  static int ticks(int seconds) {
+    return (int) (seconds * 1000L / TICK_MILLIS);
+  }
+
+  /**
+   * A {@code heartbeat} parameter: the interval asked for, seconds, or 0 when there is none.
+   * A value that is not a whole number of seconds within {@code heartbeatMinSeconds} and
+   * {@code heartbeatMaxSeconds} is refused (400 {@code invalid_request}, with {@link #heartbeatBounds}).
+   */
+  static int heartbeatParam(String value, GatewayOptions options) {
+    if (value == null) {
+      return 0;
+    }
+    int min = options.heartbeatMinSeconds();
+    int max = options.heartbeatMaxSeconds();
+    int seconds;
+    try {
+      seconds = value.length() > 9 ? -1 : Integer.parseInt(value);
+    } catch (NumberFormatException e) {
+      seconds = -1;
+    }
+    if (seconds < min || seconds > max) {
+      String shown = value.length() > 20 ? value.substring(0, 20) + "..." : value;
+      throw new HeraldException(ErrorCode.INVALID_REQUEST, "heartbeat must be a whole number of seconds from " + min + " to "
+        + max + " (gateway.heartbeatMinSeconds, gateway.heartbeatMaxSeconds), got \"" + shown + "\"");
+    }
+    return seconds;
+  }
+
+  /** The fields a refused {@code heartbeat} adds to the error body: the parameter and its bounds. */
+  static io.vertx.core.json.JsonObject heartbeatBounds(GatewayOptions options) {
+    return new io.vertx.core.json.JsonObject().put("parameter", HEARTBEAT_PARAM)
+      .put("min", options.heartbeatMinSeconds()).put("max", options.heartbeatMaxSeconds());
   }
 
   /** Stops accepting streams and ends the open ones cleanly so that clients reconnect elsewhere. */

@@ -19,13 +19,14 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * One WebSocket subscription ({@code GET /ws}): a {@link Connection} whose frames are JSON text
- * frames ({@link JsonFrames}), kept alive by ping frames. The client sends nothing: text frames
+ * frames ({@link JsonFrames}), kept alive by ping frames, which the client must answer within
+ * {@code deadPeerTimeoutSeconds} (browsers do so by themselves). The client sends nothing else: text frames
  * up to {@link #MAX_CLIENT_MESSAGE_BYTES} are ignored, larger messages close the socket with
  * 1009, binary ones with 1003, text that is not UTF-8 with 1007.
  *
  * <p>Close codes: 1001 {@code shutting_down} (reconnect, elsewhere or later), 1008
  * {@code token_expired} (reconnect with a fresh token), 1013 {@code dropped} (too slow, or the
- * resume failed: reconnect and resume), 1009/1003/1007 for what the client sent.
+ * resume failed: reconnect and resume) or {@code dead_peer} (no pong), 1009/1003/1007 for what the client sent.
  *
  * <p>Confined to the gateway instance's event loop.
  */
@@ -52,6 +53,10 @@ final class WebSocketConnection extends Connection {
   private Buffer message;
   /** Set when the connection negotiated permessage-deflate: messages are written compressed here. */
   private io.netty.channel.ChannelHandlerContext deflate;
+  /** The connection's channel, closed outright for a dead peer (no close handshake with nobody); may be null. */
+  private io.netty.channel.Channel channel;
+  /** The tick of the oldest ping not answered yet (by a pong or any frame); -1 when none is. */
+  private long pingSentTick = -1;
 
   WebSocketConnection(long id, SseGateway gateway, HttpServerResponse response, String[] topics) {
     super(id, gateway, Framing.JSON, topics);
@@ -64,6 +69,7 @@ final class WebSocketConnection extends Connection {
    */
   void attach(ServerWebSocket ws, io.netty.channel.Channel channel) {
     this.ws = ws;
+    this.channel = channel;
     if (channel != null && gateway.options().webSocketCompression() && WsDeflate.negotiated(channel.pipeline())) {
       deflate = channel.pipeline().context("handler");
     }
@@ -72,6 +78,7 @@ final class WebSocketConnection extends Connection {
   }
 
   private void onClientFrame(WebSocketFrame frame) {
+    pingSentTick = -1; // the client is there: a pong, or anything else
     if (closed()) {
       return;
     }
@@ -163,7 +170,37 @@ final class WebSocketConnection extends Connection {
   void heartbeat() {
     if (!closed() && ws != null && !ws.isClosed() && !ws.writeQueueFull()) {
       ws.writePing(Buffer.buffer());
+      if (pingSentTick < 0) {
+        pingSentTick = gateway.ticks();
+      }
     }
+  }
+
+  /** Also due when a ping went unanswered for {@code deadPeerTimeoutSeconds}. */
+  @Override
+  boolean due(long now) {
+    return super.due(now) || pongOverdue(now);
+  }
+
+  private boolean pongOverdue(long now) {
+    int timeout = gateway.options().deadPeerTimeoutSeconds();
+    return pingSentTick >= 0 && timeout > 0 && now - pingSentTick > SseGateway.ticks(timeout);
+  }
+
+  /**
+   * A client that does not answer a ping within {@code deadPeerTimeoutSeconds} is gone (or a
+   * proxy in between acknowledges for a client that is): the connection is dropped, on any
+   * network transport. Data that keeps flowing is left to {@code TCP_USER_TIMEOUT}.
+   */
+  @Override
+  void onTick(long now) {
+    if (!closed() && pongOverdue(now)) {
+      LOG.atInfo().addKeyValue("connection", id()).addKeyValue("transport", TRANSPORT)
+        .addKeyValue("timeoutSeconds", gateway.options().deadPeerTimeoutSeconds()).log("no answer to a ping: dead peer, closing");
+      close("dead_peer");
+      return;
+    }
+    super.onTick(now);
   }
 
   @Override
@@ -181,7 +218,9 @@ final class WebSocketConnection extends Connection {
 
   @Override
   void abortTransport(String reason) {
-    if (ws != null) {
+    if (ws != null && channel != null && "dead_peer".equals(reason)) {
+      channel.close();
+    } else if (ws != null) {
       if (!ws.isClosed()) {
         ws.close(TRY_AGAIN_LATER, reason);
       }

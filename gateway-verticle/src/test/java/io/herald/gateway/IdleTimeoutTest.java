@@ -26,7 +26,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The gateway's idle timeout ({@code idleTimeoutSeconds}) cuts connections on which nothing
  * moves, and never one that carries events or heartbeats, on every transport. With a 2 s timeout
- * and 1 s heartbeats, each stream is watched for more than three timeouts.
+ * and 1 s heartbeats, each stream is watched for more than three timeouts: streams of a topic
+ * with an event every half second (they get no heartbeats: the events are their traffic), and
+ * silent streams kept alive by heartbeats alone.
  */
 @ExtendWith(VertxExtension.class)
 class IdleTimeoutTest {
@@ -47,8 +49,11 @@ class IdleTimeoutTest {
            "POST /eventbus/000/idlexhr1/xhr_streaming HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
          LongPoller poller = new LongPoller(h.port());
          Ws ws = Ws.open(h.port(), "/ws?topic=idle");
+         RawHttp quietSse = RawHttp.open(h.port(), "GET /events?topic=quiet HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n");
+         Ws quietWs = Ws.open(h.port(), "/ws?topic=quiet");
          Ws sockJsWs = Ws.open(h.port(), "/eventbus/000/idlews01/websocket")) {
       sse.awaitText("herald.ready", EVENTUALLY);
+      quietSse.awaitText("herald.ready", EVENTUALLY);
       long start = System.nanoTime();
       int round = 0;
       while (System.nanoTime() - start < WATCH.toNanos()) {
@@ -59,14 +64,16 @@ class IdleTimeoutTest {
       poller.stop();
       assertThat(sse.closed()).as("SSE stream closed at %s", sse.closedAfter()).isFalse();
       assertThat(sse.text()).contains("data: event 0").contains("data: event " + (round - 1));
-      assertThat(heartbeats(sse.text())).as("SSE heartbeats").isGreaterThanOrEqualTo(3 * IDLE_SECONDS);
+      assertThat(quietSse.closed()).as("silent SSE stream closed at %s", quietSse.closedAfter()).isFalse();
+      assertThat(heartbeats(quietSse.text())).as("SSE heartbeats").isGreaterThanOrEqualTo(2 * IDLE_SECONDS);
       assertThat(sockJsStreaming.closed()).as("SockJS xhr_streaming closed").isFalse();
       assertThat(sockJsStreaming.text()).contains("\nh\n");
       assertThat(ws.closed.isDone()).as("WebSocket closed with %s", ws.closed.getNow(null)).isFalse();
-      assertThat(ws.pings.get()).isGreaterThanOrEqualTo(3 * IDLE_SECONDS);
       assertThat(ws.texts.get()).isGreaterThanOrEqualTo(round);
+      assertThat(quietWs.closed.isDone()).as("silent WebSocket closed with %s", quietWs.closed.getNow(null)).isFalse();
+      assertThat(quietWs.pings.get()).isGreaterThanOrEqualTo(2 * IDLE_SECONDS);
       assertThat(sockJsWs.closed.isDone()).as("SockJS WebSocket closed with %s", sockJsWs.closed.getNow(null)).isFalse();
-      assertThat(sockJsWs.texts.get()).as("SockJS open frame and heartbeats").isGreaterThanOrEqualTo(1 + 3 * IDLE_SECONDS);
+      assertThat(sockJsWs.texts.get()).as("SockJS open frame and heartbeats").isGreaterThanOrEqualTo(1 + 2 * IDLE_SECONDS);
       assertThat(poller.failure()).as("long-poll connection").isNull();
       assertThat(poller.answers()).isGreaterThanOrEqualTo(3 * IDLE_SECONDS);
     }
