@@ -161,9 +161,14 @@ class IdleTimeoutTest {
     }
 
     void awaitText(String part, Duration timeout) throws InterruptedException {
+      awaitText(part, 0, timeout);
+    }
+
+    /** Waits for {@code part} at character {@code from} of the text or later. */
+    void awaitText(String part, long from, Duration timeout) throws InterruptedException {
       long deadline = System.nanoTime() + timeout.toNanos();
       synchronized (received) {
-        while (!received.toString(StandardCharsets.UTF_8).contains(part)) {
+        while (received.toString(StandardCharsets.UTF_8).indexOf(part, (int) from) < 0) {
           long left = deadline - System.nanoTime();
           if (left <= 0 || closed()) {
             throw new AssertionError("no \"" + part + "\" (closed: " + closedAfter() + "); received: " + text());
