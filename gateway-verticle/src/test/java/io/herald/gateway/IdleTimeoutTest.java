@@ -118,7 +118,16 @@ class IdleTimeoutTest {
     }
 
     static RawHttp open(int port, String request) throws IOException {
-      Socket s = new Socket("127.0.0.1", port);
+      return open(null, port, request);
+    }
+
+    /** From the local address {@code from} (null: any). */
+    static RawHttp open(String from, int port, String request) throws IOException {
+      Socket s = new Socket();
+      if (from != null) {
+        s.bind(new java.net.InetSocketAddress(from, 0));
+      }
+      s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5000);
       s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
       s.getOutputStream().flush();
       return new RawHttp(s);
