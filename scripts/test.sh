@@ -241,6 +241,20 @@ ensure_promtool() {
   fi
 }
 
+# DeadPeerTest makes a loopback client address vanish with tc (a clsact filter on lo) and reads
+# the server's TCP connections with ss: both from iproute2. It needs root (CAP_NET_ADMIN) too;
+# as another user it fails under HERALD_REQUIRE_TOOLS=1.
+have_tool() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ]; }
+
+ensure_iproute2() {
+  if have_tool tc && have_tool ip && have_tool ss; then
+    say "tc, ip and ss (iproute2) found"
+    return
+  fi
+  say "tc, ip or ss not found: installing iproute2 (for DeadPeerTest)"
+  apt_install iproute2
+}
+
 run_maven() {
   say "mvn -B verify $*"
   (cd "$ROOT" && mvn -B verify "$@")
@@ -259,6 +273,7 @@ main() {
   ensure_nchan
   ensure_docs_tools
   ensure_promtool
+  ensure_iproute2
   # Everything the tests run is installed above: a test whose tool is missing fails, never skips.
   export HERALD_REQUIRE_TOOLS="${HERALD_REQUIRE_TOOLS:-1}"
   run_maven "$@"

@@ -52,6 +52,8 @@ try {
   const first = t.events.length;
   for (let i = 0; i < 3; i++) await publish({ n: n++ });
   await until('live events', () => t.events.length >= first + 3);
+  // Silent for longer than the gateway's heartbeat (1 s in the IT): polls answered by h frames.
+  await new Promise((r) => setTimeout(r, 2500));
   // A replay since the first event: it is answered after the refusal of the invalid topic, so
   // every error that refusal produced has arrived by then.
   eb.send('herald.browser.replay', { topic: 'orders', lastEventId: t.events[0].id }, (err, msg) => {

@@ -48,11 +48,11 @@ class SockJSNodeClientIT {
       || !Files.isDirectory(NODE_DIR.resolve("node_modules").resolve("@vertx"))) {
       fail("npm packages missing: run npm ci in " + NODE_DIR.toAbsolutePath());
     }
-    // xhr-polling on one gateway instance: each poll is a new connection, which may land on
-    // another instance's event loop than the session's, and vertx-web's SockJS heartbeat timer
-    // then writes to it from the wrong thread (IllegalStateException, logged at ERROR by Vert.x).
+    // Several gateway instances: an xhr-polling session's polls land on any of their event
+    // loops, and its h frames must be written from the one that holds the poll (SockJSHeartbeat).
+    // A 1 s heartbeat, so that the client's polls are answered by them during the run.
     herald = HeraldProcess.start("SockJSNodeClientIT-" + transport,
-      "xhr-polling".equals(transport) ? Map.of("HERALD_GATEWAY_INSTANCES", "1") : Map.of());
+      Map.of("HERALD_GATEWAY_INSTANCES", "2", "HERALD_GATEWAY_HEARTBEAT_SECONDS", "1"));
     Path stderr = HeraldProcess.LOGS.resolve("SockJSNodeClientIT-" + transport + "-node.stderr.log").toAbsolutePath();
     Files.createDirectories(HeraldProcess.LOGS);
     Process node = new ProcessBuilder("node", "sockjs-node.mjs", "http://127.0.0.1:" + herald.gatewayPort,
