@@ -45,6 +45,10 @@ class GatewayOptionsTest {
     "longPollTimeoutSeconds|60|gateway.longPollTimeoutSeconds",
     "tlsKeyFile|\"/etc/key.pem\"|gateway.tlsCertFile",
     "requestTimeoutMillis|10|gateway.requestTimeoutMillis",
+    "heartbeatMinSeconds|0|gateway.heartbeatMinSeconds",
+    "heartbeatMaxSeconds|10|gateway.heartbeatMaxSeconds",
+    "heartbeatMaxSeconds|60|gateway.idleTimeoutSeconds",
+    "deadPeerTimeoutSeconds|-1|gateway.deadPeerTimeoutSeconds",
   })
   @DisplayName("A bad gateway value fails at start with an error naming its key")
   void badValuesNameTheKey(String key, String json, String named) {
@@ -53,6 +57,20 @@ class GatewayOptionsTest {
       .isInstanceOf(ConfigException.class)
       .hasMessageStartingWith(named + ":")
       .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo(named));
+  }
+
+  @Test
+  @DisplayName("The heartbeat bounds: the minimum at most heartbeatSeconds, a maximum of 0 is heartbeatSeconds, and the idle timeout error names the longest interval")
+  void heartbeatBounds() {
+    GatewayOptions defaults = new GatewayOptions();
+    assertThat(defaults.heartbeatMinSeconds()).isEqualTo(5);
+    assertThat(defaults.heartbeatMaxSeconds()).isEqualTo(15);
+    assertThat(defaults.deadPeerTimeoutSeconds()).isEqualTo(30);
+    GatewayOptions fast = new GatewayOptions(new JsonObject().put("heartbeatSeconds", 2));
+    assertThat(fast.heartbeatMinSeconds()).isEqualTo(2);
+    assertThat(fast.heartbeatMaxSeconds()).isEqualTo(2);
+    assertThatThrownBy(() -> new GatewayOptions(new JsonObject().put("heartbeatMaxSeconds", 45).put("idleTimeoutSeconds", 40)))
+      .hasMessageContaining("gateway.idleTimeoutSeconds").hasMessageContaining("gateway.heartbeatMaxSeconds (45)");
   }
 
   @Test
