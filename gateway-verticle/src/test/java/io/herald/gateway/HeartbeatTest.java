@@ -106,7 +106,7 @@ class HeartbeatTest {
            WsLog ws = WsLog.open(h.port(), "/ws?topic=quiet&heartbeat=" + MIN)) {
         usual.awaitText("herald.ready", EVENTUALLY);
         shorter.awaitText("herald.ready", EVENTUALLY);
-        // The 1 s stream, opened last, is the clock: 3 heartbeats are 3 s at least and 4.5 s at
+        // The 1 s stream, opened last, is the clock: 3 heartbeats are 3 s at least and 3.25 s at
         // most after it began, the 6 s stream's first is 6 s at least after it began (earlier).
         awaitCount(shorter, 3);
         assertThat(count(longer.text(), COMMENT)).as("heartbeats of the 6 s stream when the 1 s one had 3").isZero();
