@@ -219,7 +219,14 @@ final class WebSocketConnection extends Connection {
   @Override
   void abortTransport(String reason) {
     if (ws != null && channel != null && "dead_peer".equals(reason)) {
-      channel.close();
+      // Not channel.close(): Vert.x turns it into a close handshake that waits for the client's
+      // close frame (10 s). From the first handler, the close goes straight to the socket.
+      io.netty.channel.ChannelHandlerContext first = channel.pipeline().firstContext();
+      if (first != null) {
+        first.close();
+      } else {
+        channel.close();
+      }
     } else if (ws != null) {
       if (!ws.isClosed()) {
         ws.close(TRY_AGAIN_LATER, reason);

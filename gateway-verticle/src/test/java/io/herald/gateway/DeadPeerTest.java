@@ -94,6 +94,48 @@ class DeadPeerTest {
     }
   }
 
+  @org.junit.jupiter.api.Test
+  @DisplayName("A WebSocket client that acknowledges bytes but never answers a ping is dropped within heartbeat + deadPeerTimeoutSeconds, on NIO too")
+  void unansweredPingsDropTheWebSocket() throws Exception {
+    Vertx server = Vertx.vertx(); // NIO: no TCP_USER_TIMEOUT, and the client's kernel acknowledges anyway
+    try (GatewayHarness h = new GatewayHarness(server, CONFIG, new JsonObject());
+         Socket s = new Socket("127.0.0.1", h.port())) {
+      long before = active("websocket");
+      s.getOutputStream().write(("GET /ws?topic=mute&heartbeat=" + HEARTBEAT + " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+        + "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+        .getBytes(StandardCharsets.US_ASCII));
+      InputStream in = s.getInputStream();
+      StringBuilder head = new StringBuilder();
+      while (!head.toString().endsWith("\r\n\r\n")) {
+        head.append((char) in.read());
+      }
+      assertThat(head.toString()).startsWith("HTTP/1.1 101");
+      await("the WebSocket open", () -> active("websocket") == before + 1);
+      long start = System.nanoTime();
+      // Reads everything (pings included) and answers nothing, until the server closes (or the
+      // bound has long passed: pings keep coming to a client nobody drops).
+      s.setSoTimeout(3 * HEARTBEAT * 1000);
+      byte[] buf = new byte[4096];
+      long giveUp = start + TimeUnit.MILLISECONDS.toNanos(EVENTUALLY_MS);
+      try {
+        while (in.read(buf) >= 0 && System.nanoTime() < giveUp) {
+          // pings and frames, unanswered
+        }
+      } catch (java.net.SocketTimeoutException e) {
+        throw new AssertionError("the server sent nothing for three heartbeat intervals: no pings?", e);
+      } catch (IOException e) {
+        // reset by the server: closed all the same
+      }
+      await("the gateway's count back", () -> active("websocket") == before);
+      long took = System.nanoTime() - start;
+      System.out.printf("DeadPeerTest mute WebSocket: closed %d ms after it opened (bound %d s)%n",
+        TimeUnit.NANOSECONDS.toMillis(took), HEARTBEAT + DEAD_PEER_TIMEOUT + SLACK);
+      assertThat(took).isLessThan(TimeUnit.SECONDS.toNanos(HEARTBEAT + DEAD_PEER_TIMEOUT + SLACK));
+    } finally {
+      GatewayHarness.await(server.close());
+    }
+  }
+
   /** Opens a connection of {@code transport} from {@link Blackhole#CLIENT}, live; returns its heartbeat interval. */
   private static int connect(String transport, int port, Vertx client, List<AutoCloseable> clients) throws Exception {
     switch (transport) {
