@@ -51,6 +51,8 @@ export interface ConnectOptions {
   probeTimeout?: number;
   /** ms, default 45000. */
   pollTimeout?: number;
+  /** Seconds of silence before the gateway sends a heartbeat, within its heartbeatMinSeconds..heartbeatMaxSeconds. */
+  heartbeat?: number;
   onStatus?: (status: Status) => void;
   onEvent?: (event: HeraldEvent) => void;
   onReset?: (reset: HeraldReset) => void;

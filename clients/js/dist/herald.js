@@ -26,6 +26,10 @@
  *   openTimeout     ms an EventSource or WebSocket may take to open, default 10000
  *   probeTimeout    ms the plain request that tells why a transport failed may take, default 5000
  *   pollTimeout     ms one long-poll request may take before it is aborted, default 45000
+ *   heartbeat       seconds of silence after which the gateway sends a heartbeat on this
+ *                   connection (heartbeat=N on every transport), within the gateway's
+ *                   heartbeatMinSeconds..heartbeatMaxSeconds (a value outside is a 400,
+ *                   invalid_request); default: the gateway's heartbeatSeconds
  *   onStatus(s)     'connecting' | 'live' | 'offline'
  *   onEvent(e)      every application event, e = {id, topic, type, data}
  *   onReset(r)      {topic, reason}: more was missed than the gateway kept; reload that topic
@@ -269,6 +273,7 @@
       this._openTimeout = o.openTimeout > 0 ? o.openTimeout : 10000;
       this._pollTimeout = o.pollTimeout > 0 ? o.pollTimeout : 45000;
       this._probeTimeout = o.probeTimeout > 0 ? o.probeTimeout : 5000;
+      this._heartbeat = o.heartbeat > 0 ? Math.floor(o.heartbeat) : 0;
       const prefs = Array.isArray(o.transports) && o.transports.length ? o.transports : DEFAULT_TRANSPORTS;
       this._prefs = prefs.filter((t) => Object.prototype.hasOwnProperty.call(OPENERS, t));
       this._types = new Set(Array.isArray(o.types) ? o.types : []);
@@ -339,6 +344,7 @@
       const q = this.topics.map((t) => 'topic=' + encodeURIComponent(t));
       if (this.lastEventId) q.push('lastEventId=' + encodeURIComponent(this.lastEventId));
       if (this._tokenValue) q.push('access_token=' + encodeURIComponent(this._tokenValue));
+      if (this._heartbeat) q.push('heartbeat=' + this._heartbeat);
       let base = this.url;
       if (transport === 'websocket' && !forProbe) base = base.replace(/^http/i, 'ws');
       return base + PATHS[transport] + '?' + q.join('&');

@@ -47,3 +47,19 @@ test('connect: SSE first, events with their topic and cursor, reconnection after
     world.restore();
   }
 });
+
+test('heartbeat: the interval asked for goes on every connection URL, with the topics and the cursor', async () => {
+  const world = installFakes();
+  try {
+    const conn = connect({ topics: ['orders'], heartbeat: 20, lastEventId: 'c7' });
+    await flush();
+    assert.deepEqual(query(world.last().url), { topic: ['orders'], lastEventId: ['c7'], heartbeat: ['20'] });
+    conn.close();
+    const plain = connect({ topics: ['orders'] });
+    await flush();
+    assert.deepEqual(query(world.last().url), { topic: ['orders'] }, 'no heartbeat parameter unless asked for');
+    plain.close();
+  } finally {
+    world.restore();
+  }
+});
