@@ -186,9 +186,12 @@ class PgOutboxIngestTest {
 
     PgOutboxIngest second = ingest(60_000, 100);
     await(second.start());
-    Thread.sleep(700);
+    // A marker row written after: once it is delivered, a backlog row delivered again would have been too.
+    await(db.query("SELECT herald_publish('backlog.marker', 'n', to_jsonb(1))").execute());
+    waitForEvents("backlog.marker", 1);
     assertThat(readAll("backlog")).hasSize(250);
-    assertThat(second.status().getLong("received")).isZero();
+    waitUntil(() -> second.status().getLong("received") >= 1, 5000, "the marker row received");
+    assertThat(second.status().getLong("received")).as("rows the second ingest received: the marker only").isEqualTo(1);
   }
 
   @Test
@@ -239,11 +242,12 @@ class PgOutboxIngestTest {
     waitForEvents("relisten", 10);
     // The poll is a minute away: this one arrives through the new LISTEN.
     await(db.query("SELECT herald_publish('relisten', 'n', to_jsonb(11))").execute());
-    List<Event> got = waitForEvents("relisten", 11);
-    Thread.sleep(300);
-    assertThat(readAll("relisten")).extracting(Event::data)
-      .containsExactlyElementsOf(IntStream.rangeClosed(1, 11).mapToObj(String::valueOf).toList());
-    assertThat(got).hasSize(11);
+    waitForEvents("relisten", 11);
+    // Nothing twice: a twelfth row written after comes right after the eleventh.
+    await(db.query("SELECT herald_publish('relisten', 'n', to_jsonb(12))").execute());
+    List<Event> got = waitForEvents("relisten", 12);
+    assertThat(got).extracting(Event::data)
+      .containsExactlyElementsOf(IntStream.rangeClosed(1, 12).mapToObj(String::valueOf).toList());
   }
 
   @Test
@@ -271,11 +275,15 @@ class PgOutboxIngestTest {
       assertThat(got).as(t).extracting(Event::data)
         .containsExactlyElementsOf(IntStream.rangeClosed(1, perTopic).mapToObj(String::valueOf).toList());
     }
-    Thread.sleep(500);
+    // A marker row written after all of them: once both nodes have marked it too, every row before it is counted.
+    await(db.query("SELECT herald_publish('node.marker', 'n', to_jsonb(1))").execute());
+    waitForEvents("node.marker", 1);
+    waitUntil(() -> a.status().getLong("published") + b.status().getLong("published") >= 3L * perTopic + 1, 5000,
+      "every row and the marker marked published");
     long pa = a.status().getLong("published");
     long pb = b.status().getLong("published");
     System.out.println("[measure] two nodes: node A published " + pa + ", node B " + pb);
-    assertThat(pa + pb).isEqualTo(3L * perTopic);
+    assertThat(pa + pb).isEqualTo(3L * perTopic + 1);
     for (String t : topics) {
       assertThat(readAll(t)).hasSize(perTopic);
     }
