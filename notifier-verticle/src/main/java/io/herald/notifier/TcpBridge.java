@@ -175,11 +175,10 @@ final class TcpBridge {
       HeraldMetrics.get().rejected(ErrorCode.PAYLOAD_TOO_LARGE.code());
       socket.end(frame(new JsonObject().put("type", "err").put("message",
         "payload_too_large: a frame may have at most " + options.maxBodyBytes() + " bytes")));
-    }, () -> {
-      LOG.debug("TCP bridge: a frame from {} is not UTF-8: closing", ip);
+    }, why -> {
+      LOG.debug("TCP bridge: a frame from {} is not a JSON object ({}): closing", ip, why);
       HeraldMetrics.get().rejected(ErrorCode.MALFORMED_JSON.code());
-      socket.end(frame(new JsonObject().put("type", "err").put("message",
-        "malformed_json: a frame is not valid UTF-8 (the bridge would read U+FFFD in its place)")));
+      socket.end(frame(new JsonObject().put("type", "err").put("message", "malformed_json: " + why)));
     }));
     connections.put(socket, new Connection());
     socket.closeHandler(v -> connections.remove(socket));
@@ -316,14 +315,25 @@ final class TcpBridge {
    * Reads the length prefix of every frame as the bytes go by, without buffering: the first
    * frame announcing more than {@code max} bytes (or a negative length) stops the stream, is
    * dropped and reported; the connection is then closed by the callback. The same for the first
-   * frame whose body is not UTF-8, checked byte by byte as it passes: the bridge would decode it
-   * with U+FFFD in place of the bad bytes.
+   * frame whose body is not UTF-8, checked byte by byte as it passes (the bridge would decode it
+   * with U+FFFD in place of the bad bytes), or not one JSON object the bridge can decode,
+   * checked by an incremental Jackson parser fed as the bytes pass (the bridge would log the
+   * failure at ERROR and answer nothing): a number whose value cannot be held (an exponent past
+   * what a BigDecimal takes) counts as undecodable too.
    */
   static final class FrameSizeGuard extends ChannelInboundHandlerAdapter {
 
+    private static final com.fasterxml.jackson.core.JsonFactory JSON = com.fasterxml.jackson.core.JsonFactory.builder()
+      .enable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_JAVA_COMMENTS).build();
+
     private final int max;
     private final java.util.function.IntConsumer tooLarge;
-    private final Runnable notUtf8;
+    private final java.util.function.Consumer<String> malformed;
+    /** The current frame's parser (null between frames), and its depth of open objects and arrays. */
+    private com.fasterxml.jackson.core.async.NonBlockingInputFeeder feeder;
+    private com.fasterxml.jackson.core.JsonParser parser;
+    private int depth;
+    private boolean rootDone;
     /** Bytes of the current frame's body still to come. */
     private long remaining;
     private int headerBytes;
@@ -334,10 +344,63 @@ final class TcpBridge {
     private int lo = 0x80;
     private int hi = 0xBF;
 
-    FrameSizeGuard(int max, java.util.function.IntConsumer tooLarge, Runnable notUtf8) {
+    FrameSizeGuard(int max, java.util.function.IntConsumer tooLarge, java.util.function.Consumer<String> malformed) {
       this.max = max;
       this.tooLarge = tooLarge;
-      this.notUtf8 = notUtf8;
+      this.malformed = malformed;
+    }
+
+    /** Starts checking a frame's body. */
+    private void startJson() {
+      try {
+        parser = JSON.createNonBlockingByteArrayParser();
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      feeder = (com.fasterxml.jackson.core.async.NonBlockingInputFeeder) parser.getNonBlockingInputFeeder();
+      depth = 0;
+      rootDone = false;
+    }
+
+    /**
+     * Feeds body bytes {@code [from, to)} (and, when {@code last}, the end of the frame) to the
+     * frame's parser; the reason when the body is not one decodable JSON object, else null.
+     */
+    private String json(ByteBuf buf, int from, int to, boolean last) {
+      try {
+        byte[] chunk = new byte[to - from];
+        buf.getBytes(from, chunk);
+        ((com.fasterxml.jackson.core.async.ByteArrayFeeder) feeder).feedInput(chunk, 0, chunk.length);
+        if (last) {
+          feeder.endOfInput();
+        }
+        for (com.fasterxml.jackson.core.JsonToken t; (t = parser.nextToken()) != null
+          && t != com.fasterxml.jackson.core.JsonToken.NOT_AVAILABLE; ) {
+          if (rootDone) {
+            return "a frame holds more than one JSON value";
+          }
+          if (depth == 0 && t != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+            return "a frame must be one JSON object";
+          }
+          switch (t) {
+            case START_OBJECT, START_ARRAY -> depth++;
+            case END_OBJECT, END_ARRAY -> rootDone = --depth == 0;
+            case VALUE_NUMBER_FLOAT -> parser.getDecimalValue(); // throws when no BigDecimal holds it
+            default -> { }
+          }
+        }
+        if (last) {
+          parser.close();
+          parser = null;
+          if (!rootDone) {
+            return "a frame ends inside its JSON object";
+          }
+        }
+        return null;
+      } catch (java.io.IOException | RuntimeException e) {
+        String m = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+        return "a frame is not a JSON object the bridge can decode (" + (m == null ? e.getClass().getSimpleName() : m) + ")";
+      }
     }
 
     /** Takes the next body byte; false when the body is not UTF-8 (RFC 3629: no overlongs, surrogates or > U+10FFFF). */
@@ -387,16 +450,21 @@ final class TcpBridge {
           int skip = (int) Math.min(remaining, end - i);
           for (int k = i; k < i + skip; k++) {
             if (!utf8(buf.getByte(k) & 0xff)) {
-              stop(buf, notUtf8);
+              stop(buf, () -> malformed.accept(NOT_UTF8));
               return;
             }
           }
-          i += skip;
           remaining -= skip;
           if (remaining == 0 && need > 0) {
-            stop(buf, notUtf8); // a sequence cut by the end of the frame
+            stop(buf, () -> malformed.accept(NOT_UTF8)); // a sequence cut by the end of the frame
             return;
           }
+          String bad = json(buf, i, i + skip, remaining == 0);
+          if (bad != null) {
+            stop(buf, () -> malformed.accept(bad));
+            return;
+          }
+          i += skip;
           continue;
         }
         length = (length << 8) | (buf.getByte(i++) & 0xff);
@@ -409,13 +477,28 @@ final class TcpBridge {
             return;
           }
           remaining = announced;
+          startJson();
+          if (announced == 0) {
+            stop(buf, () -> malformed.accept("a frame is empty"));
+            return;
+          }
         }
       }
       ctx.fireChannelRead(buf);
     }
 
+    static final String NOT_UTF8 = "a frame is not valid UTF-8 (the bridge would read U+FFFD in its place)";
+
     private void stop(ByteBuf buf, Runnable report) {
       stopped = true;
+      if (parser != null) {
+        try {
+          parser.close();
+        } catch (java.io.IOException ignored) {
+          // nothing held
+        }
+        parser = null;
+      }
       buf.release();
       report.run();
     }

@@ -458,14 +458,20 @@ class TcpBridgeTest {
   }
 
   @Test
-  @DisplayName("A frame the bridge cannot decode (not JSON, or a number no decimal holds) gets no answer and stores nothing; the connection goes on")
+  @DisplayName("A frame that is not one decodable JSON object gets an err frame (malformed_json, and why) and the connection is closed; nothing is stored")
   void undecodableFrame() throws Exception {
-    try (Bridge b = connect()) {
-      for (String bad : List.of("{\"type\":\"send\",", "{\"type\":\"send\",\"address\":\"" + Addresses.PUBLISH
-          + "\",\"headers\":{\"Authorization\":\"Bearer " + KEY + "\"},\"body\":{\"topic\":\"tcp.undecodable\",\"data\":1e99999999999},\"replyAddress\":\"u\"}")) {
+    String huge = "{\"type\":\"send\",\"address\":\"" + Addresses.PUBLISH + "\",\"headers\":{\"Authorization\":\"Bearer " + KEY
+      + "\"},\"body\":{\"topic\":\"tcp.undecodable\",\"data\":1e99999999999},\"replyAddress\":\"u\"}";
+    for (String bad : List.of("{\"type\":\"send\",", huge, "[1]", "{\"type\":\"ping\"} {\"type\":\"ping\"}", "", "nope")) {
+      try (Bridge b = connect()) {
+        // A good frame first on the same connection: answered as usual.
+        assertThat(b.ping()).isTrue();
         b.out.write(ExactValues.frame(bad));
         b.out.flush();
-        assertThat(b.ping()).as("the next frame is the ping's pong: " + bad).isTrue();
+        JsonObject err = b.read();
+        assertThat(err.getString("type")).as(bad).isEqualTo("err");
+        assertThat(err.getString("message")).as(bad).startsWith("malformed_json: ");
+        assertThat(b.in.read()).as("closed after %s", bad).isEqualTo(-1);
       }
     }
     assertThat(head("tcp.undecodable")).isZero();
