@@ -248,9 +248,10 @@ class WebSocketTransportTest {
     try (GatewayHarness h = new GatewayHarness(vertx, config, new JsonObject()); WsClient c = WsClient.open(h.port(), "/ws?topic=a")) {
       c.await(f -> !f.isEmpty(), WAIT);
       c.socket().sendText("hello", true).get();
-      Thread.sleep(3500);
-      assertThat(c.pings.get()).isGreaterThanOrEqualTo(2);
+      // Four pings a second apart: the socket lived past requestTimeoutMillis and idleTimeoutSeconds.
+      SseGatewayTest.awaitCondition(() -> c.pings.get() >= 4 || c.closed.isDone());
       assertThat(c.closed).isNotDone();
+      assertThat(c.pings.get()).isGreaterThanOrEqualTo(4);
       h.publish("a", "still here");
       assertThat(c.awaitAppFrames(1, WAIT).get(0).getString("data")).isEqualTo("still here");
     }

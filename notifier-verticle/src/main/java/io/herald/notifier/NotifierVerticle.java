@@ -51,6 +51,7 @@ public final class NotifierVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(NotifierVerticle.class);
 
+  private final java.util.function.LongSupplier nanoClock;
   private final NotifierOptions options;
   private HttpServer server;
   private final java.util.List<Ingest> ingests = new java.util.ArrayList<>();
@@ -60,7 +61,13 @@ public final class NotifierVerticle extends VerticleBase {
   private TcpBridge tcpBridge;
 
   public NotifierVerticle(NotifierOptions options) {
+    this(options, System::nanoTime);
+  }
+
+  /** As above, with the clock (nanoseconds) the publish quotas refill by (tests: a fake one). */
+  NotifierVerticle(NotifierOptions options, java.util.function.LongSupplier nanoClock) {
     this.options = options;
+    this.nanoClock = nanoClock;
   }
 
   @Override
@@ -82,7 +89,7 @@ public final class NotifierVerticle extends VerticleBase {
       LOG.info("signed webhooks enabled: {}", options.webhooks().keySet());
     }
 
-    quota = new PublishQuota(options);
+    quota = new PublishQuota(options, nanoClock, PublishQuota.MAX_RECENT_TOPICS);
     if (!options.producerAllowlist().allowsAll()) {
       LOG.info("publishing restricted to trusted producers {}", options.trustedProducers());
     }

@@ -41,6 +41,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 @ExtendWith(VertxExtension.class)
 class NotifierLimitsTest {
 
+  /** The publish quotas' clock: tokens refill only when a test moves it. */
+  private final java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong(1_000_000_000L);
+
   private static final String KEY = "limits-publisher-key";
   private static final String OTHER_KEY = "other-publisher-key";
   private static final String HOOK_SECRET = "limits-webhook-secret-at-least-32-chars";
@@ -101,7 +104,7 @@ class NotifierLimitsTest {
 
     assertThat(publish(n, OTHER_KEY, "rl").status()).as("another key has its own bucket").isEqualTo(200);
 
-    Thread.sleep(Integer.parseInt(retryAfter) * 1000L + 100);
+    nanos.addAndGet(Integer.parseInt(retryAfter) * 1_000_000_000L); // the fake clock: Retry-After later
     assertThat(publish(n, KEY, "rl").status()).as("refilled after Retry-After").isEqualTo(200);
     assertThat(publish(n, KEY, "rl").status()).as("but only by the rate").isEqualTo(429);
     assertThat(seq("rl")).isEqualTo(5);
@@ -136,7 +139,7 @@ class NotifierLimitsTest {
     assertThat(refused.headers().firstValue("retry-after")).hasValue("1");
     assertThat(publish(n, KEY, "wh").status()).as("publisher keys have their own buckets").isEqualTo(200);
     assertThat(seq("wh")).isEqualTo(2);
-    Thread.sleep(1100);
+    nanos.addAndGet(1_000_000_000L); // the fake clock: the Retry-After second later
     assertThat(webhook(n, ts, second).status()).as("the same signed delivery, retried").isEqualTo(200);
     assertThat(seq("wh")).isEqualTo(3);
   }
@@ -477,7 +480,7 @@ class NotifierLimitsTest {
       replay = new ReplayClient(vertx, 5000);
     }
     NotifierVerticle n = new NotifierVerticle(new NotifierOptions(new JsonObject().put("port", 0).put("host", "127.0.0.1")
-      .put("publisherKeys", List.of(KEY, OTHER_KEY)).mergeIn(config)));
+      .put("publisherKeys", List.of(KEY, OTHER_KEY)).mergeIn(config)), nanos::get);
     await(vertx.deployVerticle(n));
     return n;
   }
