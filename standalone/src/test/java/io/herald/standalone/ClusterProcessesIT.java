@@ -9,7 +9,6 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -100,29 +99,10 @@ class ClusterProcessesIT {
     }
   }
 
-  /** Subscribes once the gateway is up and has the replay role in reach (503 until then). */
   private SseClient subscribeWhenReady(HttpClient http, int port, String path) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(STARTUP_SECONDS).toNanos();
-    Throwable last = null;
-    while (System.nanoTime() < deadline) {
-      for (Process p : processes) {
-        if (!p.isAlive()) {
-          throw new AssertionError("a role process exited with " + p.exitValue() + "; see target/it-logs/cluster-*.log");
-        }
-      }
-      if (accepts(port)) {
-        try {
-          SseClient c = SseClient.open(http, port, path);
-          c.await(l -> !l.isEmpty(), Duration.ofSeconds(10));
-          return c;
-        } catch (Exception | AssertionError e) {
-          last = e;
-        }
-      }
-      Thread.sleep(250);
-    }
-    throw new AssertionError("gateway on " + port + " did not serve " + path + " in " + STARTUP_SECONDS + " s", last);
+    return HeraldProcess.subscribeWhenReady(http, port, path, processes, "target/it-logs/cluster-*.log", STARTUP_SECONDS);
   }
+
 
 
   /**
@@ -398,7 +378,7 @@ class ClusterProcessesIT {
     void awaitReady(Duration timeout) throws Exception {
       long deadline = System.nanoTime() + timeout.toNanos();
       while (System.nanoTime() < deadline) {
-        if (accepts(port)) {
+        if (HeraldProcess.accepts(port)) {
           return;
         }
         Thread.sleep(200);
@@ -416,11 +396,4 @@ class ClusterProcessesIT {
     }
   }
 
-  private static boolean accepts(int port) {
-    try (Socket s = new Socket("127.0.0.1", port)) {
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
-  }
 }

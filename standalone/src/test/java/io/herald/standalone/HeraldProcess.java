@@ -251,6 +251,35 @@ final class HeraldProcess {
     }
   }
 
+  /**
+   * Opens an SSE stream on {@code port} once the gateway serves it (it answers 503 until the
+   * replay role is in reach), within {@code seconds}; fails at once when one of the role
+   * processes has exited (their logs are {@code logs}).
+   */
+  static io.herald.common.testing.SseClient subscribeWhenReady(io.vertx.core.http.HttpClient http, int port, String path,
+      List<Process> processes, String logs, int seconds) throws Exception {
+    long deadline = System.nanoTime() + java.time.Duration.ofSeconds(seconds).toNanos();
+    Throwable last = null;
+    while (System.nanoTime() < deadline) {
+      for (Process p : processes) {
+        if (!p.isAlive()) {
+          throw new AssertionError("a role process exited with " + p.exitValue() + "; see " + logs);
+        }
+      }
+      if (accepts(port)) {
+        try {
+          io.herald.common.testing.SseClient c = io.herald.common.testing.SseClient.open(http, port, path);
+          c.await(l -> !l.isEmpty(), java.time.Duration.ofSeconds(10));
+          return c;
+        } catch (Exception | AssertionError e) {
+          last = e;
+        }
+      }
+      Thread.sleep(250);
+    }
+    throw new AssertionError("gateway on " + port + " did not serve " + path + " in " + seconds + " s", last);
+  }
+
   static boolean accepts(int port) {
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress("127.0.0.1", port), 500);

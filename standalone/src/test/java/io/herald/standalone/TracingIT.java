@@ -10,7 +10,6 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -214,7 +213,7 @@ class TracingIT {
     long deadline = System.nanoTime() + Duration.ofSeconds(STARTUP_SECONDS).toNanos();
     String last = "";
     while (System.nanoTime() < deadline) {
-      if (accepts(port)) {
+      if (HeraldProcess.accepts(port)) {
         HttpResponse<String> r = publish(port, "{\"topic\":\"warmup\",\"data\":\"w\"}", null, null);
         if (r.statusCode() == 200) {
           return;
@@ -227,33 +226,7 @@ class TracingIT {
   }
 
   private SseClient subscribeWhenReady(HttpClient http, int port, String path) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(STARTUP_SECONDS).toNanos();
-    Throwable last = null;
-    while (System.nanoTime() < deadline) {
-      for (Process p : processes) {
-        if (!p.isAlive()) {
-          throw new AssertionError("a role process exited with " + p.exitValue() + "; see target/it-logs/tracing-*.log");
-        }
-      }
-      if (accepts(port)) {
-        try {
-          SseClient c = SseClient.open(http, port, path);
-          c.await(l -> !l.isEmpty(), Duration.ofSeconds(10));
-          return c;
-        } catch (Exception | AssertionError e) {
-          last = e;
-        }
-      }
-      Thread.sleep(250);
-    }
-    throw new AssertionError("gateway on " + port + " did not serve " + path + " in " + STARTUP_SECONDS + " s", last);
+    return HeraldProcess.subscribeWhenReady(http, port, path, processes, "target/it-logs/tracing-*.log", STARTUP_SECONDS);
   }
 
-  private static boolean accepts(int port) {
-    try (Socket s = new Socket("127.0.0.1", port)) {
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
-  }
 }
