@@ -34,34 +34,17 @@ CREATE TABLE IF NOT EXISTS herald_outbox (
 -- once published.
 CREATE INDEX IF NOT EXISTS herald_outbox_pending ON herald_outbox (id) WHERE published_at IS NULL;
 
--- Publishes one event in the current transaction: delivered after COMMIT, never if it rolls
--- back. data is any JSON value; a JSON string is delivered as plain text. Returns the row id.
-CREATE OR REPLACE FUNCTION herald_publish(topic text, type text, data jsonb)
-RETURNS bigint
-LANGUAGE plpgsql
-AS $$
-DECLARE
-  new_id bigint;
-BEGIN
-  INSERT INTO herald_outbox (topic, type, data)
-  VALUES (herald_publish.topic, coalesce(herald_publish.type, 'message'), coalesce(herald_publish.data, 'null'::jsonb))
-  RETURNING id INTO new_id;
-  -- Notifications with the same payload in one transaction are sent once: a bulk insert
-  -- wakes the notifier once.
-  PERFORM pg_notify('herald_outbox', '');
-  RETURN new_id;
-END;
-$$;
-
 -- Tracing (optional; added later, safe on an existing table): the producer's W3C trace context.
 -- With tracing on (docs/operations.md), the notifier makes a row's publish span a child of it.
 -- A notifier looks the columns up when it connects: restart it after adding them.
 ALTER TABLE herald_outbox ADD COLUMN IF NOT EXISTS traceparent text NULL;
 ALTER TABLE herald_outbox ADD COLUMN IF NOT EXISTS tracestate text NULL;
 
--- herald_publish with the trace context of the caller, e.g. from your application's current
--- span: SELECT herald_publish('orders.42', 'created', '{"id": 42}', '00-<trace-id>-<span-id>-01');
--- The three-argument form above is unchanged.
+-- Publishes one event in the current transaction: delivered after COMMIT, never if it rolls
+-- back. data is any JSON value; a JSON string is delivered as plain text. Returns the row id.
+-- traceparent and tracestate are the caller's trace context (NULL: none), e.g. from your
+-- application's current span:
+-- SELECT herald_publish('orders.42', 'created', '{"id": 42}', '00-<trace-id>-<span-id>-01');
 CREATE OR REPLACE FUNCTION herald_publish(topic text, type text, data jsonb, traceparent text, tracestate text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql
@@ -73,7 +56,17 @@ BEGIN
   VALUES (herald_publish.topic, coalesce(herald_publish.type, 'message'), coalesce(herald_publish.data, 'null'::jsonb),
           herald_publish.traceparent, herald_publish.tracestate)
   RETURNING id INTO new_id;
+  -- Notifications with the same payload in one transaction are sent once: a bulk insert
+  -- wakes the notifier once.
   PERFORM pg_notify('herald_outbox', '');
   RETURN new_id;
 END;
+$$;
+
+-- The same without a trace context: SELECT herald_publish('orders.42', 'created', '{"id": 42}').
+CREATE OR REPLACE FUNCTION herald_publish(topic text, type text, data jsonb)
+RETURNS bigint
+LANGUAGE sql
+AS $$
+  SELECT herald_publish(topic, type, data, NULL::text, NULL::text);
 $$;
