@@ -40,6 +40,21 @@ public final class Addresses {
    */
   public static final String REPLAY_HEAD = "herald.replay.head";
 
+  /**
+   * The head of the replay store's log, the sequence that spans all topics (request/reply).
+   * Request {@code {}}; reply {@code {"head": {"epoch","seq"}}}. See {@code ReplayStore#logHead}.
+   */
+  public static final String REPLAY_LOG_HEAD = "herald.replay.log.head";
+
+  /**
+   * Read the replay store's log after a position, filtered by topic (request/reply). Request:
+   * {@code {"epoch", "after", "filters": [topic or pattern, ...], "limit"?}} (filters compiled by
+   * {@code io.herald.common.replay.LogFilters#compile}); reply {@code {"head": {"epoch","seq"},
+   * "reset": bool, "reason"?, "scannedTo": seq, "events": [Event JSON with "log"]}}. See
+   * {@code ReplayStore#readLog}.
+   */
+  public static final String REPLAY_LOG_READ = "herald.replay.log.read";
+
   /** Prefix of the per-topic delivery addresses. */
   public static final String TOPIC_PREFIX = "herald.topic.";
 

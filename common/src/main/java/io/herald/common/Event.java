@@ -28,6 +28,7 @@ public final class Event {
   private final long timestamp;
   private final Position prev;
   private final TraceContext trace;
+  private final Position log;
 
   /**
    * @param topic     the topic, already validated
@@ -61,6 +62,16 @@ public final class Event {
    */
   public Event(String topic, String epoch, long seq, String type, String data, boolean json, String key, long timestamp,
                Position prev, TraceContext trace) {
+    this(topic, epoch, seq, type, data, json, key, timestamp, prev, trace, null);
+  }
+
+  /**
+   * An event with its delivery metadata and its place in the store's log.
+   *
+   * @param log the event's position in the store's log spanning all topics, or null
+   */
+  public Event(String topic, String epoch, long seq, String type, String data, boolean json, String key, long timestamp,
+               Position prev, TraceContext trace, Position log) {
     this.topic = Objects.requireNonNull(topic, "topic");
     this.epoch = Objects.requireNonNull(epoch, "epoch");
     this.seq = seq;
@@ -71,6 +82,7 @@ public final class Event {
     this.timestamp = timestamp;
     this.prev = prev;
     this.trace = trace;
+    this.log = log;
   }
 
   public String topic() { return topic; }
@@ -93,7 +105,7 @@ public final class Event {
 
   /** This event with {@link #prev()} set to {@code prev}. */
   public Event withPrev(Position prev) {
-    return new Event(topic, epoch, seq, type, data, json, key, timestamp, prev, trace);
+    return new Event(topic, epoch, seq, type, data, json, key, timestamp, prev, trace, log);
   }
 
   /**
@@ -106,7 +118,22 @@ public final class Event {
 
   /** This event with {@link #trace()} set to {@code trace}. */
   public Event withTrace(TraceContext trace) {
-    return new Event(topic, epoch, seq, type, data, json, key, timestamp, prev, trace);
+    return new Event(topic, epoch, seq, type, data, json, key, timestamp, prev, trace, log);
+  }
+
+  /**
+   * The event's position in its store's <em>log</em>, the sequence that spans all topics
+   * ({@code ReplayStore#readLog}): the log's epoch and the event's log sequence. Set by the store
+   * that stored the event (on the appended event, the published one and the events of
+   * {@code readLog}); null on events that have none (an older node's, or a per-topic read of a
+   * store that does not keep it there: see the store's doc). Carried in {@link #toJson()} and by
+   * {@link EventCodec}; like {@link #prev()}, ignored by {@link #equals(Object)}.
+   */
+  public Position log() { return log; }
+
+  /** This event with {@link #log()} set to {@code log}. */
+  public Event withLog(Position log) {
+    return new Event(topic, epoch, seq, type, data, json, key, timestamp, prev, trace, log);
   }
 
   public Position position() {
@@ -134,14 +161,19 @@ public final class Event {
     if (prev != null) {
       o.put("prev", new JsonObject().put("epoch", prev.epoch()).put("seq", prev.seq()));
     }
+    if (log != null) {
+      o.put("log", new JsonObject().put("epoch", log.epoch()).put("seq", log.seq()));
+    }
     return o;
   }
 
   public static Event fromJson(JsonObject o) {
     JsonObject p = o.getJsonObject("prev");
+    JsonObject l = o.getJsonObject("log");
     return new Event(o.getString("topic"), o.getString("epoch"), o.getLong("seq"), o.getString("type"),
       o.getString("data"), o.getBoolean("json", false), o.getString("key"), o.getLong("ts", 0L),
-      p == null ? null : new Position(p.getString("epoch"), p.getLong("seq")));
+      p == null ? null : new Position(p.getString("epoch"), p.getLong("seq")), null,
+      l == null ? null : new Position(l.getString("epoch"), l.getLong("seq")));
   }
 
   @Override

@@ -18,6 +18,13 @@ import java.nio.charset.StandardCharsets;
  * older form, so nodes of both versions read each other's untraced events; a node before
  * tracing reads a traced event as one without {@code prev} and ignores the rest (the body is
  * self-delimiting: nothing depends on where the event bus ends its frame).
+ *
+ * <p>An event with a {@link Event#log()} is written in a second extended form: in place of that
+ * length a marker -3 and an int of flags (1: a trace follows {@code prev}, 2: the log position
+ * follows, after the trace if any), then {@code prev}, the trace, the log position (epoch, seq).
+ * Events without a log position keep the forms above. A node before this form reads such an
+ * event as one without {@code prev} (and a node with tracing but without it, without its trace
+ * either) and ignores the rest.
  */
 public final class EventCodec implements MessageCodec<Event, Event> {
 
@@ -25,6 +32,10 @@ public final class EventCodec implements MessageCodec<Event, Event> {
 
   /** In place of the length of {@code prev}'s epoch: a trace context follows {@code prev}. */
   private static final int TRACED = -2;
+  /** In place of the length of {@code prev}'s epoch: flags follow, then prev, trace and log as flagged. */
+  private static final int EXTENDED = -3;
+  private static final int HAS_TRACE = 1;
+  private static final int HAS_LOG = 2;
 
   /** Registers the codec as the default for {@link Event}; safe to call more than once. */
   public static void register(Vertx vertx) {
@@ -46,7 +57,11 @@ public final class EventCodec implements MessageCodec<Event, Event> {
     buffer.appendByte((byte) (e.json() ? 1 : 0));
     putString(buffer, e.key());
     buffer.appendLong(e.timestamp());
-    if (trace != null) {
+    Position log = e.log();
+    if (log != null) {
+      buffer.appendInt(EXTENDED);
+      buffer.appendInt((trace != null ? HAS_TRACE : 0) | HAS_LOG);
+    } else if (trace != null) {
       buffer.appendInt(TRACED);
     }
     if (e.prev() != null) {
@@ -58,6 +73,10 @@ public final class EventCodec implements MessageCodec<Event, Event> {
     if (trace != null) {
       putString(buffer, trace.traceparent());
       putString(buffer, trace.tracestate());
+    }
+    if (log != null) {
+      putString(buffer, log.epoch());
+      buffer.appendLong(log.seq());
     }
   }
 
@@ -75,9 +94,16 @@ public final class EventCodec implements MessageCodec<Event, Event> {
     String key = getString(buffer, p);
     long ts = buffer.getLong(p[0]);
     p[0] += 8;
-    boolean traced = buffer.getInt(p[0]) == TRACED;
+    int marker = buffer.getInt(p[0]);
+    boolean traced = marker == TRACED;
+    boolean logged = false;
     if (traced) {
       p[0] += 4;
+    } else if (marker == EXTENDED) {
+      int flags = buffer.getInt(p[0] + 4);
+      p[0] += 8;
+      traced = (flags & HAS_TRACE) != 0;
+      logged = (flags & HAS_LOG) != 0;
     }
     String prevEpoch = getString(buffer, p);
     Position prev = null;
@@ -91,7 +117,13 @@ public final class EventCodec implements MessageCodec<Event, Event> {
       String tracestate = getString(buffer, p);
       trace = traceparent == null ? null : new TraceContext(traceparent, tracestate);
     }
-    return new Event(topic, epoch, seq, type, data, json, key, ts, prev, trace);
+    Position log = null;
+    if (logged) {
+      String logEpoch = getString(buffer, p);
+      log = new Position(logEpoch, buffer.getLong(p[0]));
+      p[0] += 8;
+    }
+    return new Event(topic, epoch, seq, type, data, json, key, ts, prev, trace, log);
   }
 
   @Override

@@ -29,7 +29,9 @@ class EventCodecTest {
       new Event("orders/eu", "z", 7, "t", "héllo wörld 日本 \uD83D\uDE00 \u0000 end", false, "!~", Long.MIN_VALUE),
       new Event("t", "e", 3, "t", "", false, null, 42L),
       new Event("t", "e", 4, "t", "x".repeat(70_000), false, null, 42L),
-      new Event("t", "outage01", 1, "t", "first of an epoch", false, null, 42L, new Position("durable1", 17)));
+      new Event("t", "outage01", 1, "t", "first of an epoch", false, null, 42L, new Position("durable1", 17)),
+      new Event("t", "e", 5, "t", "logged", false, null, 42L).withLog(new Position("LogEp0ch", 123_456_789_012L)),
+      new Event("t", "e", 1, "t", "logged, prev", false, "k", 42L, new Position("p", 9)).withLog(new Position("L", 1)));
   }
 
   @ParameterizedTest
@@ -45,7 +47,33 @@ class EventCodecTest {
     assertThat(back.json()).isEqualTo(e.json());
     assertThat(back.data()).isEqualTo(e.data());
     assertThat(back.prev()).isEqualTo(e.prev());
+    assertThat(back.log()).isEqualTo(e.log());
     assertThat(Event.fromJson(e.toJson()).prev()).as("and the JSON form keeps prev too").isEqualTo(e.prev());
+    assertThat(Event.fromJson(e.toJson()).log()).as("and the JSON form keeps log too").isEqualTo(e.log());
+  }
+
+  @Test
+  @DisplayName("An event with a log position keeps it, with its trace and prev, inside a frame; one without is written exactly as before")
+  void logOnTheWire() {
+    TraceContext tc = new TraceContext("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "vendor=abc");
+    Event plain = new Event("t", "e", 3, "t", "d", false, "k", 42L, new Position("p", 2));
+    Position log = new Position("LOG1", 77);
+    for (Event logged : List.of(plain.withLog(log), plain.withTrace(tc).withLog(log), plain.withPrev(null).withLog(log),
+      plain.withPrev(null).withTrace(tc).withLog(log))) {
+      Buffer buf = Buffer.buffer().appendString("HEADER");
+      codec.encodeToWire(buf, logged);
+      buf.appendString("TRAILER");
+      Event back = codec.decodeFromWire(6, buf);
+      assertThat(back.log()).isEqualTo(log);
+      assertThat(back.prev()).isEqualTo(logged.prev());
+      assertThat(back.trace()).isEqualTo(logged.trace());
+      assertThat(back).isEqualTo(logged);
+    }
+    Buffer before = Buffer.buffer();
+    codec.encodeToWire(before, plain.withTrace(tc));
+    Buffer now = Buffer.buffer();
+    codec.encodeToWire(now, plain.withTrace(tc).withLog(null));
+    assertThat(now).isEqualTo(before);
   }
 
   @Test

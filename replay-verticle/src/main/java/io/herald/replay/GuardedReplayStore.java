@@ -6,6 +6,7 @@ import io.herald.common.Event;
 import io.herald.common.EventDraft;
 import io.herald.common.HeraldException;
 import io.herald.common.Position;
+import io.herald.common.replay.LogReadResult;
 import io.herald.common.replay.ReadResult;
 import io.herald.common.replay.ReplayStore;
 import io.vertx.circuitbreaker.CircuitBreaker;
@@ -21,6 +22,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -266,6 +268,41 @@ final class GuardedReplayStore implements ReportingReplayStore, Initializable, S
       }
     }
     return reads.execute(() -> call(() -> durable.read(topic, after, limit)));
+  }
+
+  /**
+   * Like {@link #read}: a position of the current outage store's log epoch is served by it, any
+   * other goes to the durable store through the read breaker, and fails (the gateway answers
+   * {@code store_unavailable} / a reset) when it does not answer.
+   */
+  @Override
+  public Future<LogReadResult> readLog(Position after, Predicate<String> topicFilter, int limit) {
+    MemoryReplayStore current = outage;
+    if (current != null && after.epoch().equals(current.instanceEpoch())) {
+      return current.readLog(after, topicFilter, limit);
+    }
+    return reads.execute(() -> call(() -> durable.readLog(after, topicFilter, limit)));
+  }
+
+  /** Like {@link #head}: the outage store's log head during an outage, else the durable one's, else a new outage store's. */
+  @Override
+  public Future<Position> logHead() {
+    MemoryReplayStore current = outage;
+    if (current != null) {
+      return current.logHead();
+    }
+    return reads.<Position>execute(() -> call(durable::logHead)).recover(t -> {
+      MemoryReplayStore now = outage;
+      if (now != null) {
+        return now.logHead();
+      }
+      outage = new MemoryReplayStore(options);
+      outageAppends = 0;
+      leftHeads = null;
+      LOG.warn("replay store {} unavailable ({}): heads and appends come from an in-memory outage store (epoch {})",
+        durable.name(), t.getMessage(), outage.instanceEpoch());
+      return outage.logHead();
+    });
   }
 
   @Override

@@ -18,6 +18,7 @@ import io.herald.common.EventDraft;
 import io.herald.common.Position;
 import io.herald.common.admin.HeraldMetrics;
 import io.herald.common.config.ConfigException;
+import io.herald.common.replay.LogReadResult;
 import io.herald.common.replay.ReadResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -46,6 +47,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 
 /**
  * The clustered {@link io.herald.common.replay.ReplayStore} ({@code replay.store = hazelcast}):
@@ -81,6 +83,22 @@ import java.util.function.LongSupplier;
  *   over with a compare-and-set on the token, so a publisher's retry never stores an event
  *   twice.</li>
  * </ul>
+ *
+ * <h2>Log</h2>
+ * The log ({@link io.herald.common.replay.ReplayStore#readLog}) is one more ringbuffer,
+ * {@code <namespace>.log}, of references {@code topic NUL epoch NUL seq} (ringbuffer sequence
+ * {@code s} is log seq {@code s + 1}), capacity {@value #LOG_CAPACITY}, time-to-live
+ * {@code maxAgeSeconds}, one synchronous backup; its epoch is the cluster's default epoch.
+ * Appends to a topic from several members are ordered by the topic's ringbuffer alone, so to
+ * keep the log in seq order per topic an append takes a per-topic lock
+ * ({@code IMap.lock} on {@code <namespace>.loglocks}, leased {@value #LOG_LOCK_LEASE_SECONDS} s)
+ * and, holding it on one worker thread, adds to the topic's ringbuffer and then the
+ * references to the log. Ringbuffer adds are visible in order, so readers never see a log
+ * position appear below one they read. Cost per append call and topic: a lock and an unlock
+ * round trip and one log add, on a worker thread. The log's references are not counted in the
+ * byte budget (at most {@value #LOG_CAPACITY} of them, tens of bytes each); a reader further
+ * behind than the log's capacity gets a reset even if the events are retained. Per-topic reads
+ * of this store do not carry {@link Event#log()}; log reads and appended events do.
  *
  * <h2>Limits</h2>
  * Per topic, retention is Hazelcast's: by count (ringbuffer capacity) and by wall-clock age
@@ -138,6 +156,10 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
   /** Most recent events a stale claim's key is looked for in (the lost append was recent). */
   static final int STALE_SCAN_EVENTS = 10_000;
   private static final int EPOCH_CACHE_SIZE = 10_000;
+  /** Entries the log ringbuffer holds. */
+  static final int LOG_CAPACITY = 1 << 20;
+  /** Lease of a topic's log lock: a member that dies holding it frees it after this. */
+  static final int LOG_LOCK_LEASE_SECONDS = 10;
   private static final char[] EPOCH_ALPHABET =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".toCharArray();
 
@@ -156,6 +178,8 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
   private volatile IMap<String, String> epochs;
   private volatile IMap<String, Long> keys;
   private volatile IMap<String, HazelcastJsonValue> usage;
+  private volatile IMap<String, Boolean> logLocks;
+  private volatile Ringbuffer<String> log;
   private volatile String memberId;
   private final SecureRandom random = new SecureRandom();
   /**
@@ -243,6 +267,13 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
         }
         // A member's rows are rewritten whole by its next append of the topic: no need to wait for their backups.
         hz.getConfig().addMapConfig(new MapConfig(namespace + ".usage").setBackupCount(0).setAsyncBackupCount(1));
+        hz.getConfig().addRingBufferConfig(new RingbufferConfig(namespace + ".log")
+          .setCapacity(LOG_CAPACITY)
+          .setBackupCount(1)
+          .setAsyncBackupCount(0)
+          .setTimeToLiveSeconds((int) maxAgeSeconds));
+        logLocks = hz.getMap(namespace + ".loglocks");
+        log = hz.getRingbuffer(namespace + ".log");
         epochs = hz.getMap(namespace + ".epochs");
         keys = hz.getMap(namespace + ".keys");
         usage = hz.getMap(namespace + ".usage");
@@ -468,7 +499,10 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
     return Future.all(records).mapEmpty();
   }
 
-  /** Appends the drafts at {@code indexes} (all of {@code topic}) in one atomic batch. */
+  /**
+   * Appends the drafts at {@code indexes} (all of {@code topic}) in one atomic batch, and their
+   * references to the log, under the topic's log lock (see the class doc).
+   */
   private Future<Void> addAll(String topic, String epoch, List<Integer> indexes, List<EventDraft> drafts, long now, Event[] out) {
     List<String> items = new ArrayList<>(indexes.size());
     for (int i : indexes) {
@@ -476,15 +510,128 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
       o.remove("seq");
       items.add(o.encode());
     }
-    return blocking(() -> ring(topic, epoch))
-      .compose(rb -> fromStage(rb.addAllAsync(items, OverflowPolicy.OVERWRITE)))
-      .map(last -> {
-        long seq = last + 1 - indexes.size() + 1;
-        for (int i : indexes) {
-          out[i] = drafts.get(i).toEvent(epoch, seq++, now);
+    int n = indexes.size();
+    return defaultEpoch().compose(logEpoch -> blocking(() -> {
+      Ringbuffer<String> rb = ring(topic, epoch);
+      logLocks.lock(topic, LOG_LOCK_LEASE_SECONDS, TimeUnit.SECONDS);
+      try {
+        long last = rb.addAllAsync(items, OverflowPolicy.OVERWRITE).toCompletableFuture().get();
+        List<String> refs = new ArrayList<>(n);
+        for (long seq = last + 2 - n; seq <= last + 1; seq++) {
+          refs.add(topic + '\u0000' + epoch + '\u0000' + seq);
+        }
+        long lastLog = log.addAllAsync(refs, OverflowPolicy.OVERWRITE).toCompletableFuture().get();
+        return new long[] {last, lastLog};
+      } finally {
+        try {
+          logLocks.unlock(topic);
+        } catch (IllegalMonitorStateException leaseOver) {
+          LOG.warn("replay store {}: log lock of {} outlived its lease of {} s", namespace, topic, LOG_LOCK_LEASE_SECONDS);
+        }
+      }
+    }).map(r -> {
+      long seq = r[0] + 2 - n;
+      long logSeq = r[1] + 2 - n;
+      for (int i : indexes) {
+        out[i] = drafts.get(i).toEvent(epoch, seq++, now).withLog(new Position(logEpoch, logSeq++));
+      }
+      return null;
+    }));
+  }
+
+  @Override
+  public Future<Position> logHead() {
+    return init().compose(v -> defaultEpoch())
+      .compose(epoch -> blocking(() -> log.tailSequence()).map(tail -> new Position(epoch, tail + 1)));
+  }
+
+  /**
+   * Reads up to {@code LOG_SCAN_FACTOR * limit} references (at most {@value #MAX_BATCH}) from
+   * the log, then the matching events from their topics' ringbuffers, one range read per topic.
+   */
+  @Override
+  public Future<LogReadResult> readLog(Position after, Predicate<String> topicFilter, int limit) {
+    if (limit < 1) {
+      return Future.failedFuture(new IllegalArgumentException("limit must be >= 1, got " + limit));
+    }
+    int max = Math.min(Math.min(limit, maxReadLimit), MAX_BATCH);
+    return init().compose(v -> defaultEpoch()).compose(epoch -> blocking(() -> new long[] {log.headSequence(), log.tailSequence()})
+      .compose(seqs -> {
+        Position head = new Position(epoch, seqs[1] + 1);
+        if (!after.epoch().equals(epoch) || after.seq() > head.seq()) {
+          return Future.succeededFuture(LogReadResult.reset(head, null));
+        }
+        if (after.seq() == head.seq()) {
+          return Future.succeededFuture(LogReadResult.of(head, List.of(), head));
+        }
+        // Log seq after.seq() + 1 is ringbuffer item after.seq().
+        if (after.seq() < seqs[0]) {
+          return Future.succeededFuture(LogReadResult.reset(head, null));
+        }
+        int cap = (int) Math.min(Math.min((long) LOG_SCAN_FACTOR * max, MAX_BATCH), head.seq() - after.seq());
+        return fromStage(log.readManyAsync(after.seq(), 0, cap, null))
+          .map(rs -> (ReadResultSet<String>) rs)
+          .recover(t -> t instanceof StaleSequenceException || t.getCause() instanceof StaleSequenceException
+            ? Future.succeededFuture(null)
+            : Future.failedFuture(t))
+          .compose(rs -> {
+            if (rs == null || rs.size() == 0 || rs.getSequence(0) != after.seq()) {
+              return Future.succeededFuture(LogReadResult.reset(head, null));
+            }
+            List<String[]> refs = new ArrayList<>();
+            List<Long> logSeqs = new ArrayList<>();
+            long scanned = after.seq();
+            for (int i = 0; i < rs.size(); i++) {
+              String[] ref = rs.get(i).split("\u0000");
+              scanned = rs.getSequence(i) + 1;
+              if (topicFilter.test(ref[0])) {
+                refs.add(ref);
+                logSeqs.add(scanned);
+                if (refs.size() == max) {
+                  break;
+                }
+              }
+            }
+            Position scannedTo = new Position(epoch, scanned);
+            return fetchLogged(refs).map(events -> {
+              List<Event> out = new ArrayList<>(refs.size());
+              long oldest = clock.getAsLong() - maxAgeSeconds * 1000;
+              for (int i = 0; i < refs.size(); i++) {
+                Event e = events.get(refs.get(i)[0] + '\u0000' + refs.get(i)[1] + '\u0000' + refs.get(i)[2]);
+                if (e == null || e.timestamp() < oldest) {
+                  // A matching event left its topic (count, age, eviction): missed for good.
+                  return LogReadResult.reset(head, null);
+                }
+                out.add(e.withLog(new Position(epoch, logSeqs.get(i))));
+              }
+              return LogReadResult.of(head, out, scannedTo);
+            });
+          });
+      }));
+  }
+
+  /** The retained events of the references, by {@code topic NUL epoch NUL seq}: one range read per topic and epoch. */
+  private Future<Map<String, Event>> fetchLogged(List<String[]> refs) {
+    Map<String, long[]> ranges = new LinkedHashMap<>();
+    for (String[] ref : refs) {
+      long seq = Long.parseLong(ref[2]);
+      long[] r = ranges.computeIfAbsent(ref[0] + '\u0000' + ref[1], k -> new long[] {seq, seq});
+      r[0] = Math.min(r[0], seq);
+      r[1] = Math.max(r[1], seq);
+    }
+    Map<String, Event> found = new HashMap<>();
+    List<Future<Void>> reads = new ArrayList<>();
+    for (Map.Entry<String, long[]> e : ranges.entrySet()) {
+      String[] te = e.getKey().split("\u0000");
+      long[] r = e.getValue();
+      reads.add(readRange(te[0], te[1], r[0] - 1, (int) Math.min(MAX_BATCH, r[1] - r[0] + 1)).map(events -> {
+        for (Event ev : events) {
+          found.put(e.getKey() + '\u0000' + ev.seq(), ev);
         }
         return null;
-      });
+      }));
+    }
+    return Future.all(reads).map(v -> found);
   }
 
   /**

@@ -4,6 +4,7 @@ import io.herald.common.Event;
 import io.herald.common.EventDraft;
 import io.herald.common.Position;
 import io.herald.common.admin.HeraldMetrics;
+import io.herald.common.replay.LogReadResult;
 import io.herald.common.replay.ReadResult;
 import io.herald.common.replay.ReplayStore;
 import io.vertx.core.Future;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 
 /**
  * The embedded {@link ReplayStore} ({@code replay.store = memory}): every topic's retained
@@ -51,6 +53,15 @@ import java.util.function.LongSupplier;
  * operators can tell memory pressure from ordinary retention. Evictions are counted in
  * {@code herald_replay_evicted_events_total}.
  *
+ * <h2>Log</h2>
+ * The log ({@link ReplayStore#readLog}) is an in-heap ring of references in append order: a
+ * slot holds the retained event itself, or, once the event left its topic, a small marker with
+ * its topic (and whether the byte budget evicted it). Its epoch is the instance epoch, so a
+ * restarted store has a new log epoch. Slots leave from the front once their event is gone;
+ * each slot counts {@link #LOG_SLOT_BYTES} against the byte budget, so a front slot pinned by an
+ * old retained event is eventually freed by the budget's eviction of that oldest event. Cost per
+ * append: one array store, and on removal of an event one marker.
+ *
  * <h2>Threading</h2>
  * Not thread-safe, by design: it is used from the replay verticle's single context (the role
  * deploys one instance), so every method runs on one thread at a time and needs no locks.
@@ -63,6 +74,9 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
    * strings, the deque slot and the idempotency entry, rounded up.
    */
   public static final int EVENT_OVERHEAD_BYTES = 160;
+
+  /** Bytes counted per log slot: the reference, and the marker that replaces a gone event. */
+  public static final int LOG_SLOT_BYTES = 40;
 
   /** Length of the epochs this store draws. */
   public static final int EPOCH_LENGTH = 8;
@@ -92,6 +106,12 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
   private long retainedBytes;
   private long evictedEvents;
   private long nextLogId;
+  /** The log: slot {@code i} holds log seq {@code logFirst + i}; an Event, or a {@link Gone}. */
+  private Object[] logSlots = new Object[16];
+  private int logStart;
+  private int logSize;
+  /** Log seq of the first slot held; {@code logFirst + logSize - 1} is the log head. */
+  private long logFirst = 1;
 
   /** A store on the wall clock. */
   public MemoryReplayStore(ReplayOptions options) {
@@ -139,7 +159,8 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
         }
       }
       if (e == null) {
-        e = d.toEvent(log.epoch, log.lastSeq + 1, now);
+        e = d.toEvent(log.epoch, log.lastSeq + 1, now).withLog(new Position(instanceEpoch, logFirst + logSize));
+        logAdd(e);
         log.add(e, now);
         stored.add(e);
         if (callKey != null) {
@@ -181,6 +202,99 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
   }
 
   @Override
+  public Future<Position> logHead() {
+    return Future.succeededFuture(new Position(instanceEpoch, logFirst + logSize - 1));
+  }
+
+  @Override
+  public Future<LogReadResult> readLog(Position after, Predicate<String> topicFilter, int limit) {
+    if (limit < 1) {
+      return Future.failedFuture(new IllegalArgumentException("limit must be >= 1, got " + limit));
+    }
+    long headSeq = logFirst + logSize - 1;
+    Position head = new Position(instanceEpoch, headSeq);
+    if (!after.epoch().equals(instanceEpoch) || after.seq() > headSeq) {
+      return Future.succeededFuture(LogReadResult.reset(head, null));
+    }
+    if (after.seq() + 1 < logFirst) {
+      // Entries right after it left the log: their topics are unknown.
+      return Future.succeededFuture(LogReadResult.reset(head, null));
+    }
+    int max = Math.min(limit, maxReadLimit);
+    long last = Math.min(headSeq, after.seq() + (long) LOG_SCAN_FACTOR * max);
+    long cutoff = clock.getAsLong() - maxAgeMillis;
+    List<Event> out = new ArrayList<>();
+    long scanned = after.seq();
+    for (long seq = after.seq() + 1; seq <= last && out.size() < max; seq++) {
+      Object slot = logSlots[(logStart + (int) (seq - logFirst)) % logSlots.length];
+      if (slot instanceof Event e) {
+        if (topicFilter.test(e.topic())) {
+          if (e.timestamp() < cutoff) {
+            return Future.succeededFuture(LogReadResult.reset(head, null));
+          }
+          out.add(e);
+        }
+      } else {
+        Gone g = (Gone) slot;
+        if (topicFilter.test(g.topic)) {
+          return Future.succeededFuture(LogReadResult.reset(head, g.evicted ? ReadResult.HISTORY_EVICTED : null));
+        }
+      }
+      scanned = seq;
+    }
+    return Future.succeededFuture(LogReadResult.of(head, out, new Position(instanceEpoch, scanned)));
+  }
+
+  /** Log slots held now (tests: the ring is bounded). */
+  int logSlotCount() {
+    return logSize;
+  }
+
+  private void logAdd(Event e) {
+    if (logSize == logSlots.length) {
+      Object[] bigger = new Object[logSlots.length * 2];
+      for (int i = 0; i < logSize; i++) {
+        bigger[i] = logSlots[(logStart + i) % logSlots.length];
+      }
+      logSlots = bigger;
+      logStart = 0;
+    }
+    logSlots[(logStart + logSize) % logSlots.length] = e;
+    logSize++;
+    retainedBytes += LOG_SLOT_BYTES;
+  }
+
+  /** Marks the slot of an event that left its topic, and frees the gone slots at the front. */
+  private void logGone(Event e, boolean evicted) {
+    long seq = e.log().seq();
+    if (seq >= logFirst && seq < logFirst + logSize) {
+      int i = (logStart + (int) (seq - logFirst)) % logSlots.length;
+      if (logSlots[i] == e) {
+        logSlots[i] = new Gone(e.topic(), evicted);
+      }
+    }
+    while (logSize > 0 && logSlots[logStart] instanceof Gone) {
+      logSlots[logStart] = null;
+      logStart = (logStart + 1) % logSlots.length;
+      logSize--;
+      logFirst++;
+      retainedBytes -= LOG_SLOT_BYTES;
+    }
+    if (logSlots.length > 16 && logSize < logSlots.length / 4) {
+      Object[] smaller = new Object[logSlots.length / 2];
+      for (int i = 0; i < logSize; i++) {
+        smaller[i] = logSlots[(logStart + i) % logSlots.length];
+      }
+      logSlots = smaller;
+      logStart = 0;
+    }
+  }
+
+  /** What a log slot keeps of an event that left its topic. */
+  private record Gone(String topic, boolean evicted) {
+  }
+
+  @Override
   public Future<Position> head(String topic) {
     TopicLog log = topics.get(topic);
     if (log == null) {
@@ -215,6 +329,10 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
     topics.clear();
     tombstones.clear();
     byOldest.clear();
+    logSlots = new Object[16];
+    logStart = 0;
+    logFirst += logSize;
+    logSize = 0;
     retainedBytes = 0;
     return Future.succeededFuture();
   }
@@ -301,7 +419,7 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
     while (retainedBytes > maxBytes && !byOldest.isEmpty()) {
       TopicLog oldest = byOldest.first();
       oldest.evictedThrough = oldest.events.peekFirst().seq();
-      oldest.dropFirst();
+      oldest.dropFirst(true);
       events++;
     }
     evictedEvents += events;
@@ -333,7 +451,7 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
     long cutoff = now - maxAgeMillis;
     Event first;
     while ((first = log.events.peekFirst()) != null && first.timestamp() < cutoff) {
-      log.dropFirst();
+      log.dropFirst(false);
     }
   }
 
@@ -378,11 +496,11 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
         byKey.put(e.key(), e);
       }
       if (events.size() > maxEventsPerTopic) {
-        dropFirst();
+        dropFirst(false);
       }
     }
 
-    void dropFirst() {
+    void dropFirst(boolean evicted) {
       // Out of the tree while its key (the first event) changes.
       byOldest.remove(this);
       Event e = events.removeFirst();
@@ -390,6 +508,7 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
       if (e.key() != null) {
         byKey.remove(e.key(), e);
       }
+      logGone(e, evicted);
       if (!events.isEmpty()) {
         byOldest.add(this);
       }
@@ -401,6 +520,7 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
         byOldest.remove(this);
         for (Event e : events) {
           retainedBytes -= estimatedBytes(e);
+          logGone(e, false);
         }
       }
     }

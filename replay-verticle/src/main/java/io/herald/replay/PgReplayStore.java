@@ -3,6 +3,7 @@ package io.herald.replay;
 import io.herald.common.Event;
 import io.herald.common.EventDraft;
 import io.herald.common.Position;
+import io.herald.common.replay.LogReadResult;
 import io.herald.common.replay.ReadResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -28,6 +29,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -58,7 +60,21 @@ import java.util.function.Supplier;
  *   not null} that backs idempotency, and an index on {@code ts} for the age sweep. Events left
  *   behind by a lost topic row are deleted when the row is created again.</li>
  * </ul>
- * It also creates the function {@code <prefix>replay_topics_fence()} and the constraint trigger
+ * <h2>Log</h2>
+ * The log ({@link io.herald.common.replay.ReplayStore#readLog}) is a column of the events table,
+ * {@code log_seq bigint} (an index on it), and a counter on the store row,
+ * {@code <prefix>replay_store.log_seq}; the log epoch is the store epoch. An append, once it
+ * holds its topic rows, adds its number of new events to the counter
+ * ({@code UPDATE ... RETURNING}) in the same transaction and gives the events the positions
+ * below it, in draft order. The counter row stays locked until the transaction commits, so
+ * appends commit their log positions in log order: a reader that reads the head first and then
+ * only committed rows up to it never sees a position appear below one it read. The price is
+ * that appends of all topics serialize on that row for the end of their transaction. A gap in
+ * the column (a row deleted by the count trim or the age sweep, whose topic is then unknown) is
+ * a reset for a log reader whose window holds it. Existing tables get both columns by
+ * {@code ALTER TABLE ... ADD COLUMN IF NOT EXISTS}; older events have no log position.
+ *
+ * <p>It also creates the function {@code <prefix>replay_topics_fence()} and the constraint trigger
  * of the same name on the topics table (see Outages); dropping the tables leaves the function.
  *
  * <h2>Appends</h2>
@@ -270,11 +286,32 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
     Event[] out = new Event[drafts.size()];
     boolean[] stored = new boolean[drafts.size()];
     return pool.withTransaction(conn -> {
+      List<TopicWrite> writes = new ArrayList<>();
       Future<Void> chain = Future.succeededFuture();
       for (Map.Entry<String, List<Integer>> e : byTopic.entrySet()) {
-        chain = chain.compose(v -> appendTopic(conn, e.getKey(), e.getValue(), drafts, now, deadline, out, stored));
+        chain = chain.compose(v -> appendTopic(conn, e.getKey(), e.getValue(), drafts, now, out, stored))
+          .map(w -> {
+            if (w != null) {
+              writes.add(w);
+            }
+            return null;
+          });
       }
-      return chain;
+      // Topic rows first (sorted), the log counter last: no lock cycle with another append.
+      return chain.compose(v -> writes.isEmpty() ? Future.succeededFuture()
+        : takeLog(conn, writes.stream().mapToInt(w -> w.indexes().size()).sum()).compose(last -> {
+          long next = last.seq() - writes.stream().mapToInt(w -> w.indexes().size()).sum();
+          for (int i = 0; i < out.length; i++) {
+            if (stored[i]) {
+              out[i] = out[i].withLog(new Position(last.epoch(), ++next));
+            }
+          }
+          Future<Void> w = Future.succeededFuture();
+          for (TopicWrite tw : writes) {
+            w = w.compose(x -> write(conn, tw, now, deadline, out));
+          }
+          return w;
+        }));
     }).recover(t -> Future.failedFuture(pastDeadline(t)
       ? new NotStoredException("PostgreSQL refused to commit the append after its deadline (" + fenceMillis
         + " ms after it started) and stored nothing")
@@ -289,16 +326,24 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
     });
   }
 
-  private Future<Void> appendTopic(SqlConnection conn, String topic, List<Integer> indexes, List<EventDraft> drafts,
-                                   long now, long deadline, Event[] out, boolean[] stored) {
+  /** What an append writes in one topic: its stored drafts, in draft order, and the trim. */
+  private record TopicWrite(String topic, String epoch, List<Integer> indexes, long last, long trimThrough) {
+  }
+
+  /**
+   * Locks the topic row and numbers the drafts of the topic (finding the retained events of
+   * their keys); writes nothing yet. Null when every draft was a retained duplicate.
+   */
+  private Future<TopicWrite> appendTopic(SqlConnection conn, String topic, List<Integer> indexes, List<EventDraft> drafts,
+                                         long now, Event[] out, boolean[] stored) {
     LinkedHashSet<String> keys = new LinkedHashSet<>();
     for (int i : indexes) {
       if (drafts.get(i).key() != null) {
         keys.add(drafts.get(i).key());
       }
     }
-    return lockTopic(conn, topic).compose(head -> retainedByKey(conn, topic, head.epoch(), keys, now).compose(retained -> {
-      List<Event> fresh = new ArrayList<>(indexes.size());
+    return lockTopic(conn, topic).compose(head -> retainedByKey(conn, topic, head.epoch(), keys, now).map(retained -> {
+      List<Integer> fresh = new ArrayList<>(indexes.size());
       Map<String, Event> byKey = new HashMap<>(retained);
       long seq = head.seq();
       for (int i : indexes) {
@@ -311,48 +356,68 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
         Event e = new Event(topic, head.epoch(), ++seq, d.type(), d.data(), d.json(), d.key(), now);
         out[i] = e;
         stored[i] = true;
-        fresh.add(e);
+        fresh.add(i);
         if (d.key() != null) {
           byKey.put(d.key(), e);
         }
       }
-      if (fresh.isEmpty()) {
-        return Future.<Void>succeededFuture();
-      }
-      long last = seq;
-      long trimThrough = last - maxEventsPerTopic;
-      // Events trimmed by this very append are not inserted at all: the statement's DELETE
-      // could not see rows its own INSERT adds.
-      List<Event> kept = fresh.stream().filter(e -> e.seq() > trimThrough).toList();
-      int n = kept.size();
-      Long[] seqs = new Long[n];
-      String[] types = new String[n];
-      String[] datas = new String[n];
-      Boolean[] jsons = new Boolean[n];
-      String[] keyArray = new String[n];
-      for (int j = 0; j < n; j++) {
-        Event e = kept.get(j);
-        seqs[j] = e.seq();
-        types[j] = e.type();
-        datas[j] = e.data();
-        jsons[j] = e.json();
-        keyArray[j] = e.key();
-      }
-      Tuple args = Tuple.tuple()
-        .addString(topic).addString(head.epoch()).addLong(now)
-        .addArrayOfLong(seqs).addArrayOfString(types).addArrayOfString(datas).addArrayOfBoolean(jsons)
-        .addArrayOfString(keyArray)
-        .addLong(last).addLong(trimThrough).addString(Long.toString(deadline));
-      long sent = System.currentTimeMillis();
-      return conn.preparedQuery(sql.write).execute(args).map(rows -> {
-        long received = System.currentTimeMillis();
-        if (received - sent <= fenceMillis / 4) {
-          // A quick round trip pins the server's clock well enough to keep the offset fresh.
-          serverClockOffset = rows.iterator().next().getLong("now") - (sent + received) / 2;
-        }
-        return null;
-      });
+      return fresh.isEmpty() ? null : new TopicWrite(topic, head.epoch(), fresh, seq, seq - maxEventsPerTopic);
     }));
+  }
+
+  /** Takes {@code n} log positions: the log epoch and the last of them (the store row stays locked). */
+  private Future<Position> takeLog(SqlConnection conn, int n) {
+    return conn.preparedQuery(sql.takeLog).execute(Tuple.of(n)).compose(rows -> {
+      if (rows.size() == 1) {
+        Row r = rows.iterator().next();
+        return Future.succeededFuture(new Position(r.getString("epoch"), r.getLong("log_seq")));
+      }
+      // The store row is missing (its table was emptied): draw it again, then count.
+      return conn.preparedQuery(sql.ensureStore).execute(Tuple.of(randomEpoch()))
+        .compose(v -> conn.preparedQuery(sql.takeLog).execute(Tuple.of(n)))
+        .map(again -> {
+          Row r = again.iterator().next();
+          return new Position(r.getString("epoch"), r.getLong("log_seq"));
+        });
+    });
+  }
+
+  private Future<Void> write(SqlConnection conn, TopicWrite w, long now, long deadline, Event[] out) {
+    long trimThrough = w.trimThrough();
+    // Events trimmed by this very append are not inserted at all: the statement's DELETE
+    // could not see rows its own INSERT adds.
+    List<Event> kept = w.indexes().stream().map(i -> out[i]).filter(e -> e.seq() > trimThrough).toList();
+    int n = kept.size();
+    Long[] seqs = new Long[n];
+    String[] types = new String[n];
+    String[] datas = new String[n];
+    Boolean[] jsons = new Boolean[n];
+    String[] keyArray = new String[n];
+    Long[] logSeqs = new Long[n];
+    for (int j = 0; j < n; j++) {
+      Event e = kept.get(j);
+      seqs[j] = e.seq();
+      types[j] = e.type();
+      datas[j] = e.data();
+      jsons[j] = e.json();
+      keyArray[j] = e.key();
+      logSeqs[j] = e.log().seq();
+    }
+    Tuple args = Tuple.tuple()
+      .addString(w.topic()).addString(w.epoch()).addLong(now)
+      .addArrayOfLong(seqs).addArrayOfString(types).addArrayOfString(datas).addArrayOfBoolean(jsons)
+      .addArrayOfString(keyArray)
+      .addLong(w.last()).addLong(trimThrough).addString(Long.toString(deadline))
+      .addArrayOfLong(logSeqs);
+    long sent = System.currentTimeMillis();
+    return conn.preparedQuery(sql.write).execute(args).map(rows -> {
+      long received = System.currentTimeMillis();
+      if (received - sent <= fenceMillis / 4) {
+        // A quick round trip pins the server's clock well enough to keep the offset fresh.
+        serverClockOffset = rows.iterator().next().getLong("now") - (sent + received) / 2;
+      }
+      return null;
+    });
   }
 
   /**
@@ -487,6 +552,88 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
         .map(created -> new Position(created.iterator().next().getString("epoch"), 0))));
   }
 
+  @Override
+  public Future<Position> logHead() {
+    return withSchema(() -> pool.preparedQuery(sql.logHead).execute().compose(rows -> rows.size() == 1
+      ? Future.succeededFuture(logPosition(rows.iterator().next()))
+      : pool.preparedQuery(sql.ensureStore).execute(Tuple.of(randomEpoch()))
+        .map(created -> new Position(created.iterator().next().getString("epoch"), 0))));
+  }
+
+  /**
+   * Three statements: the head (the counter, committed), the window of the log after
+   * {@code after} up to it (positions, topics and times only), then the matching events. Reading
+   * the head first is what makes it safe: every position up to a committed counter value is
+   * committed too (see the class doc).
+   */
+  @Override
+  public Future<LogReadResult> readLog(Position after, Predicate<String> topicFilter, int limit) {
+    if (limit < 1) {
+      return Future.failedFuture(new IllegalArgumentException("limit must be >= 1, got " + limit));
+    }
+    int max = Math.min(limit, maxReadLimit);
+    return withSchema(() -> logHead().compose(head -> {
+      if (!after.epoch().equals(head.epoch()) || after.seq() > head.seq()) {
+        return Future.succeededFuture(LogReadResult.reset(head, null));
+      }
+      if (after.seq() == head.seq()) {
+        return Future.succeededFuture(LogReadResult.of(head, List.of(), head));
+      }
+      long upTo = Math.min(head.seq(), after.seq() + (long) LOG_SCAN_FACTOR * max);
+      long cutoff = clock.getAsLong() - maxAgeMillis;
+      return pool.preparedQuery(sql.logScan).execute(Tuple.of(after.seq(), upTo)).compose(rows -> {
+        long expected = after.seq() + 1;
+        List<Long> matching = new ArrayList<>();
+        for (Row r : rows) {
+          long logSeq = r.getLong("log_seq");
+          if (logSeq != expected) {
+            // An entry whose row is gone: its topic is unknown, so it may have matched.
+            return Future.succeededFuture(LogReadResult.reset(head, null));
+          }
+          expected++;
+          if (topicFilter.test(r.getString("topic"))) {
+            if (r.getLong("ts") < cutoff) {
+              return Future.succeededFuture(LogReadResult.reset(head, null));
+            }
+            matching.add(logSeq);
+            if (matching.size() == max) {
+              break;
+            }
+          }
+        }
+        if (matching.size() < max && expected <= upTo) {
+          return Future.succeededFuture(LogReadResult.reset(head, null));
+        }
+        Position scannedTo = new Position(head.epoch(), expected - 1);
+        if (matching.isEmpty()) {
+          return Future.succeededFuture(LogReadResult.of(head, List.of(), scannedTo));
+        }
+        return pool.preparedQuery(sql.logFetch).execute(Tuple.tuple().addArrayOfLong(matching.toArray(new Long[0])))
+          .map(found -> {
+            if (found.size() != matching.size()) {
+              // Deleted (trimmed, swept) between the two statements.
+              return LogReadResult.reset(head, null);
+            }
+            List<Event> events = new ArrayList<>(found.size());
+            for (Row r : found) {
+              events.add(logEvent(r, head.epoch()));
+            }
+            return LogReadResult.of(head, events, scannedTo);
+          });
+      });
+    }));
+  }
+
+  /** An event of a log read: its topic epoch is the one it was stored in. */
+  private Event logEvent(Row r, String logEpoch) {
+    return new Event(r.getString("topic"), r.getString("epoch"), r.getLong("seq"), r.getString("type"), r.getString("data"),
+      r.getBoolean("json"), r.getString("key"), r.getLong("ts"), null, null, new Position(logEpoch, r.getLong("log_seq")));
+  }
+
+  private static Position logPosition(Row r) {
+    return new Position(r.getString("epoch"), r.getLong("log_seq"));
+  }
+
   // ---------------------------------------------------------------- age sweep
 
   /**
@@ -565,8 +712,11 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
   }
 
   private static Event toEvent(String topic, String epoch, Row r) {
+    Long logSeq = r.getLong("log_seq");
+    String logEpoch = r.getString("log_epoch");
     return new Event(topic, epoch, r.getLong("seq"), r.getString("type"), r.getString("data"), r.getBoolean("json"),
-      r.getString("key"), r.getLong("ts"));
+      r.getString("key"), r.getLong("ts"), null, null,
+      logSeq == null || logEpoch == null ? null : new Position(logEpoch, logSeq));
   }
 
   private String randomEpoch() {
@@ -592,6 +742,10 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
     final String sweep;
     final String skip;
     final String now;
+    final String takeLog;
+    final String logHead;
+    final String logScan;
+    final String logFetch;
 
     Sql(String s, String t, String e) {
       // Quiet: "already exists, skipping" notices would be logged as warnings at every start.
@@ -618,6 +772,9 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
           ts bigint NOT NULL,
           PRIMARY KEY (topic, seq)
         );
+        ALTER TABLE %3$s ADD COLUMN IF NOT EXISTS log_seq bigint NOT NULL DEFAULT 0;
+        ALTER TABLE %2$s ADD COLUMN IF NOT EXISTS log_seq bigint;
+        CREATE INDEX IF NOT EXISTS %2$s_log ON %2$s (log_seq);
         CREATE UNIQUE INDEX IF NOT EXISTS %2$s_key ON %2$s (topic, key) WHERE key IS NOT NULL;
         CREATE INDEX IF NOT EXISTS %2$s_ts ON %2$s (ts);
         CREATE OR REPLACE FUNCTION %1$s_fence() RETURNS trigger LANGUAGE plpgsql AS $fence$
@@ -672,13 +829,19 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
         )
         SELECT epoch, last_seq FROM created
         """.formatted(t, e, s);
-      findKeys = "SELECT seq, epoch, type, data, json, key, ts FROM " + e + " WHERE topic = $1 AND key = ANY($2)";
+      findKeys = "SELECT seq, epoch, type, data, json, key, ts, log_seq, (SELECT epoch FROM " + s + ") AS log_epoch FROM " + e
+        + " WHERE topic = $1 AND key = ANY($2)";
+      takeLog = "UPDATE " + s + " SET log_seq = log_seq + $1 RETURNING epoch, log_seq";
+      logHead = "SELECT epoch, log_seq FROM " + s;
+      logScan = "SELECT log_seq, topic, ts FROM " + e + " WHERE log_seq > $1 AND log_seq <= $2 ORDER BY log_seq";
+      logFetch = "SELECT topic, seq, epoch, type, data, json, key, ts, log_seq FROM " + e + " WHERE log_seq = ANY($1) ORDER BY log_seq";
       deleteKeys = "DELETE FROM " + e + " WHERE topic = $1 AND key = ANY($2)";
       write = """
         WITH inserted AS (
-          INSERT INTO %2$s (topic, seq, epoch, type, data, json, key, ts)
-          SELECT $1, u.seq, $2, u.type, u.data, u.json, u.key, $3
-          FROM unnest($4::bigint[], $5::text[], $6::text[], $7::boolean[], $8::text[]) AS u(seq, type, data, json, key)
+          INSERT INTO %2$s (topic, seq, epoch, type, data, json, key, ts, log_seq)
+          SELECT $1, u.seq, $2, u.type, u.data, u.json, u.key, $3, u.log_seq
+          FROM unnest($4::bigint[], $5::text[], $6::text[], $7::boolean[], $8::text[], $12::bigint[])
+            AS u(seq, type, data, json, key, log_seq)
         ), moved AS (
           UPDATE %1$s SET last_seq = $9 WHERE topic = $1
         ), trimmed AS (
@@ -687,14 +850,15 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
         SELECT set_config('%3$s', $11, true) AS deadline, (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now
         """.formatted(t, e, DEADLINE_SETTING);
       read = """
-        SELECT t.epoch, t.last_seq, ev.seq, ev.type, ev.data, ev.json, ev.key, ev.ts
+        SELECT t.epoch, t.last_seq, ev.seq, ev.type, ev.data, ev.json, ev.key, ev.ts, ev.log_seq,
+          (SELECT epoch FROM %3$s) AS log_epoch
         FROM %1$s t LEFT JOIN LATERAL (
-          SELECT seq, type, data, json, key, ts FROM %2$s
+          SELECT seq, type, data, json, key, ts, log_seq FROM %2$s
           WHERE topic = t.topic AND t.epoch = $2 AND seq > $3 AND seq <= t.last_seq AND epoch = t.epoch
           ORDER BY seq LIMIT $4
         ) ev ON true
         WHERE t.topic = $1
-        """.formatted(t, e);
+        """.formatted(t, e, s);
       // SKIP LOCKED: the sweep never waits for an append, so the two cannot deadlock.
       sweep = """
         DELETE FROM %1$s WHERE (topic, seq) IN (

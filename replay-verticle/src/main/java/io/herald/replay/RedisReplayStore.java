@@ -3,6 +3,7 @@ package io.herald.replay;
 import io.herald.common.Event;
 import io.herald.common.EventDraft;
 import io.herald.common.Position;
+import io.herald.common.replay.LogReadResult;
 import io.herald.common.replay.ReadResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -11,6 +12,7 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import io.vertx.redis.client.ResponseType;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -24,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 
 /**
  * The {@link io.herald.common.replay.ReplayStore} on Redis ({@code replay.store = redis}):
@@ -81,6 +84,10 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
 
   /** Length of the epochs this store draws. */
   public static final int EPOCH_LENGTH = 8;
+  /** Most entries the log stream holds; older ones are trimmed even if their events are retained. */
+  public static final int MAX_LOG_ENTRIES = 1 << 20;
+  /** Front entries of the log each append checks (and drops when their event is gone). */
+  static final int LOG_FRONT_CHECKS = 8;
   /** Redis connections this store opens at most. */
   static final int MAX_POOL_SIZE = 8;
   /** Requests that may wait for a free connection before new ones fail. */
@@ -99,8 +106,9 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
     """;
 
   /**
-   * KEYS: epoch, seq, stream, keys. ARGV: candidate epoch, maxEvents, age cutoff (ms),
-   * ttl (s), n, deadline (Redis clock, ms), then per draft: type, data, json, hasKey, key, ts.
+   * KEYS: epoch, seq, stream, keys, logseq, log. ARGV: candidate epoch, maxEvents, age cutoff (ms),
+   * ttl (s), n, deadline (Redis clock, ms), topic, key prefix, then per draft: type, data, json,
+   * hasKey, key, ts.
    * Returns {epoch, {{stored 1/0, id, fields}...}, Redis time (ms), 0}, or
    * {'', {}, Redis time (ms), 1} when Redis runs it after its deadline (nothing is stored).
    */
@@ -141,7 +149,7 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
     local out = {}
     local inCall = {}
     for i = 1, n do
-      local o = 6 + (i - 1) * 6
+      local o = 8 + (i - 1) * 6
       local hasKey = ARGV[o + 4] == '1'
       local key = ARGV[o + 5]
       local result = nil
@@ -156,11 +164,14 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
         end
       end
       if not result then
-        local id = string.format('%d-0', redis.call('INCR', KEYS[2]))
-        local fields = {'type', ARGV[o + 1], 'data', ARGV[o + 2], 'json', ARGV[o + 3], 'ts', ARGV[o + 6]}
+        local seq = redis.call('INCR', KEYS[2])
+        local id = string.format('%d-0', seq)
+        local lseq = redis.call('INCR', KEYS[5])
+        redis.call('XADD', KEYS[6], string.format('%d-0', lseq), 't', ARGV[7], 's', seq)
+        local fields = {'type', ARGV[o + 1], 'data', ARGV[o + 2], 'json', ARGV[o + 3], 'ts', ARGV[o + 6], 'log', lseq}
         if hasKey then
-          fields[9] = 'key'
-          fields[10] = key
+          fields[11] = 'key'
+          fields[12] = key
           redis.call('HSET', keys, key, id)
           inCall[key] = {0, id, fields}
         end
@@ -176,6 +187,14 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
     end
     redis.call('EXPIRE', stream, ARGV[4])
     if redis.call('EXISTS', keys) == 1 then redis.call('EXPIRE', keys, ARGV[4]) end
+    for _, e in ipairs(redis.call('XRANGE', KEYS[6], '-', '+', 'COUNT', 8)) do
+      local t, s = field(e[2], 't'), field(e[2], 's')
+      local sid = s .. '-0'
+      local live = redis.call('XRANGE', ARGV[8] .. 'stream:' .. t, sid, sid)
+      if #live == 1 and tonumber(field(live[1][2], 'ts')) >= cutoff then break end
+      redis.call('XDEL', KEYS[6], e[1])
+    end
+    if redis.call('XLEN', KEYS[6]) > 1048576 then redis.call('XTRIM', KEYS[6], 'MAXLEN', 1048576) end
     return {epoch, out, nowMs, 0}
     """);
 
@@ -203,6 +222,49 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
     end
     if #young == 0 then return {epoch, head, 1, {}} end
     return {epoch, head, 0, young}
+    """);
+
+  /**
+   * KEYS: epoch, logseq, log. ARGV: candidate epoch, after epoch, after seq, count.
+   * Returns {epoch, head, reset 1/0, entries (up to count, from after + 1)}; a reset when the
+   * entry right after {@code after} is no longer in the log.
+   */
+  private static final Script LOG_SCAN = new Script(EPOCH_LUA + """
+    local head = tonumber(redis.call('GET', KEYS[2]) or '0')
+    local after = tonumber(ARGV[3])
+    if ARGV[2] ~= epoch or after > head then return {epoch, head, 1, {}} end
+    if after == head then return {epoch, head, 0, {}} end
+    local first = string.format('%d-0', after + 1)
+    local entries = redis.call('XRANGE', KEYS[3], first, '+', 'COUNT', tonumber(ARGV[4]))
+    if #entries == 0 or entries[1][1] ~= first then return {epoch, head, 1, {}} end
+    return {epoch, head, 0, entries}
+    """);
+
+  /**
+   * ARGV: key prefix, age cutoff (ms), then pairs topic, seq. Returns per pair the entry's
+   * fields, or 0 when the event is gone (or older than the cutoff).
+   */
+  private static final Script LOG_FETCH = new Script("""
+    local out = {}
+    local cutoff = tonumber(ARGV[2])
+    for i = 3, #ARGV, 2 do
+      local id = ARGV[i + 1] .. '-0'
+      local found = redis.call('XRANGE', ARGV[1] .. 'stream:' .. ARGV[i], id, id)
+      local r = 0
+      if #found == 1 then
+        local f = found[1][2]
+        for j = 1, #f, 2 do
+          if f[j] == 'ts' and tonumber(f[j + 1]) >= cutoff then r = f end
+        end
+      end
+      out[#out + 1] = r
+    end
+    return out
+    """);
+
+  /** KEYS: epoch, logseq. ARGV: candidate epoch. Returns {epoch, log head}. */
+  private static final Script LOG_HEAD = new Script(EPOCH_LUA + """
+    return {epoch, tonumber(redis.call('GET', KEYS[2]) or '0')}
     """);
 
   /** KEYS: epoch, seq. ARGV: candidate epoch. Returns {epoch, head}. */
@@ -337,7 +399,7 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
 
   private Future<Void> appendTopic(String topic, List<Integer> indexes, List<EventDraft> drafts, long now,
                                    Event[] out, boolean[] stored) {
-    List<String> args = new ArrayList<>(6 + 6 * indexes.size());
+    List<String> args = new ArrayList<>(8 + 6 * indexes.size());
     long sent = System.currentTimeMillis();
     args.add(randomEpoch());
     args.add(Integer.toString(maxEventsPerTopic));
@@ -345,6 +407,8 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
     args.add(Integer.toString(maxAgeSeconds));
     args.add(Integer.toString(indexes.size()));
     args.add(Long.toString(sent + redisClockOffset + fenceMillis));
+    args.add(topic);
+    args.add(keyPrefix);
     String ts = Long.toString(now);
     for (int i : indexes) {
       EventDraft d = drafts.get(i);
@@ -355,7 +419,7 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
       args.add(d.key() != null ? d.key() : "");
       args.add(ts);
     }
-    return eval(APPEND, List.of(epochKey(), seqKey(topic), streamKey(topic), keysKey(topic)), args).compose(r -> {
+    return eval(APPEND, List.of(epochKey(), seqKey(topic), streamKey(topic), keysKey(topic), logSeqKey(), logKey()), args).compose(r -> {
       long received = System.currentTimeMillis();
       if (received - sent <= fenceMillis / 4) {
         // A quick round trip pins Redis's clock well enough to keep the offset fresh.
@@ -433,6 +497,83 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
   }
 
   @Override
+  public Future<Position> logHead() {
+    return init()
+      .compose(v -> eval(LOG_HEAD, List.of(epochKey(), logSeqKey()), List.of(randomEpoch())))
+      .map(r -> new Position(r.get(0).toString(), r.get(1).toLong()));
+  }
+
+  /**
+   * Two scripts: one reads the log entries after {@code after} (topic and seq only), the second
+   * fetches the events of those whose topic passes the filter, at most {@code limit}.
+   */
+  @Override
+  public Future<LogReadResult> readLog(Position after, Predicate<String> topicFilter, int limit) {
+    if (limit < 1) {
+      return Future.failedFuture(new IllegalArgumentException("limit must be >= 1, got " + limit));
+    }
+    int max = Math.min(limit, maxReadLimit);
+    List<String> args = List.of(randomEpoch(), after.epoch(), Long.toString(after.seq()),
+      Integer.toString(LOG_SCAN_FACTOR * max));
+    return init()
+      .compose(v -> eval(LOG_SCAN, List.of(epochKey(), logSeqKey(), logKey()), args))
+      .compose(r -> {
+        String epoch = r.get(0).toString();
+        Position head = new Position(epoch, r.get(1).toLong());
+        if (r.get(2).toInteger() == 1) {
+          return Future.succeededFuture(LogReadResult.reset(head, null));
+        }
+        long scanned = after.seq();
+        List<String> fetch = new ArrayList<>();
+        fetch.add(keyPrefix);
+        fetch.add(Long.toString(clock.getAsLong() - maxAgeMillis));
+        List<Long> logSeqs = new ArrayList<>();
+        for (Response e : r.get(3)) {
+          String id = e.get(0).toString();
+          long logSeq = Long.parseLong(id.substring(0, id.indexOf('-')));
+          Response f = e.get(1);
+          String topic = null;
+          String seq = null;
+          for (int i = 0; i + 1 < f.size(); i += 2) {
+            String name = f.get(i).toString();
+            if (name.equals("t")) {
+              topic = f.get(i + 1).toString();
+            } else if (name.equals("s")) {
+              seq = f.get(i + 1).toString();
+            }
+          }
+          scanned = logSeq;
+          if (topicFilter.test(topic)) {
+            fetch.add(topic);
+            fetch.add(seq);
+            logSeqs.add(logSeq);
+            if (logSeqs.size() == max) {
+              break;
+            }
+          }
+        }
+        Position scannedTo = new Position(epoch, scanned);
+        if (logSeqs.isEmpty()) {
+          return Future.succeededFuture(LogReadResult.of(head, List.of(), scannedTo));
+        }
+        return eval(LOG_FETCH, List.of(), fetch).map(found -> {
+          List<Event> events = new ArrayList<>(logSeqs.size());
+          for (int i = 0; i < logSeqs.size(); i++) {
+            Response one = found.get(i);
+            if (one.type() != ResponseType.MULTI) {
+              // A matching event left its topic (count, age): it was missed for good.
+              return LogReadResult.reset(head, null);
+            }
+            String topic = fetch.get(2 + 2 * i);
+            String seq = fetch.get(3 + 2 * i);
+            events.add(toEvent(topic, epoch, seq + "-0", one).withLog(new Position(epoch, logSeqs.get(i))));
+          }
+          return LogReadResult.of(head, events, scannedTo);
+        });
+      });
+  }
+
+  @Override
   public Future<Void> close() {
     return redis.close();
   }
@@ -445,8 +586,9 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
       f.put(fields.get(i).toString(), fields.get(i + 1).toString());
     }
     long seq = Long.parseLong(id.substring(0, id.indexOf('-')));
+    String log = f.get("log");
     return new Event(topic, epoch, seq, f.get("type"), f.get("data"), "1".equals(f.get("json")), f.get("key"),
-      Long.parseLong(f.get("ts")));
+      Long.parseLong(f.get("ts")), null, null, log == null ? null : new Position(epoch, Long.parseLong(log)));
   }
 
   /** Runs a script by its SHA-1, loading it with EVAL when Redis does not know it yet. */
@@ -470,6 +612,14 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
 
   private String streamKey(String topic) {
     return keyPrefix + "stream:" + topic;
+  }
+
+  private String logSeqKey() {
+    return keyPrefix + "logseq";
+  }
+
+  private String logKey() {
+    return keyPrefix + "log";
   }
 
   private String keysKey(String topic) {

@@ -6,11 +6,13 @@ import io.herald.common.EventDraft;
 import io.herald.common.HeraldException;
 import io.herald.common.Position;
 import io.herald.common.Topics;
+import io.herald.common.replay.LogFilters;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * Parses the request bodies of the replay addresses (shapes in {@link io.herald.common.Addresses}).
@@ -21,6 +23,10 @@ final class ReplayRequests {
 
   /** A parsed read request. */
   record Read(String topic, Position after, int limit) {
+  }
+
+  /** A parsed log read request: its filters as given and compiled. */
+  record LogRead(Position after, JsonArray filters, Predicate<String> filter, int limit) {
   }
 
   private ReplayRequests() {
@@ -72,6 +78,30 @@ final class ReplayRequests {
     Object limitValue = o.getValue("limit");
     int limit = limitValue == null ? defaultLimit : (int) integer(limitValue, "limit", 1, Integer.MAX_VALUE);
     return new Read(topic, new Position(e, after), limit);
+  }
+
+  /**
+   * {@code {"epoch", "after", "filters": [...], "limit"?}}: filters compiled by
+   * {@link LogFilters#compile} (at most {@link LogFilters#MAX_FILTERS}); a missing limit means
+   * {@code defaultLimit}, a larger one is capped by the store.
+   */
+  static LogRead logRead(Object body, int defaultLimit) {
+    JsonObject o = object(body);
+    Object epoch = o.getValue("epoch");
+    if (!(epoch instanceof String e) || !isEpoch(e)) {
+      throw invalid("epoch must be 1 to " + Cursor.MAX_EPOCH_LENGTH + " ASCII letters and digits");
+    }
+    long after = integer(o.getValue("after"), "after", 0, Long.MAX_VALUE);
+    JsonArray filters = array(o, "filters");
+    Predicate<String> filter;
+    try {
+      filter = LogFilters.compile(filters);
+    } catch (IllegalArgumentException bad) {
+      throw invalid(bad.getMessage());
+    }
+    Object limitValue = o.getValue("limit");
+    int limit = limitValue == null ? defaultLimit : (int) integer(limitValue, "limit", 1, Integer.MAX_VALUE);
+    return new LogRead(new Position(e, after), filters, filter, limit);
   }
 
   /** {@code {"topics": [...]}}. */

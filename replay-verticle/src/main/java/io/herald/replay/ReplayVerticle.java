@@ -36,7 +36,8 @@ import java.util.function.Supplier;
 
 /**
  * Serves the replay store on the event bus: {@link Addresses#REPLAY_APPEND},
- * {@link Addresses#REPLAY_READ} and {@link Addresses#REPLAY_HEAD} (request/reply, JSON), and
+ * {@link Addresses#REPLAY_READ}, {@link Addresses#REPLAY_HEAD}, {@link Addresses#REPLAY_LOG_HEAD}
+ * and {@link Addresses#REPLAY_LOG_READ} (request/reply, JSON), and
  * publishes every newly stored event on {@link Addresses#topic(String)}, per topic in seq
  * order. Idempotent duplicates are answered but not published again. An append request with
  * a {@code traceparent} header is a {@value Tracing#APPEND} span when tracing is on, and its
@@ -83,7 +84,10 @@ public final class ReplayVerticle extends VerticleBase {
     MessageConsumer<Object> append = bus.consumer(Addresses.REPLAY_APPEND, this::onAppend);
     MessageConsumer<Object> read = bus.consumer(Addresses.REPLAY_READ, this::onRead);
     MessageConsumer<Object> head = bus.consumer(Addresses.REPLAY_HEAD, this::onHead);
-    return Future.all(append.completion(), read.completion(), head.completion()).onSuccess(v -> {
+    MessageConsumer<Object> logHead = bus.consumer(Addresses.REPLAY_LOG_HEAD, this::onLogHead);
+    MessageConsumer<Object> logRead = bus.consumer(Addresses.REPLAY_LOG_READ, this::onLogRead);
+    return Future.all(List.of(append.completion(), read.completion(), head.completion(), logHead.completion(),
+      logRead.completion())).onSuccess(v -> {
       if (store instanceof Sweepable sweepable) {
         long period = Math.min(1000L, options.maxAgeMillis() / 10);
         sweepTimer = vertx.setPeriodic(period, id -> sweepable.sweep());
@@ -218,6 +222,38 @@ public final class ReplayVerticle extends VerticleBase {
         out.put(topics.get(i), new JsonObject().put("epoch", p.epoch()).put("seq", p.seq()));
       }
       msg.reply(new JsonObject().put("heads", out));
+    });
+  }
+
+  private void onLogHead(Message<Object> msg) {
+    if (msg.body() != null && !(msg.body() instanceof JsonObject)) {
+      fail(msg, new HeraldException(ErrorCode.INVALID_REQUEST, "request body must be a JSON object"));
+      return;
+    }
+    call(store::logHead).onComplete(ar -> {
+      if (ar.failed()) {
+        storeFailed(msg, "log head", ar.cause());
+      } else {
+        Position p = ar.result();
+        msg.reply(new JsonObject().put("head", new JsonObject().put("epoch", p.epoch()).put("seq", p.seq())));
+      }
+    });
+  }
+
+  private void onLogRead(Message<Object> msg) {
+    ReplayRequests.LogRead req;
+    try {
+      req = ReplayRequests.logRead(msg.body(), options.maxReadLimit());
+    } catch (HeraldException e) {
+      fail(msg, e);
+      return;
+    }
+    call(() -> store.readLog(req.after(), req.filter(), req.limit())).onComplete(ar -> {
+      if (ar.failed()) {
+        storeFailed(msg, "log read of " + req.filters().size() + " filter(s)", ar.cause());
+      } else {
+        msg.reply(ar.result().toJson());
+      }
     });
   }
 

@@ -6,6 +6,7 @@ import io.herald.common.Event;
 import io.herald.common.EventDraft;
 import io.herald.common.HeraldException;
 import io.herald.common.Position;
+import io.herald.common.replay.LogReadResult;
 import io.herald.common.replay.ReadResult;
 import io.herald.common.replay.ReplayClient;
 import io.herald.common.replay.ReplayStore;
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -51,6 +53,16 @@ class ReplayVerticleStoreTest {
     public Future<Position> head(String topic) {
       throw new IllegalStateException("connection refused");
     }
+
+    @Override
+    public Future<Position> logHead() {
+      return Future.failedFuture(new IllegalStateException("connection refused"));
+    }
+
+    @Override
+    public Future<LogReadResult> readLog(Position after, Predicate<String> topicFilter, int limit) {
+      throw new IllegalStateException("connection refused");
+    }
   }
 
   /** Only the {@link ReplayStore} interface of a memory store. */
@@ -73,6 +85,16 @@ class ReplayVerticleStoreTest {
     @Override
     public Future<Position> head(String topic) {
       return delegate.head(topic);
+    }
+
+    @Override
+    public Future<Position> logHead() {
+      return delegate.logHead();
+    }
+
+    @Override
+    public Future<LogReadResult> readLog(Position after, Predicate<String> topicFilter, int limit) {
+      return delegate.readLog(after, topicFilter, limit);
     }
   }
 

@@ -20,7 +20,8 @@ import java.util.Map;
 
 /**
  * Typed client of the replay verticle's event-bus API ({@link Addresses#REPLAY_APPEND},
- * {@link Addresses#REPLAY_READ}, {@link Addresses#REPLAY_HEAD}). The notifier and the gateways
+ * {@link Addresses#REPLAY_READ}, {@link Addresses#REPLAY_HEAD}, {@link Addresses#REPLAY_LOG_HEAD},
+ * {@link Addresses#REPLAY_LOG_READ}). The notifier and the gateways
  * use it; it is the only place that knows the message shapes besides the replay verticle.
  * Failures come back as {@link HeraldException}.
  */
@@ -75,6 +76,29 @@ public final class ReplayClient {
     return bus.<JsonObject>request(Addresses.REPLAY_READ, req, options)
       .recover(t -> Future.failedFuture(HeraldException.from(t)))
       .map(msg -> ReadResult.fromJson(msg.body()));
+  }
+
+  /** Where the store's log stands ({@link Addresses#REPLAY_LOG_HEAD}). */
+  public Future<Position> logHead() {
+    return bus.<JsonObject>request(Addresses.REPLAY_LOG_HEAD, new JsonObject(), options)
+      .recover(t -> Future.failedFuture(HeraldException.from(t)))
+      .map(msg -> {
+        JsonObject h = msg.body().getJsonObject("head");
+        return new Position(h.getString("epoch"), h.getLong("seq"));
+      });
+  }
+
+  /**
+   * Reads the store's log after {@code after}, keeping the topics that pass one of
+   * {@code filters} (syntax of {@link LogFilters#compile}), at most {@code limit} events
+   * ({@link Addresses#REPLAY_LOG_READ}). Bad filters fail with {@code invalid_request}.
+   */
+  public Future<LogReadResult> readLog(Position after, List<String> filters, int limit) {
+    JsonObject req = new JsonObject().put("epoch", after.epoch()).put("after", after.seq())
+      .put("filters", new JsonArray(new ArrayList<>(filters))).put("limit", limit);
+    return bus.<JsonObject>request(Addresses.REPLAY_LOG_READ, req, options)
+      .recover(t -> Future.failedFuture(HeraldException.from(t)))
+      .map(msg -> LogReadResult.fromJson(msg.body()));
   }
 
   public Future<Map<String, Position>> heads(List<String> topics) {

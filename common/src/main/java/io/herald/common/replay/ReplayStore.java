@@ -6,6 +6,7 @@ import io.herald.common.Position;
 import io.vertx.core.Future;
 
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * The per-topic ordered history that lets a reconnecting client receive exactly what it
@@ -34,6 +35,38 @@ import java.util.List;
  * just after it is no longer retained). A reset result carries no events; the caller signals
  * the reset to its client and resumes from {@link ReadResult#head()}.
  *
+ * <h2>The log</h2>
+ * Besides its per-topic histories, every store keeps one <em>log</em> that spans all its topics,
+ * so that a subscriber of many topics (a pattern, including topics that do not exist yet) can
+ * resume with one bounded cursor. The log has its own epoch and sequence, carried in a
+ * {@link Position}: {@link #append} gives each event it stores (not an idempotent duplicate) the
+ * next log sequence, from 1, strictly increasing and <b>without holes</b> within a log epoch,
+ * and returns it as {@link Event#log()} (events of one call in draft order). The log epoch
+ * changes whenever the store can no longer vouch for the log (a restarted memory store, a
+ * Redis or PostgreSQL store that lost its data); a position of another log epoch gets a reset.
+ * Guarantees:
+ * <ul>
+ *   <li><b>Per-topic order</b>: within one topic, log order is seq order, whatever number of
+ *   stores (processes, cluster members) append to the topic concurrently.</li>
+ *   <li><b>Visibility</b>: a reader that has read the log up to position P (by
+ *   {@link #readLog} or {@link #logHead}) never later finds a new entry at a position
+ *   {@code <= P}: positions become visible in order.</li>
+ *   <li><b>Retention</b>: the log keeps an entry at least as long as its event is retained in
+ *   its topic, except where a store documents a hard cap on its log; an entry whose event is
+ *   gone may stay or go.</li>
+ * </ul>
+ * {@link #readLog} answers "what came after this log position, among the topics that pass a
+ * filter": the retained events with a greater log sequence, in log order, at most
+ * {@code limit} (capped by the store's {@code maxReadLimit}), looking at no more than
+ * {@link #LOG_SCAN_FACTOR} times that many log entries per call; {@link LogReadResult#scannedTo()}
+ * says how far it looked (continue from there), {@link LogReadResult#head()} where the log ends.
+ * It answers a <b>reset</b> instead when gap-free replay is impossible: another log epoch, a
+ * position beyond the log head, or, among the entries it looks at (from the one right after
+ * {@code after}), one whose event is gone and that might pass the filter (its topic does, or
+ * the store no longer knows its topic): that event was missed for good. The reason is
+ * {@link ReadResult#HISTORY_EVICTED} when the store knows it was evicted for its byte budget,
+ * {@code history_unavailable} otherwise.
+ *
  * <h2>Idempotency</h2>
  * A draft with a {@code key} equal to the key of an event of the same topic that is still
  * retained is not stored again: the retained event is returned in its place. This is what
@@ -60,6 +93,23 @@ public interface ReplayStore {
 
   /** Where {@code topic} stands now: its epoch and the sequence of its last event (0 if none). */
   Future<Position> head(String topic);
+
+  /**
+   * Log entries one {@link #readLog} call looks at, at most, per event it may return: a read of
+   * {@code limit} events examines at most {@code LOG_SCAN_FACTOR * min(limit, maxReadLimit)}
+   * entries, so a filter that matches little costs a bounded scan per call.
+   */
+  int LOG_SCAN_FACTOR = 10;
+
+  /** Where the log stands now: its epoch and the log sequence of its last entry (0 if none). */
+  Future<Position> logHead();
+
+  /**
+   * The retained events whose log position follows {@code after} and whose topic passes
+   * {@code topicFilter}, in log order, at most {@code limit}; or a reset. See the class doc.
+   * {@code topicFilter} is called on the calling context and must be cheap and side-effect free.
+   */
+  Future<LogReadResult> readLog(Position after, Predicate<String> topicFilter, int limit);
 
   /** Releases what the store holds (connections, timers). */
   default Future<Void> close() {
