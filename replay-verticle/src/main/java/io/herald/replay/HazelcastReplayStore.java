@@ -1180,6 +1180,11 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
 
   // ---------------------------------------------------------------- plumbing
 
+  /** The namespace (tests: a store of another member on the same structures). */
+  String namespace() {
+    return namespace;
+  }
+
   private Ringbuffer<String> ring(String topic, String epoch) {
     return hz.getRingbuffer(historyPrefix + topic + '#' + epoch);
   }

@@ -697,6 +697,11 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
     });
   }
 
+  /** The table prefix (tests: a second store on the same tables). */
+  String tablePrefix() {
+    return store.substring(0, store.length() - "replay_store".length());
+  }
+
   /** The two table names (tests drop them). */
   List<String> tables() {
     return List.of(topics, events, store);

@@ -614,6 +614,11 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
     return keyPrefix + "stream:" + topic;
   }
 
+  /** The key prefix (tests: a second store on the same keys). */
+  String keyPrefix() {
+    return keyPrefix;
+  }
+
   private String logSeqKey() {
     return keyPrefix + "logseq";
   }

@@ -47,17 +47,35 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class HazelcastReplayStoreTest extends ReplayStoreContractTest {
 
   private static HazelcastInstance member;
+  private static String clusterName;
+  /** A second member of the same cluster, started by the first test that needs it. */
+  private static HazelcastInstance secondMember;
 
   @BeforeAll
   static void startMember() {
-    member = Hazelcast.newHazelcastInstance(memberConfig("herald-test-" + UUID.randomUUID()));
+    clusterName = "herald-test-" + UUID.randomUUID();
+    member = Hazelcast.newHazelcastInstance(memberConfig(clusterName));
   }
 
   @AfterAll
   static void stopMember() {
+    if (secondMember != null) {
+      secondMember.shutdown();
+      secondMember = null;
+    }
     if (member != null) {
       member.shutdown();
     }
+  }
+
+  @Override
+  protected ReplayStore createSharingStore(ReplayStore first, ReplayOptions options, LongSupplier clock) {
+    synchronized (HazelcastReplayStoreTest.class) {
+      if (secondMember == null) {
+        secondMember = Hazelcast.newHazelcastInstance(memberConfig(clusterName));
+      }
+    }
+    return new HazelcastReplayStore(vertx, secondMember, options, ((HazelcastReplayStore) first).namespace(), clock);
   }
 
   static Config memberConfig(String clusterName) {

@@ -3,6 +3,7 @@ package io.herald.replay;
 import io.herald.common.Event;
 import io.herald.common.EventDraft;
 import io.herald.common.Position;
+import io.herald.common.replay.LogReadResult;
 import io.herald.common.replay.ReadResult;
 import io.herald.common.replay.ReplayStore;
 import io.vertx.core.json.JsonObject;
@@ -49,6 +50,48 @@ class MemoryReplayStoreTest extends ReplayStoreContractTest {
     assertThat(one.name()).isEqualTo("memory");
     assertThat(head(one, topic("t"))).isEqualTo(new Position(one.instanceEpoch(), 0));
     assertThat(append(one, draft(topic("t"), "x")).get(0).epoch()).isEqualTo(one.instanceEpoch());
+  }
+
+  @Test
+  @DisplayName("a restarted memory store has a new log epoch: a log position of the old one gets a reset")
+  void restartGivesNewLogEpoch() {
+    MemoryReplayStore before = memory(new JsonObject());
+    String t = topic("t");
+    Event e = append(before, draft(t, "x")).get(0);
+    assertThat(e.log()).isEqualTo(new Position(before.instanceEpoch(), 1));
+    await(before::close);
+    MemoryReplayStore after = memory(new JsonObject());
+    Position head = logHead(after);
+    assertThat(head.epoch()).isNotEqualTo(e.log().epoch());
+    assertLogReset(readLog(after, e.log(), x -> true, 10), head);
+    assertLogReset(readLog(after, new Position(e.log().epoch(), 0), x -> true, 10), head);
+  }
+
+  @Test
+  @DisplayName("the in-heap log frees the slots of gone events from its front, and slots pinned behind an old event count against the byte budget until it is evicted")
+  void logRingIsBounded() {
+    String busy = topic("busy");
+    String quiet = topic("quiet");
+    long perEvent = MemoryReplayStore.estimatedBytes(draft(busy, "0000").toEvent("e", 1, 0));
+    long budget = 20 * (perEvent + MemoryReplayStore.LOG_SLOT_BYTES);
+    MemoryReplayStore s = memory(new JsonObject().put("maxEventsPerTopic", 3).put("maxBytes", budget));
+    for (int i = 0; i < 1000; i++) {
+      advance(1);
+      append(s, draft(busy, String.format("%04d", i)));
+    }
+    assertThat(s.logSlotCount()).as("only the three retained events keep slots").isEqualTo(3);
+    Position before = logHead(s);
+    advance(1);
+    append(s, draft(quiet, "pin!"));
+    for (int i = 0; i < 200; i++) {
+      advance(1);
+      append(s, draft(busy, String.format("%04d", i)));
+      assertThat(s.retainedBytes()).isLessThanOrEqualTo(budget);
+    }
+    assertThat(s.logSlotCount()).as("the pin was evicted for the budget and the slots behind it freed").isLessThanOrEqualTo(20);
+    LogReadResult r = readLog(s, before, t -> t.equals(quiet), 10);
+    assertThat(r.reset()).isTrue();
+    assertThat(r.resetReason()).isIn(ReadResult.HISTORY_EVICTED, "history_unavailable");
   }
 
   @Test

@@ -76,6 +76,11 @@ class PgReplayStoreTest extends ReplayStoreContractTest {
   }
 
   @Override
+  protected ReplayStore createSharingStore(ReplayStore first, ReplayOptions options, LongSupplier clock) {
+    return new PgReplayStore(vertx, options, URL, ((PgReplayStore) first).tablePrefix(), clock);
+  }
+
+  @Override
   protected boolean holdsState(ReplayStore store, String topic) {
     return call(((PgReplayStore) store).hasTopicRow(topic))
       || call(admin.preparedQuery("SELECT 1 FROM " + ((PgReplayStore) store).tables().get(1) + " WHERE topic = $1")

@@ -89,6 +89,11 @@ class RedisReplayStoreTest extends ReplayStoreContractTest {
   }
 
   @Override
+  protected ReplayStore createSharingStore(ReplayStore first, ReplayOptions options, LongSupplier clock) {
+    return new RedisReplayStore(vertx, options, URL, ((RedisReplayStore) first).keyPrefix(), clock);
+  }
+
+  @Override
   protected boolean holdsState(ReplayStore store, String topic) {
     String cursor = "0";
     do {

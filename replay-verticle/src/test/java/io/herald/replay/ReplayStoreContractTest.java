@@ -3,6 +3,7 @@ package io.herald.replay;
 import io.herald.common.Event;
 import io.herald.common.EventDraft;
 import io.herald.common.Position;
+import io.herald.common.replay.LogReadResult;
 import io.herald.common.replay.ReadResult;
 import io.herald.common.replay.ReplayStore;
 import io.vertx.core.Context;
@@ -26,6 +27,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
 import java.util.function.Supplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -70,6 +73,15 @@ public abstract class ReplayStoreContractTest {
    * ringbuffer): read from the backend itself, not through the store's API.
    */
   protected abstract boolean holdsState(ReplayStore store, String topic);
+
+  /**
+   * A second store over the same backend data as {@code first} (same Redis prefix, same tables,
+   * another Hazelcast member of the same cluster), closed by the caller; null for a backend
+   * whose stores share nothing (memory).
+   */
+  protected ReplayStore createSharingStore(ReplayStore first, ReplayOptions options, LongSupplier clock) {
+    return null;
+  }
 
   /** Whether the store's notion of time is the clock given to {@link #createStore}. */
   protected boolean supportsManualClock() {
@@ -527,7 +539,8 @@ public abstract class ReplayStoreContractTest {
     assumeTrue(supportsByteBudget(), "this backend keeps its history outside the JVM heap and has no byte budget");
     String data = "x".repeat(1000);
     List<String> names = List.of(topic("a"), topic("b"), topic("c"));
-    long perEvent = MemoryReplayStore.estimatedBytes(draft(names.get(0), data).toEvent("e", 1, 0));
+    // An event and its log slot (the in-heap log counts its slots against the budget too).
+    long perEvent = MemoryReplayStore.estimatedBytes(draft(names.get(0), data).toEvent("e", 1, 0)) + MemoryReplayStore.LOG_SLOT_BYTES;
     ReplayStore s = newStore(new JsonObject().put("maxBytes", perEvent * 10));
     List<Event> all = new ArrayList<>();
     for (int i = 0; i < 30; i++) {
@@ -610,6 +623,237 @@ public abstract class ReplayStoreContractTest {
    */
   protected boolean evictsWholeTopics() {
     return false;
+  }
+
+  // ---------------------------------------------------------------- the log
+
+  @Test
+  @DisplayName("the log numbers stored events of all topics densely from 1 in append order, and readLog gives them back in that order")
+  void logIsDenseAcrossTopics() {
+    ReplayStore s = newStore();
+    Position start = logHead(s);
+    assertThat(start.seq()).isZero();
+    String a = topic("log.a");
+    String b = topic("log.b");
+    String c = topic("log.c");
+    List<Event> stored = new ArrayList<>();
+    stored.addAll(append(s, draft(a, "1")));
+    stored.addAll(append(s, draft(b, "2"), draft(a, "3"), draft(c, "4")));
+    stored.addAll(append(s, draft(c, "5")));
+    stored.addAll(append(s, keyed(b, "6", "k6"), draft(a, "7")));
+    assertThat(append(s, keyed(b, "again", "k6")).get(0).log()).as("an idempotent duplicate takes no new log position")
+      .isEqualTo(stored.get(5).log());
+    for (int i = 0; i < stored.size(); i++) {
+      assertThat(stored.get(i).log()).as("log position of event " + i).isEqualTo(new Position(start.epoch(), i + 1));
+    }
+    Position head = logHead(s);
+    assertThat(head).isEqualTo(new Position(start.epoch(), stored.size()));
+    LogReadResult all = readLog(s, start, t -> true, 100);
+    assertThat(all.reset()).isFalse();
+    assertThat(all.head()).isEqualTo(head);
+    assertThat(all.scannedTo()).isEqualTo(head);
+    assertThat(all.complete()).isTrue();
+    assertThat(all.events()).containsExactlyElementsOf(stored);
+    assertThat(all.events()).extracting(Event::log).containsExactlyElementsOf(stored.stream().map(Event::log).toList());
+    LogReadResult atHead = readLog(s, head, t -> true, 100);
+    assertThat(atHead.reset()).isFalse();
+    assertThat(atHead.events()).isEmpty();
+    assertThat(atHead.scannedTo()).isEqualTo(head);
+  }
+
+  @Test
+  @DisplayName("readLog keeps the topics the filter passes, returns at most limit events, and says how far it scanned, bounded per call")
+  void logFilterLimitScannedTo() {
+    ReplayStore s = newStore();
+    Position start = logHead(s);
+    String x = topic("news.x");
+    String y = topic("news.y");
+    String z = topic("chat.z");
+    List<Event> stored = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      stored.addAll(append(s, draft(i % 3 == 0 ? x : i % 3 == 1 ? z : y, Integer.toString(i))));
+    }
+    for (int i = 0; i < 30; i++) {
+      stored.addAll(append(s, draft(z, "z" + i)));
+    }
+    Predicate<String> news = t -> t.startsWith(topic("news."));
+    List<Event> expected = stored.stream().filter(e -> news.test(e.topic())).toList();
+
+    LogReadResult first = readLog(s, start, news, 3);
+    assertThat(first.reset()).isFalse();
+    assertThat(first.events()).containsExactlyElementsOf(expected.subList(0, 3));
+    assertThat(first.scannedTo()).as("scanned up to the last event returned").isEqualTo(expected.get(2).log());
+    assertThat(first.complete()).isFalse();
+
+    List<Event> got = new ArrayList<>(first.events());
+    Position at = first.scannedTo();
+    int calls = 0;
+    while (true) {
+      LogReadResult r = readLog(s, at, news, 3);
+      calls++;
+      assertThat(r.reset()).isFalse();
+      assertThat(r.events()).hasSizeLessThanOrEqualTo(3);
+      assertThat(r.scannedTo().seq()).as("every call advances").isGreaterThan(at.seq());
+      assertThat(r.scannedTo().seq() - at.seq()).as("and looks at no more than LOG_SCAN_FACTOR * limit entries")
+        .isLessThanOrEqualTo(ReplayStore.LOG_SCAN_FACTOR * 3L);
+      got.addAll(r.events());
+      at = r.scannedTo();
+      if (r.complete()) {
+        break;
+      }
+      assertThat(calls).isLessThan(100);
+    }
+    assertThat(got).containsExactlyElementsOf(expected);
+    assertThat(at).isEqualTo(logHead(s));
+
+    LogReadResult none = readLog(s, stored.get(11).log(), t -> false, 1);
+    assertThat(none.reset()).isFalse();
+    assertThat(none.events()).isEmpty();
+    assertThat(none.scannedTo()).as("a filter that matches nothing still advances, by at most LOG_SCAN_FACTOR * limit")
+      .isEqualTo(new Position(start.epoch(), 12 + ReplayStore.LOG_SCAN_FACTOR));
+  }
+
+  @Test
+  @DisplayName("readLog resets from another log epoch, from beyond the head, and when a matching event after the position is gone")
+  void logResets() {
+    ReplayStore s = newStore(new JsonObject().put("maxEventsPerTopic", 2));
+    Position start = logHead(s);
+    String t = topic("trunc");
+    List<Event> stored = appendMany(s, t, 5);
+    Position head = logHead(s);
+    assertThat(head.seq()).isEqualTo(5);
+    assertLogReset(readLog(s, new Position(otherEpoch(start.epoch()), 0), x -> true, 10), head);
+    assertLogReset(readLog(s, new Position(otherEpoch(start.epoch()), 3), x -> true, 10), head);
+    assertLogReset(readLog(s, new Position(start.epoch(), 6), x -> true, 10), head);
+    assertLogReset(readLog(s, start, x -> x.equals(t), 10), head);
+    assertLogReset(readLog(s, stored.get(1).log(), x -> x.equals(t), 10), head);
+    LogReadResult tail = readLog(s, stored.get(2).log(), x -> x.equals(t), 10);
+    assertThat(tail.reset()).isFalse();
+    assertThat(tail.events()).containsExactlyElementsOf(stored.subList(3, 5));
+  }
+
+  @Test
+  @DisplayName("readLog resets when a matching event after the position expired")
+  void logResetsOnExpiry() {
+    assumeManualClock();
+    ReplayStore s = newStore(new JsonObject().put("maxAgeSeconds", 10));
+    String t = topic("old");
+    String u = topic("young");
+    Position start = logHead(s);
+    Event old = append(s, draft(t, "old")).get(0);
+    advance(11_000);
+    Event young = append(s, draft(u, "young")).get(0);
+    Position head = logHead(s);
+    assertLogReset(readLog(s, start, x -> x.equals(t) || x.equals(u), 10), head);
+    LogReadResult fromOld = readLog(s, old.log(), x -> true, 10);
+    assertThat(fromOld.reset()).isFalse();
+    assertThat(fromOld.events()).containsExactly(young);
+  }
+
+  @Test
+  @DisplayName("appends to one topic from two stores at once (sharing the backend) keep log order = seq order, with dense log positions, and a reader polling meanwhile never misses a position")
+  void logOrderAndVisibilityUnderConcurrency() throws Exception {
+    ReplayOptions options = new ReplayOptions(new JsonObject().put("maxEventsPerTopic", 10_000));
+    ReplayStore one = newStore(options.toJson());
+    ReplayStore shared = onContext(() -> createSharingStore(one, options, this::now));
+    ReplayStore two = shared != null ? shared : one;
+    try {
+      String hot = topic("hot");
+      String other = topic("other");
+      Position start = logHead(one);
+      int perStore = 150;
+      List<Event> reader = new ArrayList<>();
+      boolean[] resetSeen = {false};
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      context.runOnContext(v -> {
+        List<Future<List<Event>>> appends = new ArrayList<>();
+        for (int i = 0; i < perStore; i++) {
+          appends.add(one.append(List.of(draft(hot, "one" + i))));
+          appends.add(two.append(List.of(draft(hot, "two" + i), draft(other, "o" + i))));
+        }
+        Future<?> all = Future.all(appends);
+        poll(one, start, reader, resetSeen, all, 2 * perStore + perStore, done);
+      });
+      done.get(60, TimeUnit.SECONDS);
+      assertThat(resetSeen[0]).as("the reader never got a reset").isFalse();
+      List<Event> log = readLogAll(one, start);
+      assertThat(log).hasSize(3 * perStore);
+      for (int i = 0; i < log.size(); i++) {
+        assertThat(log.get(i).log()).isEqualTo(new Position(start.epoch(), i + 1));
+      }
+      List<Long> hotSeqs = log.stream().filter(e -> e.topic().equals(hot)).map(Event::seq).toList();
+      assertThat(hotSeqs).as("log order is seq order within the topic")
+        .isEqualTo(java.util.stream.LongStream.rangeClosed(1, 2 * perStore).boxed().toList());
+      assertThat(reader).as("what the reader polled meanwhile is the log, in order, each position once")
+        .extracting(Event::log).containsExactlyElementsOf(log.stream().map(Event::log).toList());
+    } finally {
+      if (shared != null) {
+        await(shared::close);
+      }
+    }
+  }
+
+  /** Reads the log from {@code at} on the context until the appends are done and all {@code total} events are read. */
+  private void poll(ReplayStore s, Position at, List<Event> got, boolean[] resetSeen, Future<?> appends, int total,
+                    CompletableFuture<Void> done) {
+    s.readLog(at, t -> true, 50).onComplete(ar -> {
+      if (ar.failed()) {
+        done.completeExceptionally(ar.cause());
+        return;
+      }
+      LogReadResult r = ar.result();
+      if (r.reset()) {
+        resetSeen[0] = true;
+        done.complete(null);
+        return;
+      }
+      got.addAll(r.events());
+      if (appends.isComplete() && got.size() >= total) {
+        if (appends.failed()) {
+          done.completeExceptionally(appends.cause());
+        } else {
+          done.complete(null);
+        }
+        return;
+      }
+      if (appends.isComplete() && r.complete() && got.size() < total) {
+        // Appends done but the reader is short of events: positions it passed were missed.
+        done.complete(null);
+        return;
+      }
+      poll(s, r.scannedTo(), got, resetSeen, appends, total, done);
+    });
+  }
+
+  protected Position logHead(ReplayStore s) {
+    return await(s::logHead);
+  }
+
+  protected LogReadResult readLog(ReplayStore s, Position after, Predicate<String> filter, int limit) {
+    return await(() -> s.readLog(after, filter, limit));
+  }
+
+  /** Every event of the log after {@code after}, following scannedTo to the head; fails on a reset. */
+  protected List<Event> readLogAll(ReplayStore s, Position after) {
+    List<Event> out = new ArrayList<>();
+    Position at = after;
+    for (int page = 0; page < 10_000; page++) {
+      LogReadResult r = readLog(s, at, t -> true, 100);
+      assertThat(r.reset()).as("reset").isFalse();
+      out.addAll(r.events());
+      if (r.complete()) {
+        return out;
+      }
+      at = r.scannedTo();
+    }
+    throw new AssertionError("paging did not reach the log head");
+  }
+
+  protected static void assertLogReset(LogReadResult r, Position head) {
+    assertThat(r.reset()).as("reset").isTrue();
+    assertThat(r.events()).as("a reset carries no events").isEmpty();
+    assertThat(r.head()).as("a reset carries the log head").isEqualTo(head);
+    assertThat(r.scannedTo()).isEqualTo(head);
   }
 
   // ---------------------------------------------------------------- helpers for subclasses
