@@ -766,12 +766,20 @@ public abstract class ReplayStoreContractTest {
       boolean[] resetSeen = {false};
       CompletableFuture<Void> done = new CompletableFuture<>();
       context.runOnContext(v -> {
-        List<Future<List<Event>>> appends = new ArrayList<>();
-        for (int i = 0; i < perStore; i++) {
-          appends.add(one.append(List.of(draft(hot, "one" + i))));
-          appends.add(two.append(List.of(draft(hot, "two" + i), draft(other, "o" + i))));
+        // Four lanes per store, each appending one call after the other: eight appends in flight.
+        List<Future<Void>> lanes = new ArrayList<>();
+        for (int lane = 0; lane < 4; lane++) {
+          Future<Void> a = Future.succeededFuture();
+          Future<Void> b = Future.succeededFuture();
+          for (int i = lane; i < perStore; i += 4) {
+            int n = i;
+            a = a.compose(x -> one.append(List.of(draft(hot, "one" + n))).mapEmpty());
+            b = b.compose(x -> two.append(List.of(draft(hot, "two" + n), draft(other, "o" + n))).mapEmpty());
+          }
+          lanes.add(a);
+          lanes.add(b);
         }
-        Future<?> all = Future.all(appends);
+        Future<?> all = Future.join(lanes);
         poll(one, start, reader, resetSeen, all, 2 * perStore + perStore, done);
       });
       done.get(60, TimeUnit.SECONDS);
