@@ -624,7 +624,9 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
     for (Map.Entry<String, long[]> e : ranges.entrySet()) {
       String[] te = e.getKey().split("\u0000");
       long[] r = e.getValue();
-      reads.add(readRange(te[0], te[1], r[0] - 1, (int) Math.min(MAX_BATCH, r[1] - r[0] + 1)).map(events -> {
+      // At most the ringbuffer's capacity: a span longer than that cannot be all retained anyway.
+      int count = (int) Math.min(Math.min(MAX_BATCH, maxEventsPerTopic), r[1] - r[0] + 1);
+      reads.add(readRange(te[0], te[1], r[0] - 1, count).map(events -> {
         for (Event ev : events) {
           found.put(e.getKey() + '\u0000' + ev.seq(), ev);
         }

@@ -636,16 +636,25 @@ public abstract class ReplayStoreContractTest {
     String a = topic("log.a");
     String b = topic("log.b");
     String c = topic("log.c");
-    List<Event> stored = new ArrayList<>();
-    stored.addAll(append(s, draft(a, "1")));
-    stored.addAll(append(s, draft(b, "2"), draft(a, "3"), draft(c, "4")));
-    stored.addAll(append(s, draft(c, "5")));
-    stored.addAll(append(s, keyed(b, "6", "k6"), draft(a, "7")));
-    assertThat(append(s, keyed(b, "again", "k6")).get(0).log()).as("an idempotent duplicate takes no new log position")
-      .isEqualTo(stored.get(5).log());
-    for (int i = 0; i < stored.size(); i++) {
-      assertThat(stored.get(i).log()).as("log position of event " + i).isEqualTo(new Position(start.epoch(), i + 1));
+    List<List<Event>> calls = new ArrayList<>();
+    calls.add(append(s, draft(a, "1")));
+    calls.add(append(s, draft(b, "2"), draft(a, "3"), draft(c, "4"), draft(a, "3b")));
+    calls.add(append(s, draft(c, "5")));
+    calls.add(append(s, keyed(b, "6", "k6"), draft(a, "7")));
+    List<Event> stored = calls.stream().flatMap(List::stream).toList();
+    assertThat(append(s, keyed(b, "again", "k6")).get(0)).isEqualTo(calls.get(3).get(0));
+    assertThat(logHead(s).seq()).as("an idempotent duplicate takes no new log position").isEqualTo(stored.size());
+    long next = 1;
+    for (List<Event> call : calls) {
+      // One call's positions are the next ones; across its topics their order is the store's.
+      assertThat(call).extracting(e -> e.log().epoch()).containsOnly(start.epoch());
+      assertThat(call).extracting(e -> e.log().seq()).containsExactlyInAnyOrderElementsOf(
+        java.util.stream.LongStream.range(next, next + call.size()).boxed().toList());
+      next += call.size();
     }
+    assertThat(calls.get(1).get(1).log().seq()).as("within a topic, log order is seq order")
+      .isLessThan(calls.get(1).get(3).log().seq());
+    List<Event> inLogOrder = stored.stream().sorted(java.util.Comparator.comparingLong(e -> e.log().seq())).toList();
     Position head = logHead(s);
     assertThat(head).isEqualTo(new Position(start.epoch(), stored.size()));
     LogReadResult all = readLog(s, start, t -> true, 100);
@@ -653,8 +662,8 @@ public abstract class ReplayStoreContractTest {
     assertThat(all.head()).isEqualTo(head);
     assertThat(all.scannedTo()).isEqualTo(head);
     assertThat(all.complete()).isTrue();
-    assertThat(all.events()).containsExactlyElementsOf(stored);
-    assertThat(all.events()).extracting(Event::log).containsExactlyElementsOf(stored.stream().map(Event::log).toList());
+    assertThat(all.events()).containsExactlyElementsOf(inLogOrder);
+    assertThat(all.events()).extracting(Event::log).containsExactlyElementsOf(inLogOrder.stream().map(Event::log).toList());
     LogReadResult atHead = readLog(s, head, t -> true, 100);
     assertThat(atHead.reset()).isFalse();
     assertThat(atHead.events()).isEmpty();

@@ -41,7 +41,10 @@ import java.util.function.Predicate;
  * resume with one bounded cursor. The log has its own epoch and sequence, carried in a
  * {@link Position}: {@link #append} gives each event it stores (not an idempotent duplicate) the
  * next log sequence, from 1, strictly increasing and <b>without holes</b> within a log epoch,
- * and returns it as {@link Event#log()} (events of one call in draft order). The log epoch
+ * and returns it as {@link Event#log()}: the events one call stores get the next positions,
+ * per topic in seq order (across the topics of one call, in an order of the store's choosing).
+ * An idempotent duplicate takes no position (the retained event it returns may lack
+ * {@code log()} where the store does not keep it with the event). The log epoch
  * changes whenever the store can no longer vouch for the log (a restarted memory store, a
  * Redis or PostgreSQL store that lost its data); a position of another log epoch gets a reset.
  * Guarantees:
