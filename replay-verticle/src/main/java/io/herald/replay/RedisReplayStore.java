@@ -272,10 +272,15 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
     return {epoch, tonumber(redis.call('GET', KEYS[2]) or '0')}
     """);
 
-  /** KEYS: epoch, then the seq key of each topic. ARGV: candidate epoch. Returns {epoch, {new seq...}}. */
+  /**
+   * KEYS: epoch, logseq, then the seq key of each topic. ARGV: candidate epoch. Returns {epoch,
+   * {new seq...}}. Also takes one log position without a log entry: a log reader from before
+   * the outage meets the hole and gets a reset.
+   */
   private static final Script SKIP = new Script(EPOCH_LUA + """
     local out = {}
-    for i = 2, #KEYS do out[i - 1] = redis.call('INCR', KEYS[i]) end
+    redis.call('INCR', KEYS[2])
+    for i = 3, #KEYS do out[i - 2] = redis.call('INCR', KEYS[i]) end
     return {epoch, out}
     """);
 
@@ -448,8 +453,9 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
     Map<String, Position> holes = new HashMap<>();
     for (int from = 0; from < all.size(); from += SKIP_CHUNK) {
       List<String> chunk = all.subList(from, Math.min(all.size(), from + SKIP_CHUNK));
-      List<String> keys = new ArrayList<>(chunk.size() + 1);
+      List<String> keys = new ArrayList<>(chunk.size() + 2);
       keys.add(epochKey());
+      keys.add(logSeqKey());
       chunk.forEach(t -> keys.add(seqKey(t)));
       chunks.add(init().compose(v -> eval(SKIP, keys, List.of(randomEpoch()))).map(r -> {
         String epoch = r.get(0).toString();
@@ -541,6 +547,10 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
             } else if (name.equals("s")) {
               seq = f.get(i + 1).toString();
             }
+          }
+          if (logSeq != scanned + 1) {
+            // A hole (a position taken without an entry, after an outage): it may have matched.
+            return Future.succeededFuture(LogReadResult.reset(head, null));
           }
           scanned = logSeq;
           if (topicFilter.test(topic)) {

@@ -10,7 +10,8 @@ import java.util.Map;
  * A store that can leave a hole in topics' sequences: one seq that never gets an event. A read
  * from before the hole cannot go past it without a {@code reset}, so a store marks with it the
  * place where events went elsewhere (to an outage store) and a resume from before must not
- * pass over them silently.
+ * pass over them silently. A skip also takes log positions without entries (one per call, or
+ * per chunk of topics), so that a log reader ({@code readLog}) from before gets a reset too.
  */
 interface SeqSkipping {
 

@@ -5,6 +5,7 @@ import io.herald.common.ErrorCode;
 import io.herald.common.Event;
 import io.herald.common.HeraldException;
 import io.herald.common.Position;
+import io.herald.common.replay.LogReadResult;
 import io.herald.common.replay.ReadResult;
 import io.herald.common.testing.PostgresServerProcess;
 import io.vertx.core.Future;
@@ -166,6 +167,54 @@ class GuardedReplayStorePgTest extends OnContextCalls {
       assertThat(next.position()).isEqualTo(new Position(first.epoch(), 2));
     } finally {
       await(locker.close());
+      on(store::close);
+    }
+  }
+
+  @Test
+  @DisplayName("during a PostgreSQL outage a log read of a durable position fails, the outage store's log serves its own epoch, and the durable log goes on after it")
+  void logDuringOutage() throws Exception {
+    GuardedReplayStore store = guarded();
+    try {
+      List<Event> durable = on(() -> store.appendReporting(List.of(draft("t", "d1"), draft("u", "d2")))).stored();
+      Position durableLog = durable.get(1).log();
+      assertThat(durableLog.seq()).isEqualTo(2);
+      assertThat(on(store::logHead)).isEqualTo(durableLog);
+
+      pg.kill();
+      Event outage = on(() -> store.appendReporting(List.of(draft("t", "o1")))).stored().get(0);
+      Position outageLog = outage.log();
+      assertThat(outageLog.epoch()).isNotEqualTo(durableLog.epoch());
+      assertThat(on(store::logHead)).as("the log head during the outage is the outage store's").isEqualTo(outageLog);
+      assertThat(onFailure(() -> store.readLog(durableLog, t -> true, 10)))
+        .as("a durable position cannot be served: the caller answers store_unavailable or a reset").isNotNull();
+      LogReadResult fromOutage = on(() -> store.readLog(new Position(outageLog.epoch(), 0), t -> true, 10));
+      assertThat(fromOutage.reset()).isFalse();
+      assertThat(fromOutage.events()).extracting(Event::data).containsExactly("o1");
+      pg.restart();
+
+      Event back = null;
+      long deadline = System.nanoTime() + Duration.ofMillis(Breakers.RESET_TIMEOUT_MILLIS * 4).toNanos();
+      while (back == null && System.nanoTime() < deadline) {
+        AppendResult r = on(() -> store.appendReporting(List.of(draft("u", "back")))
+          .recover(t -> Future.succeededFuture(null)));
+        if (r != null && r.stored().get(0).log().epoch().equals(durableLog.epoch())) {
+          back = r.stored().get(0);
+        } else {
+          Thread.sleep(200);
+        }
+      }
+      assertThat(back).as("appends went back to PostgreSQL").isNotNull();
+      assertThat(back.log()).as("position 3 is the hole left where the outage events went")
+        .isEqualTo(new Position(durableLog.epoch(), 4));
+      assertThat(on(() -> store.readLog(durableLog, t -> true, 10)).reset())
+        .as("a log resume from before the outage gets a reset: it may have missed o1").isTrue();
+      LogReadResult after = on(() -> store.readLog(new Position(durableLog.epoch(), 3), t -> t.equals("u"), 10));
+      assertThat(after.reset()).isFalse();
+      assertThat(after.events()).extracting(Event::data).containsExactly("back");
+      assertThat(on(() -> store.readLog(outageLog, t -> true, 10)).reset())
+        .as("a position of the finished outage's log gets a reset").isTrue();
+    } finally {
       on(store::close);
     }
   }

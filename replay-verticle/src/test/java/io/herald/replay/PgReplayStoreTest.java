@@ -383,4 +383,18 @@ class PgReplayStoreTest extends ReplayStoreContractTest {
     System.out.printf("PgReplayStore: %d appends to one topic in %.2f s (%.0f/s)%n", n, seconds, n / seconds);
     assertThat(head(s, t).seq()).isEqualTo(n);
   }
+
+  @Test
+  @DisplayName("a skip (the guard's hole after an outage) also takes a log position without an entry: a log read across it gets a reset")
+  void skipLeavesLogHole() {
+    PgReplayStore s = (PgReplayStore) newStore();
+    String t = topic("t");
+    Position before = append(s, draft(t, "a"), draft(t, "b")).get(1).log();
+    await(() -> s.skip(List.of(t)));
+    Event after = append(s, draft(t, "c")).get(0);
+    assertThat(after.log()).isEqualTo(new Position(before.epoch(), before.seq() + 2));
+    assertThat(logHead(s)).isEqualTo(after.log());
+    assertLogReset(readLog(s, before, x -> x.equals("nothing"), 10), after.log());
+    assertThat(readLog(s, new Position(before.epoch(), before.seq() + 1), x -> true, 10).events()).containsExactly(after);
+  }
 }
