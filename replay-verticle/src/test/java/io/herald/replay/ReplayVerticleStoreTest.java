@@ -99,16 +99,18 @@ class ReplayVerticleStoreTest {
   }
 
   @Test
-  @DisplayName("store failures reach callers as store_unavailable with status 503")
+  @DisplayName("store failures reach callers as store_unavailable with status 503, log head and log reads included")
   void storeFailures(Vertx vertx, VertxTestContext ctx) {
     ReplayClient client = new ReplayClient(vertx, 5000);
-    Checkpoint three = ctx.checkpoint(3);
+    Checkpoint three = ctx.checkpoint(5);
     vertx.deployVerticle(new ReplayVerticle(new ReplayOptions(), v -> new DownStore()))
       .onComplete(ctx.succeeding(id -> {
         List<Future<?>> calls = List.of(
           client.append(List.of(new EventDraft("t", "message", "x", false, null))),
           client.read("t", new Position("abc", 0), 10),
-          client.heads(List.of("t", "u")));
+          client.heads(List.of("t", "u")),
+          client.logHead(),
+          client.readLog(new Position("abc", 0), List.of("t", "news.*"), 10));
         for (Future<?> call : calls) {
           call.onComplete(ctx.failing(t -> ctx.verify(() -> {
             assertThat(HeraldException.from(t).code()).isEqualTo(ErrorCode.STORE_UNAVAILABLE);

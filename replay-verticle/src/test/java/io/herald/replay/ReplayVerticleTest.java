@@ -146,6 +146,48 @@ class ReplayVerticleTest {
       .onFailure(ctx::failNow);
   }
 
+  @Test
+  @DisplayName("log head and log reads answer over the event bus: the published events carry their log position, a read filters by exact topic or pattern, pages by scannedTo, and resets for a foreign epoch")
+  void logOverTheBus(Vertx vertx, VertxTestContext ctx) {
+    String x = topic("news.x");
+    String y = topic("news.y");
+    String z = topic("chat.z");
+    List<Event> published = new CopyOnWriteArrayList<>();
+    MessageConsumer<Event> consumer = vertx.eventBus().consumer(Addresses.topic(x), m -> published.add(m.body()));
+    consumer.completion()
+      .compose(v -> client.logHead())
+      .compose(start -> client.append(List.of(draft(x, "x1"), draft(z, "z1"), draft(y, "y1"), draft(x, "x2")))
+        .compose(stored -> client.logHead().compose(head -> {
+          // x passes as a pattern, y as an exact name; z passes neither.
+          return client.readLog(start, List.of(prefix + "*.x", y), 2).compose(first ->
+            client.readLog(first.scannedTo(), List.of(prefix + "*.x", y), 2).compose(second ->
+              client.readLog(new Position("Other0", 0), List.of(x), 10).map(foreign -> {
+                ctx.verify(() -> {
+                  assertThat(stored).extracting(e -> e.log().seq()).containsExactly(1L, 2L, 3L, 4L);
+                  assertThat(head).isEqualTo(new Position(start.epoch(), 4));
+                  assertThat(first.reset()).isFalse();
+                  assertThat(first.events()).extracting(Event::data).containsExactly("x1", "y1");
+                  assertThat(first.events()).extracting(Event::log).containsExactly(stored.get(0).log(), stored.get(2).log());
+                  assertThat(first.scannedTo()).isEqualTo(stored.get(2).log());
+                  assertThat(second.events()).extracting(Event::data).containsExactly("x2");
+                  assertThat(second.complete()).isTrue();
+                  assertThat(foreign.reset()).isTrue();
+                  assertThat(foreign.resetReason()).isEqualTo("history_unavailable");
+                  assertThat(foreign.head()).isEqualTo(head);
+                });
+                return null;
+              })));
+        })))
+      .compose(v -> vertx.eventBus().request(Addresses.REPLAY_LOG_HEAD, new JsonObject()))
+      .onComplete(ctx.succeeding(raw -> ctx.verify(() -> {
+        assertThat(((JsonObject) raw.body()).getJsonObject("head").getLong("seq")).isEqualTo(4L);
+        assertThat(published).extracting(Event::data).containsExactly("x1", "x2");
+        assertThat(published).extracting(e -> e.log().seq()).as("the published events carry their log position")
+          .containsExactly(1L, 4L);
+        ctx.completeNow();
+      })));
+  }
+
   static Stream<Arguments> malformed() {
     JsonObject good = new JsonObject().put("topic", "t").put("type", "message").put("data", "x");
     return Stream.of(
@@ -167,7 +209,26 @@ class ReplayVerticleTest {
       Arguments.of(Addresses.REPLAY_READ, new JsonObject().put("topic", "t").put("epoch", "abc").put("after", "0")),
       Arguments.of(Addresses.REPLAY_READ, new JsonObject().put("topic", "t").put("epoch", "abc").put("after", 0).put("limit", 0)),
       Arguments.of(Addresses.REPLAY_HEAD, new JsonObject().put("topics", "t")),
+      Arguments.of(Addresses.REPLAY_LOG_HEAD, "not an object"),
+      Arguments.of(Addresses.REPLAY_LOG_READ, "not an object"),
+      Arguments.of(Addresses.REPLAY_LOG_READ, logRead().put("epoch", "not-alnum")),
+      Arguments.of(Addresses.REPLAY_LOG_READ, logRead().put("after", -1)),
+      Arguments.of(Addresses.REPLAY_LOG_READ, logRead().put("after", "0")),
+      Arguments.of(Addresses.REPLAY_LOG_READ, logRead().put("limit", 0)),
+      Arguments.of(Addresses.REPLAY_LOG_READ, withoutKey(logRead(), "filters")),
+      Arguments.of(Addresses.REPLAY_LOG_READ, logRead().put("filters", "news.*")),
+      Arguments.of(Addresses.REPLAY_LOG_READ, logRead().put("filters", new JsonArray())),
+      Arguments.of(Addresses.REPLAY_LOG_READ, logRead().put("filters", new JsonArray().add(42))),
+      Arguments.of(Addresses.REPLAY_LOG_READ, logRead().put("filters", new JsonArray().add("bad topic"))),
+      Arguments.of(Addresses.REPLAY_LOG_READ, logRead().put("filters", new JsonArray().add("user.{sub}"))),
+      Arguments.of(Addresses.REPLAY_LOG_READ, logRead().put("filters", new JsonArray().add("news.*").add("a|b"))),
+      Arguments.of(Addresses.REPLAY_LOG_READ, logRead().put("filters",
+        new JsonArray(java.util.Collections.nCopies(io.herald.common.replay.LogFilters.MAX_FILTERS + 1, "t")))),
       Arguments.of(Addresses.REPLAY_HEAD, new JsonObject().put("topics", new JsonArray().add("ok").add("bad topic"))));
+  }
+
+  private static JsonObject logRead() {
+    return new JsonObject().put("epoch", "abc").put("after", 0).put("filters", new JsonArray().add("news.*"));
   }
 
   private static JsonObject events(JsonObject draft) {
