@@ -593,14 +593,16 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
               }
             }
             Position scannedTo = new Position(epoch, scanned);
-            return fetchLogged(refs).map(events -> {
+            Set<String> evicted = new HashSet<>();
+            return fetchLogged(refs, evicted).map(events -> {
               List<Event> out = new ArrayList<>(refs.size());
               long oldest = clock.getAsLong() - maxAgeSeconds * 1000;
               for (int i = 0; i < refs.size(); i++) {
-                Event e = events.get(refs.get(i)[0] + '\u0000' + refs.get(i)[1] + '\u0000' + refs.get(i)[2]);
+                String topicEpoch = refs.get(i)[0] + '\u0000' + refs.get(i)[1];
+                Event e = events.get(topicEpoch + '\u0000' + refs.get(i)[2]);
                 if (e == null || e.timestamp() < oldest) {
                   // A matching event left its topic (count, age, eviction): missed for good.
-                  return LogReadResult.reset(head, null);
+                  return LogReadResult.reset(head, evicted.contains(topicEpoch) ? ReadResult.HISTORY_EVICTED : null);
                 }
                 out.add(e.withLog(new Position(epoch, logSeqs.get(i))));
               }
@@ -610,8 +612,13 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
       }));
   }
 
-  /** The retained events of the references, by {@code topic NUL epoch NUL seq}: one range read per topic and epoch. */
-  private Future<Map<String, Event>> fetchLogged(List<String[]> refs) {
+  /**
+   * The retained events of the references, by {@code topic NUL epoch NUL seq}: one range read per
+   * topic and epoch, after a look at the topic's epochs entry (a topic that left that epoch has
+   * nothing there, and its ringbuffer is not created again by reading it); {@code evicted} gets
+   * the {@code topic NUL epoch} that the byte budget evicted.
+   */
+  private Future<Map<String, Event>> fetchLogged(List<String[]> refs, Set<String> evicted) {
     Map<String, long[]> ranges = new LinkedHashMap<>();
     for (String[] ref : refs) {
       long seq = Long.parseLong(ref[2]);
@@ -626,11 +633,19 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
       long[] r = e.getValue();
       // At most the ringbuffer's capacity: a span longer than that cannot be all retained anyway.
       int count = (int) Math.min(Math.min(MAX_BATCH, maxEventsPerTopic), r[1] - r[0] + 1);
-      reads.add(readRange(te[0], te[1], r[0] - 1, count).map(events -> {
-        for (Event ev : events) {
-          found.put(e.getKey() + '\u0000' + ev.seq(), ev);
+      reads.add(topicEpoch(te[0]).compose(entry -> {
+        if (entry == null || entry.empty() || !entry.current().equals(te[1])) {
+          if (entry != null && entry.old().contains(te[1] + ":b")) {
+            evicted.add(e.getKey());
+          }
+          return Future.succeededFuture();
         }
-        return null;
+        return readRange(te[0], te[1], r[0] - 1, count).map(events -> {
+          for (Event ev : events) {
+            found.put(e.getKey() + '\u0000' + ev.seq(), ev);
+          }
+          return null;
+        });
       }));
     }
     return Future.all(reads).map(v -> found);
