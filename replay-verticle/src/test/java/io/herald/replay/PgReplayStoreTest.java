@@ -397,4 +397,33 @@ class PgReplayStoreTest extends ReplayStoreContractTest {
     assertLogReset(readLog(s, before, x -> x.equals("nothing"), 10), after.log());
     assertThat(readLog(s, new Position(before.epoch(), before.seq() + 1), x -> true, 10).events()).containsExactly(after);
   }
+
+  @Test
+  @DisplayName("tables of the schema before the log get its columns at start: older events stay readable per topic, outside the log, and the log starts at 1")
+  void migratesSchemaBeforeTheLog() {
+    String prefix = newPrefix();
+    tables.addAll(List.of(prefix + "replay_topics", prefix + "replay_events", prefix + "replay_store"));
+    String t = topic("old");
+    call(admin.query("""
+      CREATE TABLE %1$sreplay_store (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), epoch text NOT NULL);
+      CREATE TABLE %1$sreplay_topics (topic text PRIMARY KEY, epoch text NOT NULL, last_seq bigint NOT NULL);
+      CREATE TABLE %1$sreplay_events (topic text NOT NULL, seq bigint NOT NULL, epoch text NOT NULL, type text NOT NULL,
+        data text NOT NULL, json boolean NOT NULL, key text, ts bigint NOT NULL, PRIMARY KEY (topic, seq));
+      INSERT INTO %1$sreplay_store VALUES (true, 'OldEpoch');
+      INSERT INTO %1$sreplay_topics VALUES ('%2$s', 'OldEpoch', 2);
+      INSERT INTO %1$sreplay_events VALUES ('%2$s', 1, 'OldEpoch', 'message', 'one', false, null, %3$d),
+        ('%2$s', 2, 'OldEpoch', 'message', 'two', false, null, %3$d);
+      """.formatted(prefix, t, now())).execute());
+    PgReplayStore s = onContext(() -> store(new ReplayOptions(), prefix, this::now));
+    try {
+      assertThat(logHead(s)).isEqualTo(new Position("OldEpoch", 0));
+      assertThat(readAll(s, t, new Position("OldEpoch", 0))).extracting(Event::data).containsExactly("one", "two");
+      Event next = append(s, draft(t, "three")).get(0);
+      assertThat(next.position()).isEqualTo(new Position("OldEpoch", 3));
+      assertThat(next.log()).isEqualTo(new Position("OldEpoch", 1));
+      assertThat(readLog(s, new Position("OldEpoch", 0), x -> true, 10).events()).containsExactly(next);
+    } finally {
+      await(s::close);
+    }
+  }
 }
