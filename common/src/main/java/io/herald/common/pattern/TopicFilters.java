@@ -1,5 +1,6 @@
 package io.herald.common.pattern;
 
+import io.herald.common.TopicPattern;
 import io.herald.common.Topics;
 
 import java.util.ArrayList;
@@ -39,6 +40,9 @@ public final class TopicFilters {
     checkLength(text);
     if (text.contains("://")) {
       return looksLikeUrlPattern(text) ? parseUrlPattern(text) : exact(text);
+    }
+    if (text.contains(TopicPattern.SUBJECT)) {
+      throw new IllegalArgumentException("invalid topic filter \"" + text + "\": {sub} is for grants, not for filters");
     }
     return text.indexOf('*') < 0 ? exact(text) : parseHerald(text);
   }

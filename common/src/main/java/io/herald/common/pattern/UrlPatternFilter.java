@@ -81,7 +81,9 @@ final class UrlPatternFilter implements TopicFilter {
     }
     for (int i = 0; i < 8; i++) {
       try {
-        parts.add(i == PROTOCOL ? protocol : UrlPatternParser.parsePattern(init[i], options[i], i, i == PATHNAME && !special));
+        int callback = i == HOSTNAME && (init[i].startsWith("[") || init[i].startsWith("{[") || init[i].startsWith("\\["))
+          ? UrlPatternParser.IPV6_HOSTNAME : i;
+        parts.add(i == PROTOCOL ? protocol : UrlPatternParser.parsePattern(init[i], options[i], callback, i == PATHNAME && !special));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("in the " + UrlPatternParser.COMPONENTS[i] + " \"" + init[i] + "\": " + e.getMessage(), e);
       }
@@ -146,6 +148,9 @@ final class UrlPatternFilter implements TopicFilter {
     StringBuilder b = new StringBuilder();
     for (Part p : parts) {
       if (p.type() != PartType.FIXED || p.modifier() != Modifier.NONE) {
+        if (p.type() != PartType.FIXED && (p.modifier() == Modifier.NONE || p.modifier() == Modifier.ONE_OR_MORE)) {
+          b.append(p.prefix());
+        }
         break;
       }
       b.append(p.value());

@@ -22,6 +22,8 @@ final class UrlPatternParser {
 
   static final String[] COMPONENTS = {"protocol", "username", "password", "hostname", "port", "pathname", "search", "hash"};
   static final int PROTOCOL = 0, USERNAME = 1, PASSWORD = 2, HOSTNAME = 3, PORT = 4, PATHNAME = 5, SEARCH = 6, HASH = 7;
+  /** Not a component: the host name when it is an IPv6 address pattern (its own encoding callback). */
+  static final int IPV6_HOSTNAME = 8;
   static final List<String> SPECIAL_SCHEMES = List.of("ftp", "file", "http", "https", "ws", "wss");
 
   static String defaultPort(String scheme) {
@@ -621,13 +623,24 @@ final class UrlPatternParser {
         yield value.toLowerCase(Locale.ROOT);
       }
       case USERNAME, PASSWORD -> percentEncode(value, UrlPatternParser::inUserinfoSet);
+      case IPV6_HOSTNAME -> {
+        {
+          for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (!(isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '[' || c == ']' || c == ':')) {
+              throw new IllegalArgumentException("invalid character '" + c + "' in IPv6 host name \"" + value + "\"");
+            }
+          }
+          yield value.toLowerCase(Locale.ROOT);
+        }
+      }
       case HOSTNAME -> {
         for (int i = 0; i < value.length(); i++) {
           char c = value.charAt(i);
           if (c > 0x7e) {
             throw new IllegalArgumentException("non-ASCII host names are not supported (write the punycode form): \"" + value + "\"");
           }
-          if (c <= 0x20 || "#%/<>?@\\^|".indexOf(c) >= 0) {
+          if (c <= 0x20 || "#/:<>?@[\\]^|".indexOf(c) >= 0) {
             throw new IllegalArgumentException("invalid character '" + c + "' in host name \"" + value + "\"");
           }
         }
