@@ -18,7 +18,8 @@ final class HeraldFilter implements TopicFilter {
   /** The separator before the final {@code **}, or 0 when the filter is {@code **} alone. */
   private final char tailSeparator;
   private final String literalPrefix;
-  private final Nfa nfa;
+  /** Built on first use: the index matches by segments and never needs it. */
+  private volatile Nfa nfa;
 
   HeraldFilter(String source, String[] tokens, boolean multiTail, char tailSeparator) {
     this.source = source;
@@ -27,7 +28,6 @@ final class HeraldFilter implements TopicFilter {
     this.tailSeparator = tailSeparator;
     int star = source.indexOf('*');
     this.literalPrefix = star < 0 ? source : source.substring(0, star);
-    this.nfa = Nfa.compile(compile(source));
   }
 
   /** The automaton of a Herald pattern (also used for grants, see {@link TopicGrants}). */
@@ -54,11 +54,16 @@ final class HeraldFilter implements TopicFilter {
 
   @Override
   public boolean matches(String topic) {
-    return topic != null && nfa.matches(topic);
+    return topic != null && nfa().matches(topic);
   }
 
   Nfa nfa() {
-    return nfa;
+    Nfa n = nfa;
+    if (n == null) {
+      n = Nfa.compile(compile(source));
+      nfa = n;
+    }
+    return n;
   }
 
   String[] tokens() {

@@ -20,8 +20,14 @@ final class Nfa {
   sealed interface Re permits Chars, Seq, Alt, Rep {
   }
 
-  /** One character accepted by {@code test}; {@code label} is for messages and debugging. */
-  record Chars(IntPredicate test, String label) implements Re {
+  /**
+   * One character: {@code literal} when it is at least 0, else one accepted by {@code test};
+   * {@code label} is for debugging.
+   */
+  record Chars(IntPredicate test, String label, int literal) implements Re {
+    Chars(IntPredicate test, String label) {
+      this(test, label, -1);
+    }
   }
 
   record Seq(List<Re> items) implements Re {
@@ -35,7 +41,7 @@ final class Nfa {
   }
 
   static Re literal(char c) {
-    return new Chars(ch -> ch == c, String.valueOf(c));
+    return new Chars(null, null, c);
   }
 
   static Re literal(String s) {
@@ -65,15 +71,18 @@ final class Nfa {
   /** Automata larger than this are refused (a pattern is at most 256 characters; this is slack). */
   static final int MAX_STATES = 20_000;
 
-  // State i: if pred[i] != null, on a character it accepts go to out1[i]; otherwise epsilon
-  // edges to out1[i] and out2[i] (-1: none). The accepting state has neither.
+  // State i: on the character lit[i] (if >= 0), or on a character pred[i] accepts (if not null),
+  // go to out1[i]; otherwise epsilon edges to out1[i] and out2[i] (-1: none). The accepting
+  // state has neither.
+  private final int[] lit;
   private final IntPredicate[] pred;
   private final int[] out1;
   private final int[] out2;
   private final int start;
   private final int accept;
 
-  private Nfa(IntPredicate[] pred, int[] out1, int[] out2, int start, int accept) {
+  private Nfa(int[] lit, IntPredicate[] pred, int[] out1, int[] out2, int start, int accept) {
+    this.lit = lit;
     this.pred = pred;
     this.out1 = out1;
     this.out2 = out2;
@@ -83,20 +92,22 @@ final class Nfa {
 
   static Nfa compile(Re re) {
     Builder b = new Builder();
-    int accept = b.add(null, -1, -1);
+    int accept = b.add(-1, null, -1, -1);
     int start = b.compile(re, accept);
-    return new Nfa(b.pred.toArray(new IntPredicate[0]), b.ints(b.out1), b.ints(b.out2), start, accept);
+    return new Nfa(b.ints(b.lit), b.pred.toArray(new IntPredicate[0]), b.ints(b.out1), b.ints(b.out2), start, accept);
   }
 
   private static final class Builder {
+    final List<Integer> lit = new ArrayList<>();
     final List<IntPredicate> pred = new ArrayList<>();
     final List<Integer> out1 = new ArrayList<>();
     final List<Integer> out2 = new ArrayList<>();
 
-    int add(IntPredicate p, int o1, int o2) {
+    int add(int l, IntPredicate p, int o1, int o2) {
       if (pred.size() >= MAX_STATES) {
         throw new IllegalArgumentException("pattern too complex");
       }
+      lit.add(l);
       pred.add(p);
       out1.add(o1);
       out2.add(o2);
@@ -105,7 +116,7 @@ final class Nfa {
 
     int compile(Re re, int next) {
       if (re instanceof Chars c) {
-        return add(c.test(), next, -1);
+        return add(c.literal(), c.test(), next, -1);
       }
       if (re instanceof Seq s) {
         int at = next;
@@ -117,16 +128,16 @@ final class Nfa {
       if (re instanceof Alt a) {
         int at = compile(a.items().get(a.items().size() - 1), next);
         for (int i = a.items().size() - 2; i >= 0; i--) {
-          at = add(null, compile(a.items().get(i), next), at);
+          at = add(-1, null, compile(a.items().get(i), next), at);
         }
         return at;
       }
       Rep r = (Rep) re;
       if (!r.unbounded()) {
         int item = compile(r.item(), next);
-        return r.min() == 0 ? add(null, item, next) : item;
+        return r.min() == 0 ? add(-1, null, item, next) : item;
       }
-      int loop = add(null, -1, next);
+      int loop = add(-1, null, -1, next);
       int item = compile(r.item(), loop);
       out1.set(loop, item);
       return r.min() == 0 ? loop : item;
@@ -178,8 +189,9 @@ final class Nfa {
   /** The states after reading {@code c} from {@code from}, into {@code into}. */
   void step(BitSet from, int c, BitSet into, int[] stack) {
     for (int st = from.nextSetBit(0); st >= 0; st = from.nextSetBit(st + 1)) {
+      int l = lit[st];
       IntPredicate p = pred[st];
-      if (p != null && p.test(c)) {
+      if (l >= 0 ? l == c : p != null && p.test(c)) {
         addClosure(into, out1[st], stack);
       }
     }
@@ -194,7 +206,7 @@ final class Nfa {
     stack[top++] = state;
     while (top > 0) {
       int st = stack[--top];
-      if (pred[st] == null) {
+      if (lit[st] < 0 && pred[st] == null) {
         for (int o : new int[] {out1[st], out2[st]}) {
           if (o >= 0 && !set.get(o)) {
             set.set(o);

@@ -7,6 +7,8 @@ import io.herald.common.pattern.UrlPatternParser.PartType;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import static io.herald.common.pattern.UrlPatternParser.HOSTNAME;
 import static io.herald.common.pattern.UrlPatternParser.PASSWORD;
@@ -32,9 +34,11 @@ import static io.herald.common.pattern.UrlPatternParser.USERNAME;
  *       costs time linear in the topic for any pattern.</li>
  *   <li>No base URL, no {@code ignoreCase}; group names are ASCII; non-ASCII host names are refused
  *       (write punycode).</li>
- *   <li>A topic a URL parser would rewrite beyond lower-casing the scheme and host, dropping a
- *       default port and percent-encoding (dot segments {@code .}/{@code ..}, a backslash in a
- *       special URL, {@code https:host} without {@code //}) matches no URL pattern.</li>
+ *   <li>Only topics in canonical form match, that is, topics a URL parser would serialize back
+ *       unchanged: {@code HTTPS://Example.com/a}, {@code https://example.com:443/a},
+ *       {@code https://example.com/a/../b}, {@code https://example.com} (no path),
+ *       {@code https://example.com/café} match no URL pattern (see {@link UrlTopic}). Topics are
+ *       names, not addresses: the publisher's string is the topic.</li>
  * </ul>
  */
 final class UrlPatternFilter implements TopicFilter {
@@ -44,10 +48,17 @@ final class UrlPatternFilter implements TopicFilter {
   private final String literalPrefix;
   private final String indexPrefix;
 
-  private UrlPatternFilter(String source, List<List<Part>> parts, Options[] options) {
+  /** Automata of the components most patterns leave as they are ("*" or ""), shared. */
+  private static final Map<String, Nfa> COMMON = new ConcurrentHashMap<>();
+
+  private UrlPatternFilter(String source, String[] init, List<List<Part>> parts, Options[] options) {
     this.source = source;
     for (int i = 0; i < 8; i++) {
-      components[i] = Nfa.compile(toRe(parts.get(i), options[i]));
+      List<Part> p = parts.get(i);
+      Options o = options[i];
+      components[i] = init[i].equals("*") || init[i].isEmpty()
+        ? COMMON.computeIfAbsent(i + " " + o + " " + init[i], k -> Nfa.compile(toRe(p, o)))
+        : Nfa.compile(toRe(p, o));
     }
     this.literalPrefix = prefix(parts, true);
     this.indexPrefix = prefix(parts, false);
@@ -88,7 +99,7 @@ final class UrlPatternFilter implements TopicFilter {
         throw new IllegalArgumentException("in the " + UrlPatternParser.COMPONENTS[i] + " \"" + init[i] + "\": " + e.getMessage(), e);
       }
     }
-    return new UrlPatternFilter(source, parts, options);
+    return new UrlPatternFilter(source, init, parts, options);
   }
 
   /** The spec's "generate a regular expression and name list", as an automaton expression. */

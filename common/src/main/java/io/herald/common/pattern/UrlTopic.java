@@ -5,11 +5,12 @@ import java.util.Locale;
 import static io.herald.common.pattern.UrlPatternParser.SPECIAL_SCHEMES;
 
 /**
- * A topic read as a URL: its eight URL Pattern components, canonical as the WHATWG URL parser
- * would give them for the plain URLs topics are (scheme and host lower-cased, default port
- * dropped, characters percent-encoded). Null from {@link #parse} when the topic is not such a URL
- * or the parser would rewrite it further (dot segments, backslashes, a special URL without
- * {@code //}), so that such a topic matches no URL pattern.
+ * A topic read as a URL: its eight URL Pattern components. Only topics in canonical form are
+ * read, that is, topics a WHATWG URL parser would serialize back unchanged (lower-case scheme and
+ * host, no default port, nothing to percent-encode, no dot segments, {@code //} after a special
+ * scheme, a path of at least {@code /}); {@link #parse} gives null for any other string, so such a
+ * topic matches no URL pattern. This keeps {@link TopicFilter#literalPrefix()} a prefix of the
+ * topic string itself, which the index and {@link TopicGrants} rely on.
  */
 record UrlTopic(String protocol, String username, String password, String hostname, String port,
                 String pathname, String search, String hash) {
@@ -27,15 +28,53 @@ record UrlTopic(String protocol, String username, String password, String hostna
     };
   }
 
-  /** {@code scheme://host[:port]path} without user info, for special schemes; "" otherwise. */
+  /**
+   * {@code scheme://host[:port]path} (the topic without user info, search and hash) for special
+   * schemes; {@code scheme:} otherwise.
+   */
   String indexKey() {
     if (!SPECIAL_SCHEMES.contains(protocol)) {
-      return "";
+      return protocol + ":";
     }
     return protocol + "://" + hostname + (port.isEmpty() ? "" : ":" + port) + pathname;
   }
 
+  /** The topic as a URL, or null when it is not a URL in canonical form. */
   static UrlTopic parse(String topic) {
+    UrlTopic url = read(topic);
+    return url != null && url.serialized(topic) ? url : null;
+  }
+
+  /** Is {@code topic} exactly this URL's serialization? */
+  private boolean serialized(String topic) {
+    StringBuilder b = new StringBuilder(topic.length()).append(protocol).append(':');
+    if (topic.startsWith("//", protocol.length() + 1)) {
+      b.append("//");
+      if (!username.isEmpty() || !password.isEmpty()) {
+        b.append(username);
+        if (!password.isEmpty()) {
+          b.append(':').append(password);
+        }
+        b.append('@');
+      }
+      b.append(hostname);
+      if (!port.isEmpty()) {
+        b.append(':').append(port);
+      }
+    }
+    b.append(pathname);
+    int q = topic.indexOf('?');
+    int h = topic.indexOf('#');
+    if (q >= 0 && (h < 0 || q < h)) {
+      b.append('?').append(search);
+    }
+    if (h >= 0) {
+      b.append('#').append(hash);
+    }
+    return b.toString().equals(topic);
+  }
+
+  private static UrlTopic read(String topic) {
     int colon = topic.indexOf(':');
     if (colon <= 0 || !UrlPatternParser.isAsciiAlpha(topic.charAt(0))) {
       return null;
