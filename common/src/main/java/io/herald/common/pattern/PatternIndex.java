@@ -18,7 +18,8 @@ import java.util.function.Consumer;
  *   <li>Herald patterns: a trie over the topic's segments (each with the separator before it):
  *       a literal segment is a hash lookup, a segment with {@code *} is one automaton run per
  *       distinct such segment at that node, a final {@code **} is a flag per node and separator;</li>
- *   <li>URL patterns: a character trie over their literal prefix (user info left out, see
+ *   <li>URL patterns: a trie over their literal prefix cut into path steps ({@code https:},
+ *       {@code /}, {@code /example.com}, {@code /users}, ..., user info left out, see
  *       {@link UrlPatternFilter}); the filters on the topic's path through it are checked with
  *       their automata. Many URL patterns sharing one long prefix and differing only after a
  *       wildcard are all checked one by one: index by what they have in common.</li>
@@ -70,9 +71,9 @@ public final class PatternIndex<V> {
   private record GlobChild<V>(Nfa nfa, Node<V> node) {
   }
 
-  /** A node of the URL prefix trie. */
-  private static final class CharNode<V> {
-    HashMap<Character, CharNode<V>> children;
+  /** A node of the URL prefix trie: one edge per path step ({@code /} and what follows up to the next). */
+  private static final class UrlNode<V> {
+    HashMap<String, UrlNode<V>> children;
     List<Holder<V>> holders;
 
     boolean isEmpty() {
@@ -83,7 +84,7 @@ public final class PatternIndex<V> {
   private final Map<Key, Holder<V>> holders = new HashMap<>();
   private final HashMap<String, Holder<V>> exact = new HashMap<>();
   private final Node<V> root = new Node<>();
-  private final CharNode<V> urlRoot = new CharNode<>();
+  private final UrlNode<V> urlRoot = new UrlNode<>();
   private int urlFilters;
   private int size;
   /** Automaton runs so far (globs and URL patterns checked), for tests of the indexing. */
@@ -167,8 +168,9 @@ public final class PatternIndex<V> {
       UrlTopic url = UrlTopic.parse(topic);
       if (url != null) {
         String key = url.indexKey();
-        CharNode<V> node = urlRoot;
-        for (int i = 0; ; i++) {
+        UrlNode<V> node = urlRoot;
+        int from = 0;
+        while (true) {
           if (node.holders != null) {
             for (Holder<V> h : node.holders) {
               checks++;
@@ -177,10 +179,13 @@ public final class PatternIndex<V> {
               }
             }
           }
-          if (i == key.length() || node.children == null) {
+          if (from == key.length() || node.children == null) {
             break;
           }
-          node = node.children.get(key.charAt(i));
+          int to = key.indexOf('/', from + 1);
+          to = to < 0 ? key.length() : to;
+          node = node.children.get(key.substring(from, to));
+          from = to;
           if (node == null) {
             break;
           }
@@ -266,13 +271,12 @@ public final class PatternIndex<V> {
         node.end = holder;
       }
     } else {
-      UrlPatternFilter u = (UrlPatternFilter) filter;
-      CharNode<V> node = urlRoot;
-      for (char c : u.indexPrefix().toCharArray()) {
+      UrlNode<V> node = urlRoot;
+      for (String step : steps((UrlPatternFilter) filter)) {
         if (node.children == null) {
           node.children = new HashMap<>(4);
         }
-        node = node.children.computeIfAbsent(c, x -> new CharNode<>());
+        node = node.children.computeIfAbsent(step, x -> new UrlNode<>());
       }
       if (node.holders == null) {
         node.holders = new ArrayList<>(1);
@@ -314,7 +318,7 @@ public final class PatternIndex<V> {
     } else if (filter instanceof HeraldFilter h) {
       unlinkHerald(root, h, 0);
     } else {
-      unlinkUrl(urlRoot, ((UrlPatternFilter) filter).indexPrefix(), 0, holder);
+      unlinkUrl(urlRoot, steps((UrlPatternFilter) filter), 0, holder);
       urlFilters--;
     }
   }
@@ -355,19 +359,38 @@ public final class PatternIndex<V> {
     }
   }
 
-  private void unlinkUrl(CharNode<V> node, String prefix, int i, Holder<V> holder) {
-    if (i == prefix.length()) {
+  /**
+   * The complete steps of a URL pattern's index prefix: the prefix up to its last {@code /}, cut
+   * before each {@code /} ({@code https://example.com/users/1/} gives {@code https:}, {@code /},
+   * {@code /example.com}, {@code /users}, {@code /1}). Every matching topic's index key starts
+   * with these same steps.
+   */
+  private static List<String> steps(UrlPatternFilter filter) {
+    String prefix = filter.indexPrefix();
+    int last = prefix.lastIndexOf('/');
+    List<String> steps = new ArrayList<>();
+    int from = 0;
+    while (from < last) {
+      int to = prefix.indexOf('/', from + 1);
+      steps.add(prefix.substring(from, to));
+      from = to;
+    }
+    return steps;
+  }
+
+  private void unlinkUrl(UrlNode<V> node, List<String> steps, int i, Holder<V> holder) {
+    if (i == steps.size()) {
       node.holders.remove(holder);
       if (node.holders.isEmpty()) {
         node.holders = null;
       }
       return;
     }
-    char c = prefix.charAt(i);
-    CharNode<V> child = node.children.get(c);
-    unlinkUrl(child, prefix, i + 1, holder);
+    String step = steps.get(i);
+    UrlNode<V> child = node.children.get(step);
+    unlinkUrl(child, steps, i + 1, holder);
     if (child.isEmpty()) {
-      node.children.remove(c);
+      node.children.remove(step);
       if (node.children.isEmpty()) {
         node.children = null;
       }
