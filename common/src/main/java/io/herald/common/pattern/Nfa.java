@@ -80,6 +80,11 @@ final class Nfa {
   private final int[] out2;
   private final int start;
   private final int accept;
+  /**
+   * For automata of at most 64 states (nearly all: a URL component, a segment glob): the epsilon
+   * closure of each state as a bit mask, so that matching runs on longs without allocating.
+   */
+  private final long[] closureMask;
 
   private Nfa(int[] lit, IntPredicate[] pred, int[] out1, int[] out2, int start, int accept) {
     this.lit = lit;
@@ -88,6 +93,17 @@ final class Nfa {
     this.out2 = out2;
     this.start = start;
     this.accept = accept;
+    if (pred.length <= 64) {
+      closureMask = new long[pred.length];
+      int[] stack = new int[pred.length];
+      for (int st = 0; st < pred.length; st++) {
+        BitSet set = new BitSet(pred.length);
+        addClosure(set, st, stack);
+        closureMask[st] = set.toLongArray().length == 0 ? 0 : set.toLongArray()[0];
+      }
+    } else {
+      closureMask = null;
+    }
   }
 
   static Nfa compile(Re re) {
@@ -163,6 +179,23 @@ final class Nfa {
 
   /** Does {@code s[from, to)} match as a whole? */
   boolean matches(CharSequence s, int from, int to) {
+    if (closureMask != null) {
+      long current = closureMask[start];
+      for (int i = from; i < to && current != 0; i++) {
+        char c = s.charAt(i);
+        long next = 0;
+        for (long bits = current; bits != 0; bits &= bits - 1) {
+          int st = Long.numberOfTrailingZeros(bits);
+          int l = lit[st];
+          IntPredicate p = pred[st];
+          if (l >= 0 ? l == c : p != null && p.test(c)) {
+            next |= closureMask[out1[st]];
+          }
+        }
+        current = next;
+      }
+      return (current & (1L << accept)) != 0;
+    }
     BitSet current = startSet();
     BitSet next = new BitSet(pred.length);
     int[] stack = new int[pred.length];

@@ -104,6 +104,20 @@ class TopicGrantsTest {
     assertThat(TopicGrants.coversGrants(grants(grantList), filter, subject)).isEqualTo(expected);
   }
 
+  @ParameterizedTest(name = "{0}: {1}")
+  @CsvSource(delimiter = '|', value = {
+    "news.*|true",
+    "news.s*|true",
+    "news.**|false",
+    "*.sport|false",
+    "user:alice:*|true",
+    "user:*:inbox|false",
+  })
+  @DisplayName("the table in docs/security.md is what covers() says")
+  void securityDocTable(String requested, boolean expected) {
+    assertThat(TopicGrants.covers(patterns("news.* user:{sub}:*"), TopicFilters.parse(requested), "alice")).isEqualTo(expected);
+  }
+
   @Test
   @DisplayName("a grant's final ** must be the whole last segment")
   void grantSyntax() {
@@ -115,6 +129,51 @@ class TopicGrantsTest {
     assertThat(Grant.of(TopicPattern.compile("news.**")).matches("news.ab", null)).isTrue();
     assertThatThrownBy(() -> Grant.parse("news.**.live")).hasMessageContaining("** must be the whole last segment");
     assertThatThrownBy(() -> Grant.parse("news#")).hasMessageContaining("invalid character");
+  }
+
+  @Test
+  @DisplayName("a grant made of a TopicPattern matches exactly what the TopicPattern matches")
+  void grantOfTopicPatternAgrees() {
+    Random random = new Random(42);
+    String[] subjects = {"s", "*", "a.b", null};
+    for (int n = 0; n < 20_000; n++) {
+      String text = "a" + TopicFiltersTest.randomString(random, "ab.:*", 5) + (random.nextInt(4) == 0 ? "{sub}" : "");
+      TopicPattern pattern = TopicPattern.compile(text);
+      String topic = "a" + TopicFiltersTest.randomString(random, "ab.:*s", 7);
+      String subject = subjects[random.nextInt(subjects.length)];
+      assertThat(Grant.of(pattern).matches(topic, subject)).as("%s vs %s as %s", text, topic, subject)
+        .isEqualTo(pattern.matches(topic, subject));
+    }
+  }
+
+  @Test
+  @DisplayName("covers with TopicPattern grants is sound too (random search)")
+  void soundWithTopicPatterns() {
+    Random random = new Random(4242);
+    int yes = 0;
+    for (int n = 0; n < 4000; n++) {
+      String requestedText = "a" + TopicFiltersTest.randomString(random, "ab.*", 4);
+      if (requestedText.contains("**")) {
+        continue;
+      }
+      TopicFilter requested = TopicFilters.parse(requestedText);
+      List<TopicPattern> grantList = new ArrayList<>();
+      for (int g = 0; g < 2; g++) {
+        grantList.add(TopicPattern.compile("a" + TopicFiltersTest.randomString(random, "ab.*", 4)));
+      }
+      if (!TopicGrants.covers(grantList, requested, "s")) {
+        continue;
+      }
+      yes++;
+      for (int t = 0; t < 300; t++) {
+        String topic = "a" + TopicFiltersTest.randomString(random, "ab.", 8);
+        if (requested.matches(topic)) {
+          assertThat(grantList.stream().anyMatch(g -> g.matches(topic, "s")))
+            .as("%s covered by %s but %s is not granted", requestedText, grantList, topic).isTrue();
+        }
+      }
+    }
+    assertThat(yes).as("the search found covered cases").isGreaterThan(100);
   }
 
   @Test
