@@ -21,7 +21,8 @@ import java.util.function.Consumer;
  *   <li>URL patterns: a trie over their literal prefix cut into path steps ({@code https:},
  *       {@code /}, {@code /example.com}, {@code /users}, ..., user info left out, see
  *       {@link UrlPatternFilter}); the filters on the topic's path through it are checked with
- *       their automata. Many URL patterns sharing one long prefix and differing only after a
+ *       their automata; URI templates likewise, by their literal prefix and on the topic as it
+ *       is. Many URL patterns sharing one long prefix and differing only after a
  *       wildcard are all checked one by one: index by what they have in common.</li>
  * </ul>
  *
@@ -85,6 +86,9 @@ public final class PatternIndex<V> {
   private final HashMap<String, Holder<V>> exact = new HashMap<>();
   private final Node<V> root = new Node<>();
   private final UrlNode<V> urlRoot = new UrlNode<>();
+  /** URI templates, by the path steps of their literal prefix, matched on the raw topic. */
+  private final UrlNode<V> templateRoot = new UrlNode<>();
+  private int templateFilters;
   private int urlFilters;
   private int size;
   /** Automaton runs so far (globs and URL patterns checked), for tests of the indexing. */
@@ -167,29 +171,35 @@ public final class PatternIndex<V> {
     if (urlFilters > 0 && topic.indexOf(':') > 0) {
       UrlTopic url = UrlTopic.parse(topic);
       if (url != null) {
-        String key = url.indexKey();
-        UrlNode<V> node = urlRoot;
-        int from = 0;
-        while (true) {
-          if (node.holders != null) {
-            for (Holder<V> h : node.holders) {
-              checks++;
-              if (((UrlPatternFilter) h.filter).matches(url)) {
-                emit(h, sink);
-              }
-            }
-          }
-          if (from == key.length() || node.children == null) {
-            break;
-          }
-          int to = key.indexOf('/', from + 1);
-          to = to < 0 ? key.length() : to;
-          node = node.children.get(key.substring(from, to));
-          from = to;
-          if (node == null) {
-            break;
+        walkSteps(urlRoot, url.indexKey(), h -> ((UrlPatternFilter) h.filter).matches(url), sink);
+      }
+    }
+    if (templateFilters > 0) {
+      walkSteps(templateRoot, topic, h -> h.filter.matches(topic), sink);
+    }
+  }
+
+  /** The holders on {@code key}'s path of steps through the trie, checked, then given to the sink. */
+  private void walkSteps(UrlNode<V> node, String key, java.util.function.Predicate<Holder<V>> check, Consumer<? super V> sink) {
+    int from = 0;
+    while (true) {
+      if (node.holders != null) {
+        for (Holder<V> h : node.holders) {
+          checks++;
+          if (check.test(h)) {
+            emit(h, sink);
           }
         }
+      }
+      if (from == key.length() || node.children == null) {
+        return;
+      }
+      int to = key.indexOf('/', from + 1);
+      to = to < 0 ? key.length() : to;
+      node = node.children.get(key.substring(from, to));
+      from = to;
+      if (node == null) {
+        return;
       }
     }
   }
@@ -271,8 +281,9 @@ public final class PatternIndex<V> {
         node.end = holder;
       }
     } else {
-      UrlNode<V> node = urlRoot;
-      for (String step : steps((UrlPatternFilter) filter)) {
+      boolean template = filter instanceof UriTemplateFilter;
+      UrlNode<V> node = template ? templateRoot : urlRoot;
+      for (String step : steps(filter)) {
         if (node.children == null) {
           node.children = new HashMap<>(4);
         }
@@ -282,7 +293,11 @@ public final class PatternIndex<V> {
         node.holders = new ArrayList<>(1);
       }
       node.holders.add(holder);
-      urlFilters++;
+      if (template) {
+        templateFilters++;
+      } else {
+        urlFilters++;
+      }
     }
   }
 
@@ -317,8 +332,11 @@ public final class PatternIndex<V> {
       exact.remove(filter.source());
     } else if (filter instanceof HeraldFilter h) {
       unlinkHerald(root, h, 0);
+    } else if (filter instanceof UriTemplateFilter) {
+      unlinkUrl(templateRoot, steps(filter), 0, holder);
+      templateFilters--;
     } else {
-      unlinkUrl(urlRoot, steps((UrlPatternFilter) filter), 0, holder);
+      unlinkUrl(urlRoot, steps(filter), 0, holder);
       urlFilters--;
     }
   }
@@ -365,8 +383,8 @@ public final class PatternIndex<V> {
    * {@code /example.com}, {@code /users}, {@code /1}). Every matching topic's index key starts
    * with these same steps.
    */
-  private static List<String> steps(UrlPatternFilter filter) {
-    String prefix = filter.indexPrefix();
+  private static List<String> steps(TopicFilter filter) {
+    String prefix = filter instanceof UrlPatternFilter u ? u.indexPrefix() : filter.literalPrefix();
     int last = prefix.lastIndexOf('/');
     List<String> steps = new ArrayList<>();
     int from = 0;

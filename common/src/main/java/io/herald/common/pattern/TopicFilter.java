@@ -16,7 +16,7 @@ package io.herald.common.pattern;
  *       older topic selectors).</li>
  * </ul>
  */
-public sealed interface TopicFilter permits ExactFilter, HeraldFilter, UrlPatternFilter {
+public sealed interface TopicFilter permits ExactFilter, HeraldFilter, UrlPatternFilter, UriTemplateFilter {
 
   /** The syntax a filter was parsed from. */
   enum Kind { EXACT, HERALD, URL_PATTERN, URI_TEMPLATE }

@@ -20,7 +20,10 @@ import java.util.List;
  *   <li><b>URL form</b> (text with {@code ://}): a WHATWG URL Pattern constructor string
  *       ({@link TopicFilter.Kind#URL_PATTERN}, see {@link UrlPatternFilter}) when it uses pattern
  *       syntax ({@code :name}, {@code *}, {@code (...)}, {@code {...}}, {@code ?}, {@code +},
- *       {@code \}); otherwise an exact topic. Use {@link #parse(String, TopicFilter.Kind)} to force
+ *       {@code \}); an RFC 6570 URI template ({@link TopicFilter.Kind#URI_TEMPLATE}, see
+ *       {@link UriTemplateFilter}) when its braces are all template expressions
+ *       ({@code https://example.com/books/{id}}) and it has no other URL Pattern syntax;
+ *       otherwise an exact topic. Use {@link #parse(String, TopicFilter.Kind)} to force
  *       the reading, e.g. for Mercure's {@code match_urlpattern}, where even a plain URL is a
  *       pattern (with wildcard search and hash).</li>
  * </ul>
@@ -39,6 +42,9 @@ public final class TopicFilters {
   public static TopicFilter parse(String text) {
     checkLength(text);
     if (text.contains("://")) {
+      if (looksLikeUriTemplate(text)) {
+        return parseUriTemplate(text);
+      }
       return looksLikeUrlPattern(text) ? parseUrlPattern(text) : exact(text);
     }
     if (text.contains(TopicPattern.SUBJECT)) {
@@ -54,7 +60,7 @@ public final class TopicFilters {
       case EXACT -> exact(text);
       case HERALD -> text.indexOf('*') < 0 ? exact(text) : parseHerald(text);
       case URL_PATTERN -> parseUrlPattern(text);
-      case URI_TEMPLATE -> throw new IllegalArgumentException("URI templates are not supported yet: \"" + text + "\"");
+      case URI_TEMPLATE -> parseUriTemplate(text);
     };
   }
 
@@ -77,6 +83,42 @@ public final class TopicFilters {
       }
     }
     return false;
+  }
+
+  /**
+   * A URI template when every {@code {...}} is a template expression, none is followed by a URL
+   * Pattern modifier ({@code ? + *}), and outside them there is no URL Pattern syntax
+   * ({@code :name} after the scheme, {@code *}, {@code (}, {@code \}).
+   */
+  private static boolean looksLikeUriTemplate(String text) {
+    if (text.indexOf('{') < 0 || !UriTemplateFilter.isTemplate(text)) {
+      return false;
+    }
+    int afterScheme = text.indexOf("://") + 3;
+    boolean inside = false;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '{') {
+        inside = true;
+      } else if (c == '}') {
+        inside = false;
+        if (i + 1 < text.length() && "?+*".indexOf(text.charAt(i + 1)) >= 0) {
+          return false;
+        }
+      } else if (!inside && (c == '*' || c == '(' || c == '\\'
+        || (c == ':' && i >= afterScheme && i + 1 < text.length() && !Character.isDigit(text.charAt(i + 1))))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static TopicFilter parseUriTemplate(String text) {
+    try {
+      return UriTemplateFilter.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("invalid URI template \"" + text + "\": " + e.getMessage(), e);
+    }
   }
 
   private static TopicFilter exact(String text) {

@@ -21,7 +21,7 @@ import java.util.List;
  *       {@code news.*}, {@code news.**} or {@code *.*}, not by {@code news.s*}; {@code a*} is
  *       not covered by {@code ab*} (it matches {@code ac}). Coverage by several grants together
  *       (e.g. {@code a*} by {@code a} + {@code a?*}...) is not looked for: false.</li>
- *   <li><b>URL pattern</b>: covered when one grant contains everything starting with its
+ *   <li><b>URL pattern or URI template</b>: covered when one grant contains everything starting with its
  *       {@link TopicFilter#literalPrefix() literal prefix} P (P plus one or more characters, or P
  *       itself when the pattern matches P). Per the URL Pattern standard a pattern string leaves
  *       user name and password as wildcards, so {@code https://example.com/books/:id} matches

@@ -121,8 +121,10 @@ class TopicFiltersTest {
     assertThat(pattern.matches("https://example.com/books/1?x=1")).isTrue();
     assertThat(pattern.matches("https://example.com/books/2")).isFalse();
     assertThat(TopicFilters.parse("https://example.com/books/1").matches("https://example.com/books/1?x=1")).isFalse();
-    assertThatThrownBy(() -> TopicFilters.parse("https://example.com/{id}", TopicFilter.Kind.URI_TEMPLATE))
-      .hasMessageContaining("not supported");
+    assertThat(TopicFilters.parse("https://example.com/{id}", TopicFilter.Kind.URI_TEMPLATE).kind())
+      .isEqualTo(TopicFilter.Kind.URI_TEMPLATE);
+    assertThat(TopicFilters.parse("https://example.com/{id}", TopicFilter.Kind.URL_PATTERN).matches("https://example.com/id"))
+      .isTrue();
   }
 
   @Test
