@@ -189,6 +189,12 @@ public final class HeraldLauncher {
             return null;
           }));
       }
+      // The warm-up's readiness check is in place before the admin server answers /ready.
+      chain = chain.andThen(ar -> {
+        if (ar.succeeded()) {
+          io.herald.common.admin.WarmUp.start(vertx, roles, adminOptions);
+        }
+      });
       Future<Integer> admin = chain.compose(v -> adminOptions.enabled()
         ? AdminServer.start(vertx, adminOptions).map(server -> server.actualPort())
         : Future.succeededFuture(-1));

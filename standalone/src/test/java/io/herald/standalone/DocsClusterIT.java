@@ -45,6 +45,7 @@ class DocsClusterIT {
       .redirectErrorStream(true)
       .redirectOutput(log.toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("HERALD_"));
+    pb.environment().put("HERALD_ADMIN_WARM_UP_MILLIS", "0");
     Process shell = pb.start();
     List<InputStream> streams = new ArrayList<>();
     try {

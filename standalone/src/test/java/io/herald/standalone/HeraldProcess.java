@@ -71,6 +71,7 @@ final class HeraldProcess {
     env.keySet().removeIf(k -> k.startsWith("HERALD_"));
     env.put("HERALD_CLUSTER_NAME", clusterName);
     env.put("HERALD_ADMIN_PORT", String.valueOf(freePort()));
+    env.put("HERALD_ADMIN_WARM_UP_MILLIS", "0");
     env.put("HERALD_GATEWAY_MAX_CONNECTIONS_PER_IP", "100000");
     env.put("HERALD_GATEWAY_CONNECT_ATTEMPTS_PER_IP_PER_MINUTE", "1000000");
     return pb;
@@ -133,6 +134,8 @@ final class HeraldProcess {
     e.put("HERALD_NOTIFIER_HOST", "127.0.0.1");
     e.put("HERALD_NOTIFIER_PORT", String.valueOf(notifier));
     e.put("HERALD_ADMIN_PORT", String.valueOf(admin));
+    // No JIT warm-up before readiness in tests (WarmUpIT tests it): it would add seconds to each start.
+    e.put("HERALD_ADMIN_WARM_UP_MILLIS", "0");
     e.putAll(env);
     return new HeraldProcess(pb.start(), log, err, gateway, notifier, admin);
   }

@@ -28,6 +28,11 @@ public final class AdminOptions {
   /** Percent of the max heap live after GC below which a process under pressure recovers. */
   public static final int DEFAULT_HEAP_LOW_PERCENT = 75;
 
+  /** How long a fresh process may warm itself up before it is ready, ms; 0: no warm-up. */
+  public static final int DEFAULT_WARM_UP_MILLIS = 10_000;
+  /** How many warm-up publishes end the warm-up before its time bound. */
+  public static final int DEFAULT_WARM_UP_PUBLISHES = 20_000;
+
   private final boolean enabled;
   private final String host;
   private final int port;
@@ -35,6 +40,8 @@ public final class AdminOptions {
   private final int shutdownGraceMillis;
   private final int heapHighPercent;
   private final int heapLowPercent;
+  private final int warmUpMillis;
+  private final int warmUpPublishes;
 
   public AdminOptions() {
     this(new JsonObject());
@@ -56,6 +63,8 @@ public final class AdminOptions {
     if (heapHighPercent > 0 && heapLowPercent >= heapHighPercent) {
       throw new io.herald.common.config.ConfigException(r.key("heapLowPercent"), "must be below admin.heapHighPercent (" + heapHighPercent + ")");
     }
+    warmUpMillis = r.getInt("warmUpMillis", DEFAULT_WARM_UP_MILLIS, 0, 60_000);
+    warmUpPublishes = r.getInt("warmUpPublishes", DEFAULT_WARM_UP_PUBLISHES, 1, 10_000_000);
     r.rejectUnknown();
   }
 
@@ -86,8 +95,24 @@ public final class AdminOptions {
    */
   public int heapLowPercent() { return heapLowPercent; }
 
+  /**
+   * {@code warmUpMillis}: after its roles start, the process warms up the JIT on a private,
+   * loopback-only copy of its own roles (see {@link WarmUp}) and {@code /ready} answers 503 until
+   * that ends: this long at most, or sooner after {@link #warmUpPublishes()} publishes. 0 to
+   * 60,000, 0 turns the warm-up off (ready as soon as the roles are); default
+   * {@value #DEFAULT_WARM_UP_MILLIS}.
+   */
+  public int warmUpMillis() { return warmUpMillis; }
+
+  /**
+   * {@code warmUpPublishes}: the work bound of the warm-up, in publishes through the private
+   * copy's publish path; 1 to 10,000,000, default {@value #DEFAULT_WARM_UP_PUBLISHES}.
+   */
+  public int warmUpPublishes() { return warmUpPublishes; }
+
   public JsonObject toJson() {
     return new JsonObject().put("enabled", enabled).put("host", host).put("port", port).put("token", token)
-      .put("shutdownGraceMillis", shutdownGraceMillis).put("heapHighPercent", heapHighPercent).put("heapLowPercent", heapLowPercent);
+      .put("shutdownGraceMillis", shutdownGraceMillis).put("heapHighPercent", heapHighPercent).put("heapLowPercent", heapLowPercent)
+      .put("warmUpMillis", warmUpMillis).put("warmUpPublishes", warmUpPublishes);
   }
 }

@@ -63,10 +63,33 @@ public final class HeraldMetrics {
   private static final String REPLAY_EVICTED_BYTES = "Estimated bytes of the events evicted by the replay store's byte budget";
   private static final String SLOW_CONSUMERS = "Connections cut off for not reading fast enough";
 
-  /** The metrics of the process's registry. */
+  /** Vert.x instances whose counting goes to a throwaway registry (the warm-up's private roles). */
+  private static final java.util.Set<io.vertx.core.Vertx> MUTED = ConcurrentHashMap.newKeySet();
+  private static final HeraldMetrics DISCARDED = new HeraldMetrics(new SimpleMeterRegistry());
+
+  /**
+   * The metrics of the process's registry; on a thread of a {@linkplain #mute muted} Vert.x, a
+   * throwaway registry's, so that the warm-up counts in no user-facing metric.
+   */
   public static HeraldMetrics get() {
+    if (!MUTED.isEmpty()) {
+      io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
+      if (context != null && MUTED.contains(context.owner())) {
+        return DISCARDED;
+      }
+    }
     MeterRegistry r = BackendRegistries.getDefaultNow();
     return ALL.computeIfAbsent(r == null ? PRIVATE : r, HeraldMetrics::new);
+  }
+
+  /** From now on what {@code vertx}'s threads count is discarded (see {@link WarmUp}). */
+  static void mute(io.vertx.core.Vertx vertx) {
+    MUTED.add(vertx);
+  }
+
+  /** Undoes {@link #mute}. */
+  static void unmute(io.vertx.core.Vertx vertx) {
+    MUTED.remove(vertx);
   }
 
   /** The registry the meters live in (tests read it). */

@@ -1,0 +1,424 @@
+package io.herald.common.admin;
+
+import io.herald.common.Addresses;
+import io.herald.common.Event;
+import io.herald.common.EventCodec;
+import io.herald.common.EventDraft;
+import io.herald.common.LocalRoles;
+import io.herald.common.Role;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.healthchecks.Status;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The self warm-up of a fresh process: until it ends, {@code /ready} answers 503 (check
+ * {@value #CHECK}), so that no traffic comes while the JIT compiles the hot paths.
+ *
+ * <p>The process starts a <em>private copy</em> of the roles it runs, in a second, non-clustered
+ * Vert.x of its own (same classes, so the same compiled code), listening on free ports of
+ * 127.0.0.1 only, with the in-memory replay store and a random publisher key, and drives it over
+ * loopback: HTTP publishes with keep-alive and a JSON body of about 200 bytes, delivered to a few
+ * SSE subscribers; publishes over the event bus; replay reads. A role the process does not run is
+ * stood in for by a minimal one on the private event bus (a gateway-only node publishes through a
+ * stand-in replay; a notifier-only node delivers to event-bus consumers). Nothing of it is
+ * visible to users: the private copy has its own event bus, store and ports, its topics (named
+ * {@value #TOPIC_PREFIX}N) exist only there, it is closed when the warm-up ends, and what its
+ * threads count goes to a throwaway registry ({@link HeraldMetrics}). The topic name the
+ * {@code /ready} report shows, {@value #RESERVED_TOPIC}, is not a valid topic, so no user can
+ * subscribe to or publish on it.
+ *
+ * <p>It ends at {@code admin.warmUpMillis} or after {@code admin.warmUpPublishes} publishes,
+ * whichever comes first, and is logged when it starts and when it ends with what it did. It never
+ * holds readiness past its bound (plus a few seconds to close the copy): a failure of the warm-up
+ * is logged and the process becomes ready. Everything runs on event loops, none is blocked.
+ */
+public final class WarmUp {
+
+  private static final Logger LOG = LoggerFactory.getLogger(WarmUp.class);
+
+  /** The name of the readiness check that fails while the warm-up runs. */
+  public static final String CHECK = "warmup";
+  /** Prefix of the topics of the private copy (never those of the process itself). */
+  public static final String TOPIC_PREFIX = "warmup-";
+  /** The name the warm-up goes by in {@code /ready}; not a valid topic (starts with {@code _}). */
+  public static final String RESERVED_TOPIC = "_herald.warmup";
+  /** SSE subscribers of the private gateway. */
+  static final int SUBSCRIBERS = 4;
+  /** Topics of the private copy. */
+  static final int TOPICS = 8;
+  /** Publishes answered but not yet delivered beyond which the driver waits for the deliveries. */
+  static final int MAX_AHEAD = 256;
+  /** Publishes in flight at once. */
+  static final int CONCURRENCY = 4;
+  /** After the time bound, how long closing the private copy may take before the process is ready anyway. */
+  static final long CLOSE_GRACE_MILLIS = 5_000;
+
+  private final Vertx node;
+  private final List<Role> roles;
+  private final long maxMillis;
+  private final long maxPublishes;
+  private final Vertx copy;
+  /** The one event loop of {@link #copy} the driver runs on (subscribers, publishes, their replies). */
+  private final io.vertx.core.Context context;
+  private final String key = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
+  private final List<io.vertx.core.http.HttpClientResponse> streams = new ArrayList<>();
+  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private final Map<String, String> epochs = new ConcurrentHashMap<>();
+  private final AtomicLong httpPublishes = new AtomicLong();
+  private final AtomicLong busPublishes = new AtomicLong();
+  private final AtomicLong replayReads = new AtomicLong();
+  private final AtomicLong deliveredBytes = new AtomicLong();
+  private final AtomicLong deliveredEvents = new AtomicLong();
+  private final AtomicLong failures = new AtomicLong();
+  private long started;
+  private HttpClient client;
+  private int gatewayPort = -1;
+  private Integer publishPort;
+  private boolean replayLocal;
+  private volatile boolean stopping;
+  private int busSubscribers;
+
+  private WarmUp(Vertx node, List<Role> roles, AdminOptions options) {
+    this.node = node;
+    this.roles = roles;
+    this.maxMillis = options.warmUpMillis();
+    this.maxPublishes = options.warmUpPublishes();
+    this.copy = Vertx.builder().with(new VertxOptions().setPreferNativeTransport(true)).build();
+    HeraldMetrics.mute(copy);
+    this.context = copy.getOrCreateContext();
+  }
+
+  /**
+   * Runs the warm-up of {@code node}, which runs {@code roles}, when {@code options} ask for one:
+   * {@code /ready} of {@code node} fails with {@value #CHECK} until the returned future completes
+   * (it never fails).
+   */
+  public static Future<Void> start(Vertx node, List<Role> roles, AdminOptions options) {
+    if (options.warmUpMillis() == 0) {
+      return Future.succeededFuture();
+    }
+    long since = System.currentTimeMillis();
+    Health.of(node).readiness().register(CHECK, p -> p.complete(Status.KO(new JsonObject()
+      .put("reason", "warming up").put("topic", RESERVED_TOPIC)
+      .put("elapsedMillis", System.currentTimeMillis() - since).put("maxMillis", options.warmUpMillis()))));
+    Promise<Void> done = Promise.promise();
+    // Never hold readiness past the bound: whatever the copy does, the node is ready then.
+    long guard = node.setTimer(options.warmUpMillis() + CLOSE_GRACE_MILLIS, t -> {
+      if (done.tryComplete()) {
+        LOG.warn("warm-up did not end within {} ms; ready anyway", options.warmUpMillis() + CLOSE_GRACE_MILLIS);
+      }
+    });
+    // The private Vert.x is built off the node's event loops (building one starts its threads).
+    Thread builder = new Thread(() -> {
+      WarmUp w;
+      try {
+        w = new WarmUp(node, roles, options);
+      } catch (RuntimeException e) {
+        LOG.warn("warm-up skipped: {}", e.toString());
+        done.tryComplete();
+        return;
+      }
+      w.context.runOnContext(v -> w.run().onComplete(ar -> {
+        if (ar.failed()) {
+          LOG.warn("warm-up ended early: {}", ar.cause().toString());
+        }
+        done.tryComplete();
+      }));
+    }, "herald-warmup");
+    builder.setDaemon(true);
+    builder.start();
+    return done.future().andThen(ar -> {
+      node.cancelTimer(guard);
+      Health.of(node).readiness().unregister(CHECK);
+    });
+  }
+
+  private Future<Void> run() {
+    started = System.currentTimeMillis();
+    List<String> names = roles.stream().map(Role::name).toList();
+    LOG.info("warm-up started: a private copy of roles {} on 127.0.0.1, up to {} ms or {} publishes; /ready answers 503 until it ends",
+      names, maxMillis, maxPublishes);
+    return deploy(names)
+      .compose(v -> subscribe())
+      .compose(v -> drive())
+      .eventually(this::close)
+      .andThen(ar -> {
+        long sse = streams.size();
+        LOG.info("warm-up ended after {} ms: {} HTTP publishes, {} event-bus publishes, {} replay reads, {} bytes delivered to {} subscriber(s) ({}), {} failed request(s); private copy closed",
+          System.currentTimeMillis() - started, httpPublishes.get(), busPublishes.get(), replayReads.get(),
+          deliveredBytes.get(), sse > 0 ? sse : busSubscribers, sse > 0 ? "SSE" : "event bus", failures.get());
+      });
+  }
+
+  /** Deploys the private copy of {@code names}, with stand-ins for the missing replay. */
+  private Future<Void> deploy(List<String> names) {
+    EventCodec.register(copy);
+    replayLocal = names.contains("replay");
+    Future<Void> chain = replayLocal ? Future.succeededFuture() : standInReplay();
+    for (Role role : roles) {
+      JsonObject section;
+      try {
+        section = section(role.name());
+      } catch (IOException e) {
+        return Future.failedFuture(e);
+      }
+      Role.Deployment d;
+      try {
+        d = role.prepare(section);
+      } catch (RuntimeException e) {
+        return Future.failedFuture(e);
+      }
+      chain = chain.compose(v -> copy.deployVerticle(d.verticle(), new DeploymentOptions().setInstances(1)).mapEmpty());
+    }
+    return chain.onSuccess(v -> publishPort = LocalRoles.publishPort(copy));
+  }
+
+  /** The private copy's configuration of one role: loopback, free ports, memory store, no limits in the way. */
+  private JsonObject section(String role) throws IOException {
+    return switch (role) {
+      case "gateway" -> {
+        gatewayPort = freePort();
+        yield new JsonObject().put("host", "127.0.0.1").put("port", gatewayPort).put("instances", 1)
+          .put("heartbeatSeconds", 15);
+      }
+      case "notifier" -> new JsonObject().put("host", "127.0.0.1").put("port", freePort())
+        .put("publisherKeys", new JsonArray().add(key))
+        .put("publishRatePerKey", 10_000_000).put("publishBurst", 100_000_000)
+        .put("publishBytesPerSecondPerKey", 1_000_000_000).put("newTopicsPerMinutePerKey", 100_000_000);
+      case "replay" -> new JsonObject().put("store", "memory").put("maxEventsPerTopic", 100);
+      default -> new JsonObject();
+    };
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** A minimal replay role on the private bus: numbers events per topic and publishes them. */
+  private Future<Void> standInReplay() {
+    String epoch = "warmup";
+    Map<String, Long> heads = new ConcurrentHashMap<>();
+    var bus = copy.eventBus();
+    consumers.add(bus.<JsonObject>consumer(Addresses.REPLAY_APPEND, msg -> {
+      JsonArray out = new JsonArray();
+      for (Object o : msg.body().getJsonArray("events")) {
+        EventDraft d = EventDraft.fromJson((JsonObject) o);
+        long seq = heads.merge(d.topic(), 1L, Long::sum);
+        Event e = d.toEvent(epoch, seq, System.currentTimeMillis());
+        bus.publish(Addresses.topic(e.topic()), e);
+        out.add(e.toJson());
+      }
+      msg.reply(new JsonObject().put("events", out));
+    }));
+    consumers.add(bus.<JsonObject>consumer(Addresses.REPLAY_HEAD, msg -> {
+      JsonObject out = new JsonObject();
+      for (Object t : msg.body().getJsonArray("topics", new JsonArray())) {
+        out.put((String) t, new JsonObject().put("epoch", epoch).put("seq", heads.getOrDefault((String) t, 0L)));
+      }
+      msg.reply(new JsonObject().put("heads", out));
+    }));
+    consumers.add(bus.<JsonObject>consumer(Addresses.REPLAY_READ, msg -> {
+      String t = msg.body().getString("topic");
+      msg.reply(new JsonObject().put("head", new JsonObject().put("epoch", epoch).put("seq", heads.getOrDefault(t, 0L)))
+        .put("reset", false).put("events", new JsonArray()));
+    }));
+    return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).mapEmpty();
+  }
+
+  /** SSE subscribers on the private gateway, or event-bus consumers without one. */
+  private Future<Void> subscribe() {
+    client = copy.createHttpClient(new HttpClientOptions().setKeepAlive(true).setDefaultHost("127.0.0.1"),
+      new PoolOptions().setHttp1MaxSize(CONCURRENCY + SUBSCRIBERS + 2));
+    if (gatewayPort < 0) {
+      List<Future<?>> all = new ArrayList<>();
+      for (int i = 0; i < TOPICS; i++) {
+        MessageConsumer<Object> c = copy.eventBus().consumer(Addresses.topic(TOPIC_PREFIX + i),
+          m -> {
+            deliveredBytes.addAndGet(m.body() instanceof Event e ? e.data().length() : 1);
+            deliveredEvents.incrementAndGet();
+          });
+        consumers.add(c);
+        busSubscribers++;
+        all.add(c.completion());
+      }
+      return Future.all(all).mapEmpty();
+    }
+    List<Future<?>> all = new ArrayList<>();
+    for (int s = 0; s < SUBSCRIBERS; s++) {
+      StringBuilder uri = new StringBuilder("/events?");
+      for (int t = s; t < TOPICS; t += SUBSCRIBERS) {
+        uri.append(t == s ? "" : "&").append("topic=").append(TOPIC_PREFIX).append(t);
+      }
+      all.add(client.request(new RequestOptions().setMethod(HttpMethod.GET).setPort(gatewayPort).setURI(uri.toString()))
+        .compose(req -> req.putHeader("Accept", "text/event-stream").send())
+        .compose(resp -> {
+          if (resp.statusCode() != 200) {
+            return Future.failedFuture("SSE subscribe answered " + resp.statusCode());
+          }
+          streams.add(resp);
+          byte[] last = {0};
+          resp.handler(b -> {
+            deliveredBytes.addAndGet(b.length());
+            // Frames end with an empty line: count them, across chunk boundaries.
+            for (int i = 0; i < b.length(); i++) {
+              byte c = b.getByte(i);
+              if (c == '\n' && last[0] == '\n') {
+                deliveredEvents.incrementAndGet();
+              }
+              last[0] = c;
+            }
+          });
+          return Future.succeededFuture();
+        }));
+    }
+    return Future.all(all).mapEmpty();
+  }
+
+  /** {@link #CONCURRENCY} loops of publishes until a bound is reached. */
+  private Future<Void> drive() {
+    List<Future<Void>> loops = new ArrayList<>();
+    for (int i = 0; i < CONCURRENCY; i++) {
+      Promise<Void> p = Promise.promise();
+      loops.add(p.future());
+      context.runOnContext(v -> next(p));
+    }
+    return Future.all(loops).mapEmpty();
+  }
+
+  private final AtomicLong sequence = new AtomicLong();
+
+  private void next(Promise<Void> loop) {
+    long n = sequence.getAndIncrement();
+    if (stopping || n >= maxPublishes || System.currentTimeMillis() - started >= maxMillis) {
+      stopping = true;
+      loop.tryComplete();
+      return;
+    }
+    if (failures.get() > 100) {
+      stopping = true;
+      loop.tryFail("over 100 warm-up requests failed");
+      return;
+    }
+    if (httpPublishes.get() + busPublishes.get() - deliveredEvents.get() > MAX_AHEAD) {
+      // Publishes are answered before they are delivered: let the deliveries keep up, so that
+      // the delivery path is exercised as much as the publish path (and nothing piles up).
+      sequence.decrementAndGet();
+      copy.setTimer(1, t -> next(loop));
+      return;
+    }
+    String topic = TOPIC_PREFIX + (n % TOPICS);
+    Future<?> step;
+    if (n % 16 == 15) {
+      step = read(topic);
+    } else if (publishPort != null && n % 8 != 7) {
+      step = httpPublish(topic, n);
+    } else {
+      step = busPublish(topic, n);
+    }
+    step.onComplete(ar -> {
+      if (ar.failed()) {
+        failures.incrementAndGet();
+      }
+      next(loop);
+    });
+  }
+
+  private static String body(String topic, long n) {
+    // About 200 bytes, the size of a typical targeted notification.
+    return "{\"topic\":\"" + topic + "\",\"type\":\"notification\",\"data\":{\"id\":" + n
+      + ",\"title\":\"Your order has shipped\",\"body\":\"Parcel 1Z999AA10123456784 left the warehouse\","
+      + "\"url\":\"/orders/" + n + "\",\"unread\":3}}";
+  }
+
+  private Future<?> httpPublish(String topic, long n) {
+    return client.request(new RequestOptions().setMethod(HttpMethod.POST).setPort(publishPort).setURI("/publish"))
+      .compose(req -> req.putHeader("Content-Type", "application/json").putHeader("Authorization", "Bearer " + key)
+        .send(Buffer.buffer(body(topic, n))))
+      .compose(resp -> resp.body().map(b -> check(resp, b)))
+      .onSuccess(b -> {
+        httpPublishes.incrementAndGet();
+        remember(topic, b);
+      });
+  }
+
+  private Buffer check(HttpClientResponse resp, Buffer b) {
+    if (resp.statusCode() != 200) {
+      throw new IllegalStateException("publish answered " + resp.statusCode() + ": " + b);
+    }
+    return b;
+  }
+
+  private void remember(String topic, Object reply) {
+    JsonObject o = reply instanceof Buffer b ? new JsonObject(b) : (JsonObject) reply;
+    JsonArray events = o.getJsonArray("events");
+    if (events != null && !events.isEmpty()) {
+      epochs.put(topic, events.getJsonObject(0).getString("epoch"));
+    }
+  }
+
+  private Future<?> busPublish(String topic, long n) {
+    JsonObject body = new JsonObject(body(topic, n));
+    if (publishPort != null) {
+      return copy.eventBus().<JsonObject>request(Addresses.PUBLISH, body).onSuccess(m -> {
+        busPublishes.incrementAndGet();
+        remember(topic, m.body());
+      });
+    }
+    JsonObject draft = new JsonObject().put("topic", topic).put("type", "notification")
+      .put("data", body.getJsonObject("data").encode()).put("json", true);
+    return copy.eventBus().<JsonObject>request(Addresses.REPLAY_APPEND,
+        new JsonObject().put("events", new JsonArray().add(EventDraft.fromJson(draft).toJson())))
+      .onSuccess(m -> {
+        busPublishes.incrementAndGet();
+        remember(topic, m.body());
+      });
+  }
+
+  private Future<?> read(String topic) {
+    String epoch = epochs.get(topic);
+    if (epoch == null) {
+      return Future.succeededFuture();
+    }
+    return copy.eventBus().request(Addresses.REPLAY_READ,
+        new JsonObject().put("topic", topic).put("epoch", epoch).put("after", 0).put("limit", 20))
+      .onSuccess(m -> replayReads.incrementAndGet());
+  }
+
+  /** Closes the subscribers, then the whole private copy. */
+  private Future<Void> close() {
+    stopping = true;
+    for (HttpClientResponse s : streams) {
+      s.request().connection().close();
+    }
+    Future<Void> c = client == null ? Future.succeededFuture() : client.close();
+    return c.transform(ar -> copy.close()).andThen(ar -> HeraldMetrics.unmute(copy));
+  }
+}
