@@ -29,9 +29,9 @@ public final class AdminOptions {
   public static final int DEFAULT_HEAP_LOW_PERCENT = 75;
 
   /** How long a fresh process may warm itself up before it is ready, ms; 0: no warm-up. */
-  public static final int DEFAULT_WARM_UP_MILLIS = 10_000;
+  public static final int DEFAULT_WARM_UP_MILLIS = 15_000;
   /** How many warm-up publishes end the warm-up before its time bound. */
-  public static final int DEFAULT_WARM_UP_PUBLISHES = 20_000;
+  public static final int DEFAULT_WARM_UP_PUBLISHES = 100_000;
 
   private final boolean enabled;
   private final String host;

@@ -44,7 +44,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Vert.x of its own (same classes, so the same compiled code), listening on free ports of
  * 127.0.0.1 only, with the in-memory replay store and a random publisher key, and drives it over
  * loopback: HTTP publishes with keep-alive and a JSON body of about 200 bytes, delivered to a few
- * SSE subscribers; publishes over the event bus; replay reads. A role the process does not run is
+ * SSE subscribers, and to many other topics (their creation); publishes over the event bus;
+ * replay reads; short SSE connections that arrive, subscribe and leave. A role the process does not run is
  * stood in for by a minimal one on the private event bus (a gateway-only node publishes through a
  * stand-in replay; a notifier-only node delivers to event-bus consumers). Nothing of it is
  * visible to users: the private copy has its own event bus, store and ports, its topics (named
@@ -70,8 +71,10 @@ public final class WarmUp {
   public static final String RESERVED_TOPIC = "_herald.warmup";
   /** SSE subscribers of the private gateway. */
   static final int SUBSCRIBERS = 4;
-  /** Topics of the private copy. */
+  /** Topics of the private copy that its subscribers hold. */
   static final int TOPICS = 8;
+  /** Other topics of the private copy, each published to a few times (topic creation paths). */
+  static final int OTHER_TOPICS = 1024;
   /** Publishes answered but not yet delivered beyond which the driver waits for the deliveries. */
   static final int MAX_AHEAD = 256;
   /** Publishes in flight at once. */
@@ -95,6 +98,8 @@ public final class WarmUp {
   private final AtomicLong replayReads = new AtomicLong();
   private final AtomicLong deliveredBytes = new AtomicLong();
   private final AtomicLong deliveredEvents = new AtomicLong();
+  private final AtomicLong unwatched = new AtomicLong();
+  private final AtomicLong connections = new AtomicLong();
   private final AtomicLong failures = new AtomicLong();
   private long started;
   private HttpClient client;
@@ -170,9 +175,9 @@ public final class WarmUp {
       .eventually(this::close)
       .andThen(ar -> {
         long sse = streams.size();
-        LOG.info("warm-up ended after {} ms: {} HTTP publishes, {} event-bus publishes, {} replay reads, {} bytes delivered to {} subscriber(s) ({}), {} failed request(s); private copy closed",
+        LOG.info("warm-up ended after {} ms: {} HTTP publishes, {} event-bus publishes, {} replay reads, {} bytes delivered to {} subscriber(s) ({}), {} short SSE connections, {} failed request(s); private copy closed",
           System.currentTimeMillis() - started, httpPublishes.get(), busPublishes.get(), replayReads.get(),
-          deliveredBytes.get(), sse > 0 ? sse : busSubscribers, sse > 0 ? "SSE" : "event bus", failures.get());
+          deliveredBytes.get(), sse > 0 ? sse : busSubscribers, sse > 0 ? "SSE" : "event bus", connections.get(), failures.get());
       });
   }
 
@@ -314,6 +319,8 @@ public final class WarmUp {
   }
 
   private final AtomicLong sequence = new AtomicLong();
+  /** Publishes to the subscribed topics so far (the driver's one event loop only). */
+  private long watchedSeq;
 
   private void next(Promise<Void> loop) {
     long n = sequence.getAndIncrement();
@@ -327,25 +334,37 @@ public final class WarmUp {
       loop.tryFail("over 100 warm-up requests failed");
       return;
     }
-    if (httpPublishes.get() + busPublishes.get() - deliveredEvents.get() > MAX_AHEAD) {
+    if (httpPublishes.get() + busPublishes.get() - unwatched.get() - deliveredEvents.get() > MAX_AHEAD) {
       // Publishes are answered before they are delivered: let the deliveries keep up, so that
       // the delivery path is exercised as much as the publish path (and nothing piles up).
       sequence.decrementAndGet();
       copy.setTimer(1, t -> next(loop));
       return;
     }
-    String topic = TOPIC_PREFIX + (n % TOPICS);
+    // Most publishes go to the subscribed topics; one in four to one of many others, so that a
+    // topic's first events (creation in the store) are exercised too, not only its later ones.
+    boolean watched = n % 4 != 3;
+    String topic = watched ? TOPIC_PREFIX + (watchedSeq++ % TOPICS) : TOPIC_PREFIX + "x" + (n / 4 % OTHER_TOPICS);
     Future<?> step;
     if (n % 16 == 15) {
-      step = read(topic);
+      step = read(TOPIC_PREFIX + (n / 16 % TOPICS));
+    } else if (n % 64 == 62 && gatewayPort >= 0) {
+      step = churn(n);
     } else if (publishPort != null && n % 8 != 7) {
       step = httpPublish(topic, n);
     } else {
       step = busPublish(topic, n);
     }
+    if (!watched) {
+      step = step.andThen(ar -> {
+        if (ar.succeeded()) {
+          unwatched.incrementAndGet();
+        }
+      });
+    }
     step.onComplete(ar -> {
-      if (ar.failed()) {
-        failures.incrementAndGet();
+      if (ar.failed() && failures.getAndIncrement() == 0) {
+        LOG.info("warm-up: a request failed (more are counted, not logged): {}", ar.cause().toString());
       }
       next(loop);
     });
@@ -400,6 +419,26 @@ public final class WarmUp {
         busPublishes.incrementAndGet();
         remember(topic, m.body());
       });
+  }
+
+  /**
+   * A short-lived SSE connection on two topics, one of them new: the connect, subscribe, head and
+   * close paths that every client's arrival runs.
+   */
+  private Future<?> churn(long n) {
+    String uri = "/events?topic=" + TOPIC_PREFIX + (n % TOPICS) + "&topic=" + TOPIC_PREFIX + "c" + (n / 64 % OTHER_TOPICS);
+    return client.request(new RequestOptions().setMethod(HttpMethod.GET).setPort(gatewayPort).setURI(uri))
+      .compose(req -> req.putHeader("Accept", "text/event-stream").send())
+      .compose(resp -> {
+        if (resp.statusCode() != 200) {
+          return Future.failedFuture("SSE subscribe answered " + resp.statusCode());
+        }
+        Promise<Void> first = Promise.promise();
+        resp.handler(b -> first.tryComplete());
+        resp.exceptionHandler(first::tryFail);
+        return first.future().andThen(ar -> resp.request().connection().close());
+      })
+      .onSuccess(v -> connections.incrementAndGet());
   }
 
   private Future<?> read(String topic) {

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The cold-start scenario (issue 15): start a fresh server, then measure targeted publishing from
+# the moment it is ready (Herald: the first /ready 200, which bench/herald.sh waits for, polling
+# every 100 ms), then keep the same load on and measure a warm window.
+#
+#   bench/cold-start.sh herald|nchan OUT_DIR
+#
+# Three load-tool runs, one after the other, against the same server process:
+#   cold   the first COLD seconds of publishing, right after ready (1,000 streams connect first)
+#   soak   SOAK more seconds of the same load (not a figure: it warms)
+#   warm   WARM seconds: the warm figure
+# Each run is the load tool's targeted scenario (N streams on N topics, RATE events/s in total,
+# PAYLOAD-byte events, one publish request per event, keep-alive) without its own warm-up.
+# Results: OUT_DIR/{cold,soak,warm}.json and one summary line per window on stdout.
+#
+# Environment: N (1000), RATE (500), PAYLOAD (200), COLD (10), SOAK (30), WARM (10);
+# SERVER_JAVA: the java binary the server runs on (default: java on PATH); HERALD_JAVA_OPTS
+# (see bench/herald.sh); any HERALD_* variable, e.g. HERALD_ADMIN_WARM_UP_MILLIS=0 for a server
+# without its warm-up. The load tool always runs on LOAD_JAVA (default java 17) so that only
+# the server changes between runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target=${1:?usage: bench/cold-start.sh herald|nchan OUT_DIR}
+OUT=${2:?usage: bench/cold-start.sh herald|nchan OUT_DIR}
+N=${N:-1000} RATE=${RATE:-500} PAYLOAD=${PAYLOAD:-200} COLD=${COLD:-10} SOAK=${SOAK:-30} WARM=${WARM:-10}
+LOAD_JAVA=${LOAD_JAVA:-/usr/lib/jvm/java-17-openjdk-amd64/bin/java}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+[ -f bench/target/herald-bench.jar ] || { echo "build first: mvn -B -q install -DskipTests" >&2; exit 2; }
+
+cleanup() {
+  if [ "$target" = herald ]; then bench/herald.sh stop "$OUT/server" || true; else bench/nchan.sh stop "$OUT/server" || true; fi
+}
+trap cleanup EXIT
+
+if [ "$target" = herald ]; then
+  if [ -n "${SERVER_JAVA:-}" ]; then export PATH="$(dirname "$SERVER_JAVA"):$PATH"; fi
+  t0=$(date +%s%N)
+  line=$(HERALD_MAX_SECONDS=600 bench/herald.sh standalone "$OUT/server" 18380)
+  t1=$(date +%s%N)
+  pid=$(sed -n 's/.*pids=\([0-9]*\).*/\1/p' <<<"$line")
+  args=(--target herald --sse-url http://127.0.0.1:18380 --publish-url http://127.0.0.1:18381 --server-pid "$pid")
+  echo "herald ($(java -version 2>&1 | head -1)) ready $(( (t1 - t0) / 1000000 )) ms after start; pid $pid"
+else
+  t0=$(date +%s%N)
+  pid=$(NCHAN_MAX_SECONDS=600 bench/nchan.sh start "$OUT/server" 18390)
+  t1=$(date +%s%N)
+  args=(--target nchan --sse-url http://127.0.0.1:18390 --server-pid "$pid")
+  echo "nchan ready $(( (t1 - t0) / 1000000 )) ms after start; master pid $pid"
+fi
+
+# CPU seconds of the server's threads by kind (JIT compilers, GC, event loops, other), from /proc.
+threads() {
+  [ "$target" = herald ] || return 0
+  for t in /proc/"$pid"/task/*; do
+    awk '{ sub(/^[0-9]+ \(/, ""); n = $0; sub(/\).*/, "", n); split($0, f, ") "); split(f[2], v, " "); print n "\t" (v[12] + v[13]) }' "$t/stat" 2>/dev/null || true
+  done | awk -F'\t' -v hz="$(getconf CLK_TCK)" '{ k = ($1 ~ /Compiler/) ? "jit" : ($1 ~ /GC|G1|VM Thread/) ? "gc" : ($1 ~ /eventloo/) ? "eventloops" : "other"; s[k] += $2 }
+    END { for (k in s) printf "%s=%.2f ", k, s[k] / hz; print "" }'
+}
+
+for window in cold soak warm; do
+  before=$(threads || true)
+  case $window in cold) d=$COLD ;; soak) d=$SOAK ;; warm) d=$WARM ;; esac
+  "$LOAD_JAVA" -jar bench/target/herald-bench.jar "${args[@]}" --scenario targeted --connections "$N" --rate "$RATE" \
+    --payload-bytes "$PAYLOAD" --duration "$d" --warmup false --warmup-seconds 0 --topic-prefix "cold-$window" \
+    --label "$target $window" --out "$OUT/$window.json" > "$OUT/$window.log" 2>&1 || true
+  if [ "$target" = herald ]; then echo "$window server thread CPU s: before: $before after: $(threads || true)"; fi
+  jq -r --arg w "$window" '"\($w): p50 \(.latencyMs.p50) ms, p99 \(.latencyMs.p99) ms, max \(.latencyMs.max) ms, server CPU \(.cpu.serverMicrosPerDelivery) µs/event, lost \(.events.lost), rss/stream \(.memory.rssPerConnectionBytes // "?") B, other processes \(.cpu.otherProcessesCoresBusy) cores"' "$OUT/$window.json"
+done
