@@ -28,7 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class WarmUpIT {
 
   private static final Pattern ENDED = Pattern.compile(
-    "warm-up ended after (\\d+) ms: (\\d+) HTTP publishes, (\\d+) event-bus publishes, (\\d+) replay reads, (\\d+) bytes delivered to (\\d+) subscriber\\(s\\) \\((SSE|event bus)\\)");
+    "warm-up ended after (\\d+) ms: (\\d+) HTTP publishes, (\\d+) event-bus publishes, (\\d+) replay reads, (\\d+) bytes delivered to (\\d+) subscriber\\(s\\) \\((SSE|event bus)\\), (\\d+) short SSE connections, (\\d+) failed request");
 
   private final List<HeraldProcess> hubs = new ArrayList<>();
   private Process role;
@@ -69,6 +69,8 @@ class WarmUpIT {
     assertThat(Long.parseLong(m.group(4))).as("replay reads").isPositive();
     assertThat(Long.parseLong(m.group(5))).as("bytes delivered").isPositive();
     assertThat(m.group(7)).isEqualTo("SSE");
+    assertThat(Long.parseLong(m.group(8))).as("short SSE connections").isPositive();
+    assertThat(Long.parseLong(m.group(9))).as("failed warm-up requests").isZero();
     assertThat(hub.stdout()).contains("warm-up started");
 
     // Nothing counted in the hub's metrics: no publish, no open connection.
@@ -119,6 +121,7 @@ class WarmUpIT {
     assertThat(Long.parseLong(m.group(3))).as("publishes through the stand-in replay").isPositive();
     assertThat(Long.parseLong(m.group(5))).as("bytes delivered").isPositive();
     assertThat(m.group(7)).isEqualTo("SSE");
+    assertThat(Long.parseLong(m.group(9))).as("failed warm-up requests").isZero();
     // Once it has ended, /ready no longer names the warm-up (the node may wait for a replay role).
     HttpResponse<InputStream> r = HeraldProcess.HTTP.send(HttpRequest.newBuilder(
       URI.create("http://127.0.0.1:" + admin + "/ready")).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofInputStream());
