@@ -67,7 +67,8 @@ class DockerFilesTest {
   @DisplayName("Dockerfile: JDK build stage, JRE runtime, non-root user, health check on /ready, the configured ports exposed")
   void dockerfileStages() {
     assertThat(dockerfile).containsPattern("(?m)^FROM maven:3-eclipse-temurin-17 AS build$");
-    assertThat(dockerfile).containsPattern("(?m)^FROM eclipse-temurin:17-jre$");
+    // Built for Java 17, run on Java 25 (BENCHMARKS.md, "Cold start").
+    assertThat(dockerfile).containsPattern("(?m)^FROM eclipse-temurin:25-jre$");
     Matcher user = Pattern.compile("(?m)^USER (\\S+)").matcher(dockerfile);
     assertThat(user.find()).as("USER directive").isTrue();
     assertThat(user.group(1).split(":")[0]).isNotIn("root", "0");
