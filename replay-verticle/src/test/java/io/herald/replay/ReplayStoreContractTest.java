@@ -813,6 +813,8 @@ public abstract class ReplayStoreContractTest {
   /** Reads the log from {@code at} on the context until the appends are done and all {@code total} events are read. */
   private void poll(ReplayStore s, Position at, List<Event> got, boolean[] resetSeen, Future<?> appends, int total,
                     CompletableFuture<Void> done) {
+    // Whether every append had completed before this read was sent: only then must the read see them all.
+    boolean appendsDone = appends.isComplete();
     s.readLog(at, t -> true, 50).onComplete(ar -> {
       if (ar.failed()) {
         done.completeExceptionally(ar.cause());
@@ -825,7 +827,7 @@ public abstract class ReplayStoreContractTest {
         return;
       }
       got.addAll(r.events());
-      if (appends.isComplete() && got.size() >= total) {
+      if (appendsDone && got.size() >= total) {
         if (appends.failed()) {
           done.completeExceptionally(appends.cause());
         } else {
@@ -833,7 +835,7 @@ public abstract class ReplayStoreContractTest {
         }
         return;
       }
-      if (appends.isComplete() && r.complete() && got.size() < total) {
+      if (appendsDone && r.complete() && got.size() < total) {
         // Appends done but the reader is short of events: positions it passed were missed.
         done.complete(null);
         return;
