@@ -72,6 +72,9 @@ class WarmUpIT {
     assertThat(Long.parseLong(m.group(8))).as("short SSE connections").isPositive();
     assertThat(Long.parseLong(m.group(9))).as("failed warm-up requests").isZero();
     assertThat(hub.stdout()).contains("warm-up started");
+    // The private copy's streams are not in the node's log (their opened/closed lines name their topics).
+    assertThat(hub.stdout()).as("the private copy's connection lines stay out of the log")
+      .doesNotContain("topics=\"warmup-");
 
     // Nothing counted in the hub's metrics: no publish, no open connection.
     String metrics = hub.admin("/metrics").body();

@@ -108,6 +108,8 @@ public final class WarmUp {
   private boolean replayLocal;
   private volatile boolean stopping;
   private int busSubscribers;
+  /** Removes {@link WarmUpLogFilter} once the copy is closed. */
+  private final Runnable unmuteLog;
 
   private WarmUp(Vertx node, List<Role> roles, AdminOptions options) {
     this.node = node;
@@ -116,6 +118,7 @@ public final class WarmUp {
     this.maxPublishes = options.warmUpPublishes();
     this.copy = Vertx.builder().with(new VertxOptions().setPreferNativeTransport(true)).build();
     HeraldMetrics.mute(copy);
+    this.unmuteLog = WarmUpLogFilter.install(copy);
     this.context = copy.getOrCreateContext();
   }
 
@@ -460,6 +463,9 @@ public final class WarmUp {
       s.request().connection().close();
     }
     Future<Void> c = client == null ? Future.succeededFuture() : client.close();
-    return c.transform(ar -> copy.close()).andThen(ar -> HeraldMetrics.unmute(copy));
+    return c.transform(ar -> copy.close()).andThen(ar -> {
+      HeraldMetrics.unmute(copy);
+      unmuteLog.run();
+    });
   }
 }
