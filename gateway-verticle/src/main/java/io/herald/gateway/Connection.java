@@ -5,6 +5,8 @@ import io.herald.common.Event;
 import io.herald.common.Position;
 import io.herald.common.admin.HeraldMetrics;
 import io.herald.common.replay.ReadResult;
+import io.herald.gateway.fanout.EncodedEvent;
+import io.herald.gateway.fanout.Subscriber;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
@@ -31,7 +33,7 @@ import java.util.ArrayDeque;
  *
  * <p>Confined to the gateway instance's event loop.
  */
-abstract class Connection implements Subscriber {
+public abstract class Connection implements Subscriber {
 
   private static final Logger LOG = LoggerFactory.getLogger(Connection.class);
 
@@ -39,7 +41,7 @@ abstract class Connection implements Subscriber {
   static final int MAX_QUEUED_WHILE_SYNCING = 10_000;
 
   private final long id;
-  final SseGateway gateway;
+  public final SseGateway gateway;
   private final Framing framing;
   private final String[] topics;
   private final String[] epochs;
@@ -57,7 +59,7 @@ abstract class Connection implements Subscriber {
   /** The gateway's tick when a frame was last written: a field store per write, no clock read. */
   private long lastWriteTick;
 
-  Connection(long id, SseGateway gateway, Framing framing, String[] topics) {
+  public Connection(long id, SseGateway gateway, Framing framing, String[] topics) {
     this.id = id;
     this.gateway = gateway;
     this.framing = framing;
@@ -73,24 +75,24 @@ abstract class Connection implements Subscriber {
   // ---- the transport ----
 
   /** The transport's label in metrics ({@code sse}, {@code websocket}, {@code longpoll}). */
-  abstract String transport();
+  public abstract String transport();
 
   /** Hands a frame to the transport. */
-  abstract void transmit(Buffer frame);
+  public abstract void transmit(Buffer frame);
 
   /** Hands an event's frame to the transport; {@code cursor} as in {@link Framing#event}. */
-  void transmitEvent(EncodedEvent event, String cursor) {
+  public void transmitEvent(EncodedEvent event, String cursor) {
     transmit(framing.event(event, cursor));
   }
 
   /** True when the client is not keeping up (streams) or the page is full (paging). */
-  abstract boolean writeQueueFull();
+  public abstract boolean writeQueueFull();
 
   /** Keeps an idle transport alive; skipped while the client is not keeping up. */
-  abstract void heartbeat();
+  public abstract void heartbeat();
 
   /** Sets the heartbeat interval (the client's {@code heartbeat} parameter, or the default). */
-  void heartbeat(int seconds) {
+  public void heartbeat(int seconds) {
     heartbeatTicks = SseGateway.ticks(seconds);
   }
 
@@ -98,12 +100,12 @@ abstract class Connection implements Subscriber {
    * Whether the gateway's tick has work for this connection: nothing was written for longer than
    * its heartbeat interval. Called for every connection on every tick: reads two fields.
    */
-  boolean due(long now) {
+  public boolean due(long now) {
     return now - lastWriteTick > heartbeatTicks;
   }
 
   /** The tick's work ({@link #due} said so): a heartbeat, which counts as a write. */
-  void onTick(long now) {
+  public void onTick(long now) {
     if (closed) {
       return;
     }
@@ -114,36 +116,36 @@ abstract class Connection implements Subscriber {
   }
 
   /** Ends the transport cleanly: the client comes back (shutdown, token expiry, an answered poll). */
-  abstract void endTransport(String reason);
+  public abstract void endTransport(String reason);
 
   /** Drops the transport (slow consumer, failure). */
-  abstract void abortTransport(String reason);
+  public abstract void abortTransport(String reason);
 
   /** First bytes, once every topic is positioned (SSE: {@code retry:}). */
-  void begin() {
+  public void begin() {
   }
 
   /** Whether the stream announces itself with {@code herald.ready} after the replay. */
-  boolean announcesReady(Cursor cursor, boolean unknown) {
+  public boolean announcesReady(Cursor cursor, boolean unknown) {
     return true;
   }
 
   /** Paging transports answer with at most a page; see the class comment. */
-  boolean pages() {
+  public boolean pages() {
     return false;
   }
 
   /** Paging only: how many more frames the page takes. */
-  int pageRoom() {
+  public int pageRoom() {
     return Integer.MAX_VALUE;
   }
 
   /** The replay is done (and {@code herald.ready} sent, if any); live events follow. */
-  void synced() {
+  public void synced() {
   }
 
   /** The connection left the gateway: cancel what the transport armed. */
-  void released() {
+  public void released() {
     if (expiryTimer >= 0) {
       gateway.vertx().cancelTimer(expiryTimer);
       expiryTimer = -1;
@@ -152,28 +154,28 @@ abstract class Connection implements Subscriber {
 
   // ---- the subscription ----
 
-  long id() {
+  public long id() {
     return id;
   }
 
-  String[] topics() {
+  public String[] topics() {
     return topics;
   }
 
-  boolean closed() {
+  public boolean closed() {
     return closed;
   }
 
-  boolean syncing() {
+  public boolean syncing() {
     return syncing;
   }
 
   /** True once {@link #start} has positioned every topic: {@link #cursor()} means something. */
-  boolean positioned() {
+  public boolean positioned() {
     return positioned;
   }
 
-  void expiryTimer(long id) {
+  public void expiryTimer(long id) {
     expiryTimer = id;
   }
 
@@ -181,7 +183,7 @@ abstract class Connection implements Subscriber {
    * The token expired: a {@code herald.expired} frame, then the end of the connection. The
    * client reconnects with a fresh token.
    */
-  void expire() {
+  public void expire() {
     if (closed) {
       return;
     }
@@ -199,7 +201,7 @@ abstract class Connection implements Subscriber {
    * @param cursor  the parsed Last-Event-ID, or null
    * @param unknown true when a Last-Event-ID was sent but is not a cursor: every topic gets reset
    */
-  void start(Cursor cursor, boolean unknown) {
+  public void start(Cursor cursor, boolean unknown) {
     begin();
     for (int i = 0; i < topics.length; i++) {
       // Where the client stands until its topic is caught up: a frame sent meanwhile (another
@@ -394,12 +396,12 @@ abstract class Connection implements Subscriber {
   }
 
   /** Where the client stands in every topic: the id of the last frame it was sent. */
-  String cursor() {
+  public String cursor() {
     return entries == null ? Cursor.single(topics[0], epochs[0], seqs[0]) : Cursor.join(entries);
   }
 
   /** Sends a frame; a stream that lets too much pile up is cut off (it will resume by replay). */
-  void send(Buffer frame) {
+  public void send(Buffer frame) {
     if (closed) {
       return;
     }
@@ -428,7 +430,7 @@ abstract class Connection implements Subscriber {
   }
 
   /** Ends cleanly: leaves the gateway, then ends the transport. */
-  void finish(String reason) {
+  public void finish(String reason) {
     if (closed) {
       return;
     }
@@ -438,17 +440,17 @@ abstract class Connection implements Subscriber {
   }
 
   /** Ends the connection cleanly (shutdown): the client reconnects, elsewhere or later. */
-  void end() {
+  public void end() {
     finish("shutdown");
   }
 
   /** Drops the connection (slow consumer, failure). */
-  void close() {
+  public void close() {
     close("dropped");
   }
 
   /** Drops the connection, for {@code reason} ({@code dropped}, {@code dead_peer}). */
-  void close(String reason) {
+  public void close(String reason) {
     if (closed) {
       return;
     }
@@ -458,7 +460,7 @@ abstract class Connection implements Subscriber {
   }
 
   /** The client went away. */
-  void onClosed() {
+  public void onClosed() {
     if (!closed) {
       closed = true;
       gateway.release(this, "client_closed");

@@ -1,5 +1,7 @@
 package io.herald.gateway;
 
+import io.herald.gateway.fanout.EncodedEvent;
+import io.herald.gateway.sse.SseFrames;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 
@@ -8,7 +10,7 @@ import io.vertx.core.json.JsonObject;
  * ({@link JsonFrames}, for WebSocket and long-poll). The cursors, the replay and the order of the
  * frames are the connection's and the same whatever the framing.
  */
-interface Framing {
+public interface Framing {
 
   /**
    * The frame of an event. {@code cursor} is the connection's cursor after it, or null when the

@@ -3,9 +3,9 @@ package io.herald.gateway;
 import io.herald.common.AddressAllowlist;
 import io.herald.common.ClientAddress;
 import io.herald.common.TopicPattern;
-
 import io.herald.common.config.ConfigException;
 import io.herald.common.config.ConfigReader;
+import io.herald.gateway.admission.SubscriberTiers;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 

@@ -8,18 +8,18 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 
 /** HTTP helpers of the gateway: error bodies in the catalogue's JSON shape. */
-final class Http {
+public final class Http {
 
   private Http() {
   }
 
   /** {@code {"error": code, "message": ...}} with the code's status. */
-  static void error(HttpServerResponse response, HeraldException e) {
+  public static void error(HttpServerResponse response, HeraldException e) {
     error(response, e, null);
   }
 
   /** The same, with more fields in the body (e.g. the refused {@code topic}). */
-  static void error(HttpServerResponse response, HeraldException e, JsonObject extra) {
+  public static void error(HttpServerResponse response, HeraldException e, JsonObject extra) {
     if (response.headWritten() || response.ended()) {
       response.reset();
       return;
@@ -31,7 +31,7 @@ final class Http {
       .end((extra == null ? e.toJson() : e.toJson().mergeIn(extra)).encode());
   }
 
-  static void error(HttpServerResponse response, ErrorCode code, String message) {
+  public static void error(HttpServerResponse response, ErrorCode code, String message) {
     error(response, new HeraldException(code, message));
   }
 }

@@ -3,9 +3,19 @@ package io.herald.gateway;
 import io.herald.common.Cursor;
 import io.herald.common.ErrorCode;
 import io.herald.common.HeraldException;
-import io.herald.common.admin.HeraldMetrics;
 import io.herald.common.Topics;
+import io.herald.common.admin.HeraldMetrics;
 import io.herald.common.replay.ReplayClient;
+import io.herald.gateway.admission.ClusterUsers;
+import io.herald.gateway.admission.ConnectionLimiter;
+import io.herald.gateway.admission.SubscriberAuth;
+import io.herald.gateway.admission.SubscriberTiers;
+import io.herald.gateway.fanout.Subscriptions;
+import io.herald.gateway.poll.PollConnection;
+import io.herald.gateway.sockjs.SockJSBridge;
+import io.herald.gateway.sse.SseConnection;
+import io.herald.gateway.sse.SseGzip;
+import io.herald.gateway.websocket.WebSocketConnection;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
@@ -35,7 +45,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class SseGateway {
 
   /** The transport label of this gateway's connections in metrics. */
-  static final String TRANSPORT = "sse";
+  public static final String TRANSPORT = "sse";
 
   private static final Logger LOG = LoggerFactory.getLogger(SseGateway.class);
   private static final AtomicLong IDS = new AtomicLong();
@@ -49,7 +59,7 @@ public final class SseGateway {
    */
   static final long TICK_MILLIS = 250;
   /** The name of the query parameter that picks a connection's heartbeat interval, seconds. */
-  static final String HEARTBEAT_PARAM = "heartbeat";
+  public static final String HEARTBEAT_PARAM = "heartbeat";
 
   private final Vertx vertx;
   private final GatewayOptions options;
@@ -73,11 +83,11 @@ public final class SseGateway {
   }
 
   /** With subscriber authentication; {@code auth} null means {@code authMode} none. */
-  SseGateway(Vertx vertx, GatewayOptions options, GatewayStats stats, SubscriberAuth auth) {
+  public SseGateway(Vertx vertx, GatewayOptions options, GatewayStats stats, SubscriberAuth auth) {
     this(vertx, options, stats, auth, new ConnectionLimiter(options));
   }
 
-  SseGateway(Vertx vertx, GatewayOptions options, GatewayStats stats, SubscriberAuth auth, ConnectionLimiter limiter) {
+  public SseGateway(Vertx vertx, GatewayOptions options, GatewayStats stats, SubscriberAuth auth, ConnectionLimiter limiter) {
     this(vertx, options, stats, auth, limiter, null);
   }
 
@@ -85,7 +95,7 @@ public final class SseGateway {
    * With the process-wide {@code limiter} and cluster-wide per-user counts ({@code users}, null
    * for none) every gateway instance of the process shares.
    */
-  SseGateway(Vertx vertx, GatewayOptions options, GatewayStats stats, SubscriberAuth auth, ConnectionLimiter limiter,
+  public SseGateway(Vertx vertx, GatewayOptions options, GatewayStats stats, SubscriberAuth auth, ConnectionLimiter limiter,
              ClusterUsers users) {
     this.vertx = vertx;
     this.limiter = limiter;
@@ -111,7 +121,7 @@ public final class SseGateway {
    * check of its own (browsers do not apply CORS to WebSockets): a request with an
    * {@code Origin} is upgraded only from the gateway's own origin or an allowed one.
    */
-  void handleWebSocket(HttpServerRequest request) {
+  public void handleWebSocket(HttpServerRequest request) {
     // The upgrade happens after asynchronous checks: until then the request must not be read to
     // its end, or Vert.x can no longer upgrade it. toWebSocket() resumes it; an HTTP refusal too.
     request.pause();
@@ -128,13 +138,13 @@ public final class SseGateway {
   }
 
   /** Handles {@code GET /poll}: the same checks as {@code /events}, one answer per request. */
-  void handlePoll(HttpServerRequest request) {
+  public void handlePoll(HttpServerRequest request) {
     admit(request, null, this::openPoll);
   }
 
   /** What a transport does with an admitted, authorised request. */
   private interface Opener {
-    void open(HttpServerRequest request, String[] topics, Cursor cursor, boolean unknown, SubscriberAuth.Grant grant,
+    public void open(HttpServerRequest request, String[] topics, Cursor cursor, boolean unknown, SubscriberAuth.Grant grant,
               ConnectionLimiter.Permit permit, int heartbeat);
   }
 
@@ -415,7 +425,7 @@ public final class SseGateway {
    * browser), the gateway's own origin (same host and port as the {@code Host} header), or one
    * of {@code gateway.allowedOrigins}.
    */
-  boolean webSocketOriginAllowed(HttpServerRequest request) {
+  public boolean webSocketOriginAllowed(HttpServerRequest request) {
     String origin = request.getHeader(HttpHeaders.ORIGIN);
     if (origin == null) {
       return true;
@@ -467,7 +477,7 @@ public final class SseGateway {
   }
 
   /** True when CORS is configured, so {@code OPTIONS /events} is a preflight this gateway answers. */
-  boolean corsEnabled() {
+  public boolean corsEnabled() {
     return !allowedOrigins.isEmpty();
   }
 
@@ -475,7 +485,7 @@ public final class SseGateway {
    * Answers a CORS preflight of {@code /events} or {@code /poll}: 204 with the allowed method and headers for an
    * allowed origin asking for GET, else 403 {@code access_denied} without CORS headers.
    */
-  void preflight(HttpServerRequest request) {
+  public void preflight(HttpServerRequest request) {
     HttpServerResponse response = request.response();
     cors(request, response);
     if (!response.headers().contains(HttpHeaders.ACCESS_CONTROL_ALLOW_ORIGIN)
@@ -532,7 +542,7 @@ public final class SseGateway {
   }
 
   /** Removes a connection from its topics and from the instance. */
-  void release(Connection conn, String reason) {
+  public void release(Connection conn, String reason) {
     if (connections.remove(conn)) {
       if (conn instanceof PollConnection) {
         LOG.atDebug().addKeyValue("connection", conn.id()).addKeyValue("reason", reason).log("poll closed");
@@ -574,12 +584,12 @@ public final class SseGateway {
   }
 
   /** The ticks so far ({@link #tick}): the coarse clock of the instance's heartbeats. */
-  long ticks() {
+  public long ticks() {
     return ticks;
   }
 
   /** {@code seconds} in ticks. */
-  static int ticks(int seconds) {
+  public static int ticks(int seconds) {
     return (int) (seconds * 1000L / TICK_MILLIS);
   }
 
@@ -588,7 +598,7 @@ public final class SseGateway {
    * A value that is not a whole number of seconds within {@code heartbeatMinSeconds} and
    * {@code heartbeatMaxSeconds} is refused (400 {@code invalid_request}, with {@link #heartbeatBounds}).
    */
-  static int heartbeatParam(String value, GatewayOptions options) {
+  public static int heartbeatParam(String value, GatewayOptions options) {
     if (value == null) {
       return 0;
     }
@@ -609,7 +619,7 @@ public final class SseGateway {
   }
 
   /** The fields a refused {@code heartbeat} adds to the error body: the parameter and its bounds. */
-  static io.vertx.core.json.JsonObject heartbeatBounds(GatewayOptions options) {
+  public static io.vertx.core.json.JsonObject heartbeatBounds(GatewayOptions options) {
     return new io.vertx.core.json.JsonObject().put("parameter", HEARTBEAT_PARAM)
       .put("min", options.heartbeatMinSeconds()).put("max", options.heartbeatMaxSeconds());
   }
@@ -629,12 +639,12 @@ public final class SseGateway {
     }
   }
 
-  ConnectionLimiter limiter() {
+  public ConnectionLimiter limiter() {
     return limiter;
   }
 
   /** A copy of the connections this instance holds (tests read it off the loop, like the count). */
-  List<Connection> connections() {
+  public List<Connection> connections() {
     return List.copyOf(connections);
   }
 
@@ -643,24 +653,24 @@ public final class SseGateway {
   }
 
   /** The instance's SockJS bridge, or null when the transport is off. */
-  SockJSBridge bridge() {
+  public SockJSBridge bridge() {
     return bridge;
   }
 
   /** The instance's SockJS bridge, whose sockets count as connections and end on drain. */
-  void bridge(SockJSBridge bridge) {
+  public void bridge(SockJSBridge bridge) {
     this.bridge = bridge;
   }
 
-  SubscriberAuth auth() {
+  public SubscriberAuth auth() {
     return auth;
   }
 
-  ClusterUsers users() {
+  public ClusterUsers users() {
     return users;
   }
 
-  Subscriptions subscriptions() {
+  public Subscriptions subscriptions() {
     return subscriptions;
   }
 
@@ -674,19 +684,19 @@ public final class SseGateway {
     return Set.copyOf(subscriptions.topics());
   }
 
-  GatewayOptions options() {
+  public GatewayOptions options() {
     return options;
   }
 
-  Vertx vertx() {
+  public Vertx vertx() {
     return vertx;
   }
 
-  ReplayClient replay() {
+  public ReplayClient replay() {
     return replay;
   }
 
-  GatewayStats stats() {
+  public GatewayStats stats() {
     return stats;
   }
 }

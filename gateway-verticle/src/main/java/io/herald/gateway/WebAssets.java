@@ -42,7 +42,7 @@ import java.util.regex.Pattern;
  * </ul>
  * The files are read once, off the event loop, and kept (a few tens of kilobytes).
  */
-final class WebAssets {
+public final class WebAssets {
 
   private static final Logger LOG = LoggerFactory.getLogger(WebAssets.class);
 
@@ -68,10 +68,10 @@ final class WebAssets {
   /** The files, once read (a plain map: it outlives any one Vert.x instance). */
   private static volatile Map<String, Asset> loaded;
 
-  record Asset(Buffer bytes, String etag) {
+  public record Asset(Buffer bytes, String etag) {
   }
 
-  static void mount(Vertx vertx, Router router, GatewayOptions options) {
+  public static void mount(Vertx vertx, Router router, GatewayOptions options) {
     for (Map.Entry<String, String[]> e : ASSETS.entrySet()) {
       String path = e.getKey();
       router.get(path).handler(ctx -> serve(vertx, ctx, path));
@@ -130,7 +130,7 @@ final class WebAssets {
    * Own files only; connections to this origin over HTTP and, for the WebSocket transport, to the
    * same host over ws:/wss: (older browsers do not count those as 'self').
    */
-  static String csp(RoutingContext ctx) {
+  public static String csp(RoutingContext ctx) {
     String host = ctx.request().getHeader(HttpHeaders.HOST);
     String connect = "'self'";
     if (host != null && SAFE_HOST.matcher(host).matches()) {
@@ -157,7 +157,7 @@ final class WebAssets {
   }
 
   /** {@code GET /dev/config}: dev mode, and the publish API's port when a notifier runs in this process. */
-  static JsonObject devConfig(Vertx vertx, GatewayOptions options) {
+  public static JsonObject devConfig(Vertx vertx, GatewayOptions options) {
     JsonObject config = new JsonObject().put("devMode", options.devMode());
     Integer publishPort = io.herald.common.LocalRoles.publishPort(vertx);
     if (publishPort != null) {

@@ -1,8 +1,11 @@
 package io.herald.gateway;
 
+import io.herald.common.admin.HeraldMetrics;
 import io.herald.common.config.ConfigException;
 import io.herald.common.config.ConfigLoader;
-import io.herald.common.admin.HeraldMetrics;
+import io.herald.gateway.admission.ConnectionLimiter;
+import io.herald.gateway.admission.SubscriberTiers;
+import io.herald.gateway.fanout.Subscriber;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;

@@ -3,16 +3,18 @@ package io.herald.gateway;
 import io.herald.common.Event;
 import io.herald.common.testing.SseEvent;
 import io.herald.common.testing.SseParser;
+import io.herald.gateway.fanout.EncodedEvent;
+import io.herald.gateway.sse.RawChunks;
+import io.herald.gateway.sse.SseFrames;
 import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.util.stream.Stream;
-import org.junit.jupiter.api.Test;
-
 import java.util.List;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -3,6 +3,8 @@ package io.herald.gateway;
 import io.herald.common.Event;
 import io.herald.common.testing.SseEvent;
 import io.herald.common.testing.SseParser;
+import io.herald.gateway.fanout.EncodedEvent;
+import io.herald.gateway.sse.SseGzip;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;

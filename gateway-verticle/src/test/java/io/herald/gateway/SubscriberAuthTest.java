@@ -3,6 +3,7 @@ package io.herald.gateway;
 import io.herald.common.config.ConfigException;
 import io.herald.common.testing.SseClient;
 import io.herald.common.testing.SseEvent;
+import io.herald.gateway.fanout.Subscriber;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -12,8 +13,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -29,6 +28,8 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 import static io.herald.gateway.GatewayHarness.await;
 import static io.herald.gateway.SseGatewayTest.awaitCondition;

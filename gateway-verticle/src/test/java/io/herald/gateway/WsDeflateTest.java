@@ -2,6 +2,7 @@ package io.herald.gateway;
 
 import io.herald.common.Cursor;
 import io.herald.common.Event;
+import io.herald.gateway.websocket.WsDeflate;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;

@@ -1,7 +1,7 @@
 package io.herald.standalone;
 
-import io.herald.common.HeraldLauncher;
 import io.herald.gateway.GatewayRole;
+import io.herald.common.HeraldLauncher;
 import io.herald.notifier.NotifierRole;
 import io.herald.replay.ReplayRole;
 

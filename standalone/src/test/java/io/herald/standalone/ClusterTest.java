@@ -1,12 +1,12 @@
 package io.herald.standalone;
 
+import io.herald.gateway.GatewayOptions;
+import io.herald.gateway.GatewayVerticle;
 import io.herald.common.EventCodec;
 import io.herald.common.HeraldLauncher;
 import io.herald.common.config.ClusterOptions;
 import io.herald.common.testing.SseClient;
 import io.herald.common.testing.SseEvent;
-import io.herald.gateway.GatewayOptions;
-import io.herald.gateway.GatewayVerticle;
 import io.herald.notifier.NotifierOptions;
 import io.herald.notifier.NotifierVerticle;
 import io.herald.replay.ReplayOptions;

@@ -1,10 +1,10 @@
 package io.herald.standalone;
 
+import io.herald.gateway.GatewayOptions;
+import io.herald.gateway.GatewayVerticle;
 import io.herald.common.EventCodec;
 import io.herald.common.HeraldLauncher;
 import io.herald.common.config.ClusterOptions;
-import io.herald.gateway.GatewayOptions;
-import io.herald.gateway.GatewayVerticle;
 import io.herald.replay.ReplayOptions;
 import io.herald.replay.ReplayVerticle;
 import io.vertx.core.Future;
@@ -16,8 +16,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -29,6 +27,8 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

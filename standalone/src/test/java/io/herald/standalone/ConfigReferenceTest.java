@@ -1,7 +1,7 @@
 package io.herald.standalone;
 
-import io.herald.common.config.ClusterOptions;
 import io.herald.gateway.GatewayOptions;
+import io.herald.common.config.ClusterOptions;
 import io.herald.notifier.NotifierOptions;
 import io.herald.replay.ReplayOptions;
 import io.vertx.core.json.JsonArray;
@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

@@ -1,9 +1,9 @@
 package io.herald.standalone;
 
+import io.herald.gateway.GatewayOptions;
 import io.herald.common.admin.AdminOptions;
 import io.herald.common.config.ClusterOptions;
 import io.herald.common.config.ConfigLoader;
-import io.herald.gateway.GatewayOptions;
 import io.herald.notifier.NotifierOptions;
 import io.herald.replay.ReplayOptions;
 import io.vertx.core.json.JsonObject;

@@ -1,8 +1,8 @@
 package io.herald.bench.jmh;
 
+import io.herald.gateway.fanout.EncodedEvent;
+import io.herald.gateway.sse.SseFrames;
 import io.herald.common.Event;
-import io.herald.gateway.EncodedEvent;
-import io.herald.gateway.SseFrames;
 import io.vertx.core.buffer.Buffer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

@@ -1,7 +1,9 @@
-package io.herald.gateway;
+package io.herald.gateway.websocket;
 
+import io.herald.gateway.sse.SseGzip;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
@@ -11,7 +13,6 @@ import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.extensions.WebSocketExtension;
-import io.netty.channel.ChannelFutureListener;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
 
@@ -41,7 +42,7 @@ import java.util.zip.Inflater;
  * bound on the inflated size of a message: Netty's decoder as Vert.x configures it has none, so a
  * 64 KB frame could inflate to 64 MB.
  */
-final class WsDeflate {
+public final class WsDeflate {
 
   /** Most bytes one client message may inflate to; past it the socket is closed with 1009. */
   static final int MAX_INFLATED_MESSAGE_BYTES = 64 * 1024;
@@ -66,7 +67,7 @@ final class WsDeflate {
    * inflater ({@link Inflate}) ahead of the extension's handlers, where it sees every frame
    * from the first, even one sent in the same packet as the upgrade request.
    */
-  static void install(io.vertx.core.http.HttpConnection connection) {
+  public static void install(io.vertx.core.http.HttpConnection connection) {
     if (connection instanceof io.vertx.core.net.impl.ConnectionBase base) {
       ChannelPipeline pipeline = base.channelHandlerContext().pipeline();
       if (pipeline.get(VERTX_EXTENSION_HANDLER) != null && pipeline.get(Inflate.NAME) == null) {
@@ -76,29 +77,29 @@ final class WsDeflate {
   }
 
   /** Whether the upgraded connection negotiated permessage-deflate. */
-  static boolean negotiated(ChannelPipeline pipeline) {
+  public static boolean negotiated(ChannelPipeline pipeline) {
     return pipeline.get(NETTY_ENCODER) != null && pipeline.get(NETTY_DECODER) != null && pipeline.get(Inflate.NAME) != null;
   }
 
   /** {@code json} compressed on its own, as a message payload any connection can be sent. */
-  static ByteBuf shared(Buffer json) {
+  public static ByteBuf shared(Buffer json) {
     Buffer deflated = SseGzip.deflated(json);
     byte[] bytes = deflated.getBytes(0, deflated.length() - TAIL.length);
     return Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(bytes));
   }
 
   /** {@code json} in stored blocks, as the start of a message payload ({@link #message} ends it). */
-  static ByteBuf stored(Buffer json) {
+  public static ByteBuf stored(Buffer json) {
     return ((BufferInternal) SseGzip.stored(json)).getByteBuf();
   }
 
   /** A message made of {@code parts}, in order: the last one is compressed or {@link #stored}. */
-  static TextWebSocketFrame message(ByteBuf... parts) {
+  public static TextWebSocketFrame message(ByteBuf... parts) {
     return new TextWebSocketFrame(true, WebSocketExtension.RSV1, Unpooled.wrappedBuffer(parts));
   }
 
   /** A message of {@code json} alone, stored. */
-  static TextWebSocketFrame storedMessage(Buffer json) {
+  public static TextWebSocketFrame storedMessage(Buffer json) {
     // A stored block ends on a byte boundary: the empty block whose LEN/NLEN the reader adds
     // back needs its header byte here.
     return message(stored(json), Unpooled.wrappedBuffer(new byte[] {0}));
@@ -111,7 +112,7 @@ final class WsDeflate {
    * upgrade, it takes the extension offer off requests to the SockJS bridge, which Vert.x writes
    * to itself: SockJS over WebSocket is not compressed.
    */
-  static final class Inflate extends ChannelInboundHandlerAdapter {
+  public static final class Inflate extends ChannelInboundHandlerAdapter {
 
     static final String NAME = "heraldInflate";
 

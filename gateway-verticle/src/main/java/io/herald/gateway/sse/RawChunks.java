@@ -1,5 +1,6 @@
-package io.herald.gateway;
+package io.herald.gateway.sse;
 
+import io.herald.gateway.fanout.EncodedEvent;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -7,13 +8,12 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.VoidChannelPromise;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.FastThreadLocal;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.net.impl.ConnectionBase;
-
-import io.netty.util.concurrent.FastThreadLocal;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -47,7 +47,7 @@ import java.util.ArrayList;
  * response that is not chunked: {@link #of} returns null (or is not asked) and the
  * connection writes through Vert.x. Vert.x's bytes-written counters do not see these bytes.
  */
-final class RawChunks {
+public final class RawChunks {
 
   private static final byte[] CRLF = {'\r', '\n'};
 
@@ -80,7 +80,7 @@ final class RawChunks {
    * The raw path for a chunked HTTP/1.1 response whose head has been written, or null when the
    * response must be written through Vert.x (HTTP/1.0, HTTP/2, compression, an unknown pipeline).
    */
-  static RawChunks of(HttpConnection connection, HttpVersion version) {
+  public static RawChunks of(HttpConnection connection, HttpVersion version) {
     // HTTP/1.0 has no chunked encoding: Vert.x sends its body as is, delimited by the close.
     if (version != HttpVersion.HTTP_1_1) {
       return null;
@@ -97,12 +97,12 @@ final class RawChunks {
   }
 
   /** Writes a shared chunk ({@link #shared}) without copying it. */
-  void writeShared(ByteBuf chunk) {
+  public void writeShared(ByteBuf chunk) {
     send(chunk.duplicate());
   }
 
   /** Writes a frame of this connection only, as a chunk in a pooled direct buffer. */
-  void write(Buffer frame) {
+  public void write(Buffer frame) {
     send(chunk(encoder.alloc(), frame));
   }
 
@@ -121,7 +121,7 @@ final class RawChunks {
     }
   }
 
-  void heartbeat() {
+  public void heartbeat() {
     writeShared(HEARTBEAT);
   }
 
@@ -134,7 +134,7 @@ final class RawChunks {
   }
 
   /** A frame as one chunk, in a direct buffer from {@code alloc}; released once written. */
-  static ByteBuf chunk(ByteBufAllocator alloc, Buffer frame) {
+  public static ByteBuf chunk(ByteBufAllocator alloc, Buffer frame) {
     ByteBuf bytes = ((BufferInternal) frame).getByteBuf();
     int length = bytes.readableBytes();
     byte[] header = header(length);
@@ -148,7 +148,7 @@ final class RawChunks {
    * freed by the garbage collector, never by Netty (writes get duplicates of a buffer whose
    * release does nothing).
    */
-  static ByteBuf shared(Buffer frame) {
+  public static ByteBuf shared(Buffer frame) {
     ByteBuf bytes = ((BufferInternal) frame).getByteBuf();
     int length = bytes.readableBytes();
     byte[] header = header(length);
@@ -167,7 +167,7 @@ final class RawChunks {
 
     private final ArrayList<RawChunks> pending = new ArrayList<>();
 
-    void add(RawChunks connection) {
+    public void add(RawChunks connection) {
       if (pending.isEmpty()) {
         connection.encoder.executor().execute(this);
       }

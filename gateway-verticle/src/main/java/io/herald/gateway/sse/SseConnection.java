@@ -1,5 +1,9 @@
-package io.herald.gateway;
+package io.herald.gateway.sse;
 
+import io.herald.gateway.Connection;
+import io.herald.gateway.Framing;
+import io.herald.gateway.SseGateway;
+import io.herald.gateway.fanout.EncodedEvent;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
@@ -18,7 +22,7 @@ import io.vertx.core.http.HttpVersion;
  *
  * <p>Confined to the gateway instance's event loop.
  */
-final class SseConnection extends Connection {
+public final class SseConnection extends Connection {
 
   // Not the request: through the router's wrapper it holds the routing context for as long as
   // the stream lasts.
@@ -32,7 +36,7 @@ final class SseConnection extends Connection {
   /** The body is gzip ({@code Content-Encoding: gzip}). */
   private final boolean gzip;
 
-  SseConnection(long id, SseGateway gateway, HttpServerRequest request, String[] topics, boolean gzip) {
+  public SseConnection(long id, SseGateway gateway, HttpServerRequest request, String[] topics, boolean gzip) {
     super(id, gateway, Framing.SSE, topics);
     this.connection = request.connection();
     this.version = request.version();
@@ -41,17 +45,17 @@ final class SseConnection extends Connection {
   }
 
   /** Whether a stream of this request can be sent gzip: HTTP/1.1 chunks written below Vert.x. */
-  static boolean gzipPossible(HttpServerRequest request) {
+  public static boolean gzipPossible(HttpServerRequest request) {
     return RawChunks.of(request.connection(), request.version()) != null;
   }
 
   @Override
-  String transport() {
+  public String transport() {
     return SseGateway.TRANSPORT;
   }
 
   @Override
-  void begin() {
+  public void begin() {
     Buffer retry = SseFrames.retry(gateway.options().retryMillis());
     response.write(gzip ? SseGzip.start(retry) : retry);
     raw = response.isChunked() ? RawChunks.of(connection, version) : null;
@@ -59,7 +63,7 @@ final class SseConnection extends Connection {
   }
 
   @Override
-  void transmit(Buffer frame) {
+  public void transmit(Buffer frame) {
     if (gzip) {
       frame = SseGzip.stored(frame);
     }
@@ -71,7 +75,7 @@ final class SseConnection extends Connection {
   }
 
   @Override
-  void transmitEvent(EncodedEvent event, String cursor) {
+  public void transmitEvent(EncodedEvent event, String cursor) {
     if (gzip && raw != null) {
       if (cursor == null) {
         raw.writeShared(event.gzipSingle());
@@ -87,13 +91,13 @@ final class SseConnection extends Connection {
   }
 
   @Override
-  boolean writeQueueFull() {
+  public boolean writeQueueFull() {
     return response.writeQueueFull();
   }
 
   /** Heartbeat comment, skipped while the client is not keeping up. */
   @Override
-  void heartbeat() {
+  public void heartbeat() {
     // Not before the stream has started: while its topics are being joined the response has no
     // head yet, and a write would fail for want of a Content-Length.
     if (!closed() && begun && !response.writeQueueFull()) {
@@ -110,12 +114,12 @@ final class SseConnection extends Connection {
   }
 
   @Override
-  void endTransport(String reason) {
+  public void endTransport(String reason) {
     response.end();
   }
 
   @Override
-  void abortTransport(String reason) {
+  public void abortTransport(String reason) {
     response.reset();
   }
 }

@@ -1,4 +1,4 @@
-package io.herald.gateway;
+package io.herald.gateway.sse;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.FastThreadLocal;
@@ -30,7 +30,7 @@ import java.util.zip.Deflater;
  * the history of the stream, so small events gain less than a per-connection compressor would
  * give them (measured in BENCHMARKS.md).
  */
-final class SseGzip {
+public final class SseGzip {
 
   /** A gzip member header: deflate, no flags, no time, unknown OS. */
   private static final byte[] HEADER = {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, (byte) 0xff};
@@ -59,12 +59,12 @@ final class SseGzip {
   }
 
   /** The start of a stream: the gzip header and {@code first} as a stored block. */
-  static Buffer start(Buffer first) {
+  public static Buffer start(Buffer first) {
     return Buffer.buffer(HEADER).appendBuffer(stored(first));
   }
 
   /** {@code frame} as stored DEFLATE blocks (5 bytes of header per 64 KB). */
-  static Buffer stored(Buffer frame) {
+  public static Buffer stored(Buffer frame) {
     int n = frame.length();
     Buffer out = Buffer.buffer(n + 5 * (n / MAX_STORED + 1));
     int from = 0;
@@ -80,7 +80,7 @@ final class SseGzip {
   }
 
   /** {@code frame} compressed on its own and sync-flushed: bytes any stream can carry. */
-  static Buffer deflated(Buffer frame) {
+  public static Buffer deflated(Buffer frame) {
     Deflater d = DEFLATERS.get();
     d.reset();
     d.setInput(frame.getBytes());
@@ -99,7 +99,7 @@ final class SseGzip {
    * Whether an {@code Accept-Encoding} value accepts gzip (RFC 9110 §12.5.3): {@code gzip} (or
    * {@code x-gzip}) or {@code *} with a weight above 0, and gzip not refused by {@code q=0}.
    */
-  static boolean accepts(String acceptEncoding) {
+  public static boolean accepts(String acceptEncoding) {
     if (acceptEncoding == null) {
       return false;
     }

@@ -1,6 +1,9 @@
-package io.herald.gateway;
+package io.herald.gateway.fanout;
 
 import io.herald.common.replay.ReplayClient;
+import io.herald.gateway.GatewayOptions;
+import io.herald.gateway.GatewayStats;
+import io.herald.gateway.poll.PollConnection;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
@@ -14,7 +17,7 @@ import java.util.Set;
  * unregistered) with the last. The map is bounded by connections times topics per connection.
  * Confined to the instance's event loop.
  */
-final class Subscriptions {
+public final class Subscriptions {
 
   private final Vertx vertx;
   private final GatewayOptions options;
@@ -26,7 +29,7 @@ final class Subscriptions {
   /** How long a topic is kept after its last long-poll request ended, in ms. */
   static final long POLL_LINGER_MILLIS = 3000;
 
-  Subscriptions(Vertx vertx, GatewayOptions options, GatewayStats stats) {
+  public Subscriptions(Vertx vertx, GatewayOptions options, GatewayStats stats) {
     this.vertx = vertx;
     this.options = options;
     this.stats = stats;
@@ -35,7 +38,7 @@ final class Subscriptions {
   }
 
   /** Adds {@code s} to {@code topic} as its topic number {@code index}; completes when positioned. */
-  Future<Void> join(String topic, Subscriber s, int index) {
+  public Future<Void> join(String topic, Subscriber s, int index) {
     TopicChannel ch = channels.get(topic);
     if (ch == null) {
       ch = new TopicChannel(topic, this);
@@ -47,7 +50,7 @@ final class Subscriptions {
     return ch.add(s, index);
   }
 
-  void leave(String topic, Subscriber s) {
+  public void leave(String topic, Subscriber s) {
     TopicChannel ch = channels.get(topic);
     if (ch != null) {
       ch.remove(s);
@@ -59,7 +62,7 @@ final class Subscriptions {
    * with its next request: its topics are kept for {@link #POLL_LINGER_MILLIS}, so that polling
    * does not register and unregister the topic's consumer (and fetch its head) on every request.
    */
-  void emptied(TopicChannel ch, Subscriber last) {
+  public void emptied(TopicChannel ch, Subscriber last) {
     if (!(last instanceof PollConnection) || !ch.ready()) {
       discard(ch);
       return;
@@ -72,41 +75,41 @@ final class Subscriptions {
   }
 
   /** Called by a channel that has no subscriber left, or could not open. */
-  void discard(TopicChannel ch) {
+  public void discard(TopicChannel ch) {
     if (channels.get(ch.topic()) == ch) {
       channels.remove(ch.topic());
     }
     ch.close();
   }
 
-  Set<String> topics() {
+  public Set<String> topics() {
     return channels.keySet();
   }
 
   /** Connections per held topic (a copy). */
-  Map<String, Integer> subscribersByTopic() {
+  public Map<String, Integer> subscribersByTopic() {
     Map<String, Integer> out = new HashMap<>(channels.size() * 2);
     channels.forEach((topic, ch) -> out.put(topic, ch.size()));
     return out;
   }
 
-  Vertx vertx() {
+  public Vertx vertx() {
     return vertx;
   }
 
-  GatewayOptions options() {
+  public GatewayOptions options() {
     return options;
   }
 
-  ReplayClient replay() {
+  public ReplayClient replay() {
     return replay;
   }
 
-  ReplayClient gapReplay() {
+  public ReplayClient gapReplay() {
     return gapReplay;
   }
 
-  GatewayStats stats() {
+  public GatewayStats stats() {
     return stats;
   }
 }

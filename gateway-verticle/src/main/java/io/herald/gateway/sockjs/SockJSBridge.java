@@ -1,4 +1,4 @@
-package io.herald.gateway;
+package io.herald.gateway.sockjs;
 
 import io.herald.common.Cursor;
 import io.herald.common.ErrorCode;
@@ -8,6 +8,19 @@ import io.herald.common.Position;
 import io.herald.common.Topics;
 import io.herald.common.admin.HeraldMetrics;
 import io.herald.common.replay.ReadResult;
+import io.herald.gateway.Connection;
+import io.herald.gateway.GatewayOptions;
+import io.herald.gateway.Http;
+import io.herald.gateway.JsonFrames;
+import io.herald.gateway.SseGateway;
+import io.herald.gateway.admission.ClusterUsers;
+import io.herald.gateway.admission.ConnectionLimiter;
+import io.herald.gateway.admission.SubscriberAuth;
+import io.herald.gateway.admission.SubscriberTiers;
+import io.herald.gateway.fanout.EncodedEvent;
+import io.herald.gateway.fanout.Subscriber;
+import io.herald.gateway.fanout.Subscriptions;
+import io.herald.gateway.websocket.WebSocketMessageCap;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -96,7 +109,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Confined to the gateway instance's event loop.
  */
-final class SockJSBridge {
+public final class SockJSBridge {
 
   private static final Logger LOG = LoggerFactory.getLogger(SockJSBridge.class);
   private static final AtomicLong IDS = new AtomicLong(1L << 40);
@@ -115,7 +128,7 @@ final class SockJSBridge {
    * Largest message a client sends, bytes, as it travels: the body of one {@code xhr_send}, or one
    * WebSocket message (all its frames). More is answered 413 over XHR, closes a WebSocket with 1009.
    */
-  static final int MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
+  public static final int MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
   /** Close codes: 4000 plus the HTTP status of the reason; 4013 for a dropped slow socket. */
   static final int CLOSE_UNAUTHORIZED = 4401;
   static final int CLOSE_RATE_LIMITED = 4429;
@@ -137,7 +150,7 @@ final class SockJSBridge {
   private final List<BridgeSocket> due = new ArrayList<>();
   private boolean draining;
 
-  SockJSBridge(SseGateway gateway) {
+  public SockJSBridge(SseGateway gateway) {
     this.gateway = gateway;
     this.options = gateway.options();
     this.vertx = gateway.vertx();
@@ -148,12 +161,12 @@ final class SockJSBridge {
    * How many sockets receive the topic's live events: a registration counts once it is
    * positioned, so an event published after this count rose reaches the socket live.
    */
-  long liveRegistrations(String topic) {
+  public long liveRegistrations(String topic) {
     return live.stream().filter(k -> k.endsWith(" " + topic)).count();
   }
 
   /** Mounts {@code /eventbus/*}; completes once the replay consumer is registered. */
-  Future<Void> mount(Router router) {
+  public Future<Void> mount(Router router) {
     SockJSHandlerOptions sockJs = new SockJSHandlerOptions()
       // The h frames are the gateway's (tick, SockJSHeartbeat): vertx-web's per-session timer
       // writes from the loop where the session began, wrong for xhr-polling on several
@@ -278,7 +291,7 @@ final class SockJSBridge {
   }
 
   /** The bridge's hook: every event of every socket, see the class comment. */
-  void handle(BridgeEvent event) {
+  public void handle(BridgeEvent event) {
     if (Vertx.currentContext() != context) {
       context.runOnContext(v -> handle(event));
       return;
@@ -455,7 +468,7 @@ final class SockJSBridge {
    * The gateway's tick ({@link SseGateway#tick}): an {@code h} frame for each socket on which
    * nothing was written for its interval.
    */
-  void tick(long now) {
+  public void tick(long now) {
     if (!SockJSHeartbeat.AVAILABLE) {
       return;
     }
@@ -491,7 +504,7 @@ final class SockJSBridge {
   }
 
   /** {@code {"type":"err","address":..,"failureCode":<status>,"failureType":"RECIPIENT_FAILURE","message":<code>,"body":<code>,"detail":..}}. */
-  static Buffer err(String address, HeraldException e) {
+  public static Buffer err(String address, HeraldException e) {
     JsonObject frame = new JsonObject().put("type", "err");
     if (address != null) {
       frame.put("address", address);
@@ -773,7 +786,7 @@ final class SockJSBridge {
   }
 
   /** Ends every socket cleanly (shutdown): clients reconnect, elsewhere or later, and replay. */
-  void drain() {
+  public void drain() {
     draining = true;
     for (BridgeSocket bs : new ArrayList<>(sockets.values())) {
       close(bs, CLOSE_UNAVAILABLE, "shutting_down");
@@ -783,12 +796,12 @@ final class SockJSBridge {
     }
   }
 
-  int connectionCount() {
+  public int connectionCount() {
     return sockets.size();
   }
 
   /** {@code {"type":"rec","address":<address>,"body":<frame>}}, sharing the frame's bytes. */
-  static Buffer rec(String address, Buffer frame) {
+  public static Buffer rec(String address, Buffer frame) {
     byte[] head = ("{\"type\":\"rec\",\"address\":" + Json.encode(address) + ",\"body\":").getBytes(StandardCharsets.UTF_8);
     return BufferInternal.buffer(Unpooled.wrappedBuffer(Unpooled.wrappedBuffer(head), ((BufferInternal) frame).getByteBuf(),
       Unpooled.wrappedBuffer(new byte[] {'}'})));
@@ -810,14 +823,14 @@ final class SockJSBridge {
     /** The gateway's tick when a frame was last written to the socket by this bridge. */
     long lastWriteTick;
 
-    BridgeSocket(long id, SockJSSocket sock, ConnectionLimiter.Permit permit, SubscriberAuth.Grant grant) {
+    public BridgeSocket(long id, SockJSSocket sock, ConnectionLimiter.Permit permit, SubscriberAuth.Grant grant) {
       this.id = id;
       this.sock = sock;
       this.permit = permit;
       this.grant = grant;
     }
 
-    void deliver(Buffer frame) {
+    public void deliver(Buffer frame) {
       if (closed) {
         return;
       }
@@ -838,7 +851,7 @@ final class SockJSBridge {
     final BridgeTopic topic;
     final Promise<Position> started = Promise.promise();
 
-    Registration(BridgeTopic topic) {
+    public Registration(BridgeTopic topic) {
       this.topic = topic;
     }
   }
@@ -856,7 +869,7 @@ final class SockJSBridge {
     Future<Void> ready;
     Position position;
 
-    BridgeTopic(String topic) {
+    public BridgeTopic(String topic) {
       this.topic = topic;
       this.address = ADDRESS_PREFIX + topic;
     }

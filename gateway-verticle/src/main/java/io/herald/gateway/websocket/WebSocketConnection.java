@@ -1,7 +1,14 @@
-package io.herald.gateway;
+package io.herald.gateway.websocket;
 
 import io.herald.common.ErrorCode;
 import io.herald.common.HeraldException;
+import io.herald.gateway.Connection;
+import io.herald.gateway.Framing;
+import io.herald.gateway.GatewayOptions;
+import io.herald.gateway.Http;
+import io.herald.gateway.JsonFrames;
+import io.herald.gateway.SseGateway;
+import io.herald.gateway.fanout.EncodedEvent;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.ServerWebSocket;
@@ -30,7 +37,7 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>Confined to the gateway instance's event loop.
  */
-final class WebSocketConnection extends Connection {
+public final class WebSocketConnection extends Connection {
 
   private static final Logger LOG = LoggerFactory.getLogger(WebSocketConnection.class);
 
@@ -39,7 +46,7 @@ final class WebSocketConnection extends Connection {
   /** Largest message a client may send (it is ignored); more closes the socket with 1009. */
   static final int MAX_CLIENT_MESSAGE_BYTES = 4096;
 
-  static final short GOING_AWAY = 1001;
+  public static final short GOING_AWAY = 1001;
   static final short UNSUPPORTED_DATA = 1003;
   static final short INVALID_PAYLOAD = 1007;
   static final short POLICY_VIOLATION = 1008;
@@ -58,7 +65,7 @@ final class WebSocketConnection extends Connection {
   /** The tick of the oldest ping not answered yet (by a pong or any frame); -1 when none is. */
   private long pingSentTick = -1;
 
-  WebSocketConnection(long id, SseGateway gateway, HttpServerResponse response, String[] topics) {
+  public WebSocketConnection(long id, SseGateway gateway, HttpServerResponse response, String[] topics) {
     super(id, gateway, Framing.JSON, topics);
     this.response = response;
   }
@@ -67,7 +74,7 @@ final class WebSocketConnection extends Connection {
    * The upgrade is done: frames go to {@code ws} from now on, or straight to {@code channel}
    * compressed when the connection negotiated permessage-deflate ({@link WsDeflate}).
    */
-  void attach(ServerWebSocket ws, io.netty.channel.Channel channel) {
+  public void attach(ServerWebSocket ws, io.netty.channel.Channel channel) {
     this.ws = ws;
     this.channel = channel;
     if (channel != null && gateway.options().webSocketCompression() && WsDeflate.negotiated(channel.pipeline())) {
@@ -129,12 +136,12 @@ final class WebSocketConnection extends Connection {
   }
 
   @Override
-  String transport() {
+  public String transport() {
     return TRANSPORT;
   }
 
   @Override
-  void transmit(Buffer frame) {
+  public void transmit(Buffer frame) {
     if (ws.isClosed()) {
       onClosed(); // closing: its close handler has not run yet
       return;
@@ -148,7 +155,7 @@ final class WebSocketConnection extends Connection {
   }
 
   @Override
-  void transmitEvent(EncodedEvent event, String cursor) {
+  public void transmitEvent(EncodedEvent event, String cursor) {
     if (deflate == null || ws.isClosed()) {
       super.transmitEvent(event, cursor);
       return;
@@ -162,12 +169,12 @@ final class WebSocketConnection extends Connection {
   }
 
   @Override
-  boolean writeQueueFull() {
+  public boolean writeQueueFull() {
     return !ws.isClosed() && ws.writeQueueFull();
   }
 
   @Override
-  void heartbeat() {
+  public void heartbeat() {
     if (!closed() && ws != null && !ws.isClosed() && !ws.writeQueueFull()) {
       ws.writePing(Buffer.buffer());
       if (pingSentTick < 0) {
@@ -178,7 +185,7 @@ final class WebSocketConnection extends Connection {
 
   /** Also due when a ping went unanswered for {@code deadPeerTimeoutSeconds}. */
   @Override
-  boolean due(long now) {
+  public boolean due(long now) {
     return super.due(now) || pongOverdue(now);
   }
 
@@ -193,7 +200,7 @@ final class WebSocketConnection extends Connection {
    * network transport. Data that keeps flowing is left to {@code TCP_USER_TIMEOUT}.
    */
   @Override
-  void onTick(long now) {
+  public void onTick(long now) {
     if (!closed() && pongOverdue(now)) {
       LOG.atInfo().addKeyValue("connection", id()).addKeyValue("transport", TRANSPORT)
         .addKeyValue("timeoutSeconds", gateway.options().deadPeerTimeoutSeconds()).log("no answer to a ping: dead peer, closing");
@@ -204,7 +211,7 @@ final class WebSocketConnection extends Connection {
   }
 
   @Override
-  void endTransport(String reason) {
+  public void endTransport(String reason) {
     if (ws != null) {
       if (!ws.isClosed()) {
         ws.close("token_expired".equals(reason) ? POLICY_VIOLATION : GOING_AWAY, reason);
@@ -217,7 +224,7 @@ final class WebSocketConnection extends Connection {
   }
 
   @Override
-  void abortTransport(String reason) {
+  public void abortTransport(String reason) {
     if (ws != null && channel != null && "dead_peer".equals(reason)) {
       // Not channel.close(): Vert.x turns it into a close handshake that waits for the client's
       // close frame (10 s). From the first handler, the close goes straight to the socket.

@@ -1,7 +1,9 @@
-package io.herald.gateway;
+package io.herald.gateway.admission;
 
 import io.herald.common.ErrorCode;
 import io.herald.common.HeraldException;
+import io.herald.gateway.Connection;
+import io.herald.gateway.GatewayOptions;
 import io.vertx.core.shareddata.Shareable;
 
 import java.net.InetAddress;
@@ -31,7 +33,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * the block one subscriber line usually owns. Users are tracked while they hold a stream, and
  * for the attempt rate while their bucket is not full again (at most {@link #MAX_TRACKED_USERS}).
  */
-final class ConnectionLimiter implements Shareable {
+public final class ConnectionLimiter implements Shareable {
 
   /** Most client addresses (IPv4, or IPv6 /64) tracked at once. */
   static final int MAX_TRACKED_IPS = 100_000;
@@ -54,7 +56,7 @@ final class ConnectionLimiter implements Shareable {
   private final AtomicLong lastSweep = new AtomicLong(System.currentTimeMillis());
   private volatile java.util.function.Consumer<String> userChange = s -> { };
 
-  ConnectionLimiter(GatewayOptions options) {
+  public ConnectionLimiter(GatewayOptions options) {
     this.maxConnections = options.maxConnections();
     this.maxPerIp = options.maxConnectionsPerIp();
     this.attemptsPerMinute = options.connectAttemptsPerIpPerMinute();
@@ -68,7 +70,7 @@ final class ConnectionLimiter implements Shareable {
    * carrying the {@code Retry-After} seconds. Every attempt counts toward the attempt rate,
    * refused ones too.
    */
-  Permit admit(String remoteHost, long nowMillis) {
+  public Permit admit(String remoteHost, long nowMillis) {
     sweepIfDue(nowMillis);
     if (options.limitExempt(remoteHost)) {
       if (total.incrementAndGet() > maxConnections) {
@@ -111,7 +113,7 @@ final class ConnectionLimiter implements Shareable {
   }
 
   /** {@link #admitUser(Permit, String, SubscriberTiers.Tier, long)} with the default tier. */
-  void admitUser(Permit permit, String subject) {
+  public void admitUser(Permit permit, String subject) {
     admitUser(permit, subject, options.tiers().defaults(), System.currentTimeMillis());
   }
 
@@ -120,7 +122,7 @@ final class ConnectionLimiter implements Shareable {
    * attempt rate per user first (a refused attempt takes nothing from it), then the streams per
    * user. On refusal the permit is left for the caller to release.
    */
-  void admitUser(Permit permit, String subject, SubscriberTiers.Tier tier, long nowMillis) {
+  public void admitUser(Permit permit, String subject, SubscriberTiers.Tier tier, long nowMillis) {
     if (subject == null) {
       return;
     }
@@ -180,42 +182,42 @@ final class ConnectionLimiter implements Shareable {
   }
 
   /** Users whose connection attempts are tracked now (tests). */
-  int trackedUsers() {
+  public int trackedUsers() {
     return userAttempts.size();
   }
 
   /** Called with a subject whenever its count of streams in this process changes. */
-  void onUserChange(java.util.function.Consumer<String> listener) {
+  public void onUserChange(java.util.function.Consumer<String> listener) {
     this.userChange = listener;
   }
 
   /** Streams {@code subject} holds in this process. */
-  int userCount(String subject) {
+  public int userCount(String subject) {
     AtomicInteger c = users.get(subject);
     return c == null ? 0 : c.get();
   }
 
   /** Streams per subject in this process (a copy). */
-  java.util.Map<String, Integer> userCounts() {
+  public java.util.Map<String, Integer> userCounts() {
     java.util.Map<String, Integer> out = new java.util.HashMap<>();
     users.forEach((k, v) -> out.put(k, v.get()));
     return out;
   }
 
   /** Streams per user of the default tier. */
-  int maxPerUser() {
+  public int maxPerUser() {
     return maxPerUser;
   }
 
-  int total() {
+  public int total() {
     return total.get();
   }
 
-  int trackedIps() {
+  public int trackedIps() {
     return ips.size();
   }
 
-  int openFor(String remoteHost) {
+  public int openFor(String remoteHost) {
     IpState s = ips.get(ipKey(remoteHost));
     return s == null ? 0 : s.open;
   }
@@ -250,7 +252,7 @@ final class ConnectionLimiter implements Shareable {
   }
 
   /** The table key of an address: IPv4 as is, IPv6 by its /64. */
-  static String ipKey(String host) {
+  public static String ipKey(String host) {
     if (host == null) {
       return "?";
     }
@@ -278,7 +280,7 @@ final class ConnectionLimiter implements Shareable {
     final long[] bucketSecond = new long[WINDOW_SECONDS];
 
     /** Records an attempt; 0 when within the rate, else the seconds until it would be. */
-    int attempt(long nowSecond, int limit) {
+    public int attempt(long nowSecond, int limit) {
       int slot = (int) (nowSecond % WINDOW_SECONDS);
       if (bucketSecond[slot] != nowSecond) {
         bucketSecond[slot] = nowSecond;
@@ -309,7 +311,7 @@ final class ConnectionLimiter implements Shareable {
       return WINDOW_SECONDS;
     }
 
-    boolean idle(long nowSecond) {
+    public boolean idle(long nowSecond) {
       if (open > 0) {
         return false;
       }
@@ -323,7 +325,7 @@ final class ConnectionLimiter implements Shareable {
   }
 
   /** One admitted connection; {@link #release()} is idempotent. */
-  final class Permit {
+  public final class Permit {
     private final String ip;
     private volatile String user;
     private final AtomicBoolean released = new AtomicBoolean();
@@ -332,7 +334,7 @@ final class ConnectionLimiter implements Shareable {
       this.ip = ip;
     }
 
-    void release() {
+    public void release() {
       if (released.compareAndSet(false, true)) {
         total.decrementAndGet();
         releaseIp(ip);
@@ -344,21 +346,21 @@ final class ConnectionLimiter implements Shareable {
   }
 
   /** A refused attempt: the error and the {@code Retry-After} seconds. */
-  static final class Refusal extends RuntimeException {
+  public static final class Refusal extends RuntimeException {
     private final transient HeraldException error;
     private final int retryAfterSeconds;
 
-    Refusal(ErrorCode code, String message, int retryAfterSeconds) {
+    public Refusal(ErrorCode code, String message, int retryAfterSeconds) {
       super(message, null, false, false);
       this.error = new HeraldException(code, message);
       this.retryAfterSeconds = retryAfterSeconds;
     }
 
-    HeraldException error() {
+    public HeraldException error() {
       return error;
     }
 
-    int retryAfterSeconds() {
+    public int retryAfterSeconds() {
       return retryAfterSeconds;
     }
   }

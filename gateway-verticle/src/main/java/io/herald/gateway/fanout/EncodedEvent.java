@@ -1,6 +1,11 @@
-package io.herald.gateway;
+package io.herald.gateway.fanout;
 
 import io.herald.common.Event;
+import io.herald.gateway.JsonFrames;
+import io.herald.gateway.sse.RawChunks;
+import io.herald.gateway.sse.SseFrames;
+import io.herald.gateway.sse.SseGzip;
+import io.herald.gateway.websocket.WsDeflate;
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.buffer.Buffer;
 
@@ -51,7 +56,7 @@ public final class EncodedEvent {
    * Writes {@link #single()} as an HTTP chunk: copied for the first stream (an event replayed to
    * one client is written once), then built once in a direct buffer that later streams share.
    */
-  void writeSingle(RawChunks out) {
+  public void writeSingle(RawChunks out) {
     if (sseChunk == null && ++sseWrites < 2) {
       out.write(single());
       return;
@@ -66,7 +71,7 @@ public final class EncodedEvent {
    * {@link #single()} compressed on its own ({@link SseGzip#deflated}) as an HTTP chunk, built
    * once and shared by every gzip stream that holds only this topic.
    */
-  ByteBuf gzipSingle() {
+  public ByteBuf gzipSingle() {
     if (gzipSingle == null) {
       gzipSingle = RawChunks.shared(SseGzip.deflated(single()));
     }
@@ -74,7 +79,7 @@ public final class EncodedEvent {
   }
 
   /** {@link #body()} compressed on its own as an HTTP chunk, shared by every gzip stream of several topics. */
-  ByteBuf gzipBody() {
+  public ByteBuf gzipBody() {
     if (gzipBody == null) {
       gzipBody = RawChunks.shared(SseGzip.deflated(body()));
     }
@@ -82,7 +87,7 @@ public final class EncodedEvent {
   }
 
   /** {@link #jsonSingle()} as a permessage-deflate payload ({@link WsDeflate#shared}), built once. */
-  ByteBuf deflatedJsonSingle() {
+  public ByteBuf deflatedJsonSingle() {
     if (deflatedJsonSingle == null) {
       deflatedJsonSingle = WsDeflate.shared(jsonSingle());
     }
@@ -90,7 +95,7 @@ public final class EncodedEvent {
   }
 
   /** {@link #jsonTail()} as the compressed end of a permessage-deflate payload, built once. */
-  ByteBuf deflatedJsonTail() {
+  public ByteBuf deflatedJsonTail() {
     if (deflatedJsonTail == null) {
       deflatedJsonTail = WsDeflate.shared(jsonTail());
     }

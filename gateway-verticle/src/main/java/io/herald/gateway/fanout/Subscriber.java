@@ -1,4 +1,4 @@
-package io.herald.gateway;
+package io.herald.gateway.fanout;
 
 import io.herald.common.Position;
 

@@ -1,8 +1,9 @@
-package io.herald.gateway;
+package io.herald.gateway.admission;
 
 import io.herald.common.admin.HeraldMetrics;
 import io.herald.common.config.ConfigException;
 import io.herald.common.config.ConfigReader;
+import io.herald.gateway.fanout.Subscriber;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
@@ -47,7 +48,7 @@ public final class SubscriberTiers {
     }
 
     /** " (tier pro)" for a configured tier, "" for the default: the suffix of refusal messages. */
-    String suffix() {
+    public String suffix() {
       return isDefault() ? "" : " (tier " + name + ")";
     }
   }
@@ -69,7 +70,7 @@ public final class SubscriberTiers {
   }
 
   /** Only the defaults. */
-  static SubscriberTiers none(Tier defaults) {
+  public static SubscriberTiers none(Tier defaults) {
     return new SubscriberTiers(defaults, Map.of(), new JsonObject());
   }
 
@@ -77,7 +78,7 @@ public final class SubscriberTiers {
    * Reads {@code gateway.tiers} ({@code raw}: an object, or its JSON text from the environment);
    * errors name the key, e.g. {@code gateway.tiers.pro.maxTopicsPerConnection}.
    */
-  static SubscriberTiers read(String key, Object raw, Tier defaults) {
+  public static SubscriberTiers read(String key, Object raw, Tier defaults) {
     JsonObject json;
     if (raw == null) {
       json = new JsonObject();
@@ -123,7 +124,7 @@ public final class SubscriberTiers {
   }
 
   /** The tier of a grant: its own, or the defaults (anonymous). */
-  Tier of(SubscriberAuth.Grant grant) {
+  public Tier of(SubscriberAuth.Grant grant) {
     return grant == null || grant.tier() == null ? defaults : grant.tier();
   }
 
@@ -148,7 +149,7 @@ public final class SubscriberTiers {
   }
 
   /** Counts a stream admitted with {@code tier}'s limits: {@code herald_subscriber_tier_connections_total{tier}}. */
-  static void admitted(Tier tier) {
+  public static void admitted(Tier tier) {
     Counter.builder("herald_subscriber_tier_connections")
       .description("Streams admitted, by subscriber tier (configured names and default)")
       .tag("tier", tier.name()).register(HeraldMetrics.get().registry()).increment();
@@ -159,7 +160,7 @@ public final class SubscriberTiers {
    * {@code topics_per_connection}, {@code connect_attempts}):
    * {@code herald_subscriber_tier_refusals_total{tier,limit}}.
    */
-  static void refused(Tier tier, String limit) {
+  public static void refused(Tier tier, String limit) {
     Counter.builder("herald_subscriber_tier_refusals")
       .description("Streams refused by a per-tier limit, by tier and limit")
       .tag("tier", tier.name()).tag("limit", limit).register(HeraldMetrics.get().registry()).increment();

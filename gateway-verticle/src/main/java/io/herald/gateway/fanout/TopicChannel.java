@@ -1,4 +1,4 @@
-package io.herald.gateway;
+package io.herald.gateway.fanout;
 
 import io.herald.common.Addresses;
 import io.herald.common.Event;
@@ -35,7 +35,7 @@ import java.util.TreeMap;
  *
  * <p>Confined to the gateway instance's event loop.
  */
-final class TopicChannel {
+public final class TopicChannel {
 
   private static final Logger LOG = LoggerFactory.getLogger(TopicChannel.class);
 
@@ -65,17 +65,17 @@ final class TopicChannel {
   /** Null when tracing is off. */
   private final Tracer tracer;
 
-  TopicChannel(String topic, Subscriptions owner) {
+  public TopicChannel(String topic, Subscriptions owner) {
     this.topic = topic;
     this.owner = owner;
     this.tracer = Tracing.of(owner.vertx()).tracer();
   }
 
-  String topic() {
+  public String topic() {
     return topic;
   }
 
-  int size() {
+  public int size() {
     return members.size();
   }
 
@@ -84,7 +84,7 @@ final class TopicChannel {
    * fetches the head: every event published after the returned future completes reaches us,
    * and the head says where the topic stood, so nothing falls between the two.
    */
-  Future<Void> open() {
+  public Future<Void> open() {
     consumer = owner.vertx().eventBus().consumer(Addresses.topic(topic), msg -> onEvent(msg.body()));
     consumer.completion()
       .compose(v -> owner.replay().heads(List.of(topic)))
@@ -149,7 +149,7 @@ final class TopicChannel {
   }
 
   /** Adds a subscriber; the returned future completes when the channel knows its position. */
-  Future<Void> add(Subscriber s, int index) {
+  public Future<Void> add(Subscriber s, int index) {
     members.put(s, index);
     if (ready) {
       s.onPosition(index, position());
@@ -157,7 +157,7 @@ final class TopicChannel {
     return readyPromise.future();
   }
 
-  void remove(Subscriber s) {
+  public void remove(Subscriber s) {
     if (iterating > 0) {
       if (deferredRemovals == null) {
         deferredRemovals = new ArrayList<>();
@@ -172,16 +172,16 @@ final class TopicChannel {
   }
 
   /** True once the topic's position is known (the consumer is registered and the head fetched). */
-  boolean ready() {
+  public boolean ready() {
     return ready && !closed;
   }
 
-  Position position() {
+  public Position position() {
     return new Position(epoch, lastSeq);
   }
 
   /** Unregisters the consumer; the channel is done. */
-  Future<Void> close() {
+  public Future<Void> close() {
     closed = true;
     readyPromise.tryFail(new HeraldException(io.herald.common.ErrorCode.SHUTTING_DOWN, "topic released"));
     return consumer == null ? Future.succeededFuture() : consumer.unregister();

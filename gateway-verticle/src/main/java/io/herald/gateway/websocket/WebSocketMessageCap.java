@@ -1,4 +1,4 @@
-package io.herald.gateway;
+package io.herald.gateway.websocket;
 
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -13,6 +13,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.net.impl.ConnectionBase;
+
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -33,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  * in flight with a reset, which can take the 1009 frame with it: the client would see a broken
  * connection instead of the status.
  */
-final class WebSocketMessageCap extends ChannelDuplexHandler {
+public final class WebSocketMessageCap extends ChannelDuplexHandler {
 
   static final String NAME = "herald-ws-message-cap";
   static final int MESSAGE_TOO_BIG = 1009;
@@ -53,7 +54,7 @@ final class WebSocketMessageCap extends ChannelDuplexHandler {
    * Installs the cap on the connection of an upgrade request, before Vert.x's handler; false
    * when the connection is not one whose pipeline is known (then nothing is installed).
    */
-  static boolean install(HttpConnection connection, int maxBytes) {
+  public static boolean install(HttpConnection connection, int maxBytes) {
     if (!(connection instanceof ConnectionBase base)) {
       return false;
     }

@@ -1,4 +1,4 @@
-package io.herald.gateway;
+package io.herald.gateway.sse;
 
 import io.herald.common.Event;
 import io.netty.buffer.ByteBuf;
@@ -44,7 +44,7 @@ public final class SseFrames {
   }
 
   /** {@code data:} lines for text that may contain CRLF, LF or CR line breaks. */
-  static void appendDataLines(StringBuilder sb, String data) {
+  public static void appendDataLines(StringBuilder sb, String data) {
     int start = 0;
     int n = data.length();
     for (int i = 0; i < n; i++) {

@@ -1,4 +1,4 @@
-package io.herald.gateway;
+package io.herald.gateway.sockjs;
 
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -26,7 +26,7 @@ import java.lang.reflect.Method;
  * {@code TransportListener.sendFrame(String)}). When that fails (another vertx-web),
  * {@link #AVAILABLE} is false and the bridge leaves the heartbeat to vertx-web as before.
  */
-final class SockJSHeartbeat {
+public final class SockJSHeartbeat {
 
   private static final Logger LOG = LoggerFactory.getLogger(SockJSHeartbeat.class);
   private static final Class<?> SESSION;
@@ -69,7 +69,7 @@ final class SockJSHeartbeat {
    * when no request carries the session right now (between two polls: the next poll comes at
    * once) or for a raw WebSocket (not a SockJS session, no heartbeat frame).
    */
-  static void beat(SockJSSocket sock) {
+  public static void beat(SockJSSocket sock) {
     if (!AVAILABLE || !SESSION.isInstance(sock)) {
       return;
     }

@@ -1,4 +1,4 @@
-package io.herald.gateway;
+package io.herald.gateway.admission;
 
 import io.herald.common.ClusterView;
 import io.vertx.core.Future;
@@ -29,7 +29,7 @@ import java.util.Set;
  * cluster this does nothing and the per-process count in {@link ConnectionLimiter} is the limit.
  * One instance per process, shared by its gateway instances; all state is thread-safe.
  */
-final class ClusterUsers implements Shareable {
+public final class ClusterUsers implements Shareable {
 
   private static final Logger LOG = LoggerFactory.getLogger(ClusterUsers.class);
 
@@ -48,7 +48,7 @@ final class ClusterUsers implements Shareable {
   private final boolean clustered;
   private volatile Set<String> otherNodes = Set.of();
 
-  ClusterUsers(Vertx vertx, ConnectionLimiter limiter) {
+  public ClusterUsers(Vertx vertx, ConnectionLimiter limiter) {
     this.vertx = vertx;
     this.limiter = limiter;
     this.node = ClusterView.nodeId(vertx);
@@ -59,7 +59,7 @@ final class ClusterUsers implements Shareable {
   }
 
   /** Starts the timers (on the caller's context): the list of gateway processes and the refresh of this one's counts. */
-  ClusterUsers start() {
+  public ClusterUsers start() {
     if (clustered) {
       refreshNodes();
       vertx.setPeriodic(ClusterView.REFRESH_MILLIS, id -> refreshNodes());
@@ -72,7 +72,7 @@ final class ClusterUsers implements Shareable {
    * Whether {@code subject}, already counted in this process, stays within {@code max} streams
    * across the cluster. Completes with true when there is no cluster or the counts cannot be read.
    */
-  Future<Boolean> withinLimit(String subject, int max) {
+  public Future<Boolean> withinLimit(String subject, int max) {
     Set<String> others = otherNodes;
     if (!clustered || others.isEmpty()) {
       return Future.succeededFuture(true);

@@ -1,10 +1,10 @@
-package io.herald.gateway;
-
-import io.herald.common.TopicPattern;
+package io.herald.gateway.admission;
 
 import io.herald.common.ErrorCode;
 import io.herald.common.HeraldException;
+import io.herald.common.TopicPattern;
 import io.herald.common.config.ConfigException;
+import io.herald.gateway.GatewayOptions;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
 import io.vertx.core.Future;
@@ -21,14 +21,13 @@ import io.vertx.ext.auth.PubSecKeyOptions;
 import io.vertx.ext.auth.authentication.TokenCredentials;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
 import java.security.KeyFactory;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.ArrayList;
-import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
 
@@ -47,7 +46,7 @@ import java.util.List;
  * <p>Key files are read once, asynchronously, by {@link #create}; verifying a token is a
  * CPU-cheap signature check done on the event loop. Thread-safe.
  */
-final class SubscriberAuth {
+public final class SubscriberAuth {
 
   private static final Logger LOG = LoggerFactory.getLogger(SubscriberAuth.class);
 
@@ -64,9 +63,9 @@ final class SubscriberAuth {
    * {@code sub} are limited too; and the tier whose limits apply (the one its
    * {@code gateway.tierClaim} names, else the default; null when anonymous: the default).
    */
-  record Grant(boolean anonymous, String subject, List<TopicPattern> topics, long expiresAtMillis, String userKey,
+  public record Grant(boolean anonymous, String subject, List<TopicPattern> topics, long expiresAtMillis, String userKey,
                SubscriberTiers.Tier tier) {
-    static final Grant ANONYMOUS = new Grant(true, null, List.of(), -1, null, null);
+    public static final Grant ANONYMOUS = new Grant(true, null, List.of(), -1, null, null);
   }
 
   private final GatewayOptions options;
@@ -84,7 +83,7 @@ final class SubscriberAuth {
   }
 
   /** Reads the key files and builds the verifier; fails with a {@link ConfigException} naming the key. */
-  static Future<SubscriberAuth> create(Vertx vertx, GatewayOptions options) {
+  public static Future<SubscriberAuth> create(Vertx vertx, GatewayOptions options) {
     if (!options.jwtAuth()) {
       return Future.succeededFuture(new SubscriberAuth(options, null));
     }
@@ -183,7 +182,7 @@ final class SubscriberAuth {
   }
 
   /** True when subscribers may need a token (jwt mode). */
-  boolean enabled() {
+  public boolean enabled() {
     return jwt != null;
   }
 
@@ -191,7 +190,7 @@ final class SubscriberAuth {
    * Verifies the request's token: the grant (anonymous when there is none, or in none mode), or a
    * failed future with {@code unauthorized} when a token is present but not valid.
    */
-  Future<Grant> authenticate(HttpServerRequest request) {
+  public Future<Grant> authenticate(HttpServerRequest request) {
     if (jwt == null) {
       return Future.succeededFuture(Grant.ANONYMOUS);
     }
@@ -203,7 +202,7 @@ final class SubscriberAuth {
    * {@link #token(MultiMap, String)}); {@code remote} only names the client in the debug log.
    * Null means no token: the anonymous grant.
    */
-  Future<Grant> authenticate(String token, Object remote) {
+  public Future<Grant> authenticate(String token, Object remote) {
     if (jwt == null) {
       return Future.succeededFuture(Grant.ANONYMOUS);
     }
@@ -238,7 +237,7 @@ final class SubscriberAuth {
   }
 
   /** The key a token's streams are counted under: see {@link Grant#userKey()}. */
-  static String userKey(String subject, JsonObject claims, String token) {
+  public static String userKey(String subject, JsonObject claims, String token) {
     if (subject != null) {
       return subject;
     }
@@ -258,7 +257,7 @@ final class SubscriberAuth {
    * 3.4 (64, 96 or 132 bytes). The JWT library also verifies a DER-encoded signature, which would
    * give one set of claims several valid tokens. Other tokens pass: the library checks them.
    */
-  static boolean rawEcSignature(String token) {
+  public static boolean rawEcSignature(String token) {
     int first = token.indexOf('.');
     int last = token.lastIndexOf('.');
     if (first < 0 || last == first) {
@@ -307,7 +306,7 @@ final class SubscriberAuth {
     return out;
   }
 
-  static String token(HttpServerRequest request) {
+  public static String token(HttpServerRequest request) {
     String header = request.getHeader(HttpHeaders.AUTHORIZATION);
     if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
       return header.substring(7).trim();
@@ -325,7 +324,7 @@ final class SubscriberAuth {
    * {@code Authorization: Bearer} header, else {@value #QUERY_PARAM} in the URI's query, else
    * the {@value #COOKIE} cookie when the headers still carry it; null when there is none.
    */
-  static String token(MultiMap headers, String uri) {
+  public static String token(MultiMap headers, String uri) {
     String header = headers == null ? null : headers.get(HttpHeaders.AUTHORIZATION);
     if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
       return header.substring(7).trim();
@@ -348,7 +347,7 @@ final class SubscriberAuth {
   }
 
   /** The first of {@code topics} the grant may not read, or null when it may read them all. */
-  String firstRefused(Grant grant, String[] topics) {
+  public String firstRefused(Grant grant, String[] topics) {
     if (jwt == null) {
       return null;
     }

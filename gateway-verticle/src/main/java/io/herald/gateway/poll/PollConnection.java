@@ -1,7 +1,13 @@
-package io.herald.gateway;
+package io.herald.gateway.poll;
 
 import io.herald.common.Cursor;
 import io.herald.common.ErrorCode;
+import io.herald.gateway.Connection;
+import io.herald.gateway.Framing;
+import io.herald.gateway.GatewayOptions;
+import io.herald.gateway.Http;
+import io.herald.gateway.JsonFrames;
+import io.herald.gateway.SseGateway;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
@@ -28,7 +34,7 @@ import java.util.List;
  *
  * <p>Confined to the gateway instance's event loop.
  */
-final class PollConnection extends Connection {
+public final class PollConnection extends Connection {
 
   /** The transport label of long-poll requests in metrics. */
   static final String TRANSPORT = GatewayOptions.TRANSPORT_LONGPOLL;
@@ -41,23 +47,23 @@ final class PollConnection extends Connection {
   /** The client's {@code heartbeat} parameter, seconds; 0 when it gave none. */
   private int heartbeatSeconds;
 
-  PollConnection(long id, SseGateway gateway, HttpServerResponse response, String[] topics) {
+  public PollConnection(long id, SseGateway gateway, HttpServerResponse response, String[] topics) {
     super(id, gateway, Framing.JSON, topics);
     this.response = response;
   }
 
   @Override
-  String transport() {
+  public String transport() {
     return TRANSPORT;
   }
 
   @Override
-  boolean pages() {
+  public boolean pages() {
     return true;
   }
 
   @Override
-  int pageRoom() {
+  public int pageRoom() {
     return pageSize() - frames.size();
   }
 
@@ -68,12 +74,12 @@ final class PollConnection extends Connection {
 
   /** Only the first poll, without a cursor, is told that the subscription is ready. */
   @Override
-  boolean announcesReady(Cursor cursor, boolean unknown) {
+  public boolean announcesReady(Cursor cursor, boolean unknown) {
     return cursor == null && !unknown;
   }
 
   @Override
-  void synced() {
+  public void synced() {
     if (!frames.isEmpty()) {
       finish("answered");
       return;
@@ -90,7 +96,7 @@ final class PollConnection extends Connection {
   }
 
   @Override
-  void transmit(Buffer frame) {
+  public void transmit(Buffer frame) {
     frames.add(frame);
     bytes += frame.length();
     if (!syncing() && !answerScheduled) {
@@ -101,27 +107,27 @@ final class PollConnection extends Connection {
   }
 
   @Override
-  boolean writeQueueFull() {
+  public boolean writeQueueFull() {
     return frames.size() >= pageSize() || bytes >= gateway.options().maxWriteQueueBytes();
   }
 
   @Override
-  void heartbeat() {
+  public void heartbeat() {
     // Nothing is written before the answer; longPollTimeoutSeconds stays below the idle timeout.
   }
 
   /** Remembered as the longest wait, not as a tick interval: a poll is never heartbeaten. */
-  void askedHeartbeat(int seconds) {
+  public void askedHeartbeat(int seconds) {
     heartbeatSeconds = seconds;
   }
 
   @Override
-  boolean due(long now) {
+  public boolean due(long now) {
     return false;
   }
 
   @Override
-  void endTransport(String reason) {
+  public void endTransport(String reason) {
     if (response.closed() || response.ended()) {
       return;
     }
@@ -141,14 +147,14 @@ final class PollConnection extends Connection {
   }
 
   @Override
-  void abortTransport(String reason) {
+  public void abortTransport(String reason) {
     if (!response.closed() && !response.ended()) {
       Http.error(response, ErrorCode.INTERNAL, "the poll could not be served; poll again");
     }
   }
 
   @Override
-  void released() {
+  public void released() {
     super.released();
     if (waitTimer >= 0) {
       gateway.vertx().cancelTimer(waitTimer);
