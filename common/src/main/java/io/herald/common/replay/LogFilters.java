@@ -1,7 +1,7 @@
 package io.herald.common.replay;
 
-import io.herald.common.TopicPattern;
-import io.herald.common.Topics;
+import io.herald.common.pattern.TopicFilter;
+import io.herald.common.pattern.TopicFilters;
 import io.vertx.core.json.JsonArray;
 
 import java.util.ArrayList;
@@ -15,8 +15,9 @@ import java.util.function.Predicate;
  * predicate {@link ReplayStore#readLog} applies: THE one place that knows the filter syntax, so
  * that a richer pattern language plugs in here and nowhere else.
  *
- * <p>For now a filter is an exact topic name or a {@link TopicPattern} without {@code {sub}}
- * ({@code *} within one segment); a topic passes when it matches any of the filters.
+ * <p>A filter is anything {@link TopicFilters#parse} accepts: an exact topic, Herald's pattern
+ * syntax ({@code *} within one segment, a final {@code **} for one or more segments), a WHATWG
+ * URL Pattern or an RFC 6570 URI template; a topic passes when it matches any of the filters.
  */
 public final class LogFilters {
 
@@ -35,34 +36,30 @@ public final class LogFilters {
       throw new IllegalArgumentException("filters must be an array of 1 to " + MAX_FILTERS + " topic filters");
     }
     Set<String> exact = new HashSet<>();
-    List<TopicPattern> patterns = new ArrayList<>();
+    List<TopicFilter> patterns = new ArrayList<>();
     for (int i = 0; i < filters.size(); i++) {
       if (!(filters.getValue(i) instanceof String f)) {
         throw new IllegalArgumentException("filters[" + i + "] must be a string");
       }
-      if (f.contains(TopicPattern.SUBJECT)) {
-        throw new IllegalArgumentException("filters[" + i + "] must not contain " + TopicPattern.SUBJECT);
+      TopicFilter filter;
+      try {
+        filter = TopicFilters.parse(f);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("filters[" + i + "]: " + e.getMessage(), e);
       }
-      if (f.indexOf('*') < 0) {
-        if (!Topics.isValidTopic(f)) {
-          throw new IllegalArgumentException("filters[" + i + "] is not a valid topic: \"" + f + "\"");
-        }
+      if (filter.kind() == TopicFilter.Kind.EXACT) {
         exact.add(f);
       } else {
-        try {
-          patterns.add(TopicPattern.compile(f));
-        } catch (IllegalArgumentException e) {
-          throw new IllegalArgumentException("filters[" + i + "]: " + e.getMessage(), e);
-        }
+        patterns.add(filter);
       }
     }
-    List<TopicPattern> ps = List.copyOf(patterns);
+    List<TopicFilter> ps = List.copyOf(patterns);
     return topic -> {
       if (exact.contains(topic)) {
         return true;
       }
-      for (TopicPattern p : ps) {
-        if (p.matches(topic, null)) {
+      for (TopicFilter p : ps) {
+        if (p.matches(topic)) {
           return true;
         }
       }

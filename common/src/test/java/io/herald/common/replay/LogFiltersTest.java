@@ -26,6 +26,20 @@ class LogFiltersTest {
   }
 
   @Test
+  @DisplayName("the pattern library's syntax: a final ** spans segments, URL patterns and URI templates match URL topics")
+  void patternLibrary() {
+    Predicate<String> f = LogFilters.compile(new JsonArray().add("news.**").add("https://example.com/books/:id")
+      .add("https://example.com/users/{id}/inbox"));
+    assertThat(f.test("news.sport")).isTrue();
+    assertThat(f.test("news.sport.live")).isTrue();
+    assertThat(f.test("news")).isFalse();
+    assertThat(f.test("https://example.com/books/1")).isTrue();
+    assertThat(f.test("https://example.com/books/1/reviews")).isFalse();
+    assertThat(f.test("https://example.com/users/7/inbox")).isTrue();
+    assertThat(f.test("https://example.com/users/7/outbox")).isFalse();
+  }
+
+  @Test
   @DisplayName("bad filters are refused with a message naming the filter")
   void badFilters() {
     assertThatThrownBy(() -> LogFilters.compile(null)).isInstanceOf(IllegalArgumentException.class);
