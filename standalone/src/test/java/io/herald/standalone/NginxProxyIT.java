@@ -8,11 +8,8 @@ import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.TestMethodOrder;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -51,10 +48,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * adds an {@code X-Herald-Upstream} response header so the test knows which gateway answered.
  * Checks that SSE passes unbuffered (heartbeats every second arrive every second), that the
  * WebSocket upgrade goes through, that SockJS sessions stick to one gateway, and that a client
- * whose gateway is killed resumes through the proxy on the other one with exactly what it missed.
+ * whose gateway is killed resumes through the proxy on the other one with exactly what it missed
+ * (that test then starts the gateway again: the tests do not depend on their order).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class NginxProxyIT {
 
   private static final Path NGINX = Path.of("/usr/sbin/nginx");
@@ -83,15 +80,15 @@ class NginxProxyIT {
     int gw2 = HeraldProcess.freePort();
     // Each member on a Hazelcast port of its own, all named as members: the join contacts
     // exactly these (not 5701-5703, where other clusters of the machine may run).
-    for (int i = 0; i < 4; i++) {
+    // A fifth for the gateway that resumeAfterGatewayKilled starts again in place of the one it kills.
+    for (int i = 0; i < 5; i++) {
       hazelcastPorts.add(HeraldProcess.freePort());
     }
     role("replay-verticle/target/herald-replay.jar", "replay", Map.of());
     role("notifier-verticle/target/herald-notifier.jar", "notifier", Map.of("HERALD_NOTIFIER_PORT", "" + notifierPort));
     // nginx connects from 127.0.0.1: the gateways trust it, and limit each client it forwards.
-    Map<String, String> proxied = Map.of("HERALD_GATEWAY_TRUSTED_PROXIES", "127.0.0.1", "HERALD_GATEWAY_MAX_CONNECTIONS_PER_IP", "" + PER_IP);
-    gateways.put(gw1, role("gateway-verticle/target/herald-gateway.jar", "gateway1", with(proxied, "HERALD_GATEWAY_PORT", "" + gw1)));
-    gateways.put(gw2, role("gateway-verticle/target/herald-gateway.jar", "gateway2", with(proxied, "HERALD_GATEWAY_PORT", "" + gw2)));
+    gateways.put(gw1, gateway("gateway1", gw1));
+    gateways.put(gw2, gateway("gateway2", gw2));
     startNginx(gw1, gw2);
     vertx = Vertx.vertx();
     for (int port : gateways.keySet()) {
@@ -140,7 +137,6 @@ class NginxProxyIT {
   // ------------------------------------------------------------------------------------- tests
 
   @Test
-  @Order(1)
   @DisplayName("SSE through nginx is unbuffered: each 1 s heartbeat arrives within 1.5 s of the previous, an event at once")
   void sseUnbuffered() throws Exception {
     Lines sse = Lines.open(HttpRequest.newBuilder(proxy("/events?topic=hb")).GET());
@@ -168,7 +164,6 @@ class NginxProxyIT {
   }
 
   @Test
-  @Order(2)
   @DisplayName("WebSocket /ws upgrades through nginx (Host kept, so the page's own Origin passes) and delivers frames")
   void webSocket() throws Exception {
     Frames ws = Frames.open(proxyWs("/ws?topic=wsdemo"), "Origin", "http://127.0.0.1:" + proxyPort);
@@ -184,7 +179,6 @@ class NginxProxyIT {
   }
 
   @Test
-  @Order(3)
   @DisplayName("SockJS through nginx: /eventbus/info answers; xhr-streaming sessions stick to one gateway and receive events; the websocket transport works")
   void sockJs() throws Exception {
     HttpResponse<String> info = HeraldProcess.HTTP.send(HttpRequest.newBuilder(proxy("/eventbus/info"))
@@ -254,7 +248,6 @@ class NginxProxyIT {
   }
 
   @Test
-  @Order(4)
   @DisplayName("Behind nginx (a trusted proxy) two clients are limited separately: one at its per-address limit, the other still connects")
   void perAddressBehindProxy() throws Exception {
     // The gateways allow PER_IP streams per address and trust 127.0.0.1, where nginx connects
@@ -307,7 +300,6 @@ class NginxProxyIT {
   }
 
   @Test
-  @Order(5)
   @DisplayName("A client whose gateway is killed (SIGKILL) resumes through nginx on the other with Last-Event-ID: exactly the missed events, once")
   void resumeAfterGatewayKilled() throws Exception {
     closeClients();
@@ -330,6 +322,18 @@ class NginxProxyIT {
     long t0 = System.nanoTime();
     killed.destroyForcibly(); // SIGKILL
     assertThat(killed.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    processes.remove(killed);
+    try {
+      resumeOnTheOther(http, path, upstream, lastId, first, t0);
+    } finally {
+      // The other tests find two gateways again, whatever order they run in.
+      gateways.put(victim, gateway("gateway-restarted", victim));
+      awaitGateway(victim);
+    }
+  }
+
+  private void resumeOnTheOther(io.vertx.core.http.HttpClient http, String path, String upstream, String lastId,
+                                SseClient first, long t0) throws Exception {
     first.awaitEnd(Duration.ofSeconds(10));
     System.out.println("NginxProxyIT: stream through nginx ended " + (System.nanoTime() - t0) / 1_000_000
       + " ms after its gateway was killed");
@@ -356,6 +360,12 @@ class NginxProxyIT {
     Map<String, String> out = new LinkedHashMap<>(env);
     out.put(key, value);
     return out;
+  }
+
+  /** A gateway on {@code port} behind nginx: it trusts nginx (127.0.0.1) and limits each client it forwards. */
+  private Process gateway(String name, int port) throws IOException {
+    Map<String, String> proxied = Map.of("HERALD_GATEWAY_TRUSTED_PROXIES", "127.0.0.1", "HERALD_GATEWAY_MAX_CONNECTIONS_PER_IP", "" + PER_IP);
+    return role("gateway-verticle/target/herald-gateway.jar", name, with(proxied, "HERALD_GATEWAY_PORT", "" + port));
   }
 
   private Process role(String jar, String name, Map<String, String> env) throws IOException {
