@@ -65,4 +65,28 @@ public final class Addresses {
   public static String topic(String topic) {
     return TOPIC_PREFIX + topic;
   }
+
+  /** Prefix of the per-pattern delivery addresses. */
+  public static final String PATTERN_PREFIX = "herald.pattern.";
+
+  /**
+   * Where stored events matching the pattern subscription {@code key} ({@link
+   * io.herald.common.pattern.TopicFilters#key}) are published, beside their topic's address
+   * (body: {@link Event}). Only gateways holding a connection with that pattern register a
+   * consumer here, and the replay role publishes here only for keys some gateway announced on
+   * {@link #PATTERNS}.
+   */
+  public static String pattern(String key) {
+    return PATTERN_PREFIX + key;
+  }
+
+  /**
+   * Gateways announce the pattern subscriptions they hold here (publish, body: JSON
+   * {@code {"node", "op": "add"|"remove"|"full", "keys": [...]}}, see
+   * {@link io.herald.common.pattern.PatternRoutes}); every replay instance keeps the union.
+   */
+  public static final String PATTERNS = "herald.patterns";
+
+  /** A replay instance that starts asks here (publish) for every gateway's full set of keys. */
+  public static final String PATTERNS_SYNC = "herald.patterns.sync";
 }

@@ -1,6 +1,7 @@
 package io.herald.replay;
 
 import io.herald.common.Addresses;
+import io.herald.common.pattern.PatternRoutes;
 import io.herald.common.ErrorCode;
 import io.herald.common.Event;
 import io.herald.common.EventCodec;
@@ -58,6 +59,9 @@ public final class ReplayVerticle extends VerticleBase {
   private long sweepTimer = -1;
   /** Null when tracing is off. */
   private Tracer tracer;
+  /** The pattern subscriptions gateways hold: events matching one are published to its address too. */
+  private final PatternRoutes routes = new PatternRoutes();
+  private long routesTimer = -1;
 
   /** A verticle whose store is the backend {@code options.store()} names. */
   public ReplayVerticle(ReplayOptions options) {
@@ -86,8 +90,13 @@ public final class ReplayVerticle extends VerticleBase {
     MessageConsumer<Object> head = bus.consumer(Addresses.REPLAY_HEAD, this::onHead);
     MessageConsumer<Object> logHead = bus.consumer(Addresses.REPLAY_LOG_HEAD, this::onLogHead);
     MessageConsumer<Object> logRead = bus.consumer(Addresses.REPLAY_LOG_READ, this::onLogRead);
+    MessageConsumer<JsonObject> patterns = bus.consumer(Addresses.PATTERNS,
+      msg -> routes.apply(msg.body(), System.currentTimeMillis()));
     return Future.all(List.of(append.completion(), read.completion(), head.completion(), logHead.completion(),
-      logRead.completion())).onSuccess(v -> {
+      logRead.completion(), patterns.completion())).onSuccess(v -> {
+      // Gateways that already hold patterns answer with their full sets on PATTERNS.
+      bus.publish(Addresses.PATTERNS_SYNC, new JsonObject());
+      routesTimer = vertx.setPeriodic(PatternRoutes.REFRESH_MILLIS, id -> routes.expire(System.currentTimeMillis()));
       if (store instanceof Sweepable sweepable) {
         long period = Math.min(1000L, options.maxAgeMillis() / 10);
         sweepTimer = vertx.setPeriodic(period, id -> sweepable.sweep());
@@ -122,6 +131,9 @@ public final class ReplayVerticle extends VerticleBase {
     health.liveness().unregister("replay-store");
     if (sweepTimer != -1) {
       vertx.cancelTimer(sweepTimer);
+    }
+    if (routesTimer != -1) {
+      vertx.cancelTimer(routesTimer);
     }
     return store == null ? Future.succeededFuture() : store.close();
   }
@@ -158,7 +170,9 @@ public final class ReplayVerticle extends VerticleBase {
       }
       EventBus bus = vertx.eventBus();
       for (Event e : ar.result().stored()) {
-        bus.publish(Addresses.topic(e.topic()), trace == null ? e : e.withTrace(trace));
+        Event out = trace == null ? e : e.withTrace(trace);
+        bus.publish(Addresses.topic(e.topic()), out);
+        routes.forEachKey(e.topic(), key -> bus.publish(Addresses.pattern(key), out));
       }
       JsonArray out = new JsonArray();
       for (Event e : ar.result().events()) {

@@ -64,6 +64,36 @@ public final class TopicFilters {
     };
   }
 
+  /**
+   * A filter's identity across the cluster: its kind's letter ({@code e h u t}), a colon, its
+   * source. Two subscriptions with the same key share one delivery address
+   * ({@link io.herald.common.Addresses#pattern}); {@link #fromKey} reads it back.
+   */
+  public static String key(TopicFilter filter) {
+    char k = switch (filter.kind()) {
+      case EXACT -> 'e';
+      case HERALD -> 'h';
+      case URL_PATTERN -> 'u';
+      case URI_TEMPLATE -> 't';
+    };
+    return k + ":" + filter.source();
+  }
+
+  /** The filter of a {@link #key}; an {@link IllegalArgumentException} for anything else. */
+  public static TopicFilter fromKey(String key) {
+    if (key == null || key.length() < 3 || key.charAt(1) != ':') {
+      throw new IllegalArgumentException("not a filter key: " + key);
+    }
+    TopicFilter.Kind kind = switch (key.charAt(0)) {
+      case 'e' -> TopicFilter.Kind.EXACT;
+      case 'h' -> TopicFilter.Kind.HERALD;
+      case 'u' -> TopicFilter.Kind.URL_PATTERN;
+      case 't' -> TopicFilter.Kind.URI_TEMPLATE;
+      default -> throw new IllegalArgumentException("not a filter key: " + key);
+    };
+    return parse(key.substring(2), kind);
+  }
+
   private static void checkLength(String text) {
     if (text == null || text.isEmpty() || text.length() > MAX_LENGTH) {
       throw new IllegalArgumentException("a topic filter has 1 to " + MAX_LENGTH + " characters, got "
