@@ -35,6 +35,16 @@ public final class Cursor {
     return byTag.size();
   }
 
+  /** Gives every entry: its tag ({@link #tag}) and position. */
+  public void forEachEntry(java.util.function.BiConsumer<String, Position> action) {
+    byTag.forEach(action);
+  }
+
+  /** An entry for a topic known only by its {@link #tag}. */
+  public static String tagEntry(String tag, String epoch, long seq) {
+    return tag + '-' + epoch + '-' + Long.toString(seq, 36);
+  }
+
   /** The cursor of a single topic. */
   public static String single(String topic, String epoch, long seq) {
     return entry(topic, epoch, seq);

@@ -6,6 +6,7 @@ import io.herald.common.Position;
 import io.herald.common.admin.HeraldMetrics;
 import io.herald.common.replay.ReadResult;
 import io.herald.gateway.fanout.EncodedEvent;
+import io.herald.gateway.fanout.PatternSubscriber;
 import io.herald.gateway.fanout.Subscriber;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -33,7 +34,7 @@ import java.util.ArrayDeque;
  *
  * <p>Confined to the gateway instance's event loop.
  */
-public abstract class Connection implements Subscriber {
+public abstract class Connection implements Subscriber, PatternSubscriber {
 
   private static final Logger LOG = LoggerFactory.getLogger(Connection.class);
 
@@ -49,6 +50,8 @@ public abstract class Connection implements Subscriber {
   private final Position[] live;
   /** Cursor entry per topic; null for single-topic connections, whose cursor is the event's own. */
   private final String[] entries;
+  /** Pattern subscriptions; their state is in {@link PatternState}. */
+  private PatternState patternState;
   private boolean positioned;
   private boolean syncing = true;
   private ArrayDeque<Object[]> queued = new ArrayDeque<>();
@@ -162,6 +165,16 @@ public abstract class Connection implements Subscriber {
     return topics;
   }
 
+  /** Sets the connection's pattern subscriptions, before it joins anything. */
+  public void patterns(io.herald.common.pattern.TopicFilter[] filters) {
+    this.patternState = filters.length == 0 ? null : new PatternState(this, filters);
+  }
+
+  /** The connection's pattern subscriptions (none: an empty array). */
+  public io.herald.common.pattern.TopicFilter[] patterns() {
+    return patternState == null ? PatternState.NONE : patternState.filters();
+  }
+
   public boolean closed() {
     return closed;
   }
@@ -209,11 +222,17 @@ public abstract class Connection implements Subscriber {
       Position from = cursor == null || unknown ? null : cursor.position(topics[i]);
       setPosition(i, from != null ? from : live[i]);
     }
+    if (patternState != null) {
+      patternState.position(cursor, unknown);
+    }
     positioned = true;
     Future<Void> chain = Future.succeededFuture();
     for (int i = 0; i < topics.length; i++) {
       int index = i;
       chain = chain.compose(v -> closed ? Future.succeededFuture() : catchUp(index, cursor, unknown));
+    }
+    if (patternState != null) {
+      chain = chain.compose(v -> closed ? Future.succeededFuture() : patternState.catchUp(cursor, unknown));
     }
     chain.onComplete(ar -> {
       if (closed) {
@@ -226,9 +245,15 @@ public abstract class Connection implements Subscriber {
       }
       if (announcesReady(cursor, unknown)) {
         JsonObject ready = new JsonObject().put("topics", new JsonArray(java.util.List.of((Object[]) topics)));
+        if (patternState != null) {
+          ready.put("patterns", patternState.sources());
+        }
         send(framing.control(cursor(), "herald.ready", ready));
       }
       syncing = false;
+      if (patternState != null) {
+        patternState.synced();
+      }
       synced();
       ArrayDeque<Object[]> q = queued;
       queued = null;
@@ -236,7 +261,14 @@ public abstract class Connection implements Subscriber {
         if (closed) {
           return;
         }
-        if (item[1] instanceof EncodedEvent ev) {
+        int index = (Integer) item[0];
+        if (index < 0) {
+          if (item[1] instanceof EncodedEvent ev) {
+            patternState.write(-index - 1, ev);
+          } else {
+            patternState.reset(-index - 1, (Position) item[1], (String) item[2]);
+          }
+        } else if (item[1] instanceof EncodedEvent ev) {
           write((Integer) item[0], ev);
         } else {
           doReset((Integer) item[0], (Position) item[1], (String) item[2]);
@@ -303,6 +335,42 @@ public abstract class Connection implements Subscriber {
   }
 
   @Override
+  public void onPatternPosition(int index, Position logAt, java.util.Map<String, io.herald.gateway.fanout.TopicAt> above) {
+    patternState.live(index, logAt, above);
+  }
+
+  @Override
+  public void onPatternEvent(int index, EncodedEvent event) {
+    if (closed) {
+      return;
+    }
+    if (syncing) {
+      enqueue(new Object[] {-index - 1, event});
+      return;
+    }
+    patternState.write(index, event);
+  }
+
+  @Override
+  public void onPatternCovered(int index, Position logAt) {
+    if (!closed && !syncing) {
+      patternState.covered(index, logAt);
+    }
+  }
+
+  @Override
+  public void onPatternReset(int index, Position logAt, String reason) {
+    if (closed) {
+      return;
+    }
+    if (syncing) {
+      enqueue(new Object[] {-index - 1, logAt, reason});
+      return;
+    }
+    patternState.reset(index, logAt, reason);
+  }
+
+  @Override
   public void onPosition(int index, Position position) {
     live[index] = position;
   }
@@ -358,7 +426,9 @@ public abstract class Connection implements Subscriber {
     String cursor = null;
     if (entries != null) {
       entries[i] = Cursor.entry(topics[i], epochs[i], seqs[i]);
-      cursor = Cursor.join(entries);
+      cursor = patternState == null ? Cursor.join(entries) : cursor();
+    } else if (patternState != null) {
+      cursor = cursor();
     }
     if (closed) {
       return;
@@ -374,6 +444,21 @@ public abstract class Connection implements Subscriber {
       return;
     }
     sendReset(i, to, reason);
+  }
+
+  /** Sends a control frame ({@code reset}, ...) carrying the connection's cursor. */
+  void sendControl(String type, JsonObject data) {
+    send(framing.control(cursor(), type, data));
+  }
+
+  /** Sends a pattern event's frame (already deduplicated by {@link PatternState}). */
+  void transmitPatternEvent(EncodedEvent ev) {
+    if (closed) {
+      return;
+    }
+    transmitEvent(ev, cursor());
+    lastWriteTick = gateway.ticks();
+    checkWriteQueue();
   }
 
   private void sendReset(int i, Position to, String reason) {
@@ -397,7 +482,31 @@ public abstract class Connection implements Subscriber {
 
   /** Where the client stands in every topic: the id of the last frame it was sent. */
   public String cursor() {
-    return entries == null ? Cursor.single(topics[0], epochs[0], seqs[0]) : Cursor.join(entries);
+    if (patternState == null) {
+      return entries == null ? Cursor.single(topics[0], epochs[0], seqs[0]) : Cursor.join(entries);
+    }
+    java.util.List<String> all = new java.util.ArrayList<>();
+    if (entries == null && topics.length == 1) {
+      all.add(Cursor.single(topics[0], epochs[0], seqs[0]));
+    } else if (entries != null) {
+      for (String e : entries) {
+        if (e != null) {
+          all.add(e);
+        }
+      }
+    }
+    patternState.entries(all);
+    return Cursor.join(all.toArray(new String[0]));
+  }
+
+  /** True when {@code topic} is one of this connection's exact topics. */
+  boolean holdsTopic(String topic) {
+    for (String t : topics) {
+      if (t.equals(topic)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Sends a frame; a stream that lets too much pile up is cut off (it will resume by replay). */

@@ -4,6 +4,8 @@ import io.herald.common.Cursor;
 import io.herald.common.ErrorCode;
 import io.herald.common.HeraldException;
 import io.herald.common.Topics;
+import io.herald.common.pattern.TopicFilter;
+import io.herald.common.pattern.TopicFilters;
 import io.herald.common.admin.HeraldMetrics;
 import io.herald.common.replay.ReplayClient;
 import io.herald.gateway.admission.ClusterUsers;
@@ -60,6 +62,8 @@ public final class SseGateway {
   static final long TICK_MILLIS = 250;
   /** The name of the query parameter that picks a connection's heartbeat interval, seconds. */
   public static final String HEARTBEAT_PARAM = "heartbeat";
+  /** The query parameter of a pattern subscription (repeatable), beside {@code topic}. */
+  public static final String PATTERN_PARAM = "pattern";
 
   private final Vertx vertx;
   private final GatewayOptions options;
@@ -144,8 +148,8 @@ public final class SseGateway {
 
   /** What a transport does with an admitted, authorised request. */
   private interface Opener {
-    public void open(HttpServerRequest request, String[] topics, Cursor cursor, boolean unknown, SubscriberAuth.Grant grant,
-              ConnectionLimiter.Permit permit, int heartbeat);
+    public void open(HttpServerRequest request, String[] topics, TopicFilter[] patterns, Cursor cursor, boolean unknown,
+              SubscriberAuth.Grant grant, ConnectionLimiter.Permit permit, int heartbeat);
   }
 
   /**
@@ -176,8 +180,11 @@ public final class SseGateway {
       return;
     }
     String[] topics;
+    TopicFilter[] patterns;
     try {
-      topics = topics(request.path(), request.params().getAll("topic"));
+      List<String> exact = new ArrayList<>(request.params().getAll("topic"));
+      patterns = patterns(request.params().getAll(PATTERN_PARAM), exact);
+      topics = topics(request.path(), exact, patterns.length);
     } catch (HeraldException e) {
       Http.error(response, e);
       return;
@@ -197,15 +204,15 @@ public final class SseGateway {
     boolean unknown = false;
     if (lastEventId != null && !lastEventId.isEmpty()) {
       cursor = lastEventId.length() > options.maxLastEventIdLength() ? null
-        : Cursor.parse(lastEventId, options.tiers().maxTopicsPerConnection());
-      if (cursor != null && !namesAny(cursor, topics)) {
+        : Cursor.parse(lastEventId, maxCursorEntries(patterns.length));
+      if (cursor != null && !namesAny(cursor, topics, patterns)) {
         cursor = null; // well-formed but about none of these topics: as good as garbage
       }
       unknown = cursor == null;
     }
     if (auth == null || !auth.enabled()) {
-      if (topicsWithinTier(response, topics, options.tiers().defaults())) {
-        opener.open(request, topics, cursor, unknown, SubscriberAuth.Grant.ANONYMOUS, permit, heartbeat);
+      if (topicsWithinTier(response, topics.length + patterns.length, options.tiers().defaults())) {
+        opener.open(request, topics, patterns, cursor, unknown, SubscriberAuth.Grant.ANONYMOUS, permit, heartbeat);
       }
       return;
     }
@@ -229,13 +236,18 @@ public final class SseGateway {
       }
       SubscriberAuth.Grant grant = ar.result();
       String refusedTopic = auth.firstRefused(grant, topics);
+      TopicFilter refusedPattern = refusedTopic != null ? null : auth.firstRefused(grant, patterns);
+      if (refusedPattern != null) {
+        refusePattern(response, grant, refusedPattern);
+        return;
+      }
       if (refusedTopic == null) {
         SubscriberTiers.Tier tier = options.tiers().of(grant);
-        if (!topicsWithinTier(response, topics, tier)) {
+        if (!topicsWithinTier(response, topics.length + patterns.length, tier)) {
           return;
         }
         if (grant.anonymous() || grant.userKey() == null) {
-          opener.open(request, topics, resume, reset, grant, permit, heartbeat);
+          opener.open(request, topics, patterns, resume, reset, grant, permit, heartbeat);
           return;
         }
         try {
@@ -245,7 +257,7 @@ public final class SseGateway {
           return;
         }
         if (users == null) {
-          opener.open(request, topics, resume, reset, grant, permit, heartbeat);
+          opener.open(request, topics, patterns, resume, reset, grant, permit, heartbeat);
           return;
         }
         users.withinLimit(grant.userKey(), tier.maxConnectionsPerUser()).onComplete(within -> {
@@ -258,7 +270,7 @@ public final class SseGateway {
             refuse(request, new ConnectionLimiter.Refusal(ErrorCode.RATE_LIMITED,
               "at most " + tier.maxConnectionsPerUser() + " streams per user across the cluster" + tier.suffix(), 5));
           } else {
-            opener.open(request, topics, resume, reset, grant, permit, heartbeat);
+            opener.open(request, topics, patterns, resume, reset, grant, permit, heartbeat);
           }
         });
       } else if (grant.anonymous()) {
@@ -275,11 +287,12 @@ public final class SseGateway {
     });
   }
 
-  private void openSse(HttpServerRequest request, String[] topics, Cursor cursor, boolean unknown, SubscriberAuth.Grant grant,
+  private void openSse(HttpServerRequest request, String[] topics, TopicFilter[] patterns, Cursor cursor, boolean unknown, SubscriberAuth.Grant grant,
                        ConnectionLimiter.Permit permit, int heartbeat) {
     HttpServerResponse response = request.response();
     boolean gzip = gzip(request);
     SseConnection conn = new SseConnection(IDS.incrementAndGet(), this, request, topics, gzip);
+    conn.patterns(patterns);
     if (heartbeat > 0) {
       conn.heartbeat(heartbeat);
     }
@@ -327,10 +340,11 @@ public final class SseGateway {
   }
 
   /** Joins the topics first (live events queue up), then upgrades, then replays and goes live. */
-  private void openWebSocket(HttpServerRequest request, String[] topics, Cursor cursor, boolean unknown, SubscriberAuth.Grant grant,
+  private void openWebSocket(HttpServerRequest request, String[] topics, TopicFilter[] patterns, Cursor cursor, boolean unknown, SubscriberAuth.Grant grant,
                              ConnectionLimiter.Permit permit, int heartbeat) {
     HttpServerResponse response = request.response();
     WebSocketConnection conn = new WebSocketConnection(IDS.incrementAndGet(), this, response, topics);
+    conn.patterns(patterns);
     if (heartbeat > 0) {
       conn.heartbeat(heartbeat);
     }
@@ -366,9 +380,10 @@ public final class SseGateway {
     });
   }
 
-  private void openPoll(HttpServerRequest request, String[] topics, Cursor cursor, boolean unknown, SubscriberAuth.Grant grant,
+  private void openPoll(HttpServerRequest request, String[] topics, TopicFilter[] patterns, Cursor cursor, boolean unknown, SubscriberAuth.Grant grant,
                         ConnectionLimiter.Permit permit, int heartbeat) {
     PollConnection conn = new PollConnection(IDS.incrementAndGet(), this, request.response(), topics);
+    conn.patterns(patterns);
     conn.askedHeartbeat(heartbeat);
     join(conn, request, grant, permit, () -> conn.start(cursor, unknown));
   }
@@ -398,6 +413,10 @@ public final class SseGateway {
     List<Future<Void>> joined = new ArrayList<>(topics.length);
     for (int i = 0; i < topics.length; i++) {
       joined.add(subscriptions.join(topics[i], conn, i));
+    }
+    TopicFilter[] patterns = conn.patterns();
+    for (int p = 0; p < patterns.length; p++) {
+      joined.add(subscriptions.joinPattern(patterns[p], conn, p));
     }
     Future.all(joined).onComplete(ar -> {
       if (conn.closed()) {
@@ -500,19 +519,71 @@ public final class SseGateway {
       .end();
   }
 
-  private static boolean namesAny(Cursor cursor, String[] topics) {
+  private static boolean namesAny(Cursor cursor, String[] topics, TopicFilter[] patterns) {
     for (String t : topics) {
       if (cursor.position(t) != null) {
+        return true;
+      }
+    }
+    for (TopicFilter f : patterns) {
+      if (cursor.position(PatternState.entryName(TopicFilters.key(f))) != null) {
         return true;
       }
     }
     return false;
   }
 
-  /** The requested topics, validated; {@code path} is the endpoint asked for, named in the error. */
-  private String[] topics(String path, List<String> requested) {
+  /** Entries a cursor may have: one per topic, and per pattern its own and the topics above it. */
+  private int maxCursorEntries(int patterns) {
+    return options.tiers().maxTopicsPerConnection() + patterns * (1 + PatternState.MAX_ABOVE);
+  }
+
+  /**
+   * The {@code pattern} parameters, parsed ({@link TopicFilters#parse}); one that is an exact
+   * topic joins {@code exact}. A bad one is a 400 {@code invalid_request} saying why.
+   */
+  private static TopicFilter[] patterns(List<String> requested, List<String> exact) {
     if (requested.isEmpty()) {
-      throw new HeraldException(ErrorCode.INVALID_REQUEST, "at least one topic parameter is required: " + path + "?topic=NAME");
+      return PatternState.NONE;
+    }
+    java.util.Map<String, TopicFilter> unique = new java.util.LinkedHashMap<>();
+    for (String text : requested) {
+      TopicFilter f;
+      try {
+        f = TopicFilters.parse(text);
+      } catch (IllegalArgumentException e) {
+        throw new HeraldException(ErrorCode.INVALID_REQUEST, "invalid pattern: " + e.getMessage());
+      }
+      if (f.kind() == TopicFilter.Kind.EXACT) {
+        exact.add(f.source());
+      } else {
+        unique.putIfAbsent(TopicFilters.key(f), f);
+      }
+    }
+    return unique.values().toArray(new TopicFilter[0]);
+  }
+
+  private void refusePattern(HttpServerResponse response, SubscriberAuth.Grant grant, TopicFilter refused) {
+    io.vertx.core.json.JsonObject detail = new io.vertx.core.json.JsonObject().put("pattern", refused.source());
+    if (grant.anonymous()) {
+      Http.error(response.putHeader("WWW-Authenticate", "Bearer realm=\"herald\""),
+        new HeraldException(ErrorCode.UNAUTHORIZED, "a token is required to read pattern \"" + refused.source() + "\""), detail);
+    } else {
+      LOG.atInfo().addKeyValue("subject", grant.subject()).addKeyValue("pattern", refused.source())
+        .log("subscriber refused: pattern not covered by its token");
+      Http.error(response.putHeader("WWW-Authenticate", "Bearer realm=\"herald\", error=\"insufficient_scope\""),
+        new HeraldException(ErrorCode.ACCESS_DENIED, "this token may not read every topic of pattern \"" + refused.source()
+          + "\" (a pattern needs one grant that covers all it can match)"), detail);
+    }
+  }
+
+  /** The requested topics, validated; {@code path} is the endpoint asked for, named in the error. */
+  private String[] topics(String path, List<String> requested, int patterns) {
+    if (requested.isEmpty() && patterns > 0) {
+      return new String[0];
+    }
+    if (requested.isEmpty()) {
+      throw new HeraldException(ErrorCode.INVALID_REQUEST, "at least one topic or pattern parameter is required: " + path + "?topic=NAME or ?pattern=news.*");
     }
     Set<String> unique = new LinkedHashSet<>();
     for (String t : requested) {
@@ -523,21 +594,21 @@ public final class SseGateway {
       unique.add(t);
     }
     // The most any tier allows: the token, and so the tier, is not known yet (topicsWithinTier follows).
-    if (unique.size() > options.tiers().maxTopicsPerConnection()) {
+    if (unique.size() + patterns > options.tiers().maxTopicsPerConnection()) {
       throw new HeraldException(ErrorCode.TOO_MANY_TOPICS, "at most " + options.tiers().maxTopicsPerConnection()
-        + " topics per connection, got " + unique.size());
+        + " topics and patterns per connection, got " + (unique.size() + patterns));
     }
     return unique.toArray(new String[0]);
   }
 
   /** True when {@code topics} fit {@code tier}'s {@code maxTopicsPerConnection}; else answers 400 {@code too_many_topics}. */
-  private static boolean topicsWithinTier(HttpServerResponse response, String[] topics, SubscriberTiers.Tier tier) {
-    if (topics.length <= tier.maxTopicsPerConnection()) {
+  private static boolean topicsWithinTier(HttpServerResponse response, int topics, SubscriberTiers.Tier tier) {
+    if (topics <= tier.maxTopicsPerConnection()) {
       return true;
     }
     SubscriberTiers.refused(tier, "topics_per_connection");
     Http.error(response, new HeraldException(ErrorCode.TOO_MANY_TOPICS, "at most " + tier.maxTopicsPerConnection()
-      + " topics per connection" + tier.suffix() + ", got " + topics.length));
+      + " topics and patterns per connection" + tier.suffix() + ", got " + topics));
     return false;
   }
 
@@ -554,6 +625,9 @@ public final class SseGateway {
       conn.released();
       for (String t : conn.topics()) {
         subscriptions.leave(t, conn);
+      }
+      for (TopicFilter f : conn.patterns()) {
+        subscriptions.leavePattern(f, conn);
       }
     }
   }

@@ -15,7 +15,8 @@ import java.util.function.Predicate;
  * predicate {@link ReplayStore#readLog} applies: THE one place that knows the filter syntax, so
  * that a richer pattern language plugs in here and nowhere else.
  *
- * <p>A filter is anything {@link TopicFilters#parse} accepts: an exact topic, Herald's pattern
+ * <p>A filter is anything {@link TopicFilters#parse} accepts, or an object {@code {"key": k}} with a
+ * {@link TopicFilters#key} (the syntax fixed, as a subscription chose it): an exact topic, Herald's pattern
  * syntax ({@code *} within one segment, a final {@code **} for one or more segments), a WHATWG
  * URL Pattern or an RFC 6570 URI template; a topic passes when it matches any of the filters.
  */
@@ -38,17 +39,19 @@ public final class LogFilters {
     Set<String> exact = new HashSet<>();
     List<TopicFilter> patterns = new ArrayList<>();
     for (int i = 0; i < filters.size(); i++) {
-      if (!(filters.getValue(i) instanceof String f)) {
-        throw new IllegalArgumentException("filters[" + i + "] must be a string");
+      Object v = filters.getValue(i);
+      boolean keyed = v instanceof io.vertx.core.json.JsonObject o && o.getValue("key") instanceof String;
+      if (!(v instanceof String) && !keyed) {
+        throw new IllegalArgumentException("filters[" + i + "] must be a string or {\"key\": TopicFilters.key}");
       }
       TopicFilter filter;
       try {
-        filter = TopicFilters.parse(f);
+        filter = keyed ? TopicFilters.fromKey(((io.vertx.core.json.JsonObject) v).getString("key")) : TopicFilters.parse((String) v);
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("filters[" + i + "]: " + e.getMessage(), e);
       }
       if (filter.kind() == TopicFilter.Kind.EXACT) {
-        exact.add(f);
+        exact.add(filter.source());
       } else {
         patterns.add(filter);
       }

@@ -101,6 +101,19 @@ public final class ReplayClient {
       .map(msg -> LogReadResult.fromJson(msg.body()));
   }
 
+  /** {@link #readLog} for filters given by their {@link io.herald.common.pattern.TopicFilters#key}s. */
+  public Future<LogReadResult> readLogKeys(Position after, List<String> keys, int limit) {
+    JsonArray filters = new JsonArray();
+    for (String k : keys) {
+      filters.add(new JsonObject().put("key", k));
+    }
+    JsonObject req = new JsonObject().put("epoch", after.epoch()).put("after", after.seq())
+      .put("filters", filters).put("limit", limit);
+    return bus.<JsonObject>request(Addresses.REPLAY_LOG_READ, req, options)
+      .recover(t -> Future.failedFuture(HeraldException.from(t)))
+      .map(msg -> LogReadResult.fromJson(msg.body()));
+  }
+
   public Future<Map<String, Position>> heads(List<String> topics) {
     JsonObject req = new JsonObject().put("topics", new JsonArray(new ArrayList<>(topics)));
     return bus.<JsonObject>request(Addresses.REPLAY_HEAD, req, options)

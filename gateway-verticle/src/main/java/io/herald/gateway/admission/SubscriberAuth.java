@@ -3,6 +3,7 @@ package io.herald.gateway.admission;
 import io.herald.common.ErrorCode;
 import io.herald.common.HeraldException;
 import io.herald.common.TopicPattern;
+import io.herald.common.pattern.TopicGrants;
 import io.herald.common.config.ConfigException;
 import io.herald.gateway.GatewayOptions;
 import io.netty.handler.codec.http.QueryStringDecoder;
@@ -354,6 +355,23 @@ public final class SubscriberAuth {
     for (String t : topics) {
       if (!allowed(grant, t)) {
         return t;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The first of {@code filters} the grant may not read, or null when it may read them all: a
+   * pattern is allowed only when one public topic pattern, or one of the token's, contains every
+   * topic it can match ({@link TopicGrants#covers}; see docs/security.md).
+   */
+  public io.herald.common.pattern.TopicFilter firstRefused(Grant grant, io.herald.common.pattern.TopicFilter[] filters) {
+    if (jwt == null) {
+      return null;
+    }
+    for (io.herald.common.pattern.TopicFilter f : filters) {
+      if (!TopicGrants.covers(publicTopics, f, null) && !TopicGrants.covers(grant.topics(), f, grant.subject())) {
+        return f;
       }
     }
     return null;

@@ -1,5 +1,9 @@
 package io.herald.gateway.fanout;
 
+import io.herald.common.Addresses;
+import io.herald.common.pattern.PatternRoutes;
+import io.herald.common.pattern.TopicFilter;
+import io.herald.common.pattern.TopicFilters;
 import io.herald.common.replay.ReplayClient;
 import io.herald.gateway.GatewayOptions;
 import io.herald.gateway.GatewayStats;
@@ -8,6 +12,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -25,6 +30,10 @@ public final class Subscriptions {
   private final ReplayClient gapReplay;
   private final GatewayStats stats;
   private final Map<String, TopicChannel> channels = new HashMap<>();
+  private final Map<String, PatternChannel> patterns = new HashMap<>();
+  /** This instance's name in pattern announcements ({@link PatternRoutes}). */
+  private final String node = java.util.UUID.randomUUID().toString();
+  private long refreshTimer = -1;
 
   /** How long a topic is kept after its last long-poll request ended, in ms. */
   static final long POLL_LINGER_MILLIS = 3000;
@@ -35,6 +44,57 @@ public final class Subscriptions {
     this.stats = stats;
     this.replay = new ReplayClient(vertx, options.replayTimeoutMillis());
     this.gapReplay = new ReplayClient(vertx, options.gapWaitMillis());
+  }
+
+  /** Adds {@code s} to the pattern {@code filter} as its pattern number {@code index}; completes when positioned. */
+  public Future<Void> joinPattern(TopicFilter filter, PatternSubscriber s, int index) {
+    String key = TopicFilters.key(filter);
+    PatternChannel ch = patterns.get(key);
+    if (ch == null) {
+      ch = new PatternChannel(key, filter, this);
+      patterns.put(key, ch);
+      if (refreshTimer < 0) {
+        refreshTimer = vertx.setPeriodic(PatternRoutes.REFRESH_MILLIS, id -> announceAll());
+        vertx.eventBus().consumer(Addresses.PATTERNS_SYNC, msg -> announceAll());
+      }
+      Future<Void> added = ch.add(s, index);
+      ch.open();
+      return added;
+    }
+    return ch.add(s, index);
+  }
+
+  public void leavePattern(TopicFilter filter, PatternSubscriber s) {
+    PatternChannel ch = patterns.get(TopicFilters.key(filter));
+    if (ch != null) {
+      ch.remove(s);
+    }
+  }
+
+  /** Called by a pattern channel that has no subscriber left, or could not open. */
+  void discard(PatternChannel ch) {
+    if (patterns.get(ch.key()) == ch) {
+      patterns.remove(ch.key());
+      announce(ch.key(), false);
+    }
+    ch.close();
+  }
+
+  /** Tells the replay role that this instance now holds (or no longer holds) a pattern. */
+  void announce(String key, boolean held) {
+    List<String> keys = List.of(key);
+    vertx.eventBus().publish(Addresses.PATTERNS, held ? PatternRoutes.add(node, keys) : PatternRoutes.remove(node, keys));
+  }
+
+  private void announceAll() {
+    if (!patterns.isEmpty()) {
+      vertx.eventBus().publish(Addresses.PATTERNS, PatternRoutes.full(node, patterns.keySet()));
+    }
+  }
+
+  /** The pattern keys this instance holds. */
+  public Set<String> patternKeys() {
+    return Set.copyOf(patterns.keySet());
   }
 
   /** Adds {@code s} to {@code topic} as its topic number {@code index}; completes when positioned. */
