@@ -147,6 +147,16 @@ public final class HeraldMetrics {
     }
   }
 
+  /** An event a gateway received on a pattern subscription's address (one per pattern and gateway instance). */
+  public void patternEventReceived() {
+    counter("herald_pattern_events_received", "Events received by gateways for their pattern subscriptions").increment();
+  }
+
+  /** A pattern subscription read the store's log to give what live delivery left in doubt. */
+  public void patternCatchUp() {
+    counter("herald_pattern_catchups", "Log reads of pattern subscriptions (spreading, gaps, cursor compaction)").increment();
+  }
+
   /** A resume read of the replay store that returned {@code events} events. */
   public void replayRead(int events) {
     counter("herald_replay_reads", REPLAY_READS).increment();

@@ -183,6 +183,7 @@ public final class PatternChannel {
       return;
     }
     owner.stats().eventsReceived++;
+    HeraldMetrics.get().patternEventReceived();
     Position log = e.log();
     if (!ready || log == null || !log.epoch().equals(logAt.epoch())) {
       catchUp(); // not positioned yet, or of a log we do not stand in: the log says what to give
@@ -245,6 +246,7 @@ public final class PatternChannel {
   }
 
   private void read(int round) {
+    HeraldMetrics.get().patternCatchUp();
     owner.gapReplay().readLogKeys(logAt, List.of(key), READ_LIMIT).onComplete(ar -> {
       if (closed) {
         return;
