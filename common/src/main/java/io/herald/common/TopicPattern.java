@@ -35,6 +35,9 @@ public final class TopicPattern {
     this.parts = parts;
   }
 
+  /** The characters of a pattern's literal parts besides letters and digits: a topic's ({@link Topics#isValidTopic}). */
+  private static final String LITERAL_CHARS = "-._~:/?#[]@!$&'()+,;=%";
+
   /** Parses a pattern; throws {@link IllegalArgumentException} saying why it is not one. */
   public static TopicPattern compile(String pattern) {
     if (pattern == null || pattern.isEmpty() || pattern.length() > MAX_LENGTH) {
@@ -52,7 +55,7 @@ public final class TopicPattern {
         }
         parts.add(c == '*' ? STAR : SUB);
         i += c == '*' ? 1 : SUBJECT.length();
-      } else if (Character.isLetterOrDigit(c) && c < 128 || c == '_' || c == '-' || c == '.' || c == ':' || c == '@' || c == '/') {
+      } else if (c < 128 && (Character.isLetterOrDigit(c) || LITERAL_CHARS.indexOf(c) >= 0)) {
         literal.append(c);
         i++;
       } else {

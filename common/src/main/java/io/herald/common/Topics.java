@@ -2,8 +2,9 @@ package io.herald.common;
 
 /**
  * Rules for names that clients and publishers send: topics, event types and publisher ids.
- * Topic names are plain ASCII so that they are safe in event-bus addresses, URLs, headers, log
- * lines and Redis keys, and compare the same everywhere (no Unicode normalisation questions).
+ * Topic names are printable ASCII, the characters of a URI, so that they are safe in event-bus
+ * addresses, headers, log lines and Redis keys, and compare the same everywhere (no Unicode
+ * normalisation questions); an IRI is a topic once its non-ASCII characters are percent-encoded.
  */
 public final class Topics {
 
@@ -18,24 +19,54 @@ public final class Topics {
   }
 
   /**
-   * A topic is 1 to {@value #MAX_TOPIC_LENGTH} characters from {@code A-Z a-z 0-9 _ - . : @ /},
-   * starting with a letter or digit. {@code :} and {@code /} make namespaces such as
-   * {@code user:42} or {@code orders/eu}.
+   * What a valid topic is, in words, for error messages: the rule of {@link #isValidTopic}.
+   */
+  public static final String TOPIC_RULE = "1 to " + MAX_TOPIC_LENGTH + " characters from A-Z a-z 0-9 and"
+    + " - . _ ~ : / ? # [ ] @ ! $ & ' ( ) + , ; = and %XX escapes (no *, no spaces), starting with a letter,"
+    + " a digit or /";
+
+  /**
+   * A topic is 1 to {@value #MAX_TOPIC_LENGTH} characters of a URI (RFC 3986): letters, digits,
+   * the unreserved {@code - . _ ~}, the reserved {@code : / ? # [ ] @ ! $ & ' ( ) + , ; =}
+   * except {@code *} (kept for patterns), and {@code %} followed by two hexadecimal digits. It
+   * starts with a letter, a digit or {@code /}. So Herald names such as {@code user:42} or
+   * {@code orders/eu} and Mercure topics such as {@code https://example.com/books/1?lang=fr} or
+   * {@code /.well-known/mercure/subscriptions/...} are topics; spaces, controls, quotes,
+   * {@code < > \ ^ ` { | }} and non-ASCII characters are not (percent-encode them). Everything
+   * built from a topic (event-bus addresses, store keys and rows, SSE frames, cursor tags, log
+   * lines) takes these characters as they are.
    */
   public static boolean isValidTopic(String topic) {
     if (topic == null || topic.isEmpty() || topic.length() > MAX_TOPIC_LENGTH) {
       return false;
     }
-    if (!isAlnum(topic.charAt(0))) {
+    char first = topic.charAt(0);
+    if (!(isAlnum(first) || first == '/')) {
       return false;
     }
-    for (int i = 1; i < topic.length(); i++) {
+    int n = topic.length();
+    for (int i = 1; i < n; i++) {
       char c = topic.charAt(i);
-      if (!(isAlnum(c) || c == '_' || c == '-' || c == '.' || c == ':' || c == '@' || c == '/')) {
+      if (c == '%') {
+        if (i + 2 >= n) {
+          return false;
+        }
+        if (!isHex(topic.charAt(i + 1)) || !isHex(topic.charAt(i + 2))) {
+          return false;
+        }
+        i += 2;
+      } else if (!(isAlnum(c) || URI_CHARS.indexOf(c) >= 0)) {
         return false;
       }
     }
     return true;
+  }
+
+  /** The characters of a topic besides letters, digits and %-escapes. */
+  private static final String URI_CHARS = "-._~:/?#[]@!$&'()+,;=";
+
+  private static boolean isHex(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
   }
 
   /**

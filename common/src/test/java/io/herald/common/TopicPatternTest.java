@@ -40,7 +40,7 @@ class TopicPatternTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "has space", "re(gex)", "a+b", "{subject}", "caf\u00e9"})
+  @ValueSource(strings = {"", "has space", "a<b>", "a^b", "{subject}", "caf\u00e9"})
   @DisplayName("Anything but topic characters, * and {sub} is not a pattern")
   void rejects(String pattern) {
     assertThatThrownBy(() -> TopicPattern.compile(pattern)).isInstanceOf(IllegalArgumentException.class);

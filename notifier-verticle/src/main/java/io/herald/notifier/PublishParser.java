@@ -425,8 +425,7 @@ public final class PublishParser {
     Set<String> unique = new LinkedHashSet<>();
     for (Object o : raw) {
       if (!(o instanceof String t) || !Topics.isValidTopic(t)) {
-        throw new HeraldException(ErrorCode.INVALID_TOPIC, where + "topic: 1 to " + Topics.MAX_TOPIC_LENGTH
-          + " characters from A-Z a-z 0-9 _ - . : @ /, starting with a letter or digit");
+        throw new HeraldException(ErrorCode.INVALID_TOPIC, where + "topic: " + Topics.TOPIC_RULE);
       }
       unique.add(t);
     }

@@ -153,8 +153,7 @@ public final class TopicFilters {
 
   private static TopicFilter exact(String text) {
     if (!Topics.isValidTopic(text)) {
-      throw new IllegalArgumentException("\"" + text + "\" is not a valid topic: 1 to " + Topics.MAX_TOPIC_LENGTH
-        + " characters from A-Z a-z 0-9 _ - . : @ /, starting with a letter or digit");
+      throw new IllegalArgumentException("\"" + text + "\" is not a valid topic: " + Topics.TOPIC_RULE);
     }
     return new ExactFilter(text);
   }
