@@ -95,9 +95,10 @@ class RedisReplayStoreTest extends ReplayStoreContractTest {
 
   @Override
   protected boolean holdsState(ReplayStore store, String topic) {
+    // SCAN MATCH is a glob: a topic's [ ] ? are escaped to match themselves.
     String cursor = "0";
     do {
-      Response r = call(admin.send(Request.cmd(Command.SCAN).arg(cursor).arg("MATCH").arg("herald-test:*:" + topic).arg("COUNT").arg(1000)));
+      Response r = call(admin.send(Request.cmd(Command.SCAN).arg(cursor).arg("MATCH").arg("herald-test:*:" + topic.replaceAll("([*?\\[\\]\\\\])", "\\\\$1")).arg("COUNT").arg(1000)));
       cursor = r.get(0).toString();
       if (r.get(1).size() > 0) {
         return true;
