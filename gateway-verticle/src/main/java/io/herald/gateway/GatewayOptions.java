@@ -225,6 +225,7 @@ public final class GatewayOptions {
   private final String tlsCertFile;
   private final String tlsKeyFile;
   private final boolean h2c;
+  private final io.herald.gateway.mercure.MercureOptions mercure;
 
   public GatewayOptions() {
     this(new JsonObject());
@@ -314,6 +315,7 @@ public final class GatewayOptions {
         "TLS needs both gateway.tlsCertFile and gateway.tlsKeyFile (PEM files)");
     }
     h2c = r.getBoolean("h2c", DEFAULT_H2C);
+    mercure = new io.herald.gateway.mercure.MercureOptions(r);
     r.rejectUnknown();
     if (heartbeatMaxSeconds != 0 && heartbeatMaxSeconds < heartbeatSeconds) {
       throw new ConfigException(r.key("heartbeatMaxSeconds"), "must be 0 (gateway.heartbeatSeconds) or at least gateway.heartbeatSeconds ("
@@ -417,6 +419,8 @@ public final class GatewayOptions {
   public String tlsCertFile() { return tlsCertFile; }
   public String tlsKeyFile() { return tlsKeyFile; }
   public boolean h2c() { return h2c; }
+  /** The Mercure hub's keys ({@code gateway.mercure*}). */
+  public io.herald.gateway.mercure.MercureOptions mercure() { return mercure; }
 
   public JsonObject toJson() {
     return new JsonObject()
@@ -465,7 +469,8 @@ public final class GatewayOptions {
       .put("webSocketCompression", webSocketCompression)
       .put("tlsCertFile", tlsCertFile)
       .put("tlsKeyFile", tlsKeyFile)
-      .put("h2c", h2c);
+      .put("h2c", h2c)
+      .mergeIn(mercure.toJson());
   }
 
   private static String orEmpty(String s) {

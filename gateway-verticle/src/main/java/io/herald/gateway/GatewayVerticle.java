@@ -66,6 +66,7 @@ public final class GatewayVerticle extends VerticleBase {
     ConnectionLimiter limiter = sharedLimiter();
     sse = new SseGateway(vertx, options, stats, auth, limiter, sharedUsers(limiter));
     Router router = Router.router(vertx);
+    io.herald.gateway.mercure.MercureHub.mount(vertx, router, options.mercure());
     if (options.transport(GatewayOptions.TRANSPORT_SSE)) {
       router.get("/events").handler(ctx -> sse.handle(ctx.request()));
       router.options("/events").handler(ctx -> {

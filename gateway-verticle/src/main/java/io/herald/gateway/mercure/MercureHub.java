@@ -1,0 +1,57 @@
+package io.herald.gateway.mercure;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.Router;
+
+/**
+ * The Mercure hub's routes on the gateway's router, under {@value MercurePublish#PATH}: the
+ * publish side ({@code POST}) and the CORS preflight ({@code OPTIONS}) as the official hub's
+ * {@code cors_origins} allows. The subscribe side ({@code GET}) is added beside them by its own
+ * handler. Nothing is mounted when {@code gateway.mercureEnabled} is false.
+ */
+public final class MercureHub {
+
+  private MercureHub() {
+  }
+
+  /** Mounts the hub's routes when it is enabled; fails with a {@link io.herald.common.config.ConfigException} on an unusable key. */
+  public static void mount(Vertx vertx, Router router, MercureOptions options) {
+    if (!options.enabled()) {
+      return;
+    }
+    MercureAuth auth = MercureAuth.create(vertx, options);
+    MercurePublish publish = new MercurePublish(vertx, auth);
+    router.post(MercurePublish.PATH).handler(ctx -> {
+      cors(options, ctx.request(), ctx.response());
+      publish.handle(ctx.request());
+    });
+    router.options(MercurePublish.PATH).handler(ctx -> preflight(options, ctx.request(), ctx.response()));
+  }
+
+  /** Adds the CORS answer headers when the request's Origin is allowed. */
+  static boolean cors(MercureOptions options, HttpServerRequest request, HttpServerResponse response) {
+    String origin = request.getHeader("Origin");
+    if (origin == null || !(options.corsOrigins().contains("*") || options.corsOrigins().contains(origin))) {
+      return false;
+    }
+    // Credentials (the cookie) need the origin itself, never *.
+    response.putHeader("Access-Control-Allow-Origin", origin)
+      .putHeader("Access-Control-Allow-Credentials", "true")
+      .putHeader("Vary", "Origin");
+    return true;
+  }
+
+  private static void preflight(MercureOptions options, HttpServerRequest request, HttpServerResponse response) {
+    if (!cors(options, request, response)) {
+      response.setStatusCode(403).putHeader("Content-Type", "text/plain; charset=utf-8").end("origin not allowed\n");
+      return;
+    }
+    response.setStatusCode(204)
+      .putHeader("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+      .putHeader("Access-Control-Allow-Headers", "Authorization, Cache-Control, Content-Type, Last-Event-ID")
+      .putHeader("Access-Control-Max-Age", "600")
+      .end();
+  }
+}

@@ -1,0 +1,205 @@
+package io.herald.gateway.mercure;
+
+import io.herald.common.Addresses;
+import io.herald.common.Topics;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code POST /.well-known/mercure}: a Mercure publication, forwarded to the notifier on
+ * {@link Addresses#PUBLISH} (request/reply) so that it is validated, stored and fanned out as
+ * any Herald publish, from whichever gateway the publisher reached. The body is
+ * {@code application/x-www-form-urlencoded} with exactly one {@code topic} (1.0: several are a
+ * 400), {@code data}, {@code id}, {@code type}; the publisher's token must grant
+ * {@code publish} on the topic. The answer is {@code 200 text/plain} with the update's id: the
+ * publisher's {@code id} when it sent one (stored as the event's id; the same id again on the
+ * same topic within the history is a retry and stores nothing new), else the id Herald gave it
+ * (its resume cursor).
+ *
+ * <p>Not yet supported, refused with {@code 501} rather than half done: {@code private}
+ * (the flag must be stored with the event and enforced on delivery and replay before a private
+ * update may be accepted) and {@code retry}.
+ */
+public final class MercurePublish {
+
+  private static final Logger LOG = LoggerFactory.getLogger(MercurePublish.class);
+
+  /** The hub's path. */
+  public static final String PATH = "/.well-known/mercure";
+  /** Longest form body accepted, bytes (the notifier then applies its own event size limit). */
+  public static final int MAX_BODY_BYTES = 1024 * 1024;
+  /** Longest wait for the notifier's answer, ms. */
+  public static final long PUBLISH_TIMEOUT_MILLIS = 10_000;
+
+  private static final List<String> FIELDS = List.of("topic", "data", "private", "id", "type", "retry");
+
+  private final Vertx vertx;
+  private final MercureAuth auth;
+
+  public MercurePublish(Vertx vertx, MercureAuth auth) {
+    this.vertx = vertx;
+    this.auth = auth;
+  }
+
+  /** Handles one POST; always ends the response. */
+  public void handle(HttpServerRequest request) {
+    String contentType = request.getHeader("Content-Type");
+    if (contentType == null || !contentType.toLowerCase(java.util.Locale.ROOT).startsWith("application/x-www-form-urlencoded")) {
+      request.resume();
+      MercureError.invalidRequest("the body must be application/x-www-form-urlencoded").send(request.response());
+      return;
+    }
+    String token;
+    try {
+      token = auth.token(request);
+    } catch (MercureError e) {
+      request.resume();
+      e.send(request.response());
+      return;
+    }
+    if (token == null) {
+      request.resume();
+      MercureError.noToken("publishing needs a token (Authorization: Bearer <token>)").send(request.response());
+      return;
+    }
+    String length = request.getHeader("Content-Length");
+    if (length != null && (!length.matches("[0-9]{1,9}") || Integer.parseInt(length) > MAX_BODY_BYTES)) {
+      MercureError.status(413, "the body is larger than " + MAX_BODY_BYTES + " bytes").send(request.response());
+      request.connection().close();
+      return;
+    }
+    Buffer body = Buffer.buffer();
+    boolean[] tooLarge = {false};
+    request.handler(chunk -> {
+      if (!tooLarge[0] && body.length() + chunk.length() > MAX_BODY_BYTES) {
+        tooLarge[0] = true;
+        MercureError.status(413, "the body is larger than " + MAX_BODY_BYTES + " bytes").send(request.response());
+        request.connection().close();
+      } else if (!tooLarge[0]) {
+        body.appendBuffer(chunk);
+      }
+    });
+    request.endHandler(v -> {
+      if (tooLarge[0]) {
+        return;
+      }
+      auth.verify(MercureAuth.Role.PUBLISHER, token)
+        .compose(claims -> publish(claims, body))
+        .onSuccess(id -> request.response().putHeader("Content-Type", "text/plain; charset=utf-8")
+          .putHeader("Cache-Control", "no-store").end(id))
+        .onFailure(t -> {
+          if (t instanceof MercureError e) {
+            e.send(request.response());
+          } else {
+            LOG.warn("mercure publish failed: {}", t.toString());
+            MercureError.status(503, "the update could not be stored: retry").send(request.response());
+          }
+        });
+    });
+    request.resume(); // the router paused it
+  }
+
+  private Future<String> publish(MercureClaims claims, Buffer body) {
+    Map<String, List<String>> form;
+    try {
+      form = new QueryStringDecoder(body.toString(StandardCharsets.UTF_8), StandardCharsets.UTF_8, false, 1024).parameters();
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(MercureError.invalidRequest("the form body does not decode: " + e.getMessage()));
+    }
+    List<String> topics = form.getOrDefault("topic", List.of());
+    if (topics.size() != 1) {
+      return Future.failedFuture(MercureError.invalidRequest(topics.isEmpty() ? "the topic field is required"
+        : "exactly one topic field per update (publish one update per topic)"));
+    }
+    String topic = topics.get(0);
+    if (reserved(topic)) {
+      return Future.failedFuture(MercureError.status(403, "topics under /.well-known/mercure are the hub's own"));
+    }
+    if (!Topics.isValidTopic(topic)) {
+      return Future.failedFuture(MercureError.invalidRequest("invalid topic: " + Topics.TOPIC_RULE));
+    }
+    for (String f : FIELDS) {
+      if (!"topic".equals(f) && form.getOrDefault(f, List.of()).size() > 1) {
+        return Future.failedFuture(MercureError.invalidRequest("the " + f + " field may appear once"));
+      }
+    }
+    if (form.containsKey("private")) {
+      return Future.failedFuture(MercureError.status(501, "private updates are not supported by this hub yet"));
+    }
+    String retry = one(form, "retry");
+    if (retry != null) {
+      return Future.failedFuture(MercureError.status(501, retry.matches("[0-9]+")
+        ? "the retry field is not supported by this hub yet" : "retry must be ASCII digits"));
+    }
+    String id = one(form, "id");
+    if (id != null && (id.startsWith("#") || id.indexOf('\n') >= 0 || id.indexOf('\r') >= 0 || id.indexOf('\0') >= 0)) {
+      return Future.failedFuture(MercureError.invalidRequest("id must not start with # nor contain CR, LF or NUL"));
+    }
+    String type = one(form, "type");
+    if (type != null && (type.indexOf('\n') >= 0 || type.indexOf('\r') >= 0 || "mercure".equals(type))) {
+      return Future.failedFuture(MercureError.invalidRequest("type must not contain CR or LF, and mercure is reserved"));
+    }
+    if (!claims.canPublish(topic)) {
+      return Future.failedFuture(MercureError.insufficientScope("the token may not publish to this topic"));
+    }
+    String data = one(form, "data");
+    JsonObject request = new JsonObject().put("topic", topic).put("data", data == null ? "" : data);
+    if (type != null) {
+      request.put("type", type);
+    }
+    if (id != null) {
+      request.put("id", id);
+    }
+    return vertx.eventBus().<JsonObject>request(Addresses.PUBLISH, request, new DeliveryOptions().setSendTimeout(PUBLISH_TIMEOUT_MILLIS))
+      .recover(t -> Future.failedFuture(refusal(t)))
+      .map(reply -> {
+        JsonArray events = reply.body().getJsonArray("events");
+        return id != null ? id : events.getJsonObject(0).getString("id");
+      });
+  }
+
+  /** A notifier refusal as the Mercure answer: 4xx stay 4xx (400 as invalid_request), others a 503. */
+  private static Throwable refusal(Throwable t) {
+    if (t instanceof ReplyException r && r.failureCode() >= 400 && r.failureCode() < 500) {
+      String message = r.getMessage();
+      try {
+        message = new JsonObject(message).getString("message", message);
+      } catch (RuntimeException notJson) {
+        // the message as it is
+      }
+      return r.failureCode() == 400 ? MercureError.invalidRequest(message) : MercureError.status(r.failureCode(), message);
+    }
+    return t;
+  }
+
+  /** True when the topic, resolved against the hub's URL, is in the hub's own namespace. */
+  static boolean reserved(String topic) {
+    String path;
+    try {
+      path = URI.create("http://hub.invalid" + PATH).resolve(URI.create(topic)).normalize().getRawPath();
+    } catch (IllegalArgumentException notAUri) {
+      int q = topic.indexOf('?');
+      path = q < 0 ? topic : topic.substring(0, q);
+    }
+    return path != null && (path.equals(PATH) || path.startsWith(PATH + "/"));
+  }
+
+  private static String one(Map<String, List<String>> form, String name) {
+    List<String> v = form.get(name);
+    return v == null || v.isEmpty() ? null : v.get(0);
+  }
+}
