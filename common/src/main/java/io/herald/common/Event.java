@@ -29,6 +29,8 @@ public final class Event {
   private final Position prev;
   private final TraceContext trace;
   private final Position log;
+  private final boolean privateUpdate;
+  private final long retry;
 
   /**
    * @param topic     the topic, already validated
@@ -72,6 +74,19 @@ public final class Event {
    */
   public Event(String topic, String epoch, long seq, String type, String data, boolean json, String key, long timestamp,
                Position prev, TraceContext trace, Position log) {
+    this(topic, epoch, seq, type, data, json, key, timestamp, prev, trace, log, false, -1);
+  }
+
+  /**
+   * An event with every field, its Mercure delivery flags included.
+   *
+   * @param privateUpdate see {@link #privateUpdate()}
+   * @param retry         see {@link #retry()}; -1 for none
+   */
+  public Event(String topic, String epoch, long seq, String type, String data, boolean json, String key, long timestamp,
+               Position prev, TraceContext trace, Position log, boolean privateUpdate, long retry) {
+    this.privateUpdate = privateUpdate;
+    this.retry = retry < 0 ? -1 : retry;
     this.topic = Objects.requireNonNull(topic, "topic");
     this.epoch = Objects.requireNonNull(epoch, "epoch");
     this.seq = seq;
@@ -105,7 +120,7 @@ public final class Event {
 
   /** This event with {@link #prev()} set to {@code prev}. */
   public Event withPrev(Position prev) {
-    return new Event(topic, epoch, seq, type, data, json, key, timestamp, prev, trace, log);
+    return new Event(topic, epoch, seq, type, data, json, key, timestamp, prev, trace, log, privateUpdate, retry);
   }
 
   /**
@@ -118,7 +133,7 @@ public final class Event {
 
   /** This event with {@link #trace()} set to {@code trace}. */
   public Event withTrace(TraceContext trace) {
-    return new Event(topic, epoch, seq, type, data, json, key, timestamp, prev, trace, log);
+    return new Event(topic, epoch, seq, type, data, json, key, timestamp, prev, trace, log, privateUpdate, retry);
   }
 
   /**
@@ -133,7 +148,52 @@ public final class Event {
 
   /** This event with {@link #log()} set to {@code log}. */
   public Event withLog(Position log) {
-    return new Event(topic, epoch, seq, type, data, json, key, timestamp, prev, trace, log);
+    return new Event(topic, epoch, seq, type, data, json, key, timestamp, prev, trace, log, privateUpdate, retry);
+  }
+
+  /**
+   * A private update (Mercure's {@code private} field): it may be delivered, live or replayed,
+   * only to subscribers whose token grants reading its topic, never to anonymous ones or to those
+   * granted the topic's public updates only. Stored with the event by every store; part of
+   * {@link #equals(Object)}.
+   */
+  public boolean privateUpdate() { return privateUpdate; }
+
+  /**
+   * The reconnection delay the publisher set for this event (Mercure's {@code retry}), written as
+   * the SSE {@code retry:} field with it, in milliseconds; -1 for none. Stored with the event.
+   */
+  public long retry() { return retry; }
+
+  /** This event with the Mercure delivery flags {@code privateUpdate} and {@code retry} (-1: none). */
+  public Event withFlags(boolean privateUpdate, long retry) {
+    return new Event(topic, epoch, seq, type, data, json, key, timestamp, prev, trace, log, privateUpdate, retry);
+  }
+
+  /**
+   * The delivery flags as stores keep them in one text column or field: {@code p} for private,
+   * {@code r<ms>} for a retry, e.g. {@code pr5000}; null when the event has neither.
+   */
+  public String flagsText() {
+    return flagsText(privateUpdate, retry);
+  }
+
+  /** See {@link #flagsText()}. */
+  public static String flagsText(boolean privateUpdate, long retry) {
+    if (!privateUpdate && retry < 0) {
+      return null;
+    }
+    return (privateUpdate ? "p" : "") + (retry >= 0 ? "r" + retry : "");
+  }
+
+  /** This event with the flags of a {@link #flagsText()} (null or empty: none). */
+  public Event withFlagsText(String text) {
+    if (text == null || text.isEmpty()) {
+      return this;
+    }
+    boolean p = text.startsWith("p");
+    int r = text.indexOf('r');
+    return withFlags(p, r < 0 ? -1 : Long.parseLong(text.substring(r + 1)));
   }
 
   public Position position() {
@@ -164,6 +224,12 @@ public final class Event {
     if (log != null) {
       o.put("log", new JsonObject().put("epoch", log.epoch()).put("seq", log.seq()));
     }
+    if (privateUpdate) {
+      o.put("private", true);
+    }
+    if (retry >= 0) {
+      o.put("retry", retry);
+    }
     return o;
   }
 
@@ -173,7 +239,8 @@ public final class Event {
     return new Event(o.getString("topic"), o.getString("epoch"), o.getLong("seq"), o.getString("type"),
       o.getString("data"), o.getBoolean("json", false), o.getString("key"), o.getLong("ts", 0L),
       p == null ? null : new Position(p.getString("epoch"), p.getLong("seq")), null,
-      l == null ? null : new Position(l.getString("epoch"), l.getLong("seq")));
+      l == null ? null : new Position(l.getString("epoch"), l.getLong("seq")),
+      o.getBoolean("private", false), o.getLong("retry", -1L));
   }
 
   @Override
@@ -182,7 +249,8 @@ public final class Event {
     if (!(o instanceof Event)) return false;
     Event e = (Event) o;
     return seq == e.seq && json == e.json && timestamp == e.timestamp && topic.equals(e.topic)
-      && epoch.equals(e.epoch) && type.equals(e.type) && data.equals(e.data) && Objects.equals(key, e.key);
+      && epoch.equals(e.epoch) && type.equals(e.type) && data.equals(e.data) && Objects.equals(key, e.key)
+      && privateUpdate == e.privateUpdate && retry == e.retry;
   }
 
   @Override

@@ -25,6 +25,12 @@ import java.nio.charset.StandardCharsets;
  * Events without a log position keep the forms above. A node before this form reads such an
  * event as one without {@code prev} (and a node with tracing but without it, without its trace
  * either) and ignores the rest.
+ *
+ * <p>An event with Mercure delivery flags ({@link Event#privateUpdate()}, {@link Event#retry()})
+ * takes the second extended form too, with flag 4: after the log position (if any) a byte
+ * (1: private) and a long (the retry, -1 for none). Events without them are written as before,
+ * so older nodes read every frame they read before; a node before this flag reads a flagged
+ * event without its flags and ignores the rest.
  */
 public final class EventCodec implements MessageCodec<Event, Event> {
 
@@ -36,6 +42,7 @@ public final class EventCodec implements MessageCodec<Event, Event> {
   private static final int EXTENDED = -3;
   private static final int HAS_TRACE = 1;
   private static final int HAS_LOG = 2;
+  private static final int HAS_FLAGS = 4;
 
   /** Registers the codec as the default for {@link Event}; safe to call more than once. */
   public static void register(Vertx vertx) {
@@ -58,9 +65,10 @@ public final class EventCodec implements MessageCodec<Event, Event> {
     putString(buffer, e.key());
     buffer.appendLong(e.timestamp());
     Position log = e.log();
-    if (log != null) {
+    boolean flagged = e.privateUpdate() || e.retry() >= 0;
+    if (log != null || flagged) {
       buffer.appendInt(EXTENDED);
-      buffer.appendInt((trace != null ? HAS_TRACE : 0) | HAS_LOG);
+      buffer.appendInt((trace != null ? HAS_TRACE : 0) | (log != null ? HAS_LOG : 0) | (flagged ? HAS_FLAGS : 0));
     } else if (trace != null) {
       buffer.appendInt(TRACED);
     }
@@ -77,6 +85,10 @@ public final class EventCodec implements MessageCodec<Event, Event> {
     if (log != null) {
       putString(buffer, log.epoch());
       buffer.appendLong(log.seq());
+    }
+    if (flagged) {
+      buffer.appendByte((byte) (e.privateUpdate() ? 1 : 0));
+      buffer.appendLong(e.retry());
     }
   }
 
@@ -97,6 +109,7 @@ public final class EventCodec implements MessageCodec<Event, Event> {
     int marker = buffer.getInt(p[0]);
     boolean traced = marker == TRACED;
     boolean logged = false;
+    boolean flagged = false;
     if (traced) {
       p[0] += 4;
     } else if (marker == EXTENDED) {
@@ -104,6 +117,7 @@ public final class EventCodec implements MessageCodec<Event, Event> {
       p[0] += 8;
       traced = (flags & HAS_TRACE) != 0;
       logged = (flags & HAS_LOG) != 0;
+      flagged = (flags & HAS_FLAGS) != 0;
     }
     String prevEpoch = getString(buffer, p);
     Position prev = null;
@@ -123,7 +137,14 @@ public final class EventCodec implements MessageCodec<Event, Event> {
       log = new Position(logEpoch, buffer.getLong(p[0]));
       p[0] += 8;
     }
-    return new Event(topic, epoch, seq, type, data, json, key, ts, prev, trace, log);
+    boolean privateUpdate = false;
+    long retry = -1;
+    if (flagged) {
+      privateUpdate = buffer.getByte(p[0]) == 1;
+      retry = buffer.getLong(p[0] + 1);
+      p[0] += 9;
+    }
+    return new Event(topic, epoch, seq, type, data, json, key, ts, prev, trace, log, privateUpdate, retry);
   }
 
   @Override

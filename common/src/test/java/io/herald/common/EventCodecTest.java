@@ -31,7 +31,40 @@ class EventCodecTest {
       new Event("t", "e", 4, "t", "x".repeat(70_000), false, null, 42L),
       new Event("t", "outage01", 1, "t", "first of an epoch", false, null, 42L, new Position("durable1", 17)),
       new Event("t", "e", 5, "t", "logged", false, null, 42L).withLog(new Position("LogEp0ch", 123_456_789_012L)),
-      new Event("t", "e", 1, "t", "logged, prev", false, "k", 42L, new Position("p", 9)).withLog(new Position("L", 1)));
+      new Event("t", "e", 1, "t", "logged, prev", false, "k", 42L, new Position("p", 9)).withLog(new Position("L", 1)),
+      new Event("https://example.com/books/1?lang=fr&x=%20", "e", 1, "t", "private", false, "urn:uuid:1", 42L).withFlags(true, -1),
+      new Event("t", "e", 2, "t", "retry", false, null, 42L).withFlags(false, 0),
+      new Event("t", "e", 3, "t", "both, logged", false, null, 42L, new Position("p", 1)).withLog(new Position("L", 2)).withFlags(true, 5000));
+  }
+
+  @Test
+  @DisplayName("Mercure flags (private, retry) travel in the extended form with any trace, prev and log; unflagged events are written as before")
+  void flagsOnTheWire() {
+    TraceContext tc = new TraceContext("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", null);
+    Event plain = new Event("t", "e", 3, "t", "d", false, "k", 42L, new Position("p", 2));
+    for (Event base : List.of(plain, plain.withTrace(tc), plain.withLog(new Position("L", 7)), plain.withPrev(null).withTrace(tc).withLog(new Position("L", 8)))) {
+      for (Event flagged : List.of(base.withFlags(true, -1), base.withFlags(false, 3000), base.withFlags(true, Long.MAX_VALUE))) {
+        Buffer buf = Buffer.buffer().appendString("HEADER");
+        codec.encodeToWire(buf, flagged);
+        Event back = codec.decodeFromWire(6, buf);
+        assertThat(back.privateUpdate()).isEqualTo(flagged.privateUpdate());
+        assertThat(back.retry()).isEqualTo(flagged.retry());
+        assertThat(back.trace()).isEqualTo(flagged.trace());
+        assertThat(back.log()).isEqualTo(flagged.log());
+        assertThat(back.prev()).isEqualTo(flagged.prev());
+        assertThat(back).isEqualTo(flagged).isNotEqualTo(base);
+        assertThat(Event.fromJson(flagged.toJson())).isEqualTo(flagged);
+        assertThat(new Event("x", "e", 1, "t", "", false, null, 0L).withFlagsText(flagged.flagsText()).flagsText())
+          .isEqualTo(flagged.flagsText());
+      }
+      Buffer before = Buffer.buffer();
+      codec.encodeToWire(before, base);
+      Buffer unflagged = Buffer.buffer();
+      codec.encodeToWire(unflagged, base.withFlags(true, 1).withFlags(false, -1));
+      assertThat(unflagged).isEqualTo(before);
+    }
+    assertThat(plain.flagsText()).isNull();
+    assertThat(plain.toJson().containsKey("private")).isFalse();
   }
 
   @ParameterizedTest

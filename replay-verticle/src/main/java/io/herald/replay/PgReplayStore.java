@@ -72,7 +72,9 @@ import java.util.function.Supplier;
  * that appends of all topics serialize on that row for the end of their transaction. A gap in
  * the column (a row deleted by the count trim or the age sweep, whose topic is then unknown) is
  * a reset for a log reader whose window holds it. Existing tables get both columns by
- * {@code ALTER TABLE ... ADD COLUMN IF NOT EXISTS}; older events have no log position.
+ * {@code ALTER TABLE ... ADD COLUMN IF NOT EXISTS}; older events have no log position. The
+ * events table's {@code flags} column (added the same way) holds an event's Mercure delivery
+ * flags ({@code Event#flagsText}: {@code p} private, {@code r<ms>} retry), null for none.
  *
  * <p>It also creates the function {@code <prefix>replay_topics_fence()} and the constraint trigger
  * of the same name on the topics table (see Outages); dropping the tables leaves the function.
@@ -353,7 +355,8 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
           out[i] = found;
           continue;
         }
-        Event e = new Event(topic, head.epoch(), ++seq, d.type(), d.data(), d.json(), d.key(), now);
+        Event e = new Event(topic, head.epoch(), ++seq, d.type(), d.data(), d.json(), d.key(), now)
+          .withFlags(d.privateUpdate(), d.retry());
         out[i] = e;
         stored[i] = true;
         fresh.add(i);
@@ -394,6 +397,7 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
     Boolean[] jsons = new Boolean[n];
     String[] keyArray = new String[n];
     Long[] logSeqs = new Long[n];
+    String[] flags = new String[n];
     for (int j = 0; j < n; j++) {
       Event e = kept.get(j);
       seqs[j] = e.seq();
@@ -402,13 +406,15 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
       jsons[j] = e.json();
       keyArray[j] = e.key();
       logSeqs[j] = e.log().seq();
+      flags[j] = e.flagsText();
     }
     Tuple args = Tuple.tuple()
       .addString(w.topic()).addString(w.epoch()).addLong(now)
       .addArrayOfLong(seqs).addArrayOfString(types).addArrayOfString(datas).addArrayOfBoolean(jsons)
       .addArrayOfString(keyArray)
       .addLong(w.last()).addLong(trimThrough).addString(Long.toString(deadline))
-      .addArrayOfLong(logSeqs);
+      .addArrayOfLong(logSeqs)
+      .addArrayOfString(flags);
     long sent = System.currentTimeMillis();
     return conn.preparedQuery(sql.write).execute(args).map(rows -> {
       long received = System.currentTimeMillis();
@@ -631,7 +637,8 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
   /** An event of a log read: its topic epoch is the one it was stored in. */
   private Event logEvent(Row r, String logEpoch) {
     return new Event(r.getString("topic"), r.getString("epoch"), r.getLong("seq"), r.getString("type"), r.getString("data"),
-      r.getBoolean("json"), r.getString("key"), r.getLong("ts"), null, null, new Position(logEpoch, r.getLong("log_seq")));
+      r.getBoolean("json"), r.getString("key"), r.getLong("ts"), null, null, new Position(logEpoch, r.getLong("log_seq")))
+      .withFlagsText(r.getString("flags"));
   }
 
   private static Position logPosition(Row r) {
@@ -725,7 +732,7 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
     String logEpoch = r.getString("log_epoch");
     return new Event(topic, epoch, r.getLong("seq"), r.getString("type"), r.getString("data"), r.getBoolean("json"),
       r.getString("key"), r.getLong("ts"), null, null,
-      logSeq == null || logEpoch == null ? null : new Position(logEpoch, logSeq));
+      logSeq == null || logEpoch == null ? null : new Position(logEpoch, logSeq)).withFlagsText(r.getString("flags"));
   }
 
   private String randomEpoch() {
@@ -783,6 +790,7 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
         );
         ALTER TABLE %3$s ADD COLUMN IF NOT EXISTS log_seq bigint NOT NULL DEFAULT 0;
         ALTER TABLE %2$s ADD COLUMN IF NOT EXISTS log_seq bigint;
+        ALTER TABLE %2$s ADD COLUMN IF NOT EXISTS flags text;
         CREATE INDEX IF NOT EXISTS %2$s_log ON %2$s (log_seq);
         CREATE UNIQUE INDEX IF NOT EXISTS %2$s_key ON %2$s (topic, key) WHERE key IS NOT NULL;
         CREATE INDEX IF NOT EXISTS %2$s_ts ON %2$s (ts);
@@ -838,19 +846,19 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
         )
         SELECT epoch, last_seq FROM created
         """.formatted(t, e, s);
-      findKeys = "SELECT seq, epoch, type, data, json, key, ts, log_seq, (SELECT epoch FROM " + s + ") AS log_epoch FROM " + e
+      findKeys = "SELECT seq, epoch, type, data, json, key, ts, log_seq, flags, (SELECT epoch FROM " + s + ") AS log_epoch FROM " + e
         + " WHERE topic = $1 AND key = ANY($2)";
       takeLog = "UPDATE " + s + " SET log_seq = log_seq + $1 RETURNING epoch, log_seq";
       logHead = "SELECT epoch, log_seq FROM " + s;
       logScan = "SELECT log_seq, topic, ts FROM " + e + " WHERE log_seq > $1 AND log_seq <= $2 ORDER BY log_seq";
-      logFetch = "SELECT topic, seq, epoch, type, data, json, key, ts, log_seq FROM " + e + " WHERE log_seq = ANY($1) ORDER BY log_seq";
+      logFetch = "SELECT topic, seq, epoch, type, data, json, key, ts, log_seq, flags FROM " + e + " WHERE log_seq = ANY($1) ORDER BY log_seq";
       deleteKeys = "DELETE FROM " + e + " WHERE topic = $1 AND key = ANY($2)";
       write = """
         WITH inserted AS (
-          INSERT INTO %2$s (topic, seq, epoch, type, data, json, key, ts, log_seq)
-          SELECT $1, u.seq, $2, u.type, u.data, u.json, u.key, $3, u.log_seq
-          FROM unnest($4::bigint[], $5::text[], $6::text[], $7::boolean[], $8::text[], $12::bigint[])
-            AS u(seq, type, data, json, key, log_seq)
+          INSERT INTO %2$s (topic, seq, epoch, type, data, json, key, ts, log_seq, flags)
+          SELECT $1, u.seq, $2, u.type, u.data, u.json, u.key, $3, u.log_seq, u.flags
+          FROM unnest($4::bigint[], $5::text[], $6::text[], $7::boolean[], $8::text[], $12::bigint[], $13::text[])
+            AS u(seq, type, data, json, key, log_seq, flags)
         ), moved AS (
           UPDATE %1$s SET last_seq = $9 WHERE topic = $1
         ), trimmed AS (
@@ -859,10 +867,10 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
         SELECT set_config('%3$s', $11, true) AS deadline, (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now
         """.formatted(t, e, DEADLINE_SETTING);
       read = """
-        SELECT t.epoch, t.last_seq, ev.seq, ev.type, ev.data, ev.json, ev.key, ev.ts, ev.log_seq,
+        SELECT t.epoch, t.last_seq, ev.seq, ev.type, ev.data, ev.json, ev.key, ev.ts, ev.log_seq, ev.flags,
           (SELECT epoch FROM %3$s) AS log_epoch
         FROM %1$s t LEFT JOIN LATERAL (
-          SELECT seq, type, data, json, key, ts, log_seq FROM %2$s
+          SELECT seq, type, data, json, key, ts, log_seq, flags FROM %2$s
           WHERE topic = t.topic AND t.epoch = $2 AND seq > $3 AND seq <= t.last_seq AND epoch = t.epoch
           ORDER BY seq LIMIT $4
         ) ev ON true

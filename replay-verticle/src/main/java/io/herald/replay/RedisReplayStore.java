@@ -108,7 +108,7 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
   /**
    * KEYS: epoch, seq, stream, keys, logseq, log. ARGV: candidate epoch, maxEvents, age cutoff (ms),
    * ttl (s), n, deadline (Redis clock, ms), topic, key prefix, then per draft: type, data, json,
-   * hasKey, key, ts.
+   * hasKey, key, ts, flags (Event#flagsText, empty for none; kept as the field {@code m}).
    * Returns {epoch, {{stored 1/0, id, fields}...}, Redis time (ms), 0}, or
    * {'', {}, Redis time (ms), 1} when Redis runs it after its deadline (nothing is stored).
    */
@@ -149,7 +149,7 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
     local out = {}
     local inCall = {}
     for i = 1, n do
-      local o = 8 + (i - 1) * 6
+      local o = 8 + (i - 1) * 7
       local hasKey = ARGV[o + 4] == '1'
       local key = ARGV[o + 5]
       local result = nil
@@ -174,6 +174,10 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
           fields[12] = key
           redis.call('HSET', keys, key, id)
           inCall[key] = {0, id, fields}
+        end
+        if ARGV[o + 7] ~= '' then
+          fields[#fields + 1] = 'm'
+          fields[#fields + 1] = ARGV[o + 7]
         end
         redis.call('XADD', stream, id, unpack(fields))
         result = {1, id, fields}
@@ -423,6 +427,8 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
       args.add(d.key() != null ? "1" : "0");
       args.add(d.key() != null ? d.key() : "");
       args.add(ts);
+      String flags = d.flagsText();
+      args.add(flags == null ? "" : flags);
     }
     return eval(APPEND, List.of(epochKey(), seqKey(topic), streamKey(topic), keysKey(topic), logSeqKey(), logKey()), args).compose(r -> {
       long received = System.currentTimeMillis();
@@ -598,7 +604,7 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
     long seq = Long.parseLong(id.substring(0, id.indexOf('-')));
     String log = f.get("log");
     return new Event(topic, epoch, seq, f.get("type"), f.get("data"), "1".equals(f.get("json")), f.get("key"),
-      Long.parseLong(f.get("ts")), null, null, log == null ? null : new Position(epoch, Long.parseLong(log)));
+      Long.parseLong(f.get("ts")), null, null, log == null ? null : new Position(epoch, Long.parseLong(log))).withFlagsText(f.get("m"));
   }
 
   /** Runs a script by its SHA-1, loading it with EVAL when Redis does not know it yet. */

@@ -61,7 +61,14 @@ final class ReplayRequests {
       if (key != null && !(key instanceof String k && Topics.isValidKey(k))) {
         throw invalid(where + "key is not a valid id");
       }
-      drafts.add(new EventDraft(topic, (String) type, data, Boolean.TRUE.equals(json), (String) key));
+      Object priv = d.getValue("private");
+      if (priv != null && !(priv instanceof Boolean)) {
+        throw invalid(where + "private must be a boolean");
+      }
+      Object retry = d.getValue("retry");
+      long retryMillis = retry == null ? -1 : integer(retry, where + "retry", 0, Long.MAX_VALUE);
+      drafts.add(new EventDraft(topic, (String) type, data, Boolean.TRUE.equals(json), (String) key, Boolean.TRUE.equals(priv),
+        retryMillis));
     }
     return drafts;
   }

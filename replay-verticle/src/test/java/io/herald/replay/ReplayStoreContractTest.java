@@ -243,6 +243,29 @@ public abstract class ReplayStoreContractTest {
   }
 
   @Test
+  @DisplayName("an event's Mercure flags (private, retry) are stored with it and read back by read, readLog and an idempotent repeat")
+  void flagsAreStored() {
+    ReplayStore s = newStore();
+    String t = "https://example.com/" + topic("private/1");
+    Position logStart = logHead(s);
+    List<Event> stored = append(s,
+      new EventDraft(t, "message", "secret", false, "urn:uuid:p", true, -1),
+      new EventDraft(t, "message", "slow down", false, null, false, 5000),
+      new EventDraft(t, "message", "both", false, null, true, 0),
+      new EventDraft(t, "message", "public", false, null));
+    assertThat(stored).extracting(Event::privateUpdate).containsExactly(true, false, true, false);
+    assertThat(stored).extracting(Event::retry).containsExactly(-1L, 5000L, 0L, -1L);
+    List<Event> read = read(s, t, new Position(stored.get(0).epoch(), 0), 10).events();
+    assertThat(read).containsExactlyElementsOf(stored);
+    assertThat(read).extracting(Event::privateUpdate).containsExactly(true, false, true, false);
+    assertThat(read).extracting(Event::retry).containsExactly(-1L, 5000L, 0L, -1L);
+    assertThat(readLog(s, logStart, t::equals, 100).events()).containsExactlyElementsOf(stored);
+    Event again = append(s, new EventDraft(t, "message", "secret", false, "urn:uuid:p", true, -1)).get(0);
+    assertThat(again).isEqualTo(stored.get(0));
+    assertThat(again.privateUpdate()).isTrue();
+  }
+
+  @Test
   @DisplayName("the head of a topic without events is seq 0 in the epoch its first event then gets")
   void headOfUnknownTopic() {
     ReplayStore s = newStore();
