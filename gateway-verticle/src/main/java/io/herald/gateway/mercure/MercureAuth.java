@@ -214,14 +214,14 @@ public final class MercureAuth {
 
   private static MercureClaims mercureClaim(Object raw, String subject, long expiresAt) {
     if (raw == null) {
-      return new MercureClaims(MercureClaims.Form.MERCURE_CLAIM, subject, expiresAt, List.of(), List.of(), null);
+      return new MercureClaims(MercureClaims.Form.MERCURE_CLAIM, subject, expiresAt, List.of(), List.of(), null, List.of());
     }
     if (!(raw instanceof JsonObject m)) {
       throw new IllegalArgumentException("mercure must be an object");
     }
     Object payload = m.getValue("payload");
     return new MercureClaims(MercureClaims.Form.MERCURE_CLAIM, subject, expiresAt, selectors(m.getValue("publish"), "publish"),
-      selectors(m.getValue("subscribe"), "subscribe"), payload instanceof JsonObject p ? p : null);
+      selectors(m.getValue("subscribe"), "subscribe"), payload instanceof JsonObject p ? p : null, List.of());
   }
 
   private static List<MercureSelector> selectors(Object raw, String name) {
@@ -257,6 +257,7 @@ public final class MercureAuth {
     List<MercureSelector> publish = new ArrayList<>();
     List<MercureSelector> subscribe = new ArrayList<>();
     JsonObject payload = null;
+    List<MercureClaims.PayloadRule> payloads = new ArrayList<>();
     for (Object o : arr) {
       if (!(o instanceof JsonObject d)) {
         throw new IllegalArgumentException("authorization_details entries are objects");
@@ -291,11 +292,13 @@ public final class MercureAuth {
       if (d.containsKey("payload") && !(d.getValue("payload") instanceof JsonObject)) {
         throw new IllegalArgumentException("payload must be an object");
       }
-      if (sub && payload == null && d.getValue("payload") instanceof JsonObject p) {
-        payload = p;
+      if (sub && d.getValue("payload") instanceof JsonObject p) {
+        payload = payload == null ? p : payload;
+        payloads.add(new MercureClaims.PayloadRule(List.copyOf(matchers), p));
       }
     }
-    return new MercureClaims(MercureClaims.Form.ACCESS_TOKEN, subject, expiresAt, List.copyOf(publish), List.copyOf(subscribe), payload);
+    return new MercureClaims(MercureClaims.Form.ACCESS_TOKEN, subject, expiresAt, List.copyOf(publish), List.copyOf(subscribe), payload,
+      List.copyOf(payloads));
   }
 
   private static String type(Object raw) {

@@ -17,9 +17,32 @@ import java.util.List;
  * @param subscribe   selectors of the topics whose private updates the token may read
  * @param payload     the 0.x {@code mercure.payload}, or the {@code payload} of the first
  *                    {@code subscribe} authorization detail; null when none
+ * @param payloads    the {@code payload} of each {@code subscribe} authorization detail that has
+ *                    one, with its topics, in token order (see {@link #payloadFor})
  */
 public record MercureClaims(Form form, String subject, long expiresAt, List<MercureSelector> publish,
-                            List<MercureSelector> subscribe, JsonObject payload) {
+                            List<MercureSelector> subscribe, JsonObject payload, List<PayloadRule> payloads) {
+
+  /** A {@code subscribe} authorization detail's payload and the matchers it applies to. */
+  public record PayloadRule(List<MercureSelector> topics, JsonObject payload) {
+  }
+
+  /**
+   * The payload of a subscription whose matcher is {@code matcher} (the query parameter's value):
+   * that of the first {@code subscribe} detail one of whose topics matches the matcher string
+   * read as a topic (the specification's rule), else {@link #payload()} (the 0.x
+   * {@code mercure.payload}); null when none.
+   */
+  public JsonObject payloadFor(String matcher) {
+    for (PayloadRule r : payloads) {
+      for (MercureSelector s : r.topics()) {
+        if (s.text().equals(matcher) || s.matches(matcher)) {
+          return r.payload();
+        }
+      }
+    }
+    return form == Form.ACCESS_TOKEN ? null : payload;
+  }
 
   /** Where a token's rights are written. */
   public enum Form {
@@ -32,7 +55,7 @@ public record MercureClaims(Form form, String subject, long expiresAt, List<Merc
   }
 
   /** A subscriber without a token. */
-  public static final MercureClaims ANONYMOUS = new MercureClaims(Form.ANONYMOUS, null, -1, List.of(), List.of(), null);
+  public static final MercureClaims ANONYMOUS = new MercureClaims(Form.ANONYMOUS, null, -1, List.of(), List.of(), null, List.of());
 
   /** May the token publish to {@code topic}? */
   public boolean canPublish(String topic) {

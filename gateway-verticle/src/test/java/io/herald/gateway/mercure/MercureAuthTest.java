@@ -103,6 +103,9 @@ class MercureAuthTest {
     assertThat(c.canPublish("urn:x")).isTrue();
     assertThat(c.canPublish("https://example.com/books/1")).isFalse();
     assertThat(c.payload()).isEqualTo(new JsonObject().put("p", 1));
+    assertThat(c.payloadFor("https://example.com/books/:id")).as("the detail whose matcher matches the subscription's").isEqualTo(new JsonObject().put("p", 1));
+    assertThat(c.payloadFor("https://example.com/books/3")).isEqualTo(new JsonObject().put("p", 1));
+    assertThat(c.payloadFor("urn:x")).as("a detail without payload gives none").isNull();
 
     // typ must be at+jwt, aud must list the hub, exp is required, details must all parse.
     assertInvalid(auth, hs256(claims, "JWT"));
