@@ -145,7 +145,7 @@ public final class PublisherAuth {
         credential = entry.substring(0, eq);
         patterns = parts;
       } else if (entry.startsWith(SHA256_PREFIX)) {
-        throw new IllegalArgumentException("after \"=\" comes a list of topic patterns separated by \"|\" (A-Z a-z 0-9 _ - . : @ / and *)");
+        throw new IllegalArgumentException("after \"=\" comes a list of topic patterns separated by \"|\" (topic characters and *; a pattern cannot contain = or |, which separate the entry)");
       }
     }
     if (credential.startsWith(SHA256_PREFIX)) {

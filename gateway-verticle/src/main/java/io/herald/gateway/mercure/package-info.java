@@ -1,0 +1,12 @@
+/**
+ * The Mercure hub at {@code /.well-known/mercure} on the gateway: its options
+ * ({@link io.herald.gateway.mercure.MercureOptions}, the {@code gateway.mercure*} keys), its
+ * tokens ({@link io.herald.gateway.mercure.MercureAuth}: the 0.x and hub-1.0 {@code mercure}
+ * claim and RFC 9068 access tokens, to {@link io.herald.gateway.mercure.MercureClaims} whose
+ * selectors are {@link io.herald.common.pattern.TopicFilter}s), RFC 6750 refusals
+ * ({@link io.herald.gateway.mercure.MercureError}) and the publish side
+ * ({@link io.herald.gateway.mercure.MercurePublish}, handing updates to the notifier on the event
+ * bus); {@link io.herald.gateway.mercure.MercureHub} mounts the routes. The subscribe side uses
+ * the same tokens.
+ */
+package io.herald.gateway.mercure;
