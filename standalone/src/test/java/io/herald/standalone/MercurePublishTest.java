@@ -50,7 +50,7 @@ class MercurePublishTest {
   static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(WAIT).build();
 
   private Vertx vertx;
-  private int port;
+  int port;
 
   void start(String store) throws Exception {
     vertx = Vertx.vertx();
