@@ -152,6 +152,17 @@ class MercurePublishTest {
       .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString(book)).build(),
       HttpResponse.BodyHandlers.ofString());
     assertThat(viaQuery.statusCode()).as(viaQuery.body()).isEqualTo(200);
+    HttpResponse<String> viaLegacyQuery = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+        + "/.well-known/mercure?authorization=" + all))
+      .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString(book)).build(),
+      HttpResponse.BodyHandlers.ofString());
+    assertThat(viaLegacyQuery.statusCode()).as("the 0.x authorization parameter").isEqualTo(200);
+    assertThat(post(book, "Cookie", "mercureAccessToken=" + all).statusCode()).as("the 1.0 cookie name").isEqualTo(200);
+    assertThat(post(book, "Cookie", "other=" + all).statusCode()).as("another cookie is no token").isEqualTo(401);
+    HttpResponse<String> headerFirst = post(book, "Authorization", "Bearer " + token, "Cookie", "mercureAuthorization=" + all);
+    assertThat(post(form("topic", "https://example.com/authors/1", "data", "x"), "Authorization", "Bearer " + token,
+      "Cookie", "mercureAuthorization=" + all).statusCode()).as("the header wins over the cookie").isEqualTo(403);
+    assertThat(headerFirst.statusCode()).isEqualTo(200);
   }
 
   @Test
