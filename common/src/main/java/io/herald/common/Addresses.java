@@ -89,4 +89,16 @@ public final class Addresses {
 
   /** A replay instance that starts asks here (publish) for every gateway's full set of keys. */
   public static final String PATTERNS_SYNC = "herald.patterns.sync";
+
+  /** Prefix of the per-topic presence addresses. */
+  public static final String PRESENCE_PREFIX = "herald.presence.";
+
+  /**
+   * Where a gateway process publishes the presence changes of {@code topic}: {@code {"type":
+   * "join"|"leave", "member", "node", "frame": {"topic", "subject", "anonymous", "info"?}}}. Only
+   * gateway instances holding a connection that asked for presence on the topic consume it.
+   */
+  public static String presence(String topic) {
+    return PRESENCE_PREFIX + topic;
+  }
 }

@@ -509,6 +509,16 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
     return false;
   }
 
+  /**
+   * A control frame of {@code type} (presence's {@code join}, {@code leave}) with the cursor as
+   * it stands: not stored, not replayed, the cursor unchanged. Dropped before the connection is positioned.
+   */
+  public void control(String type, JsonObject data) {
+    if (positioned && !closed) {
+      send(framing.control(cursor(), type, data));
+    }
+  }
+
   /** Sends a frame; a stream that lets too much pile up is cut off (it will resume by replay). */
   public void send(Buffer frame) {
     if (closed) {

@@ -174,6 +174,27 @@ public final class GatewayOptions {
    * forever, so a leaked one can never be taken back short of rotating the key.
    */
   public static final boolean DEFAULT_JWT_REQUIRE_EXP = true;
+  /**
+   * Seconds a closed connection stays present before its member's {@code leave}: a reconnect of
+   * the same member (token subject, or anonymous client address) within it is neither a
+   * {@code leave} nor a {@code join}, and a long-poll client polling again within it stays present.
+   * 0: leaves at once.
+   */
+  public static final int DEFAULT_PRESENCE_DEBOUNCE_SECONDS = 5;
+  /** Above this many entries on a topic, {@code GET /presence} answers the count only ({@code "listed": false}). */
+  public static final int DEFAULT_PRESENCE_MAX_LISTED = 1000;
+  /** The subscriber token claim listing the topics (names and patterns) whose presence it may see. */
+  public static final String DEFAULT_PRESENCE_CLAIM = "presence";
+  /** The subscriber token claim whose value is shown as the connection's {@code info} in presence. */
+  public static final String DEFAULT_PRESENCE_INFO_CLAIM = "presence_info";
+  /** Largest presence {@code info}, bytes of its JSON; a larger claim is left out. */
+  public static final int DEFAULT_PRESENCE_MAX_INFO_BYTES = 256;
+  /**
+   * Publisher keys that may read the presence API (as {@code Authorization: Bearer} or
+   * {@code X-Herald-Key}): the key itself or {@code sha256:<hex>}, like {@code notifier.publisherKeys}.
+   * Empty: only subscribers whose token grants presence (and anyone with {@code authMode} none).
+   */
+  public static final List<String> DEFAULT_PRESENCE_KEYS = List.of();
   /** Shortest HS256 secret accepted, in bytes (RFC 7518: a key as long as the hash). */
   public static final int MIN_HS256_SECRET_BYTES = 32;
 
@@ -226,6 +247,12 @@ public final class GatewayOptions {
   private final String tlsKeyFile;
   private final boolean h2c;
   private final io.herald.gateway.mercure.MercureOptions mercure;
+  private final int presenceDebounceSeconds;
+  private final int presenceMaxListed;
+  private final String presenceClaim;
+  private final String presenceInfoClaim;
+  private final int presenceMaxInfoBytes;
+  private final List<String> presenceKeys;
 
   public GatewayOptions() {
     this(new JsonObject());
@@ -316,6 +343,17 @@ public final class GatewayOptions {
     }
     h2c = r.getBoolean("h2c", DEFAULT_H2C);
     mercure = new io.herald.gateway.mercure.MercureOptions(r);
+    presenceDebounceSeconds = r.getInt("presenceDebounceSeconds", DEFAULT_PRESENCE_DEBOUNCE_SECONDS, 0, 300);
+    presenceMaxListed = r.getInt("presenceMaxListed", DEFAULT_PRESENCE_MAX_LISTED, 0, 1_000_000);
+    presenceClaim = r.getString("presenceClaim", DEFAULT_PRESENCE_CLAIM);
+    presenceInfoClaim = r.getString("presenceInfoClaim", DEFAULT_PRESENCE_INFO_CLAIM);
+    presenceMaxInfoBytes = r.getInt("presenceMaxInfoBytes", DEFAULT_PRESENCE_MAX_INFO_BYTES, 0, 4096);
+    presenceKeys = r.getStringList("presenceKeys", DEFAULT_PRESENCE_KEYS);
+    for (String k : presenceKeys) {
+      if (k.isEmpty() || k.startsWith("sha256:") && !k.substring(7).matches("[0-9a-fA-F]{64}")) {
+        throw new ConfigException(r.key("presenceKeys"), "every entry is a key or sha256:<64 hex digits>");
+      }
+    }
     r.rejectUnknown();
     if (heartbeatMaxSeconds != 0 && heartbeatMaxSeconds < heartbeatSeconds) {
       throw new ConfigException(r.key("heartbeatMaxSeconds"), "must be 0 (gateway.heartbeatSeconds) or at least gateway.heartbeatSeconds ("
@@ -421,6 +459,17 @@ public final class GatewayOptions {
   public boolean h2c() { return h2c; }
   /** The Mercure hub's keys ({@code gateway.mercure*}). */
   public io.herald.gateway.mercure.MercureOptions mercure() { return mercure; }
+  /** Seconds a closed connection stays present (the join/leave debounce). */
+  public int presenceDebounceSeconds() { return presenceDebounceSeconds; }
+  /** Most entries {@code GET /presence} lists for one topic; above, the count only. */
+  public int presenceMaxListed() { return presenceMaxListed; }
+  /** The token claim granting presence on topics. */
+  public String presenceClaim() { return presenceClaim; }
+  /** The token claim shown as presence {@code info}. */
+  public String presenceInfoClaim() { return presenceInfoClaim; }
+  public int presenceMaxInfoBytes() { return presenceMaxInfoBytes; }
+  /** Publisher keys (or {@code sha256:<hex>} digests) accepted by the presence API. */
+  public List<String> presenceKeys() { return presenceKeys; }
 
   public JsonObject toJson() {
     return new JsonObject()
@@ -471,6 +520,12 @@ public final class GatewayOptions {
       .put("tlsKeyFile", tlsKeyFile)
       .put("h2c", h2c)
       .mergeIn(mercure.toJson());
+      .put("presenceDebounceSeconds", presenceDebounceSeconds)
+      .put("presenceMaxListed", presenceMaxListed)
+      .put("presenceClaim", presenceClaim)
+      .put("presenceInfoClaim", presenceInfoClaim)
+      .put("presenceMaxInfoBytes", presenceMaxInfoBytes)
+      .put("presenceKeys", new JsonArray(presenceKeys));
   }
 
   private static String orEmpty(String s) {

@@ -103,6 +103,7 @@ public final class GatewayVerticle extends VerticleBase {
       sse.bridge(bridge);
       bridged = bridge.mount(router);
     }
+    new io.herald.gateway.presence.PresenceApi(sse.presence().presence(), options, auth).mount(router);
     WebAssets.mount(vertx, router, options);
     router.route().last().handler(ctx -> Http.error(ctx.response(), ErrorCode.NOT_FOUND, "no such resource: " + ctx.request().path()));
     router.errorHandler(500, ctx -> {
@@ -228,7 +229,7 @@ public final class GatewayVerticle extends VerticleBase {
   /** Refreshes this instance's entry in the cluster-wide view (connections, held topics, counters, top topics). */
   private Future<Void> publishView() {
     JsonObject entry = ClusterView.entry(ClusterView.nodeId(vertx), sse.connectionCount(), sse.heldTopics(),
-      stats.deliveries, publishedByProcess(), sse.subscribersByTopic());
+      stats.deliveries, publishedByProcess(), sse.subscribersByTopic()).put("topPresence", sse.presence().presence().top());
     return ClusterView.map(vertx)
       .compose(m -> m.put(viewKey, entry, ClusterView.TTL_MILLIS))
       .onFailure(t -> LOG.debug("cluster view refresh failed: {}", t.toString()))

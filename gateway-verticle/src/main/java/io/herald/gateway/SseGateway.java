@@ -74,6 +74,7 @@ public final class SseGateway {
   private final Set<Connection> connections = new HashSet<>();
   private final ConnectionLimiter limiter;
   private final ClusterUsers users;
+  private final io.herald.gateway.presence.PresenceWatch presence;
   private final Set<String> allowedOrigins = new HashSet<>();
   private boolean draining;
   private SockJSBridge bridge;
@@ -112,6 +113,7 @@ public final class SseGateway {
     this.stats = stats;
     this.subscriptions = new Subscriptions(vertx, options, stats);
     this.replay = new ReplayClient(vertx, options.replayTimeoutMillis());
+    this.presence = new io.herald.gateway.presence.PresenceWatch(vertx, options);
   }
 
   /** Handles {@code GET /events}. */
@@ -427,6 +429,10 @@ public final class SseGateway {
         Http.error(response, HeraldException.from(ar.cause()));
         return;
       }
+      if (!presence.open(conn, request, grant, client(request))) {
+        release(conn, "presence_refused");
+        return;
+      }
       then.run();
     });
   }
@@ -623,6 +629,7 @@ public final class SseGateway {
       }
       HeraldMetrics.get().connectionClosed(conn.transport());
       conn.released();
+      presence.close(conn);
       for (String t : conn.topics()) {
         subscriptions.leave(t, conn);
       }
@@ -738,6 +745,11 @@ public final class SseGateway {
 
   public SubscriberAuth auth() {
     return auth;
+  }
+
+  /** This instance's presence hooks and frames. */
+  public io.herald.gateway.presence.PresenceWatch presence() {
+    return presence;
   }
 
   public ClusterUsers users() {

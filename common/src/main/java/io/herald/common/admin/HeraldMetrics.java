@@ -33,6 +33,8 @@ public final class HeraldMetrics {
   private final Map<String, Counter> counters = new ConcurrentHashMap<>();
   private final Timer deliveryLatency;
   private final DistributionSummary replayReadEvents;
+  /** {@code herald_presence_entries{topic}}: the node's largest topics only, so the label's cardinality stays bounded. */
+  private io.micrometer.core.instrument.MultiGauge presence;
 
   private HeraldMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -109,6 +111,22 @@ public final class HeraldMetrics {
         .description("Client connections open on this node").tag("transport", t).register(registry);
       return value;
     });
+  }
+
+  /**
+   * The presence entries (connections per topic) this node holds on its largest topics, as
+   * {@code herald_presence_entries{topic}}: only the topics given (the gateway passes its top ten),
+   * replacing the last set, so a topic that left the top is no longer exported.
+   */
+  public synchronized void presence(Map<String, Integer> top) {
+    if (presence == null) {
+      presence = io.micrometer.core.instrument.MultiGauge.builder("herald_presence_entries")
+        .description("Presence entries (connections) per topic on this node, its largest topics only").register(registry);
+    }
+    java.util.List<io.micrometer.core.instrument.MultiGauge.Row<?>> rows = new java.util.ArrayList<>();
+    top.forEach((topic, n) -> rows.add(io.micrometer.core.instrument.MultiGauge.Row.of(
+      io.micrometer.core.instrument.Tags.of("topic", topic), n)));
+    presence.register(rows, true);
   }
 
   /** A client connection opened ({@code sse}, {@code websocket}, ...). */

@@ -1,0 +1,69 @@
+package io.herald.gateway.presence;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.AsyncMap;
+import io.vertx.core.spi.cluster.ClusterManager;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The {@link PresenceStore} of a clustered Vert.x: one cluster-wide map ({@value #MAP}, Hazelcast
+ * behind the Vert.x cluster manager, reached through {@code sharedData()} like the per-user
+ * counts of {@code admission.ClusterUsers}), key {@code <topic>|<node>}, each snapshot written
+ * with a time to live of {@link #TTL_MILLIS}. A read gets the key of every current cluster member
+ * (the cluster manager's member list, read locally); an expired or missing key reads as nothing,
+ * so a dead node's snapshots vanish at their expiry whether or not the cluster has noticed the
+ * death yet. Every call is asynchronous (Hazelcast's async map API): nothing blocks an event loop.
+ */
+public final class HazelcastPresenceStore implements PresenceStore {
+
+  /** The cluster map of presence snapshots. */
+  static final String MAP = "herald.presence";
+
+  private final Vertx vertx;
+  private final ClusterManager cluster;
+
+  public HazelcastPresenceStore(Vertx vertx) {
+    this.vertx = vertx;
+    this.cluster = ((VertxInternal) vertx).clusterManager();
+  }
+
+  @Override
+  public Future<Void> write(String node, String topic, JsonObject snapshot) {
+    String key = key(topic, node);
+    return map().compose(m -> snapshot == null ? m.remove(key).mapEmpty() : m.put(key, snapshot, TTL_MILLIS));
+  }
+
+  @Override
+  public Future<List<JsonObject>> read(String topic) {
+    List<String> nodes = cluster.getNodes();
+    return map().compose(m -> {
+      List<Future<JsonObject>> reads = new ArrayList<>(nodes.size());
+      for (String n : nodes) {
+        reads.add(m.get(key(topic, n)));
+      }
+      return Future.all(reads).map(all -> {
+        List<JsonObject> out = new ArrayList<>();
+        for (int i = 0; i < all.size(); i++) {
+          JsonObject s = all.resultAt(i);
+          if (s != null) {
+            out.add(s);
+          }
+        }
+        return out;
+      });
+    });
+  }
+
+  private Future<AsyncMap<String, JsonObject>> map() {
+    return vertx.sharedData().getAsyncMap(MAP);
+  }
+
+  private static String key(String topic, String node) {
+    return topic + "|" + node;
+  }
+}

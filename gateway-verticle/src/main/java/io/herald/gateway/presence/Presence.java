@@ -1,0 +1,165 @@
+package io.herald.gateway.presence;
+
+import io.herald.common.Addresses;
+import io.herald.common.ClusterView;
+import io.herald.common.admin.HeraldMetrics;
+import io.herald.gateway.GatewayOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.LocalMap;
+import io.vertx.core.shareddata.Shareable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The presence of one gateway process, shared by its gateway instances ({@link #shared}): the
+ * {@link PresenceRegistry} of its connections, written to the cluster's {@link PresenceStore}
+ * (changed topics within {@link #TICK_MILLIS}, every topic every {@link PresenceStore#REFRESH_MILLIS}),
+ * and the {@code join}/{@code leave} changes published on {@link Addresses#presence(String)},
+ * where only the gateway instances watching that topic listen ({@link PresenceWatch}). Reads
+ * for the API merge every node's snapshot. Thread-safe; timers run on the context of the instance
+ * that created it; nothing here blocks (store calls are asynchronous).
+ */
+public final class Presence implements Shareable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Presence.class);
+
+  /** Period of the process's presence timer: store writes of changed topics, debounce sweeps, ms. */
+  static final long TICK_MILLIS = 250;
+  /** Topics the metrics and the dashboard show presence counts for: the largest, at most this many. */
+  public static final int TOP_TOPICS = 10;
+
+  private final Vertx vertx;
+  private final String node;
+  private final PresenceRegistry registry;
+  private final PresenceStore store;
+  private long lastRefresh;
+
+  Presence(Vertx vertx, GatewayOptions options, PresenceStore store) {
+    this.vertx = vertx;
+    this.node = ClusterView.nodeId(vertx);
+    this.registry = new PresenceRegistry(options.presenceDebounceSeconds() * 1000L, options.presenceMaxListed());
+    this.store = store;
+  }
+
+  /** The process's presence for gateways of {@code options}, made and started by the first instance that asks. */
+  public static Presence shared(Vertx vertx, GatewayOptions options) {
+    LocalMap<String, Presence> map = vertx.sharedData().getLocalMap("herald.gateway.presence");
+    String key = options.toJson().encode();
+    Presence existing = map.get(key);
+    if (existing != null) {
+      return existing;
+    }
+    Presence fresh = new Presence(vertx, options, PresenceStore.create(vertx));
+    existing = map.putIfAbsent(key, fresh);
+    if (existing != null) {
+      return existing;
+    }
+    LOG.info("presence store: {} (entries of a dead node expire within {} ms)",
+      vertx.isClustered() ? "hazelcast" : "memory", PresenceStore.TTL_MILLIS);
+    vertx.setPeriodic(TICK_MILLIS, id -> fresh.tick(System.currentTimeMillis()));
+    return fresh;
+  }
+
+  public String node() {
+    return node;
+  }
+
+  /** A connection joined a topic; announces the member's {@code join} when it is new here. */
+  public void add(PresenceEntry entry, String member) {
+    announce(registry.add(entry, member));
+  }
+
+  /** A connection left a topic (its entry lingers for the debounce). */
+  public void remove(String topic, long connection) {
+    announce(registry.remove(topic, connection, System.currentTimeMillis()));
+  }
+
+  void tick(long now) {
+    announce(registry.sweep(now));
+    List<String> topics;
+    if (now - lastRefresh >= PresenceStore.REFRESH_MILLIS) {
+      lastRefresh = now;
+      registry.drainDirty();
+      topics = registry.topics();
+      HeraldMetrics.get().presence(topCounts());
+    } else {
+      topics = registry.drainDirty();
+    }
+    for (String t : topics) {
+      store.write(node, t, registry.snapshot(node, t))
+        .onFailure(e -> LOG.debug("presence of {} not written: {}", t, e.toString()));
+    }
+  }
+
+  private void announce(List<PresenceRegistry.Change> changes) {
+    for (PresenceRegistry.Change c : changes) {
+      PresenceEntry e = c.entry();
+      JsonObject frame = new JsonObject().put("topic", e.topic()).put("subject", e.subject()).put("anonymous", e.subject() == null);
+      if (e.info() != null) {
+        frame.put("info", e.info());
+      }
+      vertx.eventBus().publish(Addresses.presence(e.topic()), new JsonObject().put("type", c.type()).put("member", c.member())
+        .put("node", node).put("frame", frame));
+    }
+  }
+
+  /** Every node's snapshots of {@code topic} merged: {@code {"count", "listed", "entries"?}}. */
+  public Future<JsonObject> read(String topic, int offset, int limit) {
+    return store.read(topic).map(snapshots -> {
+      int count = 0;
+      boolean listed = true;
+      List<JsonObject> entries = new ArrayList<>();
+      for (JsonObject s : snapshots) {
+        count += s.getInteger("count", 0);
+        JsonArray list = s.getJsonArray("entries");
+        if (list == null) {
+          listed = false;
+        } else {
+          list.forEach(o -> entries.add((JsonObject) o));
+        }
+      }
+      JsonObject out = new JsonObject().put("topic", topic).put("count", count);
+      if (!listed) {
+        return out.put("listed", false);
+      }
+      entries.sort(Comparator.comparing((JsonObject o) -> o.getString("connection")));
+      int from = Math.min(offset, entries.size());
+      int to = Math.min(entries.size(), from + limit);
+      out.put("listed", true).put("entries", new JsonArray(new ArrayList<>(entries.subList(from, to))));
+      if (to < entries.size()) {
+        out.put("next", PresenceApi.cursor(to));
+      }
+      return out;
+    });
+  }
+
+  /** Entries per topic across the cluster. */
+  public Future<Integer> count(String topic) {
+    return store.read(topic).map(snapshots -> snapshots.stream().mapToInt(s -> s.getInteger("count", 0)).sum());
+  }
+
+  /** This process's largest topics by entries, at most {@link #TOP_TOPICS}: {@code [{"topic", "subscribers"}]}. */
+  public JsonArray top() {
+    return ClusterView.top(registry.counts());
+  }
+
+  /** The same as a map, for the metrics. */
+  Map<String, Integer> topCounts() {
+    Map<String, Integer> out = new java.util.LinkedHashMap<>();
+    top().forEach(o -> out.put(((JsonObject) o).getString("topic"), ((JsonObject) o).getInteger("subscribers")));
+    return out;
+  }
+
+  /** The registry, for tests. */
+  PresenceRegistry registry() {
+    return registry;
+  }
+}
