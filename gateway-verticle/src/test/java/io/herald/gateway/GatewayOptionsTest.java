@@ -18,6 +18,12 @@ class GatewayOptionsTest {
   @ParameterizedTest(name = "{0} = {1}")
   @CsvSource(delimiter = '|', value = {
     "port|70000|gateway.port",
+    "presenceDebounceSeconds|-1|gateway.presenceDebounceSeconds",
+    "presenceMaxListed|-1|gateway.presenceMaxListed",
+    "presenceMaxInfoBytes|5000|gateway.presenceMaxInfoBytes",
+    "presenceClaim|\"\"|gateway.presenceClaim",
+    "presenceKeys|[\"sha256:abc\"]|gateway.presenceKeys",
+    "presenceKeys|[\"\"]|gateway.presenceKeys",
     "port|\"http\"|gateway.port",
     "heartbeatSeconds|0|gateway.heartbeatSeconds",
     "retryMillis|-1|gateway.retryMillis",
