@@ -92,6 +92,8 @@
     state.connections = s.connections;
     state.nodes = s.nodes || [];
     state.topTopics = s.topTopics || [];
+    state.topPresence = s.topPresence || [];
+    document.body.dataset.presenceTopics = String(state.topPresence.length);
     state.breakers = s.breakers || [];
     state.error = s.error || null;
     document.body.dataset.snapshots = String(state.snapshots);
@@ -328,6 +330,7 @@
     legend($('legend-connections'), nodes);
     legend($('legend-rates'), nodes);
     const topics = barChart($('chart-topics'), state.topTopics);
+    barChart($('chart-presence'), state.topPresence || []);
     // What the connections chart shows at its right edge: the sum of each series' last point.
     const latest = history.length ? history[history.length - 1].nodes : {};
     const drawnConnections = Object.values(latest).reduce((a, n) => a + n.connections, 0);

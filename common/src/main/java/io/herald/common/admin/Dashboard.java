@@ -35,7 +35,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code GET /dashboard/stream}: Server-Sent Events, one {@code snapshot} event per
  *       {@link #INTERVAL_MILLIS}: per node across the cluster (from {@link ClusterView}) its
  *       connections and the events it delivered and accepted per second, the top topics by
- *       subscribers, and the circuit breakers of this process.</li>
+ *       subscribers, the top topics by presence entries ({@code topPresence}), and the circuit
+ *       breakers of this process.</li>
  * </ul>
  * When {@code admin.token} is set, the page loads without it but the stream needs it, as the
  * {@code token} query parameter (an EventSource cannot set headers) or {@code Authorization:
@@ -274,10 +275,16 @@ public final class Dashboard {
         .put("deliveriesPerSecond", round(n.getDouble("deliveriesPerSecond")));
     });
     rates.retain(seen);
+    // Presence is per process (every instance's entry of a node carries the same): the freshest per node.
+    Map<String, Integer> presence = new HashMap<>();
+    freshest.values().forEach(f -> f.getJsonArray("topPresence", new JsonArray()).forEach(o -> {
+      JsonObject t = (JsonObject) o;
+      presence.merge(t.getString("topic"), t.getInteger("subscribers", 0), Integer::sum);
+    }));
     JsonArray list = new JsonArray();
     nodes.values().stream().limit(MAX_NODES).forEach(list::add);
     return base(now).put("connections", total).put("nodes", list).put("nodesOmitted", Math.max(0, nodes.size() - MAX_NODES))
-      .put("topTopics", ClusterView.top(topics));
+      .put("topTopics", ClusterView.top(topics)).put("topPresence", ClusterView.top(presence));
   }
 
   private static double round(double v) {

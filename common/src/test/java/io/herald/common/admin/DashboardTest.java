@@ -84,6 +84,18 @@ class DashboardTest {
   }
 
   @Test
+  @DisplayName("Presence counts come once per node (the process's, from its freshest entry) and add up across nodes")
+  void presencePerNode() {
+    JsonArray a = new JsonArray().add(new JsonObject().put("topic", "lobby").put("subscribers", 4));
+    JsonObject s = dashboard.snapshot(Map.of(
+      "a/1", entry("a", 2, 1000, 0, 0, Map.of()).put("topPresence", a),
+      "a/2", entry("a", 2, 1500, 0, 0, Map.of()).put("topPresence", a),
+      "b/1", entry("b", 1, 1000, 0, 0, Map.of()).put("topPresence",
+        new JsonArray().add(new JsonObject().put("topic", "lobby").put("subscribers", 1)))), 2000);
+    assertThat(s.getJsonArray("topPresence")).containsExactly(new JsonObject().put("topic", "lobby").put("subscribers", 5));
+  }
+
+  @Test
   @DisplayName("A rate holds between refreshes, reads 0 after a restart, and entries without counters still count their connections")
   void ratesHoldAndReset() {
     dashboard.snapshot(Map.of("a/1", entry("a", 1, 1000, 100, 0, Map.of())), 1000);

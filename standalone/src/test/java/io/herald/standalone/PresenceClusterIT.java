@@ -1,0 +1,152 @@
+package io.herald.standalone;
+
+import io.herald.common.testing.SseClient;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Presence across a cluster of separate JVMs (a replay process and two gateway processes on
+ * Hazelcast): a join on one gateway reaches a watcher on the other, the API of either lists both
+ * nodes' entries, and after a {@code kill -9} of a gateway its entries leave within the
+ * documented bound (the store's 9 s time to live, promised as at most 10 s) and the watcher
+ * gets the {@code leave} of the member that only the dead node held.
+ */
+class PresenceClusterIT {
+
+  private static final int STARTUP_SECONDS = 150;
+  /** The bound docs/clients.md promises for a dead gateway's entries. */
+  private static final Duration DEAD_NODE_BOUND = Duration.ofSeconds(10);
+  private static final String SECRET = "a-cluster-test-secret-long-enough-for-hs256";
+  private static final String KEY = "presence-it-key";
+
+  private final List<Process> processes = new ArrayList<>();
+  private final String clusterName = "herald-presence-it-" + ProcessHandle.current().pid();
+
+  private Process role(String jar, String name, Map<String, String> env) throws IOException {
+    ProcessBuilder pb = HeraldProcess.clusterRole(jar, "presence-" + name, clusterName, List.of("-Xmx256m"));
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    processes.add(p);
+    return p;
+  }
+
+  @AfterEach
+  void stopAll() {
+    processes.forEach(Process::destroyForcibly);
+  }
+
+  @Test
+  @DisplayName("Presence is cluster-wide: joins cross gateways, and a killed gateway's entries and members leave within 10 s")
+  void presenceConvergesAfterKill() throws Exception {
+    int gw1Port = HeraldProcess.freePort();
+    int gw2Port = HeraldProcess.freePort();
+    Map<String, String> auth = Map.of("HERALD_GATEWAY_AUTH_MODE", "jwt", "HERALD_GATEWAY_JWT_SECRET", SECRET,
+      "HERALD_GATEWAY_PRESENCE_KEYS", KEY, "HERALD_GATEWAY_PRESENCE_DEBOUNCE_SECONDS", "2");
+    role("replay-verticle/target/herald-replay.jar", "replay", Map.of());
+    Map<String, String> env1 = new java.util.HashMap<>(auth);
+    env1.put("HERALD_GATEWAY_PORT", "" + gw1Port);
+    Process gw1 = role("gateway-verticle/target/herald-gateway.jar", "gateway1", env1);
+    Map<String, String> env2 = new java.util.HashMap<>(auth);
+    env2.put("HERALD_GATEWAY_PORT", "" + gw2Port);
+    role("gateway-verticle/target/herald-gateway.jar", "gateway2", env2);
+
+    Vertx vertx = Vertx.vertx();
+    try {
+      HttpClient http = vertx.createHttpClient();
+      SseClient watcher = subscribeWhenReady(http, gw2Port, "/events?topic=lobby&presence=1&access_token=" + token("bob", true));
+      SseClient carol = subscribeWhenReady(http, gw2Port, "/events?topic=lobby&access_token=" + token("carol", false));
+      SseClient alice = subscribeWhenReady(http, gw1Port, "/events?topic=lobby&access_token=" + token("alice", false));
+      watcher.await(has(watcher, "join:alice"), Duration.ofSeconds(30));
+
+      // Either gateway lists the three entries, on two nodes.
+      for (int port : new int[] {gw1Port, gw2Port}) {
+        JsonObject all = eventually(port, b -> b.getInteger("count", 0) == 3, Duration.ofSeconds(30));
+        JsonArray entries = all.getJsonArray("entries");
+        assertThat(entries.stream().map(o -> ((JsonObject) o).getString("subject"))).containsExactlyInAnyOrder("alice", "bob", "carol");
+        assertThat(entries.stream().map(o -> ((JsonObject) o).getString("node")).distinct()).hasSize(2);
+      }
+
+      gw1.destroyForcibly(); // SIGKILL: no clean end, nothing removed by the dying node
+      assertThat(gw1.waitFor(10, TimeUnit.SECONDS)).isTrue();
+      long killed = System.nanoTime();
+      JsonObject after = eventually(gw2Port, b -> b.getInteger("count", 0) == 2, DEAD_NODE_BOUND);
+      System.out.printf("presence: the killed gateway's entries left %d ms after the kill%n", (System.nanoTime() - killed) / 1_000_000);
+      assertThat(after.getJsonArray("entries").stream().map(o -> ((JsonObject) o).getString("subject")))
+        .containsExactlyInAnyOrder("bob", "carol");
+      // The member only the dead node held leaves, once the cluster has dropped the node.
+      watcher.await(has(watcher, "leave:alice"), Duration.ofSeconds(90));
+      alice.close();
+      carol.close();
+      watcher.close();
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static Predicate<List<io.herald.common.testing.SseEvent>> has(SseClient c, String what) {
+    return l -> c.events().stream().filter(e -> e.type().equals("join") || e.type().equals("leave"))
+      .anyMatch(e -> (e.type() + ":" + new JsonObject(e.data()).getString("subject")).equals(what));
+  }
+
+  /** GET /presence?topic=lobby on {@code port} until {@code done} holds, within {@code within}. */
+  private static JsonObject eventually(int port, Predicate<JsonObject> done, Duration within) throws Exception {
+    long deadline = System.nanoTime() + within.toNanos();
+    JsonObject last = null;
+    while (System.nanoTime() < deadline) {
+      HttpResponse<String> r = HeraldProcess.HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+          + "/presence?topic=lobby")).header("X-Herald-Key", KEY).timeout(Duration.ofSeconds(5)).build(),
+        HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() == 200) {
+        last = new JsonObject(r.body());
+        if (done.test(last)) {
+          return last;
+        }
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("presence did not converge within " + within + "; last answer: " + last);
+  }
+
+  private SseClient subscribeWhenReady(HttpClient http, int port, String path) throws Exception {
+    return HeraldProcess.subscribeWhenReady(http, port, path, processes, "target/it-logs/presence-*.log", STARTUP_SECONDS);
+  }
+
+  private static String token(String sub, boolean presence) throws Exception {
+    long now = System.currentTimeMillis() / 1000;
+    JsonObject claims = new JsonObject().put("sub", sub).put("topics", new JsonArray().add("lobby")).put("iat", now).put("exp", now + 3600);
+    if (presence) {
+      claims.put("presence", new JsonArray().add("lobby"));
+    }
+    String input = b64("{\"alg\":\"HS256\",\"typ\":\"JWT\"}".getBytes(StandardCharsets.UTF_8)) + "."
+      + b64(claims.encode().getBytes(StandardCharsets.UTF_8));
+    Mac mac = Mac.getInstance("HmacSHA256");
+    mac.init(new SecretKeySpec(SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+    return input + "." + b64(mac.doFinal(input.getBytes(StandardCharsets.US_ASCII)));
+  }
+
+  private static String b64(byte[] b) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+  }
+}
