@@ -41,6 +41,9 @@ public final class Presence implements Shareable {
   private final PresenceRegistry registry;
   private final PresenceStore store;
   private long lastRefresh;
+  private volatile long lastTick;
+  private long timerStarted;
+  private long timer = -1;
 
   Presence(Vertx vertx, GatewayOptions options, PresenceStore store) {
     this.vertx = vertx;
@@ -55,6 +58,7 @@ public final class Presence implements Shareable {
     String key = options.toJson().encode();
     Presence existing = map.get(key);
     if (existing != null) {
+      existing.keepTicking();
       return existing;
     }
     Presence fresh = new Presence(vertx, options, PresenceStore.create(vertx));
@@ -64,8 +68,25 @@ public final class Presence implements Shareable {
     }
     LOG.info("presence store: {} (entries of a dead node expire within {} ms)",
       vertx.isClustered() ? "hazelcast" : "memory", PresenceStore.TTL_MILLIS);
-    vertx.setPeriodic(TICK_MILLIS, id -> fresh.tick(System.currentTimeMillis()));
+    fresh.keepTicking();
     return fresh;
+  }
+
+  /**
+   * Starts the timer on the caller's context, or again when the instance that started it was
+   * undeployed (its timers went with it): a timer silent for {@code 8 * TICK_MILLIS} is replaced.
+   */
+  private synchronized void keepTicking() {
+    long now = System.currentTimeMillis();
+    if (timerStarted > 0 && (lastTick > 0 ? now - lastTick : now - timerStarted) <= 8 * TICK_MILLIS) {
+      return;
+    }
+    if (timer >= 0) {
+      vertx.cancelTimer(timer); // a timer that merely lagged is not doubled
+    }
+    timerStarted = now;
+    lastTick = 0;
+    timer = vertx.setPeriodic(TICK_MILLIS, id -> tick(System.currentTimeMillis()));
   }
 
   public String node() {
@@ -83,6 +104,7 @@ public final class Presence implements Shareable {
   }
 
   void tick(long now) {
+    lastTick = now;
     announce(registry.sweep(now));
     List<String> topics;
     if (now - lastRefresh >= PresenceStore.REFRESH_MILLIS) {

@@ -123,6 +123,20 @@ public final class PresenceWatch {
     }
   }
 
+  /**
+   * A SockJS bridge socket registered {@code topic}: its entry (without {@code info}: the bridge
+   * keeps no claims). Bridge sockets do not get presence frames.
+   */
+  public void bridged(String topic, long id, String transport, SubscriberAuth.Grant grant, String client) {
+    String member = grant.userKey() != null ? grant.userKey() : "anonymous@" + client;
+    presence.add(new PresenceEntry(topic, grant.subject(), id, transport, presence.node(), System.currentTimeMillis(), null), member);
+  }
+
+  /** A SockJS bridge socket left {@code topic} (unregistered or closed). */
+  public void unbridged(String topic, long id) {
+    presence.remove(topic, id);
+  }
+
   /** {@code 1}, {@code true} or an empty value ask for presence. */
   static boolean asked(String value) {
     return value != null && (value.isEmpty() || "1".equals(value) || "true".equalsIgnoreCase(value));

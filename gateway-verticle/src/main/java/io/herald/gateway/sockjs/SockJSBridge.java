@@ -570,6 +570,7 @@ public final class SockJSBridge {
       reg.started.complete(joined.position);
       joined.sockets.add(bs);
       live.add(bs.id + " " + topic);
+      gateway.presence().bridged(topic, bs.id, TRANSPORT, bs.grant, client(bs.sock));
       event.complete(true);
     });
   }
@@ -595,6 +596,7 @@ public final class SockJSBridge {
     BridgeTopic bt = reg.topic;
     bt.sockets.remove(bs);
     live.remove(bs.id + " " + topic);
+    gateway.presence().unbridged(topic, bs.id);
     if (--bt.holders == 0) {
       if (topics.get(topic) == bt) {
         topics.remove(topic);
