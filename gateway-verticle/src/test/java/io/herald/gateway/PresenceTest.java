@@ -237,6 +237,35 @@ class PresenceTest {
     }
   }
 
+  @Test
+  @DisplayName("A SockJS bridge socket is an entry and joins and leaves like a stream; the top topics are in herald_presence_entries")
+  void sockJsAndMetrics(Vertx vertx) throws Exception {
+    try (GatewayHarness h = new GatewayHarness(vertx, config(1), new JsonObject());
+         SseClient watcher = h.sse("/events?topic=room.10&presence=1", "Authorization", "Bearer " + token("bob", "room.*"))) {
+      watcher.await(l -> !l.isEmpty(), WAIT);
+      try (SockJSBridgeTest.Bridge b = SockJSBridgeTest.Bridge.open(h.port(), "?access_token=" + token("alice", null))) {
+        b.register("room.10");
+        watcher.await(has(watcher, "join:alice"), WAIT);
+        String url = "http://127.0.0.1:" + h.port() + "/presence?topic=room.10";
+        awaitCondition(() -> {
+          try {
+            JsonObject body = new JsonObject(JdkHttp.send("GET", url, null, "X-Herald-Key", KEY).body());
+            return body.getInteger("count") == 2 && body.getJsonArray("entries").stream()
+              .anyMatch(o -> "sockjs".equals(((JsonObject) o).getString("transport")));
+          } catch (Exception e) {
+            throw new RuntimeException(e);
+          }
+        });
+        var registry = io.herald.common.admin.HeraldMetrics.get().registry();
+        awaitCondition(() -> {
+          var g = registry.find("herald_presence_entries").tag("topic", "room.10").gauge();
+          return g != null && g.value() == 2.0;
+        });
+      }
+      watcher.await(has(watcher, "leave:alice"), WAIT);
+    }
+  }
+
   private static JsonObject count(String url, String... headers) {
     try {
       var r = JdkHttp.send("GET", url, null, headers);
