@@ -1,0 +1,97 @@
+package io.herald.standalone;
+
+import io.herald.common.ClusterView;
+import io.herald.common.HeraldLauncher;
+import io.herald.common.config.ClusterOptions;
+import io.herald.gateway.presence.HazelcastPresenceStore;
+import io.herald.gateway.presence.MemoryPresenceStore;
+import io.herald.gateway.presence.PresenceStore;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The presence store contract on both backends, and what only Hazelcast has to do: one node's
+ * snapshot read from another, and a snapshot nobody refreshes gone within the time to live
+ * while its node is still a member (the path a hung or partitioned node takes; a killed one is
+ * also dropped from the member list, see PresenceClusterIT). Two clustered nodes in one JVM.
+ */
+class HazelcastPresenceStoreTest {
+
+  private static Vertx nodeA;
+  private static Vertx nodeB;
+
+  @BeforeAll
+  static void formCluster() throws Exception {
+    ClusterOptions cluster = new ClusterOptions(new JsonObject().put("enabled", true)
+      .put("name", "herald-presence-" + ProcessHandle.current().pid()));
+    nodeA = await(HeraldLauncher.clusteredVertx(cluster));
+    nodeB = await(HeraldLauncher.clusteredVertx(cluster));
+  }
+
+  @AfterAll
+  static void leave() throws Exception {
+    for (Vertx v : new Vertx[] {nodeB, nodeA}) {
+      if (v != null) {
+        await(v.close());
+      }
+    }
+  }
+
+  private static void contract(PresenceStore writerA, PresenceStore writerB, PresenceStore reader, String a, String b) throws Exception {
+    String topic = "contract-" + System.nanoTime();
+    assertThat(await(reader.read(topic))).isEmpty();
+    await(writerA.write(a, topic, new JsonObject().put("node", a).put("count", 1)));
+    await(writerB.write(b, topic, new JsonObject().put("node", b).put("count", 2)));
+    assertThat(await(reader.read(topic))).extracting(o -> o.getString("node")).containsExactlyInAnyOrder(a, b);
+    await(writerA.write(a, topic, new JsonObject().put("node", a).put("count", 5)));
+    assertThat(await(reader.read(topic))).extracting(o -> o.getInteger("count")).containsExactlyInAnyOrder(5, 2);
+    await(writerB.write(b, topic, null));
+    assertThat(await(reader.read(topic))).extracting(o -> o.getString("node")).containsExactly(a);
+    await(writerA.write(a, topic, null));
+    assertThat(await(reader.read(topic))).isEmpty();
+  }
+
+  @Test
+  @DisplayName("The contract holds in memory and on Hazelcast, where each node reads what the other wrote")
+  void contractOnBothBackends() throws Exception {
+    MemoryPresenceStore memory = new MemoryPresenceStore();
+    contract(memory, memory, memory, "n1", "n2");
+    contract(new HazelcastPresenceStore(nodeA), new HazelcastPresenceStore(nodeB), new HazelcastPresenceStore(nodeB),
+      ClusterView.nodeId(nodeA), ClusterView.nodeId(nodeB));
+  }
+
+  @Test
+  @DisplayName("On Hazelcast a snapshot nobody rewrites is gone within the time to live, its node still a member")
+  void expires() throws Exception {
+    String topic = "expiring-" + System.nanoTime();
+    String a = ClusterView.nodeId(nodeA);
+    await(new HazelcastPresenceStore(nodeA).write(a, topic, new JsonObject().put("node", a).put("count", 1)));
+    long written = System.nanoTime();
+    PresenceStore reader = new HazelcastPresenceStore(nodeB);
+    assertThat(await(reader.read(topic))).hasSize(1);
+    // The bound docs/clients.md promises (the 9 s time to live, at most 10 s).
+    long deadline = written + Duration.ofSeconds(10).toNanos();
+    List<JsonObject> seen = await(reader.read(topic));
+    while (!seen.isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+      seen = await(reader.read(topic));
+    }
+    assertThat(seen).as("read %d ms after the write", (System.nanoTime() - written) / 1_000_000).isEmpty();
+    assertThat(((io.vertx.core.internal.VertxInternal) nodeB).clusterManager().getNodes()).contains(a);
+  }
+
+  private static <T> T await(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+}
