@@ -33,7 +33,7 @@ import java.util.Set;
  * ({@value #PARAM}{@code =1}) and may ({@link #mayWatch}).
  *
  * <p>The instance consumes a topic's presence address only while it holds such a connection on
- * the topic. Changes come per node; it forwards a {@code join} when a member appears on its first
+ * the topic, and {@link #WATCH_LINGER_MILLIS} after (long-poll watchers come and go per request). Changes come per node; it forwards a {@code join} when a member appears on its first
  * node and a {@code leave} when it has left its last one, so a member that moves from one gateway
  * to another within the debounce is neither. A node that leaves the cluster (killed) counts as
  * a {@code leave} of each member it alone held. At most {@link #MAX_TRACKED} members are tracked
@@ -45,6 +45,12 @@ public final class PresenceWatch {
   public static final String PARAM = "presence";
   /** Most members tracked per watched topic for the cross-node debounce. */
   static final int MAX_TRACKED = 100_000;
+  /**
+   * How long a topic stays watched after its last watching connection left, ms: long-poll
+   * watchers come back with every poll, and a consumer registered and dropped per poll would be
+   * a cluster-wide registration per request (and would miss what happens while it propagates).
+   */
+  static final long WATCH_LINGER_MILLIS = 5000;
   /** How often the watched members' nodes are checked against the cluster's members, ms. */
   static final long NODE_CHECK_MILLIS = 1000;
 
@@ -61,6 +67,7 @@ public final class PresenceWatch {
     final Map<String, Set<String>> members = new HashMap<>();
     final Map<String, JsonObject> lastFrame = new HashMap<>();
     MessageConsumer<JsonObject> consumer;
+    long lingerTimer = -1;
   }
 
   public PresenceWatch(Vertx vertx, GatewayOptions options) {
@@ -111,15 +118,23 @@ public final class PresenceWatch {
     if (watching.remove(conn)) {
       for (String t : conn.topics()) {
         Watched w = watched.get(t);
-        if (w != null && w.connections.remove(conn) && w.connections.isEmpty()) {
-          watched.remove(t);
-          w.consumer.unregister();
+        if (w != null && w.connections.remove(conn) && w.connections.isEmpty() && w.lingerTimer < 0) {
+          w.lingerTimer = vertx.setTimer(WATCH_LINGER_MILLIS, id -> unwatch(t, w));
         }
       }
-      if (watched.isEmpty() && nodeTimer >= 0) {
-        vertx.cancelTimer(nodeTimer);
-        nodeTimer = -1;
-      }
+    }
+  }
+
+  private void unwatch(String topic, Watched w) {
+    w.lingerTimer = -1;
+    if (!w.connections.isEmpty() || watched.get(topic) != w) {
+      return;
+    }
+    watched.remove(topic);
+    w.consumer.unregister();
+    if (watched.isEmpty() && nodeTimer >= 0) {
+      vertx.cancelTimer(nodeTimer);
+      nodeTimer = -1;
     }
   }
 
@@ -168,6 +183,10 @@ public final class PresenceWatch {
       if (cluster != null && nodeTimer < 0) {
         nodeTimer = vertx.setPeriodic(NODE_CHECK_MILLIS, id -> checkNodes());
       }
+    }
+    if (w.lingerTimer >= 0) {
+      vertx.cancelTimer(w.lingerTimer);
+      w.lingerTimer = -1;
     }
     w.connections.add(conn);
   }
