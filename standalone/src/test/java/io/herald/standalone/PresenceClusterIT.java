@@ -31,7 +31,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Hazelcast): a join on one gateway reaches a watcher on the other, the API of either lists both
  * nodes' entries, and after a {@code kill -9} of a gateway its entries leave within the
  * documented bound (the store's 9 s time to live, promised as at most 10 s) and the watcher
- * gets the {@code leave} of the member that only the dead node held.
+ * gets the {@code leave} of the members that only the dead node held; a member that moved from one
+ * gateway to the other within the debounce is neither a leave nor a join.
  */
 class PresenceClusterIT {
 
@@ -63,7 +64,7 @@ class PresenceClusterIT {
     int gw1Port = HeraldProcess.freePort();
     int gw2Port = HeraldProcess.freePort();
     Map<String, String> auth = Map.of("HERALD_GATEWAY_AUTH_MODE", "jwt", "HERALD_GATEWAY_JWT_SECRET", SECRET,
-      "HERALD_GATEWAY_PRESENCE_KEYS", KEY, "HERALD_GATEWAY_PRESENCE_DEBOUNCE_SECONDS", "2");
+      "HERALD_GATEWAY_PRESENCE_KEYS", KEY, "HERALD_GATEWAY_PRESENCE_DEBOUNCE_SECONDS", "30");
     role("replay-verticle/target/herald-replay.jar", "replay", Map.of());
     Map<String, String> env1 = new java.util.HashMap<>(auth);
     env1.put("HERALD_GATEWAY_PORT", "" + gw1Port);
@@ -88,15 +89,33 @@ class PresenceClusterIT {
         assertThat(entries.stream().map(o -> ((JsonObject) o).getString("node")).distinct()).hasSize(2);
       }
 
+      // dave moves from gateway 1 to gateway 2 within the debounce: neither a leave nor a join.
+      SseClient dave = subscribeWhenReady(http, gw1Port, "/events?topic=lobby&access_token=" + token("dave", false));
+      watcher.await(has(watcher, "join:dave"), Duration.ofSeconds(30));
+      dave.close();
+      SseClient daveAgain = subscribeWhenReady(http, gw2Port, "/events?topic=lobby&access_token=" + token("dave", false));
+      SseClient erin = subscribeWhenReady(http, gw1Port, "/events?topic=lobby&access_token=" + token("erin", false));
+      watcher.await(has(watcher, "join:erin"), Duration.ofSeconds(30)); // the marker, after anything dave's move caused
+      // (The watcher may see its own join: it is the member bob.)
+      assertThat(presence(watcher)).filteredOn(x -> !x.endsWith(":bob"))
+        .containsExactlyInAnyOrder("join:carol", "join:alice", "join:dave", "join:erin");
+
       gw1.destroyForcibly(); // SIGKILL: no clean end, nothing removed by the dying node
       assertThat(gw1.waitFor(10, TimeUnit.SECONDS)).isTrue();
       long killed = System.nanoTime();
-      JsonObject after = eventually(gw2Port, b -> b.getInteger("count", 0) == 2, DEAD_NODE_BOUND);
+      JsonObject after = eventually(gw2Port, b -> b.getInteger("count", 0) == 3, DEAD_NODE_BOUND);
       System.out.printf("presence: the killed gateway's entries left %d ms after the kill%n", (System.nanoTime() - killed) / 1_000_000);
       assertThat(after.getJsonArray("entries").stream().map(o -> ((JsonObject) o).getString("subject")))
-        .containsExactlyInAnyOrder("bob", "carol");
-      // The member only the dead node held leaves, once the cluster has dropped the node.
-      watcher.await(has(watcher, "leave:alice"), Duration.ofSeconds(90));
+        .containsExactlyInAnyOrder("bob", "carol", "dave");
+      // The members only the dead node held leave, once the cluster has dropped the node; dave,
+      // whose old entry lingered there, stays.
+      watcher.await(l -> presence(watcher).containsAll(List.of("leave:alice", "leave:erin")), Duration.ofSeconds(90));
+      SseClient frank = subscribeWhenReady(http, gw2Port, "/events?topic=lobby&access_token=" + token("frank", false));
+      watcher.await(has(watcher, "join:frank"), Duration.ofSeconds(30));
+      assertThat(presence(watcher)).filteredOn(x -> x.endsWith(":dave")).containsExactly("join:dave");
+      frank.close();
+      daveAgain.close();
+      erin.close();
       alice.close();
       carol.close();
       watcher.close();
@@ -106,8 +125,13 @@ class PresenceClusterIT {
   }
 
   private static Predicate<List<io.herald.common.testing.SseEvent>> has(SseClient c, String what) {
-    return l -> c.events().stream().filter(e -> e.type().equals("join") || e.type().equals("leave"))
-      .anyMatch(e -> (e.type() + ":" + new JsonObject(e.data()).getString("subject")).equals(what));
+    return l -> presence(c).contains(what);
+  }
+
+  /** The watcher's presence frames so far, as {@code type:subject}. */
+  private static List<String> presence(SseClient c) {
+    return c.events().stream().filter(e -> e.type().equals("join") || e.type().equals("leave"))
+      .map(e -> e.type() + ":" + new JsonObject(e.data()).getString("subject")).toList();
   }
 
   /** GET /presence?topic=lobby on {@code port} until {@code done} holds, within {@code within}. */
