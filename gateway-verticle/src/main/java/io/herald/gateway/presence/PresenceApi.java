@@ -120,7 +120,7 @@ public final class PresenceApi {
     }
     if (failure != null) {
       HeraldException e = failure instanceof HeraldException h ? h
-        : new HeraldException(ErrorCode.INTERNAL, "presence unavailable: " + failure.getMessage());
+        : new HeraldException(ErrorCode.STORE_UNAVAILABLE, "presence unavailable; retry: " + failure.getMessage());
       if (e.code() == ErrorCode.UNAUTHORIZED) {
         response.putHeader("WWW-Authenticate", "Bearer realm=\"herald\"");
       }
