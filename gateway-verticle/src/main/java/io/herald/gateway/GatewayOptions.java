@@ -519,13 +519,13 @@ public final class GatewayOptions {
       .put("tlsCertFile", tlsCertFile)
       .put("tlsKeyFile", tlsKeyFile)
       .put("h2c", h2c)
-      .mergeIn(mercure.toJson());
       .put("presenceDebounceSeconds", presenceDebounceSeconds)
       .put("presenceMaxListed", presenceMaxListed)
       .put("presenceClaim", presenceClaim)
       .put("presenceInfoClaim", presenceInfoClaim)
       .put("presenceMaxInfoBytes", presenceMaxInfoBytes)
-      .put("presenceKeys", new JsonArray(presenceKeys));
+      .put("presenceKeys", new JsonArray(presenceKeys))
+      .mergeIn(mercure.toJson());
   }
 
   private static String orEmpty(String s) {
