@@ -17,11 +17,22 @@ export interface HeraldEvent<T = unknown> {
 
 /** More was missed than the gateway kept: reload that topic's state. */
 export interface HeraldReset {
-  topic: string;
+  /** The topic reset; absent when a whole pattern was reset. */
+  topic?: string;
+  /** The pattern reset, when it is one. */
+  pattern?: string;
   reason: string;
 }
 
 /** What onError receives. */
+/** A join or leave of a topic's presence. */
+export interface HeraldPresence {
+  type: 'join' | 'leave';
+  topic: string;
+  subject?: string | null;
+  [field: string]: unknown;
+}
+
 export interface HeraldError {
   transport: Transport | null;
   error: 'unauthorized' | 'access_denied' | 'invalid_request' | 'unreachable' | 'cors_blocked' | 'token' | 'no_transport';
@@ -31,9 +42,15 @@ export interface HeraldError {
 
 /** The options of Herald.connect; see docs/clients.md. */
 export interface ConnectOptions {
-  /** Topic names; at least one (or `topic`). */
+  /** Topic names (or `topic`); topics or patterns, at least one. */
   topics?: string[] | string;
   topic?: string;
+  /** Topic patterns (`orders.*`, `orders.**`, URL patterns), sent as pattern=. */
+  patterns?: string[] | string;
+  pattern?: string;
+  /** Ask for join and leave events of the topics (presence=1); they reach onPresence. */
+  presence?: boolean;
+  onPresence?: (presence: HeraldPresence) => void;
   /** The gateway's base URL; default the page's origin. */
   url?: string;
   /** Preference order, default ['sse', 'websocket', 'longpoll']. */
@@ -64,6 +81,7 @@ export interface ConnectOptions {
 export declare class Connection {
   constructor(options: ConnectOptions);
   readonly topics: string[];
+  readonly patterns: string[];
   readonly url: string;
   /** The newest cursor seen, sent back on every reconnection. */
   lastEventId: string | null;

@@ -14,7 +14,12 @@
  * the last event id seen, on whatever transport: the cursor is the same on all of them.
  *
  * Options of Herald.connect (every one it reads):
- *   topics          array of topic names (or `topic`: one), required
+ *   topics          array of topic names (or `topic`: one); topics or patterns are required
+ *   patterns        array of topic patterns (`orders.*`, `orders.**`, URL patterns such as
+ *                   `https://example.com/books/:id`), sent as pattern=; events of every
+ *                   matching topic, new ones included, resumed exactly like topics
+ *   presence        true: ask for `join` and `leave` events of the topics (presence=1; the
+ *                   token must grant presence on them); they reach onPresence
  *   url             the gateway's base URL; default the page's origin. From another origin the
  *                   gateway must list the page's origin in gateway.allowedOrigins
  *   transports      preference order, default ['sse', 'websocket', 'longpoll']
@@ -32,7 +37,9 @@
  *                   invalid_request); default: the gateway's heartbeatSeconds
  *   onStatus(s)     'connecting' | 'live' | 'offline'
  *   onEvent(e)      every application event, e = {id, topic, type, data}
- *   onReset(r)      {topic, reason}: more was missed than the gateway kept; reload that topic
+ *   onReset(r)      {topic, pattern, reason}: more was missed than the gateway kept; reload that
+ *                   topic (or, with `pattern`, every topic of that pattern)
+ *   onPresence(p)   {type: 'join' | 'leave', topic, subject, ...}: who came and went (option presence)
  *   onTransport(t)  'sse' | 'websocket' | 'longpoll', whenever the client switches to one
  *   onError(e)      {transport, error, message?, status?}: error is 'unauthorized' or
  *                   'access_denied' (401/403, retried), 'invalid_request' (400, stops),
@@ -54,7 +61,7 @@ const root = typeof window !== 'undefined' ? window : globalThis; // esm-only
 const BACKOFF_STEPS = [1000, 2000, 4000, 8000, 16000, 30000];
 const DEFAULT_TRANSPORTS = ['sse', 'websocket', 'longpoll'];
 const PATHS = { sse: '/events', websocket: '/ws', longpoll: '/poll' };
-const CONTROL_TYPES = ['herald.ready', 'reset', 'herald.expired'];
+const CONTROL_TYPES = ['herald.ready', 'reset', 'herald.expired', 'join', 'leave'];
 const STATUSES = ['connecting', 'live', 'offline'];
 
 /**
@@ -253,7 +260,13 @@ class Connection {
     const o = options || {};
     const topics = Array.isArray(o.topics) ? o.topics : (o.topics || o.topic ? [o.topics || o.topic] : []);
     this.topics = topics.map(String).filter((t) => t.length > 0);
-    if (this.topics.length === 0) throw new TypeError('Herald.connect: give at least one topic');
+    const patterns = Array.isArray(o.patterns) ? o.patterns : (o.patterns || o.pattern ? [o.patterns || o.pattern] : []);
+    this.patterns = patterns.map(String).filter((p) => p.length > 0);
+    if (this.topics.length === 0 && this.patterns.length === 0) {
+      throw new TypeError('Herald.connect: give at least one topic or pattern');
+    }
+    this.presence = o.presence === true;
+    this.onPresence = o.onPresence;
     const base = o.url || (root.location && root.location.origin) || '';
     this.url = String(base).replace(/\/+$/, '');
     /** The newest event id (cursor) seen, on any transport; sent back on every reconnection. */
@@ -340,7 +353,9 @@ class Connection {
   }
 
   _url(transport, forProbe) {
-    const q = this.topics.map((t) => 'topic=' + encodeURIComponent(t));
+    const q = this.topics.map((t) => 'topic=' + encodeURIComponent(t))
+      .concat(this.patterns.map((p) => 'pattern=' + encodeURIComponent(p)));
+    if (this.presence) q.push('presence=1');
     if (this.lastEventId) q.push('lastEventId=' + encodeURIComponent(this.lastEventId));
     if (this._tokenValue) q.push('access_token=' + encodeURIComponent(this._tokenValue));
     if (this._heartbeat) q.push('heartbeat=' + this._heartbeat);
@@ -459,7 +474,8 @@ class Connection {
     const type = typeof f.type === 'string' && f.type ? f.type : 'message';
     let topic = typeof f.topic === 'string' ? f.topic : undefined;
     // SSE frames do not name their topic: it is known only when the stream has one.
-    if (topic === undefined && sse && this.topics.length === 1 && CONTROL_TYPES.indexOf(type) < 0) topic = this.topics[0];
+    if (topic === undefined && sse && this.topics.length === 1 && this.patterns.length === 0
+      && CONTROL_TYPES.indexOf(type) < 0) topic = this.topics[0];
     const e = { id: f.id === undefined ? null : f.id, topic, type, data: f.data };
     if (type === 'herald.ready') {
       this._attempt = 0;
@@ -467,7 +483,13 @@ class Connection {
     } else if (type === 'reset') {
       const d = e.data && typeof e.data === 'object' ? e.data : {};
       e.topic = d.topic;
-      safeCall(this.onReset, { topic: d.topic, reason: d.reason });
+      const r = { topic: d.topic, reason: d.reason };
+      if (d.pattern !== undefined) r.pattern = d.pattern;
+      safeCall(this.onReset, r);
+    } else if (type === 'join' || type === 'leave') {
+      const d = e.data && typeof e.data === 'object' ? e.data : {};
+      e.topic = d.topic;
+      safeCall(this.onPresence, Object.assign({ type }, d));
     } else if (type !== 'herald.expired') {
       this._attempt = 0;
       safeCall(this.onEvent, e);

@@ -63,3 +63,29 @@ test('heartbeat: the interval asked for goes on every connection URL, with the t
     world.restore();
   }
 });
+
+test('patterns and presence: pattern= and presence=1 on the URL, pattern resets and join/leave reach their callbacks', async () => {
+  const world = installFakes();
+  try {
+    const resets = [];
+    const presence = [];
+    const events = [];
+    const conn = connect({ patterns: ['orders.*'], presence: true, types: ['order.created'],
+      onReset: (r) => resets.push(r), onPresence: (p) => presence.push(p), onEvent: (e) => events.push(e) });
+    await flush();
+    assert.deepEqual(query(world.last().url), { pattern: ['orders.*'], presence: ['1'] });
+    world.last().open();
+    world.last().emit('herald.ready', { topics: [], patterns: ['orders.*'] }, 'c0');
+    world.last().emit('join', { topic: 'orders.1', subject: 'alice' }, 'c0');
+    world.last().emit('reset', { pattern: 'orders.*', reason: 'history_unavailable' }, 'c1');
+    world.last().emit('order.created', { n: 1 }, 'c2');
+    assert.deepEqual(presence, [{ type: 'join', topic: 'orders.1', subject: 'alice' }]);
+    assert.deepEqual(resets, [{ topic: undefined, pattern: 'orders.*', reason: 'history_unavailable' }]);
+    assert.deepEqual(events, [{ id: 'c2', topic: undefined, type: 'order.created', data: { n: 1 } }],
+      'an SSE event of a pattern stream does not name its topic');
+    assert.throws(() => connect({}), /topic or pattern/);
+    conn.close();
+  } finally {
+    world.restore();
+  }
+});

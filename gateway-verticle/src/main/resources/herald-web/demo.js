@@ -11,7 +11,7 @@
 
   // What the page shows, for people reading the console and for the browser tests.
   const state = window.__heraldDemo = {
-    status: 'connecting', transport: null, lastEventId: null, topics: [],
+    status: 'connecting', transport: null, lastEventId: null, topics: [], patterns: [], presence: [],
     received: 0, events: [], resets: [], toastsShown: 0, statuses: [], transports: [], devMode: null, errors: [],
   };
 
@@ -96,11 +96,28 @@
     toast('Reset · ' + (r.topic || ''), 'missed events are not available (' + r.reason + ')', 'reset');
   }
 
-  function subscribe(topics) {
+  function onPresence(p) {
+    state.presence.push(p);
+    addItem({ id: null, topic: p.topic, type: p.type, data: (p.subject || 'anonymous') + (p.type === 'join' ? ' joined' : ' left') }, 'presence');
+    toast((p.type === 'join' ? 'Joined' : 'Left') + ' · ' + (p.topic || ''), p.subject || 'anonymous', 'presence');
+  }
+
+  /** Entries with a wildcard (news.*, news.**, URL patterns with :name) are patterns, the others topics. */
+  function isPattern(entry) {
+    return entry.indexOf('*') >= 0 || /:\/\/.*\/:[A-Za-z_]/.test(entry) || /\{[^}]+\}/.test(entry);
+  }
+
+  function subscribe(entries) {
     if (client) client.close();
+    const topics = entries.filter((t) => !isPattern(t));
+    const patterns = entries.filter(isPattern);
     state.topics = topics;
+    state.patterns = patterns;
     const options = {
       topics,
+      patterns,
+      presence: params.get('presence') === '1',
+      onPresence,
       types: topicsFrom($('types').value),
       onStatus: setStatus,
       onTransport: setTransport,

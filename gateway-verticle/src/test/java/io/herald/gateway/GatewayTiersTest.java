@@ -93,12 +93,12 @@ class GatewayTiersTest {
 
       GatewayLimitsTest.Reply free = c.open(h.port(), "127.0.0.3", three, bearer("f", "free"));
       assertThat(free.status()).isEqualTo(400);
-      assertThat(free.body()).contains("\"error\":\"too_many_topics\"", "at most 2 topics per connection (tier free)");
+      assertThat(free.body()).contains("\"error\":\"too_many_topics\"", "at most 2 topics and patterns per connection (tier free)");
       assertThat(c.open(h.port(), "127.0.0.3", "/events?topic=t1&topic=t2", bearer("f", "free")).status()).isEqualTo(200);
 
       GatewayLimitsTest.Reply unknown = c.open(h.port(), "127.0.0.4", three, bearer("u", "platinum"));
       assertThat(unknown.status()).isEqualTo(400);
-      assertThat(unknown.body()).contains("at most 2 topics per connection, got 3");
+      assertThat(unknown.body()).contains("at most 2 topics and patterns per connection, got 3");
       // Refused before anything was subscribed: only the two streams hold places.
       assertThat(h.gateway.sse().limiter().total()).isEqualTo(2);
     }

@@ -109,6 +109,48 @@ class PatternSubscriptionTest {
     }
   }
 
+  /** The replay role's configuration for a store: memory, or real Redis and PostgreSQL under a fresh prefix. */
+  static JsonObject store(String name) {
+    String prefix = "pat" + Long.toString(System.nanoTime(), 36);
+    return switch (name) {
+      case "redis" -> new JsonObject().put("store", "redis").put("redisKeyPrefix", prefix + ":")
+        .put("redisUrl", System.getenv().getOrDefault("HERALD_TEST_REDIS_URL", "redis://127.0.0.1:6379"));
+      case "postgres" -> new JsonObject().put("store", "postgres").put("postgresTablePrefix", prefix + "_")
+        .put("postgresUrl", System.getenv().getOrDefault("HERALD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"));
+      default -> new JsonObject();
+    };
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"memory", "redis", "postgres"})
+  @DisplayName("Resume of a pattern across new topics is exact on the memory, Redis and PostgreSQL stores")
+  void resumeOnEachStore(String store, Vertx vertx) throws Exception {
+    try (GatewayHarness h = new GatewayHarness(vertx, new JsonObject(), store(store))) {
+      String id;
+      try (SseClient c = h.sse("/events?pattern=" + enc("st.*"))) {
+        c.await(l -> !l.isEmpty(), WAIT);
+        h.publish("st.a", "a1");
+        id = c.awaitAppEvents(1, WAIT).get(0).id();
+      }
+      List<String> expected = new ArrayList<>();
+      for (int i = 0; i < 12; i++) {
+        h.publish("st.t" + i, "t" + i);
+        h.publish("zz.t" + i, "no");
+        h.publish("st.a", "a" + (i + 2));
+        expected.add("t" + i);
+        expected.add("a" + (i + 2));
+      }
+      try (SseClient c = h.sse("/events?pattern=" + enc("st.*"), "Last-Event-ID", id)) {
+        c.await(l -> l.stream().anyMatch(e -> "herald.ready".equals(e.type())), WAIT);
+        h.publish("st.new", "marker");
+        c.await(l -> l.stream().anyMatch(e -> "marker".equals(e.data())), WAIT);
+        expected.add("marker");
+        assertThat(c.events().stream().filter(e -> "reset".equals(e.type()))).isEmpty();
+        assertThat(data(c.appEvents())).containsExactlyElementsOf(expected);
+      }
+    }
+  }
+
   @Test
   @DisplayName("A topic held exactly and by a pattern, or by two patterns, is delivered once")
   void overlapDeliveredOnce(Vertx vertx) throws Exception {
