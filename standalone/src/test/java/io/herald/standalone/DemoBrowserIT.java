@@ -296,6 +296,25 @@ class DemoBrowserIT extends JarTestBase {
     assertThat(browser.lastProblems).isEmpty();
   }
 
+  @Test
+  @DisplayName("The demo page subscribes to a pattern in Chromium: every matching topic's events arrive with their topic, others do not")
+  void patternSubscription() throws Exception {
+    herald = HeraldProcess.start("DemoBrowserIT-pattern", Map.of());
+    String origin = "http://127.0.0.1:" + herald.gatewayPort;
+    browser = Browser.start(origin);
+    browser.call(new JsonObject().put("cmd", "goto").put("url", origin + "/?topic=demo,tickets.*&transports=websocket"));
+    JsonObject s = browser.waitFor(STATE + " && " + STATE + ".status === 'live'", 15_000);
+    assertThat(s.getJsonArray("patterns").getList()).containsExactly("tickets.*");
+    assertThat(s.getJsonArray("topics").getList()).containsExactly("demo");
+    herald.publish(event("tickets.1", 1));
+    herald.publish(event("other", 2));
+    herald.publish(event("tickets.new", 3)); // a topic nobody published to before; also the marker
+    s = browser.waitFor(STATE + ".events.some(e => e.topic === 'tickets.new')", 10_000);
+    JsonArray events = s.getJsonArray("events");
+    assertThat(events.stream().map(e -> ((JsonObject) e).getString("topic")).toList()).containsExactly("tickets.1", "tickets.new");
+    assertThat(browser.lastProblems).isEmpty();
+  }
+
   private void awaitServing(String origin, int notifierPort) throws Exception {
     long deadline = System.nanoTime() + HeraldProcess.START_TIMEOUT.toNanos();
     while (System.nanoTime() < deadline) {
