@@ -286,8 +286,11 @@ public final class SubscriberAuth {
     }
   }
 
-  /** The claim as a list of patterns: a JSON array of strings, or one space-separated string; bad entries are skipped. */
-  private static List<TopicPattern> patterns(Object claim) {
+  /**
+   * A token claim as a list of patterns: a JSON array of strings, or one space-separated string;
+   * bad entries are skipped (they grant nothing). Used for {@code topics} and for presence grants.
+   */
+  public static List<TopicPattern> patterns(Object claim) {
     List<Object> raw = new ArrayList<>();
     if (claim instanceof JsonArray arr) {
       arr.forEach(raw::add);

@@ -281,25 +281,9 @@ public final class PresenceWatch {
     }
   }
 
-  /** A claim as patterns: a JSON array of strings, or one space-separated string; bad entries grant nothing. */
+  /** A claim as patterns, read as the token's {@code topics} claim is ({@link SubscriberAuth#patterns}). */
   static List<TopicPattern> patterns(Object claim) {
-    List<Object> raw = new ArrayList<>();
-    if (claim instanceof JsonArray arr) {
-      arr.forEach(raw::add);
-    } else if (claim instanceof String s) {
-      raw.addAll(List.of((Object[]) s.trim().split("\\s+")));
-    }
-    List<TopicPattern> out = new ArrayList<>();
-    for (Object o : raw) {
-      if (o instanceof String s && !s.isEmpty()) {
-        try {
-          out.add(TopicPattern.compile(s));
-        } catch (IllegalArgumentException ignored) {
-          // grants nothing
-        }
-      }
-    }
-    return out;
+    return SubscriberAuth.patterns(claim);
   }
 
   /** The process's presence. */
