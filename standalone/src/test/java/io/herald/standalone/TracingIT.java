@@ -120,7 +120,9 @@ class TracingIT {
             producerSpan = sid;
             seq = s;
             data = "o" + attempt;
-            trace = receiver.await(all -> ofTrace(all, tid).stream().anyMatch(x -> x.name().equals("herald append")),
+            // Each process exports on its own schedule: wait for the publish and the append too.
+            trace = receiver.await(all -> ofTrace(all, tid).stream().anyMatch(x -> x.name().equals("herald append"))
+                && ofTrace(all, tid).stream().anyMatch(x -> x.name().equals("herald publish")),
               Duration.ofSeconds(15));
             break;
           }
