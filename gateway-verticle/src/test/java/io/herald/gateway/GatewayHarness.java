@@ -4,7 +4,7 @@ import io.herald.common.Event;
 import io.herald.common.EventCodec;
 import io.herald.common.EventDraft;
 import io.herald.common.replay.ReplayClient;
-import io.herald.common.testing.SseClient;
+import io.herald.testsupport.SseClient;
 import io.herald.replay.ReplayOptions;
 import io.herald.replay.ReplayVerticle;
 import io.vertx.core.Vertx;

@@ -64,8 +64,8 @@ class GatewayHttp2Test {
       assertThat(one.statusCode()).isEqualTo(200);
       assertThat(two.statusCode()).isEqualTo(200);
       assertThat(one.headers().firstValue("content-type")).hasValue("text/event-stream; charset=utf-8");
-      CompletableFuture<String> fromOne = io.herald.common.testing.SseStreams.firstAppData(one.body());
-      CompletableFuture<String> fromTwo = io.herald.common.testing.SseStreams.firstAppData(two.body());
+      CompletableFuture<String> fromOne = io.herald.testsupport.SseStreams.firstAppData(one.body());
+      CompletableFuture<String> fromTwo = io.herald.testsupport.SseStreams.firstAppData(two.body());
       SseGatewayTest.awaitCondition(() -> h.gateway.sse().connectionCount() == 2);
       // Two streams, one TCP connection: the kernel's socket table has one accepted connection.
       assertThat(establishedTo(h.port())).as("established connections accepted on the gateway's port").isEqualTo(1);

@@ -1,8 +1,8 @@
 package io.herald.gateway;
 
 import io.herald.common.Cursor;
-import io.herald.common.testing.SseClient;
-import io.herald.common.testing.SseEvent;
+import io.herald.testsupport.SseClient;
+import io.herald.testsupport.SseEvent;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -1,8 +1,8 @@
 package io.herald.gateway;
 
 import io.herald.common.Event;
-import io.herald.common.testing.SseEvent;
-import io.herald.common.testing.SseParser;
+import io.herald.testsupport.SseEvent;
+import io.herald.testsupport.SseParser;
 import io.herald.gateway.fanout.EncodedEvent;
 import io.herald.gateway.sse.RawChunks;
 import io.herald.gateway.sse.SseFrames;

@@ -50,7 +50,7 @@ class WebSocketTransportTest {
       awaitCondition(() -> count.apply("herald_connections_closed", "websocket") == wsClosed + 1);
 
       double pollOpened = count.apply("herald_connections_opened", "longpoll");
-      var r = io.herald.common.testing.JdkHttp.send("GET", "http://127.0.0.1:" + h.port() + "/poll?topic=metrics", null);
+      var r = io.herald.testsupport.JdkHttp.send("GET", "http://127.0.0.1:" + h.port() + "/poll?topic=metrics", null);
       assertThat(r.status()).isEqualTo(200);
       assertThat(count.apply("herald_connections_opened", "longpoll")).isEqualTo(pollOpened + 1);
       awaitCondition(() -> active.apply("longpoll") == 0.0);
@@ -284,7 +284,7 @@ class WebSocketTransportTest {
     String pi = "3.14159265358979323846264338327950288";
     String data = "[" + pi + ",1e999999,1e-999999,-0,1.0,123456789012345678901234567890,[[\"\ud83d\ude00\\u0000\"]]]";
     try (GatewayHarness h = new GatewayHarness(vertx); WsClient ws = WsClient.open(h.port(), "/ws?topic=exact");
-         io.herald.common.testing.SseClient sse = h.sse("/events?topic=exact")) {
+         io.herald.testsupport.SseClient sse = h.sse("/events?topic=exact")) {
       ws.await(f -> !f.isEmpty(), WAIT);
       sse.await(l -> !l.isEmpty(), WAIT);
       h.publish("message", data, true, "exact");

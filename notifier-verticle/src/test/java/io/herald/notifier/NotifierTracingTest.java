@@ -91,7 +91,7 @@ class NotifierTracingTest {
   @DisplayName("HTTP: the traceparent header is the publish span's parent; the append is its child; the event carries the publish's context")
   void http(Vertx vertx) throws Exception {
     start(vertx, true);
-    var r = io.herald.common.testing.JdkHttp.send("POST", "http://127.0.0.1:" + notifier.actualPort() + "/publish",
+    var r = io.herald.testsupport.JdkHttp.send("POST", "http://127.0.0.1:" + notifier.actualPort() + "/publish",
       "{\"topic\":\"orders\",\"data\":1}", "Authorization", "Bearer " + KEY, "Content-Type", "application/json",
       "traceparent", TRACEPARENT, "tracestate", "vendor=abc");
     assertThat(r.status()).as(r.body()).isEqualTo(200);
@@ -120,7 +120,7 @@ class NotifierTracingTest {
     for (String bad : List.of("garbage", "00-" + TRACE_ID + "-" + PARENT, "00-00000000000000000000000000000000-" + PARENT + "-01",
       "00-" + TRACE_ID.toUpperCase() + "-" + PARENT + "-01", "x".repeat(600))) {
       spans.clear();
-      var r = io.herald.common.testing.JdkHttp.send("POST", "http://127.0.0.1:" + notifier.actualPort() + "/publish",
+      var r = io.herald.testsupport.JdkHttp.send("POST", "http://127.0.0.1:" + notifier.actualPort() + "/publish",
         "{\"topic\":\"orders\",\"data\":1}", "Authorization", "Bearer " + KEY, "traceparent", bad);
       assertThat(r.status()).as(bad + ": " + r.body()).isEqualTo(200);
       Event e = next();
@@ -270,7 +270,7 @@ class NotifierTracingTest {
   void off(Vertx vertx) throws Exception {
     start(vertx, false);
     assertThat(Tracing.of(vertx)).isSameAs(Tracing.OFF);
-    var r = io.herald.common.testing.JdkHttp.send("POST", "http://127.0.0.1:" + notifier.actualPort() + "/publish",
+    var r = io.herald.testsupport.JdkHttp.send("POST", "http://127.0.0.1:" + notifier.actualPort() + "/publish",
       "{\"topic\":\"orders\",\"data\":1}", "Authorization", "Bearer " + KEY, "traceparent", TRACEPARENT);
     assertThat(r.status()).isEqualTo(200);
     assertThat(next().trace()).isNull();
@@ -300,6 +300,6 @@ class NotifierTracingTest {
   }
 
   private static <T> T await(Future<T> f) throws Exception {
-    return io.herald.common.testing.Diagnostics.get(f.toCompletionStage().toCompletableFuture(), 10, "a request");
+    return io.herald.testsupport.Diagnostics.get(f.toCompletionStage().toCompletableFuture(), 10, "a request");
   }
 }

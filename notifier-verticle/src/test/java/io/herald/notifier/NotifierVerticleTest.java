@@ -239,12 +239,12 @@ class NotifierVerticleTest {
   }
 
   private Reply send(HttpMethod method, String path, String key, String contentType, String body) throws Exception {
-    var r = io.herald.common.testing.JdkHttp.send(method.name(), "http://127.0.0.1:" + notifier.actualPort() + path, body,
+    var r = io.herald.testsupport.JdkHttp.send(method.name(), "http://127.0.0.1:" + notifier.actualPort() + path, body,
       "Authorization", key == null ? null : "Bearer " + key, "Content-Type", contentType);
     return new Reply(r.status(), r.headers(), r.body().isEmpty() ? new JsonObject() : new JsonObject(r.body()));
   }
 
   private static <T> T await(Future<T> f) throws Exception {
-    return io.herald.common.testing.Diagnostics.get(f.toCompletionStage().toCompletableFuture(), 10, "a request");
+    return io.herald.testsupport.Diagnostics.get(f.toCompletionStage().toCompletableFuture(), 10, "a request");
   }
 }

@@ -1,7 +1,7 @@
 package io.herald.notifier;
 
 import io.herald.common.Event;
-import io.herald.common.testing.PostgresServerProcess;
+import io.herald.testsupport.PostgresServerProcess;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.sqlclient.Pool;

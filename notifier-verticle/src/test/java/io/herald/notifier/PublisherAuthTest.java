@@ -271,12 +271,12 @@ class PublisherAuthTest {
   }
 
   private Reply post(NotifierVerticle n, String path, String authorization, String body) throws Exception {
-    var r = io.herald.common.testing.JdkHttp.send("POST", "http://127.0.0.1:" + n.actualPort() + path, body,
+    var r = io.herald.testsupport.JdkHttp.send("POST", "http://127.0.0.1:" + n.actualPort() + path, body,
       "Content-Type", "application/json", "Authorization", authorization);
     return new Reply(r.status(), r.headers(), r.body().isEmpty() ? new JsonObject() : new JsonObject(r.body()));
   }
 
   private static <T> T await(Future<T> f) throws Exception {
-    return io.herald.common.testing.Diagnostics.get(f.toCompletionStage().toCompletableFuture(), 10, "a request");
+    return io.herald.testsupport.Diagnostics.get(f.toCompletionStage().toCompletableFuture(), 10, "a request");
   }
 }

@@ -1,7 +1,7 @@
 package io.herald.notifier;
 
 import io.herald.common.Event;
-import io.herald.common.testing.RedisServerProcess;
+import io.herald.testsupport.RedisServerProcess;
 import io.herald.common.replay.ReplayClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;

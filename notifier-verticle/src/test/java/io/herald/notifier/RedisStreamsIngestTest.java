@@ -5,7 +5,7 @@ import io.herald.common.Event;
 import io.herald.common.EventCodec;
 import io.herald.common.HeraldException;
 import io.herald.common.replay.ReplayClient;
-import io.herald.common.testing.RedisServerProcess;
+import io.herald.testsupport.RedisServerProcess;
 import io.herald.replay.ReplayOptions;
 import io.herald.replay.ReplayVerticle;
 import io.vertx.core.Future;

@@ -623,6 +623,6 @@ class TcpBridgeTest {
   }
 
   private static <T> T await(Future<T> f) throws Exception {
-    return io.herald.common.testing.Diagnostics.get(f.toCompletionStage().toCompletableFuture(), 10, "a request");
+    return io.herald.testsupport.Diagnostics.get(f.toCompletionStage().toCompletableFuture(), 10, "a request");
   }
 }

@@ -168,7 +168,7 @@ class WebhookTest {
     Reply malformed = deliver("n8n", now(), "{\"topic\":", SECRET);
     assertThat(malformed.status()).isEqualTo(400);
     assertThat(malformed.body().getString("error")).isEqualTo("malformed_json");
-    var raw = io.herald.common.testing.JdkHttp.send("GET", "http://127.0.0.1:" + notifier.actualPort() + "/webhook/n8n", null);
+    var raw = io.herald.testsupport.JdkHttp.send("GET", "http://127.0.0.1:" + notifier.actualPort() + "/webhook/n8n", null);
     Reply get = new Reply(raw.status(), raw.headers(), new JsonObject(raw.body()));
     assertThat(get.status()).isEqualTo(405);
     assertThat(get.body().getString("error")).isEqualTo("method_not_allowed");
@@ -220,7 +220,7 @@ class WebhookTest {
   }
 
   private Reply send(String name, String ts, String signature, String body) throws Exception {
-    var r = io.herald.common.testing.JdkHttp.send("POST", "http://127.0.0.1:" + notifier.actualPort() + "/webhook/" + name, body,
+    var r = io.herald.testsupport.JdkHttp.send("POST", "http://127.0.0.1:" + notifier.actualPort() + "/webhook/" + name, body,
       "Content-Type", "application/json", "X-Herald-Timestamp", ts, "X-Herald-Signature", signature);
     return new Reply(r.status(), r.headers(), r.body().isEmpty() ? new JsonObject() : new JsonObject(r.body()));
   }

@@ -7,7 +7,7 @@ import io.herald.common.HeraldException;
 import io.herald.common.Position;
 import io.herald.common.replay.LogReadResult;
 import io.herald.common.replay.ReadResult;
-import io.herald.common.testing.PostgresServerProcess;
+import io.herald.testsupport.PostgresServerProcess;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;

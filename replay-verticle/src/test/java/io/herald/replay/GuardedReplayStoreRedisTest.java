@@ -6,7 +6,7 @@ import io.herald.common.Event;
 import io.herald.common.HeraldException;
 import io.herald.common.Position;
 import io.herald.common.replay.ReadResult;
-import io.herald.common.testing.RedisServerProcess;
+import io.herald.testsupport.RedisServerProcess;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;

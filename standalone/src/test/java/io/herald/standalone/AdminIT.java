@@ -67,7 +67,7 @@ class AdminIT {
     io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
     try {
       var http = vertx.createHttpClient();
-      try (var sub = io.herald.common.testing.SseClient.open(http, herald.gatewayPort, "/events?topic=g", "Last-Event-ID", "garbage")) {
+      try (var sub = io.herald.testsupport.SseClient.open(http, herald.gatewayPort, "/events?topic=g", "Last-Event-ID", "garbage")) {
         sub.await(l -> l.stream().anyMatch(e -> e.type().equals("herald.ready")), Duration.ofSeconds(10));
         herald.publish("{\"topic\":\"g\",\"data\":1}");
         sub.awaitAppEvents(2, Duration.ofSeconds(10));

@@ -1,7 +1,7 @@
 package io.herald.standalone;
 
 import io.herald.common.ErrorCode;
-import io.herald.common.testing.SseClient;
+import io.herald.testsupport.SseClient;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;

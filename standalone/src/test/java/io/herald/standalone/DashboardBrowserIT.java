@@ -1,7 +1,7 @@
 package io.herald.standalone;
 
-import io.herald.common.testing.SseClient;
-import io.herald.common.testing.SseEvent;
+import io.herald.testsupport.SseClient;
+import io.herald.testsupport.SseEvent;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;

@@ -56,8 +56,8 @@ class DocsClusterIT {
       HttpResponse<InputStream> on8082 = subscribe(8082);
       streams.add(on8080.body());
       streams.add(on8082.body());
-      CompletableFuture<String> first = io.herald.common.testing.SseStreams.firstAppData(on8080.body());
-      CompletableFuture<String> second = io.herald.common.testing.SseStreams.firstAppData(on8082.body());
+      CompletableFuture<String> first = io.herald.testsupport.SseStreams.firstAppData(on8080.body());
+      CompletableFuture<String> second = io.herald.testsupport.SseStreams.firstAppData(on8082.body());
       publishUntilAccepted("{\"topic\":\"docs\",\"data\":\"from the docs\"}");
       assertThat(first.get(20, TimeUnit.SECONDS)).isEqualTo("from the docs");
       assertThat(second.get(20, TimeUnit.SECONDS)).isEqualTo("from the docs");

@@ -259,7 +259,7 @@ final class HeraldProcess {
    * replay role is in reach), within {@code seconds}; fails at once when one of the role
    * processes has exited (their logs are {@code logs}).
    */
-  static io.herald.common.testing.SseClient subscribeWhenReady(io.vertx.core.http.HttpClient http, int port, String path,
+  static io.herald.testsupport.SseClient subscribeWhenReady(io.vertx.core.http.HttpClient http, int port, String path,
       List<Process> processes, String logs, int seconds) throws Exception {
     long deadline = System.nanoTime() + java.time.Duration.ofSeconds(seconds).toNanos();
     Throwable last = null;
@@ -271,7 +271,7 @@ final class HeraldProcess {
       }
       if (accepts(port)) {
         try {
-          io.herald.common.testing.SseClient c = io.herald.common.testing.SseClient.open(http, port, path);
+          io.herald.testsupport.SseClient c = io.herald.testsupport.SseClient.open(http, port, path);
           c.await(l -> !l.isEmpty(), java.time.Duration.ofSeconds(10));
           return c;
         } catch (Exception | AssertionError e) {

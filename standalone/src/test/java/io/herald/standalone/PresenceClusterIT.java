@@ -1,6 +1,6 @@
 package io.herald.standalone;
 
-import io.herald.common.testing.SseClient;
+import io.herald.testsupport.SseClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.json.JsonArray;
@@ -129,7 +129,7 @@ class PresenceClusterIT {
     }
   }
 
-  private static Predicate<List<io.herald.common.testing.SseEvent>> has(SseClient c, String what) {
+  private static Predicate<List<io.herald.testsupport.SseEvent>> has(SseClient c, String what) {
     return l -> presence(c).contains(what);
   }
 

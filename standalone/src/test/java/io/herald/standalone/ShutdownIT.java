@@ -1,6 +1,6 @@
 package io.herald.standalone;
 
-import io.herald.common.testing.SseClient;
+import io.herald.testsupport.SseClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import org.junit.jupiter.api.AfterEach;

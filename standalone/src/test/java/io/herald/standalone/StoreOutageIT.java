@@ -1,9 +1,9 @@
 package io.herald.standalone;
 
-import io.herald.common.testing.PostgresServerProcess;
-import io.herald.common.testing.RedisServerProcess;
-import io.herald.common.testing.SseClient;
-import io.herald.common.testing.SseEvent;
+import io.herald.testsupport.PostgresServerProcess;
+import io.herald.testsupport.RedisServerProcess;
+import io.herald.testsupport.SseClient;
+import io.herald.testsupport.SseEvent;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.json.JsonObject;

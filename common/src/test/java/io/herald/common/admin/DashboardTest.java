@@ -1,8 +1,8 @@
 package io.herald.common.admin;
 
 import io.herald.common.ClusterView;
-import io.herald.common.testing.SseClient;
-import io.herald.common.testing.SseEvent;
+import io.herald.testsupport.SseClient;
+import io.herald.testsupport.SseEvent;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;

@@ -1,4 +1,4 @@
-package io.herald.common.testing;
+package io.herald.testsupport;
 
 import java.io.IOException;
 import java.net.InetAddress;

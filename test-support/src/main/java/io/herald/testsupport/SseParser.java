@@ -1,4 +1,4 @@
-package io.herald.common.testing;
+package io.herald.testsupport;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.herald.common.testing;
+package io.herald.testsupport;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;

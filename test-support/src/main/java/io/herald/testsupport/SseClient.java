@@ -1,4 +1,4 @@
-package io.herald.common.testing;
+package io.herald.testsupport;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
