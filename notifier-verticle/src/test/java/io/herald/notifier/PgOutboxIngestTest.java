@@ -1,5 +1,6 @@
 package io.herald.notifier;
 
+import io.herald.testsupport.Ports;
 import io.herald.common.ErrorCode;
 import io.herald.common.Event;
 import io.herald.common.HeraldException;
@@ -25,7 +26,6 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -356,10 +356,7 @@ class PgOutboxIngestTest {
   @Test
   @DisplayName("An unreachable server does not fail the start: the ingest says so and keeps trying")
   void unreachableAtStart() throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
+    int port = Ports.freePort();
     PgOutboxIngest ingest = new PgOutboxIngest(vertx, publisher::publish, "postgresql://postgres@127.0.0.1:" + port + "/none",
       "herald_outbox", "herald_outbox", 60_000, 100);
     ingests.add(ingest);

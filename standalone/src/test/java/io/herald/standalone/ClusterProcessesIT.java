@@ -1,5 +1,6 @@
 package io.herald.standalone;
 
+import io.herald.testsupport.Ports;
 import io.herald.testsupport.SseClient;
 import io.herald.testsupport.SseEvent;
 import io.vertx.core.Vertx;
@@ -53,13 +54,13 @@ class ClusterProcessesIT {
   @Test
   @DisplayName("Role processes form a cluster; a killed gateway's client resumes on the other without loss")
   void separateProcessesAndGatewayFailover() throws Exception {
-    int notifierPort = HeraldProcess.freePort();
-    int gw1Port = HeraldProcess.freePort();
-    int gw2Port = HeraldProcess.freePort();
+    int notifierPort = Ports.freePort();
+    int gw1Port = Ports.freePort();
+    int gw2Port = Ports.freePort();
     role("replay-verticle/target/herald-replay.jar", "replay", Map.of());
     role("notifier-verticle/target/herald-notifier.jar", "notifier", Map.of("HERALD_NOTIFIER_PORT", "" + notifierPort));
     Process gw1 = role("gateway-verticle/target/herald-gateway.jar", "gateway1", Map.of("HERALD_GATEWAY_PORT", "" + gw1Port));
-    int gw2Admin = HeraldProcess.freePort();
+    int gw2Admin = Ports.freePort();
     role("gateway-verticle/target/herald-gateway.jar", "gateway2", Map.of("HERALD_GATEWAY_PORT", "" + gw2Port, "HERALD_ADMIN_PORT", "" + gw2Admin));
 
     Vertx vertx = Vertx.vertx();
@@ -186,13 +187,13 @@ class ClusterProcessesIT {
   }
 
   private void failover(boolean replicated) throws Exception {
-    int n1 = HeraldProcess.freePort();
-    int n2 = HeraldProcess.freePort();
-    int g1 = HeraldProcess.freePort();
-    int g2 = HeraldProcess.freePort();
+    int n1 = Ports.freePort();
+    int n2 = Ports.freePort();
+    int g1 = Ports.freePort();
+    int g2 = Ports.freePort();
     long t0 = System.nanoTime();
     Process replay1;
-    int replay1Admin = HeraldProcess.freePort();
+    int replay1Admin = Ports.freePort();
     if (replicated) {
       replay1 = role("replay-verticle/target/herald-replay.jar", "r-replay1",
         Map.of("HERALD_REPLAY_STORE", "hazelcast", "HERALD_ADMIN_PORT", "" + replay1Admin));
@@ -378,7 +379,7 @@ class ClusterProcessesIT {
     void awaitReady(Duration timeout) throws Exception {
       long deadline = System.nanoTime() + timeout.toNanos();
       while (System.nanoTime() < deadline) {
-        if (HeraldProcess.accepts(port)) {
+        if (Ports.accepts(port)) {
           return;
         }
         Thread.sleep(200);

@@ -1,5 +1,6 @@
 package io.herald.standalone;
 
+import io.herald.testsupport.Ports;
 import com.sun.net.httpserver.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -322,7 +323,7 @@ class DemoBrowserIT extends JarTestBase {
         throw new AssertionError("herald exited before it was ready:\n" + herald.logTail());
       }
       try {
-        if (get(origin + "/dev/config").statusCode() == 200 && HeraldProcess.accepts(notifierPort)) {
+        if (get(origin + "/dev/config").statusCode() == 200 && Ports.accepts(notifierPort)) {
           return;
         }
       } catch (IOException e) {

@@ -1,5 +1,6 @@
 package io.herald.standalone;
 
+import io.herald.testsupport.Ports;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
@@ -82,7 +83,7 @@ class DocsCommandsIT {
   void defaultPortsFree() throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     for (int port : new int[] {GATEWAY, NOTIFIER, ADMIN}) {
-      while (HeraldProcess.accepts(port)) {
+      while (Ports.accepts(port)) {
         if (System.nanoTime() > deadline) {
           throw new AssertionError("127.0.0.1:" + port + " is still in use after 60 s: the documented commands run on "
             + "the default ports 8080, 8081 and 9090; stop what listens there");
@@ -327,8 +328,8 @@ class DocsCommandsIT {
     String block = block("operations.md", "**JVM flags.**", "bash", "herald-gateway.jar");
     String line = block.strip();
     assertThat(line).startsWith("java -Xms1g").endsWith("--cluster").doesNotContain("\n");
-    int gateway = HeraldProcess.freePort();
-    int admin = HeraldProcess.freePort();
+    int gateway = Ports.freePort();
+    int admin = Ports.freePort();
     Map<String, String> env = new LinkedHashMap<>();
     // Free ports instead of 8080/9090, and a cluster of its own so that it joins no other test's.
     env.put("HERALD_GATEWAY_PORT", String.valueOf(gateway));
@@ -347,7 +348,7 @@ class DocsCommandsIT {
     assertThat(ready.getString("status")).isEqualTo("UP");
     assertThat(ready.getJsonArray("checks").stream().map(c -> ((JsonObject) c).getString("id")))
       .contains("cluster").anyMatch(id -> id.startsWith("gateway-"));
-    assertThat(HeraldProcess.accepts(gateway)).as("the gateway listens on " + gateway).isTrue();
+    assertThat(Ports.accepts(gateway)).as("the gateway listens on " + gateway).isTrue();
 
     ProcessHandle jvm = Stream.concat(Stream.of(shell.toHandle()), shell.descendants())
       .filter(h -> h.info().command().map(c -> c.endsWith("/java")).orElse(false)).findFirst()

@@ -1,5 +1,6 @@
 package io.herald.standalone;
 
+import io.herald.testsupport.Ports;
 import io.herald.common.Addresses;
 import io.herald.common.HeraldLauncher;
 import io.herald.common.config.ClusterOptions;
@@ -46,7 +47,7 @@ class ExactDataIT extends JarTestBase {
   @DisplayName("Numbers arrive at a subscriber as written from a TCP bridge object body, a clustered JsonObject and /dev/publish")
   void objectIngestsAreExact() throws Exception {
     String cluster = "herald-exact-it-" + ProcessHandle.current().pid();
-    int bridgePort = HeraldProcess.freePort();
+    int bridgePort = Ports.freePort();
     herald = HeraldProcess.start("exact-data", Map.of(
       "HERALD_CLUSTER_NAME", cluster,
       "HERALD_GATEWAY_DEV_MODE", "true",

@@ -1,12 +1,10 @@
 package io.herald.standalone;
 
+import io.herald.testsupport.Ports;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -70,7 +68,7 @@ final class HeraldProcess {
     Map<String, String> env = pb.environment();
     env.keySet().removeIf(k -> k.startsWith("HERALD_"));
     env.put("HERALD_CLUSTER_NAME", clusterName);
-    env.put("HERALD_ADMIN_PORT", String.valueOf(freePort()));
+    env.put("HERALD_ADMIN_PORT", String.valueOf(Ports.freePort()));
     env.put("HERALD_ADMIN_WARM_UP_MILLIS", "0");
     env.put("HERALD_GATEWAY_MAX_CONNECTIONS_PER_IP", "100000");
     env.put("HERALD_GATEWAY_CONNECT_ATTEMPTS_PER_IP_PER_MINUTE", "1000000");
@@ -107,14 +105,14 @@ final class HeraldProcess {
     if (!Files.isRegularFile(JAR)) {
       throw new AssertionError(JAR.toAbsolutePath() + " is missing: the integration tests run in `mvn verify`, after package builds it");
     }
-    int gateway = freePort();
-    int notifier = freePort();
+    int gateway = Ports.freePort();
+    int notifier = Ports.freePort();
     while (notifier == gateway) {
-      notifier = freePort();
+      notifier = Ports.freePort();
     }
-    int admin = freePort();
+    int admin = Ports.freePort();
     while (admin == gateway || admin == notifier) {
-      admin = freePort();
+      admin = Ports.freePort();
     }
     Files.createDirectories(LOGS);
     Path log = LOGS.resolve(name + ".log");
@@ -171,7 +169,7 @@ final class HeraldProcess {
       if (!process.isAlive()) {
         throw new AssertionError("herald exited with status " + process.exitValue() + " before it was ready:\n" + logTail());
       }
-      if (gatewayAnswers(http) && accepts(notifierPort)) {
+      if (gatewayAnswers(http) && Ports.accepts(notifierPort)) {
         return;
       }
       Thread.sleep(100);
@@ -269,7 +267,7 @@ final class HeraldProcess {
           throw new AssertionError("a role process exited with " + p.exitValue() + "; see " + logs);
         }
       }
-      if (accepts(port)) {
+      if (Ports.accepts(port)) {
         try {
           io.herald.testsupport.SseClient c = io.herald.testsupport.SseClient.open(http, port, path);
           c.await(l -> !l.isEmpty(), java.time.Duration.ofSeconds(10));
@@ -281,20 +279,5 @@ final class HeraldProcess {
       Thread.sleep(250);
     }
     throw new AssertionError("gateway on " + port + " did not serve " + path + " in " + seconds + " s", last);
-  }
-
-  static boolean accepts(int port) {
-    try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress("127.0.0.1", port), 500);
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 }

@@ -1,5 +1,6 @@
 package io.herald.standalone;
 
+import io.herald.testsupport.Ports;
 import io.herald.testsupport.SseClient;
 import io.herald.testsupport.SseEvent;
 import io.vertx.core.Vertx;
@@ -75,14 +76,14 @@ class NginxProxyIT {
   void start() throws Exception {
     ExternalTools.requireFile(NGINX, "NginxProxyIT needs Debian's nginx (apt-get install nginx)");
     long t0 = System.nanoTime();
-    notifierPort = HeraldProcess.freePort();
-    int gw1 = HeraldProcess.freePort();
-    int gw2 = HeraldProcess.freePort();
+    notifierPort = Ports.freePort();
+    int gw1 = Ports.freePort();
+    int gw2 = Ports.freePort();
     // Each member on a Hazelcast port of its own, all named as members: the join contacts
     // exactly these (not 5701-5703, where other clusters of the machine may run).
     // A fifth for the gateway that resumeAfterGatewayKilled starts again in place of the one it kills.
     for (int i = 0; i < 5; i++) {
-      hazelcastPorts.add(HeraldProcess.freePort());
+      hazelcastPorts.add(Ports.freePort());
     }
     role("replay-verticle/target/herald-replay.jar", "replay", Map.of());
     role("notifier-verticle/target/herald-notifier.jar", "notifier", Map.of("HERALD_NOTIFIER_PORT", "" + notifierPort));
@@ -392,7 +393,7 @@ class NginxProxyIT {
       }
     }
     Files.createDirectories(nginxDir);
-    proxyPort = HeraldProcess.freePort();
+    proxyPort = Ports.freePort();
     String shipped = Files.readString(SHIPPED_CONF);
     String conf = replaceLines(shipped, "server gateway1:8080 ", "server 127.0.0.1:" + gw1 + " ", 2);
     conf = replaceLines(conf, "server gateway2:8080 ", "server 127.0.0.1:" + gw2 + " ", 2);
@@ -424,7 +425,7 @@ class NginxProxyIT {
       .redirectErrorStream(true).redirectOutput(nginxDir.resolve("nginx.out").toFile())
       .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (!HeraldProcess.accepts(proxyPort)) {
+    while (!Ports.accepts(proxyPort)) {
       if (!nginx.isAlive() || System.nanoTime() > deadline) {
         throw new AssertionError("nginx did not start: " + Files.readString(nginxDir.resolve("nginx.out"))
           + "\n" + (Files.exists(nginxDir.resolve("error.log")) ? Files.readString(nginxDir.resolve("error.log")) : ""));
@@ -456,7 +457,7 @@ class NginxProxyIT {
           throw new AssertionError("a role process exited with " + p.exitValue() + "; see target/it-logs/nginx-*.log");
         }
       }
-      if (HeraldProcess.accepts(port)) {
+      if (Ports.accepts(port)) {
         try (Lines l = Lines.open(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/events?topic=warmup")).GET())) {
           if (l.response.statusCode() == 200) {
             l.awaitLine(x -> x.text.startsWith("event: herald.ready"), Duration.ofSeconds(10));

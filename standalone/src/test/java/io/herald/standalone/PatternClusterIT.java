@@ -1,5 +1,6 @@
 package io.herald.standalone;
 
+import io.herald.testsupport.Ports;
 import io.herald.testsupport.SseClient;
 import io.herald.testsupport.SseEvent;
 import io.vertx.core.Vertx;
@@ -55,11 +56,11 @@ class PatternClusterIT {
   @Test
   @DisplayName("Pattern events reach only the gateway holding the pattern; after kill -9 the client resumes exactly on the other")
   void routedAndResumed() throws Exception {
-    int notifierPort = HeraldProcess.freePort();
-    int gw1Port = HeraldProcess.freePort();
-    int gw2Port = HeraldProcess.freePort();
-    int gw1Admin = HeraldProcess.freePort();
-    int gw2Admin = HeraldProcess.freePort();
+    int notifierPort = Ports.freePort();
+    int gw1Port = Ports.freePort();
+    int gw2Port = Ports.freePort();
+    int gw1Admin = Ports.freePort();
+    int gw2Admin = Ports.freePort();
     role("replay-verticle/target/herald-replay.jar", "replay", Map.of());
     role("notifier-verticle/target/herald-notifier.jar", "notifier", Map.of("HERALD_NOTIFIER_PORT", "" + notifierPort));
     Process gw1 = role("gateway-verticle/target/herald-gateway.jar", "gateway1",
@@ -116,7 +117,7 @@ class PatternClusterIT {
 
   private static void awaitReady(int notifierPort) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STARTUP_SECONDS);
-    while (!HeraldProcess.accepts(notifierPort)) {
+    while (!Ports.accepts(notifierPort)) {
       if (System.nanoTime() > deadline) {
         throw new AssertionError("the notifier did not listen within " + STARTUP_SECONDS + " s");
       }

@@ -1,5 +1,6 @@
 package io.herald.standalone;
 
+import io.herald.testsupport.Ports;
 import io.herald.testsupport.SseClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
@@ -61,8 +62,8 @@ class PresenceClusterIT {
   @Test
   @DisplayName("Presence is cluster-wide: joins cross gateways, and a killed gateway's entries and members leave within 10 s")
   void presenceConvergesAfterKill() throws Exception {
-    int gw1Port = HeraldProcess.freePort();
-    int gw2Port = HeraldProcess.freePort();
+    int gw1Port = Ports.freePort();
+    int gw2Port = Ports.freePort();
     Map<String, String> auth = Map.of("HERALD_GATEWAY_AUTH_MODE", "jwt", "HERALD_GATEWAY_JWT_SECRET", SECRET,
       "HERALD_GATEWAY_PRESENCE_KEYS", KEY, "HERALD_GATEWAY_PRESENCE_DEBOUNCE_SECONDS", "30");
     role("replay-verticle/target/herald-replay.jar", "replay", Map.of());

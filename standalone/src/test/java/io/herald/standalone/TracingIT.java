@@ -1,5 +1,6 @@
 package io.herald.standalone;
 
+import io.herald.testsupport.Ports;
 import io.herald.testsupport.SseClient;
 import io.herald.testsupport.SseEvent;
 import io.vertx.core.Vertx;
@@ -72,12 +73,12 @@ class TracingIT {
   @DisplayName("A producer's traceparent is the parent of the publish; append and one fan-out per gateway are its children, across JVMs")
   void spanTreeAcrossProcesses() throws Exception {
     try (OtlpReceiver receiver = new OtlpReceiver()) {
-      int notifierPort = HeraldProcess.freePort();
-      int gw1Port = HeraldProcess.freePort();
-      int gw2Port = HeraldProcess.freePort();
-      int gw3Port = HeraldProcess.freePort();
+      int notifierPort = Ports.freePort();
+      int gw1Port = Ports.freePort();
+      int gw2Port = Ports.freePort();
+      int gw3Port = Ports.freePort();
       for (int i = 0; i < 5; i++) {
-        hazelcastPorts.add(HeraldProcess.freePort());
+        hazelcastPorts.add(Ports.freePort());
       }
       role("replay-verticle/target/herald-replay.jar", "replay", traced(receiver, "herald-replay"));
       role("notifier-verticle/target/herald-notifier.jar", "notifier",
@@ -215,7 +216,7 @@ class TracingIT {
     long deadline = System.nanoTime() + Duration.ofSeconds(STARTUP_SECONDS).toNanos();
     String last = "";
     while (System.nanoTime() < deadline) {
-      if (HeraldProcess.accepts(port)) {
+      if (Ports.accepts(port)) {
         HttpResponse<String> r = publish(port, "{\"topic\":\"warmup\",\"data\":\"w\"}", null, null);
         if (r.statusCode() == 200) {
           return;

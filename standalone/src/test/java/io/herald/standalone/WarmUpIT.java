@@ -1,5 +1,6 @@
 package io.herald.standalone;
 
+import io.herald.testsupport.Ports;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -105,10 +106,10 @@ class WarmUpIT {
   @Test
   @DisplayName("A gateway-only node warms its own role, with a stand-in replay on the private bus")
   void gatewayOnlyNode() throws Exception {
-    int admin = HeraldProcess.freePort();
+    int admin = Ports.freePort();
     ProcessBuilder pb = HeraldProcess.clusterRole("gateway-verticle/target/herald-gateway.jar", "warmup-gateway",
       "herald-warmup-it-" + ProcessHandle.current().pid(), List.of("-Xmx256m", "-XX:+UseSerialGC"));
-    pb.environment().putAll(Map.of("HERALD_ADMIN_PORT", "" + admin, "HERALD_GATEWAY_PORT", "" + HeraldProcess.freePort(),
+    pb.environment().putAll(Map.of("HERALD_ADMIN_PORT", "" + admin, "HERALD_GATEWAY_PORT", "" + Ports.freePort(),
       "HERALD_ADMIN_WARM_UP_MILLIS", "15000", "HERALD_ADMIN_WARM_UP_PUBLISHES", "2000"));
     role = pb.start();
     Path log = HeraldProcess.LOGS.resolve("warmup-gateway.log");

@@ -48,7 +48,7 @@ public final class PostgresServerProcess implements AutoCloseable {
         }
         run(List.of(bin.resolve("initdb").toString(), "-D", data().toString(), "-U", "postgres", "--auth=trust",
           "-E", "UTF8", "--no-sync", "--no-instructions"), root);
-        port = ServerWorkspace.freePort();
+        port = Ports.freePort();
       }
       pgCtlStart();
       return this;

@@ -46,7 +46,7 @@ public final class RedisServerProcess implements AutoCloseable {
     try {
       if (workspace == null) {
         workspace = ServerWorkspace.create("herald-redis-", "redis-server-process-cleanup", this::close);
-        port = ServerWorkspace.freePort();
+        port = Ports.freePort();
       }
       process = new ProcessBuilder(List.of(binary.toString(),
           "--port", String.valueOf(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",

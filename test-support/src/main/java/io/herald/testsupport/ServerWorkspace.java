@@ -1,8 +1,6 @@
 package io.herald.testsupport;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -56,13 +54,6 @@ final class ServerWorkspace implements AutoCloseable {
         // already shutting down
       }
       cleanupHook = null;
-    }
-  }
-
-  /** A loopback port that is free now. */
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
     }
   }
 }
