@@ -1,6 +1,7 @@
 package io.herald.standalone;
 
 import io.herald.testsupport.Ports;
+import io.herald.testsupport.RoleCluster;
 import io.herald.testsupport.SseClient;
 import io.herald.testsupport.SseEvent;
 import io.vertx.core.Vertx;
@@ -33,22 +34,17 @@ class ClusterProcessesIT {
   private static final int STARTUP_SECONDS = 150;
   private static final int PUBLISHING_SECONDS = 300;
 
-  private final List<Process> processes = new ArrayList<>();
-  private final String clusterName = "herald-it-" + ProcessHandle.current().pid();
+  private final RoleCluster cluster = RoleCluster.fromModule("cluster");
 
   private Process role(String jar, String name, Map<String, String> env) throws IOException {
-    // Hundreds of test clients come from one address (127.0.0.1): the helper lifts the
+    // Hundreds of test clients come from one address (127.0.0.1): the cluster lifts the
     // per-address limits that would rightly refuse them on the internet.
-    ProcessBuilder pb = HeraldProcess.clusterRole(jar, "cluster-" + name, clusterName, List.of("-Xmx256m"));
-    pb.environment().putAll(env);
-    Process p = pb.start();
-    processes.add(p);
-    return p;
+    return cluster.start(jar, name, env);
   }
 
   @AfterEach
-  void stopAll() {
-    processes.forEach(Process::destroyForcibly);
+  void stopAll() throws InterruptedException {
+    cluster.close();
   }
 
   @Test
@@ -101,7 +97,7 @@ class ClusterProcessesIT {
   }
 
   private SseClient subscribeWhenReady(HttpClient http, int port, String path) throws Exception {
-    return HeraldProcess.subscribeWhenReady(http, port, path, processes, "target/it-logs/cluster-*.log", STARTUP_SECONDS);
+    return cluster.subscribeWhenReady(http, port, path, Duration.ofSeconds(STARTUP_SECONDS));
   }
 
 

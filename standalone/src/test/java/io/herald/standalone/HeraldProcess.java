@@ -48,33 +48,6 @@ final class HeraldProcess {
     this.notifierPort = notifierPort;
   }
 
-  /** Starts the jar and waits until it serves; fails with the log tail if it does not within 30 s. */
-  /**
-   * One role's jar started with {@code --cluster}, as docs/clustering.md runs it: the test's own
-   * {@code HERALD_*} variables dropped, the cluster named {@code clusterName}, a free admin port,
-   * the per-address limits lifted (every test client comes from loopback), output in
-   * {@code target/it-logs/<log>.log}. Callers add their environment (it overrides) and start it.
-   */
-  static ProcessBuilder clusterRole(String jar, String log, String clusterName, List<String> jvmFlags) throws IOException {
-    Files.createDirectories(LOGS);
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(jvmFlags);
-    command.add("-Dhazelcast.wait.seconds.before.join=0");
-    command.addAll(List.of("-jar", Path.of("..", jar).toString(), "--cluster"));
-    ProcessBuilder pb = new ProcessBuilder(command)
-      .redirectErrorStream(true).redirectOutput(LOGS.resolve(log + ".log").toFile())
-      .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-    Map<String, String> env = pb.environment();
-    env.keySet().removeIf(k -> k.startsWith("HERALD_"));
-    env.put("HERALD_CLUSTER_NAME", clusterName);
-    env.put("HERALD_ADMIN_PORT", String.valueOf(Ports.freePort()));
-    env.put("HERALD_ADMIN_WARM_UP_MILLIS", "0");
-    env.put("HERALD_GATEWAY_MAX_CONNECTIONS_PER_IP", "100000");
-    env.put("HERALD_GATEWAY_CONNECT_ATTEMPTS_PER_IP_PER_MINUTE", "1000000");
-    return pb;
-  }
-
   /**
    * Environment for a hub on the Redis replay store (the one with breakers, as in production),
    * under a key prefix of its own ({@code tag} tells runs apart); add to it as needed.
@@ -85,6 +58,7 @@ final class HeraldProcess {
       "HERALD_REPLAY_REDIS_KEY_PREFIX", "herald-it-" + ProcessHandle.current().pid() + "-" + tag + ":"));
   }
 
+  /** Starts the jar and waits until it serves; fails with the log tail if it does not within 30 s. */
   static HeraldProcess start(String name, Map<String, String> env, String... args) throws Exception {
     HeraldProcess p = launch(name, env, args);
     try {
@@ -250,34 +224,5 @@ final class HeraldProcess {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-  }
-
-  /**
-   * Opens an SSE stream on {@code port} once the gateway serves it (it answers 503 until the
-   * replay role is in reach), within {@code seconds}; fails at once when one of the role
-   * processes has exited (their logs are {@code logs}).
-   */
-  static io.herald.testsupport.SseClient subscribeWhenReady(io.vertx.core.http.HttpClient http, int port, String path,
-      List<Process> processes, String logs, int seconds) throws Exception {
-    long deadline = System.nanoTime() + java.time.Duration.ofSeconds(seconds).toNanos();
-    Throwable last = null;
-    while (System.nanoTime() < deadline) {
-      for (Process p : processes) {
-        if (!p.isAlive()) {
-          throw new AssertionError("a role process exited with " + p.exitValue() + "; see " + logs);
-        }
-      }
-      if (Ports.accepts(port)) {
-        try {
-          io.herald.testsupport.SseClient c = io.herald.testsupport.SseClient.open(http, port, path);
-          c.await(l -> !l.isEmpty(), java.time.Duration.ofSeconds(10));
-          return c;
-        } catch (Exception | AssertionError e) {
-          last = e;
-        }
-      }
-      Thread.sleep(250);
-    }
-    throw new AssertionError("gateway on " + port + " did not serve " + path + " in " + seconds + " s", last);
   }
 }

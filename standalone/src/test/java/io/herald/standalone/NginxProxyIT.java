@@ -1,6 +1,7 @@
 package io.herald.standalone;
 
 import io.herald.testsupport.Ports;
+import io.herald.testsupport.RoleCluster;
 import io.herald.testsupport.SseClient;
 import io.herald.testsupport.SseEvent;
 import io.vertx.core.Vertx;
@@ -61,11 +62,12 @@ class NginxProxyIT {
   /** Streams per client address on each gateway (gateway.maxConnectionsPerIp). */
   private static final int PER_IP = 20;
 
-  private final List<Process> processes = new ArrayList<>();
+  /** The role processes; the gateways here set their own per-address limits (trustedProxies). */
+  private final RoleCluster cluster = new RoleCluster(Path.of(".."), HeraldProcess.LOGS, "nginx",
+    List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
   private final Map<Integer, Process> gateways = new LinkedHashMap<>();
   private final List<AutoCloseable> clients = new ArrayList<>();
   private final List<Integer> hazelcastPorts = new ArrayList<>();
-  private final String clusterName = "herald-nginx-it-" + ProcessHandle.current().pid();
   private Process nginx;
   private Path nginxDir;
   private int proxyPort;
@@ -127,12 +129,7 @@ class NginxProxyIT {
         ProcessHandle.of(Long.parseLong(Files.readString(pid).trim())).ifPresent(ProcessHandle::destroyForcibly);
       }
     }
-    for (Process p : processes) {
-      p.destroyForcibly();
-    }
-    for (Process p : processes) {
-      p.waitFor(10, TimeUnit.SECONDS);
-    }
+    cluster.close();
   }
 
   // ------------------------------------------------------------------------------------- tests
@@ -321,9 +318,7 @@ class NginxProxyIT {
 
     Process killed = gateways.get(victim);
     long t0 = System.nanoTime();
-    killed.destroyForcibly(); // SIGKILL
-    assertThat(killed.waitFor(10, TimeUnit.SECONDS)).isTrue();
-    processes.remove(killed);
+    cluster.kill(killed); // SIGKILL
     try {
       resumeOnTheOther(http, path, upstream, lastId, first, t0);
     } finally {
@@ -370,16 +365,13 @@ class NginxProxyIT {
   }
 
   private Process role(String jar, String name, Map<String, String> env) throws IOException {
-    // The helper lifts the per-address limits; the gateways here set their own (trustedProxies).
-    ProcessBuilder pb = HeraldProcess.clusterRole(jar, "nginx-" + name, clusterName,
-      List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
-    pb.environment().put("HERALD_CLUSTER_PORT", String.valueOf(hazelcastPorts.get(processes.size())));
+    // The cluster lifts the per-address limits; the gateways here set their own (trustedProxies).
+    ProcessBuilder pb = cluster.builder(jar, name);
+    pb.environment().put("HERALD_CLUSTER_PORT", String.valueOf(hazelcastPorts.get(cluster.processes().size())));
     pb.environment().put("HERALD_CLUSTER_MEMBERS", String.join(",", hazelcastPorts.stream().map(p -> "127.0.0.1:" + p).toList()));
     pb.environment().put("HERALD_GATEWAY_HEARTBEAT_SECONDS", "1");
     pb.environment().putAll(env);
-    Process p = pb.start();
-    processes.add(p);
-    return p;
+    return cluster.start(pb);
   }
 
   /** nginx with the shipped herald.conf, upstreams and listen port rewritten to loopback. */
@@ -452,11 +444,7 @@ class NginxProxyIT {
   private void awaitGateway(int port) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (System.nanoTime() < deadline) {
-      for (Process p : processes) {
-        if (!p.isAlive()) {
-          throw new AssertionError("a role process exited with " + p.exitValue() + "; see target/it-logs/nginx-*.log");
-        }
-      }
+      cluster.assertAlive();
       if (Ports.accepts(port)) {
         try (Lines l = Lines.open(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/events?topic=warmup")).GET())) {
           if (l.response.statusCode() == 200) {

@@ -1,6 +1,7 @@
 package io.herald.standalone;
 
 import io.herald.testsupport.Ports;
+import io.herald.testsupport.RoleCluster;
 import io.herald.testsupport.SseClient;
 import io.herald.testsupport.SseEvent;
 import io.vertx.core.Vertx;
@@ -16,7 +17,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -37,20 +37,15 @@ class PatternClusterIT {
   private static final int STARTUP_SECONDS = 150;
   private static final Duration WAIT = Duration.ofSeconds(30);
 
-  private final List<Process> processes = new ArrayList<>();
-  private final String clusterName = "herald-pattern-it-" + ProcessHandle.current().pid();
+  private final RoleCluster cluster = RoleCluster.fromModule("pattern");
 
   private Process role(String jar, String name, Map<String, String> env) throws IOException {
-    ProcessBuilder pb = HeraldProcess.clusterRole(jar, "pattern-" + name, clusterName, List.of("-Xmx256m"));
-    pb.environment().putAll(env);
-    Process p = pb.start();
-    processes.add(p);
-    return p;
+    return cluster.start(jar, name, env);
   }
 
   @AfterEach
-  void stopAll() {
-    processes.forEach(Process::destroyForcibly);
+  void stopAll() throws InterruptedException {
+    cluster.close();
   }
 
   @Test
@@ -72,10 +67,8 @@ class PatternClusterIT {
     Vertx vertx = Vertx.vertx();
     try {
       HttpClient http = vertx.createHttpClient();
-      SseClient onGw1 = HeraldProcess.subscribeWhenReady(http, gw1Port, pattern, processes, "target/it-logs/pattern-*.log",
-        STARTUP_SECONDS);
-      SseClient onGw2 = HeraldProcess.subscribeWhenReady(http, gw2Port, "/events?topic=other", processes,
-        "target/it-logs/pattern-*.log", STARTUP_SECONDS);
+      SseClient onGw1 = cluster.subscribeWhenReady(http, gw1Port, pattern, Duration.ofSeconds(STARTUP_SECONDS));
+      SseClient onGw2 = cluster.subscribeWhenReady(http, gw2Port, "/events?topic=other", Duration.ofSeconds(STARTUP_SECONDS));
       awaitReady(notifierPort);
 
       publish(notifierPort, "orders.a", "a1");

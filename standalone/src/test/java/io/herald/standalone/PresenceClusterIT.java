@@ -1,6 +1,7 @@
 package io.herald.standalone;
 
 import io.herald.testsupport.Ports;
+import io.herald.testsupport.RoleCluster;
 import io.herald.testsupport.SseClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
@@ -18,7 +19,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -43,20 +43,15 @@ class PresenceClusterIT {
   private static final String SECRET = "a-cluster-test-secret-long-enough-for-hs256";
   private static final String KEY = "presence-it-key";
 
-  private final List<Process> processes = new ArrayList<>();
-  private final String clusterName = "herald-presence-it-" + ProcessHandle.current().pid();
+  private final RoleCluster cluster = RoleCluster.fromModule("presence");
 
   private Process role(String jar, String name, Map<String, String> env) throws IOException {
-    ProcessBuilder pb = HeraldProcess.clusterRole(jar, "presence-" + name, clusterName, List.of("-Xmx256m"));
-    pb.environment().putAll(env);
-    Process p = pb.start();
-    processes.add(p);
-    return p;
+    return cluster.start(jar, name, env);
   }
 
   @AfterEach
-  void stopAll() {
-    processes.forEach(Process::destroyForcibly);
+  void stopAll() throws InterruptedException {
+    cluster.close();
   }
 
   @Test
@@ -101,9 +96,8 @@ class PresenceClusterIT {
       assertThat(presence(watcher)).filteredOn(x -> !x.endsWith(":bob"))
         .containsExactlyInAnyOrder("join:carol", "join:alice", "join:dave", "join:erin");
 
-      gw1.destroyForcibly(); // SIGKILL: no clean end, nothing removed by the dying node
-      assertThat(gw1.waitFor(10, TimeUnit.SECONDS)).isTrue();
-      processes.remove(gw1); // dead on purpose: the helpers below check that the others live
+      // SIGKILL: no clean end, nothing removed by the dying node; the helpers below check that the others live.
+      cluster.kill(gw1);
       long killed = System.nanoTime();
       // The content, not only the count: while the dead node's entries leave, a count of 3 can be
       // another three members for a moment.
@@ -160,7 +154,7 @@ class PresenceClusterIT {
   }
 
   private SseClient subscribeWhenReady(HttpClient http, int port, String path) throws Exception {
-    return HeraldProcess.subscribeWhenReady(http, port, path, processes, "target/it-logs/presence-*.log", STARTUP_SECONDS);
+    return cluster.subscribeWhenReady(http, port, path, Duration.ofSeconds(STARTUP_SECONDS));
   }
 
   private static String token(String sub, boolean presence) throws Exception {

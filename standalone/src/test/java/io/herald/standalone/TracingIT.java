@@ -1,6 +1,7 @@
 package io.herald.standalone;
 
 import io.herald.testsupport.Ports;
+import io.herald.testsupport.RoleCluster;
 import io.herald.testsupport.SseClient;
 import io.herald.testsupport.SseEvent;
 import io.vertx.core.Vertx;
@@ -32,8 +33,7 @@ class TracingIT {
 
   private static final int STARTUP_SECONDS = 150;
 
-  private final List<Process> processes = new ArrayList<>();
-  private final String clusterName = "herald-it-tracing-" + ProcessHandle.current().pid();
+  private final RoleCluster cluster = RoleCluster.fromModule("tracing");
   private final SecureRandom random = new SecureRandom();
   /**
    * A Hazelcast port per process, each member listing them all: on a machine where other
@@ -43,16 +43,14 @@ class TracingIT {
   private final List<Integer> hazelcastPorts = new ArrayList<>();
 
   private Process role(String jar, String name, Map<String, String> env) throws IOException {
-    ProcessBuilder pb = HeraldProcess.clusterRole(jar, "tracing-" + name, clusterName, List.of("-Xmx256m"));
+    ProcessBuilder pb = cluster.builder(jar, name);
     pb.environment().keySet().removeIf(k -> k.startsWith("OTEL_"));
     // Export every 200 ms rather than every 5 s: the test waits for spans, not for the SDK's default.
     pb.environment().put("OTEL_BSP_SCHEDULE_DELAY", "200");
     pb.environment().putAll(env);
-    pb.environment().put("HERALD_CLUSTER_PORT", String.valueOf(hazelcastPorts.get(processes.size())));
+    pb.environment().put("HERALD_CLUSTER_PORT", String.valueOf(hazelcastPorts.get(cluster.processes().size())));
     pb.environment().put("HERALD_CLUSTER_MEMBERS", String.join(",", hazelcastPorts.stream().map(port -> "127.0.0.1:" + port).toList()));
-    Process p = pb.start();
-    processes.add(p);
-    return p;
+    return cluster.start(pb);
   }
 
   private static Map<String, String> traced(OtlpReceiver receiver, String service, String... more) {
@@ -65,8 +63,8 @@ class TracingIT {
   }
 
   @AfterEach
-  void stopAll() {
-    processes.forEach(Process::destroyForcibly);
+  void stopAll() throws InterruptedException {
+    cluster.close();
   }
 
   @Test
@@ -229,7 +227,7 @@ class TracingIT {
   }
 
   private SseClient subscribeWhenReady(HttpClient http, int port, String path) throws Exception {
-    return HeraldProcess.subscribeWhenReady(http, port, path, processes, "target/it-logs/tracing-*.log", STARTUP_SECONDS);
+    return cluster.subscribeWhenReady(http, port, path, Duration.ofSeconds(STARTUP_SECONDS));
   }
 
 }

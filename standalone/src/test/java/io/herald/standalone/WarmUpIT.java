@@ -1,6 +1,7 @@
 package io.herald.standalone;
 
 import io.herald.testsupport.Ports;
+import io.herald.testsupport.RoleCluster;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -107,8 +108,8 @@ class WarmUpIT {
   @DisplayName("A gateway-only node warms its own role, with a stand-in replay on the private bus")
   void gatewayOnlyNode() throws Exception {
     int admin = Ports.freePort();
-    ProcessBuilder pb = HeraldProcess.clusterRole("gateway-verticle/target/herald-gateway.jar", "warmup-gateway",
-      "herald-warmup-it-" + ProcessHandle.current().pid(), List.of("-Xmx256m", "-XX:+UseSerialGC"));
+    ProcessBuilder pb = new RoleCluster(Path.of(".."), HeraldProcess.LOGS, "warmup", List.of("-Xmx256m", "-XX:+UseSerialGC"))
+      .builder("gateway-verticle/target/herald-gateway.jar", "gateway");
     pb.environment().putAll(Map.of("HERALD_ADMIN_PORT", "" + admin, "HERALD_GATEWAY_PORT", "" + Ports.freePort(),
       "HERALD_ADMIN_WARM_UP_MILLIS", "15000", "HERALD_ADMIN_WARM_UP_PUBLISHES", "2000"));
     role = pb.start();

@@ -1,0 +1,168 @@
+package io.herald.testsupport;
+
+import io.vertx.core.http.HttpClient;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A cluster of Herald role processes as docs/clustering.md runs it: each role's fat jar in a JVM
+ * of its own with {@code --cluster}, joined over Hazelcast on loopback under a cluster name of
+ * this test's own. The test's {@code HERALD_*} variables are dropped, each process gets a free
+ * admin port, and the per-address limits are lifted (every test client comes from 127.0.0.1).
+ * A process's output (both streams) goes to {@code <logs>/<prefix>-<name>.log}.
+ *
+ * <p>Close it in {@code @AfterEach}: every process it started is killed with SIGKILL.
+ */
+public final class RoleCluster implements AutoCloseable {
+
+  private final Path root;
+  private final Path logs;
+  private final String prefix;
+  private final String clusterName;
+  private final List<String> jvmFlags;
+  private final List<Process> processes = Collections.synchronizedList(new ArrayList<>());
+
+  /**
+   * @param root     the repository root, against which role jars are resolved
+   * @param logs     the folder of the processes' logs (created when missing)
+   * @param prefix   starts every log name and the cluster name, to tell tests apart
+   * @param jvmFlags extra JVM flags of every process (e.g. {@code -Xmx256m})
+   */
+  public RoleCluster(Path root, Path logs, String prefix, List<String> jvmFlags) {
+    this.root = root;
+    this.logs = logs;
+    this.prefix = prefix;
+    this.clusterName = "herald-" + prefix + "-it-" + ProcessHandle.current().pid();
+    this.jvmFlags = List.copyOf(jvmFlags);
+  }
+
+  /**
+   * For tests of a module of this repository (Maven runs them in the module's folder): jars
+   * resolved against {@code ..}, logs in {@code target/it-logs}, {@code -Xmx256m}.
+   */
+  public static RoleCluster fromModule(String prefix) {
+    return new RoleCluster(Path.of(".."), Path.of("target", "it-logs"), prefix, List.of("-Xmx256m"));
+  }
+
+  /** The Hazelcast cluster name every process joins. */
+  public String clusterName() {
+    return clusterName;
+  }
+
+  /** Where a process's logs are, as a glob for failure messages. */
+  public String logGlob() {
+    return logs.resolve(prefix + "-*.log").toString();
+  }
+
+  /**
+   * The command for one role's jar ({@code jar} relative to the repository root), not started:
+   * callers may add to its environment (which overrides the defaults) and {@link #start(ProcessBuilder)} it.
+   */
+  public ProcessBuilder builder(String jar, String name) throws IOException {
+    Files.createDirectories(logs);
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmFlags);
+    command.add("-Dhazelcast.wait.seconds.before.join=0");
+    command.addAll(List.of("-jar", root.resolve(jar).toString(), "--cluster"));
+    ProcessBuilder pb = new ProcessBuilder(command)
+      .redirectErrorStream(true).redirectOutput(logs.resolve(prefix + "-" + name + ".log").toFile())
+      .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+    Map<String, String> env = pb.environment();
+    env.keySet().removeIf(k -> k.startsWith("HERALD_"));
+    env.put("HERALD_CLUSTER_NAME", clusterName);
+    env.put("HERALD_ADMIN_PORT", String.valueOf(Ports.freePort()));
+    env.put("HERALD_ADMIN_WARM_UP_MILLIS", "0");
+    env.put("HERALD_GATEWAY_MAX_CONNECTIONS_PER_IP", "100000");
+    env.put("HERALD_GATEWAY_CONNECT_ATTEMPTS_PER_IP_PER_MINUTE", "1000000");
+    return pb;
+  }
+
+  /** Starts a command from {@link #builder}; it is killed on {@link #close()}. */
+  public Process start(ProcessBuilder pb) throws IOException {
+    Process p = pb.start();
+    processes.add(p);
+    return p;
+  }
+
+  /** Starts one role's jar with {@code env} over the defaults. */
+  public Process start(String jar, String name, Map<String, String> env) throws IOException {
+    ProcessBuilder pb = builder(jar, name);
+    pb.environment().putAll(env);
+    return start(pb);
+  }
+
+  /** The processes started and not {@link #kill killed}, in start order (a snapshot). */
+  public List<Process> processes() {
+    synchronized (processes) {
+      return List.copyOf(processes);
+    }
+  }
+
+  /**
+   * Kills {@code p} with SIGKILL (no clean end for anything it serves), waits until it is gone,
+   * and stops counting it among the processes that must be alive.
+   */
+  public void kill(Process p) throws InterruptedException {
+    p.destroyForcibly();
+    if (!p.waitFor(10, TimeUnit.SECONDS)) {
+      throw new AssertionError("process " + p.pid() + " still alive 10 s after SIGKILL");
+    }
+    processes.remove(p);
+  }
+
+  /** Fails at once when one of the processes (not killed on purpose) has exited. */
+  public void assertAlive() {
+    for (Process p : processes()) {
+      if (!p.isAlive()) {
+        throw new AssertionError("a role process exited with " + p.exitValue() + "; see " + logGlob());
+      }
+    }
+  }
+
+  /**
+   * Opens an SSE stream on {@code port} once the gateway serves it (it answers 503 until the
+   * replay role is in reach, and a first line comes), within {@code timeout}; fails at once when
+   * a role process has exited.
+   */
+  public SseClient subscribeWhenReady(HttpClient http, int port, String path, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Throwable last = null;
+    while (System.nanoTime() < deadline) {
+      assertAlive();
+      if (Ports.accepts(port)) {
+        try {
+          SseClient c = SseClient.open(http, port, path);
+          c.await(l -> !l.isEmpty(), Duration.ofSeconds(10));
+          return c;
+        } catch (Exception | AssertionError e) {
+          last = e;
+        }
+      }
+      Thread.sleep(250);
+    }
+    throw new AssertionError("gateway on " + port + " did not serve " + path + " in " + timeout.toSeconds() + " s", last);
+  }
+
+  /** Kills (SIGKILL) every process still running and waits for each, at most 10 s. */
+  @Override
+  public void close() throws InterruptedException {
+    List<Process> all = processes();
+    all.forEach(p -> {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly();
+    });
+    for (Process p : all) {
+      p.waitFor(10, TimeUnit.SECONDS);
+    }
+    processes.clear();
+  }
+}
