@@ -1,0 +1,498 @@
+package io.herald.gateway;
+
+import io.herald.testsupport.SseClient;
+import io.herald.testsupport.SseEvent;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+
+/**
+ * The clients {@link TransportContractTest} runs its guarantees through: one per transport, each
+ * speaking the transport's wire protocol over real loopback connections, all behind one small
+ * interface. Events are published with their topic in the data ({@code "a:3"}), since an SSE
+ * frame does not name its topic.
+ */
+final class ContractClients {
+
+  static final Duration WAIT = Duration.ofSeconds(15);
+
+  private ContractClients() {
+  }
+
+  /** A subscriber on one transport, as the contract sees it. */
+  interface Client extends AutoCloseable {
+
+    /**
+     * The data of the events received so far. The order within a topic is the order of
+     * delivery (for SockJS: the replay's answer, then the live events after its seam); the
+     * order across topics is not part of any transport's promise.
+     */
+    List<String> data();
+
+    /** What to resume from: handed back to {@link Transport#open}. */
+    Object position();
+
+    /** Heartbeats seen: SSE comments, WebSocket pings, SockJS {@code h} frames, empty long-poll answers. */
+    int heartbeats();
+
+    /** Whether the gateway ended the connection (or a long-poll failed). */
+    boolean ended();
+
+    @Override
+    void close();
+
+    /** The data of one topic, in order. */
+    default List<String> of(String topic) {
+      return data().stream().filter(d -> d.startsWith(topic + ":")).collect(Collectors.toList());
+    }
+
+    /** Waits until {@code topic} has received {@code data} (the marker a test published last). */
+    default void awaitData(String datum) throws InterruptedException {
+      await(() -> data().contains(datum), () -> "no " + cut(datum) + " among " + data().size() + " events: "
+        + data().stream().map(ContractClients::cut).collect(Collectors.toList()) + (ended() ? "; the connection ended" : ""));
+    }
+  }
+
+  /** The transports of the contract, and how each opens a subscription that is live when open returns. */
+  enum Transport {
+    SSE, WEBSOCKET, SOCKJS, LONGPOLL;
+
+    Client open(GatewayHarness h, List<String> topics, Object from) throws Exception {
+      return switch (this) {
+        case SSE -> Sse.open(h, topics, (String) from);
+        case WEBSOCKET -> Ws.open(h, topics, (String) from);
+        case SOCKJS -> SockJs.open(h, topics, from);
+        case LONGPOLL -> Poll.open(h, topics, (String) from);
+      };
+    }
+  }
+
+  static void await(BooleanSupplier done, java.util.function.Supplier<String> what) throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (!done.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("not within " + WAIT.toSeconds() + " s: " + what.get());
+      }
+      Thread.sleep(1);
+    }
+  }
+
+  /** The first 40 characters, for failure messages about large events. */
+  static String cut(String s) {
+    return s.length() <= 40 ? s : s.substring(0, 40) + "...(" + s.length() + " chars)";
+  }
+
+  static String query(List<String> topics) {
+    return topics.stream().map(t -> "topic=" + URLEncoder.encode(t, StandardCharsets.UTF_8)).collect(Collectors.joining("&"));
+  }
+
+  /** {@code GET /events}; live once {@code herald.ready} came (it follows any replay). */
+  static final class Sse implements Client {
+    private final SseClient c;
+
+    private Sse(SseClient c) {
+      this.c = c;
+    }
+
+    static Sse open(GatewayHarness h, List<String> topics, String from) throws Exception {
+      SseClient c = from == null ? h.sse("/events?" + query(topics)) : h.sse("/events?" + query(topics), "Last-Event-ID", from);
+      c.await(l -> l.stream().anyMatch(e -> "herald.ready".equals(e.type())), WAIT);
+      return new Sse(c);
+    }
+
+    @Override
+    public List<String> data() {
+      return c.appEvents().stream().map(SseEvent::data).collect(Collectors.toList());
+    }
+
+    @Override
+    public Object position() {
+      return c.parser().lastEventId();
+    }
+
+    @Override
+    public int heartbeats() {
+      return c.parser().heartbeats();
+    }
+
+    @Override
+    public boolean ended() {
+      return c.ended();
+    }
+
+    @Override
+    public void close() {
+      c.close();
+    }
+  }
+
+  /** {@code GET /ws}; live once the {@code herald.ready} frame came. */
+  static final class Ws implements Client {
+    private final WsClient c;
+
+    private Ws(WsClient c) {
+      this.c = c;
+    }
+
+    static Ws open(GatewayHarness h, List<String> topics, String from) throws Exception {
+      String resume = from == null ? "" : "&lastEventId=" + URLEncoder.encode(from, StandardCharsets.UTF_8);
+      WsClient c = WsClient.open(h.port(), "/ws?" + query(topics) + resume);
+      c.await(l -> l.stream().anyMatch(f -> "herald.ready".equals(f.getString("type"))), WAIT);
+      return new Ws(c);
+    }
+
+    @Override
+    public List<String> data() {
+      return c.appFrames().stream().map(f -> f.getString("data")).collect(Collectors.toList());
+    }
+
+    @Override
+    public Object position() {
+      List<JsonObject> frames = c.frames();
+      return frames.get(frames.size() - 1).getString("id");
+    }
+
+    @Override
+    public int heartbeats() {
+      return c.pings.get();
+    }
+
+    @Override
+    public boolean ended() {
+      return c.closed.isDone();
+    }
+
+    @Override
+    public void close() {
+      c.close();
+    }
+  }
+
+  /**
+   * {@code GET /poll} in a loop, each answer's {@code id} sent back as {@code lastEventId}. Without
+   * a cursor the first answer (at once) gives the position; from then on nothing is missed, so
+   * it is live as soon as that first answer came.
+   */
+  static final class Poll implements Client {
+    private final GatewayHarness h;
+    private final String topics;
+    private final List<String> data = new ArrayList<>();
+    private final AtomicInteger empty = new AtomicInteger();
+    final AtomicInteger answers = new AtomicInteger();
+    private volatile String id;
+    private volatile boolean stopped;
+    private volatile Throwable failure;
+    private volatile CompletableFuture<HttpResponse<String>> pending;
+
+    private Poll(GatewayHarness h, List<String> topics) {
+      this.h = h;
+      this.topics = query(topics);
+    }
+
+    static Poll open(GatewayHarness h, List<String> topics, String from) throws Exception {
+      Poll p = new Poll(h, topics);
+      p.id = from;
+      p.next();
+      await(() -> p.answers.get() > 0 || p.failure != null, () -> "no first answer to /poll");
+      if (p.failure != null) {
+        throw new AssertionError("/poll failed", p.failure);
+      }
+      return p;
+    }
+
+    private void next() {
+      if (stopped) {
+        return;
+      }
+      String q = "/poll?" + topics + (id == null ? "" : "&lastEventId=" + URLEncoder.encode(id, StandardCharsets.UTF_8));
+      pending = WsClient.JDK.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + h.port() + q))
+        .timeout(WAIT).GET().build(), HttpResponse.BodyHandlers.ofString());
+      pending.whenComplete((resp, err) -> {
+        if (stopped) {
+          return;
+        }
+        if (err != null || resp.statusCode() != 200) {
+          failure = err != null ? err : new AssertionError("/poll answered " + resp.statusCode() + ": " + resp.body());
+          return;
+        }
+        JsonObject body = new JsonObject(resp.body());
+        JsonArray events = body.getJsonArray("events");
+        // The events and the id that resumes after them change together: a position read
+        // between the two would replay an event twice.
+        synchronized (this) {
+          for (int i = 0; i < events.size(); i++) {
+            JsonObject f = events.getJsonObject(i);
+            if (f.containsKey("topic")) {
+              data.add(f.getString("data"));
+            }
+          }
+          if (id != null && events.isEmpty()) {
+            empty.incrementAndGet();
+          }
+          id = body.getString("id");
+        }
+        answers.incrementAndGet();
+        next();
+      });
+    }
+
+    @Override
+    public synchronized List<String> data() {
+      return new ArrayList<>(data);
+    }
+
+    @Override
+    public synchronized Object position() {
+      return id;
+    }
+
+    /** Answers with no events: a poll with nothing to say is answered empty after the heartbeat. */
+    @Override
+    public int heartbeats() {
+      return empty.get();
+    }
+
+    @Override
+    public boolean ended() {
+      return failure != null;
+    }
+
+    @Override
+    public void close() {
+      stopped = true;
+      CompletableFuture<HttpResponse<String>> p = pending;
+      if (p != null) {
+        p.cancel(true);
+      }
+    }
+  }
+
+  /**
+   * The SockJS bridge over SockJS's WebSocket transport ({@code /eventbus/000/<session>/websocket}),
+   * as the official client does it: register each topic, then send a replay with the topic's last
+   * id. The replay's answer comes once the registration is positioned, so the subscription is
+   * live when it came; its position is one single-topic cursor per topic.
+   */
+  static final class SockJs implements Client {
+    private final Map<String, List<String>> replayed = new LinkedHashMap<>();
+    private final Map<String, List<String>> live = new LinkedHashMap<>();
+    private final Map<String, String> last = new LinkedHashMap<>();
+    private final Map<String, JsonObject> replies = new java.util.HashMap<>();
+    private final AtomicInteger heartbeats = new AtomicInteger();
+    private final CompletableFuture<Integer> closed = new CompletableFuture<>();
+    private final StringBuilder partial = new StringBuilder();
+    private WebSocket ws;
+
+    @SuppressWarnings("unchecked")
+    static SockJs open(GatewayHarness h, List<String> topics, Object from) throws Exception {
+      Map<String, String> since = from == null ? Map.of() : (Map<String, String>) from;
+      SockJs c = new SockJs();
+      c.ws = WsClient.JDK.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
+        .buildAsync(URI.create("ws://127.0.0.1:" + h.port() + "/eventbus/000/" + Long.toHexString(System.nanoTime()) + "/websocket"),
+          c.listener()).get(10, TimeUnit.SECONDS);
+      for (String t : topics) {
+        synchronized (c) {
+          c.replayed.put(t, new ArrayList<>());
+          c.live.put(t, new ArrayList<>());
+        }
+        c.send(new JsonObject().put("type", "register").put("address", "herald.browser." + t));
+      }
+      for (String t : topics) {
+        String cursor = since.get(t);
+        boolean more = true;
+        for (int page = 0; more; page++) {
+          String reply = "r-" + t + "-" + page;
+          JsonObject body = new JsonObject().put("topic", t);
+          if (cursor != null) {
+            body.put("lastEventId", cursor);
+          }
+          c.send(new JsonObject().put("type", "send").put("address", "herald.browser.replay").put("body", body).put("replyAddress", reply));
+          await(() -> c.reply(reply) != null, () -> "no answer to the replay of " + t);
+          JsonObject answer = c.reply(reply);
+          if (answer.containsKey("refused")) {
+            throw new AssertionError("replay of " + t + " refused: " + answer);
+          }
+          synchronized (c) {
+            for (Object o : answer.getJsonArray("events")) {
+              JsonObject f = (JsonObject) o;
+              if (f.containsKey("topic")) {
+                c.replayed.get(t).add(f.getString("data"));
+              }
+            }
+            // Live events already received are newer than anything the answer holds.
+            if (c.live.get(t).isEmpty()) {
+              c.last.put(t, answer.getString("id"));
+            }
+          }
+          cursor = answer.getString("id");
+          more = answer.getBoolean("more", false);
+        }
+      }
+      return c;
+    }
+
+    private synchronized JsonObject reply(String address) {
+      return replies.get(address);
+    }
+
+    private void send(JsonObject frame) {
+      ws.sendText(new JsonArray().add(frame.encode()).encode(), true).join();
+    }
+
+    private WebSocket.Listener listener() {
+      return new WebSocket.Listener() {
+        @Override
+        public CompletionStage<?> onText(WebSocket w, CharSequence text, boolean complete) {
+          partial.append(text);
+          if (complete) {
+            receive(partial.toString());
+            partial.setLength(0);
+          }
+          w.request(1);
+          return null;
+        }
+
+        @Override
+        public CompletionStage<?> onClose(WebSocket w, int statusCode, String reason) {
+          closed.complete(statusCode);
+          return null;
+        }
+
+        @Override
+        public void onError(WebSocket w, Throwable error) {
+          closed.complete(-1);
+        }
+      };
+    }
+
+    private synchronized void receive(String message) {
+      if (message.equals("h")) {
+        heartbeats.incrementAndGet();
+      } else if (message.startsWith("c")) {
+        closed.complete(new JsonArray(message.substring(1)).getInteger(0));
+      } else if (message.startsWith("a")) {
+        for (Object m : new JsonArray(message.substring(1))) {
+          JsonObject frame = new JsonObject((String) m);
+          JsonObject body = frame.getJsonObject("body");
+          String address = frame.getString("address", "");
+          if (address.startsWith("r-")) {
+            replies.put(address, "err".equals(frame.getString("type")) ? new JsonObject().put("refused", frame) : body);
+          } else if ("rec".equals(frame.getString("type")) && body != null && body.containsKey("topic")) {
+            String topic = body.getString("topic");
+            live.computeIfAbsent(topic, k -> new ArrayList<>()).add(body.getString("data"));
+            last.put(topic, body.getString("id"));
+          }
+        }
+      }
+    }
+
+    @Override
+    public synchronized List<String> data() {
+      List<String> all = new ArrayList<>();
+      replayed.forEach((t, l) -> all.addAll(l));
+      live.forEach((t, l) -> all.addAll(l));
+      return all;
+    }
+
+    @Override
+    public synchronized Object position() {
+      return new LinkedHashMap<>(last);
+    }
+
+    @Override
+    public int heartbeats() {
+      return heartbeats.get();
+    }
+
+    @Override
+    public boolean ended() {
+      return closed.isDone();
+    }
+
+    @Override
+    public void close() {
+      if (!ws.isOutputClosed()) {
+        ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye");
+      }
+      ws.abort();
+    }
+  }
+
+  /**
+   * A client that subscribes and then never reads: a raw socket with a small receive buffer,
+   * which the gateway must cut off once {@code maxWriteQueueBytes} wait unsent for it.
+   */
+  static Socket stalled(GatewayHarness h, Transport t, String topic) throws IOException {
+    Socket s = new Socket();
+    s.setReceiveBufferSize(4096);
+    s.connect(new InetSocketAddress("127.0.0.1", h.port()), 5000);
+    s.setSoTimeout(10_000);
+    String upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      + "Sec-WebSocket-Version: 13\r\n";
+    String request = switch (t) {
+      case SSE -> "GET /events?topic=" + topic + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+      case WEBSOCKET -> "GET /ws?topic=" + topic + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + upgrade + "\r\n";
+      case SOCKJS -> "GET /eventbus/000/stalled" + Long.toHexString(System.nanoTime()) + "/websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + upgrade + "\r\n";
+      case LONGPOLL -> throw new IllegalArgumentException("a poll is one answer: nothing waits unsent");
+    };
+    OutputStream out = s.getOutputStream();
+    out.write(request.getBytes(StandardCharsets.ISO_8859_1));
+    byte[] head = new byte[12];
+    if (s.getInputStream().readNBytes(head, 0, 12) != 12) {
+      throw new AssertionError("no status line");
+    }
+    String status = new String(head, StandardCharsets.ISO_8859_1);
+    if (!status.equals(t == Transport.SSE ? "HTTP/1.1 200" : "HTTP/1.1 101")) {
+      throw new AssertionError(t + " answered " + status);
+    }
+    if (t == Transport.SOCKJS) {
+      String register = new JsonArray().add(new JsonObject().put("type", "register").put("address", "herald.browser." + topic).encode())
+        .encode();
+      out.write(maskedText(register.getBytes(StandardCharsets.UTF_8)));
+    }
+    out.flush();
+    return s;
+  }
+
+  /** One client-to-server WebSocket text frame (RFC 6455: clients mask), payload under 64 KB. */
+  static byte[] maskedText(byte[] payload) {
+    byte[] mask = {0x11, 0x22, 0x33, 0x44};
+    int header = payload.length < 126 ? 2 : 4;
+    byte[] frame = new byte[header + 4 + payload.length];
+    frame[0] = (byte) 0x81;
+    if (payload.length < 126) {
+      frame[1] = (byte) (0x80 | payload.length);
+    } else {
+      frame[1] = (byte) (0x80 | 126);
+      frame[2] = (byte) (payload.length >> 8);
+      frame[3] = (byte) payload.length;
+    }
+    System.arraycopy(mask, 0, frame, header, 4);
+    for (int i = 0; i < payload.length; i++) {
+      frame[header + 4 + i] = (byte) (payload[i] ^ mask[i % 4]);
+    }
+    return frame;
+  }
+}
