@@ -2,6 +2,7 @@ package io.herald.gateway;
 
 import io.herald.common.Cursor;
 import io.herald.common.Event;
+import io.herald.testsupport.IsolatedMetrics;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -32,30 +33,36 @@ class WebSocketTransportTest {
 
   @Test
   @DisplayName("Metrics by transport move: herald_connections_active and _opened/_closed_total for websocket and longpoll")
-  void metricsByTransport(Vertx vertx) throws Exception {
-    var registry = io.herald.common.admin.HeraldMetrics.get().registry();
-    java.util.function.Function<String, Double> active = t -> registry.get("herald_connections_active").tag("transport", t).gauge().value();
-    java.util.function.BiFunction<String, String, Double> count = (name, t) -> {
-      var c = registry.find(name).tag("transport", t).counter();
-      return c == null ? 0.0 : c.count();
-    };
-    try (GatewayHarness h = new GatewayHarness(vertx)) {
-      double wsOpened = count.apply("herald_connections_opened", "websocket");
-      double wsClosed = count.apply("herald_connections_closed", "websocket");
+  void metricsByTransport() throws Exception {
+    // A registry of this test's own: exact values, whatever other tests of the JVM count.
+    try (IsolatedMetrics metrics = IsolatedMetrics.start(); GatewayHarness h = new GatewayHarness(metrics.vertx())) {
+      var registry = metrics.registry();
+      java.util.function.Function<String, Double> active = t -> {
+        var g = registry.find("herald_connections_active").tag("transport", t).gauge();
+        return g == null ? 0.0 : g.value();
+      };
+      java.util.function.BiFunction<String, String, Double> count = (name, t) -> {
+        var c = registry.find(name).tag("transport", t).counter();
+        return c == null ? 0.0 : c.count();
+      };
       try (WsClient c = WsClient.open(h.port(), "/ws?topic=metrics")) {
         c.await(f -> !f.isEmpty(), WAIT);
-        assertThat(active.apply("websocket")).isGreaterThanOrEqualTo(1.0);
-        assertThat(count.apply("herald_connections_opened", "websocket")).isEqualTo(wsOpened + 1);
+        assertThat(active.apply("websocket")).isEqualTo(1.0);
+        assertThat(count.apply("herald_connections_opened", "websocket")).isEqualTo(1.0);
+        assertThat(count.apply("herald_connections_closed", "websocket")).isZero();
       }
-      awaitCondition(() -> count.apply("herald_connections_closed", "websocket") == wsClosed + 1);
+      awaitCondition(() -> count.apply("herald_connections_closed", "websocket") == 1.0);
+      assertThat(active.apply("websocket")).isZero();
 
-      double pollOpened = count.apply("herald_connections_opened", "longpoll");
       var r = io.herald.testsupport.JdkHttp.send("GET", "http://127.0.0.1:" + h.port() + "/poll?topic=metrics", null);
       assertThat(r.status()).isEqualTo(200);
-      assertThat(count.apply("herald_connections_opened", "longpoll")).isEqualTo(pollOpened + 1);
-      awaitCondition(() -> active.apply("longpoll") == 0.0);
+      assertThat(count.apply("herald_connections_opened", "longpoll")).isEqualTo(1.0);
+      awaitCondition(() -> count.apply("herald_connections_closed", "longpoll") == 1.0);
+      assertThat(active.apply("longpoll")).isZero();
+      assertThat(count.apply("herald_connections_opened", "websocket")).as("nothing else counted").isEqualTo(1.0);
     }
   }
+
 
   @Test
   @DisplayName("A socket opens with herald.ready, then every event as one JSON frame with its cursor, topic, type and data")
