@@ -50,6 +50,9 @@ final class ContractClients {
      */
     List<String> data();
 
+    /** The {@code reset} frames received, as {@code topic:reason}, in order. */
+    List<String> resets();
+
     /** What to resume from: handed back to {@link Transport#open}. */
     Object position();
 
@@ -103,6 +106,11 @@ final class ContractClients {
     return s.length() <= 40 ? s : s.substring(0, 40) + "...(" + s.length() + " chars)";
   }
 
+  /** {@code topic:reason} of a reset's data. */
+  static String reset(JsonObject data) {
+    return data.getString("topic") + ":" + data.getString("reason");
+  }
+
   static String query(List<String> topics) {
     return topics.stream().map(t -> "topic=" + URLEncoder.encode(t, StandardCharsets.UTF_8)).collect(Collectors.joining("&"));
   }
@@ -124,6 +132,12 @@ final class ContractClients {
     @Override
     public List<String> data() {
       return c.appEvents().stream().map(SseEvent::data).collect(Collectors.toList());
+    }
+
+    @Override
+    public List<String> resets() {
+      return c.events().stream().filter(e -> "reset".equals(e.type())).map(e -> reset(new JsonObject(e.data())))
+        .collect(Collectors.toList());
     }
 
     @Override
@@ -168,6 +182,12 @@ final class ContractClients {
     }
 
     @Override
+    public List<String> resets() {
+      return c.frames().stream().filter(f -> "reset".equals(f.getString("type"))).map(f -> reset(f.getJsonObject("data")))
+        .collect(Collectors.toList());
+    }
+
+    @Override
     public Object position() {
       List<JsonObject> frames = c.frames();
       return frames.get(frames.size() - 1).getString("id");
@@ -198,6 +218,7 @@ final class ContractClients {
     private final GatewayHarness h;
     private final String topics;
     private final List<String> data = new ArrayList<>();
+    private final List<String> resets = new ArrayList<>();
     private final AtomicInteger empty = new AtomicInteger();
     final AtomicInteger answers = new AtomicInteger();
     private volatile String id;
@@ -245,6 +266,8 @@ final class ContractClients {
             JsonObject f = events.getJsonObject(i);
             if (f.containsKey("topic")) {
               data.add(f.getString("data"));
+            } else if ("reset".equals(f.getString("type"))) {
+              resets.add(reset(f.getJsonObject("data")));
             }
           }
           if (id != null && events.isEmpty()) {
@@ -260,6 +283,11 @@ final class ContractClients {
     @Override
     public synchronized List<String> data() {
       return new ArrayList<>(data);
+    }
+
+    @Override
+    public synchronized List<String> resets() {
+      return new ArrayList<>(resets);
     }
 
     @Override
@@ -298,6 +326,7 @@ final class ContractClients {
     private final Map<String, List<String>> replayed = new LinkedHashMap<>();
     private final Map<String, List<String>> live = new LinkedHashMap<>();
     private final Map<String, String> last = new LinkedHashMap<>();
+    private final List<String> resets = new ArrayList<>();
     private final Map<String, JsonObject> replies = new java.util.HashMap<>();
     private final AtomicInteger heartbeats = new AtomicInteger();
     private final CompletableFuture<Integer> closed = new CompletableFuture<>();
@@ -338,6 +367,8 @@ final class ContractClients {
               JsonObject f = (JsonObject) o;
               if (f.containsKey("topic")) {
                 c.replayed.get(t).add(f.getString("data"));
+              } else if ("reset".equals(f.getString("type"))) {
+                c.resets.add(reset(f.getJsonObject("data")));
               }
             }
             // Live events already received are newer than anything the answer holds.
@@ -402,6 +433,8 @@ final class ContractClients {
             String topic = body.getString("topic");
             live.computeIfAbsent(topic, k -> new ArrayList<>()).add(body.getString("data"));
             last.put(topic, body.getString("id"));
+          } else if ("rec".equals(frame.getString("type")) && body != null && "reset".equals(body.getString("type"))) {
+            resets.add(reset(body.getJsonObject("data")));
           }
         }
       }
@@ -413,6 +446,11 @@ final class ContractClients {
       replayed.forEach((t, l) -> all.addAll(l));
       live.forEach((t, l) -> all.addAll(l));
       return all;
+    }
+
+    @Override
+    public synchronized List<String> resets() {
+      return new ArrayList<>(resets);
     }
 
     @Override

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -62,6 +63,10 @@ class TransportContractTest {
 
   private static GatewayHarness harness(Vertx vertx, String store, JsonObject config) throws Exception {
     return new GatewayHarness(vertx, CONFIG.copy().mergeIn(config), PatternSubscriptionTest.store(store));
+  }
+
+  private static GatewayHarness harness(Vertx vertx, JsonObject replay) throws Exception {
+    return new GatewayHarness(vertx, CONFIG.copy(), replay);
   }
 
   private static List<String> seq(String topic, int from, int to, String... then) {
@@ -124,6 +129,70 @@ class TransportContractTest {
         assertThat(again.of("a")).containsExactlyElementsOf(seq("a", 4, 8, "a:end"));
         assertThat(again.of("b")).containsExactlyElementsOf(seq("b", 4, 6, "b:end"));
         assertThat(again.data()).hasSize(10);
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(Transport.class)
+  @DisplayName("On a durable store a client resumes on another gateway exactly, as on its own")
+  void resumeOnAnotherGateway(Transport transport, Vertx vertx) throws Exception {
+    // Two gateways, each with its replay role on its own Vert.x, over one Redis keyspace: as two
+    // nodes behind a load balancer.
+    JsonObject redis = PatternSubscriptionTest.store("redis");
+    Vertx other = Vertx.vertx();
+    try (GatewayHarness one = harness(vertx, redis); GatewayHarness two = harness(other, redis)) {
+      Object position;
+      try (Client first = transport.open(one, List.of("a", "b"), null)) {
+        publish(one, "a", 1, 2);
+        publish(one, "b", 1, 2);
+        first.awaitData("a:2");
+        first.awaitData("b:2");
+        position = first.position();
+      }
+      publish(one, "a", 3, 5);
+      publish(two, "b", 3, 3);
+      try (Client again = transport.open(two, List.of("a", "b"), position)) {
+        // Live on the other node comes from its own replay role only: publish there.
+        publish(two, "a", 6, 6);
+        two.publish("a", "a:end");
+        two.publish("b", "b:end");
+        again.awaitData("a:end");
+        again.awaitData("b:end");
+        assertThat(again.of("a")).containsExactlyElementsOf(seq("a", 3, 6, "a:end"));
+        assertThat(again.of("b")).containsExactlyElementsOf(seq("b", 3, 3, "b:end"));
+        assertThat(again.resets()).isEmpty();
+      }
+    } finally {
+      other.close().toCompletionStage().toCompletableFuture().get(20, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
+
+  @ParameterizedTest(name = "{0} on {1}")
+  @MethodSource("cases")
+  @DisplayName("A resume past the retained history gets one reset for the topic, never a silent gap, then live events")
+  void resetWhenHistoryTruncated(Transport transport, String store, Vertx vertx) throws Exception {
+    JsonObject replay = PatternSubscriptionTest.store(store).put("maxEventsPerTopic", 5);
+    try (GatewayHarness h = harness(vertx, replay)) {
+      Object position;
+      try (Client first = transport.open(h, List.of("a", "b"), null)) {
+        publish(h, "a", 1, 1);
+        publish(h, "b", 1, 1);
+        first.awaitData("a:1");
+        first.awaitData("b:1");
+        position = first.position();
+      }
+      // 19 missed on a, of which 5 are retained; b missed nothing it cannot get.
+      publish(h, "a", 2, 20);
+      publish(h, "b", 2, 3);
+      try (Client again = transport.open(h, List.of("a", "b"), position)) {
+        h.publish("a", "a:end");
+        h.publish("b", "b:end");
+        again.awaitData("a:end");
+        again.awaitData("b:end");
+        assertThat(again.resets()).containsExactly("a:history_unavailable");
+        assertThat(again.of("a")).as("after the reset: nothing from before it, then live").containsExactly("a:end");
+        assertThat(again.of("b")).containsExactlyElementsOf(seq("b", 2, 3, "b:end"));
       }
     }
   }
