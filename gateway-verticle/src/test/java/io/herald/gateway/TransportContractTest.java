@@ -236,7 +236,7 @@ class TransportContractTest {
     // The default idle timeout: the stalled client must be cut for its queue, not for silence.
     JsonObject config = new JsonObject().put("maxWriteQueueBytes", 16 * 1024).put("idleTimeoutSeconds", 60);
     try (GatewayHarness h = harness(vertx, store, config);
-         Socket stalled = ContractClients.stalled(h, transport, "big")) {
+         Socket stalled = StalledClients.stalled(h, transport, "big")) {
       if (transport == Transport.SOCKJS) {
         await(() -> h.gateway.sse().bridge().liveRegistrations("big") == 1, () -> "the stalled socket's registration");
       }

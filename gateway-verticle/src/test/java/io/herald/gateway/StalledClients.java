@@ -1,0 +1,75 @@
+package io.herald.gateway;
+
+import io.herald.gateway.ContractClients.Transport;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+
+/** Clients of the contract's slow-consumer case that subscribe and then read nothing. */
+final class StalledClients {
+
+  private StalledClients() {
+  }
+
+  /**
+   * A client that subscribes and then never reads: a raw socket with a small receive buffer,
+   * which the gateway must cut off once {@code maxWriteQueueBytes} wait unsent for it.
+   */
+  static Socket stalled(GatewayHarness h, Transport t, String topic) throws IOException {
+    Socket s = new Socket();
+    s.setReceiveBufferSize(4096);
+    s.connect(new InetSocketAddress("127.0.0.1", h.port()), 5000);
+    s.setSoTimeout(10_000);
+    String upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      + "Sec-WebSocket-Version: 13\r\n";
+    String request = switch (t) {
+      case SSE -> "GET /events?topic=" + topic + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+      case WEBSOCKET -> "GET /ws?topic=" + topic + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + upgrade + "\r\n";
+      case SOCKJS -> "GET /eventbus/000/stalled" + Long.toHexString(System.nanoTime()) + "/websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + upgrade + "\r\n";
+      case LONGPOLL -> throw new IllegalArgumentException("a poll is one answer: nothing waits unsent");
+    };
+    OutputStream out = s.getOutputStream();
+    out.write(request.getBytes(StandardCharsets.ISO_8859_1));
+    byte[] head = new byte[12];
+    if (s.getInputStream().readNBytes(head, 0, 12) != 12) {
+      throw new AssertionError("no status line");
+    }
+    String status = new String(head, StandardCharsets.ISO_8859_1);
+    if (!status.equals(t == Transport.SSE ? "HTTP/1.1 200" : "HTTP/1.1 101")) {
+      throw new AssertionError(t + " answered " + status);
+    }
+    if (t == Transport.SOCKJS) {
+      String register = new JsonArray().add(new JsonObject().put("type", "register").put("address", "herald.browser." + topic).encode())
+        .encode();
+      out.write(maskedText(register.getBytes(StandardCharsets.UTF_8)));
+    }
+    out.flush();
+    return s;
+  }
+
+  /** One client-to-server WebSocket text frame (RFC 6455: clients mask), payload under 64 KB. */
+  static byte[] maskedText(byte[] payload) {
+    byte[] mask = {0x11, 0x22, 0x33, 0x44};
+    int header = payload.length < 126 ? 2 : 4;
+    byte[] frame = new byte[header + 4 + payload.length];
+    frame[0] = (byte) 0x81;
+    if (payload.length < 126) {
+      frame[1] = (byte) (0x80 | payload.length);
+    } else {
+      frame[1] = (byte) (0x80 | 126);
+      frame[2] = (byte) (payload.length >> 8);
+      frame[3] = (byte) payload.length;
+    }
+    System.arraycopy(mask, 0, frame, header, 4);
+    for (int i = 0; i < payload.length; i++) {
+      frame[header + 4 + i] = (byte) (payload[i] ^ mask[i % 4]);
+    }
+    return frame;
+  }
+}
