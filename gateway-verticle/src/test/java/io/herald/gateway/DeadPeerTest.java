@@ -50,6 +50,7 @@ class DeadPeerTest {
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"sse", "websocket", "longpoll", "sockjs"})
   @DisplayName("A client that vanishes is closed within heartbeat + deadPeerTimeoutSeconds on SSE, WebSocket, long-poll and SockJS")
+  @org.junit.jupiter.api.extension.ExtendWith(io.herald.testsupport.IsolatedMetricsExtension.class)
   void vanishedClientIsClosed(String transport) throws Exception {
     Blackhole blackhole = Blackhole.prepare();
     Vertx server = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));

@@ -43,6 +43,7 @@ class GatewayTiersTest {
 
   @Test
   @DisplayName("A token of a higher tier opens more streams than one of a lower tier; an unknown or missing tier gets the default limits")
+  @org.junit.jupiter.api.extension.ExtendWith(io.herald.testsupport.IsolatedMetricsExtension.class)
   void streamsPerTier(Vertx vertx) throws Exception {
     double proBefore = count("herald_subscriber_tier_connections", "tier", "pro");
     double freeRefusedBefore = count("herald_subscriber_tier_refusals", "tier", "free", "limit", "streams_per_user");
@@ -142,6 +143,7 @@ class GatewayTiersTest {
 
   @Test
   @DisplayName("An exempt address (127.0.0.2, or one in an exempt CIDR) is not limited per address while 127.0.0.3 is; exemptions are counted")
+  @org.junit.jupiter.api.extension.ExtendWith(io.herald.testsupport.IsolatedMetricsExtension.class)
   void exemptAddresses(Vertx vertx) throws Exception {
     JsonObject config = new JsonObject().put("maxConnectionsPerIp", 1).put("connectAttemptsPerIpPerMinute", 4)
       .put("limitExemptAddresses", new JsonArray().add("127.0.0.2").add("127.0.0.16/28"));

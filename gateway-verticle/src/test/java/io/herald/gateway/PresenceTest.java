@@ -239,6 +239,7 @@ class PresenceTest {
 
   @Test
   @DisplayName("A SockJS bridge socket is an entry and joins and leaves like a stream; the top topics are in herald_presence_entries")
+  @org.junit.jupiter.api.extension.ExtendWith(io.herald.testsupport.IsolatedMetricsExtension.class)
   void sockJsAndMetrics(Vertx vertx) throws Exception {
     try (GatewayHarness h = new GatewayHarness(vertx, config(1), new JsonObject());
          SseClient watcher = h.sse("/events?topic=room.10&presence=1", "Authorization", "Bearer " + token("bob", "room.*"))) {

@@ -58,6 +58,7 @@ class NotifierTiersTest {
 
   @Test
   @DisplayName("A credential of a higher tier publishes faster (fake clock): its own rate and burst; an unknown tier gets the defaults")
+  @org.junit.jupiter.api.extension.ExtendWith(io.herald.testsupport.IsolatedMetricsExtension.class)
   void higherTierPublishesFaster() {
     AtomicLong nanos = new AtomicLong(1_000_000_000L);
     PublishQuota q = new PublishQuota(tiered(), nanos::get, 1000);

@@ -166,6 +166,7 @@ class NotifierVerticleTest {
 
   @Test
   @DisplayName("Internal producers publish on the event bus and get the same answers and errors")
+  @org.junit.jupiter.api.extension.ExtendWith(io.herald.testsupport.IsolatedMetricsExtension.class)
   void eventBusPublish() throws Exception {
     var published = io.herald.common.admin.HeraldMetrics.get().registry().counter("herald_events_published", "source", "eventbus");
     double before = published.count();

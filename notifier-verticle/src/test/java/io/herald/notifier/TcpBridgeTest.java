@@ -80,6 +80,7 @@ class TcpBridgeTest {
 
   @Test
   @DisplayName("A Node.js producer publishes over the bridge: replies carry ids and seqs, events are stored in order")
+  @org.junit.jupiter.api.extension.ExtendWith(io.herald.testsupport.IsolatedMetricsExtension.class)
   void nodeProducer() throws Exception {
     Assumptions.assumeTrue(onPath("node"), "node is not on PATH (scripts/test.sh installs it): skipping the Node.js producer test");
     Path script = Path.of("src", "test", "node", "tcp-producer.mjs").toAbsolutePath();
@@ -122,6 +123,7 @@ class TcpBridgeTest {
 
   @Test
   @DisplayName("A missing or wrong credential gets an err frame (401) and stores nothing")
+  @org.junit.jupiter.api.extension.ExtendWith(io.herald.testsupport.IsolatedMetricsExtension.class)
   void unauthorized() throws Exception {
     double before = counter("herald_rejections", "reason", "unauthorized");
     try (Bridge b = connect()) {
@@ -278,6 +280,7 @@ class TcpBridgeTest {
 
   @Test
   @DisplayName("A frame larger than maxBodyBytes gets payload_too_large and the connection is closed")
+  @org.junit.jupiter.api.extension.ExtendWith(io.herald.testsupport.IsolatedMetricsExtension.class)
   void oversizedFrame() throws Exception {
     double before = counter("herald_rejections", "reason", "payload_too_large");
     try (Bridge b = connect()) {
@@ -341,6 +344,7 @@ class TcpBridgeTest {
 
   @Test
   @DisplayName("trustedProducers closes a connection from an address outside the list")
+  @org.junit.jupiter.api.extension.ExtendWith(io.herald.testsupport.IsolatedMetricsExtension.class)
   void untrustedAddressClosed() throws Exception {
     double before = counter("herald_rejections", "reason", "access_denied");
     NotifierVerticle guarded = deploy(new JsonObject().put("trustedProducers", List.of("10.0.0.0/8")));

@@ -330,6 +330,7 @@ class HazelcastReplayStoreTest extends ReplayStoreContractTest {
 
   @Test
   @DisplayName("appends on two members are summed against replay.maxBytes: the sweep evicts the least recently appended topic, resumes from it get reset history_evicted, the latest events stay readable, the metric counts it, and heads create nothing")
+  @org.junit.jupiter.api.extension.ExtendWith(io.herald.testsupport.IsolatedMetricsExtension.class)
   void byteBudgetIsClusterWide() {
     String cluster = "herald-test-" + UUID.randomUUID();
     HazelcastInstance one = Hazelcast.newHazelcastInstance(memberConfig(cluster));
