@@ -1,5 +1,6 @@
 package io.herald.gateway;
 
+import io.herald.testsupport.Jwt;
 import io.herald.common.config.ConfigException;
 import io.herald.testsupport.SseClient;
 import io.herald.testsupport.SseEvent;
@@ -23,13 +24,10 @@ import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
-import java.security.Signature;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 import static io.herald.gateway.GatewayHarness.await;
 import static io.herald.gateway.SseGatewayTest.awaitCondition;
@@ -407,11 +405,9 @@ class SubscriberAuthTest {
 
   /** A token signed by hand, so that tests control every byte (including the malicious ones). */
   static String hs256(JsonObject claims, byte[] key) throws Exception {
-    String signingInput = b64("{\"alg\":\"HS256\",\"typ\":\"JWT\"}") + "." + b64(claims.encode());
-    Mac mac = Mac.getInstance("HmacSHA256");
-    mac.init(new SecretKeySpec(key, "HmacSHA256"));
-    return signingInput + "." + b64(mac.doFinal(signingInput.getBytes(StandardCharsets.US_ASCII)));
+    return Jwt.hs256(claims, key);
   }
+
 
   static String rs256(JsonObject claims, PrivateKey key) throws Exception {
     return sign("{\"alg\":\"RS256\",\"typ\":\"JWT\"}", claims, key, "SHA256withRSA");
@@ -427,10 +423,7 @@ class SubscriberAuthTest {
   }
 
   private static String sign(String header, JsonObject claims, PrivateKey key, String algorithm) throws Exception {
-    String signingInput = b64(header) + "." + b64(claims.encode());
-    Signature sig = Signature.getInstance(algorithm);
-    sig.initSign(key);
-    sig.update(signingInput.getBytes(StandardCharsets.US_ASCII));
-    return signingInput + "." + b64(sig.sign());
+    return Jwt.sign(header, claims, key, algorithm);
   }
+
 }

@@ -1,5 +1,6 @@
 package io.herald.notifier;
 
+import io.herald.testsupport.Jwt;
 import io.herald.common.EventCodec;
 import io.herald.common.admin.HeraldMetrics;
 import io.herald.common.config.ConfigException;
@@ -18,15 +19,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -226,13 +223,9 @@ class NotifierTiersTest {
   }
 
   private static String hs256(JsonObject claims) throws Exception {
-    Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
-    String input = b64.encodeToString("{\"alg\":\"HS256\",\"typ\":\"JWT\"}".getBytes(StandardCharsets.UTF_8)) + "."
-      + b64.encodeToString(claims.encode().getBytes(StandardCharsets.UTF_8));
-    Mac mac = Mac.getInstance("HmacSHA256");
-    mac.init(new SecretKeySpec(JWT_SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-    return input + "." + b64.encodeToString(mac.doFinal(input.getBytes(StandardCharsets.US_ASCII)));
+    return Jwt.hs256(claims, JWT_SECRET);
   }
+
 
   private static double count(String name, String... tags) {
     Counter c = HeraldMetrics.get().registry().find(name).tags(tags).counter();

@@ -1,5 +1,6 @@
 package io.herald.notifier;
 
+import io.herald.testsupport.Jwt;
 import io.herald.common.EventCodec;
 import io.herald.common.replay.ReplayClient;
 import io.herald.replay.ReplayOptions;
@@ -21,15 +22,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
-import java.security.Signature;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
@@ -227,21 +225,14 @@ class PublisherAuthTest {
   }
 
   private static String hs256(JsonObject claims, byte[] key) throws Exception {
-    String signingInput = b64(new JsonObject().put("alg", "HS256").put("typ", "JWT").encode().getBytes(StandardCharsets.UTF_8))
-      + "." + b64(claims.encode().getBytes(StandardCharsets.UTF_8));
-    Mac mac = Mac.getInstance("HmacSHA256");
-    mac.init(new SecretKeySpec(key, "HmacSHA256"));
-    return signingInput + "." + b64(mac.doFinal(signingInput.getBytes(StandardCharsets.US_ASCII)));
+    return Jwt.hs256(claims, key);
   }
 
+
   private static String rs256(JsonObject claims, PrivateKey key) throws Exception {
-    String signingInput = b64(new JsonObject().put("alg", "RS256").put("typ", "JWT").encode().getBytes(StandardCharsets.UTF_8))
-      + "." + b64(claims.encode().getBytes(StandardCharsets.UTF_8));
-    Signature s = Signature.getInstance("SHA256withRSA");
-    s.initSign(key);
-    s.update(signingInput.getBytes(StandardCharsets.US_ASCII));
-    return signingInput + "." + b64(s.sign());
+    return Jwt.rs256(claims, key);
   }
+
 
   private static PrivateKey otherRsaKey() throws Exception {
     KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");

@@ -1,5 +1,6 @@
 package io.herald.notifier;
 
+import io.herald.testsupport.Jwt;
 import io.herald.common.Addresses;
 import io.herald.common.Event;
 import io.herald.common.EventCodec;
@@ -270,13 +271,9 @@ class TcpBridgeTest {
   }
 
   private static String hs256(JsonObject claims, String secret) throws Exception {
-    java.util.Base64.Encoder b64 = java.util.Base64.getUrlEncoder().withoutPadding();
-    String signingInput = b64.encodeToString(new JsonObject().put("alg", "HS256").put("typ", "JWT").encode().getBytes(StandardCharsets.UTF_8))
-      + "." + b64.encodeToString(claims.encode().getBytes(StandardCharsets.UTF_8));
-    javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
-    mac.init(new javax.crypto.spec.SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-    return signingInput + "." + b64.encodeToString(mac.doFinal(signingInput.getBytes(StandardCharsets.US_ASCII)));
+    return Jwt.hs256(claims, secret);
   }
+
 
   @Test
   @DisplayName("A frame larger than maxBodyBytes gets payload_too_large and the connection is closed")

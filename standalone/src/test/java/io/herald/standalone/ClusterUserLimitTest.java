@@ -1,5 +1,6 @@
 package io.herald.standalone;
 
+import io.herald.testsupport.Jwt;
 import io.herald.gateway.GatewayOptions;
 import io.herald.gateway.GatewayVerticle;
 import io.herald.common.EventCodec;
@@ -24,11 +25,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -129,14 +127,9 @@ class ClusterUserLimitTest {
 
   private static String token(String sub) throws Exception {
     long now = System.currentTimeMillis() / 1000;
-    JsonObject claims = new JsonObject().put("sub", sub).put("topics", new JsonArray().add("t")).put("exp", now + 600);
-    Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
-    String input = b64.encodeToString("{\"alg\":\"HS256\",\"typ\":\"JWT\"}".getBytes(StandardCharsets.UTF_8)) + "."
-      + b64.encodeToString(claims.encode().getBytes(StandardCharsets.UTF_8));
-    Mac mac = Mac.getInstance("HmacSHA256");
-    mac.init(new SecretKeySpec(SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-    return input + "." + b64.encodeToString(mac.doFinal(input.getBytes(StandardCharsets.US_ASCII)));
+    return Jwt.hs256(new JsonObject().put("sub", sub).put("topics", new JsonArray().add("t")).put("exp", now + 600), SECRET);
   }
+
 
   private static <T> T await(Future<T> f) throws Exception {
     return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);

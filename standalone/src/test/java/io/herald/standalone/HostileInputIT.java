@@ -1,5 +1,6 @@
 package io.herald.standalone;
 
+import io.herald.testsupport.Jwt;
 import io.herald.testsupport.SseClient;
 import io.herald.testsupport.SseEvent;
 import io.vertx.core.Vertx;
@@ -12,8 +13,6 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpRequest;
@@ -23,7 +22,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
-import java.security.Signature;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -384,27 +382,14 @@ class HostileInputIT {
   }
 
   private static String hs256(JsonObject claims, String secret) {
-    try {
-      String signing = b64("{\"alg\":\"HS256\",\"typ\":\"JWT\"}".getBytes()) + "." + b64(claims.encode().getBytes(StandardCharsets.UTF_8));
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-      return signing + "." + b64(mac.doFinal(signing.getBytes(StandardCharsets.US_ASCII)));
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+    return Jwt.hs256(claims, secret);
   }
 
+
   private static String rs256(JsonObject claims, KeyPair key) {
-    try {
-      String signing = b64("{\"alg\":\"RS256\",\"typ\":\"JWT\"}".getBytes()) + "." + b64(claims.encode().getBytes(StandardCharsets.UTF_8));
-      Signature sig = Signature.getInstance("SHA256withRSA");
-      sig.initSign(key.getPrivate());
-      sig.update(signing.getBytes(StandardCharsets.US_ASCII));
-      return signing + "." + b64(sig.sign());
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+    return Jwt.rs256(claims, key.getPrivate());
   }
+
 
   private static String unsigned(String alg, JsonObject claims, String signature) {
     return b64(("{\"alg\":\"" + alg + "\",\"typ\":\"JWT\"}").getBytes()) + "." + b64(claims.encode().getBytes(StandardCharsets.UTF_8)) + "." + signature;

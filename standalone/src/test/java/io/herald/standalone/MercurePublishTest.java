@@ -1,5 +1,6 @@
 package io.herald.standalone;
 
+import io.herald.testsupport.Jwt;
 import io.herald.common.EventCodec;
 import io.herald.testsupport.SseClient;
 import io.herald.testsupport.SseEvent;
@@ -26,12 +27,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -212,13 +210,9 @@ class MercurePublishTest {
   }
 
   static String sign(JsonObject claims, String secret, String typ) throws Exception {
-    Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
-    String input = b64.encodeToString(("{\"alg\":\"HS256\",\"typ\":\"" + typ + "\"}").getBytes(StandardCharsets.UTF_8)) + "."
-      + b64.encodeToString(claims.encode().getBytes(StandardCharsets.UTF_8));
-    Mac mac = Mac.getInstance("HmacSHA256");
-    mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-    return input + "." + b64.encodeToString(mac.doFinal(input.getBytes(StandardCharsets.US_ASCII)));
+    return Jwt.hs256(claims, secret, typ);
   }
+
 
   static <T> T await(Future<T> f) throws Exception {
     return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);

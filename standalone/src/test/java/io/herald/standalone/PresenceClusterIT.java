@@ -1,5 +1,6 @@
 package io.herald.standalone;
 
+import io.herald.testsupport.Jwt;
 import io.herald.testsupport.Ports;
 import io.herald.testsupport.RoleCluster;
 import io.herald.testsupport.SseClient;
@@ -11,15 +12,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -163,14 +160,6 @@ class PresenceClusterIT {
     if (presence) {
       claims.put("presence", new JsonArray().add("lobby"));
     }
-    String input = b64("{\"alg\":\"HS256\",\"typ\":\"JWT\"}".getBytes(StandardCharsets.UTF_8)) + "."
-      + b64(claims.encode().getBytes(StandardCharsets.UTF_8));
-    Mac mac = Mac.getInstance("HmacSHA256");
-    mac.init(new SecretKeySpec(SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-    return input + "." + b64(mac.doFinal(input.getBytes(StandardCharsets.US_ASCII)));
-  }
-
-  private static String b64(byte[] b) {
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+    return Jwt.hs256(claims, SECRET);
   }
 }

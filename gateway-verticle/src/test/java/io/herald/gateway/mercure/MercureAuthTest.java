@@ -1,5 +1,6 @@
 package io.herald.gateway.mercure;
 
+import io.herald.testsupport.Jwt;
 import io.herald.common.config.ConfigException;
 import io.herald.common.config.ConfigReader;
 import io.vertx.core.Future;
@@ -16,12 +17,9 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.PublicKey;
-import java.security.Signature;
 import java.security.spec.ECGenParameterSpec;
 import java.util.Base64;
 import java.util.concurrent.TimeUnit;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -261,19 +259,14 @@ class MercureAuthTest {
   }
 
   static String hs256(JsonObject claims, String secret, String typ) throws Exception {
-    String input = b64("{\"alg\":\"HS256\",\"typ\":\"" + typ + "\"}") + "." + b64(claims.encode());
-    Mac mac = Mac.getInstance("HmacSHA256");
-    mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-    return input + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(mac.doFinal(input.getBytes(StandardCharsets.US_ASCII)));
+    return Jwt.hs256(claims, secret, typ);
   }
 
+
   static String sign(String header, JsonObject claims, PrivateKey key, String algorithm) throws Exception {
-    String input = b64(header) + "." + b64(claims.encode());
-    Signature s = Signature.getInstance(algorithm);
-    s.initSign(key);
-    s.update(input.getBytes(StandardCharsets.US_ASCII));
-    return input + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(s.sign());
+    return Jwt.sign(header, claims, key, algorithm);
   }
+
 
   static String b64(String s) {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(s.getBytes(StandardCharsets.UTF_8));
