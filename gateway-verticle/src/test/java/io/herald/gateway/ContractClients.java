@@ -1,5 +1,6 @@
 package io.herald.gateway;
 
+import io.herald.testsupport.Await;
 import io.herald.testsupport.SseClient;
 import io.herald.testsupport.SseEvent;
 import io.vertx.core.json.JsonArray;
@@ -84,13 +85,7 @@ final class ContractClients {
   }
 
   static void await(BooleanSupplier done, java.util.function.Supplier<String> what) throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!done.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within " + WAIT.toSeconds() + " s: " + what.get());
-      }
-      Thread.sleep(1);
-    }
+    Await.until(what, done, WAIT);
   }
 
   /** The first 40 characters, for failure messages about large events. */

@@ -1,6 +1,7 @@
 package io.herald.gateway;
 
 import io.herald.common.admin.HeraldMetrics;
+import io.herald.testsupport.Await;
 import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -217,12 +218,6 @@ class DeadPeerTest {
   }
 
   private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(EVENTUALLY_MS);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not reached: " + what);
-      }
-      Thread.sleep(50);
-    }
+    Await.until("not reached: " + what, condition, java.time.Duration.ofMillis(EVENTUALLY_MS));
   }
 }

@@ -4,6 +4,7 @@ import io.herald.common.Addresses;
 import io.herald.common.Cursor;
 import io.herald.common.Event;
 import io.herald.common.Position;
+import io.herald.testsupport.Await;
 import io.herald.testsupport.IsolatedMetrics;
 import io.herald.testsupport.SseClient;
 import io.herald.testsupport.SseEvent;
@@ -536,12 +537,6 @@ class SseGatewayTest {
   }
 
   static void awaitCondition(java.util.function.BooleanSupplier cond) throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!cond.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within " + WAIT);
-      }
-      Thread.sleep(10);
-    }
+    Await.until("condition", cond, WAIT);
   }
 }

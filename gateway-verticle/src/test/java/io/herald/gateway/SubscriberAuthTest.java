@@ -1,10 +1,10 @@
 package io.herald.gateway;
 
-import io.herald.testsupport.Jwt;
 import io.herald.common.config.ConfigException;
+import io.herald.gateway.fanout.Subscriber;
+import io.herald.testsupport.Jwt;
 import io.herald.testsupport.SseClient;
 import io.herald.testsupport.SseEvent;
-import io.herald.gateway.fanout.Subscriber;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

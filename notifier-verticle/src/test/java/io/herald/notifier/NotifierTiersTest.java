@@ -1,12 +1,12 @@
 package io.herald.notifier;
 
-import io.herald.testsupport.Jwt;
 import io.herald.common.EventCodec;
 import io.herald.common.admin.HeraldMetrics;
 import io.herald.common.config.ConfigException;
 import io.herald.common.config.ConfigLoader;
 import io.herald.replay.ReplayOptions;
 import io.herald.replay.ReplayVerticle;
+import io.herald.testsupport.Jwt;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -1,6 +1,5 @@
 package io.herald.notifier;
 
-import io.herald.testsupport.Ports;
 import io.herald.common.ErrorCode;
 import io.herald.common.Event;
 import io.herald.common.HeraldException;
@@ -8,6 +7,8 @@ import io.herald.common.EventCodec;
 import io.herald.common.replay.ReplayClient;
 import io.herald.replay.ReplayOptions;
 import io.herald.replay.ReplayVerticle;
+import io.herald.testsupport.Await;
+import io.herald.testsupport.Ports;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -451,13 +452,7 @@ class PgOutboxIngestTest {
   }
 
   static void waitUntil(BooleanSupplier condition, long timeoutMillis, String what) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + timeoutMillis;
-    while (!condition.getAsBoolean()) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("timed out waiting for: " + what);
-      }
-      Thread.sleep(20);
-    }
+    Await.until(what, condition, java.time.Duration.ofMillis(timeoutMillis));
   }
 
   static <T> T await(Future<T> f) throws Exception {

@@ -1,10 +1,10 @@
 package io.herald.notifier;
 
-import io.herald.testsupport.Jwt;
 import io.herald.common.EventCodec;
 import io.herald.common.replay.ReplayClient;
 import io.herald.replay.ReplayOptions;
 import io.herald.replay.ReplayVerticle;
+import io.herald.testsupport.Jwt;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

@@ -1,6 +1,5 @@
 package io.herald.notifier;
 
-import io.herald.testsupport.Jwt;
 import io.herald.common.Addresses;
 import io.herald.common.Event;
 import io.herald.common.EventCodec;
@@ -10,6 +9,7 @@ import io.herald.common.replay.ReadResult;
 import io.herald.common.replay.ReplayClient;
 import io.herald.replay.ReplayOptions;
 import io.herald.replay.ReplayVerticle;
+import io.herald.testsupport.Jwt;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;

@@ -1,12 +1,12 @@
 package io.herald.replay;
 
 import io.herald.common.Event;
-import io.herald.testsupport.IsolatedMetrics;
 import io.herald.common.EventDraft;
 import io.herald.common.Position;
 import io.herald.common.replay.LogReadResult;
 import io.herald.common.replay.ReadResult;
 import io.herald.common.replay.ReplayStore;
+import io.herald.testsupport.IsolatedMetrics;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,5 @@
 package io.herald.standalone;
 
-import io.herald.testsupport.Jwt;
 import io.herald.gateway.GatewayOptions;
 import io.herald.gateway.GatewayVerticle;
 import io.herald.common.EventCodec;
@@ -8,6 +7,7 @@ import io.herald.common.HeraldLauncher;
 import io.herald.common.config.ClusterOptions;
 import io.herald.replay.ReplayOptions;
 import io.herald.replay.ReplayVerticle;
+import io.herald.testsupport.Jwt;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;

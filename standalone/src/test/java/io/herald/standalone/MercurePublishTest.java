@@ -1,15 +1,15 @@
 package io.herald.standalone;
 
-import io.herald.testsupport.Jwt;
 import io.herald.common.EventCodec;
-import io.herald.testsupport.SseClient;
-import io.herald.testsupport.SseEvent;
 import io.herald.gateway.GatewayOptions;
 import io.herald.gateway.GatewayVerticle;
 import io.herald.notifier.NotifierOptions;
 import io.herald.notifier.NotifierVerticle;
 import io.herald.replay.ReplayOptions;
 import io.herald.replay.ReplayVerticle;
+import io.herald.testsupport.Jwt;
+import io.herald.testsupport.SseClient;
+import io.herald.testsupport.SseEvent;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;

@@ -1,9 +1,9 @@
 package io.herald.common.admin;
 
 import io.herald.common.ClusterView;
+import io.herald.testsupport.IsolatedMetrics;
 import io.herald.testsupport.SseClient;
 import io.herald.testsupport.SseEvent;
-import io.herald.testsupport.IsolatedMetrics;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;

@@ -1,8 +1,8 @@
 package io.herald.gateway.mercure;
 
-import io.herald.testsupport.Jwt;
 import io.herald.common.config.ConfigException;
 import io.herald.common.config.ConfigReader;
+import io.herald.testsupport.Jwt;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
