@@ -292,9 +292,33 @@ final class HeraldProcess {
     }
   }
 
+  /** Ports handed out by {@link #freePort} (below the kernel's ephemeral range) start here. */
+  static final int PORT_RANGE_START = 20_000;
+  /** ... and end before here: Linux's ephemeral range starts at 32768. */
+  static final int PORT_RANGE_END = 32_768;
+  private static final java.util.concurrent.atomic.AtomicInteger NEXT_PORT = new java.util.concurrent.atomic.AtomicInteger(
+    (int) ((ProcessHandle.current().pid() * 7919 + System.nanoTime()) % (PORT_RANGE_END - PORT_RANGE_START)));
+
+  /**
+   * A port for a process the test starts. Not the kernel's pick ({@code new ServerSocket(0)}):
+   * that comes from the ephemeral range, where every outgoing connection of every process on
+   * the machine also takes its port, so between the pick and the child's bind another
+   * connection could take it (seen in CI: a role exited on "port already in use"). Below the
+   * ephemeral range only listeners take ports; this JVM walks the range from a per-process
+   * starting point, never hands out a port twice, and checks that each is free now.
+   */
   static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
+    int span = PORT_RANGE_END - PORT_RANGE_START;
+    for (int tries = 0; tries < span; tries++) {
+      int port = PORT_RANGE_START + Math.floorMod(NEXT_PORT.getAndIncrement(), span);
+      try (ServerSocket s = new ServerSocket()) {
+        s.setReuseAddress(false);
+        s.bind(new InetSocketAddress("0.0.0.0", port));
+        return port;
+      } catch (IOException taken) {
+        // in use: the next one
+      }
     }
+    throw new IOException("no free port in " + PORT_RANGE_START + "-" + PORT_RANGE_END);
   }
 }

@@ -7,7 +7,6 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,10 +46,7 @@ class SockJSBridgeBrowserIT {
       || !Files.isDirectory(NODE_DIR.resolve("node_modules").resolve("@vertx"))) {
       fail("npm packages missing: run npm ci in " + NODE_DIR.toAbsolutePath());
     }
-    int pagePort;
-    try (ServerSocket s = new ServerSocket(0)) {
-      pagePort = s.getLocalPort();
-    }
+    int pagePort = HeraldProcess.freePort();
     herald = HeraldProcess.start("SockJSBridgeBrowserIT-" + transport,
       Map.of("HERALD_GATEWAY_ALLOWED_ORIGINS", "http://127.0.0.1:" + pagePort));
     Path stderr = HeraldProcess.LOGS.resolve("SockJSBridgeBrowserIT-" + transport + "-node.stderr.log").toAbsolutePath();
