@@ -7,6 +7,7 @@ import io.herald.common.HeraldException;
 import io.herald.common.Position;
 import io.herald.common.Topics;
 import io.herald.common.admin.HeraldMetrics;
+import io.herald.common.pattern.TopicFilters;
 import io.herald.common.replay.ReadResult;
 import io.herald.gateway.Connection;
 import io.herald.gateway.GatewayOptions;
@@ -145,6 +146,7 @@ public final class SockJSBridge {
   private final Map<String, BridgeTopic> topics = new HashMap<>();
   /** Socket and topic of every registration that receives live events (read by tests off the loop). */
   private final Set<String> live = ConcurrentHashMap.newKeySet();
+  private final BridgePattern patterns;
   private MessageConsumer<JsonObject> echo;
   /** The sockets one tick writes a heartbeat to, reused. */
   private final List<BridgeSocket> due = new ArrayList<>();
@@ -155,6 +157,12 @@ public final class SockJSBridge {
     this.options = gateway.options();
     this.vertx = gateway.vertx();
     this.context = vertx.getOrCreateContext();
+    this.patterns = new BridgePattern(gateway);
+  }
+
+  /** The pattern registrations ({@code herald.browser.~<pattern>}), see {@link BridgePattern}. */
+  public BridgePattern patterns() {
+    return patterns;
   }
 
   /**
@@ -181,7 +189,7 @@ public final class SockJSBridge {
     SockJSBridgeOptions bridge = new SockJSBridgeOptions()
       .addInboundPermitted(new PermittedOptions().setAddress(REPLAY_ADDRESS))
       .addOutboundPermitted(new PermittedOptions().setAddressRegex("herald\\.browser\\.(?!replay$).+"))
-      .setMaxAddressLength(ADDRESS_PREFIX.length() + Topics.MAX_TOPIC_LENGTH)
+      .setMaxAddressLength(ADDRESS_PREFIX.length() + Math.max(Topics.MAX_TOPIC_LENGTH, BridgePattern.MARK.length() + TopicFilters.MAX_LENGTH))
       .setMaxHandlersPerSocket(options.tiers().maxTopicsPerConnection() + MAX_PENDING_REPLAYS)
       .setReplyTimeout(options.replayTimeoutMillis() + 1000L);
     router.route(PATH + "/*").handler(this::guard).failureHandler(this::failure);
@@ -315,7 +323,9 @@ public final class SockJSBridge {
       case REGISTER -> register(event, bs);
       case UNREGISTER -> {
         String address = event.getRawMessage() == null ? null : event.getRawMessage().getString("address");
-        if (address != null && address.startsWith(ADDRESS_PREFIX)) {
+        if (address != null && address.startsWith(ADDRESS_PREFIX + BridgePattern.MARK)) {
+          patterns.unregister(bs, address.substring(ADDRESS_PREFIX.length() + BridgePattern.MARK.length()));
+        } else if (address != null && address.startsWith(ADDRESS_PREFIX)) {
           leave(bs, address.substring(ADDRESS_PREFIX.length()));
         }
         event.complete(true);
@@ -522,6 +532,10 @@ public final class SockJSBridge {
       return;
     }
     String topic = address.substring(ADDRESS_PREFIX.length());
+    if (topic.startsWith(BridgePattern.MARK)) {
+      patterns.register(event, bs, address, topic.substring(BridgePattern.MARK.length()), bs.topics.size());
+      return;
+    }
     if (!Topics.isValidTopic(topic)) {
       refuseRegister(event, bs, address, new HeraldException(ErrorCode.INVALID_TOPIC, "invalid topic name"));
       return;
@@ -531,10 +545,10 @@ public final class SockJSBridge {
       return;
     }
     SubscriberTiers.Tier tier = options.tiers().of(bs.grant);
-    if (bs.topics.size() >= tier.maxTopicsPerConnection()) {
+    if (bs.topics.size() + patterns.count(bs) >= tier.maxTopicsPerConnection()) {
       SubscriberTiers.refused(tier, "topics_per_connection");
       refuseRegister(event, bs, address, new HeraldException(ErrorCode.TOO_MANY_TOPICS,
-        "at most " + tier.maxTopicsPerConnection() + " topics per connection" + tier.suffix()));
+        "at most " + tier.maxTopicsPerConnection() + " topics and patterns per connection" + tier.suffix()));
       return;
     }
     SubscriberAuth auth = gateway.auth();
@@ -651,6 +665,9 @@ public final class SockJSBridge {
   }
 
   private Future<JsonObject> replay(BridgeSocket bs, Object body) {
+    if (body instanceof JsonObject req && req.containsKey("pattern")) {
+      return patterns.replay(bs, req);
+    }
     if (!(body instanceof JsonObject req) || !(req.getValue("topic") instanceof String topic)) {
       throw new HeraldException(ErrorCode.INVALID_REQUEST, "send {\"topic\": NAME, \"lastEventId\": CURSOR}");
     }
@@ -756,6 +773,7 @@ public final class SockJSBridge {
         bs.sock.write(rec(ADDRESS_PREFIX + e.getKey(), JsonFrames.control(Cursor.single(e.getKey(), p.epoch(), p.seq()), "herald.expired", data)));
       }
     }
+    patterns.expire(bs);
     close(bs, CLOSE_UNAUTHORIZED, "token_expired");
   }
 
@@ -782,6 +800,7 @@ public final class SockJSBridge {
     for (String topic : new ArrayList<>(bs.topics.keySet())) {
       leave(bs, topic);
     }
+    patterns.release(bs);
     HeraldMetrics.get().connectionClosed(TRANSPORT);
     LOG.atInfo().addKeyValue("connection", bs.id).addKeyValue("transport", TRANSPORT).addKeyValue("reason", reason)
       .log("connection closed");
@@ -810,7 +829,7 @@ public final class SockJSBridge {
   }
 
   /** One admitted SockJS session. */
-  private final class BridgeSocket {
+  private final class BridgeSocket implements BridgePattern.Socket {
     final long id;
     final SockJSSocket sock;
     final ConnectionLimiter.Permit permit;
@@ -832,6 +851,27 @@ public final class SockJSBridge {
       this.grant = grant;
     }
 
+    @Override
+    public long id() {
+      return id;
+    }
+
+    @Override
+    public SubscriberAuth.Grant grant() {
+      return grant;
+    }
+
+    @Override
+    public boolean isClosed() {
+      return closed;
+    }
+
+    @Override
+    public void write(Buffer frame) {
+      sock.write(frame);
+    }
+
+    @Override
     public void deliver(Buffer frame) {
       if (closed) {
         return;
