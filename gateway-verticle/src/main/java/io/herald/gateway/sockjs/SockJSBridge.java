@@ -81,6 +81,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *       read, at most the {@code maxTopicsPerConnection} of its tier per socket; else one {@code err} frame for the
  *       address ({@code failureCode} the HTTP status, {@code message} the error code), and nothing
  *       from the bridge itself.</li>
+ *   <li>{@code REGISTER} of {@code herald.browser.~<pattern>}: a pattern registration, the same
+ *       checks (topics and patterns count together), see {@link BridgePattern}.</li>
  *   <li>{@code SEND} to {@value #REPLAY_ADDRESS} with a reply address: a replay, see below.
  *       Every other send or publish is refused.</li>
  *   <li>{@code RECEIVE}: only the replies to this socket's replays. Nothing published on the
@@ -98,6 +100,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code maxWriteQueueBytes} pile up is dropped like a slow stream.
  *
  * <p><b>Replay.</b> {@code send("herald.browser.replay", {"topic": t, "lastEventId": cursor})}
+ * (or {@code {"pattern": p, ...}}, {@link BridgePattern#replay})
  * answers {@code {"id": cursor, "events": [frames], "more": bool}} with what was stored after the
  * cursor, at most {@code maxReplayEvents} frames. When the socket registered the topic, the
  * answer stops where its live events began: replay plus live is then every event once. The
