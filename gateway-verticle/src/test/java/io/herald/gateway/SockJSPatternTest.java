@@ -121,6 +121,36 @@ class SockJSPatternTest {
   }
 
   @Test
+  @DisplayName("The kind comes from the text as for pattern=: a URL Pattern, a URI template, and text without wildcard matching one topic")
+  void kinds(Vertx vertx) throws Exception {
+    String url = "https://example.com/books/:id";
+    String template = "https://example.com/authors/{id}";
+    try (GatewayHarness h = new GatewayHarness(vertx); Bridge b = Bridge.open(h.port(), "")) {
+      registerPattern(b, url);
+      registerPattern(b, template);
+      registerPattern(b, "plain.topic");
+      awaitLivePattern(h, url, 1);
+      awaitLivePattern(h, template, 1);
+      awaitLivePattern(h, "plain.topic", 1);
+      h.publish("https://example.com/books/1/reviews", "no");
+      h.publish("https://example.com/books/1", "book");
+      h.publish("https://example.com/authors/7", "author");
+      h.publish("plain.topic.x", "no");
+      h.publish("plain.topic", "plain");
+      List<JsonObject> books = awaitData(b, "herald.browser.~" + url, "book");
+      List<JsonObject> authors = awaitData(b, "herald.browser.~" + template, "author");
+      List<JsonObject> plain = awaitData(b, "herald.browser.~plain.topic", "plain");
+      h.publish("https://example.com/books/2", "marker");
+      assertThat(data(awaitData(b, "herald.browser.~" + url, "marker"))).containsExactly("book", "marker");
+      assertThat(data(authors)).containsExactly("author");
+      assertThat(data(plain)).containsExactly("plain");
+      assertThat(Cursor.parse(books.get(0).getString("id"), 40).position("~u:" + url)).isNotNull();
+      assertThat(Cursor.parse(authors.get(0).getString("id"), 40).position("~t:" + template)).isNotNull();
+      assertThat(Cursor.parse(plain.get(0).getString("id"), 40).position("~e:plain.topic")).isNotNull();
+    }
+  }
+
+  @Test
   @DisplayName("Unregistering a pattern stops its delivery and releases the gateway's pattern channel")
   void unregister(Vertx vertx) throws Exception {
     try (GatewayHarness h = new GatewayHarness(vertx); Bridge b = Bridge.open(h.port(), "")) {
