@@ -2,7 +2,8 @@
 // @vertx/eventbus-bridge-client.js, as they run in Node.js: XHR bodies sent chunked, without a
 // Content-Length) on one SockJS transport against the gateway's /eventbus. Registers
 // herald.browser.orders and an invalid topic (refused), receives events published through the
-// notifier's HTTP API, replays since the first one, prints one JSON line with what it saw, then
+// notifier's HTTP API, replays since the first one, registers the pattern herald.browser.~shop.**
+// and receives a topic first published after that, prints one JSON line with what it saw, then
 // exits without closing the bridge: a client that goes away.
 //
 // usage: node sockjs-node.mjs GATEWAY_ORIGIN NOTIFIER_ORIGIN PUBLISHER_KEY TRANSPORT
@@ -12,10 +13,10 @@ const require = createRequire(import.meta.url);
 const EventBus = require('@vertx/eventbus-bridge-client.js');
 const [gateway, notifier, key, transport] = process.argv.slice(2);
 
-async function publish(data) {
+async function publish(data, topic = 'orders') {
   const r = await fetch(`${notifier}/publish`, {
     method: 'POST', headers: { 'Authorization': `Bearer ${key}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ topic: 'orders', type: 'order.created', data }),
+    body: JSON.stringify({ topic, type: 'order.created', data }),
   });
   if (r.status >= 300) throw new Error(`publish: ${r.status} ${await r.text()}`);
 }
@@ -28,7 +29,8 @@ async function until(what, cond, ms = 15000) {
   }
 }
 
-const t = { events: [], errors: [], refused: [], replay: null, replayError: null, closed: null };
+const t = { events: [], errors: [], refused: [], replay: null, replayError: null, closed: null, patternEvents: [],
+  patternReplay: null };
 const result = { ok: false, transport: null };
 try {
   const eb = new EventBus(`${gateway}/eventbus`, { transports: [transport] });
@@ -60,6 +62,25 @@ try {
     if (err) t.replayError = err; else t.replay = msg.body;
   });
   await until('replay answer', () => t.replay || t.replayError);
+  // A pattern: every topic it matches, one first published after it went live included.
+  eb.registerHandler('herald.browser.~shop.**', (err, msg) => {
+    if (err) t.errors.push(err); else t.patternEvents.push({ address: msg.address, body: msg.body });
+  });
+  const pdeadline = Date.now() + 15000;
+  while (t.patternEvents.length === 0) {
+    if (Date.now() > pdeadline) throw new Error('no pattern event arrived');
+    await publish({ n: n++ }, 'shop.a');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const had = t.patternEvents.length;
+  await publish({ n: n++ }, 'shop.new.' + transport);
+  await publish({ n: n++ }, 'elsewhere');
+  await publish({ n: n++ }, 'shop.a');
+  await until('pattern events', () => t.patternEvents.length >= had + 2);
+  eb.send('herald.browser.replay', { pattern: 'shop.**', lastEventId: t.patternEvents[0].body.id }, (err, msg) => {
+    t.patternReplay = err ? { error: err } : msg.body;
+  });
+  await until('pattern replay answer', () => t.patternReplay);
   Object.assign(result, t, { ok: true, transport: eb.sockJSConn.transport });
 } catch (e) {
   Object.assign(result, t, { error: String(e && e.stack || e) });

@@ -24,7 +24,8 @@ import static org.assertj.core.api.Assertions.fail;
  * {@code @vertx/eventbus-bridge-client.js}, run by {@code src/test/node/sockjs-node.mjs}) against
  * the real jar, once per SockJS transport the gateway serves. In Node.js the XHR transports send
  * their messages chunked, without a Content-Length. The client registers a topic and an invalid
- * one, receives live events, asks for a replay, then goes away without closing: the refusal is
+ * one, receives live events, asks for a replay, registers a pattern and receives a topic first
+ * published after it, then goes away without closing: the refusal is
  * one error, and the gateway logs the client's end as a closed connection, nothing at ERROR.
  */
 class SockJSNodeClientIT {
@@ -88,6 +89,16 @@ class SockJSNodeClientIT {
     assertThat(refused.getJsonObject(0).getInteger("failureCode")).isEqualTo(400);
     assertThat(refused.getJsonObject(0).getString("message")).isEqualTo("invalid_topic");
     assertThat(r.getJsonArray("errors")).as("errors to onerror").isEmpty();
+    // The pattern: the topic first published after it went live came, with its topic, on the
+    // pattern's address; the other topic did not; the replay since its first event is answered.
+    List<JsonObject> pattern = r.getJsonArray("patternEvents").stream().map(o -> (JsonObject) o).collect(Collectors.toList());
+    assertThat(pattern).allMatch(p -> "herald.browser.~shop.**".equals(p.getString("address")));
+    List<String> topics = pattern.stream().map(p -> p.getJsonObject("body").getString("topic")).collect(Collectors.toList());
+    assertThat(topics.subList(topics.size() - 2, topics.size())).containsExactly("shop.new." + transport, "shop.a");
+    assertThat(topics).allMatch(x -> x.startsWith("shop."));
+    JsonObject patternReplay = r.getJsonObject("patternReplay");
+    assertThat(patternReplay.containsKey("error")).as("pattern replay %s", patternReplay).isFalse();
+    assertThat(patternReplay.getJsonArray("events")).isEmpty();
 
     // The client went away: its connection is closed (XHR polling: once the session times out).
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

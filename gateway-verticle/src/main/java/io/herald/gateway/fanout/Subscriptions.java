@@ -1,6 +1,7 @@
 package io.herald.gateway.fanout;
 
 import io.herald.common.Addresses;
+import io.herald.common.Position;
 import io.herald.common.pattern.PatternRoutes;
 import io.herald.common.pattern.TopicFilter;
 import io.herald.common.pattern.TopicFilters;
@@ -9,9 +10,12 @@ import io.herald.gateway.GatewayOptions;
 import io.herald.gateway.GatewayStats;
 import io.herald.gateway.poll.PollConnection;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -34,6 +38,11 @@ public final class Subscriptions {
   /** This instance's name in pattern announcements ({@link PatternRoutes}). */
   private final String node = java.util.UUID.randomUUID().toString();
   private long refreshTimer = -1;
+  /** Head reads asked for in this event-loop turn, sent together at its end. */
+  private Map<String, List<Promise<Position>>> headBatch;
+
+  /** Most topics in one head request. */
+  static final int MAX_HEAD_BATCH = 256;
 
   /** How long a topic is kept after its last long-poll request ended, in ms. */
   static final long POLL_LINGER_MILLIS = 3000;
@@ -108,6 +117,42 @@ public final class Subscriptions {
       return added;
     }
     return ch.add(s, index);
+  }
+
+  /**
+   * The store's head of {@code topic}. Reads asked for in the same event-loop turn (the topics
+   * of one connection, the connections of a reconnection wave) go to the replay role in one
+   * request of up to {@link #MAX_HEAD_BATCH} topics.
+   */
+  Future<Position> head(String topic) {
+    if (headBatch == null) {
+      headBatch = new LinkedHashMap<>();
+      vertx.runOnContext(v -> flushHeads());
+    }
+    Promise<Position> p = Promise.promise();
+    headBatch.computeIfAbsent(topic, t -> new ArrayList<>(1)).add(p);
+    if (headBatch.size() >= MAX_HEAD_BATCH) {
+      flushHeads();
+    }
+    return p.future();
+  }
+
+  private void flushHeads() {
+    Map<String, List<Promise<Position>>> batch = headBatch;
+    if (batch == null) {
+      return;
+    }
+    headBatch = null;
+    replay.heads(new ArrayList<>(batch.keySet())).onComplete(ar -> batch.forEach((topic, waiting) -> {
+      Position head = ar.succeeded() ? ar.result().get(topic) : null;
+      for (Promise<Position> p : waiting) {
+        if (head != null) {
+          p.complete(head);
+        } else {
+          p.fail(ar.failed() ? ar.cause() : new IllegalStateException("no head for " + topic));
+        }
+      }
+    }));
   }
 
   public void leave(String topic, Subscriber s) {

@@ -54,6 +54,9 @@ public final class TopicChannel {
   private final Promise<Void> readyPromise = Promise.promise();
   private MessageConsumer<Event> consumer;
   private boolean ready;
+  /** In a cluster: the consumer's registration has completed. */
+  private boolean registered;
+  private int registrationAttempts;
   private boolean closed;
   private String epoch;
   private long lastSeq;
@@ -80,40 +83,104 @@ public final class TopicChannel {
   }
 
   /**
-   * Registers the consumer, waits until the registration has reached the whole cluster, then
-   * fetches the head: every event published after the returned future completes reaches us,
-   * and the head says where the topic stood, so nothing falls between the two.
+   * Registers the consumer and fetches the head: every event published after both are done
+   * reaches us, and the head says where the topic stood, so nothing falls between the two.
+   *
+   * <p>Alone, the registration is local and done at once: the head is read after it. In a
+   * cluster the registration is a write to the cluster's subscription map, and the cluster
+   * manager performs one event loop's writes one at a time: when hundreds of clients arrive
+   * together (the clients of a killed gateway, reconnecting with {@code Last-Event-ID}), the
+   * last waited seconds in that line before its stream opened. So there the head is read at
+   * once (with the heads of the other topics opening in the same moment, in one request) and
+   * the stream opens on it; when the registration is in, the head is read again and whatever
+   * was published in between is filled from the store, in order, before the events that follow.
    */
   public Future<Void> open() {
-    consumer = owner.vertx().eventBus().consumer(Addresses.topic(topic), msg -> onEvent(msg.body()));
-    consumer.completion()
-      .compose(v -> owner.replay().heads(List.of(topic)))
-      .onComplete(ar -> {
-        if (closed) {
-          return;
-        }
-        if (ar.failed()) {
-          LOG.warn("topic {}: cannot fetch head: {}", topic, ar.cause().getMessage());
-          readyPromise.tryFail(HeraldException.from(ar.cause()));
-          owner.discard(this);
-          return;
-        }
-        Position head = ar.result().get(topic);
-        epoch = head.epoch();
-        lastSeq = head.seq();
-        ready = true;
-        forEachMember((s, i) -> s.onPosition(i, head));
-        ArrayDeque<Event> held = early;
-        early = null;
-        for (Event e : held) {
-          onEvent(e);
-        }
-        readyPromise.tryComplete();
-        if (owner.vertx().isClustered()) {
-          settleCheck(0);
-        }
-      });
+    register();
+    if (!owner.vertx().isClustered()) {
+      consumer.completion().compose(v -> owner.head(topic)).onComplete(this::positioned);
+    } else {
+      owner.head(topic).onComplete(this::positioned);
+    }
     return readyPromise.future();
+  }
+
+  private void register() {
+    MessageConsumer<Event> c = owner.vertx().eventBus().consumer(Addresses.topic(topic), msg -> onEvent(msg.body()));
+    consumer = c;
+    if (!owner.vertx().isClustered()) {
+      return;
+    }
+    c.completion().onComplete(ar -> {
+      if (closed || consumer != c) {
+        return;
+      }
+      if (ar.failed()) {
+        onRegistrationFailed(ar.cause());
+        return;
+      }
+      registered = true;
+      if (ready) {
+        settle();
+      }
+    });
+  }
+
+  /** The head is known: the channel's subscribers start from it. */
+  private void positioned(io.vertx.core.AsyncResult<Position> ar) {
+    if (closed) {
+      return;
+    }
+    if (ar.failed()) {
+      LOG.warn("topic {}: cannot fetch head: {}", topic, ar.cause().getMessage());
+      readyPromise.tryFail(HeraldException.from(ar.cause()));
+      owner.discard(this);
+      return;
+    }
+    Position head = ar.result();
+    epoch = head.epoch();
+    lastSeq = head.seq();
+    ready = true;
+    forEachMember((s, i) -> s.onPosition(i, head));
+    ArrayDeque<Event> held = early;
+    early = null;
+    for (Event e : held) {
+      onEvent(e);
+    }
+    readyPromise.tryComplete();
+    if (registered) {
+      settle();
+    }
+  }
+
+  /**
+   * A cluster registration that failed: before the head is known the channel fails (its
+   * connections are refused and retried by their clients); after, its subscribers already
+   * stream, so the registration is tried again, and the head check after it fills what they
+   * missed meanwhile.
+   */
+  private void onRegistrationFailed(Throwable cause) {
+    if (!ready) {
+      LOG.warn("topic {}: cannot register in the cluster: {}", topic, cause.getMessage());
+      readyPromise.tryFail(HeraldException.from(cause));
+      owner.discard(this);
+      return;
+    }
+    int attempt = Math.min(registrationAttempts++, FILL_RETRY_MILLIS.length - 1);
+    LOG.warn("topic {}: cluster registration failed ({}): trying again", topic, cause.getMessage());
+    MessageConsumer<Event> failed = consumer;
+    failed.unregister();
+    owner.vertx().setTimer(FILL_RETRY_MILLIS[attempt], id -> {
+      if (!closed && consumer == failed) {
+        register();
+      }
+    });
+  }
+
+  /** Registered and positioned in a cluster: check the head now, then while the registration spreads. */
+  private void settle() {
+    checkHead();
+    settleCheck(0);
   }
 
   /**
@@ -131,21 +198,20 @@ public final class TopicChannel {
       if (closed) {
         return;
       }
-      owner.replay().heads(List.of(topic)).onComplete(ar -> {
-        if (closed) {
-          return;
-        }
-        if (ar.succeeded()) {
-          Position head = ar.result().get(topic);
-          if (head != null && head.epoch().equals(epoch) && head.seq() > lastSeq && !filling) {
-            LOG.atDebug().addKeyValue("topic", topic).addKeyValue("at", lastSeq).addKeyValue("head", head.seq())
-              .log("events published while the subscription spread: filling from the store");
-            fill();
-          }
-        }
-        settleCheck(round + 1);
-      });
+      checkHead().onComplete(ar -> settleCheck(round + 1));
     });
+  }
+
+  /** Compares the position with the store's head, and fills from the store when behind. */
+  private Future<Void> checkHead() {
+    return owner.head(topic).<Void>map(head -> {
+      if (!closed && head != null && head.epoch().equals(epoch) && head.seq() > lastSeq && !filling) {
+        LOG.atDebug().addKeyValue("topic", topic).addKeyValue("at", lastSeq).addKeyValue("head", head.seq())
+          .log("events published while the subscription spread: filling from the store");
+        fill();
+      }
+      return null;
+    }).otherwiseEmpty();
   }
 
   /** Adds a subscriber; the returned future completes when the channel knows its position. */

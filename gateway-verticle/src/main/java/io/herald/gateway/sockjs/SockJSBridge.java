@@ -7,6 +7,7 @@ import io.herald.common.HeraldException;
 import io.herald.common.Position;
 import io.herald.common.Topics;
 import io.herald.common.admin.HeraldMetrics;
+import io.herald.common.pattern.TopicFilters;
 import io.herald.common.replay.ReadResult;
 import io.herald.gateway.Connection;
 import io.herald.gateway.GatewayOptions;
@@ -80,6 +81,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *       read, at most the {@code maxTopicsPerConnection} of its tier per socket; else one {@code err} frame for the
  *       address ({@code failureCode} the HTTP status, {@code message} the error code), and nothing
  *       from the bridge itself.</li>
+ *   <li>{@code REGISTER} of {@code herald.browser.~<pattern>}: a pattern registration, the same
+ *       checks (topics and patterns count together), see {@link BridgePattern}.</li>
  *   <li>{@code SEND} to {@value #REPLAY_ADDRESS} with a reply address: a replay, see below.
  *       Every other send or publish is refused.</li>
  *   <li>{@code RECEIVE}: only the replies to this socket's replays. Nothing published on the
@@ -97,6 +100,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code maxWriteQueueBytes} pile up is dropped like a slow stream.
  *
  * <p><b>Replay.</b> {@code send("herald.browser.replay", {"topic": t, "lastEventId": cursor})}
+ * (or {@code {"pattern": p, ...}}, {@link BridgePattern#replay})
  * answers {@code {"id": cursor, "events": [frames], "more": bool}} with what was stored after the
  * cursor, at most {@code maxReplayEvents} frames. When the socket registered the topic, the
  * answer stops where its live events began: replay plus live is then every event once. The
@@ -145,6 +149,7 @@ public final class SockJSBridge {
   private final Map<String, BridgeTopic> topics = new HashMap<>();
   /** Socket and topic of every registration that receives live events (read by tests off the loop). */
   private final Set<String> live = ConcurrentHashMap.newKeySet();
+  private final BridgePattern patterns;
   private MessageConsumer<JsonObject> echo;
   /** The sockets one tick writes a heartbeat to, reused. */
   private final List<BridgeSocket> due = new ArrayList<>();
@@ -155,6 +160,12 @@ public final class SockJSBridge {
     this.options = gateway.options();
     this.vertx = gateway.vertx();
     this.context = vertx.getOrCreateContext();
+    this.patterns = new BridgePattern(gateway);
+  }
+
+  /** The pattern registrations ({@code herald.browser.~<pattern>}), see {@link BridgePattern}. */
+  public BridgePattern patterns() {
+    return patterns;
   }
 
   /**
@@ -181,7 +192,7 @@ public final class SockJSBridge {
     SockJSBridgeOptions bridge = new SockJSBridgeOptions()
       .addInboundPermitted(new PermittedOptions().setAddress(REPLAY_ADDRESS))
       .addOutboundPermitted(new PermittedOptions().setAddressRegex("herald\\.browser\\.(?!replay$).+"))
-      .setMaxAddressLength(ADDRESS_PREFIX.length() + Topics.MAX_TOPIC_LENGTH)
+      .setMaxAddressLength(ADDRESS_PREFIX.length() + Math.max(Topics.MAX_TOPIC_LENGTH, BridgePattern.MARK.length() + TopicFilters.MAX_LENGTH))
       .setMaxHandlersPerSocket(options.tiers().maxTopicsPerConnection() + MAX_PENDING_REPLAYS)
       .setReplyTimeout(options.replayTimeoutMillis() + 1000L);
     router.route(PATH + "/*").handler(this::guard).failureHandler(this::failure);
@@ -315,7 +326,9 @@ public final class SockJSBridge {
       case REGISTER -> register(event, bs);
       case UNREGISTER -> {
         String address = event.getRawMessage() == null ? null : event.getRawMessage().getString("address");
-        if (address != null && address.startsWith(ADDRESS_PREFIX)) {
+        if (address != null && address.startsWith(ADDRESS_PREFIX + BridgePattern.MARK)) {
+          patterns.unregister(bs, address.substring(ADDRESS_PREFIX.length() + BridgePattern.MARK.length()));
+        } else if (address != null && address.startsWith(ADDRESS_PREFIX)) {
           leave(bs, address.substring(ADDRESS_PREFIX.length()));
         }
         event.complete(true);
@@ -522,6 +535,10 @@ public final class SockJSBridge {
       return;
     }
     String topic = address.substring(ADDRESS_PREFIX.length());
+    if (topic.startsWith(BridgePattern.MARK)) {
+      patterns.register(event, bs, address, topic.substring(BridgePattern.MARK.length()), bs.topics.size());
+      return;
+    }
     if (!Topics.isValidTopic(topic)) {
       refuseRegister(event, bs, address, new HeraldException(ErrorCode.INVALID_TOPIC, "invalid topic name"));
       return;
@@ -531,10 +548,10 @@ public final class SockJSBridge {
       return;
     }
     SubscriberTiers.Tier tier = options.tiers().of(bs.grant);
-    if (bs.topics.size() >= tier.maxTopicsPerConnection()) {
+    if (bs.topics.size() + patterns.count(bs) >= tier.maxTopicsPerConnection()) {
       SubscriberTiers.refused(tier, "topics_per_connection");
       refuseRegister(event, bs, address, new HeraldException(ErrorCode.TOO_MANY_TOPICS,
-        "at most " + tier.maxTopicsPerConnection() + " topics per connection" + tier.suffix()));
+        "at most " + tier.maxTopicsPerConnection() + " topics and patterns per connection" + tier.suffix()));
       return;
     }
     SubscriberAuth auth = gateway.auth();
@@ -651,6 +668,9 @@ public final class SockJSBridge {
   }
 
   private Future<JsonObject> replay(BridgeSocket bs, Object body) {
+    if (body instanceof JsonObject req && req.containsKey("pattern")) {
+      return patterns.replay(bs, req);
+    }
     if (!(body instanceof JsonObject req) || !(req.getValue("topic") instanceof String topic)) {
       throw new HeraldException(ErrorCode.INVALID_REQUEST, "send {\"topic\": NAME, \"lastEventId\": CURSOR}");
     }
@@ -756,6 +776,7 @@ public final class SockJSBridge {
         bs.sock.write(rec(ADDRESS_PREFIX + e.getKey(), JsonFrames.control(Cursor.single(e.getKey(), p.epoch(), p.seq()), "herald.expired", data)));
       }
     }
+    patterns.expire(bs);
     close(bs, CLOSE_UNAUTHORIZED, "token_expired");
   }
 
@@ -782,6 +803,7 @@ public final class SockJSBridge {
     for (String topic : new ArrayList<>(bs.topics.keySet())) {
       leave(bs, topic);
     }
+    patterns.release(bs);
     HeraldMetrics.get().connectionClosed(TRANSPORT);
     LOG.atInfo().addKeyValue("connection", bs.id).addKeyValue("transport", TRANSPORT).addKeyValue("reason", reason)
       .log("connection closed");
@@ -810,7 +832,7 @@ public final class SockJSBridge {
   }
 
   /** One admitted SockJS session. */
-  private final class BridgeSocket {
+  private final class BridgeSocket implements BridgePattern.Socket {
     final long id;
     final SockJSSocket sock;
     final ConnectionLimiter.Permit permit;
@@ -832,6 +854,27 @@ public final class SockJSBridge {
       this.grant = grant;
     }
 
+    @Override
+    public long id() {
+      return id;
+    }
+
+    @Override
+    public SubscriberAuth.Grant grant() {
+      return grant;
+    }
+
+    @Override
+    public boolean isClosed() {
+      return closed;
+    }
+
+    @Override
+    public void write(Buffer frame) {
+      sock.write(frame);
+    }
+
+    @Override
     public void deliver(Buffer frame) {
       if (closed) {
         return;

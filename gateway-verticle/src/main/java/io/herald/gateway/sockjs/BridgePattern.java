@@ -1,0 +1,587 @@
+package io.herald.gateway.sockjs;
+
+import io.herald.common.Cursor;
+import io.herald.common.ErrorCode;
+import io.herald.common.Event;
+import io.herald.common.HeraldException;
+import io.herald.common.Position;
+import io.herald.common.admin.HeraldMetrics;
+import io.herald.common.pattern.TopicFilter;
+import io.herald.common.pattern.TopicFilters;
+import io.herald.common.replay.LogReadResult;
+import io.herald.gateway.GatewayOptions;
+import io.herald.gateway.JsonFrames;
+import io.herald.gateway.SseGateway;
+import io.herald.gateway.admission.SubscriberAuth;
+import io.herald.gateway.admission.SubscriberTiers;
+import io.herald.gateway.fanout.EncodedEvent;
+import io.herald.gateway.fanout.PatternSubscriber;
+import io.herald.gateway.fanout.TopicAt;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.handler.sockjs.BridgeEvent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Pattern registrations of the SockJS bridge: a browser that registers
+ * {@code herald.browser.~<pattern>} receives every event of every topic the pattern matches,
+ * topics first published later included, on that address.
+ *
+ * <p><b>The pattern</b> is the text after {@code ~}, in the syntax of {@code pattern=} on
+ * {@code /events}, and its kind is chosen the same way ({@link TopicFilters#parse(String)}): with
+ * {@code ://} a URL Pattern or a URI template, else Herald's syntax ({@code *}, a final
+ * {@code **}); text without any pattern syntax matches one topic (kind exact). Unlike
+ * {@code /events}, which turns such a pattern into an exact topic, the bridge keeps it on its
+ * {@code ~} address as a one-topic pattern (its frames carry pattern cursors).
+ *
+ * <p><b>Delivery.</b> Per pattern key, the instance holds one {@link Channel}: one member of the
+ * instance's {@link io.herald.gateway.fanout.PatternChannel} however many sockets registered the
+ * pattern. It mirrors where the channel stands (a log position {@code logAt} and the few topics
+ * given above it, as {@code PatternState} does for a stream) and writes each event, encoded once,
+ * as a {@code rec} frame whose body is the {@code /ws} frame (with its {@code topic}) and whose
+ * {@code id} is the pattern's cursor: an entry {@code ~<key>} for {@code logAt} and one entry per
+ * topic above it, the form {@code /events?pattern=} takes as {@code Last-Event-ID}. Each
+ * registration is served on its own: an event of a topic the socket also registered exactly,
+ * or that two of its patterns match, arrives on each of those addresses.
+ *
+ * <p><b>Resume</b> as for exact topics: register first, then
+ * {@code send("herald.browser.replay", {"pattern": p, "lastEventId": cursor})}; the answer is
+ * every matching event after the cursor up to where the registration's live events began
+ * (its channel position when it registered), read from the store's log, skipping what the
+ * cursor's topic entries say the client has. Replay plus live is every event once.
+ *
+ * <p>Confined to the gateway instance's event loop.
+ */
+public final class BridgePattern {
+
+  private static final Logger LOG = LoggerFactory.getLogger(BridgePattern.class);
+
+  /** What marks a pattern in a registered address: {@code herald.browser.~<pattern>}. */
+  static final String MARK = "~";
+  /** Topics above {@code logAt} a pattern keeps in its cursor, as {@code PatternState.MAX_ABOVE}. */
+  static final int MAX_ABOVE = 32;
+  /** Log reads one replay answer may make before it answers {@code more}. */
+  static final int MAX_READS_PER_ANSWER = 8;
+
+  /** A bridge socket as the patterns see it. */
+  interface Socket {
+    long id();
+
+    SubscriberAuth.Grant grant();
+
+    boolean isClosed();
+
+    /** Writes an event or control frame (a slow socket is dropped). */
+    void deliver(Buffer frame);
+
+    /** Writes a frame of the bridge's own (an {@code err}). */
+    void write(Buffer frame);
+  }
+
+  private final SseGateway gateway;
+  private final GatewayOptions options;
+  private final Map<String, Channel> channels = new HashMap<>();
+  private final Map<Socket, Map<String, Registration>> sockets = new IdentityHashMap<>();
+  /** Socket and pattern of every registration that receives live events (read by tests off the loop). */
+  private final Set<String> live = ConcurrentHashMap.newKeySet();
+
+  BridgePattern(SseGateway gateway) {
+    this.gateway = gateway;
+    this.options = gateway.options();
+  }
+
+  /** How many sockets receive the pattern's live events (the pattern as registered, without {@code ~}). */
+  public long liveRegistrations(String pattern) {
+    return live.stream().filter(k -> k.endsWith(" " + pattern)).count();
+  }
+
+  /** How many patterns {@code s} registered (pending or live). */
+  int count(Socket s) {
+    Map<String, Registration> regs = sockets.get(s);
+    return regs == null ? 0 : regs.size();
+  }
+
+  // ---- registrations ----
+
+  /**
+   * A {@code REGISTER} of {@code herald.browser.~<text>}: the same checks as an exact topic
+   * (syntax, the tier's topics and patterns per socket, the token), then live from where the
+   * pattern's channel stands. {@code topics} is how many exact topics the socket holds.
+   */
+  void register(BridgeEvent event, Socket s, String address, String text, int topics) {
+    TopicFilter filter;
+    try {
+      filter = TopicFilters.parse(text);
+    } catch (IllegalArgumentException e) {
+      refuse(s, address, text, new HeraldException(ErrorCode.INVALID_REQUEST, "invalid pattern: " + e.getMessage()));
+      return;
+    }
+    String key = TopicFilters.key(filter);
+    Map<String, Registration> regs = sockets.get(s);
+    if (regs != null && regs.containsKey(key)) {
+      event.complete(true); // the bridge answers address_already_registered
+      return;
+    }
+    SubscriberTiers.Tier tier = options.tiers().of(s.grant());
+    if (topics + count(s) >= tier.maxTopicsPerConnection()) {
+      SubscriberTiers.refused(tier, "topics_per_connection");
+      refuse(s, address, text, new HeraldException(ErrorCode.TOO_MANY_TOPICS,
+        "at most " + tier.maxTopicsPerConnection() + " topics and patterns per connection" + tier.suffix()));
+      return;
+    }
+    HeraldException denied = denied(s.grant(), filter);
+    if (denied != null) {
+      refuse(s, address, text, denied);
+      return;
+    }
+    Channel ch = channels.get(key);
+    if (ch == null) {
+      ch = new Channel(key, filter, address);
+      channels.put(key, ch);
+      ch.ready = gateway.subscriptions().joinPattern(filter, ch, 0);
+    }
+    Registration reg = new Registration(ch);
+    ch.holders++;
+    sockets.computeIfAbsent(s, k -> new LinkedHashMap<>()).put(key, reg);
+    Channel joined = ch;
+    ch.ready.onComplete(ar -> {
+      if (s.isClosed() || registration(s, key) != reg) {
+        event.complete(false);
+        return;
+      }
+      if (ar.failed()) {
+        leave(s, key);
+        refuse(s, address, text, new HeraldException(ErrorCode.STORE_UNAVAILABLE, "cannot subscribe to pattern; retry"));
+        return;
+      }
+      // Live events after this position go to the socket; a replay stops here.
+      reg.started.complete(joined.start());
+      joined.sockets.add(s);
+      live.add(s.id() + " " + text);
+      event.complete(true);
+    });
+  }
+
+  /** An {@code UNREGISTER} of {@code herald.browser.~<text>}. */
+  void unregister(Socket s, String text) {
+    try {
+      leave(s, TopicFilters.key(TopicFilters.parse(text)));
+    } catch (IllegalArgumentException e) {
+      // never registered: nothing to release
+    }
+  }
+
+  private Registration registration(Socket s, String key) {
+    Map<String, Registration> regs = sockets.get(s);
+    return regs == null ? null : regs.get(key);
+  }
+
+  private void leave(Socket s, String key) {
+    Map<String, Registration> regs = sockets.get(s);
+    Registration reg = regs == null ? null : regs.remove(key);
+    if (reg == null) {
+      return;
+    }
+    if (regs.isEmpty()) {
+      sockets.remove(s);
+    }
+    reg.started.tryFail("unregistered");
+    Channel ch = reg.channel;
+    ch.sockets.remove(s);
+    live.remove(s.id() + " " + ch.filter.source());
+    if (--ch.holders == 0) {
+      if (channels.get(key) == ch) {
+        channels.remove(key);
+      }
+      gateway.subscriptions().leavePattern(ch.filter, ch);
+    }
+  }
+
+  /** The socket ended: every pattern it registered is released. */
+  void release(Socket s) {
+    Map<String, Registration> regs = sockets.get(s);
+    if (regs != null) {
+      for (String key : new ArrayList<>(regs.keySet())) {
+        leave(s, key);
+      }
+    }
+  }
+
+  /** The token expired: a {@code herald.expired} frame on each live pattern address, with its cursor. */
+  void expire(Socket s) {
+    Map<String, Registration> regs = sockets.get(s);
+    if (regs == null) {
+      return;
+    }
+    JsonObject data = new JsonObject().put("reason", "token_expired");
+    for (Registration reg : regs.values()) {
+      Channel ch = reg.channel;
+      if (ch.logAt != null && ch.sockets.contains(s)) {
+        s.deliver(SockJSBridge.rec(ch.address, JsonFrames.control(ch.cursor(), "herald.expired", data)));
+      }
+    }
+  }
+
+  /** Why {@code grant} may not read every topic {@code filter} can match, or null when it may. */
+  private HeraldException denied(SubscriberAuth.Grant grant, TopicFilter filter) {
+    SubscriberAuth auth = gateway.auth();
+    if (auth == null || auth.firstRefused(grant, new TopicFilter[] {filter}) == null) {
+      return null;
+    }
+    if (grant.anonymous()) {
+      return new HeraldException(ErrorCode.UNAUTHORIZED, "a token is required to read pattern \"" + filter.source() + "\"");
+    }
+    LOG.atInfo().addKeyValue("subject", grant.subject()).addKeyValue("pattern", filter.source())
+      .log("bridge registration refused: pattern not covered by its token");
+    return new HeraldException(ErrorCode.ACCESS_DENIED, "this token may not read every topic of pattern \""
+      + filter.source() + "\" (a pattern needs one grant that covers all it can match)");
+  }
+
+  /**
+   * The bridge's refusal of a registration ({@link SockJSBridge#err}) with the pattern named in
+   * a {@code pattern} field; the event stays pending, as for exact topics.
+   */
+  private static void refuse(Socket s, String address, String pattern, HeraldException e) {
+    HeraldMetrics.get().rejected(e.code().code());
+    s.write(new JsonObject(SockJSBridge.err(address, e)).put("pattern", pattern).toBuffer());
+  }
+
+  // ---- replay ----
+
+  /**
+   * {@code {"pattern": p, "lastEventId": cursor}}: what the log holds for the pattern after the
+   * cursor, up to where the socket's registration of the pattern went live (when it registered
+   * it; else up to the log's head), as {@code {"id", "events", "more"}}.
+   */
+  Future<JsonObject> replay(Socket s, JsonObject req) {
+    if (!(req.getValue("pattern") instanceof String text)) {
+      throw new HeraldException(ErrorCode.INVALID_REQUEST, "send {\"pattern\": PATTERN, \"lastEventId\": CURSOR}");
+    }
+    TopicFilter filter;
+    try {
+      filter = TopicFilters.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new HeraldException(ErrorCode.INVALID_REQUEST, "invalid pattern: " + e.getMessage());
+    }
+    Object last = req.getValue("lastEventId");
+    if (last != null && !(last instanceof String)) {
+      throw new HeraldException(ErrorCode.INVALID_REQUEST, "lastEventId is a string");
+    }
+    HeraldException denied = denied(s.grant(), filter);
+    if (denied != null) {
+      throw denied;
+    }
+    String key = TopicFilters.key(filter);
+    Registration reg = registration(s, key);
+    Future<Start> bound = reg == null ? Future.succeededFuture() : reg.started.future();
+    String lastEventId = (String) last;
+    return bound.recover(t -> Future.succeededFuture()).compose(b -> {
+      Cursor c = null;
+      Position from = null;
+      boolean unknown = false;
+      if (lastEventId != null && !lastEventId.isEmpty()) {
+        c = lastEventId.length() > options.maxLastEventIdLength() ? null
+          : Cursor.parse(lastEventId, options.tiers().maxTopicsPerConnection() + 1 + MAX_ABOVE);
+        from = c == null ? null : c.position(entryName(key));
+        unknown = from == null;
+      }
+      if (from == null) {
+        // Nothing to replay: the answer says where the pattern stands (and resets an unknown cursor).
+        Future<Start> here = b != null ? Future.succeededFuture(b)
+          : gateway.replay().logHead().map(h -> new Start(h, Map.of()));
+        boolean reset = unknown;
+        return here.map(st -> {
+          String id = st.cursor(key);
+          return page(id, reset ? List.of(resetFrame(id, text, "unknown_last_event_id")) : List.of(), false);
+        });
+      }
+      return new Read(key, text, c, from, b).next(0);
+    });
+  }
+
+  /**
+   * One replay answer being read. {@code at} (the answer's own cursor, {@code carried} and
+   * {@code added} its topic entries) only ever says the client has what it has: it moves to an
+   * event's log position only where every matching event up to it was given (before or now).
+   */
+  private final class Read {
+    final String key;
+    final String source;
+    final Cursor cursor;
+    final Start bound;
+    /** Where the next log read starts. */
+    Position scan;
+    Position at;
+    final LinkedHashMap<String, String> carried = new LinkedHashMap<>();
+    final List<JsonObject> frames = new ArrayList<>();
+    long bytes;
+
+    Read(String key, String source, Cursor cursor, Position from, Start bound) {
+      this.key = key;
+      this.source = source;
+      this.cursor = cursor;
+      this.bound = bound;
+      this.scan = from;
+      this.at = from;
+      String own = Cursor.tag(entryName(key));
+      cursor.forEachEntry((tag, p) -> {
+        if (!tag.equals(own)) {
+          carried.put(tag, Cursor.tagEntry(tag, p.epoch(), p.seq()));
+        }
+      });
+    }
+
+    Future<JsonObject> next(int round) {
+      if (bound != null && !bound.logAt.epoch().equals(at.epoch())) {
+        return Future.succeededFuture(reset(bound.cursor(key), "history_unavailable"));
+      }
+      if (bound != null && scan.seq() >= bound.maxLog()) {
+        return Future.succeededFuture(page(bound.cursor(key), frames, false));
+      }
+      int limit = Math.max(1, options.maxReplayEvents());
+      return gateway.replay().readLogKeys(scan, List.of(key), limit).transform(ar -> {
+        if (ar.failed()) {
+          if (!frames.isEmpty()) {
+            return Future.succeededFuture(page(cursorNow(), frames, true));
+          }
+          LOG.info("pattern {}: replay cannot be read: {}", source, ar.cause().getMessage());
+          return Future.succeededFuture(reset(bound != null ? bound.cursor(key) : cursorNow(), "store_unavailable"));
+        }
+        LogReadResult r = ar.result();
+        HeraldMetrics.get().replayRead(r.events().size());
+        if (r.reset()) {
+          return Future.succeededFuture(reset(bound != null ? bound.cursor(key) : new Start(r.head(), Map.of()).cursor(key),
+            r.resetReason()));
+        }
+        for (Event e : r.events()) {
+          if (bound != null && e.log().seq() > bound.maxLog()) {
+            return Future.succeededFuture(page(bound.cursor(key), frames, false));
+          }
+          boolean below = bound == null || e.log().seq() <= bound.logAt.seq();
+          if (!given(e) && (below || bound.covers(e))) {
+            Buffer tail = new EncodedEvent(e).jsonTail();
+            if (frames.size() >= options.maxReplayEvents()
+              || (!frames.isEmpty() && bytes + tail.length() + 64 > options.maxWriteQueueBytes())) {
+              return Future.succeededFuture(page(cursorNow(), frames, true));
+            }
+            moveTo(e, below);
+            Buffer frame = JsonFrames.withId(cursorNow(), tail);
+            bytes += frame.length();
+            frames.add(new JsonObject(frame));
+          } else if (below) {
+            at = e.log(); // given before: the client has everything up to here
+          }
+        }
+        scan = r.scannedTo();
+        if (bound == null || scan.seq() <= bound.logAt.seq()) {
+          at = scan.seq() > at.seq() ? scan : at;
+        } else if (bound.logAt.seq() > at.seq()) {
+          at = bound.logAt;
+        }
+        boolean done = bound != null ? scan.seq() >= bound.maxLog() : r.complete();
+        if (done) {
+          return Future.succeededFuture(page(bound != null ? bound.cursor(key) : cursorNow(), frames, false));
+        }
+        if (r.complete() || round + 1 >= MAX_READS_PER_ANSWER) {
+          // The log's head is below the bound only while the store catches up; ask again.
+          return Future.succeededFuture(page(cursorNow(), frames, true));
+        }
+        return next(round + 1);
+      });
+    }
+
+    /** The client's cursor says it has {@code e}. */
+    private boolean given(Event e) {
+      Position had = cursor.position(e.topic());
+      return had != null && had.epoch().equals(e.epoch()) && e.seq() <= had.seq();
+    }
+
+    private void moveTo(Event e, boolean below) {
+      if (below) {
+        at = e.log();
+      } else {
+        carried.put(Cursor.tag(e.topic()), Cursor.entry(e.topic(), e.epoch(), e.seq()));
+      }
+    }
+
+    private String cursorNow() {
+      List<String> entries = new ArrayList<>(carried.size() + 1);
+      entries.add(Cursor.entry(entryName(key), at.epoch(), at.seq()));
+      entries.addAll(carried.values());
+      return Cursor.join(entries.toArray(new String[0]));
+    }
+
+    private JsonObject reset(String id, String reason) {
+      return page(id, List.of(resetFrame(id, source, reason)), false);
+    }
+  }
+
+  private static JsonObject page(String id, List<JsonObject> frames, boolean more) {
+    return new JsonObject().put("id", id).put("events", new JsonArray(new ArrayList<>(frames))).put("more", more);
+  }
+
+  private static JsonObject resetFrame(String id, String pattern, String reason) {
+    return new JsonObject().put("id", id).put("type", "reset")
+      .put("data", new JsonObject().put("pattern", pattern).put("reason", reason));
+  }
+
+  /** The name of a pattern's own entry in a cursor, as on {@code /events}. */
+  static String entryName(String key) {
+    return MARK + key;
+  }
+
+  // ---- state ----
+
+  /** Where a registration went live: the channel's {@code logAt} and the topics above it. */
+  private record Start(Position logAt, Map<String, TopicAt> above) {
+
+    /** The highest log position this start says was given. */
+    long maxLog() {
+      long max = logAt.seq();
+      for (TopicAt at : above.values()) {
+        max = Math.max(max, at.log());
+      }
+      return max;
+    }
+
+    /** An event above {@code logAt} that this start counts as given (so not live: replayed). */
+    boolean covers(Event e) {
+      TopicAt at = above.get(e.topic());
+      return at != null && at.epoch().equals(e.epoch()) && e.seq() <= at.seq();
+    }
+
+    String cursor(String key) {
+      List<String> entries = new ArrayList<>(above.size() + 1);
+      entries.add(Cursor.entry(entryName(key), logAt.epoch(), logAt.seq()));
+      above.forEach((t, at) -> entries.add(Cursor.entry(t, at.epoch(), at.seq())));
+      return Cursor.join(entries.toArray(new String[0]));
+    }
+  }
+
+  /** One socket's registration of a pattern; {@code started} is where its live events began. */
+  private static final class Registration {
+    final Channel channel;
+    final Promise<Start> started = Promise.promise();
+
+    Registration(Channel channel) {
+      this.channel = channel;
+    }
+  }
+
+  /**
+   * A pattern held for this instance's bridge sockets: one member of the pattern's channel
+   * however many sockets registered it, following where the channel stands and writing each
+   * event's frame, encoded once, to all of them.
+   */
+  private final class Channel implements PatternSubscriber {
+    final String key;
+    final TopicFilter filter;
+    final String address;
+    final Set<Socket> sockets = new LinkedHashSet<>();
+    /** Registrations (pending or live) that hold this pattern. */
+    int holders;
+    Future<Void> ready;
+    Position logAt;
+    final LinkedHashMap<String, TopicAt> above = new LinkedHashMap<>();
+
+    Channel(String key, TopicFilter filter, String address) {
+      this.key = key;
+      this.filter = filter;
+      this.address = address;
+    }
+
+    Start start() {
+      return new Start(logAt, Map.copyOf(above));
+    }
+
+    String cursor() {
+      return start().cursor(key);
+    }
+
+    @Override
+    public void onPatternPosition(int index, Position at, Map<String, TopicAt> aboveAt) {
+      logAt = at;
+      above.clear();
+      above.putAll(aboveAt);
+    }
+
+    @Override
+    public void onPatternEvent(int index, EncodedEvent ev) {
+      Event e = ev.event();
+      Position log = e.log();
+      if (log == null || logAt == null || (log.epoch().equals(logAt.epoch()) && log.seq() <= logAt.seq())) {
+        return;
+      }
+      String topic = e.topic();
+      TopicAt at = above.get(topic);
+      if (at != null && at.epoch().equals(e.epoch()) && e.seq() <= at.seq()) {
+        return;
+      }
+      if (at != null && !at.epoch().equals(e.epoch())
+        && !(e.prev() != null && e.prev().epoch().equals(at.epoch()) && e.prev().seq() == at.seq())) {
+        // The topic's history changed under us (a store outage or restart): say so before going on.
+        above.remove(topic);
+        if (!sockets.isEmpty()) {
+          gateway.stats().resets += sockets.size();
+          HeraldMetrics.get().reset("history_lost");
+          fanOut(SockJSBridge.rec(address, JsonFrames.control(cursor(), "reset",
+            new JsonObject().put("topic", topic).put("pattern", filter.source()).put("reason", "history_lost"))));
+        }
+      }
+      above.remove(topic);
+      above.put(topic, new TopicAt(e.epoch(), e.seq(), log.seq()));
+      if (above.size() > MAX_ABOVE) {
+        // The channel cannot bring topics under logAt (its store is not answering): the oldest
+        // entry leaves the cursor, and a resume may give that topic's events again.
+        Iterator<String> it = above.keySet().iterator();
+        it.next();
+        it.remove();
+      }
+      if (!sockets.isEmpty()) {
+        fanOut(SockJSBridge.rec(address, JsonFrames.withId(cursor(), ev.jsonTail())));
+      }
+    }
+
+    @Override
+    public void onPatternCovered(int index, Position at) {
+      if (logAt != null && at.epoch().equals(logAt.epoch()) && at.seq() > logAt.seq()) {
+        logAt = at;
+        long w = at.seq();
+        above.values().removeIf(t -> t.log() <= w);
+      }
+    }
+
+    @Override
+    public void onPatternReset(int index, Position at, String reason) {
+      logAt = at;
+      above.clear();
+      if (!sockets.isEmpty()) {
+        gateway.stats().resets += sockets.size();
+        HeraldMetrics.get().reset(reason);
+        fanOut(SockJSBridge.rec(address, JsonFrames.control(cursor(), "reset",
+          new JsonObject().put("pattern", filter.source()).put("reason", reason))));
+      }
+    }
+
+    private void fanOut(Buffer frame) {
+      for (Socket s : sockets.toArray(new Socket[0])) {
+        s.deliver(frame);
+      }
+    }
+  }
+}
