@@ -72,13 +72,14 @@ final class ContractClients {
 
   /** The transports of the contract, and how each opens a subscription that is live when open returns. */
   enum Transport {
-    SSE, WEBSOCKET, SOCKJS, LONGPOLL;
+    SSE, WEBSOCKET, SOCKJS, SOCKJS_XHR, LONGPOLL;
 
     Client open(GatewayHarness h, List<String> topics, Object from) throws Exception {
       return switch (this) {
         case SSE -> Sse.open(h, topics, (String) from);
         case WEBSOCKET -> Ws.open(h, topics, (String) from);
-        case SOCKJS -> SockJsClient.open(h, topics, from);
+        case SOCKJS -> SockJsClient.open(h, topics, from, false);
+        case SOCKJS_XHR -> SockJsClient.open(h, topics, from, true);
         case LONGPOLL -> Poll.open(h, topics, (String) from);
       };
     }

@@ -4,6 +4,8 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,8 +21,9 @@ import static io.herald.gateway.ContractClients.await;
 import static io.herald.gateway.ContractClients.reset;
 
 /**
- * The SockJS bridge over SockJS's WebSocket transport ({@code /eventbus/000/<session>/websocket}),
- * as the official client does it: register each topic, then send a replay with the topic's last
+ * The SockJS bridge over SockJS's WebSocket transport ({@code /eventbus/000/<session>/websocket})
+ * or its XHR streaming transport ({@code .../xhr_streaming} to receive, one {@code POST
+ * .../xhr_send} per message), as the official client does it: register each topic, then send a replay with the topic's last
  * id. The replay's answer comes once the registration is positioned, so the subscription is
  * live when it came; its position is one single-topic cursor per topic.
  */
@@ -33,15 +36,30 @@ final class SockJsClient implements ContractClients.Client {
   private final AtomicInteger heartbeats = new AtomicInteger();
   private final CompletableFuture<Integer> closed = new CompletableFuture<>();
   private final StringBuilder partial = new StringBuilder();
+  private final CompletableFuture<Void> opened = new CompletableFuture<>();
+  /** {@code http://host:port/eventbus/000/<session>}. */
+  private final String session;
+  private final boolean xhr;
   private WebSocket ws;
+  private volatile boolean closing;
+  private volatile java.util.stream.Stream<String> stream;
+
+  private SockJsClient(GatewayHarness h, boolean xhr) {
+    this.session = "http://127.0.0.1:" + h.port() + "/eventbus/000/" + Long.toHexString(System.nanoTime());
+    this.xhr = xhr;
+  }
 
   @SuppressWarnings("unchecked")
-  static SockJsClient open(GatewayHarness h, List<String> topics, Object from) throws Exception {
+  static SockJsClient open(GatewayHarness h, List<String> topics, Object from, boolean xhr) throws Exception {
     Map<String, String> since = from == null ? Map.of() : (Map<String, String>) from;
-    SockJsClient c = new SockJsClient();
-    c.ws = WsClient.JDK.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
-      .buildAsync(URI.create("ws://127.0.0.1:" + h.port() + "/eventbus/000/" + Long.toHexString(System.nanoTime()) + "/websocket"),
-        c.listener()).get(10, TimeUnit.SECONDS);
+    SockJsClient c = new SockJsClient(h, xhr);
+    if (xhr) {
+      c.receiveStream();
+    } else {
+      c.ws = WsClient.JDK.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
+        .buildAsync(URI.create(c.session.replace("http:", "ws:") + "/websocket"), c.listener()).get(10, TimeUnit.SECONDS);
+    }
+    c.opened.get(10, TimeUnit.SECONDS);
     for (String t : topics) {
       synchronized (c) {
         c.replayed.put(t, new ArrayList<>());
@@ -89,8 +107,49 @@ final class SockJsClient implements ContractClients.Client {
     return replies.get(address);
   }
 
-  private void send(JsonObject frame) {
-    ws.sendText(new JsonArray().add(frame.encode()).encode(), true).join();
+  private void send(JsonObject frame) throws Exception {
+    String message = new JsonArray().add(frame.encode()).encode();
+    if (!xhr) {
+      ws.sendText(message, true).join();
+      return;
+    }
+    HttpResponse<String> r = WsClient.JDK.send(HttpRequest.newBuilder(URI.create(session + "/xhr_send")).timeout(ContractClients.WAIT)
+      .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString(message)).build(), HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 204) {
+      throw new AssertionError("xhr_send answered " + r.statusCode() + ": " + r.body());
+    }
+  }
+
+  /**
+   * One {@code xhr_streaming} response: a prelude of 2048 {@code h}, then one frame a line. The
+   * server ends it after {@code maxBytesStreaming}; like the official client, this one then
+   * asks again on the same session.
+   */
+  private void receiveStream() {
+    HttpRequest post = HttpRequest.newBuilder(URI.create(session + "/xhr_streaming")).POST(HttpRequest.BodyPublishers.noBody()).build();
+    WsClient.JDK.sendAsync(post, HttpResponse.BodyHandlers.ofLines()).whenComplete((resp, err) -> {
+      if (err != null || resp.statusCode() != 200) {
+        closed.complete(-1);
+        return;
+      }
+      stream = resp.body();
+      Thread reader = new Thread(() -> {
+        try {
+          stream.forEach(line -> {
+            if (!line.isEmpty() && !(line.length() > 1 && line.chars().allMatch(ch -> ch == 'h'))) {
+              receive(line);
+            }
+          });
+        } catch (RuntimeException ended) {
+          // closed by close() or by the server
+        }
+        if (!closing && !closed.isDone()) {
+          receiveStream();
+        }
+      }, "sockjs-xhr-reader");
+      reader.setDaemon(true);
+      reader.start();
+    });
   }
 
   private WebSocket.Listener listener() {
@@ -120,7 +179,9 @@ final class SockJsClient implements ContractClients.Client {
   }
 
   private synchronized void receive(String message) {
-    if (message.equals("h")) {
+    if (message.equals("o")) {
+      opened.complete(null);
+    } else if (message.equals("h")) {
       heartbeats.incrementAndGet();
     } else if (message.startsWith("c")) {
       closed.complete(new JsonArray(message.substring(1)).getInteger(0));
@@ -172,9 +233,16 @@ final class SockJsClient implements ContractClients.Client {
 
   @Override
   public void close() {
-    if (!ws.isOutputClosed()) {
-      ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye");
+    closing = true;
+    if (ws != null) {
+      if (!ws.isOutputClosed()) {
+        ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye");
+      }
+      ws.abort();
     }
-    ws.abort();
+    java.util.stream.Stream<String> s = stream;
+    if (s != null) {
+      s.close();
+    }
   }
 }

@@ -33,6 +33,7 @@ final class StalledClients {
       case SOCKJS -> "GET /eventbus/000/stalled" + Long.toHexString(System.nanoTime()) + "/websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         + upgrade + "\r\n";
       case LONGPOLL -> throw new IllegalArgumentException("a poll is one answer: nothing waits unsent");
+      case SOCKJS_XHR -> throw new IllegalArgumentException("not written yet: a stalled XHR streaming session");
     };
     OutputStream out = s.getOutputStream();
     out.write(request.getBytes(StandardCharsets.ISO_8859_1));

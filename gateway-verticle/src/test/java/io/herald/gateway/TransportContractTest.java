@@ -26,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The delivery guarantees users rely on, written once and run on every transport (SSE
- * {@code /events}, WebSocket {@code /ws}, SockJS over its WebSocket transport, long-poll
+ * {@code /events}, WebSocket {@code /ws}, SockJS over its WebSocket and XHR streaming transports, long-poll
  * {@code /poll}) and on two stores (memory, and the real Redis as a durable one). A new
  * transport joins by adding a {@link Transport} and its client in {@link ContractClients}.
  *
@@ -55,10 +55,11 @@ class TransportContractTest {
   }
 
   /**
-   * The slow-consumer cases that hold today. SockJS is out, see {@link #slowConsumerSockJs}.
+   * The slow-consumer cases that hold today. SockJS over WebSocket is out, see
+   * {@link #slowConsumerSockJs}; over XHR streaming the stalled client is not written yet.
    */
   static Stream<Arguments> slowCases() {
-    return cases().filter(a -> a.get()[0] != Transport.SOCKJS);
+    return cases().filter(a -> a.get()[0] != Transport.SOCKJS && a.get()[0] != Transport.SOCKJS_XHR);
   }
 
   private static GatewayHarness harness(Vertx vertx, String store, JsonObject config) throws Exception {
