@@ -76,6 +76,29 @@ class TransportContractTest {
     return out;
   }
 
+  /**
+   * A first session on topics a and b: receives a:1..a:n and b:1..b:n (exactly those), closes,
+   * and returns where it stood.
+   */
+  private static Object firstSession(Transport transport, GatewayHarness h, int n) throws Exception {
+    try (Client first = transport.open(h, List.of("a", "b"), null)) {
+      publish(h, "a", 1, n);
+      publish(h, "b", 1, n);
+      first.awaitData("a:" + n);
+      first.awaitData("b:" + n);
+      assertThat(first.data()).hasSize(2 * n);
+      return first.position();
+    }
+  }
+
+  /** Publishes the markers a:end and b:end on {@code h} and waits until {@code c} has both. */
+  private static void markers(GatewayHarness h, Client c) throws Exception {
+    h.publish("a", "a:end");
+    h.publish("b", "b:end");
+    c.awaitData("a:end");
+    c.awaitData("b:end");
+  }
+
   private static void publish(GatewayHarness h, String topic, int from, int to) throws Exception {
     for (int i = from; i <= to; i++) {
       h.publish(topic, topic + ":" + i);
@@ -93,10 +116,7 @@ class TransportContractTest {
         h.publish("c", "c:" + i);
         h.publish("b", "b:" + i);
       }
-      h.publish("b", "b:end");
-      h.publish("a", "a:end");
-      c.awaitData("a:end");
-      c.awaitData("b:end");
+      markers(h, c);
       assertThat(c.of("a")).containsExactlyElementsOf(seq("a", 1, 20, "a:end"));
       assertThat(c.of("b")).containsExactlyElementsOf(seq("b", 1, 20, "b:end"));
       assertThat(c.data()).as("events of topic c, not subscribed").hasSize(42);
@@ -108,25 +128,14 @@ class TransportContractTest {
   @DisplayName("A client that reconnects from its position gets exactly what it missed, once, in order, then live")
   void exactResume(Transport transport, String store, Vertx vertx) throws Exception {
     try (GatewayHarness h = harness(vertx, store, new JsonObject())) {
-      Object position;
-      try (Client first = transport.open(h, List.of("a", "b"), null)) {
-        publish(h, "a", 1, 3);
-        publish(h, "b", 1, 3);
-        first.awaitData("a:3");
-        first.awaitData("b:3");
-        assertThat(first.data()).hasSize(6);
-        position = first.position();
-      }
+      Object position = firstSession(transport, h, 3);
       // Missed while away, on both topics.
       publish(h, "a", 4, 6);
       publish(h, "b", 4, 5);
       try (Client again = transport.open(h, List.of("a", "b"), position)) {
         publish(h, "a", 7, 8);
         publish(h, "b", 6, 6);
-        h.publish("a", "a:end");
-        h.publish("b", "b:end");
-        again.awaitData("a:end");
-        again.awaitData("b:end");
+        markers(h, again);
         assertThat(again.of("a")).containsExactlyElementsOf(seq("a", 4, 8, "a:end"));
         assertThat(again.of("b")).containsExactlyElementsOf(seq("b", 4, 6, "b:end"));
         assertThat(again.data()).hasSize(10);
@@ -143,23 +152,13 @@ class TransportContractTest {
     JsonObject redis = PatternSubscriptionTest.store("redis");
     Vertx other = Vertx.vertx();
     try (GatewayHarness one = harness(vertx, redis); GatewayHarness two = harness(other, redis)) {
-      Object position;
-      try (Client first = transport.open(one, List.of("a", "b"), null)) {
-        publish(one, "a", 1, 2);
-        publish(one, "b", 1, 2);
-        first.awaitData("a:2");
-        first.awaitData("b:2");
-        position = first.position();
-      }
+      Object position = firstSession(transport, one, 2);
       publish(one, "a", 3, 5);
       publish(two, "b", 3, 3);
       try (Client again = transport.open(two, List.of("a", "b"), position)) {
         // Live on the other node comes from its own replay role only: publish there.
         publish(two, "a", 6, 6);
-        two.publish("a", "a:end");
-        two.publish("b", "b:end");
-        again.awaitData("a:end");
-        again.awaitData("b:end");
+        markers(two, again);
         assertThat(again.of("a")).containsExactlyElementsOf(seq("a", 3, 6, "a:end"));
         assertThat(again.of("b")).containsExactlyElementsOf(seq("b", 3, 3, "b:end"));
         assertThat(again.resets()).isEmpty();
@@ -175,22 +174,12 @@ class TransportContractTest {
   void resetWhenHistoryTruncated(Transport transport, String store, Vertx vertx) throws Exception {
     JsonObject replay = PatternSubscriptionTest.store(store).put("maxEventsPerTopic", 5);
     try (GatewayHarness h = harness(vertx, replay)) {
-      Object position;
-      try (Client first = transport.open(h, List.of("a", "b"), null)) {
-        publish(h, "a", 1, 1);
-        publish(h, "b", 1, 1);
-        first.awaitData("a:1");
-        first.awaitData("b:1");
-        position = first.position();
-      }
+      Object position = firstSession(transport, h, 1);
       // 19 missed on a, of which 5 are retained; b missed nothing it cannot get.
       publish(h, "a", 2, 20);
       publish(h, "b", 2, 3);
       try (Client again = transport.open(h, List.of("a", "b"), position)) {
-        h.publish("a", "a:end");
-        h.publish("b", "b:end");
-        again.awaitData("a:end");
-        again.awaitData("b:end");
+        markers(h, again);
         assertThat(again.resets()).containsExactly("a:history_unavailable");
         assertThat(again.of("a")).as("after the reset: nothing from before it, then live").containsExactly("a:end");
         assertThat(again.of("b")).containsExactlyElementsOf(seq("b", 2, 3, "b:end"));
