@@ -36,11 +36,15 @@ import java.util.Set;
  * stored, so a bad request changes nothing.
  *
  * <p>Single form: {@code {"topic": "a" | "topics": ["a","b"], "type": "...", "data": <json or
- * string>, "id": "..."}}. Batch form: {@code {"events": [single, ...]}}.
+ * string>, "id": "...", "private": true|false, "retry": <ms>}}; {@code private} and {@code retry}
+ * are the Mercure delivery flags ({@link EventDraft#privateUpdate()}, {@link EventDraft#retry()}).
+ * Batch form: {@code {"events": [single, ...]}}.
  */
 public final class PublishParser {
 
-  private static final Set<String> FIELDS = Set.of("topic", "topics", "type", "data", "id");
+  private static final Set<String> FIELDS = Set.of("topic", "topics", "type", "data", "id", "private", "retry");
+  /** Largest {@code retry}, ms (a day): SSE clients read it as an integer. */
+  static final long MAX_RETRY_MILLIS = 86_400_000L;
 
   /**
    * Comments are skipped as Vert.x's own decoder did; a field given twice is refused (which
@@ -336,7 +340,7 @@ public final class PublishParser {
   private List<EventDraft> single(JsonObject body, String where) {
     for (String f : body.fieldNames()) {
       if (!FIELDS.contains(f)) {
-        throw new HeraldException(ErrorCode.INVALID_REQUEST, where + f + ": unknown field (known: topic, topics, type, data, id)");
+        throw new HeraldException(ErrorCode.INVALID_REQUEST, where + f + ": unknown field (known: topic, topics, type, data, id, private, retry)");
       }
     }
     List<String> topics = topics(body, where);
@@ -357,6 +361,21 @@ public final class PublishParser {
           + " printable ASCII characters, no spaces or control characters");
       }
       key = k;
+    }
+    Object privateValue = body.getValue("private");
+    if (privateValue != null && !(privateValue instanceof Boolean)) {
+      throw new HeraldException(ErrorCode.INVALID_REQUEST, where + "private: true or false");
+    }
+    boolean privateUpdate = Boolean.TRUE.equals(privateValue);
+    Object retryValue = body.getValue("retry");
+    long retry = -1;
+    if (retryValue != null) {
+      if (!(retryValue instanceof Integer || retryValue instanceof Long) || ((Number) retryValue).longValue() < 0
+        || ((Number) retryValue).longValue() > MAX_RETRY_MILLIS) {
+        throw new HeraldException(ErrorCode.INVALID_REQUEST, where + "retry: a whole number of milliseconds from 0 to "
+          + MAX_RETRY_MILLIS);
+      }
+      retry = ((Number) retryValue).longValue();
     }
     if (!body.containsKey("data")) {
       throw new HeraldException(ErrorCode.INVALID_DATA, where + "data: required (a JSON value or a string)");
@@ -384,7 +403,7 @@ public final class PublishParser {
     }
     List<EventDraft> drafts = new ArrayList<>(topics.size());
     for (String t : topics) {
-      drafts.add(new EventDraft(t, type, text, json, key));
+      drafts.add(new EventDraft(t, type, text, json, key, privateUpdate, retry));
     }
     return drafts;
   }

@@ -74,6 +74,46 @@ class PublishParserTest {
     assertThat(d.data()).isEqualTo("1e999999 \ud83d\ude00");
   }
 
+  @Test
+  @DisplayName("The Mercure flags private and retry reach the draft; without them an update is public with no retry")
+  void mercureFlags() {
+    EventDraft d = parser.single(PublishParser.object("{\"topic\":\"t\",\"data\":\"x\",\"private\":true,\"retry\":2500}")).get(0);
+    assertThat(d.privateUpdate()).isTrue();
+    assertThat(d.retry()).isEqualTo(2500);
+    EventDraft plain = parser.single(PublishParser.object("{\"topic\":\"t\",\"data\":\"x\",\"private\":false}")).get(0);
+    assertThat(plain.privateUpdate()).isFalse();
+    assertThat(plain.retry()).isEqualTo(-1);
+    EventDraft zero = parser.single(new JsonObject().put("topic", "t").put("data", "x").put("retry", 0)).get(0);
+    assertThat(zero.retry()).isZero();
+    List<List<EventDraft>> batch = parser.batch(PublishParser.object(
+      "{\"events\":[{\"topic\":\"a\",\"data\":1,\"private\":true},{\"topic\":\"b\",\"data\":2,\"retry\":7}]}"));
+    assertThat(batch.get(0).get(0).privateUpdate()).isTrue();
+    assertThat(batch.get(1).get(0).retry()).isEqualTo(7);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badFlags")
+  @DisplayName("A private that is not a boolean and a retry that is not a whole number of ms are 400 invalid_request naming the field")
+  void badFlags(String body, String field) {
+    assertThatThrownBy(() -> parser.single(PublishParser.object(body)))
+      .isInstanceOfSatisfying(HeraldException.class, e -> {
+        assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST);
+        assertThat(e.code().status()).isEqualTo(400);
+        assertThat(e.getMessage()).startsWith(field + ":");
+      });
+  }
+
+  static Stream<Arguments> badFlags() {
+    return Stream.of(
+      Arguments.of("{\"topic\":\"t\",\"data\":1,\"private\":\"on\"}", "private"),
+      Arguments.of("{\"topic\":\"t\",\"data\":1,\"private\":1}", "private"),
+      Arguments.of("{\"topic\":\"t\",\"data\":1,\"retry\":-1}", "retry"),
+      Arguments.of("{\"topic\":\"t\",\"data\":1,\"retry\":1.5}", "retry"),
+      Arguments.of("{\"topic\":\"t\",\"data\":1,\"retry\":\"10\"}", "retry"),
+      Arguments.of("{\"topic\":\"t\",\"data\":1,\"retry\":99999999999999999999}", "retry"),
+      Arguments.of("{\"topic\":\"t\",\"data\":1,\"retry\":86400001}", "retry"));
+  }
+
   static Stream<Arguments> refused() {
     return Stream.of(
       Arguments.of("invalid UTF-8 in a string", bytes("{\"topic\":\"t\",\"data\":\"a", 0xff, "\"}"), "malformed_json",

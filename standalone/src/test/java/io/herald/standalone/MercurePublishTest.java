@@ -106,6 +106,18 @@ class MercurePublishTest {
     List<SseEvent> replayed = resumed.awaitAppEvents(2, WAIT);
     resumed.close();
     assertThat(replayed).extracting(SseEvent::data).containsExactly("line 1\nline 2", "3");
+
+    // The Mercure flags are stored with the update: private whatever the field's value, retry as given.
+    HttpResponse<String> flagged = post(form("topic", topic, "data", "4", "private", "", "retry", "1500"), "Authorization", "Bearer " + token);
+    assertThat(flagged.statusCode()).as(flagged.body()).isEqualTo(200);
+    HttpResponse<String> off = post(form("topic", topic, "data", "5", "private", "off"), "Authorization", "Bearer " + token);
+    assertThat(off.statusCode()).as(off.body()).isEqualTo(200);
+    io.herald.common.Position start = new io.herald.common.Position(
+      io.herald.common.Cursor.parse(first.body(), 10).position(topic).epoch(), 0);
+    List<io.herald.common.Event> stored = await(new io.herald.common.replay.ReplayClient(vertx, 5000).read(topic, start, 10)).events();
+    assertThat(stored).extracting(io.herald.common.Event::data).containsExactly("{\"title\":\"Le Petit Prince\"}", "line 1\nline 2", "3", "4", "5");
+    assertThat(stored).extracting(io.herald.common.Event::privateUpdate).containsExactly(false, false, false, true, true);
+    assertThat(stored).extracting(io.herald.common.Event::retry).containsExactly(-1L, -1L, -1L, 1500L, -1L);
   }
 
   @Test
@@ -134,8 +146,12 @@ class MercurePublishTest {
     assertThat(post(form("data", "x"), "Authorization", "Bearer " + token).statusCode()).isEqualTo(400);
     assertThat(post(book + "&id=%23frag", "Authorization", "Bearer " + token).statusCode()).isEqualTo(400);
     assertThat(post(book + "&type=a%0Ab", "Authorization", "Bearer " + token).statusCode()).isEqualTo(400);
-    assertThat(post(book + "&retry=ten", "Authorization", "Bearer " + token).statusCode()).isEqualTo(501);
-    assertThat(post(book + "&private=on", "Authorization", "Bearer " + token).statusCode()).as("private updates: not yet").isEqualTo(501);
+    HttpResponse<String> badRetry = post(book + "&retry=ten", "Authorization", "Bearer " + token);
+    assertThat(badRetry.statusCode()).isEqualTo(400);
+    assertThat(badRetry.headers().firstValue("WWW-Authenticate").orElseThrow()).startsWith("Bearer error=\"invalid_request\"");
+    assertThat(post(book + "&retry=-1", "Authorization", "Bearer " + token).statusCode()).isEqualTo(400);
+    assertThat(post(book + "&private=on", "Authorization", "Bearer " + token).statusCode()).as("a private update").isEqualTo(200);
+    assertThat(post(book + "&private=&retry=10", "Authorization", "Bearer " + token).statusCode()).isEqualTo(200);
     assertThat(post(book, "Authorization", "Basic abc").statusCode()).isEqualTo(400);
 
     String all = publisherToken(new JsonArray().add("*"));

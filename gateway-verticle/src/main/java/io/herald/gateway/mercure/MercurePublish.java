@@ -24,15 +24,14 @@ import java.util.Map;
  * {@link Addresses#PUBLISH} (request/reply) so that it is validated, stored and fanned out as
  * any Herald publish, from whichever gateway the publisher reached. The body is
  * {@code application/x-www-form-urlencoded} with exactly one {@code topic} (1.0: several are a
- * 400), {@code data}, {@code id}, {@code type}; the publisher's token must grant
+ * 400), {@code data}, {@code id}, {@code type}, {@code private} (present, whatever its value:
+ * a private update, as the official hub reads it) and {@code retry} (ASCII digits, ms); the publisher's token must grant
  * {@code publish} on the topic. The answer is {@code 200 text/plain} with the update's id: the
  * publisher's {@code id} when it sent one (stored as the event's id; the same id again on the
  * same topic within the history is a retry and stores nothing new), else the id Herald gave it
  * (its resume cursor).
- *
- * <p>Not yet supported, refused with {@code 501} rather than half done: {@code private}
- * (the flag must be stored with the event and enforced on delivery and replay before a private
- * update may be accepted) and {@code retry}.
+ * Both flags are stored with the event; private updates reach only subscribers whose token
+ * grants {@code subscribe} on the topic ({@link MercureSubscribe}), live and on replay.
  */
 public final class MercurePublish {
 
@@ -137,13 +136,12 @@ public final class MercurePublish {
         return Future.failedFuture(MercureError.invalidRequest("the " + f + " field may appear once"));
       }
     }
-    if (form.containsKey("private")) {
-      return Future.failedFuture(MercureError.status(501, "private updates are not supported by this hub yet"));
-    }
+    // As the official hub: the field's presence makes the update private, whatever its value.
+    boolean privateUpdate = form.containsKey("private");
     String retry = one(form, "retry");
-    if (retry != null) {
-      return Future.failedFuture(MercureError.status(501, retry.matches("[0-9]+")
-        ? "the retry field is not supported by this hub yet" : "retry must be ASCII digits"));
+    if (retry != null && !retry.matches("[0-9]{1,8}")) {
+      return Future.failedFuture(MercureError.invalidRequest(retry.matches("[0-9]+")
+        ? "retry must be at most 86400000 (ms)" : "retry must be ASCII digits"));
     }
     String id = one(form, "id");
     if (id != null && (id.startsWith("#") || id.indexOf('\n') >= 0 || id.indexOf('\r') >= 0 || id.indexOf('\0') >= 0)) {
@@ -163,6 +161,12 @@ public final class MercurePublish {
     }
     if (id != null) {
       request.put("id", id);
+    }
+    if (privateUpdate) {
+      request.put("private", true);
+    }
+    if (retry != null) {
+      request.put("retry", Long.parseLong(retry));
     }
     return vertx.eventBus().<JsonObject>request(Addresses.PUBLISH, request, new DeliveryOptions().setSendTimeout(PUBLISH_TIMEOUT_MILLIS))
       .recover(t -> Future.failedFuture(refusal(t)))
