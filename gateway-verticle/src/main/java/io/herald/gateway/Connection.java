@@ -499,6 +499,40 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
     return Cursor.join(all.toArray(new String[0]));
   }
 
+  /**
+   * The cursor of a subscription that starts now, once every channel has answered (after the
+   * join): every topic and pattern where its channel stands; with {@code fromStart}, at the
+   * start of each topic's and of the log's history instead (sequence 0 of the current epochs).
+   * Null when a channel has not answered.
+   */
+  public String liveCursor(boolean fromStart) {
+    java.util.List<String> all = new java.util.ArrayList<>();
+    for (int i = 0; i < topics.length; i++) {
+      if (live[i] == null) {
+        return null;
+      }
+      long seq = fromStart ? 0 : live[i].seq();
+      if (topics.length == 1 && patternState == null) {
+        return Cursor.single(topics[0], live[0].epoch(), seq);
+      }
+      all.add(Cursor.entry(topics[i], live[i].epoch(), seq));
+    }
+    if (patternState != null && !patternState.liveEntries(all, fromStart)) {
+      return null;
+    }
+    return Cursor.join(all.toArray(new String[0]));
+  }
+
+  /** True when no topic nor the log had an event when the connection joined: its history is empty. */
+  public boolean liveEmpty() {
+    for (Position p : live) {
+      if (p == null || p.seq() > 0) {
+        return false;
+      }
+    }
+    return patternState == null || patternState.liveEmpty();
+  }
+
   /** True when {@code topic} is one of this connection's exact topics. */
   boolean holdsTopic(String topic) {
     for (String t : topics) {

@@ -66,7 +66,7 @@ public final class GatewayVerticle extends VerticleBase {
     ConnectionLimiter limiter = sharedLimiter();
     sse = new SseGateway(vertx, options, stats, auth, limiter, sharedUsers(limiter));
     Router router = Router.router(vertx);
-    io.herald.gateway.mercure.MercureHub.mount(vertx, router, options.mercure());
+    io.herald.gateway.mercure.MercureHub.mount(vertx, router, options.mercure(), sse);
     if (options.transport(GatewayOptions.TRANSPORT_SSE)) {
       router.get("/events").handler(ctx -> sse.handle(ctx.request()));
       router.options("/events").handler(ctx -> {

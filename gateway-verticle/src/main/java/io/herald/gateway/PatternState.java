@@ -277,6 +277,35 @@ final class PatternState {
     conn.sendControl("reset", new JsonObject().put("pattern", filters[p].source()).put("reason", reason));
   }
 
+  /**
+   * Adds the entries of a subscription starting now ({@code fromStart}: at sequence 0 of the log)
+   * to a cursor being built; false when a channel has not said where it stands.
+   */
+  boolean liveEntries(List<String> out, boolean fromStart) {
+    for (int p = 0; p < filters.length; p++) {
+      if (liveLogAt[p] == null) {
+        return false;
+      }
+      out.add(Cursor.entry(entryName(keys[p]), liveLogAt[p].epoch(), fromStart ? 0 : liveLogAt[p].seq()));
+      if (!fromStart && liveAbove[p] != null) {
+        for (Map.Entry<String, TopicAt> e : liveAbove[p].entrySet()) {
+          out.add(Cursor.entry(e.getKey(), e.getValue().epoch(), e.getValue().seq()));
+        }
+      }
+    }
+    return true;
+  }
+
+  /** True when the log was empty where every pattern's channel stood. */
+  boolean liveEmpty() {
+    for (Position at : liveLogAt) {
+      if (at == null || at.seq() > 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Adds this connection's pattern entries to a cursor being built. */
   void entries(List<String> out) {
     for (int p = 0; p < filters.length; p++) {

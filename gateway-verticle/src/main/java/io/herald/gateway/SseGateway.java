@@ -205,11 +205,7 @@ public final class SseGateway {
     Cursor cursor = null;
     boolean unknown = false;
     if (lastEventId != null && !lastEventId.isEmpty()) {
-      cursor = lastEventId.length() > options.maxLastEventIdLength() ? null
-        : Cursor.parse(lastEventId, maxCursorEntries(patterns.length));
-      if (cursor != null && !namesAny(cursor, topics, patterns)) {
-        cursor = null; // well-formed but about none of these topics: as good as garbage
-      }
+      cursor = resumeCursor(lastEventId, topics, patterns);
       unknown = cursor == null;
     }
     if (auth == null || !auth.enabled()) {
@@ -335,7 +331,7 @@ public final class SseGateway {
    * then (the head is written by {@code start}): their entries go, a few hundred bytes per
    * connection. Vert.x reads none of them again for a chunked response it keeps alive.
    */
-  private static void releaseHeaders(HttpServerRequest request) {
+  public static void releaseHeaders(HttpServerRequest request) {
     request.headers().clear();
     request.params().clear();
     request.response().headers().clear();
@@ -523,6 +519,62 @@ public final class SseGateway {
       .putHeader(HttpHeaders.ACCESS_CONTROL_ALLOW_HEADERS, "Authorization, Last-Event-ID, Cache-Control")
       .putHeader(HttpHeaders.ACCESS_CONTROL_MAX_AGE, "600")
       .end();
+  }
+
+  /**
+   * A {@code Last-Event-ID} as a resume cursor for these topics and patterns, or null when it is
+   * not one: too long, malformed, or well-formed but about none of them (as good as garbage).
+   */
+  public Cursor resumeCursor(String lastEventId, String[] topics, TopicFilter[] patterns) {
+    Cursor cursor = lastEventId.length() > options.maxLastEventIdLength() ? null
+      : Cursor.parse(lastEventId, maxCursorEntries(patterns.length));
+    return cursor != null && namesAny(cursor, topics, patterns) ? cursor : null;
+  }
+
+  /**
+   * The admission of {@code /events} for a stream of another protocol (Mercure): refused while
+   * draining or over the connection limits (answered as {@code /events} answers), else
+   * {@code open} runs with the permit, released however the exchange ends.
+   */
+  public void admitStream(HttpServerRequest request, java.util.function.Consumer<ConnectionLimiter.Permit> open) {
+    HttpServerResponse response = request.response();
+    if (draining) {
+      Http.error(response.putHeader("Retry-After", "1"), new HeraldException(ErrorCode.SHUTTING_DOWN, "gateway is shutting down"));
+      return;
+    }
+    ConnectionLimiter.Permit permit;
+    try {
+      permit = limiter.admit(client(request), System.currentTimeMillis());
+    } catch (ConnectionLimiter.Refusal r) {
+      refuse(request, r);
+      return;
+    }
+    response.endHandler(v -> permit.release());
+    response.closeHandler(v -> permit.release());
+    open.accept(permit);
+  }
+
+  /**
+   * Registers a stream of another protocol and joins its topics and patterns as {@code /events}
+   * does (token expiry, presence, release); {@code then} runs once every one is positioned,
+   * unless the connection ended meanwhile, and should start it and then
+   * {@link #releaseHeaders} the request.
+   */
+  public void joinStream(Connection conn, HttpServerRequest request, SubscriberAuth.Grant grant, ConnectionLimiter.Permit permit,
+                         Runnable then) {
+    if (draining) {
+      Http.error(request.response().putHeader("Retry-After", "1"), new HeraldException(ErrorCode.SHUTTING_DOWN, "gateway is shutting down"));
+      return;
+    }
+    join(conn, request, grant, permit, () -> {
+      logOpened(conn, request, null, grant);
+      then.run();
+    });
+  }
+
+  /** A new connection id, unique in the process. */
+  public static long nextConnectionId() {
+    return IDS.incrementAndGet();
   }
 
   private static boolean namesAny(Cursor cursor, String[] topics, TopicFilter[] patterns) {

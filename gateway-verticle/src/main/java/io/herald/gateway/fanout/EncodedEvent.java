@@ -27,6 +27,8 @@ public final class EncodedEvent {
   private ByteBuf gzipBody;
   private ByteBuf deflatedJsonSingle;
   private ByteBuf deflatedJsonTail;
+  private Buffer mercureBody;
+  private Buffer mercureSingle;
 
   public EncodedEvent(Event event) {
     this.event = event;
@@ -42,6 +44,22 @@ public final class EncodedEvent {
       body = SseFrames.body(event);
     }
     return body;
+  }
+
+  /** The Mercure frame's lines after its id ({@link SseFrames#mercureBody}), shared by every Mercure stream. */
+  public Buffer mercureBody() {
+    if (mercureBody == null) {
+      mercureBody = SseFrames.mercureBody(event);
+    }
+    return mercureBody;
+  }
+
+  /** The whole Mercure frame for streams that hold only this topic: their cursor is the event's. */
+  public Buffer mercureSingle() {
+    if (mercureSingle == null) {
+      mercureSingle = SseFrames.withId(event.cursor(), mercureBody());
+    }
+    return mercureSingle;
   }
 
   /** The whole frame for connections that hold only this topic: their cursor is the event's. */

@@ -7,9 +7,10 @@ import io.vertx.ext.web.Router;
 
 /**
  * The Mercure hub's routes on the gateway's router, under {@value MercurePublish#PATH}: the
- * publish side ({@code POST}) and the CORS preflight ({@code OPTIONS}) as the official hub's
- * {@code cors_origins} allows. The subscribe side ({@code GET}) is added beside them by its own
- * handler. Nothing is mounted when {@code gateway.mercureEnabled} is false.
+ * publish side ({@code POST}, {@link MercurePublish}), the subscribe side ({@code GET},
+ * {@link MercureSubscribe}, streams of the gateway instance) and the CORS preflight
+ * ({@code OPTIONS}) as the official hub's {@code cors_origins} allows. Nothing is mounted when
+ * {@code gateway.mercureEnabled} is false.
  */
 public final class MercureHub {
 
@@ -17,7 +18,7 @@ public final class MercureHub {
   }
 
   /** Mounts the hub's routes when it is enabled; fails with a {@link io.herald.common.config.ConfigException} on an unusable key. */
-  public static void mount(Vertx vertx, Router router, MercureOptions options) {
+  public static void mount(Vertx vertx, Router router, MercureOptions options, io.herald.gateway.SseGateway gateway) {
     if (!options.enabled()) {
       return;
     }
@@ -27,10 +28,12 @@ public final class MercureHub {
       cors(options, ctx.request(), ctx.response());
       publish.handle(ctx.request());
     });
+    MercureSubscribe subscribe = new MercureSubscribe(gateway, auth, options);
+    router.get(MercurePublish.PATH).handler(ctx -> subscribe.handle(ctx.request()));
     router.options(MercurePublish.PATH).handler(ctx -> preflight(options, ctx.request(), ctx.response()));
   }
 
-  /** Adds the CORS answer headers when the request's Origin is allowed. */
+  /** Adds the CORS answer headers when the request's Origin is allowed (the Last-Event-ID answer header exposed). */
   static boolean cors(MercureOptions options, HttpServerRequest request, HttpServerResponse response) {
     String origin = request.getHeader("Origin");
     if (origin == null || !(options.corsOrigins().contains("*") || options.corsOrigins().contains(origin))) {
@@ -39,7 +42,8 @@ public final class MercureHub {
     // Credentials (the cookie) need the origin itself, never *.
     response.putHeader("Access-Control-Allow-Origin", origin)
       .putHeader("Access-Control-Allow-Credentials", "true")
-      .putHeader("Vary", "Origin");
+      .putHeader("Vary", "Origin")
+      .putHeader("Access-Control-Expose-Headers", "Last-Event-ID");
     return true;
   }
 

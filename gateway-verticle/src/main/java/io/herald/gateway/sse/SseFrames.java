@@ -43,6 +43,35 @@ public final class SseFrames {
     return Buffer.buffer(sb.toString().getBytes(StandardCharsets.UTF_8));
   }
 
+  /**
+   * The body of an event as a Mercure hub sends it: {@code event:} only when the update has a
+   * type ({@code message}, the SSE default, is written as nothing), {@code retry:} when it has
+   * one, then the data as {@code data:} lines (the update's data as published, not a JSON
+   * envelope) and the blank line.
+   */
+  public static Buffer mercureBody(Event e) {
+    String data = e.data();
+    StringBuilder sb = new StringBuilder(data.length() + e.type().length() + 32);
+    if (!Event.DEFAULT_TYPE.equals(e.type())) {
+      sb.append("event: ").append(e.type()).append('\n');
+    }
+    if (e.retry() >= 0) {
+      sb.append("retry: ").append(e.retry()).append('\n');
+    }
+    appendDataLines(sb, data);
+    sb.append('\n');
+    return Buffer.buffer(sb.toString().getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * A frame that moves the client's last event id to {@code cursor} without dispatching an event
+   * (no {@code data:}), with a comment saying why: how a Mercure stream carries Herald's control
+   * frames ({@code reset}, ...), which Mercure clients do not know.
+   */
+  public static Buffer idOnly(String cursor, String comment) {
+    return Buffer.buffer("id: " + cursor + "\n: " + comment + "\n\n");
+  }
+
   /** {@code data:} lines for text that may contain CRLF, LF or CR line breaks. */
   public static void appendDataLines(StringBuilder sb, String data) {
     int start = 0;

@@ -1,0 +1,105 @@
+package io.herald.gateway.mercure;
+
+import io.herald.common.Cursor;
+import io.herald.gateway.Connection;
+import io.herald.gateway.Framing;
+import io.herald.gateway.SseGateway;
+import io.herald.gateway.fanout.EncodedEvent;
+import io.herald.gateway.sse.SseFrames;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * One Mercure subscription stream ({@code GET /.well-known/mercure}): a {@link Connection}
+ * (heartbeats, write-queue limit, replay, per-topic order and cursors) whose frames are those of a
+ * Mercure hub: {@code id:} (the connection's cursor, or the update's own when the stream holds one
+ * exact topic only), {@code event:} when the update has a type, {@code retry:} when it has one,
+ * {@code data:} lines. The frame after the id is encoded once per gateway and shared
+ * ({@link EncodedEvent#mercureBody()}).
+ *
+ * <p>Private updates: each one, live or replayed, is checked against this subscriber's token
+ * ({@link MercureClaims#canSubscribe}) and skipped when the token does not grant its topic; the
+ * shared frames are not touched. Herald's control frames ({@code reset}, token expiry) have no
+ * Mercure form: they are sent as an {@code id:} line and a comment, which moves the client's last
+ * event id without dispatching an event. Confined to the gateway instance's event loop.
+ */
+final class MercureConnection extends Connection {
+
+  /** The transport label in metrics and logs. */
+  static final String TRANSPORT = "mercure";
+
+  private static final Framing MERCURE = new Framing() {
+    @Override
+    public Buffer event(EncodedEvent event, String cursor) {
+      return cursor == null ? event.mercureSingle() : SseFrames.withId(cursor, event.mercureBody());
+    }
+
+    @Override
+    public Buffer control(String cursor, String type, JsonObject data) {
+      String reason = data.getString("reason");
+      return SseFrames.idOnly(cursor, reason == null ? type : type + " " + reason);
+    }
+  };
+
+  private final HttpServerResponse response;
+  private final MercureClaims claims;
+  private boolean begun;
+
+  MercureConnection(long id, SseGateway gateway, HttpServerResponse response, String[] topics, MercureClaims claims) {
+    super(id, gateway, MERCURE, topics);
+    this.response = response;
+    this.claims = claims;
+  }
+
+  @Override
+  public String transport() {
+    return TRANSPORT;
+  }
+
+  @Override
+  public void begin() {
+    response.write(SseFrames.retry(gateway.options().retryMillis()));
+    begun = true;
+  }
+
+  @Override
+  public boolean announcesReady(Cursor cursor, boolean unknown) {
+    return false; // no Mercure client knows herald.ready
+  }
+
+  @Override
+  public void transmitEvent(EncodedEvent event, String cursor) {
+    if (event.event().privateUpdate() && !claims.canSubscribe(event.event().topic())) {
+      return; // not this subscriber's: skipped, the shared frame untouched
+    }
+    super.transmitEvent(event, cursor);
+  }
+
+  @Override
+  public void transmit(Buffer frame) {
+    response.write(frame);
+  }
+
+  @Override
+  public boolean writeQueueFull() {
+    return response.writeQueueFull();
+  }
+
+  @Override
+  public void heartbeat() {
+    if (!closed() && begun && !response.writeQueueFull()) {
+      response.write(SseFrames.HEARTBEAT);
+    }
+  }
+
+  @Override
+  public void endTransport(String reason) {
+    response.end();
+  }
+
+  @Override
+  public void abortTransport(String reason) {
+    response.reset();
+  }
+}
