@@ -6,7 +6,8 @@
  * selectors are {@link io.herald.common.pattern.TopicFilter}s), RFC 6750 refusals
  * ({@link io.herald.gateway.mercure.MercureError}) and the publish side
  * ({@link io.herald.gateway.mercure.MercurePublish}, handing updates to the notifier on the event
- * bus); {@link io.herald.gateway.mercure.MercureHub} mounts the routes. The subscribe side uses
- * the same tokens.
+ * bus), the subscribe side ({@link io.herald.gateway.mercure.MercureSubscribe}, streams that are
+ * {@link io.herald.gateway.mercure.MercureConnection}s of the gateway);
+ * {@link io.herald.gateway.mercure.MercureHub} mounts the routes.
  */
 package io.herald.gateway.mercure;
