@@ -210,13 +210,28 @@ class MercureSubscribeTest {
     assertThat(data(fromLatest, 2)).containsExactly("b3", "a3");
     assertThat(subscribe(both).response().getHeader("Last-Event-ID")).as("only answered to a request that sent one").isNull();
 
+    // Private updates: skipped live for a subscriber without the right, and on its resume; replayed to a token that grants the topic.
+    SseClient before = subscribe(both);
+    publish(b, "b-private", "private", "on");
+    publish(a, "a-public");
+    assertThat(data(before, 1)).containsExactly("a-public");
+    String mark = before.appEvents().get(0).id();
+    before.close();
+    publish(b, "b-private-2", "private", "");
+    publish(a, "a-last");
+    String reader = "Bearer " + subscriberToken(new JsonArray().add(b));
+    assertThat(data(subscribe(both, "Last-Event-ID", mark), 1)).containsExactly("a-last");
+    assertThat(data(subscribe(both, "Last-Event-ID", mark, "Authorization", reader), 2)).containsExactlyInAnyOrder("b-private-2", "a-last");
+    assertThat(data(subscribe(both + "&lastEventID=earliest"), 8)).doesNotContain("b-private", "b-private-2");
+    assertThat(data(subscribe(both + "&lastEventID=earliest", "Authorization", reader), 10)).contains("b-private", "b-private-2");
+
     // A pattern stream resumes from its own ids as well.
     SseClient pattern = subscribe("match_urlpattern=" + enc(base + "/:x"));
     publish(a, "a4");
-    String mark = pattern.awaitAppEvents(1, WAIT).get(0).id();
+    String patternMark = pattern.awaitAppEvents(1, WAIT).get(0).id();
     publish(b, "b4");
     publish(a, "a5");
-    assertThat(data(subscribe("match_urlpattern=" + enc(base + "/:x"), "Last-Event-ID", mark), 2)).containsExactly("b4", "a5");
+    assertThat(data(subscribe("match_urlpattern=" + enc(base + "/:x"), "Last-Event-ID", patternMark), 2)).containsExactly("b4", "a5");
   }
 
   @Test
