@@ -265,6 +265,19 @@ class MercureSubscribeTest {
   }
 
   @Test
+  @DisplayName("a stream ends no later than its token's exp, as the specification requires")
+  void endsAtExpiry() throws Exception {
+    start("memory", false);
+    long exp = System.currentTimeMillis() / 1000 + 3;
+    String token = sign(new JsonObject().put("exp", exp).put("mercure", new JsonObject().put("subscribe", new JsonArray().add("*"))),
+      SUBSCRIBER_SECRET, "JWT");
+    SseClient s = subscribe("match=" + enc(base + "/a"), "Authorization", "Bearer " + token);
+    s.awaitEnd(WAIT);
+    long endedAt = System.currentTimeMillis();
+    assertThat(endedAt).as("ended at or just after exp (ms), never later than a second").isBetween(exp * 1000 - 1000, exp * 1000 + 1000);
+  }
+
+  @Test
   @DisplayName("a subscription from an allowed origin gets CORS headers with credentials; another origin gets none")
   void cors() throws Exception {
     start("memory", true);

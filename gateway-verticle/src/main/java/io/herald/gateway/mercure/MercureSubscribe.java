@@ -108,8 +108,11 @@ public final class MercureSubscribe {
     MercureConnection conn = new MercureConnection(SseGateway.nextConnectionId(), gateway, response, selection.topics(), claims);
     conn.patterns(selection.patterns());
     String lastEventId = lastEventId(request);
+    // The gateway ends a stream jwtLeewaySeconds after its token's expiry; the specification says no
+    // later than exp (Mercure tokens are verified without leeway): the expiry is given that much earlier.
+    long ends = claims.expiresAt() <= 0 ? -1 : claims.expiresAt() - gateway.options().jwtLeewaySeconds() * 1000L;
     SubscriberAuth.Grant grant = new SubscriberAuth.Grant(claims.form() == MercureClaims.Form.ANONYMOUS, claims.subject(),
-      List.of(), claims.expiresAt(), null, null);
+      List.of(), ends, null, null);
     gateway.joinStream(conn, request, grant, permit, () -> {
       Cursor cursor = null;
       boolean unknown = false;
