@@ -225,6 +225,11 @@ class MercureSubscribeTest {
     assertThat(data(subscribe(both + "&lastEventID=earliest"), 8)).doesNotContain("b-private", "b-private-2");
     assertThat(data(subscribe(both + "&lastEventID=earliest", "Authorization", reader), 10)).contains("b-private", "b-private-2");
 
+    // The id a publish answers (discovery) resumes a stream of that exact topic.
+    String answered = publish(a, "a-discovered");
+    publish(a, "a-after");
+    assertThat(data(subscribe("match=" + enc(a) + "&lastEventID=" + enc(answered)), 1)).containsExactly("a-after");
+
     // A pattern stream resumes from its own ids as well.
     SseClient pattern = subscribe("match_urlpattern=" + enc(base + "/:x"));
     publish(a, "a4");
