@@ -162,21 +162,11 @@ public final class SseGateway {
   private void admit(HttpServerRequest request, HeraldException refused, Opener opener) {
     HttpServerResponse response = request.response();
     cors(request, response);
-    if (draining) {
-      Http.error(response.putHeader("Retry-After", "1"), new HeraldException(ErrorCode.SHUTTING_DOWN, "gateway is shutting down"));
-      return;
-    }
     // Admission first, before any parsing, authentication or subscription work.
-    ConnectionLimiter.Permit permit;
-    try {
-      permit = limiter.admit(client(request), System.currentTimeMillis());
-    } catch (ConnectionLimiter.Refusal r) {
-      refuse(request, r);
+    ConnectionLimiter.Permit permit = admission(request);
+    if (permit == null) {
       return;
     }
-    // Released however the exchange ends: an error response, the stream's end, or a dropped connection.
-    response.endHandler(v -> permit.release());
-    response.closeHandler(v -> permit.release());
     if (refused != null) {
       Http.error(response, refused);
       return;
@@ -537,28 +527,38 @@ public final class SseGateway {
    * {@code open} runs with the permit, released however the exchange ends.
    */
   public void admitStream(HttpServerRequest request, java.util.function.Consumer<ConnectionLimiter.Permit> open) {
+    ConnectionLimiter.Permit permit = admission(request);
+    if (permit != null) {
+      open.accept(permit);
+    }
+  }
+
+  /** Draining and the connection limits: the permit, or null once the refusal is answered. */
+  private ConnectionLimiter.Permit admission(HttpServerRequest request) {
     HttpServerResponse response = request.response();
     if (draining) {
       Http.error(response.putHeader("Retry-After", "1"), new HeraldException(ErrorCode.SHUTTING_DOWN, "gateway is shutting down"));
-      return;
+      return null;
     }
     ConnectionLimiter.Permit permit;
     try {
       permit = limiter.admit(client(request), System.currentTimeMillis());
     } catch (ConnectionLimiter.Refusal r) {
       refuse(request, r);
-      return;
+      return null;
     }
+    // Released however the exchange ends: an error response, the stream's end, or a dropped connection.
     response.endHandler(v -> permit.release());
     response.closeHandler(v -> permit.release());
-    open.accept(permit);
+    return permit;
   }
 
   /**
    * Registers a stream of another protocol and joins its topics and patterns as {@code /events}
    * does (token expiry, presence, release); {@code then} runs once every one is positioned,
    * unless the connection ended meanwhile, and should start it and then
-   * {@link #releaseHeaders} the request.
+   * {@link #releaseHeaders} the request. Refused while draining (the admission may be a token
+   * check ago).
    */
   public void joinStream(Connection conn, HttpServerRequest request, SubscriberAuth.Grant grant, ConnectionLimiter.Permit permit,
                          Runnable then) {

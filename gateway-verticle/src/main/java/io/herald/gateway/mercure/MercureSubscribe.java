@@ -88,17 +88,19 @@ public final class MercureSubscribe {
       MercureError.noToken("subscribing needs a token (cookie, Authorization: Bearer or access_token)").send(response);
       return;
     }
-    Future<MercureClaims> claims = token == null ? Future.succeededFuture(MercureClaims.ANONYMOUS)
-      : auth.verify(MercureAuth.Role.SUBSCRIBER, token);
-    claims.onComplete(ar -> {
-      if (response.closed() || response.ended()) {
-        return;
-      }
-      if (ar.failed()) {
-        (ar.cause() instanceof MercureError e ? e : MercureError.invalidToken("the token is not valid")).send(response);
-        return;
-      }
-      gateway.admitStream(request, permit -> open(request, selection, ar.result(), permit));
+    // Admitted (connection limits, attempts counted) before the token is verified, as /events.
+    gateway.admitStream(request, permit -> {
+      Future<MercureClaims> claims = token == null ? Future.succeededFuture(MercureClaims.ANONYMOUS)
+        : auth.verify(MercureAuth.Role.SUBSCRIBER, token);
+      claims.onComplete(ar -> {
+        if (response.closed() || response.ended()) {
+          permit.release();
+        } else if (ar.failed()) {
+          (ar.cause() instanceof MercureError e ? e : MercureError.invalidToken("the token is not valid")).send(response);
+        } else {
+          open(request, selection, ar.result(), permit);
+        }
+      });
     });
   }
 
