@@ -61,6 +61,8 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
   private int heartbeatTicks;
   /** The gateway's tick when a frame was last written: a field store per write, no clock read. */
   private long lastWriteTick;
+  /** Whether private (Mercure) updates of the connection's topics reach it: its token was checked for them. */
+  private boolean readsPrivate;
 
   public Connection(long id, SseGateway gateway, Framing framing, String[] topics) {
     this.id = id;
@@ -153,6 +155,27 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
       gateway.vertx().cancelTimer(expiryTimer);
       expiryTimer = -1;
     }
+  }
+
+  /**
+   * Whether the subscriber may read private updates of its topics: true when a token granted
+   * them (jwt mode), false for anonymous subscribers (authMode none, public topics).
+   */
+  public void readsPrivate(boolean readsPrivate) {
+    this.readsPrivate = readsPrivate;
+  }
+
+  /**
+   * Whether a private update of {@code topic} reaches this subscriber ({@link #readsPrivate} for
+   * Herald's transports; a Mercure stream asks its token). Asked per connection, after the
+   * cursor moved past the update and before any frame is written, so shared frames stay shared.
+   */
+  protected boolean readsPrivateOf(String topic) {
+    return readsPrivate;
+  }
+
+  private boolean delivers(Event e) {
+    return !e.privateUpdate() || readsPrivateOf(e.topic());
   }
 
   // ---- the subscription ----
@@ -430,8 +453,8 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
     } else if (patternState != null) {
       cursor = cursor();
     }
-    if (closed) {
-      return;
+    if (closed || !delivers(e)) {
+      return; // a private update this subscriber may not read: its cursor is past it, no frame
     }
     transmitEvent(ev, cursor);
     lastWriteTick = gateway.ticks();
@@ -453,7 +476,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
 
   /** Sends a pattern event's frame (already deduplicated by {@link PatternState}). */
   void transmitPatternEvent(EncodedEvent ev) {
-    if (closed) {
+    if (closed || !delivers(ev.event())) {
       return;
     }
     transmitEvent(ev, cursor());

@@ -383,6 +383,7 @@ public final class SseGateway {
   private void join(Connection conn, HttpServerRequest request, SubscriberAuth.Grant grant, ConnectionLimiter.Permit permit,
                     Runnable then) {
     HttpServerResponse response = request.response();
+    conn.readsPrivate(!grant.anonymous());
     connections.add(conn);
     stats.connectionsOpened++;
     HeraldMetrics.get().connectionOpened(conn.transport());

@@ -136,6 +136,9 @@ class MercureSubscribeTest {
     SseClient legacy = subscribe(pattern, "Authorization", "Bearer " + legacyToken);
     SseClient modern = subscribe(pattern, "Cookie", "mercureAccessToken=" + accessToken);
     SseClient everything = subscribe(pattern + "&access_token=" + subscriberToken(new JsonArray().add("*")));
+    // Herald's own /events, anonymous here (authMode none): public updates only.
+    SseClient herald = SseClient.open(client, port, "/events?topic=" + enc(book1));
+    streams.add(herald);
 
     publish(book1, "public 1");
     publish(book1, "private 1", "private", "on");
@@ -159,6 +162,10 @@ class MercureSubscribeTest {
     publish(book2, "public 3");
     assertThat(data(anonymous, 3)).containsExactly("public 1", "public 2", "public 3");
     assertThat(data(legacy, 4)).containsExactly("public 1", "private 1", "public 2", "public 3");
+    publish(book1, "public 4");
+    assertThat(data(herald, 2)).containsExactly("public 1", "public 4");
+    assertThat(data(SseClient.open(client, port, "/events?topic=" + enc(book1), "Last-Event-ID", herald.appEvents().get(0).id()), 1))
+      .as("nor on resume").containsExactly("public 4");
   }
 
   @ParameterizedTest(name = "{0}")

@@ -69,11 +69,8 @@ final class MercureConnection extends Connection {
   }
 
   @Override
-  public void transmitEvent(EncodedEvent event, String cursor) {
-    if (event.event().privateUpdate() && !claims.canSubscribe(event.event().topic())) {
-      return; // not this subscriber's: skipped, the shared frame untouched
-    }
-    super.transmitEvent(event, cursor);
+  protected boolean readsPrivateOf(String topic) {
+    return claims.canSubscribe(topic);
   }
 
   @Override

@@ -706,11 +706,11 @@ public final class SockJSBridge {
         boolean reset = unknown;
         return here.map(p -> page(topic, p, reset ? List.of(resetFrame(topic, p, "unknown_last_event_id")) : List.of(), false));
       }
-      return read(topic, from, b);
+      return read(topic, from, b, bs.grant.anonymous());
     });
   }
 
-  private Future<JsonObject> read(String topic, Position from, Position bound) {
+  private Future<JsonObject> read(String topic, Position from, Position bound, boolean anonymous) {
     int max = Math.max(1, options.maxReplayEvents());
     if (bound != null && bound.equals(from)) {
       return Future.succeededFuture(page(topic, from, List.of(), false));
@@ -735,6 +735,10 @@ public final class SockJSBridge {
         if (bound != null && (!e.epoch().equals(bound.epoch()) || e.seq() > bound.seq())) {
           more = false;
           break;
+        }
+        if (e.privateUpdate() && anonymous) {
+          at = e.position(); // a private (Mercure) update: not for an anonymous socket
+          continue;
         }
         Buffer frame = new EncodedEvent(e).jsonSingle();
         if (!frames.isEmpty() && bytes + frame.length() > options.maxWriteQueueBytes()) {
@@ -928,7 +932,7 @@ public final class SockJSBridge {
     public void onEvent(int index, EncodedEvent event) {
       position = event.event().position();
       if (!sockets.isEmpty()) {
-        fanOut(rec(address, event.jsonSingle()));
+        fanOut(rec(address, event.jsonSingle()), event.event().privateUpdate());
       }
     }
 
@@ -944,8 +948,15 @@ public final class SockJSBridge {
     }
 
     private void fanOut(Buffer frame) {
+      fanOut(frame, false);
+    }
+
+    /** A private (Mercure) update reaches only sockets whose token was checked for the topic. */
+    private void fanOut(Buffer frame, boolean privateUpdate) {
       for (BridgeSocket bs : sockets.toArray(new BridgeSocket[0])) {
-        bs.deliver(frame);
+        if (!privateUpdate || !bs.grant.anonymous()) {
+          bs.deliver(frame);
+        }
       }
     }
   }
