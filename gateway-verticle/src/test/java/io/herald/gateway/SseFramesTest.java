@@ -30,6 +30,25 @@ class SseFramesTest {
       Arguments.of("empty", "", "data: \n"));
   }
 
+  @Test
+  @DisplayName("A Mercure frame has event: only for a typed update, retry: when it has one, the data as published, and an SSE parser reads them back")
+  void mercureFrames() {
+    Event typed = new Event("https://example.com/books/1", "e", 3, "book.updated", "line 1\r\nline 2", false, "urn:uuid:1", 1L)
+      .withFlags(true, 1500);
+    EncodedEvent ev = new EncodedEvent(typed);
+    assertThat(ev.mercureBody().toString()).isEqualTo("event: book.updated\nretry: 1500\ndata: line 1\ndata: line 2\n\n");
+    assertThat(ev.mercureSingle().toString()).isEqualTo("id: " + typed.cursor() + "\n" + ev.mercureBody());
+    assertThat(ev.mercureBody()).as("encoded once, shared").isSameAs(ev.mercureBody());
+    Event plain = new Event("t", "e", 1, Event.DEFAULT_TYPE, "{\"a\":1}", true, null, 1L);
+    assertThat(new EncodedEvent(plain).mercureBody().toString()).isEqualTo("data: {\"a\":1}\n\n");
+    SseParser parser = new SseParser();
+    List<SseEvent> read = parser.feed(ev.mercureSingle().toString() + SseFrames.idOnly("c2", "reset history_lost") + new EncodedEvent(plain).mercureSingle());
+    assertThat(read).extracting(SseEvent::type).containsExactly("book.updated", "message");
+    assertThat(read.get(0).data()).isEqualTo("line 1\nline 2");
+    assertThat(read.get(0).id()).isEqualTo(typed.cursor());
+    assertThat(parser.retry()).isEqualTo(1500);
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("lineBreaks")
   @DisplayName("Text data is split into one data: line per line, whatever the line breaks")
