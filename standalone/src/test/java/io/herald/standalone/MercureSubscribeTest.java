@@ -1,8 +1,8 @@
 package io.herald.standalone;
 
 import io.herald.common.EventCodec;
-import io.herald.common.testing.SseClient;
-import io.herald.common.testing.SseEvent;
+import io.herald.testsupport.SseClient;
+import io.herald.testsupport.SseEvent;
 import io.herald.gateway.GatewayOptions;
 import io.herald.gateway.GatewayVerticle;
 import io.herald.notifier.NotifierOptions;
