@@ -194,15 +194,19 @@ ensure_nginx() {
   fi
 }
 
-# The benchmark's smoke run (bench/, BenchSmokeTest) measures nginx + Nchan beside Herald when the
-# module is there; without it, that half is skipped with a message. Best effort: not fatal.
+# The benchmark's smoke run (bench/, BenchSmokeTest) measures nginx + Nchan beside Herald, so the
+# comparison cannot rot: Debian's libnginx-mod-nchan.
 ensure_nchan() {
   if [ -x /usr/sbin/nginx ] && ls /usr/lib/nginx/modules/ngx_nchan_module.so >/dev/null 2>&1; then
     say "nginx with the nchan module found"
     return
   fi
   say "nchan module not found: installing libnginx-mod-nchan (for the benchmark's peer)"
-  apt_install libnginx-mod-nchan || say "libnginx-mod-nchan not installed: the benchmark smoke run measures Herald only"
+  apt_install libnginx-mod-nchan
+  if ! ls /usr/lib/nginx/modules/ngx_nchan_module.so >/dev/null 2>&1; then
+    say "the nchan module is still missing after the install: install libnginx-mod-nchan, then re-run" >&2
+    exit 1
+  fi
 }
 
 # DocsCommandsIT runs the docs' shell blocks with bash, curl and openssl, and migration.md's Python

@@ -1,5 +1,6 @@
 package io.herald.bench;
 
+import io.herald.testsupport.RequiredTools;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -130,9 +131,7 @@ class BenchSmokeTest {
   void nchan() throws Exception {
     Path script = benchDir.resolve("nchan.sh");
     if (new ProcessBuilder("bash", script.toString(), "available").start().waitFor() != 0) {
-      System.out.println("SKIPPED nchan smoke run: nginx with libnginx-mod-nchan is not installed"
-        + " (apt-get install -y nginx-light libnginx-mod-nchan)");
-      org.junit.jupiter.api.Assumptions.abort("nginx with the nchan module is not installed");
+      RequiredTools.missing("nginx with the nchan module is not installed (apt-get install -y nginx libnginx-mod-nchan)");
     }
     int port = freePort();
     Path dir = out.resolve("nchan").toAbsolutePath();

@@ -1,12 +1,9 @@
 package io.herald.gateway;
 
-import org.junit.jupiter.api.Assumptions;
+import io.herald.testsupport.RequiredTools;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -31,8 +28,6 @@ final class Blackhole implements AutoCloseable {
 
   /** The client address to make vanish. */
   static final String CLIENT = "127.0.0.77";
-  /** The variable that turns a missing tool or capability from a skip into a failure. */
-  static final String REQUIRE = "HERALD_REQUIRE_TOOLS";
 
   private static final String DEVICE = "heraldbh0";
   private static final String PREF = "49177";
@@ -95,28 +90,14 @@ final class Blackhole implements AutoCloseable {
     }
   }
 
-  /** The tool's absence: a skip, or a failure under {@code HERALD_REQUIRE_TOOLS=1}. */
+  /** The capability's absence: {@link RequiredTools#missing} (a failure under scripts/test.sh). */
   static void missing(String message) {
-    String full = message + "; scripts/test.sh installs iproute2 and runs the tests as root";
-    if ("1".equals(System.getenv(REQUIRE))) {
-      throw new AssertionError(full + " (" + REQUIRE + "=1: a missing tool or capability fails instead of skipping)");
-    }
-    System.out.println("SKIPPED: " + full);
-    Assumptions.abort(full);
+    RequiredTools.missing(message + " (scripts/test.sh installs iproute2 and runs the tests as root)");
   }
 
   /** Finds {@code tool} on PATH or in the sbin directories (not on every user's PATH). */
   private static void require(String tool) {
-    List<String> dirs = new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)));
-    dirs.addAll(List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin"));
-    for (String dir : dirs) {
-      Path p = dir.isEmpty() ? null : Path.of(dir, tool);
-      if (p != null && Files.isRegularFile(p) && Files.isExecutable(p)) {
-        TOOLS.put(tool, p.toString());
-        return;
-      }
-    }
-    missing(tool + " is not on PATH (" + System.getenv("PATH") + "): apt-get install iproute2");
+    TOOLS.put(tool, RequiredTools.command(tool, "apt-get install iproute2").toString());
   }
 
   private static void runOrMissing(String... command) {

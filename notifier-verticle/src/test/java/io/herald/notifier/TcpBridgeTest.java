@@ -8,6 +8,7 @@ import io.herald.common.admin.HeraldMetrics;
 import io.herald.common.replay.ReadResult;
 import io.herald.common.replay.ReplayClient;
 import io.herald.replay.ReplayOptions;
+import io.herald.testsupport.RequiredTools;
 import io.herald.replay.ReplayVerticle;
 import io.herald.testsupport.Jwt;
 import io.vertx.core.Future;
@@ -15,7 +16,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -83,7 +83,7 @@ class TcpBridgeTest {
   @DisplayName("A Node.js producer publishes over the bridge: replies carry ids and seqs, events are stored in order")
   @org.junit.jupiter.api.extension.ExtendWith(io.herald.testsupport.IsolatedMetricsExtension.class)
   void nodeProducer() throws Exception {
-    Assumptions.assumeTrue(onPath("node"), "node is not on PATH (scripts/test.sh installs it): skipping the Node.js producer test");
+    RequiredTools.command("node", "install Node.js 18 or later");
     Path script = Path.of("src", "test", "node", "tcp-producer.mjs").toAbsolutePath();
     assertThat(script).exists();
     double before = counter("herald_events_published", "source", "tcp-bridge");
@@ -608,19 +608,6 @@ class TcpBridgeTest {
   private static double counter(String name, String tag, String value) {
     var c = HeraldMetrics.get().registry().find(name).tag(tag, value).counter();
     return c == null ? 0 : c.count();
-  }
-
-  private static boolean onPath(String command) {
-    String path = System.getenv("PATH");
-    if (path == null) {
-      return false;
-    }
-    for (String dir : path.split(java.io.File.pathSeparator)) {
-      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, command))) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private static <T> T await(Future<T> f) throws Exception {
