@@ -44,7 +44,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * topics here, so the contract checks its whole-topic form; two members show that the budget
  * counts the appends of the whole cluster.
  */
-class HazelcastReplayStoreTest extends ReplayStoreContractTest {
+class HazelcastReplayStoreTest extends ByteBudgetContractTest {
 
   private static HazelcastInstance member;
   private static String clusterName;
@@ -106,19 +106,7 @@ class HazelcastReplayStoreTest extends ReplayStoreContractTest {
   }
 
   @Override
-  protected boolean supportsByteBudget() {
-    return true;
-  }
-
-  @Override
   protected boolean evictsWholeTopics() {
-    return true;
-  }
-
-  @Override
-  protected boolean supportsManualClock() {
-    // Ringbuffer time-to-live is Hazelcast's wall clock, but reads check an event's age by the
-    // store's clock, which the test drives.
     return true;
   }
 

@@ -19,7 +19,7 @@ import java.util.stream.LongStream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The contract on {@link MemoryReplayStore}, plus what only the embedded store promises. */
-class MemoryReplayStoreTest extends ReplayStoreContractTest {
+class MemoryReplayStoreTest extends ByteBudgetContractTest {
 
   @Override
   protected ReplayStore createStore(ReplayOptions options, LongSupplier clock) {
@@ -29,11 +29,6 @@ class MemoryReplayStoreTest extends ReplayStoreContractTest {
   @Override
   protected boolean holdsState(ReplayStore store, String topic) {
     return ((MemoryReplayStore) store).holds(topic);
-  }
-
-  @Override
-  protected boolean supportsByteBudget() {
-    return true;
   }
 
   private MemoryReplayStore memory(JsonObject options) {

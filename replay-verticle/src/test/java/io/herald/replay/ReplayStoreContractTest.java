@@ -32,7 +32,6 @@ import java.util.stream.Collectors;
 import java.util.function.Supplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The {@link ReplayStore} contract, backend-neutral: a subclass per backend supplies
@@ -41,9 +40,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * Store calls run on a Vert.x event-loop context, as in the replay verticle; the test thread
  * only waits for their futures.
  *
- * <p>Time is a fake clock that tests move with {@link #advance}. A backend that expires data by
- * its own clock overrides {@link #supportsManualClock()} to return false, and the age tests
- * are then skipped with that reason.
+ * <p>Time is a fake clock that tests move with {@link #advance}: every backend reads event ages by
+ * the clock it is given. Nothing here is skipped: a promise only some backends make (the in-heap
+ * byte budget) is a contract of its own ({@link ByteBudgetContractTest}) that only they run.
  */
 @ExtendWith(VertxExtension.class)
 public abstract class ReplayStoreContractTest {
@@ -63,8 +62,7 @@ public abstract class ReplayStoreContractTest {
   /**
    * A new store of the backend under test, empty as far as this test's topics go.
    *
-   * @param clock epoch milliseconds; backends that cannot honor it ignore it and return false
-   *              from {@link #supportsManualClock()}
+   * @param clock epoch milliseconds, the store's only notion of time
    */
   protected abstract ReplayStore createStore(ReplayOptions options, LongSupplier clock);
 
@@ -81,11 +79,6 @@ public abstract class ReplayStoreContractTest {
    */
   protected ReplayStore createSharingStore(ReplayStore first, ReplayOptions options, LongSupplier clock) {
     return null;
-  }
-
-  /** Whether the store's notion of time is the clock given to {@link #createStore}. */
-  protected boolean supportsManualClock() {
-    return true;
   }
 
   /**
@@ -182,9 +175,7 @@ public abstract class ReplayStoreContractTest {
     assertThat(text.data()).isEqualTo("line one\nline two");
     assertThat(text.json()).isFalse();
     assertThat(text.key()).isNull();
-    if (supportsManualClock()) {
-      assertThat(json.timestamp()).isEqualTo(START_MILLIS);
-    }
+    assertThat(json.timestamp()).isEqualTo(START_MILLIS);
     assertThat(read(s, t, new Position(json.epoch(), 0), 10).events()).containsExactly(json, text);
   }
 
@@ -457,7 +448,6 @@ public abstract class ReplayStoreContractTest {
   @Test
   @DisplayName("history older than maxAgeSeconds gets a reset, younger history is served, positions stay")
   void expiredHistoryResets() {
-    assumeManualClock();
     ReplayStore s = newStore(new JsonObject().put("maxAgeSeconds", 60));
     String t = topic("age");
     List<Event> old = appendMany(s, t, 2);
@@ -549,7 +539,6 @@ public abstract class ReplayStoreContractTest {
   @Test
   @DisplayName("after all of a topic's events expire and it is recreated, its seq never goes back and old positions never skip silently")
   void seqContinuesAfterExpiry() {
-    assumeManualClock();
     ReplayStore s = newStore(new JsonObject().put("maxAgeSeconds", 60));
     String t = topic("expired");
     Position old = appendMany(s, t, 2).get(1).position();
@@ -588,75 +577,7 @@ public abstract class ReplayStoreContractTest {
     }
   }
 
-  // ---------------------------------------------------------------- byte budget
-
-  @Test
-  @DisplayName("beyond replay.maxBytes the oldest events of the whole store are evicted first, and a resume past one gets reset history_evicted")
-  void byteBudgetEvictsOldestFirst() {
-    assumeTrue(supportsByteBudget(), "this backend keeps its history outside the JVM heap and has no byte budget");
-    String data = "x".repeat(1000);
-    List<String> names = List.of(topic("a"), topic("b"), topic("c"));
-    // An event and its log slot (the in-heap log counts its slots against the budget too).
-    long perEvent = MemoryReplayStore.estimatedBytes(draft(names.get(0), data).toEvent("e", 1, 0)) + MemoryReplayStore.LOG_SLOT_BYTES;
-    ReplayStore s = newStore(new JsonObject().put("maxBytes", perEvent * 10));
-    List<Event> all = new ArrayList<>();
-    for (int i = 0; i < 30; i++) {
-      advance(1);
-      all.add(append(s, draft(names.get(i % 3), data)).get(0));
-    }
-
-    if (evictsWholeTopics()) {
-      assertWholeTopicEviction(s, names, all, perEvent * 10);
-      return;
-    }
-    List<Event> retained = new ArrayList<>();
-    for (String t : names) {
-      Position head = head(s, t);
-      ReadResult fromStart = read(s, t, new Position(head.epoch(), 0), 100);
-      assertReset(fromStart, head);
-      assertThat(fromStart.reason()).isEqualTo(ReadResult.HISTORY_EVICTED);
-      for (long seq = 0; seq < head.seq(); seq++) {
-        ReadResult r = read(s, t, new Position(head.epoch(), seq), 100);
-        if (!r.reset()) {
-          retained.addAll(r.events());
-          break;
-        }
-        assertThat(r.reason()).isEqualTo(ReadResult.HISTORY_EVICTED);
-      }
-    }
-    assertThat(retained).as("the ten newest events, whatever their topic")
-      .containsExactlyInAnyOrderElementsOf(all.subList(20, 30));
-  }
-
-  /**
-   * The same promise from a store that evicts whole topics (moving each to a new epoch): what it
-   * retains fits the budget and is, per topic, the newest of that topic's events; the newest
-   * event of all is retained; a resume from a position of an evicted epoch gets reset
-   * history_evicted.
-   */
-  private void assertWholeTopicEviction(ReplayStore s, List<String> names, List<Event> all, long budget) {
-    long retainedBytes = 0;
-    int moved = 0;
-    for (String t : names) {
-      List<Event> ofTopic = all.stream().filter(e -> e.topic().equals(t)).toList();
-      Position head = head(s, t);
-      List<Event> retained = readAll(s, t, new Position(head.epoch(), 0));
-      assertThat(ofTopic).as("the retained events of %s are its newest", t).endsWith(retained.toArray(new Event[0]));
-      retainedBytes += retained.stream().mapToLong(MemoryReplayStore::estimatedBytes).sum();
-      Position first = ofTopic.get(0).position();
-      if (!first.epoch().equals(head.epoch())) {
-        moved++;
-        ReadResult fromEvicted = read(s, t, first, 100);
-        assertReset(fromEvicted, head);
-        assertThat(fromEvicted.reason()).isEqualTo(ReadResult.HISTORY_EVICTED);
-      }
-    }
-    assertThat(moved).as("topics evicted").isPositive();
-    assertThat(retainedBytes).as("retained bytes").isLessThanOrEqualTo(budget);
-    Event newest = all.get(all.size() - 1);
-    assertThat(read(s, newest.topic(), new Position(newest.epoch(), newest.seq() - 1), 10).events())
-      .as("the newest event is retained").containsExactly(newest);
-  }
+  // ---------------------------------------------------------------- count truncation
 
   @Test
   @DisplayName("history dropped by maxEventsPerTopic is not reported as evicted by the byte budget")
@@ -667,19 +588,6 @@ public abstract class ReplayStoreContractTest {
     ReadResult r = read(s, t, new Position(stored.get(0).epoch(), 0), 10);
     assertThat(r.reset()).isTrue();
     assertThat(r.resetReason()).isEqualTo("history_unavailable");
-  }
-
-  /** Whether the backend keeps its events in this JVM's heap, within {@code replay.maxBytes}. */
-  protected boolean supportsByteBudget() {
-    return false;
-  }
-
-  /**
-   * Whether the byte budget evicts whole topics (least recently appended first, each moved to a
-   * new epoch) rather than the oldest events of the whole store one by one.
-   */
-  protected boolean evictsWholeTopics() {
-    return false;
   }
 
   // ---------------------------------------------------------------- the log
@@ -801,7 +709,6 @@ public abstract class ReplayStoreContractTest {
   @Test
   @DisplayName("readLog resets when a matching event after the position expired")
   void logResetsOnExpiry() {
-    assumeManualClock();
     ReplayStore s = newStore(new JsonObject().put("maxAgeSeconds", 10));
     String t = topic("old");
     String u = topic("young");
@@ -1013,11 +920,6 @@ public abstract class ReplayStoreContractTest {
   /** Moves the fake clock forward. */
   protected void advance(long millis) {
     clock.addAndGet(millis);
-  }
-
-  protected void assumeManualClock() {
-    assumeTrue(supportsManualClock(),
-      "this backend expires data by its own clock and cannot be driven by the test's fake clock");
   }
 
   private static String otherEpoch(String epoch) {
