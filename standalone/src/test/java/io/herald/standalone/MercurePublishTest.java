@@ -89,7 +89,7 @@ class MercurePublishTest {
     assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
     assertThat(first.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/plain"));
     HttpResponse<String> second = post(form("topic", topic, "data", "line 1\nline 2", "type", "book.updated"),
-      "Cookie", "mercureAuthorization=" + token);
+      "Cookie", "mercureAuthorization=" + token, "Origin", "http://127.0.0.1:" + port);
     assertThat(second.statusCode()).as(second.body()).isEqualTo(200);
     List<SseEvent> events = live.awaitAppEvents(2, WAIT);
     live.close();
@@ -171,7 +171,7 @@ class MercurePublishTest {
       .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString(book)).build(),
       HttpResponse.BodyHandlers.ofString());
     assertThat(viaLegacyQuery.statusCode()).as("the 0.x authorization parameter").isEqualTo(200);
-    assertThat(post(book, "Cookie", "mercureAccessToken=" + all).statusCode()).as("the 1.0 cookie name").isEqualTo(200);
+    assertThat(post(book, "Cookie", "mercureAccessToken=" + all, "Origin", "http://127.0.0.1:" + port).statusCode()).as("the 1.0 cookie name").isEqualTo(200);
     assertThat(post(book, "Cookie", "other=" + all).statusCode()).as("another cookie is no token").isEqualTo(401);
     HttpResponse<String> headerFirst = post(book, "Authorization", "Bearer " + token, "Cookie", "mercureAuthorization=" + all);
     assertThat(post(form("topic", "https://example.com/authors/1", "data", "x"), "Authorization", "Bearer " + token,

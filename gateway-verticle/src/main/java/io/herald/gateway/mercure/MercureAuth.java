@@ -133,6 +133,16 @@ public final class MercureAuth {
   }
 
   /**
+   * Whether {@link #token} takes the request's token from a cookie: no {@code Authorization}
+   * header and no token parameter. Such a publish is checked against cross-site request forgery
+   * ({@link MercureCsrf}).
+   */
+  public boolean tokenFromCookie(HttpServerRequest request) {
+    return request.getHeader(HttpHeaders.AUTHORIZATION) == null && request.getParam(ACCESS_TOKEN_PARAM) == null
+      && request.getParam(LEGACY_PARAM) == null;
+  }
+
+  /**
    * Verifies {@code token} with the key of {@code role}. Fails with a {@link MercureError}:
    * {@code invalid_token} for any token that does not verify or whose rights do not parse.
    */

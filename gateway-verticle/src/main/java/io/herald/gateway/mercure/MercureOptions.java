@@ -42,6 +42,7 @@ public final class MercureOptions {
   private final String audience;
   private final boolean anonymous;
   private final List<String> corsOrigins;
+  private final List<String> publishOrigins;
   private final String cookieName;
 
   /** Reads the {@code mercure*} keys of the gateway section from {@code r} (which then knows them). */
@@ -59,6 +60,13 @@ public final class MercureOptions {
       if (!"*".equals(o) && !o.matches("https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\\[[0-9A-Fa-f:.]+\\](:[0-9]{1,5})?")) {
         throw new ConfigException(r.key("mercureCorsOrigins"), "every entry is * or an origin, scheme://host[:port] without a path, got \""
           + o + "\"");
+      }
+    }
+    publishOrigins = r.getStringList("mercurePublishOrigins", List.of());
+    for (String o : publishOrigins) {
+      if (!"*".equals(o) && !o.matches("https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\\[[0-9A-Fa-f:.]+\\](:[0-9]{1,5})?")) {
+        throw new ConfigException(r.key("mercurePublishOrigins"), "every entry is * or an origin, scheme://host[:port] without a"
+          + " path, got \"" + o + "\"");
       }
     }
     cookieName = r.getString("mercureCookieName", DEFAULT_COOKIE_NAME);
@@ -103,6 +111,7 @@ public final class MercureOptions {
       .put("mercureAudience", audience == null ? "" : audience)
       .put("mercureAnonymous", anonymous)
       .put("mercureCorsOrigins", new io.vertx.core.json.JsonArray(corsOrigins))
+      .put("mercurePublishOrigins", new io.vertx.core.json.JsonArray(publishOrigins))
       .put("mercureCookieName", cookieName);
   }
 
@@ -121,5 +130,10 @@ public final class MercureOptions {
   public boolean anonymous() { return anonymous; }
   /** Origins allowed to call the hub from a browser ({@code *}: any); empty: same origin only. */
   public List<String> corsOrigins() { return corsOrigins; }
+  /**
+   * Origins besides the hub's own whose pages may publish with the cookie (the official hub's
+   * {@code publish_origins}; {@code *}: any): see {@link MercureCsrf}.
+   */
+  public List<String> publishOrigins() { return publishOrigins; }
   public String cookieName() { return cookieName; }
 }

@@ -75,6 +75,12 @@ public final class MercurePublish {
       MercureError.noToken("publishing needs a token (Authorization: Bearer <token>)").send(request.response());
       return;
     }
+    String forged = auth.tokenFromCookie(request) ? MercureCsrf.refusal(auth.options().publishOrigins(), request) : null;
+    if (forged != null) {
+      request.resume();
+      MercureError.status(403, forged).send(request.response());
+      return;
+    }
     String length = request.getHeader("Content-Length");
     if (length != null && (!length.matches("[0-9]{1,9}") || Integer.parseInt(length) > MAX_BODY_BYTES)) {
       MercureError.status(413, "the body is larger than " + MAX_BODY_BYTES + " bytes").send(request.response());
