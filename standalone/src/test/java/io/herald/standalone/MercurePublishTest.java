@@ -129,7 +129,8 @@ class MercurePublishTest {
 
     HttpResponse<String> none = post(book);
     assertThat(none.statusCode()).isEqualTo(401);
-    assertThat(none.headers().firstValue("WWW-Authenticate")).hasValue("Bearer");
+    assertThat(none.headers().firstValue("WWW-Authenticate")).as("no error code, the metadata named (RFC 9728)")
+      .hasValue("Bearer resource_metadata=\"http://127.0.0.1:" + port + "/.well-known/oauth-protected-resource/.well-known/mercure\"");
 
     HttpResponse<String> forged = post(book, "Authorization", "Bearer " + sign(new JsonObject()
       .put("mercure", new JsonObject().put("publish", new JsonArray().add("*"))), SUBSCRIBER_SECRET, "JWT"));

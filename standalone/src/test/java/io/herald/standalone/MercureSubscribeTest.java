@@ -253,7 +253,8 @@ class MercureSubscribeTest {
     String topic = "match=" + enc(base + "/a");
     HttpResponse<String> none = get(topic);
     assertThat(none.statusCode()).isEqualTo(401);
-    assertThat(none.headers().firstValue("WWW-Authenticate")).hasValue("Bearer");
+    assertThat(none.headers().firstValue("WWW-Authenticate")).as("no error code, the metadata named (RFC 9728)")
+      .hasValue("Bearer resource_metadata=\"http://127.0.0.1:" + port + "/.well-known/oauth-protected-resource/.well-known/mercure\"");
     HttpResponse<String> forged = get(topic, "Authorization", "Bearer " + sign(new JsonObject()
       .put("mercure", new JsonObject().put("subscribe", new JsonArray().add("*"))), PUBLISHER_SECRET, "JWT"));
     assertThat(forged.statusCode()).isEqualTo(401);

@@ -25,12 +25,27 @@ public final class MercureHub {
     MercureAuth auth = MercureAuth.create(vertx, options);
     MercurePublish publish = new MercurePublish(vertx, auth);
     router.post(MercurePublish.PATH).handler(ctx -> {
+      challengesPointToMetadata(ctx.request());
       cors(options, ctx.request(), ctx.response());
       publish.handle(ctx.request());
     });
     MercureSubscribe subscribe = new MercureSubscribe(gateway, auth, options);
-    router.get(MercurePublish.PATH).handler(ctx -> subscribe.handle(ctx.request()));
+    router.get(MercurePublish.PATH).handler(ctx -> {
+      challengesPointToMetadata(ctx.request());
+      subscribe.handle(ctx.request());
+    });
+    router.get(MercureMetadata.PATH).handler(ctx -> ctx.response()
+      .putHeader("Content-Type", "application/json")
+      .putHeader("Access-Control-Allow-Origin", "*")
+      .putHeader("Cache-Control", "max-age=300")
+      .end(MercureMetadata.document(options, ctx.request()).encode()));
     router.options(MercurePublish.PATH).handler(ctx -> preflight(options, ctx.request(), ctx.response()));
+  }
+
+  /** Every Bearer challenge the hub answers on {@code request} names the metadata document (RFC 9728 section 5.1). */
+  private static void challengesPointToMetadata(HttpServerRequest request) {
+    HttpServerResponse response = request.response();
+    response.headersEndHandler(v -> MercureMetadata.addToChallenge(response.headers(), request));
   }
 
   /** Adds the CORS answer headers when the request's Origin is allowed (the Last-Event-ID answer header exposed). */
