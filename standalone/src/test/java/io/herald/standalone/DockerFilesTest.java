@@ -314,6 +314,14 @@ class DockerFilesTest {
     assertThat(poll.find()).isTrue();
     assertThat(Integer.parseInt(poll.group(1))).isGreaterThan(longPoll);
     assertThat(location(conf, "/")).contains("proxy_pass http://herald_gateways;");
+    // Mercure: streams unbuffered and uncached, publishes up to the gateway's body limit, no header dropped
+    // (nginx passes Authorization, Cookie and Last-Event-ID unless told not to); docs/mercure.md shows it as shipped.
+    String mercure = location(conf, "= /.well-known/mercure");
+    assertThat(mercure).contains("proxy_pass http://herald_gateways;", "proxy_buffering off;", "proxy_cache off;",
+      "proxy_read_timeout 1h;", "client_max_body_size 1m;").doesNotContain("proxy_pass_request_headers", "non_idempotent");
+    assertThat(conf).doesNotContain("non_idempotent");
+    assertThat(io.herald.gateway.mercure.MercurePublish.MAX_BODY_BYTES).isEqualTo(1024 * 1024);
+    assertThat(location(Files.readString(DOCKER.resolve("../docs/mercure.md")), "= /.well-known/mercure")).isEqualTo(mercure);
   }
 
   @Test
