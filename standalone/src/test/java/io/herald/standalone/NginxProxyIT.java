@@ -22,12 +22,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,17 +35,15 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The reverse-proxy configuration shipped in {@code docker/nginx/herald.conf}, run for real with
- * Debian's nginx ({@code /usr/sbin/nginx}) on loopback in front of two gateway processes of a
+ * Debian's nginx ({@link NginxFront}: the file as shipped, upstreams and port rewritten, an
+ * {@code X-Herald-Upstream} response header added) in front of two gateway processes of a
  * cluster of role processes (replay, notifier, two gateways, from their fat jars, as in
- * {@link ClusterProcessesIT}). The file is used as shipped; only its upstream addresses and its
- * {@code listen} port are rewritten to the test's ports, and the test's own nginx.conf around it
- * adds an {@code X-Herald-Upstream} response header so the test knows which gateway answered.
+ * {@link ClusterProcessesIT}).
  * Checks that SSE passes unbuffered (heartbeats every second arrive every second), that the
  * WebSocket upgrade goes through, that SockJS sessions stick to one gateway, and that a client
  * whose gateway is killed resumes through the proxy on the other one with exactly what it missed
@@ -56,9 +52,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class NginxProxyIT {
 
-  private static final Path NGINX = Path.of("/usr/sbin/nginx");
-  private static final Path SHIPPED_CONF = Path.of("..", "docker", "nginx", "herald.conf");
-  private static final String UPSTREAM_HEADER = "X-Herald-Upstream";
+  private static final String UPSTREAM_HEADER = NginxFront.UPSTREAM_HEADER;
   /** Streams per client address on each gateway (gateway.maxConnectionsPerIp). */
   private static final int PER_IP = 20;
 
@@ -68,15 +62,14 @@ class NginxProxyIT {
   private final Map<Integer, Process> gateways = new LinkedHashMap<>();
   private final List<AutoCloseable> clients = new ArrayList<>();
   private final List<Integer> hazelcastPorts = new ArrayList<>();
-  private Process nginx;
-  private Path nginxDir;
+  private NginxFront nginx;
   private int proxyPort;
   private int notifierPort;
   private Vertx vertx;
 
   @BeforeAll
   void start() throws Exception {
-    ExternalTools.requireFile(NGINX, "NginxProxyIT needs Debian's nginx (apt-get install nginx)");
+    ExternalTools.requireFile(NginxFront.NGINX, "NginxProxyIT needs Debian's nginx (apt-get install nginx)");
     long t0 = System.nanoTime();
     notifierPort = Ports.freePort();
     int gw1 = Ports.freePort();
@@ -92,7 +85,8 @@ class NginxProxyIT {
     // nginx connects from 127.0.0.1: the gateways trust it, and limit each client it forwards.
     gateways.put(gw1, gateway("gateway1", gw1));
     gateways.put(gw2, gateway("gateway2", gw2));
-    startNginx(gw1, gw2);
+    nginx = NginxFront.start("NginxProxyIT", gw1, gw2);
+    proxyPort = nginx.port;
     vertx = Vertx.vertx();
     for (int port : gateways.keySet()) {
       awaitGateway(port);
@@ -118,16 +112,7 @@ class NginxProxyIT {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
     if (nginx != null) {
-      nginx.destroy(); // SIGTERM: nginx's fast shutdown, workers included
-      if (!nginx.waitFor(5, TimeUnit.SECONDS)) {
-        nginx.descendants().forEach(ProcessHandle::destroyForcibly);
-        nginx.destroyForcibly();
-      }
-      // Workers that outlived their master (should not happen): end them by pid.
-      Path pid = nginxDir.resolve("nginx.pid");
-      if (Files.exists(pid)) {
-        ProcessHandle.of(Long.parseLong(Files.readString(pid).trim())).ifPresent(ProcessHandle::destroyForcibly);
-      }
+      nginx.close();
     }
     cluster.close();
   }
@@ -372,72 +357,6 @@ class NginxProxyIT {
     pb.environment().put("HERALD_GATEWAY_HEARTBEAT_SECONDS", "1");
     pb.environment().putAll(env);
     return cluster.start(pb);
-  }
-
-  /** nginx with the shipped herald.conf, upstreams and listen port rewritten to loopback. */
-  private void startNginx(int gw1, int gw2) throws Exception {
-    nginxDir = HeraldProcess.LOGS.resolve("NginxProxyIT-nginx").toAbsolutePath();
-    if (Files.exists(nginxDir)) {
-      try (Stream<Path> walk = Files.walk(nginxDir)) {
-        for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-          Files.delete(p);
-        }
-      }
-    }
-    Files.createDirectories(nginxDir);
-    proxyPort = Ports.freePort();
-    String shipped = Files.readString(SHIPPED_CONF);
-    String conf = replaceLines(shipped, "server gateway1:8080 ", "server 127.0.0.1:" + gw1 + " ", 2);
-    conf = replaceLines(conf, "server gateway2:8080 ", "server 127.0.0.1:" + gw2 + " ", 2);
-    conf = replaceLines(conf, "listen 80;", "listen 127.0.0.1:" + proxyPort + ";", 1);
-    Files.writeString(nginxDir.resolve("herald.conf"), conf);
-    String d = nginxDir.toString();
-    boolean root = "root".equals(System.getProperty("user.name"));
-    String main = (root ? "user root;\n" : "")
-      + "daemon off;\n"
-      + "master_process on;\n"
-      + "worker_processes 1;\n"
-      + "pid " + d + "/nginx.pid;\n"
-      + "error_log " + d + "/error.log info;\n"
-      + "events { worker_connections 1024; }\n"
-      + "http {\n"
-      + "  access_log " + d + "/access.log;\n"
-      + "  client_body_temp_path " + d + "/client_body;\n"
-      + "  proxy_temp_path " + d + "/proxy;\n"
-      + "  fastcgi_temp_path " + d + "/fastcgi;\n"
-      + "  uwsgi_temp_path " + d + "/uwsgi;\n"
-      + "  scgi_temp_path " + d + "/scgi;\n"
-      + "  # The test's only addition: which gateway answered (herald.conf sets no add_header, so every location inherits it).\n"
-      + "  add_header " + UPSTREAM_HEADER + " $upstream_addr always;\n"
-      + "  include " + d + "/herald.conf;\n"
-      + "}\n";
-    Path mainConf = nginxDir.resolve("nginx.conf");
-    Files.writeString(mainConf, main);
-    nginx = new ProcessBuilder(NGINX.toString(), "-p", d, "-c", mainConf.toString(), "-e", d + "/error.log")
-      .redirectErrorStream(true).redirectOutput(nginxDir.resolve("nginx.out").toFile())
-      .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (!Ports.accepts(proxyPort)) {
-      if (!nginx.isAlive() || System.nanoTime() > deadline) {
-        throw new AssertionError("nginx did not start: " + Files.readString(nginxDir.resolve("nginx.out"))
-          + "\n" + (Files.exists(nginxDir.resolve("error.log")) ? Files.readString(nginxDir.resolve("error.log")) : ""));
-      }
-      Thread.sleep(50);
-    }
-  }
-
-  /** Replaces {@code from} where a directive line starts with it (comments untouched), expecting {@code expected} such lines. */
-  private static String replaceLines(String text, String from, String to, int expected) {
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^(\\s*)" + java.util.regex.Pattern.quote(from)).matcher(text);
-    StringBuilder out = new StringBuilder();
-    int count = 0;
-    while (m.find()) {
-      count++;
-      m.appendReplacement(out, java.util.regex.Matcher.quoteReplacement(m.group(1) + to));
-    }
-    m.appendTail(out);
-    assertThat(count).as("directive lines starting \"%s\" in %s", from, SHIPPED_CONF).isEqualTo(expected);
-    return out.toString();
   }
 
   /** Waits until the gateway serves a stream directly (it has the replay role in reach). */
