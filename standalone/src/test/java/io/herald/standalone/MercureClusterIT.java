@@ -155,7 +155,7 @@ class MercureClusterIT {
   }
 
   /** A 0.x subscriber token: the mercure claim's subscribe selectors. */
-  private static String subscriber(JsonArray subscribe) throws Exception {
+  static String subscriber(JsonArray subscribe) throws Exception {
     return sign(new JsonObject().put("mercure", new JsonObject().put("subscribe", subscribe)), SUBSCRIBER_SECRET, "JWT");
   }
 
@@ -233,7 +233,7 @@ class MercureClusterIT {
    * in publish order within each topic (Herald orders a stream per topic; updates of different
    * topics may interleave otherwise, in a cluster). Returns the updates as received.
    */
-  private static List<String> exactly(SseClient s, String... expected) throws InterruptedException {
+  static List<String> exactly(SseClient s, String... expected) throws InterruptedException {
     List<String> want = List.of(expected);
     s.await(l -> data(l).containsAll(want), WAIT);
     List<String> got = data(s.appEvents());
@@ -245,15 +245,15 @@ class MercureClusterIT {
     return got;
   }
 
-  private static String topicOf(String update) {
+  static String topicOf(String update) {
     return update.substring(0, update.indexOf(' '));
   }
 
-  private static List<String> data(List<SseEvent> events) {
+  static List<String> data(List<SseEvent> events) {
     return events.stream().map(SseEvent::data).toList();
   }
 
-  private static SseEvent last(SseClient s) {
+  static SseEvent last(SseClient s) {
     List<SseEvent> events = s.appEvents();
     return events.get(events.size() - 1);
   }
