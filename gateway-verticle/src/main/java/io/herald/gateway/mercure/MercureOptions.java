@@ -12,7 +12,8 @@ import java.util.List;
  * ({@code HERALD_GATEWAY_MERCURE_PUBLISHER_JWT_KEY}, ...). Each maps a directive of the official
  * hub (docs/mercure.md has the table): {@code publisher_jwt <key> [<alg>]} is
  * {@code mercurePublisherJwtKey} and {@code mercurePublisherJwtAlg}, {@code subscriber_jwt} the
- * subscriber pair, {@code anonymous}, {@code cors_origins}, {@code cookie_name}.
+ * subscriber pair, {@code anonymous}, {@code cors_origins}, {@code cookie_name},
+ * {@code subscriptions} is {@code mercureSubscriptions}.
  */
 public final class MercureOptions {
 
@@ -28,6 +29,12 @@ public final class MercureOptions {
    * recommends, {@code mercureAccessToken}, is always read after it.
    */
   public static final String DEFAULT_COOKIE_NAME = "mercureAuthorization";
+  /**
+   * Whether the hub tracks active subscriptions (the hub's {@code subscriptions}): subscription
+   * events on {@code /.well-known/mercure/subscriptions/...} and the subscription API. Off by
+   * default, as in the official hub: the API then answers 404 and no event is published.
+   */
+  public static final boolean DEFAULT_SUBSCRIPTIONS = false;
   /** Shortest HS256 secret, bytes: 256 bits, as the official hub requires. */
   public static final int MIN_HS256_SECRET_BYTES = 32;
   /** The accepted algorithms. */
@@ -44,6 +51,7 @@ public final class MercureOptions {
   private final List<String> corsOrigins;
   private final List<String> publishOrigins;
   private final String cookieName;
+  private final boolean subscriptions;
 
   /** Reads the {@code mercure*} keys of the gateway section from {@code r} (which then knows them). */
   public MercureOptions(ConfigReader r) {
@@ -73,6 +81,7 @@ public final class MercureOptions {
     if (!cookieName.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}")) {
       throw new ConfigException(r.key("mercureCookieName"), "must be a cookie name (1 to 64 token characters), got \"" + cookieName + "\"");
     }
+    subscriptions = r.getBoolean("mercureSubscriptions", DEFAULT_SUBSCRIPTIONS);
     checkKey(r, "mercurePublisherJwtKey", publisherJwtKey, publisherJwtAlg);
     checkKey(r, "mercureSubscriberJwtKey", subscriberJwtKey, subscriberJwtAlg);
     if (enabled && publisherJwtKey == null) {
@@ -112,7 +121,8 @@ public final class MercureOptions {
       .put("mercureAnonymous", anonymous)
       .put("mercureCorsOrigins", new io.vertx.core.json.JsonArray(corsOrigins))
       .put("mercurePublishOrigins", new io.vertx.core.json.JsonArray(publishOrigins))
-      .put("mercureCookieName", cookieName);
+      .put("mercureCookieName", cookieName)
+      .put("mercureSubscriptions", subscriptions);
   }
 
   public boolean enabled() { return enabled; }
@@ -136,4 +146,6 @@ public final class MercureOptions {
    */
   public List<String> publishOrigins() { return publishOrigins; }
   public String cookieName() { return cookieName; }
+  /** Whether subscription events and the subscription API are on ({@link #DEFAULT_SUBSCRIPTIONS}). */
+  public boolean subscriptions() { return subscriptions; }
 }
