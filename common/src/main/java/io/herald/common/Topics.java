@@ -10,6 +10,17 @@ public final class Topics {
 
   /** Longest topic name, in characters. */
   public static final int MAX_TOPIC_LENGTH = 128;
+  /**
+   * The prefix of the topics of Mercure subscription events, which the hub itself publishes
+   * (publishers may not: see the gateway's Mercure publish): they may be up to
+   * {@link #MAX_HUB_TOPIC_LENGTH} long, for they carry a percent-encoded matcher and subscriber.
+   */
+  public static final String HUB_SUBSCRIPTIONS_PREFIX = "/.well-known/mercure/subscriptions/";
+  /**
+   * Longest topic under {@link #HUB_SUBSCRIPTIONS_PREFIX}: its prefix, a matcher type, a matcher
+   * of up to 256 ASCII characters percent-encoded (at most three characters each) and a subscriber.
+   */
+  public static final int MAX_HUB_TOPIC_LENGTH = 1024;
   /** Longest event type. */
   public static final int MAX_TYPE_LENGTH = 64;
   /** Longest publisher-chosen event id. */
@@ -34,10 +45,12 @@ public final class Topics {
    * {@code /.well-known/mercure/subscriptions/...} are topics; spaces, controls, quotes,
    * {@code < > \ ^ ` { | }} and non-ASCII characters are not (percent-encode them). Everything
    * built from a topic (event-bus addresses, store keys and rows, SSE frames, cursor tags, log
-   * lines) takes these characters as they are.
+   * lines) takes these characters as they are. Topics of Mercure subscription events
+   * ({@link #HUB_SUBSCRIPTIONS_PREFIX}) may be up to {@value #MAX_HUB_TOPIC_LENGTH} characters long.
    */
   public static boolean isValidTopic(String topic) {
-    if (topic == null || topic.isEmpty() || topic.length() > MAX_TOPIC_LENGTH) {
+    if (topic == null || topic.isEmpty()
+      || topic.length() > (topic.startsWith(HUB_SUBSCRIPTIONS_PREFIX) ? MAX_HUB_TOPIC_LENGTH : MAX_TOPIC_LENGTH)) {
       return false;
     }
     char first = topic.charAt(0);

@@ -168,7 +168,7 @@ public final class PatternIndex<V> {
       int[] starts = segmentStarts(topic);
       walk(root, topic, starts, 0, sink);
     }
-    if (urlFilters > 0 && topic.indexOf(':') > 0) {
+    if (urlFilters > 0 && (topic.indexOf(':') > 0 || UrlTopic.isRelative(topic))) {
       UrlTopic url = UrlTopic.parse(topic);
       if (url != null) {
         walkSteps(urlRoot, url.indexKey(), h -> ((UrlPatternFilter) h.filter).matches(url), sink);

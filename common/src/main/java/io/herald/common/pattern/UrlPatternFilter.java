@@ -32,8 +32,11 @@ import static io.herald.common.pattern.UrlPatternParser.USERNAME;
  *   <li>Regexp groups {@code (...)} accept only the subset {@link SafeRegex} documents; others are
  *       refused at parse time. Everything is matched by automata, without backtracking, so matching
  *       costs time linear in the topic for any pattern.</li>
- *   <li>No base URL, no {@code ignoreCase}; group names are ASCII; non-ASCII host names are refused
- *       (write punycode).</li>
+ *   <li>No base URL but the hub's: a pattern starting with a single {@code /} (Mercure's
+ *       {@code /.well-known/mercure/subscriptions/:type/:match/:subscriber}) is relative and
+ *       matches relative topics, both resolved against {@link UrlTopic#RELATIVE_BASE}; absolute
+ *       patterns never match relative topics. No {@code ignoreCase}; group names are ASCII;
+ *       non-ASCII host names are refused (write punycode).</li>
  *   <li>Only topics in canonical form match, that is, topics a URL parser would serialize back
  *       unchanged: {@code HTTPS://Example.com/a}, {@code https://example.com:443/a},
  *       {@code https://example.com/a/../b}, {@code https://example.com} (no path),
@@ -51,7 +54,7 @@ final class UrlPatternFilter implements TopicFilter {
   /** Automata of the components most patterns leave as they are ("*" or ""), shared. */
   private static final Map<String, Nfa> COMMON = new ConcurrentHashMap<>();
 
-  private UrlPatternFilter(String source, String[] init, List<List<Part>> parts, Options[] options) {
+  private UrlPatternFilter(String source, boolean relative, String[] init, List<List<Part>> parts, Options[] options) {
     this.source = source;
     for (int i = 0; i < 8; i++) {
       List<Part> p = parts.get(i);
@@ -60,14 +63,18 @@ final class UrlPatternFilter implements TopicFilter {
         ? COMMON.computeIfAbsent(i + " " + o + " " + init[i], k -> Nfa.compile(toRe(p, o)))
         : Nfa.compile(toRe(p, o));
     }
-    this.literalPrefix = prefix(parts, true);
     this.indexPrefix = prefix(parts, false);
+    // A relative pattern's topics are relative too (no user info): the index prefix without the base.
+    this.literalPrefix = !relative ? prefix(parts, true)
+      : indexPrefix.startsWith(UrlTopic.RELATIVE_BASE) ? indexPrefix.substring(UrlTopic.RELATIVE_BASE.length()) : "";
   }
 
   static UrlPatternFilter parse(String source) {
-    String[] init = UrlPatternParser.parseConstructorString(source);
+    boolean relative = UrlTopic.isRelative(source);
+    String[] init = UrlPatternParser.parseConstructorString(relative ? UrlTopic.RELATIVE_BASE + source : source);
     if (init[PROTOCOL] == null) {
-      throw new IllegalArgumentException("a URL pattern must be absolute, starting with a scheme such as https://");
+      throw new IllegalArgumentException("a URL pattern must be absolute, starting with a scheme such as https://,"
+        + " or relative to the hub, starting with /");
     }
     for (int i = 0; i < 8; i++) {
       if (init[i] == null) {
@@ -99,7 +106,7 @@ final class UrlPatternFilter implements TopicFilter {
         throw new IllegalArgumentException("in the " + UrlPatternParser.COMPONENTS[i] + " \"" + init[i] + "\": " + e.getMessage(), e);
       }
     }
-    return new UrlPatternFilter(source, init, parts, options);
+    return new UrlPatternFilter(source, relative, init, parts, options);
   }
 
   /** The spec's "generate a regular expression and name list", as an automaton expression. */

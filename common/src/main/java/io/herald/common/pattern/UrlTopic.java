@@ -39,10 +39,25 @@ record UrlTopic(String protocol, String username, String password, String hostna
     return protocol + "://" + hostname + (port.isEmpty() ? "" : ":" + port) + pathname;
   }
 
-  /** The topic as a URL, or null when it is not a URL in canonical form. */
+  /**
+   * The base URL a relative topic or URL pattern (one that starts with a single {@code /}, such as
+   * the hub's own {@code /.well-known/mercure/subscriptions/...}) is resolved against, standing for
+   * the hub's URL, which Herald does not know: relative patterns match relative topics (and
+   * absolute ones on this reserved, never resolvable host), absolute patterns do not match
+   * relative topics.
+   */
+  static final String RELATIVE_BASE = "https://hub.mercure.invalid";
+
+  /** Does {@code text} start with a single {@code /} (a relative topic or pattern)? */
+  static boolean isRelative(String text) {
+    return text.startsWith("/") && !text.startsWith("//");
+  }
+
+  /** The topic as a URL (a relative one resolved against {@link #RELATIVE_BASE}), or null when it is not a URL in canonical form. */
   static UrlTopic parse(String topic) {
-    UrlTopic url = read(topic);
-    return url != null && url.serialized(topic) ? url : null;
+    String absolute = isRelative(topic) ? RELATIVE_BASE + topic : topic;
+    UrlTopic url = read(absolute);
+    return url != null && url.serialized(absolute) ? url : null;
   }
 
   /** Is {@code topic} exactly this URL's serialization? */

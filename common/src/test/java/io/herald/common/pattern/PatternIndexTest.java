@@ -73,6 +73,9 @@ class PatternIndexTest {
     assertThat(index.remove("https://example.com/books/1", "exact")).isTrue();
     assertThat(index.remove("https://example.com/books/1", "url")).isTrue();
     assertThat(matches(index, "https://example.com/books/1")).containsExactlyInAnyOrder("book", "books", "any");
+    index.add(TopicFilters.parse("/.well-known/mercure/subscriptions/:t/:m/:s", TopicFilter.Kind.URL_PATTERN), "relative");
+    assertThat(matches(index, "/.well-known/mercure/subscriptions/Exact/a/b")).containsExactly("relative");
+    assertThat(matches(index, "https://example.com/.well-known/mercure/subscriptions/Exact/a/b")).isEmpty();
   }
 
   @Test

@@ -153,7 +153,7 @@ class UrlPatternFilterTest {
     "https://foo{@example.com => ",
     "(café)://foo => ",
     "data:foobar => must be absolute",
-    "/foo => must be absolute",
+    "//example.com/foo => must be absolute",
     "example.com/foo => must be absolute",
     "https://example.com/(\\m) => escape \\m",
     "https://example.com/:id/:id => used twice",
@@ -177,5 +177,22 @@ class UrlPatternFilterTest {
     assertThat(filter.matches("https://foo:bar@example.com/")).isTrue();
     assertThat(filter.matches("https:foo:bar@example.com")).isFalse();
     assertThat(TopicFilters.parse("https://example.com/*").matches("https://example.com\\x")).isFalse();
+  }
+
+  @Test
+  @DisplayName("a pattern starting with one / is relative to the hub and matches relative topics, as Mercure's subscription events need")
+  void relative() {
+    TopicFilter filter = TopicFilters.parse("/.well-known/mercure/subscriptions/:type/:match/:subscriber", TopicFilter.Kind.URL_PATTERN);
+    String topic = "/.well-known/mercure/subscriptions/Exact/https%3A%2F%2Fexample.com%2Fa/urn%3Auuid%3A1";
+    assertThat(filter.matches(topic)).isTrue();
+    assertThat(filter.literalPrefix()).isEqualTo("/.well-known/mercure/subscriptions/");
+    assertThat(topic).startsWith(filter.literalPrefix());
+    assertThat(filter.matches("/.well-known/mercure/subscriptions/Exact/a")).isFalse();
+    assertThat(filter.matches("https://example.com/.well-known/mercure/subscriptions/Exact/a/b")).isFalse();
+    assertThat(TopicFilters.parse("/.well-known/mercure/subscriptions/Exact/:m/:s", TopicFilter.Kind.URL_PATTERN).matches(topic)).isTrue();
+    assertThat(TopicFilters.parse("/.well-known/mercure/subscriptions/URLPattern/:m/:s", TopicFilter.Kind.URL_PATTERN).matches(topic)).isFalse();
+    assertThat(TopicFilters.parse("https://example.com/.well-known/mercure/subscriptions/*", TopicFilter.Kind.URL_PATTERN).matches(topic))
+      .as("an absolute pattern does not match a relative topic").isFalse();
+    assertThat(TopicFilters.parse("/*", TopicFilter.Kind.URL_PATTERN).matches("https://example.com/a")).isFalse();
   }
 }
