@@ -95,6 +95,24 @@ final class PatternState {
     return "~" + key;
   }
 
+  /**
+   * The name of a cursor entry that positions every pattern the cursor does not name itself: a
+   * position in the store's log handed out before the subscription existed (the Mercure
+   * subscription API's {@code lastEventID}, {@link #anyPatternCursor}).
+   */
+  static final String ANY_PATTERN_ENTRY = "~*";
+
+  /** A cursor that resumes any pattern subscription after log position {@code (epoch, seq)}. */
+  static String anyPatternCursor(String epoch, long seq) {
+    return Cursor.entry(ANY_PATTERN_ENTRY, epoch, seq);
+  }
+
+  /** Where {@code cursor} positions the pattern of {@code key}: its own entry, else {@link #ANY_PATTERN_ENTRY}. */
+  static Position positionOf(Cursor cursor, String key) {
+    Position at = cursor.position(entryName(key));
+    return at != null ? at : cursor.position(ANY_PATTERN_ENTRY);
+  }
+
   /** The channel's position of pattern {@code p}: where a new subscription starts. */
   void live(int p, Position at, Map<String, TopicAt> aboveAt) {
     liveLogAt[p] = at;
@@ -110,8 +128,9 @@ final class PatternState {
       ours.add(Cursor.tag(t));
     }
     for (int p = 0; p < filters.length; p++) {
-      Position at = from == null ? null : from.position(entryName(keys[p]));
+      Position at = from == null ? null : positionOf(from, keys[p]);
       ours.add(Cursor.tag(entryName(keys[p])));
+      ours.add(Cursor.tag(ANY_PATTERN_ENTRY));
       if (at != null) {
         logAt[p] = at;
       } else {
@@ -134,7 +153,7 @@ final class PatternState {
     Future<Void> chain = Future.succeededFuture();
     for (int p = 0; p < filters.length; p++) {
       int index = p;
-      boolean named = !unknown && cursor != null && cursor.position(entryName(keys[p])) != null;
+      boolean named = !unknown && cursor != null && positionOf(cursor, keys[p]) != null;
       if (unknown) {
         chain = chain.compose(v -> {
           reset(index, liveLogAt[index], "unknown_last_event_id");

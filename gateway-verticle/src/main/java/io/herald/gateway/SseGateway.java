@@ -573,6 +573,15 @@ public final class SseGateway {
     });
   }
 
+  /**
+   * A cursor that resumes any pattern subscription after the store's log position {@code at}
+   * (the Mercure subscription API's {@code lastEventID}): a pattern whose own entry it lacks reads
+   * the log from there.
+   */
+  public static String anyPatternCursor(io.herald.common.Position at) {
+    return PatternState.anyPatternCursor(at.epoch(), at.seq());
+  }
+
   /** A new connection id, unique in the process. */
   public static long nextConnectionId() {
     return IDS.incrementAndGet();
@@ -585,7 +594,7 @@ public final class SseGateway {
       }
     }
     for (TopicFilter f : patterns) {
-      if (cursor.position(PatternState.entryName(TopicFilters.key(f))) != null) {
+      if (PatternState.positionOf(cursor, TopicFilters.key(f)) != null) {
         return true;
       }
     }

@@ -45,6 +45,7 @@ final class MercureConnection extends Connection {
   private final HttpServerResponse response;
   private final MercureClaims claims;
   private boolean begun;
+  private Runnable onRelease;
 
   MercureConnection(long id, SseGateway gateway, HttpServerResponse response, String[] topics, MercureClaims claims) {
     super(id, gateway, MERCURE, topics);
@@ -87,6 +88,21 @@ final class MercureConnection extends Connection {
   public void heartbeat() {
     if (!closed() && begun && !response.writeQueueFull()) {
       response.write(SseFrames.HEARTBEAT);
+    }
+  }
+
+  /** Runs {@code hook} once when the connection leaves the gateway (its subscriptions end). */
+  void onRelease(Runnable hook) {
+    this.onRelease = hook;
+  }
+
+  @Override
+  public void released() {
+    super.released();
+    Runnable hook = onRelease;
+    onRelease = null;
+    if (hook != null) {
+      hook.run();
     }
   }
 

@@ -9,7 +9,8 @@ import io.vertx.ext.web.Router;
  * The Mercure hub's routes on the gateway's router, under {@value MercurePublish#PATH}: the
  * publish side ({@code POST}, {@link MercurePublish}), the subscribe side ({@code GET},
  * {@link MercureSubscribe}, streams of the gateway instance) and the CORS preflight
- * ({@code OPTIONS}) as the official hub's {@code cors_origins} allows. Nothing is mounted when
+ * ({@code OPTIONS}) as the official hub's {@code cors_origins} allows, and the active
+ * subscriptions API ({@link MercureSubscriptions}; 404 unless {@code gateway.mercureSubscriptions}). Nothing is mounted when
  * {@code gateway.mercureEnabled} is false.
  */
 public final class MercureHub {
@@ -29,7 +30,8 @@ public final class MercureHub {
       cors(options, ctx.request(), ctx.response());
       publish.handle(ctx.request());
     });
-    MercureSubscribe subscribe = new MercureSubscribe(gateway, auth, options);
+    MercureSubscriptions subscriptions = options.subscriptions() ? new MercureSubscriptions(vertx, gateway, auth, options) : null;
+    MercureSubscribe subscribe = new MercureSubscribe(gateway, auth, options, subscriptions);
     router.get(MercurePublish.PATH).handler(ctx -> {
       challengesPointToMetadata(ctx.request());
       subscribe.handle(ctx.request());
@@ -39,6 +41,18 @@ public final class MercureHub {
       .putHeader("Access-Control-Allow-Origin", "*")
       .putHeader("Cache-Control", "max-age=300")
       .end(MercureMetadata.document(options, ctx.request()).encode()));
+    for (String path : new String[] {MercureSubscriptions.PATH, MercureSubscriptions.PATH + "/*"}) {
+      router.get(path).handler(ctx -> {
+        challengesPointToMetadata(ctx.request());
+        if (subscriptions != null) {
+          subscriptions.handle(ctx.request());
+        } else {
+          // As the official hub without its subscriptions directive.
+          cors(options, ctx.request(), ctx.response());
+          MercureError.status(404, "active subscriptions are off (gateway.mercureSubscriptions)").send(ctx.response());
+        }
+      });
+    }
     router.options(MercurePublish.PATH).handler(ctx -> preflight(options, ctx.request(), ctx.response()));
   }
 

@@ -60,11 +60,18 @@ public final class MercureSubscribe {
   private final SseGateway gateway;
   private final MercureAuth auth;
   private final MercureOptions options;
+  private final MercureSubscriptions subscriptions;
 
   public MercureSubscribe(SseGateway gateway, MercureAuth auth, MercureOptions options) {
+    this(gateway, auth, options, null);
+  }
+
+  /** With {@code subscriptions} (null: off), each stream's subscriptions are tracked and announced. */
+  public MercureSubscribe(SseGateway gateway, MercureAuth auth, MercureOptions options, MercureSubscriptions subscriptions) {
     this.gateway = gateway;
     this.auth = auth;
     this.options = options;
+    this.subscriptions = subscriptions;
   }
 
   /** What a request subscribes to, as Herald subscriptions. */
@@ -140,6 +147,11 @@ public final class MercureSubscribe {
       }
       // A last event id that is not ours is no resume point, and Mercure knows no reset: live from now.
       conn.start(unknown ? null : cursor, false);
+      if (subscriptions != null && !conn.closed()) {
+        List<MercureSubscriptions.Subscription> active = MercureSubscriptions.of(request, claims);
+        subscriptions.opened(active);
+        conn.onRelease(() -> subscriptions.closed(active));
+      }
       SseGateway.releaseHeaders(request);
     });
   }

@@ -45,11 +45,41 @@ public final class Presence implements Shareable {
   private long timerStarted;
   private long timer = -1;
 
+  /** False for a presence of another kind ({@link #sharedOf}): no join/leave announced, no metrics. */
+  private final boolean topics;
+
   Presence(Vertx vertx, GatewayOptions options, PresenceStore store) {
+    this(vertx, options.presenceDebounceSeconds() * 1000L, options.presenceMaxListed(), store, true);
+  }
+
+  private Presence(Vertx vertx, long debounceMillis, int maxListed, PresenceStore store, boolean topics) {
     this.vertx = vertx;
     this.node = ClusterView.nodeId(vertx);
-    this.registry = new PresenceRegistry(options.presenceDebounceSeconds() * 1000L, options.presenceMaxListed());
+    this.registry = new PresenceRegistry(debounceMillis, maxListed);
     this.store = store;
+    this.topics = topics;
+  }
+
+  /**
+   * A process-wide presence of another kind than the topics' (the Mercure hub's active
+   * subscriptions): the same registry, store (with its expiry of a dead node's entries) and
+   * timer, under keys ({@code key} of {@link #add}'s entries) that are not topics, so they never
+   * meet a topic's presence in the store; it announces no {@code join}/{@code leave} and feeds
+   * no metrics. Made and started by the first instance that asks for {@code name}.
+   */
+  public static Presence sharedOf(Vertx vertx, String name, long debounceMillis, int maxListed) {
+    LocalMap<String, Presence> map = vertx.sharedData().getLocalMap("herald.gateway.presence");
+    String key = name + "|" + debounceMillis + "|" + maxListed;
+    Presence existing = map.get(key);
+    if (existing == null) {
+      Presence fresh = new Presence(vertx, debounceMillis, maxListed, PresenceStore.create(vertx), false);
+      existing = map.putIfAbsent(key, fresh);
+      if (existing == null) {
+        existing = fresh;
+      }
+    }
+    existing.keepTicking();
+    return existing;
   }
 
   /** The process's presence for gateways of {@code options}, made and started by the first instance that asks. */
@@ -111,7 +141,9 @@ public final class Presence implements Shareable {
       lastRefresh = now;
       registry.drainDirty();
       topics = registry.topics();
-      HeraldMetrics.get().presence(topCounts());
+      if (this.topics) {
+        HeraldMetrics.get().presence(topCounts());
+      }
     } else {
       topics = registry.drainDirty();
     }
@@ -122,6 +154,9 @@ public final class Presence implements Shareable {
   }
 
   private void announce(List<PresenceRegistry.Change> changes) {
+    if (!topics) {
+      return;
+    }
     for (PresenceRegistry.Change c : changes) {
       PresenceEntry e = c.entry();
       JsonObject frame = new JsonObject().put("topic", e.topic()).put("subject", e.subject()).put("anonymous", e.subject() == null);
@@ -131,6 +166,15 @@ public final class Presence implements Shareable {
       vertx.eventBus().publish(Addresses.presence(e.topic()), new JsonObject().put("type", c.type()).put("member", c.member())
         .put("node", node).put("frame", frame));
     }
+  }
+
+  /**
+   * Writes this process's snapshot of {@code key} to the store now rather than at the next tick,
+   * so that what follows the returned future (a subscription event) is never seen before the
+   * entry it is about.
+   */
+  public Future<Void> flush(String key) {
+    return store.write(node, key, registry.snapshot(node, key));
   }
 
   /** Every node's snapshots of {@code topic} merged: {@code {"count", "listed", "entries"?}}. */
