@@ -148,7 +148,7 @@ public final class MercureSubscribe {
       // A last event id that is not ours is no resume point, and Mercure knows no reset: live from now.
       conn.start(unknown ? null : cursor, false);
       if (subscriptions != null && !conn.closed()) {
-        List<MercureSubscriptions.Subscription> active = MercureSubscriptions.of(request, claims);
+        List<MercureSubscriptions.Subscription> active = MercureSubscriptions.of(request.params(), claims);
         subscriptions.opened(active);
         conn.onRelease(() -> subscriptions.closed(active));
       }

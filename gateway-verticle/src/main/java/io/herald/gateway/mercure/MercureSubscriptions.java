@@ -130,11 +130,14 @@ public final class MercureSubscriptions {
     this.presence = Presence.sharedOf(vertx, "mercure-subscriptions", 0, gateway.options().presenceMaxListed());
   }
 
-  /** The subscriptions of a request whose matchers {@link MercureSubscribe#select} accepted, for a new subscriber. */
-  static List<Subscription> of(HttpServerRequest request, MercureClaims claims) {
+  /**
+   * The subscriptions of a request's query parameters (matchers {@link MercureSubscribe#select}
+   * accepted) for a new subscriber, identical matchers once, each with its token payload.
+   */
+  static List<Subscription> of(Iterable<Map.Entry<String, String>> params, MercureClaims claims) {
     String subscriber = "urn:uuid:" + UUID.randomUUID();
     Map<String, Subscription> out = new LinkedHashMap<>();
-    for (Map.Entry<String, String> p : request.params()) {
+    for (Map.Entry<String, String> p : params) {
       String name = p.getKey();
       String match = p.getValue();
       String type;
