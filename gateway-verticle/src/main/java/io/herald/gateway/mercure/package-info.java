@@ -7,7 +7,9 @@
  * ({@link io.herald.gateway.mercure.MercureError}) and the publish side
  * ({@link io.herald.gateway.mercure.MercurePublish}, handing updates to the notifier on the event
  * bus), the subscribe side ({@link io.herald.gateway.mercure.MercureSubscribe}, streams that are
- * {@link io.herald.gateway.mercure.MercureConnection}s of the gateway);
+ * {@link io.herald.gateway.mercure.MercureConnection}s of the gateway), the active subscriptions
+ * ({@link io.herald.gateway.mercure.MercureSubscriptions}: subscription events and the
+ * subscription API, on the gateway's presence);
  * {@link io.herald.gateway.mercure.MercureHub} mounts the routes.
  */
 package io.herald.gateway.mercure;
