@@ -21,6 +21,19 @@ public final class Topics {
    * of up to 256 ASCII characters percent-encoded (at most three characters each) and a subscriber.
    */
   public static final int MAX_HUB_TOPIC_LENGTH = 1024;
+  /** The Mercure hub's own namespace: relative topics under it are published by the hub only. */
+  public static final String HUB_NAMESPACE = "/.well-known/mercure";
+
+  /**
+   * Is {@code topic} in the Mercure hub's own namespace ({@link #HUB_NAMESPACE} or under it)?
+   * Only the hub publishes there (its subscription events, over the event bus); publishers that
+   * come from outside the cluster (HTTP, webhooks, ingests, the TCP bridge, Mercure's publish)
+   * are refused, so nobody forges the hub's events.
+   */
+  public static boolean isHubTopic(String topic) {
+    return topic.startsWith(HUB_NAMESPACE) && (topic.length() == HUB_NAMESPACE.length() || topic.charAt(HUB_NAMESPACE.length()) == '/');
+  }
+
   /** Longest event type. */
   public static final int MAX_TYPE_LENGTH = 64;
   /** Longest publisher-chosen event id. */

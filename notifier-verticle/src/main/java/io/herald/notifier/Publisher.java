@@ -64,6 +64,9 @@ public final class Publisher {
   /**
    * Publishes a single or a batch body coming from {@code source} ({@code http},
    * {@code eventbus}, {@code redis-pubsub}, ...: the label of {@code herald_events_published_total}).
+   * Only {@code eventbus} (code inside the cluster: the Mercure hub's subscription events) may
+   * publish to the hub's namespace ({@link io.herald.common.Topics#isHubTopic}); from any other
+   * source such a topic fails the whole publish with {@code access_denied}.
    */
   public Future<JsonObject> publish(JsonObject body, String source) {
     return publish(body, source, null);
@@ -146,6 +149,14 @@ public final class Publisher {
       }
       if (grant != null) {
         grant.check(all.stream().map(EventDraft::topic).toList());
+      }
+      if (!"eventbus".equals(source)) {
+        for (EventDraft d : all) {
+          if (io.herald.common.Topics.isHubTopic(d.topic())) {
+            throw new HeraldException(io.herald.common.ErrorCode.ACCESS_DENIED, "topics under "
+              + io.herald.common.Topics.HUB_NAMESPACE + " are the Mercure hub's own: \"" + d.topic() + "\"");
+          }
+        }
       }
     } catch (HeraldException e) {
       return Future.failedFuture(e);

@@ -136,6 +136,8 @@ class NotifierVerticleTest {
         "{\"events\":[{\"topic\":\"bad\",\"data\":1},{\"topic\":\"bad\",\"data\":1},{\"topic\":\"bad\",\"data\":1},{\"topic\":\"bad\",\"data\":1}]}", 400, "batch_too_large"),
       Arguments.of("batch with one bad entry", "/publish/batch", KEY, "application/json",
         "{\"events\":[{\"topic\":\"bad\",\"data\":1},{\"topic\":\"no good\",\"data\":1}]}", 400, "invalid_topic"),
+      Arguments.of("the Mercure hub's namespace", "/publish", KEY, "application/json",
+        "{\"topics\":[\"bad\",\"/.well-known/mercure/subscriptions/Exact/a/b\"],\"data\":1}", 403, "access_denied"),
       Arguments.of("batch body on /publish", "/publish", KEY, "application/json", "{\"events\":[{\"topic\":\"bad\",\"data\":1}]}", 400, "invalid_request"),
       Arguments.of("unknown path", "/nope", KEY, "application/json", "{}", 404, "not_found"));
   }
@@ -177,6 +179,10 @@ class NotifierVerticleTest {
     JsonObject batch = await(vertx.eventBus().<JsonObject>request(Addresses.PUBLISH,
       new JsonObject("{\"events\":[{\"topic\":\"bus\",\"data\":1},{\"topic\":\"bus\",\"data\":2}]}"))).body();
     assertThat(batch.getJsonArray("results")).hasSize(2);
+    // The Mercure hub publishes its subscription events here, and only here.
+    JsonObject hub = await(vertx.eventBus().<JsonObject>request(Addresses.PUBLISH, new JsonObject()
+      .put("topic", "/.well-known/mercure/subscriptions/Exact/a/b").put("data", "{}").put("private", true))).body();
+    assertThat(hub.getJsonArray("events").getJsonObject(0).getLong("seq")).isEqualTo(1);
     Throwable failure = vertx.eventBus().request(Addresses.PUBLISH, new JsonObject().put("topic", "bad topic").put("data", 1))
       .toCompletionStage().toCompletableFuture().handle((m, t) -> t).get(5, TimeUnit.SECONDS);
     HeraldException e = HeraldException.from(failure.getCause() != null && !(failure instanceof io.vertx.core.eventbus.ReplyException) ? failure.getCause() : failure);
