@@ -59,7 +59,8 @@ class MercureSubscriptionsTest {
     await(vertx.deployVerticle(new NotifierVerticle(new NotifierOptions(new JsonObject().put("port", 0)))));
     JsonObject gateway = new JsonObject().put("port", 0).put("instances", 1)
       .put("mercureEnabled", true).put("mercurePublisherJwtKey", PUBLISHER_SECRET)
-      .put("mercureSubscriberJwtKey", SUBSCRIBER_SECRET).put("mercureAudience", MercureSubscribeTest.AUD);
+      .put("mercureSubscriberJwtKey", SUBSCRIBER_SECRET).put("mercureAudience", MercureSubscribeTest.AUD)
+      .put("mercureCorsOrigins", "https://app.example.com");
     if (subscriptions) {
       gateway.put("mercureSubscriptions", true);
     }
@@ -179,6 +180,17 @@ class MercureSubscriptionsTest {
     assertThat(get("/Exact/" + pct(base + "/other"), narrow).statusCode()).isEqualTo(403);
     assertThat(get(perTopic, narrow).statusCode()).isEqualTo(200);
     assertThat(get(perTopic + "/" + pct("urn:uuid:x"), narrow).statusCode()).isEqualTo(404);
+    // Browsers of gateway.mercureCorsOrigins may call it, with the Authorization header.
+    URI uri = URI.create("http://127.0.0.1:" + port + "/.well-known/mercure/subscriptions" + perTopic);
+    HttpResponse<String> preflight = HTTP.send(HttpRequest.newBuilder(uri).timeout(WAIT).method("OPTIONS", HttpRequest.BodyPublishers.noBody())
+      .header("Origin", "https://app.example.com").header("Access-Control-Request-Method", "GET")
+      .header("Access-Control-Request-Headers", "authorization").build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(preflight.statusCode()).isEqualTo(204);
+    assertThat(preflight.headers().firstValue("Access-Control-Allow-Headers").orElseThrow()).contains("Authorization");
+    HttpResponse<String> cors = HTTP.send(HttpRequest.newBuilder(uri).timeout(WAIT).GET().header("Origin", "https://app.example.com")
+      .header("Authorization", "Bearer " + narrow).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(cors.statusCode()).isEqualTo(200);
+    assertThat(cors.headers().firstValue("Access-Control-Allow-Origin")).hasValue("https://app.example.com");
   }
 
   @Test

@@ -52,6 +52,7 @@ public final class MercureHub {
           MercureError.status(404, "active subscriptions are off (gateway.mercureSubscriptions)").send(ctx.response());
         }
       });
+      router.options(path).handler(ctx -> preflight(options, ctx.request(), ctx.response()));
     }
     router.options(MercurePublish.PATH).handler(ctx -> preflight(options, ctx.request(), ctx.response()));
   }

@@ -102,6 +102,7 @@ public final class MercureSubscriptions {
   private final ArrayDeque<JsonObject> pending = new ArrayDeque<>();
   private boolean flushing;
   private long dropped;
+  private long failed;
 
   /** One subscription: one matcher of one stream. */
   public record Subscription(long id, String matchType, String match, String subscriber, JsonObject payload) {
@@ -206,7 +207,12 @@ public final class MercureSubscriptions {
       .onComplete(v -> {
         for (JsonObject event : batch) {
           vertx.eventBus().request(Addresses.PUBLISH, event, new DeliveryOptions().setSendTimeout(PUBLISH_TIMEOUT_MILLIS))
-            .onFailure(e -> LOG.warn("mercure: subscription event on {} not published: {}", event.getString("topic"), e.toString()));
+            .onFailure(e -> {
+              // One line per thousand: a store outage or a shutdown fails every event alike.
+              if (failed++ % 1000 == 0) {
+                LOG.warn("mercure: subscription event on {} not published ({} so far): {}", event.getString("topic"), failed, e.toString());
+              }
+            });
         }
         flushing = false;
         flush();
