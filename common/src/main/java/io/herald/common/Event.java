@@ -3,6 +3,7 @@ package io.herald.common;
 import io.herald.common.tracing.TraceContext;
 import io.vertx.core.json.JsonObject;
 
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -31,6 +32,7 @@ public final class Event {
   private final Position log;
   private final boolean privateUpdate;
   private final long retry;
+  private final List<String> alternates;
 
   /**
    * @param topic     the topic, already validated
@@ -85,6 +87,17 @@ public final class Event {
    */
   public Event(String topic, String epoch, long seq, String type, String data, boolean json, String key, long timestamp,
                Position prev, TraceContext trace, Position log, boolean privateUpdate, long retry) {
+    this(topic, epoch, seq, type, data, json, key, timestamp, prev, trace, log, privateUpdate, retry, null);
+  }
+
+  /**
+   * An event with every field, the topics of its Mercure update included.
+   *
+   * @param alternates see {@link #alternates()}; null for none
+   */
+  public Event(String topic, String epoch, long seq, String type, String data, boolean json, String key, long timestamp,
+               Position prev, TraceContext trace, Position log, boolean privateUpdate, long retry, List<String> alternates) {
+    this.alternates = alternates == null || alternates.size() < 2 ? null : List.copyOf(alternates);
     this.privateUpdate = privateUpdate;
     this.retry = retry < 0 ? -1 : retry;
     this.topic = Objects.requireNonNull(topic, "topic");
@@ -120,7 +133,7 @@ public final class Event {
 
   /** This event with {@link #prev()} set to {@code prev}. */
   public Event withPrev(Position prev) {
-    return new Event(topic, epoch, seq, type, data, json, key, timestamp, prev, trace, log, privateUpdate, retry);
+    return new Event(topic, epoch, seq, type, data, json, key, timestamp, prev, trace, log, privateUpdate, retry, alternates);
   }
 
   /**
@@ -133,7 +146,7 @@ public final class Event {
 
   /** This event with {@link #trace()} set to {@code trace}. */
   public Event withTrace(TraceContext trace) {
-    return new Event(topic, epoch, seq, type, data, json, key, timestamp, prev, trace, log, privateUpdate, retry);
+    return new Event(topic, epoch, seq, type, data, json, key, timestamp, prev, trace, log, privateUpdate, retry, alternates);
   }
 
   /**
@@ -148,7 +161,7 @@ public final class Event {
 
   /** This event with {@link #log()} set to {@code log}. */
   public Event withLog(Position log) {
-    return new Event(topic, epoch, seq, type, data, json, key, timestamp, prev, trace, log, privateUpdate, retry);
+    return new Event(topic, epoch, seq, type, data, json, key, timestamp, prev, trace, log, privateUpdate, retry, alternates);
   }
 
   /**
@@ -167,7 +180,7 @@ public final class Event {
 
   /** This event with the Mercure delivery flags {@code privateUpdate} and {@code retry} (-1: none). */
   public Event withFlags(boolean privateUpdate, long retry) {
-    return new Event(topic, epoch, seq, type, data, json, key, timestamp, prev, trace, log, privateUpdate, retry);
+    return new Event(topic, epoch, seq, type, data, json, key, timestamp, prev, trace, log, privateUpdate, retry, alternates);
   }
 
   /**
@@ -175,15 +188,25 @@ public final class Event {
    * {@code r<ms>} for a retry, e.g. {@code pr5000}; null when the event has neither.
    */
   public String flagsText() {
-    return flagsText(privateUpdate, retry);
+    return flagsText(privateUpdate, retry, alternates);
   }
 
   /** See {@link #flagsText()}. */
   public static String flagsText(boolean privateUpdate, long retry) {
-    if (!privateUpdate && retry < 0) {
+    return flagsText(privateUpdate, retry, null);
+  }
+
+  /**
+   * See {@link #flagsText()}; with {@link #alternates()}, they follow, each after a space (a
+   * character no topic has): {@code p r5000 https://a https://b} is written {@code pr5000 https://a https://b}.
+   */
+  public static String flagsText(boolean privateUpdate, long retry, List<String> alternates) {
+    boolean alts = alternates != null && alternates.size() > 1;
+    if (!privateUpdate && retry < 0 && !alts) {
       return null;
     }
-    return (privateUpdate ? "p" : "") + (retry >= 0 ? "r" + retry : "");
+    String base = (privateUpdate ? "p" : "") + (retry >= 0 ? "r" + retry : "");
+    return alts ? base + " " + String.join(" ", alternates) : base;
   }
 
   /** This event with the flags of a {@link #flagsText()} (null or empty: none). */
@@ -191,9 +214,27 @@ public final class Event {
     if (text == null || text.isEmpty()) {
       return this;
     }
-    boolean p = text.startsWith("p");
-    int r = text.indexOf('r');
-    return withFlags(p, r < 0 ? -1 : Long.parseLong(text.substring(r + 1)));
+    int space = text.indexOf(' ');
+    List<String> alts = space < 0 ? null : List.of(text.substring(space + 1).split(" "));
+    String flags = space < 0 ? text : text.substring(0, space);
+    boolean p = flags.startsWith("p");
+    int r = flags.indexOf('r');
+    return new Event(topic, epoch, seq, type, data, json, key, timestamp, prev, trace, log, p,
+      r < 0 ? -1 : Long.parseLong(flags.substring(r + 1)), alts);
+  }
+
+  /**
+   * The topics of the Mercure update this event is one copy of, canonical topic first, when the
+   * update was published with several {@code topic} fields (alternate IRIs): it is stored once per
+   * topic with the same key, and a subscriber matching several of them receives only the copy of
+   * the first one it may read ({@code Connection}). Null for an update of one topic. Stored with the
+   * event (in {@link #flagsText()}); part of {@link #equals(Object)}.
+   */
+  public List<String> alternates() { return alternates; }
+
+  /** This event with {@link #alternates()} set (null or fewer than two topics: none). */
+  public Event withAlternates(List<String> alternates) {
+    return new Event(topic, epoch, seq, type, data, json, key, timestamp, prev, trace, log, privateUpdate, retry, alternates);
   }
 
   public Position position() {
@@ -230,6 +271,9 @@ public final class Event {
     if (retry >= 0) {
       o.put("retry", retry);
     }
+    if (alternates != null) {
+      o.put("alternates", new io.vertx.core.json.JsonArray(new java.util.ArrayList<>(alternates)));
+    }
     return o;
   }
 
@@ -240,7 +284,19 @@ public final class Event {
       o.getString("data"), o.getBoolean("json", false), o.getString("key"), o.getLong("ts", 0L),
       p == null ? null : new Position(p.getString("epoch"), p.getLong("seq")), null,
       l == null ? null : new Position(l.getString("epoch"), l.getLong("seq")),
-      o.getBoolean("private", false), o.getLong("retry", -1L));
+      o.getBoolean("private", false), o.getLong("retry", -1L), alternates(o));
+  }
+
+  private static List<String> alternates(JsonObject o) {
+    io.vertx.core.json.JsonArray a = o.getJsonArray("alternates");
+    if (a == null) {
+      return null;
+    }
+    List<String> out = new java.util.ArrayList<>(a.size());
+    for (Object t : a) {
+      out.add((String) t);
+    }
+    return out;
   }
 
   @Override
@@ -250,7 +306,8 @@ public final class Event {
     Event e = (Event) o;
     return seq == e.seq && json == e.json && timestamp == e.timestamp && topic.equals(e.topic)
       && epoch.equals(e.epoch) && type.equals(e.type) && data.equals(e.data) && Objects.equals(key, e.key)
-      && privateUpdate == e.privateUpdate && retry == e.retry;
+      && privateUpdate == e.privateUpdate && retry == e.retry
+      && Objects.equals(alternates, e.alternates);
   }
 
   @Override

@@ -30,7 +30,8 @@ import java.nio.charset.StandardCharsets;
  * takes the second extended form too, with flag 4: after the log position (if any) a byte
  * (1: private) and a long (the retry, -1 for none). Events without them are written as before,
  * so older nodes read every frame they read before; a node before this flag reads a flagged
- * event without its flags and ignores the rest.
+ * event without its flags and ignores the rest. Flag 8: the topics of a Mercure update with
+ * alternates ({@link Event#alternates()}), one string, space-separated, after the flags.
  */
 public final class EventCodec implements MessageCodec<Event, Event> {
 
@@ -43,6 +44,8 @@ public final class EventCodec implements MessageCodec<Event, Event> {
   private static final int HAS_TRACE = 1;
   private static final int HAS_LOG = 2;
   private static final int HAS_FLAGS = 4;
+  /** The topics of a Mercure update with alternates ({@link Event#alternates()}), space-separated, after the flags. */
+  private static final int HAS_ALTERNATES = 8;
 
   /** Registers the codec as the default for {@link Event}; safe to call more than once. */
   public static void register(Vertx vertx) {
@@ -66,9 +69,11 @@ public final class EventCodec implements MessageCodec<Event, Event> {
     buffer.appendLong(e.timestamp());
     Position log = e.log();
     boolean flagged = e.privateUpdate() || e.retry() >= 0;
-    if (log != null || flagged) {
+    boolean alts = e.alternates() != null;
+    if (log != null || flagged || alts) {
       buffer.appendInt(EXTENDED);
-      buffer.appendInt((trace != null ? HAS_TRACE : 0) | (log != null ? HAS_LOG : 0) | (flagged ? HAS_FLAGS : 0));
+      buffer.appendInt((trace != null ? HAS_TRACE : 0) | (log != null ? HAS_LOG : 0) | (flagged ? HAS_FLAGS : 0)
+        | (alts ? HAS_ALTERNATES : 0));
     } else if (trace != null) {
       buffer.appendInt(TRACED);
     }
@@ -90,6 +95,9 @@ public final class EventCodec implements MessageCodec<Event, Event> {
       buffer.appendByte((byte) (e.privateUpdate() ? 1 : 0));
       buffer.appendLong(e.retry());
     }
+    if (alts) {
+      putString(buffer, String.join(" ", e.alternates()));
+    }
   }
 
   @Override
@@ -110,6 +118,7 @@ public final class EventCodec implements MessageCodec<Event, Event> {
     boolean traced = marker == TRACED;
     boolean logged = false;
     boolean flagged = false;
+    boolean alts = false;
     if (traced) {
       p[0] += 4;
     } else if (marker == EXTENDED) {
@@ -118,6 +127,7 @@ public final class EventCodec implements MessageCodec<Event, Event> {
       traced = (flags & HAS_TRACE) != 0;
       logged = (flags & HAS_LOG) != 0;
       flagged = (flags & HAS_FLAGS) != 0;
+      alts = (flags & HAS_ALTERNATES) != 0;
     }
     String prevEpoch = getString(buffer, p);
     Position prev = null;
@@ -144,7 +154,8 @@ public final class EventCodec implements MessageCodec<Event, Event> {
       retry = buffer.getLong(p[0] + 1);
       p[0] += 9;
     }
-    return new Event(topic, epoch, seq, type, data, json, key, ts, prev, trace, log, privateUpdate, retry);
+    java.util.List<String> alternates = alts ? java.util.List.of(getString(buffer, p).split(" ")) : null;
+    return new Event(topic, epoch, seq, type, data, json, key, ts, prev, trace, log, privateUpdate, retry, alternates);
   }
 
   @Override

@@ -175,7 +175,23 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
   }
 
   private boolean delivers(Event e) {
-    return !e.privateUpdate() || readsPrivateOf(e.topic());
+    if (e.privateUpdate() && !readsPrivateOf(e.topic())) {
+      return false;
+    }
+    java.util.List<String> alternates = e.alternates();
+    if (alternates != null) {
+      // One Mercure update stored once per topic: only the copy of the first of its topics this
+      // connection both subscribes to and may read is sent, so it arrives once, live or replayed.
+      for (String t : alternates) {
+        if (t.equals(e.topic())) {
+          break;
+        }
+        if ((holdsTopic(t) || patternState != null && patternState.matches(t)) && (!e.privateUpdate() || readsPrivateOf(t))) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   // ---- the subscription ----

@@ -212,6 +212,16 @@ final class PatternState {
     leftover = null;
   }
 
+  /** Whether any of the patterns matches {@code topic}. */
+  boolean matches(String topic) {
+    for (TopicFilter f : filters) {
+      if (f.matches(topic)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Whether pattern {@code p} delivers {@code topic} to this connection (see the class comment). */
   private boolean owns(int p, String topic) {
     if (conn.holdsTopic(topic)) {

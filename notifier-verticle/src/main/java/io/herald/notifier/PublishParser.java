@@ -37,12 +37,14 @@ import java.util.Set;
  *
  * <p>Single form: {@code {"topic": "a" | "topics": ["a","b"], "type": "...", "data": <json or
  * string>, "id": "...", "private": true|false, "retry": <ms>}}; {@code private} and {@code retry}
- * are the Mercure delivery flags ({@link EventDraft#privateUpdate()}, {@link EventDraft#retry()}).
+ * are the Mercure delivery flags ({@link EventDraft#privateUpdate()}, {@link EventDraft#retry()});
+ * {@code "alternates": true} with {@code topics} makes them one Mercure update under several IRIs,
+ * the first canonical ({@link EventDraft#alternates()}).
  * Batch form: {@code {"events": [single, ...]}}.
  */
 public final class PublishParser {
 
-  private static final Set<String> FIELDS = Set.of("topic", "topics", "type", "data", "id", "private", "retry");
+  private static final Set<String> FIELDS = Set.of("topic", "topics", "type", "data", "id", "private", "retry", "alternates");
   /** Largest {@code retry}, ms (a day): SSE clients read it as an integer. */
   static final long MAX_RETRY_MILLIS = 86_400_000L;
 
@@ -340,7 +342,7 @@ public final class PublishParser {
   private List<EventDraft> single(JsonObject body, String where) {
     for (String f : body.fieldNames()) {
       if (!FIELDS.contains(f)) {
-        throw new HeraldException(ErrorCode.INVALID_REQUEST, where + f + ": unknown field (known: topic, topics, type, data, id, private, retry)");
+        throw new HeraldException(ErrorCode.INVALID_REQUEST, where + f + ": unknown field (known: topic, topics, type, data, id, private, retry, alternates)");
       }
     }
     List<String> topics = topics(body, where);
@@ -401,9 +403,16 @@ public final class PublishParser {
       throw new HeraldException(ErrorCode.PAYLOAD_TOO_LARGE, where + "data: " + bytes + " bytes, at most "
         + options.maxEventBytes());
     }
+    Object alternatesValue = body.getValue("alternates");
+    if (alternatesValue != null && !(alternatesValue instanceof Boolean)) {
+      throw new HeraldException(ErrorCode.INVALID_REQUEST, where + "alternates: true or false");
+    }
+    // One update under several IRIs (Mercure's alternate topics): every copy names them all, so a
+    // subscriber of several gets it once, live and on replay.
+    List<String> alternates = Boolean.TRUE.equals(alternatesValue) && topics.size() > 1 ? topics : null;
     List<EventDraft> drafts = new ArrayList<>(topics.size());
     for (String t : topics) {
-      drafts.add(new EventDraft(t, type, text, json, key, privateUpdate, retry));
+      drafts.add(new EventDraft(t, type, text, json, key, privateUpdate, retry, alternates));
     }
     return drafts;
   }

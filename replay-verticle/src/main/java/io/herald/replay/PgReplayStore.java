@@ -356,7 +356,7 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
           continue;
         }
         Event e = new Event(topic, head.epoch(), ++seq, d.type(), d.data(), d.json(), d.key(), now)
-          .withFlags(d.privateUpdate(), d.retry());
+          .withFlags(d.privateUpdate(), d.retry()).withAlternates(d.alternates());
         out[i] = e;
         stored[i] = true;
         fresh.add(i);

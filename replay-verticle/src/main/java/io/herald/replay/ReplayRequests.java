@@ -21,6 +21,9 @@ import java.util.function.Predicate;
  */
 final class ReplayRequests {
 
+  /** Most topics one Mercure update may name (its alternates): the notifier caps them lower. */
+  static final int MAX_ALTERNATES = 1024;
+
   /** A parsed read request. */
   record Read(String topic, Position after, int limit) {
   }
@@ -67,8 +70,22 @@ final class ReplayRequests {
       }
       Object retry = d.getValue("retry");
       long retryMillis = retry == null ? -1 : integer(retry, where + "retry", 0, Long.MAX_VALUE);
+      Object alts = d.getValue("alternates");
+      List<String> alternates = null;
+      if (alts != null) {
+        if (!(alts instanceof JsonArray a) || a.size() > MAX_ALTERNATES) {
+          throw invalid(where + "alternates must be an array of at most " + MAX_ALTERNATES + " topics");
+        }
+        alternates = new ArrayList<>(a.size());
+        for (Object alt : a) {
+          if (!(alt instanceof String at) || !Topics.isValidTopic(at)) {
+            throw invalid(where + "alternates must be topics");
+          }
+          alternates.add(at);
+        }
+      }
       drafts.add(new EventDraft(topic, (String) type, data, Boolean.TRUE.equals(json), (String) key, Boolean.TRUE.equals(priv),
-        retryMillis));
+        retryMillis, alternates));
     }
     return drafts;
   }

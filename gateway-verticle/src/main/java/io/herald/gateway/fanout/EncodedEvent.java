@@ -29,6 +29,7 @@ public final class EncodedEvent {
   private ByteBuf deflatedJsonTail;
   private Buffer mercureBody;
   private Buffer mercureSingle;
+  private Buffer mercureKeyed;
 
   public EncodedEvent(Event event) {
     this.event = event;
@@ -60,6 +61,17 @@ public final class EncodedEvent {
       mercureSingle = SseFrames.withId(event.cursor(), mercureBody());
     }
     return mercureSingle;
+  }
+
+  /**
+   * The whole Mercure frame of an update its publisher gave an id ({@link Event#key()}): that id
+   * is the frame's {@code id:} on every Mercure stream, whatever else the stream holds.
+   */
+  public Buffer mercureKeyed() {
+    if (mercureKeyed == null) {
+      mercureKeyed = SseFrames.withId(event.key(), mercureBody());
+    }
+    return mercureKeyed;
   }
 
   /** The whole frame for connections that hold only this topic: their cursor is the event's. */

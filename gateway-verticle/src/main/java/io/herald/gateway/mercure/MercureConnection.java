@@ -13,8 +13,8 @@ import io.vertx.core.json.JsonObject;
 /**
  * One Mercure subscription stream ({@code GET /.well-known/mercure}): a {@link Connection}
  * (heartbeats, write-queue limit, replay, per-topic order and cursors) whose frames are those of a
- * Mercure hub: {@code id:} (the connection's cursor, or the update's own when the stream holds one
- * exact topic only), {@code event:} when the update has a type, {@code retry:} when it has one,
+ * Mercure hub: {@code id:} (the publisher's id when it gave one; else the connection's cursor, or the
+ * update's own when the stream holds one exact topic only), {@code event:} when the update has a type, {@code retry:} when it has one,
  * {@code data:} lines. The frame after the id is encoded once per gateway and shared
  * ({@link EncodedEvent#mercureBody()}).
  *
@@ -32,6 +32,9 @@ final class MercureConnection extends Connection {
   private static final Framing MERCURE = new Framing() {
     @Override
     public Buffer event(EncodedEvent event, String cursor) {
+      if (event.event().key() != null) {
+        return event.mercureKeyed(); // the publisher's id, as the specification's subscribers expect
+      }
       return cursor == null ? event.mercureSingle() : SseFrames.withId(cursor, event.mercureBody());
     }
 

@@ -23,10 +23,10 @@ import java.util.Map;
  * {@code POST /.well-known/mercure}: a Mercure publication, forwarded to the notifier on
  * {@link Addresses#PUBLISH} (request/reply) so that it is validated, stored and fanned out as
  * any Herald publish, from whichever gateway the publisher reached. The body is
- * {@code application/x-www-form-urlencoded} with exactly one {@code topic} (1.0: several are a
- * 400), {@code data}, {@code id}, {@code type}, {@code private} (present, whatever its value:
- * a private update, as the official hub reads it) and {@code retry} (ASCII digits, ms); the publisher's token must grant
- * {@code publish} on the topic. The answer is {@code 200 text/plain} with the update's id: the
+ * {@code application/x-www-form-urlencoded} with one or more {@code topic} fields (the first the
+ * canonical topic, the others alternate IRIs: the update is stored once per topic with the same id
+ * and each subscriber receives it once; the token must grant {@code publish} on every one), {@code data}, {@code id}, {@code type}, {@code private} (present, whatever its value:
+ * a private update, as the official hub reads it) and {@code retry} (ASCII digits, ms). The answer is {@code 200 text/plain} with the update's id: the
  * publisher's {@code id} when it sent one (stored as the event's id; the same id again on the
  * same topic within the history is a retry and stores nothing new), else the id Herald gave it
  * (its resume cursor).
@@ -125,17 +125,17 @@ public final class MercurePublish {
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(MercureError.invalidRequest("the form body does not decode: " + e.getMessage()));
     }
-    List<String> topics = form.getOrDefault("topic", List.of());
-    if (topics.size() != 1) {
-      return Future.failedFuture(MercureError.invalidRequest(topics.isEmpty() ? "the topic field is required"
-        : "exactly one topic field per update (publish one update per topic)"));
+    List<String> topics = List.copyOf(new java.util.LinkedHashSet<>(form.getOrDefault("topic", List.of())));
+    if (topics.isEmpty()) {
+      return Future.failedFuture(MercureError.invalidRequest("the topic field is required"));
     }
-    String topic = topics.get(0);
-    if (reserved(topic)) {
-      return Future.failedFuture(MercureError.status(403, "topics under /.well-known/mercure are the hub's own"));
-    }
-    if (!Topics.isValidTopic(topic)) {
-      return Future.failedFuture(MercureError.invalidRequest("invalid topic: " + Topics.TOPIC_RULE));
+    for (String topic : topics) {
+      if (reserved(topic)) {
+        return Future.failedFuture(MercureError.status(403, "topics under /.well-known/mercure are the hub's own"));
+      }
+      if (!Topics.isValidTopic(topic)) {
+        return Future.failedFuture(MercureError.invalidRequest("invalid topic: " + Topics.TOPIC_RULE));
+      }
     }
     for (String f : FIELDS) {
       if (!"topic".equals(f) && form.getOrDefault(f, List.of()).size() > 1) {
@@ -157,11 +157,20 @@ public final class MercurePublish {
     if (type != null && (type.indexOf('\n') >= 0 || type.indexOf('\r') >= 0 || "mercure".equals(type))) {
       return Future.failedFuture(MercureError.invalidRequest("type must not contain CR or LF, and mercure is reserved"));
     }
-    if (!claims.canPublish(topic)) {
-      return Future.failedFuture(MercureError.insufficientScope("the token may not publish to this topic"));
+    for (String topic : topics) {
+      if (!claims.canPublish(topic)) {
+        return Future.failedFuture(MercureError.insufficientScope("the token may not publish to every topic of the update"));
+      }
     }
     String data = one(form, "data");
-    JsonObject request = new JsonObject().put("topic", topic).put("data", data == null ? "" : data);
+    JsonObject request = new JsonObject().put("data", data == null ? "" : data);
+    if (topics.size() == 1) {
+      request.put("topic", topics.get(0));
+    } else {
+      // The first topic is the canonical one, the others alternate IRIs: one update, stored once
+      // per topic under the same id, delivered once per subscriber.
+      request.put("topics", new JsonArray(new java.util.ArrayList<>(topics))).put("alternates", true);
+    }
     if (type != null) {
       request.put("type", type);
     }
