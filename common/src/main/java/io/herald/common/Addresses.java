@@ -55,6 +55,12 @@ public final class Addresses {
    */
   public static final String REPLAY_LOG_READ = "herald.replay.log.read";
 
+  /**
+   * The retained events a publisher gave an id (request/reply): request {@code {"key"}}; reply
+   * {@code {"events": [Event JSON with "log"]}} in log order. See {@code ReplayStore#findKey}.
+   */
+  public static final String REPLAY_KEY = "herald.replay.key";
+
   /** Prefix of the per-topic delivery addresses. */
   public static final String TOPIC_PREFIX = "herald.topic.";
 

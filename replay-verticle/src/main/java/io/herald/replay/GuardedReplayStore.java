@@ -284,6 +284,19 @@ final class GuardedReplayStore implements ReportingReplayStore, Initializable, S
     return reads.execute(() -> call(() -> durable.readLog(after, topicFilter, limit)));
   }
 
+  /**
+   * The outage store's events during an outage (the durable store is not asked: its breaker is
+   * open), else the durable store's through the read breaker.
+   */
+  @Override
+  public Future<List<Event>> findKey(String key) {
+    MemoryReplayStore current = outage;
+    if (current != null) {
+      return current.findKey(key);
+    }
+    return reads.execute(() -> call(() -> durable.findKey(key)));
+  }
+
   /** Like {@link #head}: the outage store's log head during an outage, else the durable one's, else a new outage store's. */
   @Override
   public Future<Position> logHead() {

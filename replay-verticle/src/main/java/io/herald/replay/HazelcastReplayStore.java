@@ -82,6 +82,11 @@ import java.util.function.Predicate;
  *   stored it before its member died) and either answers with that event or takes the claim
  *   over with a compare-and-set on the token, so a publisher's retry never stores an event
  *   twice.</li>
+ *   <li>An {@link IMap} {@code herald.keylog}: key to where the appends that stored it put
+ *   it ({@code topic NUL epoch NUL seq NUL log epoch NUL log seq}, one line per topic, the newest
+ *   {@code MAX_KEY_EVENTS}), merged on the owning member by an entry processor, time-to-live
+ *   {@code maxAgeSeconds} after the key's last append, for {@link #findKey}. A line whose event left
+ *   its ringbuffer (count, eviction) is skipped by the lookup, which reads each event back.</li>
  * </ul>
  *
  * <h2>Log</h2>
@@ -177,6 +182,7 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
   private Future<Void> ready;
   private volatile IMap<String, String> epochs;
   private volatile IMap<String, Long> keys;
+  private volatile IMap<String, String> keyLog;
   private volatile IMap<String, HazelcastJsonValue> usage;
   private volatile IMap<String, Boolean> logLocks;
   private volatile Ringbuffer<String> log;
@@ -276,6 +282,7 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
         log = hz.getRingbuffer(namespace + ".log");
         epochs = hz.getMap(namespace + ".epochs");
         keys = hz.getMap(namespace + ".keys");
+        keyLog = hz.getMap(namespace + ".keylog");
         usage = hz.getMap(namespace + ".usage");
         memberId = hz.getCluster().getLocalMember().getUuid().toString();
         return null;
@@ -496,6 +503,21 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
         records.add(fromStage(keys.setAsync(keyOf(d, used.get(d.topic())), o.out[i].seq(), maxAgeSeconds, TimeUnit.SECONDS)));
       }
     }
+    Map<String, StringBuilder> located = new LinkedHashMap<>();
+    for (int i = 0; i < drafts.size(); i++) {
+      EventDraft d = drafts.get(i);
+      Event e = o.out[i];
+      if (o.claimed[i] && e != null && e.log() != null && (skip == null || !skip.contains(d.topic()))) {
+        StringBuilder sb = located.computeIfAbsent(d.key(), k -> new StringBuilder());
+        if (!sb.isEmpty()) {
+          sb.append('\n');
+        }
+        sb.append(e.topic()).append('\u0000').append(e.epoch()).append('\u0000').append(e.seq())
+          .append('\u0000').append(e.log().epoch()).append('\u0000').append(e.log().seq());
+      }
+    }
+    located.forEach((key, where) ->
+      records.add(fromStage(keyLog.submitToKey(key, new KeyLogMerge(where.toString(), maxAgeSeconds))).mapEmpty()));
     return Future.all(records).mapEmpty();
   }
 
@@ -537,6 +559,81 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
       }
       return null;
     }));
+  }
+
+  /**
+   * The events of the latest append that stored {@code key} ({@code herald.keylog}), each read back
+   * from its ringbuffer: those no longer retained (or of a left epoch) are left out.
+   */
+  @Override
+  public Future<List<Event>> findKey(String key) {
+    return init().compose(v -> fromStage(keyLog.getAsync(key))).compose(where -> {
+      if (where == null) {
+        return Future.succeededFuture(List.<Event>of());
+      }
+      List<Future<Event>> reads = new ArrayList<>();
+      for (String line : where.split("\n")) {
+        String[] f = line.split("\u0000");
+        if (f.length != 5 || reads.size() >= MAX_KEY_EVENTS) {
+          continue;
+        }
+        String topic = f[0];
+        long seq = Long.parseLong(f[2]);
+        Position log = new Position(f[3], Long.parseLong(f[4]));
+        reads.add(doRead(topic, new Position(f[1], seq - 1), 1).map(r -> {
+          if (r.reset() || r.events().isEmpty()) {
+            return null;
+          }
+          Event e = r.events().get(0);
+          return e.seq() == seq && key.equals(e.key()) ? e.withLog(log) : null;
+        }));
+      }
+      return Future.all(reads).map(all -> {
+        List<Event> out = new ArrayList<>();
+        for (Future<Event> f : reads) {
+          if (f.result() != null) {
+            out.add(f.result());
+          }
+        }
+        out.sort(java.util.Comparator.comparingLong(e -> e.log().seq()));
+        return out;
+      });
+    });
+  }
+
+  /**
+   * Merges the lines of one append into a key's {@code herald.keylog} entry on the member that owns
+   * it: a topic's line replaces the one it had, the entry keeps the newest {@code MAX_KEY_EVENTS}
+   * lines and lives {@code maxAgeSeconds} after its last write. Runs on every member (same classes).
+   */
+  static final class KeyLogMerge implements com.hazelcast.map.EntryProcessor<String, String, Object> {
+    private static final long serialVersionUID = 1L;
+    private final String lines;
+    private final long ttlSeconds;
+
+    KeyLogMerge(String lines, long ttlSeconds) {
+      this.lines = lines;
+      this.ttlSeconds = ttlSeconds;
+    }
+
+    @Override
+    public Object process(Map.Entry<String, String> entry) {
+      LinkedHashMap<String, String> byTopic = new LinkedHashMap<>();
+      for (String text : new String[] {entry.getValue(), lines}) {
+        if (text == null) {
+          continue;
+        }
+        for (String line : text.split("\n")) {
+          String topic = line.substring(0, Math.max(0, line.indexOf('\u0000')));
+          byTopic.remove(topic);
+          byTopic.put(topic, line);
+        }
+      }
+      List<String> kept = new ArrayList<>(byTopic.values());
+      String merged = String.join("\n", kept.subList(Math.max(0, kept.size() - MAX_KEY_EVENTS), kept.size()));
+      ((com.hazelcast.map.ExtendedMapEntry<String, String>) entry).setValue(merged, ttlSeconds, TimeUnit.SECONDS);
+      return null;
+    }
   }
 
   @Override

@@ -104,6 +104,11 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
     return c != 0 ? c : Long.compare(a.id, b.id);
   });
   private long retainedBytes;
+  /**
+   * Retained keyed events by key, across topics ({@link #findKey}): an entry leaves with its event,
+   * so the index is bounded by retention. Lists, oldest first; one key is rarely on many topics.
+   */
+  private final HashMap<String, List<Event>> byKeyAllTopics = new HashMap<>();
   private long evictedEvents;
   private long nextLogId;
   /** The log: slot {@code i} holds log seq {@code logFirst + i}; an Event, or a {@link Gone}. */
@@ -199,6 +204,30 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
     }
     int n = (int) Math.min(Math.min(limit, maxReadLimit), head.seq() - after.seq());
     return Future.succeededFuture(new ReadResult(head, false, log.slice(after.seq() + 1, n)));
+  }
+
+  @Override
+  public Future<List<Event>> findKey(String key) {
+    List<Event> found = byKeyAllTopics.get(key);
+    if (found == null) {
+      return Future.succeededFuture(List.of());
+    }
+    long cutoff = clock.getAsLong() - maxAgeMillis;
+    List<Event> out = new ArrayList<>(found.size());
+    for (Event e : found) {
+      if (e.timestamp() >= cutoff) { // older ones are gone, whether or not a read trimmed them yet
+        out.add(e);
+      }
+    }
+    out.sort(java.util.Comparator.comparingLong(e -> e.log().seq()));
+    return Future.succeededFuture(out.size() > MAX_KEY_EVENTS ? List.copyOf(out.subList(out.size() - MAX_KEY_EVENTS, out.size())) : out);
+  }
+
+  private void unindexKey(Event e) {
+    List<Event> list = byKeyAllTopics.get(e.key());
+    if (list != null && list.remove(e) && list.isEmpty()) {
+      byKeyAllTopics.remove(e.key());
+    }
   }
 
   @Override
@@ -494,6 +523,7 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
       lastAppend = now;
       if (e.key() != null) {
         byKey.put(e.key(), e);
+        byKeyAllTopics.computeIfAbsent(e.key(), k -> new ArrayList<>(1)).add(e);
       }
       if (events.size() > maxEventsPerTopic) {
         dropFirst(false);
@@ -507,6 +537,7 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
       retainedBytes -= estimatedBytes(e);
       if (e.key() != null) {
         byKey.remove(e.key(), e);
+        unindexKey(e);
       }
       logGone(e, evicted);
       if (!events.isEmpty()) {
@@ -520,6 +551,9 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
         byOldest.remove(this);
         for (Event e : events) {
           retainedBytes -= estimatedBytes(e);
+          if (e.key() != null) {
+            unindexKey(e);
+          }
           logGone(e, false);
         }
       }

@@ -74,7 +74,8 @@ import java.util.function.Supplier;
  * a reset for a log reader whose window holds it. Existing tables get both columns by
  * {@code ALTER TABLE ... ADD COLUMN IF NOT EXISTS}; older events have no log position. The
  * events table's {@code flags} column (added the same way) holds an event's Mercure delivery
- * flags ({@code Event#flagsText}: {@code p} private, {@code r<ms>} retry), null for none.
+ * flags ({@code Event#flagsText}: {@code p} private, {@code r<ms>} retry, then the topics of an
+ * update with alternates), null for none; an index on {@code key} serves {@link #findKey}.
  *
  * <p>It also creates the function {@code <prefix>replay_topics_fence()} and the constraint trigger
  * of the same name on the topics table (see Outages); dropping the tables leaves the function.
@@ -718,6 +719,22 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
     return List.of(topics, events, store);
   }
 
+  /**
+   * The keyed events of every topic ({@code <prefix>replay_events_bykey}, an index on {@code key}:
+   * rows leave it when retention deletes them), younger than {@code maxAgeSeconds}, in log order.
+   */
+  @Override
+  public Future<List<Event>> findKey(String key) {
+    return withSchema(() -> pool.preparedQuery(sql.findKey)
+      .execute(Tuple.of(key, clock.getAsLong() - maxAgeMillis, MAX_KEY_EVENTS))).map(rows -> {
+        List<Event> out = new ArrayList<>(rows.size());
+        for (Row r : rows) {
+          out.add(0, toEvent(r.getString("topic"), r.getString("epoch"), r));
+        }
+        return out;
+      });
+  }
+
   /** Whether the topic has a row (tests: heads and reads must not create one). */
   Future<Boolean> hasTopicRow(String topic) {
     return pool.preparedQuery("SELECT 1 FROM " + topics + " WHERE topic = $1").execute(Tuple.of(topic)).map(rows -> rows.size() > 0);
@@ -762,6 +779,7 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
     final String logHead;
     final String logScan;
     final String logFetch;
+    final String findKey;
 
     Sql(String s, String t, String e) {
       // Quiet: "already exists, skipping" notices would be logged as warnings at every start.
@@ -794,6 +812,7 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
         CREATE INDEX IF NOT EXISTS %2$s_log ON %2$s (log_seq);
         CREATE UNIQUE INDEX IF NOT EXISTS %2$s_key ON %2$s (topic, key) WHERE key IS NOT NULL;
         CREATE INDEX IF NOT EXISTS %2$s_ts ON %2$s (ts);
+        CREATE INDEX IF NOT EXISTS %2$s_bykey ON %2$s (key) WHERE key IS NOT NULL;
         CREATE OR REPLACE FUNCTION %1$s_fence() RETURNS trigger LANGUAGE plpgsql AS $fence$
         DECLARE
           deadline text := current_setting('%4$s', true);
@@ -848,6 +867,10 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
         """.formatted(t, e, s);
       findKeys = "SELECT seq, epoch, type, data, json, key, ts, log_seq, flags, (SELECT epoch FROM " + s + ") AS log_epoch FROM " + e
         + " WHERE topic = $1 AND key = ANY($2)";
+      // Keyed events of any topic, in their topic's current epoch (a lost row's leftovers are not).
+      findKey = "SELECT ev.topic, ev.seq, ev.epoch, ev.type, ev.data, ev.json, ev.key, ev.ts, ev.log_seq, ev.flags, (SELECT epoch FROM "
+        + s + ") AS log_epoch FROM " + e + " ev JOIN " + t + " tp ON tp.topic = ev.topic AND tp.epoch = ev.epoch"
+        + " WHERE ev.key = $1 AND ev.ts >= $2 AND ev.log_seq IS NOT NULL ORDER BY ev.log_seq DESC LIMIT $3";
       takeLog = "UPDATE " + s + " SET log_seq = log_seq + $1 RETURNING epoch, log_seq";
       logHead = "SELECT epoch, log_seq FROM " + s;
       logScan = "SELECT log_seq, topic, ts FROM " + e + " WHERE log_seq > $1 AND log_seq <= $2 ORDER BY log_seq";

@@ -108,7 +108,8 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
   /**
    * KEYS: epoch, seq, stream, keys, logseq, log. ARGV: candidate epoch, maxEvents, age cutoff (ms),
    * ttl (s), n, deadline (Redis clock, ms), topic, key prefix, then per draft: type, data, json,
-   * hasKey, key, ts, flags (Event#flagsText, empty for none; kept as the field {@code m}).
+   * hasKey, key, ts, flags (Event#flagsText, empty for none; kept as the field {@code m}). A keyed
+   * event is also indexed by key across topics ({@code <prefix>key:<key>}, see {@link #findKey}).
    * Returns {epoch, {{stored 1/0, id, fields}...}, Redis time (ms), 0}, or
    * {'', {}, Redis time (ms), 1} when Redis runs it after its deadline (nothing is stored).
    */
@@ -131,6 +132,10 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
       local k = field(entry[2], 'key')
       if k and redis.call('HGET', keys, k) == entry[1] then
         redis.call('HDEL', keys, k)
+      end
+      if k then
+        local gk = ARGV[8] .. 'key:' .. k
+        if redis.call('HGET', gk, ARGV[7]) == entry[1] then redis.call('HDEL', gk, ARGV[7]) end
       end
     end
     while true do
@@ -173,6 +178,9 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
           fields[11] = 'key'
           fields[12] = key
           redis.call('HSET', keys, key, id)
+          local gk = ARGV[8] .. 'key:' .. key
+          redis.call('HSET', gk, ARGV[7], id)
+          redis.call('EXPIRE', gk, ARGV[4])
           inCall[key] = {0, id, fields}
         end
         if ARGV[o + 7] ~= '' then
@@ -200,6 +208,32 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
     end
     if redis.call('XLEN', KEYS[6]) > 1048576 then redis.call('XTRIM', KEYS[6], 'MAXLEN', 1048576) end
     return {epoch, out, nowMs, 0}
+    """);
+
+  /**
+   * KEYS: epoch, the key's index hash ({@code key:<key>}: topic to stream id). ARGV: candidate epoch,
+   * key prefix, age cutoff (ms), most events. Returns {epoch, {{topic, id, fields}...}}: the indexed
+   * events still in their streams and younger than the cutoff.
+   */
+  private static final Script FIND_KEY = new Script(EPOCH_LUA + """
+    local out = {}
+    local cutoff = tonumber(ARGV[3])
+    local index = redis.call('HGETALL', KEYS[2])
+    for i = 1, #index, 2 do
+      local topic, id = index[i], index[i + 1]
+      local found = redis.call('XRANGE', ARGV[2] .. 'stream:' .. topic, id, id)
+      if #found == 1 then
+        local f = found[1][2]
+        local ts = nil
+        for j = 1, #f, 2 do
+          if f[j] == 'ts' then ts = tonumber(f[j + 1]) end
+        end
+        if ts and ts >= cutoff and #out < tonumber(ARGV[4]) then
+          out[#out + 1] = {topic, id, f}
+        end
+      end
+    end
+    return {epoch, out}
     """);
 
   /**
@@ -592,6 +626,29 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
   @Override
   public Future<Void> close() {
     return redis.close();
+  }
+
+  /**
+   * The events the key's index hash ({@code <prefix>key:<key>}, topic to stream id, written by the
+   * append that stores a keyed event, its entry dropped when the event leaves its stream, expiring
+   * {@code maxAgeSeconds} after the key's last append) points at, read back from their streams.
+   */
+  @Override
+  public Future<List<Event>> findKey(String key) {
+    List<String> args = List.of(randomEpoch(), keyPrefix, Long.toString(clock.getAsLong() - maxAgeMillis),
+      Integer.toString(MAX_KEY_EVENTS));
+    return init().compose(v -> eval(FIND_KEY, List.of(epochKey(), keyPrefix + "key:" + key), args)).map(r -> {
+      String epoch = r.get(0).toString();
+      List<Event> out = new ArrayList<>();
+      for (Response e : r.get(1)) {
+        Event ev = toEvent(e.get(0).toString(), epoch, e.get(1).toString(), e.get(2));
+        if (key.equals(ev.key()) && ev.log() != null) {
+          out.add(ev);
+        }
+      }
+      out.sort(java.util.Comparator.comparingLong(ev -> ev.log().seq()));
+      return out;
+    });
   }
 
   // ---------------------------------------------------------------- plumbing

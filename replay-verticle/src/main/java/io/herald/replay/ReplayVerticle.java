@@ -8,6 +8,7 @@ import io.herald.common.EventCodec;
 import io.herald.common.EventDraft;
 import io.herald.common.HeraldException;
 import io.herald.common.Position;
+import io.herald.common.Topics;
 import io.herald.common.admin.Health;
 import io.herald.common.replay.ReplayStore;
 import io.herald.common.tracing.TraceContext;
@@ -90,10 +91,11 @@ public final class ReplayVerticle extends VerticleBase {
     MessageConsumer<Object> head = bus.consumer(Addresses.REPLAY_HEAD, this::onHead);
     MessageConsumer<Object> logHead = bus.consumer(Addresses.REPLAY_LOG_HEAD, this::onLogHead);
     MessageConsumer<Object> logRead = bus.consumer(Addresses.REPLAY_LOG_READ, this::onLogRead);
+    MessageConsumer<Object> key = bus.consumer(Addresses.REPLAY_KEY, this::onKey);
     MessageConsumer<JsonObject> patterns = bus.consumer(Addresses.PATTERNS,
       msg -> routes.apply(msg.body(), System.currentTimeMillis()));
     return Future.all(List.of(append.completion(), read.completion(), head.completion(), logHead.completion(),
-      logRead.completion(), patterns.completion())).onSuccess(v -> {
+      logRead.completion(), key.completion(), patterns.completion())).onSuccess(v -> {
       // Gateways that already hold patterns answer with their full sets on PATTERNS.
       bus.publish(Addresses.PATTERNS_SYNC, new JsonObject());
       routesTimer = vertx.setPeriodic(PatternRoutes.REFRESH_MILLIS, id -> routes.expire(System.currentTimeMillis()));
@@ -267,6 +269,22 @@ public final class ReplayVerticle extends VerticleBase {
         storeFailed(msg, "log read of " + req.filters().size() + " filter(s)", ar.cause());
       } else {
         msg.reply(ar.result().toJson());
+      }
+    });
+  }
+
+  private void onKey(Message<Object> msg) {
+    if (!(msg.body() instanceof JsonObject o) || !(o.getValue("key") instanceof String key) || !Topics.isValidKey(key)) {
+      fail(msg, new HeraldException(ErrorCode.INVALID_REQUEST, "request body must be {\"key\": <an event id>}"));
+      return;
+    }
+    call(() -> store.findKey(key)).onComplete(ar -> {
+      if (ar.failed()) {
+        storeFailed(msg, "key lookup", ar.cause());
+      } else {
+        io.vertx.core.json.JsonArray events = new io.vertx.core.json.JsonArray();
+        ar.result().forEach(e -> events.add(e.toJson()));
+        msg.reply(new JsonObject().put("events", events));
       }
     });
   }

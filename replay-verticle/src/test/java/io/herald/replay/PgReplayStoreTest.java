@@ -249,7 +249,7 @@ class PgReplayStoreTest extends ReplayStoreContractTest {
     try {
       await(() -> Future.all(stores.stream().map(PgReplayStore::init).toList()).mapEmpty());
       assertThat(count("SELECT count(*) FROM pg_indexes WHERE tablename = '" + prefix + "replay_events'"))
-        .as("primary key, unique key index, ts index, log index").isEqualTo(4);
+        .as("primary key, unique key index, ts index, log index, key index").isEqualTo(5);
     } finally {
       stores.forEach(s -> await(s::close));
     }

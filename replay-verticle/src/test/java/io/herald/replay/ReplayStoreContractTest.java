@@ -45,7 +45,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * byte budget) is a contract of its own ({@link ByteBudgetContractTest}) that only they run.
  */
 @ExtendWith(VertxExtension.class)
-public abstract class ReplayStoreContractTest {
+public abstract class ReplayStoreContractTest implements ReplayStoreKeyContract {
 
   /** The fake clock's start, epoch milliseconds. */
   protected static final long START_MILLIS = 1_700_000_000_000L;
@@ -92,6 +92,11 @@ public abstract class ReplayStoreContractTest {
         return null;
       });
     }
+  }
+
+  @Override
+  public ReplayStoreContractTest contract() {
+    return this;
   }
 
   @BeforeEach

@@ -21,7 +21,7 @@ import java.util.Map;
 /**
  * Typed client of the replay verticle's event-bus API ({@link Addresses#REPLAY_APPEND},
  * {@link Addresses#REPLAY_READ}, {@link Addresses#REPLAY_HEAD}, {@link Addresses#REPLAY_LOG_HEAD},
- * {@link Addresses#REPLAY_LOG_READ}). The notifier and the gateways
+ * {@link Addresses#REPLAY_LOG_READ}, {@link Addresses#REPLAY_KEY}). The notifier and the gateways
  * use it; it is the only place that knows the message shapes besides the replay verticle.
  * Failures come back as {@link HeraldException}.
  */
@@ -112,6 +112,20 @@ public final class ReplayClient {
     return bus.<JsonObject>request(Addresses.REPLAY_LOG_READ, req, options)
       .recover(t -> Future.failedFuture(HeraldException.from(t)))
       .map(msg -> LogReadResult.fromJson(msg.body()));
+  }
+
+  /** The retained events whose key is {@code key}, in log order ({@link Addresses#REPLAY_KEY}). */
+  public Future<List<Event>> findKey(String key) {
+    return bus.<JsonObject>request(Addresses.REPLAY_KEY, new JsonObject().put("key", key), options)
+      .recover(t -> Future.failedFuture(HeraldException.from(t)))
+      .map(msg -> {
+        JsonArray out = msg.body().getJsonArray("events");
+        List<Event> events = new ArrayList<>(out.size());
+        for (int i = 0; i < out.size(); i++) {
+          events.add(Event.fromJson(out.getJsonObject(i)));
+        }
+        return events;
+      });
   }
 
   public Future<Map<String, Position>> heads(List<String> topics) {

@@ -76,6 +76,14 @@ import java.util.function.Predicate;
  * makes at-least-once producers (Redis streams, the PostgreSQL outbox) exactly-once for
  * clients.
  *
+ * <h2>Finding an event by its key</h2>
+ * {@link #findKey} answers "where is the event a publisher gave this id": the retained events whose
+ * key it is, on any topic (the copies of a Mercure update with alternate topics share it; so may
+ * unrelated events of different topics), each with its {@link Event#log()}, in log order, the
+ * latest {@link #MAX_KEY_EVENTS} at most. An event leaves this index when it leaves its topic
+ * (count, age, byte budget, a lost history): the index never outlives retention, and never answers
+ * an event that {@link #read} would not serve. Unknown keys answer an empty list.
+ *
  * <h2>Threading</h2>
  * Called from the replay verticle's context only; futures complete on that context or any
  * other. Implementations never block the calling thread.
@@ -113,6 +121,18 @@ public interface ReplayStore {
    * {@code topicFilter} is called on the calling context and must be cheap and side-effect free.
    */
   Future<LogReadResult> readLog(Position after, Predicate<String> topicFilter, int limit);
+
+  /** Most events one {@link #findKey} answers. */
+  int MAX_KEY_EVENTS = 64;
+
+  /**
+   * The retained events whose key is {@code key}, on any topic, with their log positions, in log
+   * order (the latest {@link #MAX_KEY_EVENTS}); empty when none. See the class doc. The default is
+   * a store without the index: every key is unknown.
+   */
+  default Future<List<Event>> findKey(String key) {
+    return Future.succeededFuture(List.of());
+  }
 
   /** Releases what the store holds (connections, timers). */
   default Future<Void> close() {
