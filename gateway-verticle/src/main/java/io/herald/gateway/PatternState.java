@@ -40,7 +40,7 @@ import java.util.Set;
  * <p>An event of a topic the connection also holds exactly is delivered by that topic only, and one
  * matched by several patterns by the first of them only. Confined to the connection's event loop.
  */
-final class PatternState {
+public final class PatternState {
 
   static final TopicFilter[] NONE = new TopicFilter[0];
   /** Topics above {@code logAt} one pattern keeps in the cursor; the channel keeps it near 8. */
@@ -90,8 +90,8 @@ final class PatternState {
     return out;
   }
 
-  /** The name of pattern {@code p}'s entry in a cursor. */
-  static String entryName(String key) {
+  /** The name in a cursor of the entry of the pattern whose {@code TopicFilters#key} is {@code key}. */
+  public static String entryName(String key) {
     return "~" + key;
   }
 

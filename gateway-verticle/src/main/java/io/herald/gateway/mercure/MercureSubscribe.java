@@ -36,8 +36,10 @@ import java.util.Set;
  * allowed with {@code gateway.mercureAnonymous} only (public updates), else 401.
  *
  * <p>Resume: the {@code Last-Event-ID} header, else the {@code lastEventID} (0.x, draft) or
- * {@code last_event_id} query parameter. Ids are Herald cursors; {@code earliest} is the start
- * of the history; any other value is not a resume point and the stream starts live. When one
+ * {@code last_event_id} query parameter: a Herald cursor, {@code earliest} (the start of the
+ * history), or the id a publisher gave an update ({@link MercureResume}: the stream resumes right
+ * after that update on every matcher); any other value is not a resume point and the stream starts
+ * live. When one
  * was sent, the answer's {@code Last-Event-ID} header is the id of the latest event at
  * subscription time (a cursor a later resume may use), or {@code earliest} when the history was
  * empty or the id sent is not one of this hub's.
@@ -113,8 +115,7 @@ public final class MercureSubscribe {
 
   private void open(HttpServerRequest request, Selection selection, MercureClaims claims,
                     io.herald.gateway.admission.ConnectionLimiter.Permit permit) {
-    HttpServerResponse response = request.response();
-    MercureConnection conn = new MercureConnection(SseGateway.nextConnectionId(), gateway, response, selection.topics(), claims);
+    MercureConnection conn = new MercureConnection(SseGateway.nextConnectionId(), gateway, request.response(), selection.topics(), claims);
     conn.patterns(selection.patterns());
     String lastEventId = lastEventId(request);
     // The gateway ends a stream jwtLeewaySeconds after its token's expiry; the specification says no
@@ -124,36 +125,55 @@ public final class MercureSubscribe {
       List.of(), ends, null, null);
     gateway.joinStream(conn, request, grant, permit, () -> {
       Cursor cursor = null;
-      boolean unknown = false;
       if (EARLIEST.equals(lastEventId)) {
         String start = conn.liveCursor(true);
         cursor = start == null ? null : Cursor.parse(start, Integer.MAX_VALUE);
       } else if (lastEventId != null && !lastEventId.isEmpty()) {
         cursor = gateway.resumeCursor(lastEventId, selection.topics(), selection.patterns());
-        unknown = cursor == null;
-        if (unknown) {
-          LOG.atDebug().addKeyValue("connection", conn.id()).log("mercure: Last-Event-ID is not a resume point, starting live");
+        if (cursor == null && Topics.isValidKey(lastEventId)) {
+          // Not one of Herald's cursors: maybe a publisher's id (the frames of its updates carry it).
+          MercureResume.fromKey(gateway.replay(), lastEventId, selection.topics(), selection.patterns(),
+              gateway.options().maxReplayEvents(), selection.topics().length + selection.patterns().length)
+            .onComplete(ar -> {
+              if (ar.failed()) {
+                LOG.atDebug().addKeyValue("connection", conn.id()).log("mercure: finding Last-Event-ID failed: {}", ar.cause().toString());
+              }
+              if (!conn.closed()) {
+                begin(request, conn, lastEventId, ar.succeeded() ? ar.result() : null, claims);
+              }
+            });
+          return;
         }
       }
-      response.setChunked(true)
-        .setWriteQueueMaxSize(gateway.options().maxWriteQueueBytes())
-        .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream")
-        .putHeader(HttpHeaders.CACHE_CONTROL, "private, no-cache, no-store, must-revalidate, max-age=0")
-        .putHeader("X-Accel-Buffering", "no");
-      if (lastEventId != null) {
-        // The spec's answer for an id the hub does not know (or an empty history) is earliest.
-        String latest = unknown || conn.liveEmpty() ? null : conn.liveCursor(false);
-        response.putHeader("Last-Event-ID", latest == null ? EARLIEST : latest);
-      }
-      // A last event id that is not ours is no resume point, and Mercure knows no reset: live from now.
-      conn.start(unknown ? null : cursor, false);
-      if (subscriptions != null && !conn.closed()) {
-        List<MercureSubscriptions.Subscription> active = MercureSubscriptions.of(request.params(), claims);
-        subscriptions.opened(active);
-        conn.onRelease(() -> subscriptions.closed(active));
-      }
-      SseGateway.releaseHeaders(request);
+      begin(request, conn, lastEventId, cursor, claims);
     });
+  }
+
+  /** Answers the stream's headers and starts it at {@code cursor} (null: live, or no resume point). */
+  private void begin(HttpServerRequest request, MercureConnection conn, String lastEventId, Cursor cursor, MercureClaims claims) {
+    HttpServerResponse response = request.response();
+    boolean unknown = lastEventId != null && !lastEventId.isEmpty() && !EARLIEST.equals(lastEventId) && cursor == null;
+    if (unknown) {
+      LOG.atDebug().addKeyValue("connection", conn.id()).log("mercure: Last-Event-ID is not a resume point, starting live");
+    }
+    response.setChunked(true)
+      .setWriteQueueMaxSize(gateway.options().maxWriteQueueBytes())
+      .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream")
+      .putHeader(HttpHeaders.CACHE_CONTROL, "private, no-cache, no-store, must-revalidate, max-age=0")
+      .putHeader("X-Accel-Buffering", "no");
+    if (lastEventId != null) {
+      // The spec's answer for an id the hub does not know (or an empty history) is earliest.
+      String latest = unknown || conn.liveEmpty() ? null : conn.liveCursor(false);
+      response.putHeader("Last-Event-ID", latest == null ? EARLIEST : latest);
+    }
+    // A last event id that is not ours is no resume point, and Mercure knows no reset: live from now.
+    conn.start(unknown ? null : cursor, false);
+    if (subscriptions != null && !conn.closed()) {
+      List<MercureSubscriptions.Subscription> active = MercureSubscriptions.of(request.params(), claims);
+      subscriptions.opened(active);
+      conn.onRelease(() -> subscriptions.closed(active));
+    }
+    SseGateway.releaseHeaders(request);
   }
 
   /** The last event id of the request: the header wins over the query parameters. */
