@@ -141,6 +141,27 @@ class EventCodecTest {
   }
 
   @Test
+  @DisplayName("The topics of a Mercure update with alternates survive the wire, the JSON form and the stores' flags text, alone or with the other flags")
+  void alternatesRoundTrip() {
+    List<String> topics = List.of("https://example.com/books/1", "https://example.com/b?x=1&y=[2]");
+    Event plain = new Event("https://example.com/books/1", "e", 3, "message", "l1\n\nl3", false, "urn:uuid:1", 42L);
+    for (Event e : List.of(plain.withAlternates(topics), plain.withAlternates(topics).withFlags(true, 100),
+      plain.withAlternates(topics).withLog(new Position("L", 9)))) {
+      Buffer buf = Buffer.buffer().appendString("HEADER");
+      codec.encodeToWire(buf, e);
+      Event back = codec.decodeFromWire(6, buf);
+      assertThat(back).isEqualTo(e);
+      assertThat(back.alternates()).isEqualTo(topics);
+      assertThat(back.log()).isEqualTo(e.log());
+      assertThat(Event.fromJson(e.toJson())).isEqualTo(e);
+      assertThat(plain.withFlagsText(e.flagsText())).isEqualTo(e.withLog(null));
+    }
+    assertThat(plain.withAlternates(topics).flagsText()).isEqualTo(" " + String.join(" ", topics));
+    assertThat(plain.withAlternates(List.of("one")).alternates()).as("one topic: no alternates").isNull();
+    assertThat(plain.withAlternates(topics)).isNotEqualTo(plain);
+  }
+
+  @Test
   @DisplayName("Decoding starts at the given position, as the event bus hands it over after its own header")
   void decodeAtOffset() {
     Event e = new Event("demo", "e1", 9, "greeting", "multi\nline", false, null, 5L, new Position("e0", 3));

@@ -91,6 +91,22 @@ class PublishParserTest {
     assertThat(batch.get(1).get(0).retry()).isEqualTo(7);
   }
 
+  @Test
+  @DisplayName("alternates: true makes the topics one Mercure update whose drafts all name them, canonical first; without it the drafts are independent")
+  void alternates() {
+    List<EventDraft> drafts = parser.single(PublishParser.object(
+      "{\"topics\":[\"https://a/1\",\"https://b/1\"],\"data\":\"x\",\"id\":\"urn:uuid:9\",\"alternates\":true}"));
+    assertThat(drafts).extracting(EventDraft::topic).containsExactly("https://a/1", "https://b/1");
+    assertThat(drafts).extracting(EventDraft::alternates).containsOnly(List.of("https://a/1", "https://b/1"));
+    assertThat(drafts).extracting(EventDraft::key).containsOnly("urn:uuid:9");
+    assertThat(parser.single(PublishParser.object("{\"topics\":[\"a\",\"b\"],\"data\":1}")))
+      .extracting(EventDraft::alternates).containsOnlyNulls();
+    assertThat(parser.single(PublishParser.object("{\"topic\":\"a\",\"data\":1,\"alternates\":true}")).get(0).alternates())
+      .as("one topic has no alternates").isNull();
+    assertThatThrownBy(() -> parser.single(PublishParser.object("{\"topics\":[\"a\",\"b\"],\"data\":1,\"alternates\":\"yes\"}")))
+      .isInstanceOfSatisfying(HeraldException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST));
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("badFlags")
   @DisplayName("A private that is not a boolean and a retry that is not a whole number of ms are 400 invalid_request naming the field")
