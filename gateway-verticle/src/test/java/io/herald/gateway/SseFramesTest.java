@@ -31,7 +31,7 @@ class SseFramesTest {
   }
 
   @Test
-  @DisplayName("A Mercure frame has event: only for a typed update, retry: when it has one, the data as published, and an SSE parser reads them back")
+  @DisplayName("A Mercure frame has the publisher's id when it gave one, event: only for a typed update, retry: when it has one, the data as published, and an SSE parser reads them back")
   void mercureFrames() {
     Event typed = new Event("https://example.com/books/1", "e", 3, "book.updated", "line 1\r\nline 2", false, "urn:uuid:1", 1L)
       .withFlags(true, 1500);
@@ -47,6 +47,10 @@ class SseFramesTest {
     assertThat(read.get(0).data()).isEqualTo("line 1\nline 2");
     assertThat(read.get(0).id()).isEqualTo(typed.cursor());
     assertThat(parser.retry()).isEqualTo(1500);
+    assertThat(ev.mercureKeyed().toString()).as("a publisher's id is the frame's id")
+      .isEqualTo("id: urn:uuid:1\n" + ev.mercureBody());
+    assertThat(ev.mercureKeyed()).as("encoded once, shared").isSameAs(ev.mercureKeyed());
+    assertThat(new SseParser().feed(ev.mercureKeyed().toString()).get(0).id()).isEqualTo("urn:uuid:1");
   }
 
   @ParameterizedTest(name = "{0}")
