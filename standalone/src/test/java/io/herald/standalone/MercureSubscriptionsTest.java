@@ -125,8 +125,13 @@ class MercureSubscriptionsTest {
       .put("id", "/.well-known/mercure/subscriptions").put("type", "Subscriptions").put("lastEventID", "earliest")
       .put("subscriptions", new JsonArray()));
 
+    // A watcher of the events: once it got both, they are in the store, and the list's lastEventID is past them.
+    SseClient watcher = subscribe("match_urlpattern=" + enc(EVENTS), all);
     subscribe("match=" + enc(topic) + "&match_urlpattern=" + enc(pattern) + "&match=" + enc(topic),
       accessToken("*", new JsonObject().put("name", "bob")));
+    awaitDoc(watcher, topic, true);
+    awaitDoc(watcher, pattern, true);
+    watcher.close();
     JsonObject list = awaitList("", all, 2);
     assertThat(list.getString("lastEventID")).isNotEqualTo("earliest");
     JsonArray subscriptions = list.getJsonArray("subscriptions");
