@@ -64,7 +64,8 @@ class MercurePublishTest {
     await(vertx.deployVerticle(new NotifierVerticle(new NotifierOptions(new JsonObject().put("port", 0)))));
     GatewayVerticle gateway = new GatewayVerticle(new GatewayOptions(new JsonObject().put("port", 0).put("instances", 1)
       .put("mercureEnabled", true).put("mercurePublisherJwtKey", PUBLISHER_SECRET)
-      .put("mercureSubscriberJwtKey", SUBSCRIBER_SECRET).put("mercureCorsOrigins", "https://app.example.com")));
+      .put("mercureSubscriberJwtKey", SUBSCRIBER_SECRET).put("mercureCorsOrigins", "https://app.example.com")
+      .put("mercureAudience", MercureSubscribeTest.AUD)));
     await(vertx.deployVerticle(gateway));
     port = gateway.actualPort();
   }
@@ -146,6 +147,17 @@ class MercurePublishTest {
     HttpResponse<String> outside = post(book + "&" + form("topic", "https://example.com/authors/1"), "Authorization", "Bearer " + token);
     assertThat(outside.statusCode()).as("every topic of the update must be granted").isEqualTo(403);
     assertThat(outside.headers().firstValue("WWW-Authenticate").orElseThrow()).startsWith("Bearer error=\"insufficient_scope\"");
+    // Mercure 1.0 (an RFC 9068 access token): exactly one topic field; several are 0.x alternates only.
+    String access = sign(new JsonObject().put("aud", MercureSubscribeTest.AUD).put("exp", System.currentTimeMillis() / 1000 + 600)
+      .put("authorization_details", new JsonArray().add(new JsonObject().put("type", "mercure")
+        .put("actions", new JsonArray().add("publish")).put("topics", new JsonArray().add(new JsonObject().put("match", "*"))))),
+      PUBLISHER_SECRET, "at+jwt");
+    assertThat(post(book, "Authorization", "Bearer " + access).statusCode()).as("one topic, a 1.0 token").isEqualTo(200);
+    HttpResponse<String> twoWith10 = post(book + "&" + form("topic", "https://example.com/books/2"), "Authorization", "Bearer " + access);
+    assertThat(twoWith10.statusCode()).as("two topic fields with a 1.0 token").isEqualTo(400);
+    assertThat(twoWith10.headers().firstValue("WWW-Authenticate").orElseThrow()).startsWith("Bearer error=\"invalid_request\"");
+    assertThat(post(book + "&" + book, "Authorization", "Bearer " + access).statusCode()).as("the same topic twice is two fields too")
+      .isEqualTo(400);
     assertThat(post(form("data", "x"), "Authorization", "Bearer " + token).statusCode()).isEqualTo(400);
     assertThat(post(book + "&id=%23frag", "Authorization", "Bearer " + token).statusCode()).isEqualTo(400);
     assertThat(post(book + "&type=a%0Ab", "Authorization", "Bearer " + token).statusCode()).isEqualTo(400);

@@ -129,6 +129,11 @@ public final class MercurePublish {
     if (topics.isEmpty()) {
       return Future.failedFuture(MercureError.invalidRequest("the topic field is required"));
     }
+    if (claims.form() == MercureClaims.Form.ACCESS_TOKEN && form.get("topic").size() > 1) {
+      // Mercure 1.0: exactly one topic field. Several are the 0.x alternate topics, kept for 0.x tokens (the mercure claim).
+      return Future.failedFuture(MercureError.invalidRequest("exactly one topic field per update with a Mercure 1.0 access token"
+        + " (several topic fields are 0.x alternate topics, accepted with a token of the mercure claim)"));
+    }
     for (String topic : topics) {
       if (reserved(topic)) {
         return Future.failedFuture(MercureError.status(403, "topics under /.well-known/mercure are the hub's own"));
