@@ -17,6 +17,13 @@ import java.util.Map;
  */
 public final class Cursor {
 
+  /**
+   * How a cursor is written where it must be an IRI, as the Mercure specification wants of the
+   * ids a hub generates: a relative reference made of a fragment ({@code #} and the cursor).
+   * {@link #parse} accepts a cursor with or without it, so either form resumes everywhere.
+   */
+  public static final String HUB_ID_PREFIX = "#";
+
   /** Longest epoch accepted in a cursor. */
   public static final int MAX_EPOCH_LENGTH = 16;
 
@@ -80,6 +87,9 @@ public final class Cursor {
    * twice, more than {@code maxEntries} entries). Callers treat null as "position unknown".
    */
   public static Cursor parse(String text, int maxEntries) {
+    if (text != null && text.startsWith(HUB_ID_PREFIX)) {
+      text = text.substring(HUB_ID_PREFIX.length());
+    }
     if (text == null || text.isEmpty()) {
       return null;
     }

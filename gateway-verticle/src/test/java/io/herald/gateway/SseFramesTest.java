@@ -37,7 +37,8 @@ class SseFramesTest {
       .withFlags(true, 1500);
     EncodedEvent ev = new EncodedEvent(typed);
     assertThat(ev.mercureBody().toString()).isEqualTo("event: book.updated\nretry: 1500\ndata: line 1\ndata: line 2\n\n");
-    assertThat(ev.mercureSingle().toString()).isEqualTo("id: " + typed.cursor() + "\n" + ev.mercureBody());
+    assertThat(ev.mercureSingle().toString()).as("a hub id is an IRI: the cursor as a fragment")
+      .isEqualTo("id: #" + typed.cursor() + "\n" + ev.mercureBody());
     assertThat(ev.mercureBody()).as("encoded once, shared").isSameAs(ev.mercureBody());
     Event plain = new Event("t", "e", 1, Event.DEFAULT_TYPE, "{\"a\":1}", true, null, 1L);
     assertThat(new EncodedEvent(plain).mercureBody().toString()).isEqualTo("data: {\"a\":1}\n\n");
@@ -45,7 +46,7 @@ class SseFramesTest {
     List<SseEvent> read = parser.feed(ev.mercureSingle().toString() + SseFrames.idOnly("c2", "reset history_lost") + new EncodedEvent(plain).mercureSingle());
     assertThat(read).extracting(SseEvent::type).containsExactly("book.updated", "message");
     assertThat(read.get(0).data()).isEqualTo("line 1\nline 2");
-    assertThat(read.get(0).id()).isEqualTo(typed.cursor());
+    assertThat(read.get(0).id()).isEqualTo("#" + typed.cursor());
     assertThat(parser.retry()).isEqualTo(1500);
     assertThat(ev.mercureKeyed().toString()).as("a publisher's id is the frame's id")
       .isEqualTo("id: urn:uuid:1\n" + ev.mercureBody());

@@ -58,7 +58,7 @@ public final class EncodedEvent {
   /** The whole Mercure frame for streams that hold only this topic: their cursor is the event's. */
   public Buffer mercureSingle() {
     if (mercureSingle == null) {
-      mercureSingle = SseFrames.withId(event.cursor(), mercureBody());
+      mercureSingle = SseFrames.withId(io.herald.common.Cursor.HUB_ID_PREFIX + event.cursor(), mercureBody());
     }
     return mercureSingle;
   }

@@ -35,13 +35,13 @@ final class MercureConnection extends Connection {
       if (event.event().key() != null) {
         return event.mercureKeyed(); // the publisher's id, as the specification's subscribers expect
       }
-      return cursor == null ? event.mercureSingle() : SseFrames.withId(cursor, event.mercureBody());
+      return cursor == null ? event.mercureSingle() : SseFrames.withId(Cursor.HUB_ID_PREFIX + cursor, event.mercureBody());
     }
 
     @Override
     public Buffer control(String cursor, String type, JsonObject data) {
       String reason = data.getString("reason");
-      return SseFrames.idOnly(cursor, reason == null ? type : type + " " + reason);
+      return SseFrames.idOnly(cursor == null ? null : Cursor.HUB_ID_PREFIX + cursor, reason == null ? type : type + " " + reason);
     }
   };
 

@@ -192,7 +192,7 @@ public final class MercurePublish {
       .recover(t -> Future.failedFuture(refusal(t)))
       .map(reply -> {
         JsonArray events = reply.body().getJsonArray("events");
-        return id != null ? id : events.getJsonObject(0).getString("id");
+        return id != null ? id : io.herald.common.Cursor.HUB_ID_PREFIX + events.getJsonObject(0).getString("id");
       });
   }
 

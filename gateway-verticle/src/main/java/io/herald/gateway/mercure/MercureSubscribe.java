@@ -164,7 +164,7 @@ public final class MercureSubscribe {
     if (lastEventId != null) {
       // The spec's answer for an id the hub does not know (or an empty history) is earliest.
       String latest = unknown || conn.liveEmpty() ? null : conn.liveCursor(false);
-      response.putHeader("Last-Event-ID", latest == null ? EARLIEST : latest);
+      response.putHeader("Last-Event-ID", latest == null ? EARLIEST : Cursor.HUB_ID_PREFIX + latest);
     }
     // A last event id that is not ours is no resume point, and Mercure knows no reset: live from now.
     conn.start(unknown ? null : cursor, false);

@@ -268,7 +268,7 @@ public final class MercureSubscriptions {
 
   private Future<String> lastEventId() {
     return gateway.replay().logHead()
-      .map(head -> head.seq() <= 0 ? MercureSubscribe.EARLIEST : SseGateway.anyPatternCursor(head))
+      .map(head -> head.seq() <= 0 ? MercureSubscribe.EARLIEST : io.herald.common.Cursor.HUB_ID_PREFIX + SseGateway.anyPatternCursor(head))
       .recover(t -> {
         LOG.debug("mercure: log head unknown for lastEventID: {}", t.toString());
         return Future.succeededFuture(MercureSubscribe.EARLIEST);
