@@ -232,7 +232,7 @@ public final class BridgePattern {
     for (Registration reg : regs.values()) {
       Channel ch = reg.channel;
       if (ch.logAt != null && ch.sockets.contains(s)) {
-        s.deliver(SockJSBridge.rec(ch.address, JsonFrames.control(ch.cursor(), "herald.expired", data)));
+        s.deliver(BridgeFrames.rec(ch.address, JsonFrames.control(ch.cursor(), "herald.expired", data)));
       }
     }
   }
@@ -253,12 +253,12 @@ public final class BridgePattern {
   }
 
   /**
-   * The bridge's refusal of a registration ({@link SockJSBridge#err}) with the pattern named in
+   * The bridge's refusal of a registration ({@link BridgeFrames#err}) with the pattern named in
    * a {@code pattern} field; the event stays pending, as for exact topics.
    */
   private static void refuse(Socket s, String address, String pattern, HeraldException e) {
     HeraldMetrics.get().rejected(e.code().code());
-    s.write(new JsonObject(SockJSBridge.err(address, e)).put("pattern", pattern).toBuffer());
+    s.write(new JsonObject(BridgeFrames.err(address, e)).put("pattern", pattern).toBuffer());
   }
 
   // ---- replay ----
@@ -539,7 +539,7 @@ public final class BridgePattern {
         if (!sockets.isEmpty()) {
           gateway.stats().resets += sockets.size();
           HeraldMetrics.get().reset("history_lost");
-          fanOut(SockJSBridge.rec(address, JsonFrames.control(cursor(), "reset",
+          fanOut(BridgeFrames.rec(address, JsonFrames.control(cursor(), "reset",
             new JsonObject().put("topic", topic).put("pattern", filter.source()).put("reason", "history_lost"))));
         }
       }
@@ -553,7 +553,7 @@ public final class BridgePattern {
         it.remove();
       }
       if (!sockets.isEmpty()) {
-        fanOut(SockJSBridge.rec(address, JsonFrames.withId(cursor(), ev.jsonTail())));
+        fanOut(BridgeFrames.rec(address, JsonFrames.withId(cursor(), ev.jsonTail())));
       }
     }
 
@@ -573,7 +573,7 @@ public final class BridgePattern {
       if (!sockets.isEmpty()) {
         gateway.stats().resets += sockets.size();
         HeraldMetrics.get().reset(reason);
-        fanOut(SockJSBridge.rec(address, JsonFrames.control(cursor(), "reset",
+        fanOut(BridgeFrames.rec(address, JsonFrames.control(cursor(), "reset",
           new JsonObject().put("pattern", filter.source()).put("reason", reason))));
       }
     }
