@@ -18,7 +18,9 @@ final class StalledClients {
 
   /**
    * A client that subscribes and then never reads: a raw socket with a small receive buffer,
-   * which the gateway must cut off once {@code maxWriteQueueBytes} wait unsent for it.
+   * which the gateway must cut off once {@code maxWriteQueueBytes} wait unsent for it. Over
+   * SockJS's XHR streaming, the socket is the {@code xhr_streaming} answer, and the registration
+   * is one {@code xhr_send} on another connection.
    */
   static Socket stalled(GatewayHarness h, Transport t, String topic) throws IOException {
     Socket s = new Socket();
@@ -33,7 +35,8 @@ final class StalledClients {
       case SOCKJS -> "GET /eventbus/000/stalled" + Long.toHexString(System.nanoTime()) + "/websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         + upgrade + "\r\n";
       case LONGPOLL -> throw new IllegalArgumentException("a poll is one answer: nothing waits unsent");
-      case SOCKJS_XHR -> throw new IllegalArgumentException("not written yet: a stalled XHR streaming session");
+      case SOCKJS_XHR -> "POST " + XHR_SESSION + Long.toHexString(System.nanoTime()) + "/xhr_streaming HTTP/1.1\r\n"
+        + "Host: 127.0.0.1\r\nContent-Length: 0\r\n\r\n";
     };
     OutputStream out = s.getOutputStream();
     out.write(request.getBytes(StandardCharsets.ISO_8859_1));
@@ -42,7 +45,7 @@ final class StalledClients {
       throw new AssertionError("no status line");
     }
     String status = new String(head, StandardCharsets.ISO_8859_1);
-    if (!status.equals(t == Transport.SSE ? "HTTP/1.1 200" : "HTTP/1.1 101")) {
+    if (!status.equals(t == Transport.SSE || t == Transport.SOCKJS_XHR ? "HTTP/1.1 200" : "HTTP/1.1 101")) {
       throw new AssertionError(t + " answered " + status);
     }
     if (t == Transport.SOCKJS) {
@@ -51,7 +54,43 @@ final class StalledClients {
       out.write(maskedText(register.getBytes(StandardCharsets.UTF_8)));
     }
     out.flush();
+    if (t == Transport.SOCKJS_XHR) {
+      registerOverXhr(h, s, request, topic);
+    }
     return s;
+  }
+
+  private static final String XHR_SESSION = "/eventbus/000/stalled";
+
+  /**
+   * Reads the streaming answer up to SockJS's open frame ({@code o}, after a prelude of 2048
+   * {@code h}), then registers the topic with one {@code xhr_send} on another connection, and
+   * reads nothing more.
+   */
+  private static void registerOverXhr(GatewayHarness h, Socket s, String request, String topic) throws IOException {
+    StringBuilder seen = new StringBuilder();
+    var in = s.getInputStream();
+    while (seen.indexOf("\no\n") < 0) {
+      int b = in.read();
+      if (b < 0 || seen.length() > 16 * 1024) {
+        throw new AssertionError("no open frame on the xhr_streaming answer: " + ContractClients.cut(seen.toString()));
+      }
+      seen.append((char) b);
+    }
+    String session = request.substring("POST ".length(), request.indexOf("/xhr_streaming"));
+    String register = new JsonArray().add(new JsonObject().put("type", "register").put("address", "herald.browser." + topic).encode())
+      .encode();
+    try {
+      var r = WsClient.JDK.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + h.port() + session + "/xhr_send"))
+        .timeout(ContractClients.WAIT).POST(java.net.http.HttpRequest.BodyPublishers.ofString(register)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 204) {
+        throw new AssertionError("xhr_send answered " + r.statusCode() + ": " + r.body());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException(e);
+    }
   }
 
   /** One client-to-server WebSocket text frame (RFC 6455: clients mask), payload under 64 KB. */

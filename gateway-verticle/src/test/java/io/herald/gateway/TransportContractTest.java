@@ -54,12 +54,18 @@ class TransportContractTest {
     return all.stream();
   }
 
-  /**
-   * The slow-consumer cases that hold today. SockJS over WebSocket is out, see
-   * {@link #slowConsumerSockJs}; over XHR streaming the stalled client is not written yet.
-   */
+  /** The slow-consumer cases of the transports other than SockJS's, see {@link #slowConsumerSockJs}. */
   static Stream<Arguments> slowCases() {
-    return cases().filter(a -> a.get()[0] != Transport.SOCKJS && a.get()[0] != Transport.SOCKJS_XHR);
+    return cases().filter(a -> !sockJs((Transport) a.get()[0]));
+  }
+
+  /** The SockJS transports the contract covers, on each store. */
+  static Stream<Arguments> sockJsCases() {
+    return cases().filter(a -> sockJs((Transport) a.get()[0]));
+  }
+
+  private static boolean sockJs(Transport t) {
+    return t == Transport.SOCKJS || t == Transport.SOCKJS_XHR;
   }
 
   private static GatewayHarness harness(Vertx vertx, String store, JsonObject config) throws Exception {
@@ -227,7 +233,7 @@ class TransportContractTest {
     JsonObject config = new JsonObject().put("maxWriteQueueBytes", 16 * 1024).put("idleTimeoutSeconds", 60);
     try (GatewayHarness h = harness(vertx, store, config);
          Socket stalled = StalledClients.stalled(h, transport, "big")) {
-      if (transport == Transport.SOCKJS) {
+      if (sockJs(transport)) {
         await(() -> h.gateway.sse().bridge().liveRegistrations("big") == 1, () -> "the stalled socket's registration");
       }
       try (Client reader = transport.open(h, List.of("big"), null)) {
@@ -256,20 +262,41 @@ class TransportContractTest {
   }
 
   /**
-   * Known gap, found by this contract: on SockJS's WebSocket transport a client that never reads
-   * is not cut off. The bridge asks {@code SockJSSocket.writeQueueFull()}, which counts only the
-   * session's own pending messages; over a WebSocket they are handed to the socket at once, so
-   * the count stays near zero while the socket's outbound buffer grows without bound (1,900
-   * events of 12 KB, 23 MB, unsent and no cut). The converse shows too: one frame larger than
-   * {@code maxWriteQueueBytes} counts as full before it is flushed, and cuts a client that reads.
-   * Enable once the bridge checks the underlying socket's queue.
+   * SockJS too: the bridge counts the bytes of each socket's writes until their futures complete
+   * ({@code SockJSSocket.writeQueueFull()} stays near zero over the WebSocket transport, whose
+   * session hands every frame to the socket at once), and cuts a socket whose next frame would
+   * take them over {@code maxWriteQueueBytes}.
    */
-  @ParameterizedTest(name = "SOCKJS on {0}")
-  @ValueSource(strings = {"memory", "redis"})
-  @org.junit.jupiter.api.Disabled("known gap: the SockJS bridge does not cut a WebSocket client that never reads (see the comment)")
+  @ParameterizedTest(name = "{0} on {1}")
+  @MethodSource("sockJsCases")
   @DisplayName("SockJS: a client that does not read is cut off; readers keep every event")
-  void slowConsumerSockJs(String store, Vertx vertx) throws Exception {
-    slowConsumer(Transport.SOCKJS, store, vertx);
+  void slowConsumerSockJs(Transport transport, String store, Vertx vertx) throws Exception {
+    slowConsumer(transport, store, vertx);
+  }
+
+  @ParameterizedTest(name = "{0} on {1}")
+  @MethodSource("sockJsCases")
+  @DisplayName("SockJS: an event larger than maxWriteQueueBytes still reaches a client that reads, which is not cut off")
+  void largeFrameReachesReaderSockJs(Transport transport, String store, Vertx vertx) throws Exception {
+    JsonObject config = new JsonObject().put("maxWriteQueueBytes", 16 * 1024).put("idleTimeoutSeconds", 60);
+    try (GatewayHarness h = harness(vertx, store, config);
+         Client reader = transport.open(h, List.of("big"), null)) {
+      String payload = "z".repeat(40 * 1024);
+      List<String> sent = new ArrayList<>();
+      for (int i = 1; i <= 3; i++) {
+        String d = "big:" + i + ":" + payload;
+        h.publish("big", d);
+        sent.add(d);
+        reader.awaitData(d);
+      }
+      h.publish("big", "big:end");
+      sent.add("big:end");
+      reader.awaitData("big:end");
+      assertThat(reader.of("big")).containsExactlyElementsOf(sent);
+      assertThat(reader.ended()).isFalse();
+      assertThat(h.gateway.stats().slowConsumersClosed).isZero();
+      assertThat(h.gateway.sse().connectionCount()).isEqualTo(1);
+    }
   }
 
   /** Long-poll: more missed events than maxReplayEvents come in pages, all of them, once, in order. */

@@ -129,7 +129,7 @@ final class BridgeRegistrations {
    */
   private void refuseRegister(BridgeEvent event, BridgeSocket bs, String address, HeraldException e) {
     HeraldMetrics.get().rejected(e.code().code());
-    bs.sock.write(BridgeFrames.err(address, e));
+    bs.write(BridgeFrames.err(address, e));
   }
 
   void leave(BridgeSocket bs, String topic) {
@@ -163,7 +163,7 @@ final class BridgeRegistrations {
     for (Map.Entry<String, Registration> e : bs.topics.entrySet()) {
       Position p = e.getValue().topic.position;
       if (p != null && e.getValue().topic.sockets.contains(bs)) {
-        bs.sock.write(BridgeFrames.rec(SockJSBridge.ADDRESS_PREFIX + e.getKey(),
+        bs.write(BridgeFrames.rec(SockJSBridge.ADDRESS_PREFIX + e.getKey(),
           JsonFrames.control(Cursor.single(e.getKey(), p.epoch(), p.seq()), "herald.expired", data)));
       }
     }

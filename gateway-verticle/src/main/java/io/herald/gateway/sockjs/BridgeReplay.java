@@ -66,14 +66,20 @@ final class BridgeReplay {
     answer(event, bs, answer);
   }
 
-  /** A {@code RECEIVE}: only the answers to this socket's own replays reach it. */
+  /**
+   * A {@code RECEIVE}: only the answers to this socket's own replays reach it, written here rather
+   * than by the bridge (which is then told no) so that they count towards the socket's bytes in
+   * flight: a client that asks for replays and reads nothing is cut off as a slow consumer.
+   */
   void received(BridgeEvent event, BridgeSocket bs) {
-    String address = event.getRawMessage() == null ? null : event.getRawMessage().getString("address");
+    JsonObject envelope = event.getRawMessage();
+    String address = envelope == null ? null : envelope.getString("address");
     Long timer = address == null ? null : bs.pendingReplies.remove(address);
     if (timer != null) {
       vertx.cancelTimer(timer);
+      bs.write(Buffer.buffer(envelope.encode()));
     }
-    event.complete(timer != null);
+    event.complete(false);
   }
 
   /** Puts the answer (or the refusal) in the message the bridge sends on; the echo consumer replies with it. */

@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 
 /** One admitted SockJS session: its state, and the writes of its events. Confined to the bridge's event loop. */
 final class BridgeSocket implements BridgePattern.Socket {
@@ -31,6 +32,8 @@ final class BridgeSocket implements BridgePattern.Socket {
   int heartbeatTicks;
   /** The gateway's tick when a frame was last written to the socket by this bridge. */
   long lastWriteTick;
+  /** Bytes handed to {@link SockJSSocket#write} whose future has not completed yet. */
+  private final AtomicLong inFlight = new AtomicLong();
 
   BridgeSocket(SockJSBridge bridge, long id, SockJSSocket sock, ConnectionLimiter.Permit permit, SubscriberAuth.Grant grant) {
     this.bridge = bridge;
@@ -55,24 +58,51 @@ final class BridgeSocket implements BridgePattern.Socket {
     return closed;
   }
 
+  /** A frame of the bridge's own (an {@code err}, a replay's answer): bounded as events are. */
   @Override
   public void write(Buffer frame) {
-    sock.write(frame);
+    send(frame);
   }
 
   @Override
   public void deliver(Buffer frame) {
-    if (closed) {
-      return;
+    if (send(frame)) {
+      lastWriteTick = bridge.gateway().ticks();
     }
-    sock.write(frame);
-    lastWriteTick = bridge.gateway().ticks();
-    if (sock.writeQueueFull()) {
+  }
+
+  /**
+   * Writes {@code frame} unless the socket already has bytes in flight and this frame would take
+   * them over {@code maxWriteQueueBytes}: then the client is not reading, and is cut off. Bytes
+   * count from the write until its future completes (flushed to the connection, or failed):
+   * {@link SockJSSocket#writeQueueFull()} counts only the session's own queue, which the
+   * WebSocket transport empties at once into the socket's unbounded outbound buffer. A frame
+   * larger than the limit still goes to a socket with nothing in flight.
+   */
+  private boolean send(Buffer frame) {
+    if (closed) {
+      return false;
+    }
+    int n = frame.length();
+    int max = bridge.options().maxWriteQueueBytes();
+    long queued = inFlight.get();
+    if (queued > 0 && queued + n > max) {
       LOG.atInfo().addKeyValue("connection", id).addKeyValue("transport", SockJSBridge.TRANSPORT)
-        .addKeyValue("limit", bridge.options().maxWriteQueueBytes()).log("slow consumer: write queue full, closing");
+        .addKeyValue("limit", max).addKeyValue("inFlight", queued).addKeyValue("frame", n).log("slow consumer: write queue full, closing");
       bridge.gateway().stats().slowConsumersClosed++;
       HeraldMetrics.get().slowConsumerClosed();
       bridge.close(this, SockJSBridge.CLOSE_DROPPED, "dropped");
+      return false;
     }
+    inFlight.addAndGet(n);
+    // Completed wherever the session completes it: counted down at once, without another hop
+    // to this loop that an event published meanwhile could overtake.
+    sock.write(frame).onComplete(ar -> inFlight.addAndGet(-n));
+    return true;
+  }
+
+  /** Bytes written to the socket whose write has not completed yet. */
+  long inFlight() {
+    return inFlight.get();
   }
 }

@@ -67,7 +67,8 @@ import java.util.Map;
  * with a single-topic cursor as its {@code id} (any transport takes it as {@code lastEventId}).
  * So a socket gets exactly the events of its instance's subscription, in order, once, however many
  * gateway instances or cluster nodes there are; and a socket that lets more than
- * {@code maxWriteQueueBytes} pile up is dropped like a slow stream.
+ * {@code maxWriteQueueBytes} pile up (bytes written whose write has not completed, replay answers
+ * included) is dropped like a slow stream, see {@link BridgeSocket}.
  *
  * <p><b>Replay.</b> {@code send("herald.browser.replay", {"topic": t, "lastEventId": cursor})}
  * (or {@code {"pattern": p, ...}}, {@link BridgePattern#replay})
