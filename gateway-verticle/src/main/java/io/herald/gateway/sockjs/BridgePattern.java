@@ -8,7 +8,6 @@ import io.herald.common.Position;
 import io.herald.common.admin.HeraldMetrics;
 import io.herald.common.pattern.TopicFilter;
 import io.herald.common.pattern.TopicFilters;
-import io.herald.common.replay.LogReadResult;
 import io.herald.gateway.GatewayOptions;
 import io.herald.gateway.JsonFrames;
 import io.herald.gateway.SseGateway;
@@ -20,7 +19,6 @@ import io.herald.gateway.fanout.TopicAt;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.handler.sockjs.BridgeEvent;
 import org.slf4j.Logger;
@@ -63,7 +61,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code send("herald.browser.replay", {"pattern": p, "lastEventId": cursor})}; the answer is
  * every matching event after the cursor up to where the registration's live events began
  * (its channel position when it registered), read from the store's log, skipping what the
- * cursor's topic entries say the client has. Replay plus live is every event once.
+ * cursor's topic entries say the client has. Replay plus live is every event once. The reading
+ * is {@link BridgePatternReplay}'s.
  *
  * <p>Confined to the gateway instance's event loop.
  */
@@ -99,10 +98,12 @@ public final class BridgePattern {
   private final Map<Socket, Map<String, Registration>> sockets = new IdentityHashMap<>();
   /** Socket and pattern of every registration that receives live events (read by tests off the loop). */
   private final Set<String> live = ConcurrentHashMap.newKeySet();
+  private final BridgePatternReplay replays;
 
   BridgePattern(SseGateway gateway) {
     this.gateway = gateway;
     this.options = gateway.options();
+    this.replays = new BridgePatternReplay(this, gateway);
   }
 
   /** How many sockets receive the pattern's live events (the pattern as registered, without {@code ~}). */
@@ -186,7 +187,7 @@ public final class BridgePattern {
     }
   }
 
-  private Registration registration(Socket s, String key) {
+  Registration registration(Socket s, String key) {
     Map<String, Registration> regs = sockets.get(s);
     return regs == null ? null : regs.get(key);
   }
@@ -238,7 +239,7 @@ public final class BridgePattern {
   }
 
   /** Why {@code grant} may not read every topic {@code filter} can match, or null when it may. */
-  private HeraldException denied(SubscriberAuth.Grant grant, TopicFilter filter) {
+  HeraldException denied(SubscriberAuth.Grant grant, TopicFilter filter) {
     SubscriberAuth auth = gateway.auth();
     if (auth == null || auth.firstRefused(grant, new TopicFilter[] {filter}) == null) {
       return null;
@@ -263,181 +264,9 @@ public final class BridgePattern {
 
   // ---- replay ----
 
-  /**
-   * {@code {"pattern": p, "lastEventId": cursor}}: what the log holds for the pattern after the
-   * cursor, up to where the socket's registration of the pattern went live (when it registered
-   * it; else up to the log's head), as {@code {"id", "events", "more"}}.
-   */
+  /** A replay of a pattern, see {@link BridgePatternReplay#replay}. */
   Future<JsonObject> replay(Socket s, JsonObject req) {
-    if (!(req.getValue("pattern") instanceof String text)) {
-      throw new HeraldException(ErrorCode.INVALID_REQUEST, "send {\"pattern\": PATTERN, \"lastEventId\": CURSOR}");
-    }
-    TopicFilter filter;
-    try {
-      filter = TopicFilters.parse(text);
-    } catch (IllegalArgumentException e) {
-      throw new HeraldException(ErrorCode.INVALID_REQUEST, "invalid pattern: " + e.getMessage());
-    }
-    Object last = req.getValue("lastEventId");
-    if (last != null && !(last instanceof String)) {
-      throw new HeraldException(ErrorCode.INVALID_REQUEST, "lastEventId is a string");
-    }
-    HeraldException denied = denied(s.grant(), filter);
-    if (denied != null) {
-      throw denied;
-    }
-    String key = TopicFilters.key(filter);
-    Registration reg = registration(s, key);
-    Future<Start> bound = reg == null ? Future.succeededFuture() : reg.started.future();
-    String lastEventId = (String) last;
-    return bound.recover(t -> Future.succeededFuture()).compose(b -> {
-      Cursor c = null;
-      Position from = null;
-      boolean unknown = false;
-      if (lastEventId != null && !lastEventId.isEmpty()) {
-        c = lastEventId.length() > options.maxLastEventIdLength() ? null
-          : Cursor.parse(lastEventId, options.tiers().maxTopicsPerConnection() + 1 + MAX_ABOVE);
-        from = c == null ? null : c.position(entryName(key));
-        unknown = from == null;
-      }
-      if (from == null) {
-        // Nothing to replay: the answer says where the pattern stands (and resets an unknown cursor).
-        Future<Start> here = b != null ? Future.succeededFuture(b)
-          : gateway.replay().logHead().map(h -> new Start(h, Map.of()));
-        boolean reset = unknown;
-        return here.map(st -> {
-          String id = st.cursor(key);
-          return page(id, reset ? List.of(resetFrame(id, text, "unknown_last_event_id")) : List.of(), false);
-        });
-      }
-      return new Read(key, text, c, from, b).next(0);
-    });
-  }
-
-  /**
-   * One replay answer being read. {@code at} (the answer's own cursor, {@code carried} and
-   * {@code added} its topic entries) only ever says the client has what it has: it moves to an
-   * event's log position only where every matching event up to it was given (before or now).
-   */
-  private final class Read {
-    final String key;
-    final String source;
-    final Cursor cursor;
-    final Start bound;
-    /** Where the next log read starts. */
-    Position scan;
-    Position at;
-    final LinkedHashMap<String, String> carried = new LinkedHashMap<>();
-    final List<JsonObject> frames = new ArrayList<>();
-    long bytes;
-
-    Read(String key, String source, Cursor cursor, Position from, Start bound) {
-      this.key = key;
-      this.source = source;
-      this.cursor = cursor;
-      this.bound = bound;
-      this.scan = from;
-      this.at = from;
-      String own = Cursor.tag(entryName(key));
-      cursor.forEachEntry((tag, p) -> {
-        if (!tag.equals(own)) {
-          carried.put(tag, Cursor.tagEntry(tag, p.epoch(), p.seq()));
-        }
-      });
-    }
-
-    Future<JsonObject> next(int round) {
-      if (bound != null && !bound.logAt.epoch().equals(at.epoch())) {
-        return Future.succeededFuture(reset(bound.cursor(key), "history_unavailable"));
-      }
-      if (bound != null && scan.seq() >= bound.maxLog()) {
-        return Future.succeededFuture(page(bound.cursor(key), frames, false));
-      }
-      int limit = Math.max(1, options.maxReplayEvents());
-      return gateway.replay().readLogKeys(scan, List.of(key), limit).transform(ar -> {
-        if (ar.failed()) {
-          if (!frames.isEmpty()) {
-            return Future.succeededFuture(page(cursorNow(), frames, true));
-          }
-          LOG.info("pattern {}: replay cannot be read: {}", source, ar.cause().getMessage());
-          return Future.succeededFuture(reset(bound != null ? bound.cursor(key) : cursorNow(), "store_unavailable"));
-        }
-        LogReadResult r = ar.result();
-        HeraldMetrics.get().replayRead(r.events().size());
-        if (r.reset()) {
-          return Future.succeededFuture(reset(bound != null ? bound.cursor(key) : new Start(r.head(), Map.of()).cursor(key),
-            r.resetReason()));
-        }
-        for (Event e : r.events()) {
-          if (bound != null && e.log().seq() > bound.maxLog()) {
-            return Future.succeededFuture(page(bound.cursor(key), frames, false));
-          }
-          boolean below = bound == null || e.log().seq() <= bound.logAt.seq();
-          if (!given(e) && (below || bound.covers(e))) {
-            Buffer tail = new EncodedEvent(e).jsonTail();
-            if (frames.size() >= options.maxReplayEvents()
-              || (!frames.isEmpty() && bytes + tail.length() + 64 > options.maxWriteQueueBytes())) {
-              return Future.succeededFuture(page(cursorNow(), frames, true));
-            }
-            moveTo(e, below);
-            Buffer frame = JsonFrames.withId(cursorNow(), tail);
-            bytes += frame.length();
-            frames.add(new JsonObject(frame));
-          } else if (below) {
-            at = e.log(); // given before: the client has everything up to here
-          }
-        }
-        scan = r.scannedTo();
-        if (bound == null || scan.seq() <= bound.logAt.seq()) {
-          at = scan.seq() > at.seq() ? scan : at;
-        } else if (bound.logAt.seq() > at.seq()) {
-          at = bound.logAt;
-        }
-        boolean done = bound != null ? scan.seq() >= bound.maxLog() : r.complete();
-        if (done) {
-          return Future.succeededFuture(page(bound != null ? bound.cursor(key) : cursorNow(), frames, false));
-        }
-        if (r.complete() || round + 1 >= MAX_READS_PER_ANSWER) {
-          // The log's head is below the bound only while the store catches up; ask again.
-          return Future.succeededFuture(page(cursorNow(), frames, true));
-        }
-        return next(round + 1);
-      });
-    }
-
-    /** The client's cursor says it has {@code e}. */
-    private boolean given(Event e) {
-      Position had = cursor.position(e.topic());
-      return had != null && had.epoch().equals(e.epoch()) && e.seq() <= had.seq();
-    }
-
-    private void moveTo(Event e, boolean below) {
-      if (below) {
-        at = e.log();
-      } else {
-        carried.put(Cursor.tag(e.topic()), Cursor.entry(e.topic(), e.epoch(), e.seq()));
-      }
-    }
-
-    private String cursorNow() {
-      List<String> entries = new ArrayList<>(carried.size() + 1);
-      entries.add(Cursor.entry(entryName(key), at.epoch(), at.seq()));
-      entries.addAll(carried.values());
-      return Cursor.join(entries.toArray(new String[0]));
-    }
-
-    private JsonObject reset(String id, String reason) {
-      return page(id, List.of(resetFrame(id, source, reason)), false);
-    }
-  }
-
-  private static JsonObject page(String id, List<JsonObject> frames, boolean more) {
-    return new JsonObject().put("id", id).put("events", new JsonArray(new ArrayList<>(frames))).put("more", more);
-  }
-
-  private static JsonObject resetFrame(String id, String pattern, String reason) {
-    return new JsonObject().put("id", id).put("type", "reset")
-      .put("data", new JsonObject().put("pattern", pattern).put("reason", reason));
+    return replays.replay(s, req);
   }
 
   /** The name of a pattern's own entry in a cursor, as on {@code /events}. */
@@ -448,7 +277,7 @@ public final class BridgePattern {
   // ---- state ----
 
   /** Where a registration went live: the channel's {@code logAt} and the topics above it. */
-  private record Start(Position logAt, Map<String, TopicAt> above) {
+  record Start(Position logAt, Map<String, TopicAt> above) {
 
     /** The highest log position this start says was given. */
     long maxLog() {
@@ -474,7 +303,7 @@ public final class BridgePattern {
   }
 
   /** One socket's registration of a pattern; {@code started} is where its live events began. */
-  private static final class Registration {
+  static final class Registration {
     final Channel channel;
     final Promise<Start> started = Promise.promise();
 
