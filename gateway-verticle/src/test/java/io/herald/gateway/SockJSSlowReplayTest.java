@@ -33,22 +33,30 @@ class SockJSSlowReplayTest {
     JsonObject config = new JsonObject().put("maxWriteQueueBytes", 16 * 1024).put("idleTimeoutSeconds", 60);
     try (GatewayHarness h = new GatewayHarness(vertx, config, PatternSubscriptionTest.store("memory"))) {
       Event first = h.publish("big", "big:1");
-      h.publish("big", "big:2:" + "z".repeat(12 * 1024));
+      h.publish("big", "big:2:" + "z".repeat(256 * 1024));
       String from = Cursor.single("big", first.epoch(), first.seq());
       try (Socket stalled = StalledClients.stalled(h, Transport.SOCKJS, "big")) {
         await(() -> h.gateway.sse().bridge().liveRegistrations("big") == 1, () -> "the stalled socket's registration");
         OutputStream out = stalled.getOutputStream();
-        // Each answer carries big:2 (12 KB): once the connection's buffers are full, the next
-        // answer would take the socket over its 16 KB.
-        for (int i = 0; i < 50_000 && h.gateway.sse().connectionCount() == 1; i++) {
+        // Each answer carries big:2 (256 KB, a page's first frame may exceed the limit): once the
+        // connection's buffers are full, the next answer would take the socket over its 16 KB.
+        // One replay at a time, each answered before the next is sent.
+        // Pings keep the bridge from closing the socket for their absence meanwhile.
+        byte[] ping = StalledClients.maskedText(new JsonArray().add(new JsonObject().put("type", "ping").encode()).encode()
+          .getBytes(StandardCharsets.UTF_8));
+        for (int i = 0; i < 1000 && h.gateway.sse().connectionCount() == 1; i++) {
           JsonObject send = new JsonObject().put("type", "send").put("address", "herald.browser.replay")
             .put("body", new JsonObject().put("topic", "big").put("lastEventId", from)).put("replyAddress", "r" + i);
           try {
             out.write(StalledClients.maskedText(new JsonArray().add(send.encode()).encode().getBytes(StandardCharsets.UTF_8)));
+            out.write(ping);
             out.flush();
           } catch (IOException closed) {
             break; // cut off meanwhile
           }
+          long answers = i + 1;
+          await(() -> h.gateway.sse().bridge().replayAnswers() >= answers || h.gateway.sse().connectionCount() == 0,
+            () -> "no answer to replay " + answers);
         }
         await(() -> h.gateway.sse().connectionCount() == 0, () -> "the replaying client still connected");
         assertThat(h.gateway.stats().slowConsumersClosed).isEqualTo(1);

@@ -23,6 +23,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Replays over the bridge: a {@code SEND} to {@value SockJSBridge#REPLAY_ADDRESS} answered with
@@ -37,6 +38,8 @@ final class BridgeReplay {
   private final SseGateway gateway;
   private final GatewayOptions options;
   private final Vertx vertx;
+  /** Replay answers handed to their sockets (read by tests off the loop). */
+  private final AtomicLong answered = new AtomicLong();
 
   BridgeReplay(SockJSBridge bridge) {
     this.bridge = bridge;
@@ -66,6 +69,10 @@ final class BridgeReplay {
     answer(event, bs, answer);
   }
 
+  long answered() {
+    return answered.get();
+  }
+
   /**
    * A {@code RECEIVE}: only the answers to this socket's own replays reach it, written here rather
    * than by the bridge (which is then told no) so that they count towards the socket's bytes in
@@ -78,6 +85,7 @@ final class BridgeReplay {
     if (timer != null) {
       vertx.cancelTimer(timer);
       bs.write(Buffer.buffer(envelope.encode()));
+      answered.incrementAndGet();
     }
     event.complete(false);
   }

@@ -173,6 +173,11 @@ public final class SockJSBridge {
     return registrations.liveRegistrations(topic);
   }
 
+  /** How many replay answers this bridge has written to its sockets (read by tests off the loop). */
+  public long replayAnswers() {
+    return replay.answered();
+  }
+
   /** Mounts {@code /eventbus/*}; completes once the replay consumer is registered. */
   public Future<Void> mount(Router router) {
     SockJSHandlerOptions sockJs = new SockJSHandlerOptions()
