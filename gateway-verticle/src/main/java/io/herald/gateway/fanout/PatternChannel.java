@@ -14,7 +14,6 @@ import io.vertx.core.eventbus.MessageConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -61,7 +60,7 @@ public final class PatternChannel {
   private final String key;
   private final TopicFilter filter;
   private final Subscriptions owner;
-  private final Map<PatternSubscriber, Integer> members = new LinkedHashMap<>();
+  private final Members<PatternSubscriber> members;
   private final Promise<Void> readyPromise = Promise.promise();
   /** Topic to where it stands, least recently given first. */
   private final LinkedHashMap<String, TopicAt> topics = new LinkedHashMap<>(64, 0.75f, true);
@@ -73,13 +72,12 @@ public final class PatternChannel {
   private boolean catchingUp;
   private boolean again;
   private long timer = -1;
-  private int iterating;
-  private List<PatternSubscriber> deferredRemovals;
 
   PatternChannel(String key, TopicFilter filter, Subscriptions owner) {
     this.key = key;
     this.filter = filter;
     this.owner = owner;
+    this.members = new Members<>(LOG, "pattern " + filter.source(), s -> owner.discard(this));
   }
 
   public String key() {
@@ -122,7 +120,7 @@ public final class PatternChannel {
         }
         logAt = ar.result();
         ready = true;
-        forEachMember((s, i) -> s.onPatternPosition(i, logAt, Map.of()));
+        members.forEach((s, i) -> s.onPatternPosition(i, logAt, Map.of()));
         readyPromise.tryComplete();
         for (long delay : SETTLE_MILLIS) {
           owner.vertx().setTimer(delay, id -> catchUp());
@@ -134,7 +132,7 @@ public final class PatternChannel {
 
   /** Adds a subscriber; the returned future completes when the channel knows its position. */
   Future<Void> add(PatternSubscriber s, int index) {
-    members.put(s, index);
+    members.add(s, index);
     if (ready) {
       s.onPatternPosition(index, logAt, aboveLogAt());
     }
@@ -142,17 +140,7 @@ public final class PatternChannel {
   }
 
   void remove(PatternSubscriber s) {
-    if (iterating > 0) {
-      if (deferredRemovals == null) {
-        deferredRemovals = new ArrayList<>();
-      }
-      deferredRemovals.add(s);
-      return;
-    }
     members.remove(s);
-    if (members.isEmpty()) {
-      owner.discard(this);
-    }
   }
 
   /** Unregisters the consumer; the channel is done. */
@@ -228,7 +216,7 @@ public final class PatternChannel {
     int delivered = members.size();
     owner.stats().deliveries += delivered;
     HeraldMetrics.get().delivered(delivered, e.timestamp());
-    forEachMember((s, i) -> s.onPatternEvent(i, encoded));
+    members.forEach((s, i) -> s.onPatternEvent(i, encoded));
   }
 
   /** Reads the log after {@code logAt}; one catch-up at a time, asked again if asked meanwhile. */
@@ -264,7 +252,7 @@ public final class PatternChannel {
         topics.clear();
         above = 0;
         Position at = logAt;
-        forEachMember((s, i) -> s.onPatternReset(i, at, r.resetReason()));
+        members.forEach((s, i) -> s.onPatternReset(i, at, r.resetReason()));
         done(false);
         return;
       }
@@ -297,7 +285,7 @@ public final class PatternChannel {
     }
     above = still;
     Position covered = logAt;
-    forEachMember((s, i) -> s.onPatternCovered(i, covered));
+    members.forEach((s, i) -> s.onPatternCovered(i, covered));
   }
 
   private void done(boolean failed) {
@@ -320,31 +308,5 @@ public final class PatternChannel {
       catchUp();
       schedule();
     });
-  }
-
-  private interface MemberAction {
-    void apply(PatternSubscriber s, int index);
-  }
-
-  private void forEachMember(MemberAction action) {
-    iterating++;
-    try {
-      for (Map.Entry<PatternSubscriber, Integer> m : members.entrySet()) {
-        try {
-          action.apply(m.getKey(), m.getValue());
-        } catch (RuntimeException e) {
-          LOG.warn("pattern {}: delivery to a subscriber failed: {}", filter.source(), e.toString());
-        }
-      }
-    } finally {
-      iterating--;
-    }
-    if (iterating == 0 && deferredRemovals != null) {
-      List<PatternSubscriber> removals = deferredRemovals;
-      deferredRemovals = null;
-      for (PatternSubscriber s : removals) {
-        remove(s);
-      }
-    }
   }
 }

@@ -17,9 +17,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -50,7 +47,7 @@ public final class TopicChannel {
 
   private final String topic;
   private final Subscriptions owner;
-  private final Map<Subscriber, Integer> members = new LinkedHashMap<>();
+  private final Members<Subscriber> members;
   private final Promise<Void> readyPromise = Promise.promise();
   private MessageConsumer<Event> consumer;
   private boolean ready;
@@ -63,14 +60,13 @@ public final class TopicChannel {
   private ArrayDeque<Event> early = new ArrayDeque<>();
   private final TreeMap<Long, Event> pending = new TreeMap<>();
   private boolean filling;
-  private int iterating;
-  private List<Subscriber> deferredRemovals;
   /** Null when tracing is off. */
   private final Tracer tracer;
 
   public TopicChannel(String topic, Subscriptions owner) {
     this.topic = topic;
     this.owner = owner;
+    this.members = new Members<>(LOG, "topic " + topic, s -> owner.emptied(this, s));
     this.tracer = Tracing.of(owner.vertx()).tracer();
   }
 
@@ -141,7 +137,7 @@ public final class TopicChannel {
     epoch = head.epoch();
     lastSeq = head.seq();
     ready = true;
-    forEachMember((s, i) -> s.onPosition(i, head));
+    members.forEach((s, i) -> s.onPosition(i, head));
     ArrayDeque<Event> held = early;
     early = null;
     for (Event e : held) {
@@ -216,7 +212,7 @@ public final class TopicChannel {
 
   /** Adds a subscriber; the returned future completes when the channel knows its position. */
   public Future<Void> add(Subscriber s, int index) {
-    members.put(s, index);
+    members.add(s, index);
     if (ready) {
       s.onPosition(index, position());
     }
@@ -224,17 +220,7 @@ public final class TopicChannel {
   }
 
   public void remove(Subscriber s) {
-    if (iterating > 0) {
-      if (deferredRemovals == null) {
-        deferredRemovals = new ArrayList<>();
-      }
-      deferredRemovals.add(s);
-      return;
-    }
     members.remove(s);
-    if (members.isEmpty()) {
-      owner.emptied(this, s);
-    }
   }
 
   /** True once the topic's position is known (the consumer is registered and the head fetched). */
@@ -395,7 +381,7 @@ public final class TopicChannel {
     int delivered = members.size();
     owner.stats().deliveries += delivered;
     HeraldMetrics.get().delivered(delivered, e.timestamp());
-    forEachMember((s, i) -> s.onEvent(i, encoded));
+    members.forEach((s, i) -> s.onEvent(i, encoded));
     if (span != null) {
       span.setAttribute(Tracing.CONNECTIONS, (long) delivered);
       span.end();
@@ -405,33 +391,6 @@ public final class TopicChannel {
   private void resetAll(Position to, String reason) {
     lastSeq = to.seq();
     owner.stats().resets += members.size();
-    forEachMember((s, i) -> s.onReset(i, to, reason));
-  }
-
-  private interface MemberAction {
-    void apply(Subscriber s, int index);
-  }
-
-  private void forEachMember(MemberAction action) {
-    iterating++;
-    try {
-      for (Map.Entry<Subscriber, Integer> m : members.entrySet()) {
-        try {
-          action.apply(m.getKey(), m.getValue());
-        } catch (RuntimeException e) {
-          // One broken connection must not stop delivery to the others.
-          LOG.warn("topic {}: delivery to a subscriber failed: {}", topic, e.toString());
-        }
-      }
-    } finally {
-      iterating--;
-    }
-    if (iterating == 0 && deferredRemovals != null) {
-      List<Subscriber> removals = deferredRemovals;
-      deferredRemovals = null;
-      for (Subscriber s : removals) {
-        remove(s);
-      }
-    }
+    members.forEach((s, i) -> s.onReset(i, to, reason));
   }
 }
