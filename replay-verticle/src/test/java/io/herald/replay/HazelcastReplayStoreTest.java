@@ -128,7 +128,7 @@ class HazelcastReplayStoreTest extends ByteBudgetContractTest {
 
   @Test
   @DisplayName("a key claimed by an append whose member died after storing is answered with that event, never stored twice")
-  void staleClaimAfterStoreIsResolvedFromHistory() {
+  void staleClaimAfterStoreIsResolvedFromHistory() throws Exception {
     String ns = "stale" + UUID.randomUUID().toString().substring(0, 8);
     HazelcastReplayStore s = onContext(() -> new HazelcastReplayStore(vertx, member, new ReplayOptions(), ns));
     String t = topic("stale");
@@ -140,7 +140,7 @@ class HazelcastReplayStoreTest extends ByteBudgetContractTest {
     member.<String>getRingbuffer(ns + ".history." + t + "#" + first.epoch()).add(item.encode());
 
     AppendResult retry = onContext(() -> s.appendReporting(List.of(new EventDraft(t, "message", "retry", false, "k-lost"))))
-      .toCompletionStage().toCompletableFuture().join();
+      .toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
 
     assertThat(retry.events()).extracting(Event::seq, Event::data).containsExactly(org.assertj.core.groups.Tuple.tuple(2L, "lost"));
     assertThat(retry.stored()).as("nothing stored again").isEmpty();

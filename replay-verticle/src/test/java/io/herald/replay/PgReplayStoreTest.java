@@ -173,11 +173,11 @@ class PgReplayStoreTest extends ReplayStoreContractTest {
 
   @Test
   @DisplayName("the store names itself postgres, and an unreachable database fails init naming replay.postgresUrl")
-  void nameAndBadUrl() {
+  void nameAndBadUrl() throws Exception {
     ReplayOptions options = new ReplayOptions();
     PgReplayStore bad = onContext(() -> new PgReplayStore(vertx, options, "postgresql://postgres@127.0.0.1:1/test", newPrefix(), this::now));
     assertThat(bad.name()).isEqualTo("postgres");
-    Throwable failure = onContext(bad::init).toCompletionStage().toCompletableFuture().handle((v, t) -> t).join();
+    Throwable failure = onContext(bad::init).toCompletionStage().toCompletableFuture().handle((v, t) -> t).get(10, java.util.concurrent.TimeUnit.SECONDS);
     assertThat(failure).isNotNull();
     assertThat(failure.getMessage()).contains("replay.postgresUrl").contains("127.0.0.1:1");
     call(onContext(bad::close));
