@@ -414,8 +414,11 @@ class SockJSBridgeTest {
       for (int i = 0; i < text.length(); i += step) {
         int end = Math.min(text.length(), i + step);
         try {
-          ws.sendText(text.substring(i, end), end == text.length()).join();
+          ws.sendText(text.substring(i, end), end == text.length()).orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).join();
         } catch (CompletionException e) {
+          if (e.getCause() instanceof java.util.concurrent.TimeoutException) {
+            throw e;
+          }
           return;
         }
       }
@@ -435,7 +438,7 @@ class SockJSBridgeTest {
     }
 
     synchronized void raw(JsonObject frame) {
-      ws.sendText(wire(frame), true).join();
+      ws.sendText(wire(frame), true).orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).join();
     }
 
     private WebSocket.Listener listener() {

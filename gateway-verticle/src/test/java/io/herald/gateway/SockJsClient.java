@@ -110,7 +110,7 @@ final class SockJsClient implements ContractClients.Client {
   private void send(JsonObject frame) throws Exception {
     String message = new JsonArray().add(frame.encode()).encode();
     if (!xhr) {
-      ws.sendText(message, true).join();
+      ws.sendText(message, true).orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).join();
       return;
     }
     HttpResponse<String> r = WsClient.JDK.send(HttpRequest.newBuilder(URI.create(session + "/xhr_send")).timeout(ContractClients.WAIT)

@@ -189,7 +189,7 @@ class SseGatewayTest {
       });
       publisher.start();
       try (SseClient c = h.sse("/events?topic=seam", "Last-Event-ID", first.cursor())) {
-        publisher.join();
+        io.herald.testsupport.Diagnostics.join(publisher, 60, "the concurrent publisher");
         c.awaitAppEvents(400, WAIT);
         // No duplicate or extra event: a marker published after the 400 is the 401st.
         h.publish("seam", "marker");

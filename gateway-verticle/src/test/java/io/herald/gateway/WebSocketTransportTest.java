@@ -254,7 +254,7 @@ class WebSocketTransportTest {
       .put("longPollTimeoutSeconds", 2);
     try (GatewayHarness h = new GatewayHarness(vertx, config, new JsonObject()); WsClient c = WsClient.open(h.port(), "/ws?topic=a")) {
       c.await(f -> !f.isEmpty(), WAIT);
-      c.socket().sendText("hello", true).get();
+      c.socket().sendText("hello", true).get(10, java.util.concurrent.TimeUnit.SECONDS);
       // Four pings a second apart: the socket lived past requestTimeoutMillis and idleTimeoutSeconds.
       SseGatewayTest.awaitCondition(() -> c.pings.get() >= 4 || c.closed.isDone());
       assertThat(c.closed).isNotDone();
@@ -270,15 +270,15 @@ class WebSocketTransportTest {
     try (GatewayHarness h = new GatewayHarness(vertx)) {
       try (WsClient c = WsClient.open(h.port(), "/ws?topic=a")) {
         c.await(f -> !f.isEmpty(), WAIT);
-        c.socket().sendText("x".repeat(4096), true).get();
-        c.socket().sendText("y".repeat(2000), false).get();
-        c.socket().sendText("y".repeat(2000), false).get();
-        c.socket().sendText("y".repeat(200), true).get();
+        c.socket().sendText("x".repeat(4096), true).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        c.socket().sendText("y".repeat(2000), false).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        c.socket().sendText("y".repeat(2000), false).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        c.socket().sendText("y".repeat(200), true).get(10, java.util.concurrent.TimeUnit.SECONDS);
         assertThat(c.awaitClose(WAIT)).isEqualTo(1009);
       }
       try (WsClient c = WsClient.open(h.port(), "/ws?topic=a")) {
         c.await(f -> !f.isEmpty(), WAIT);
-        c.socket().sendBinary(ByteBuffer.wrap(new byte[] {1, 2, 3}), true).get();
+        c.socket().sendBinary(ByteBuffer.wrap(new byte[] {1, 2, 3}), true).get(10, java.util.concurrent.TimeUnit.SECONDS);
         assertThat(c.awaitClose(WAIT)).isEqualTo(1003);
       }
       awaitCondition(() -> h.gateway.sse().connectionCount() == 0 && h.gateway.sse().limiter().total() == 0);

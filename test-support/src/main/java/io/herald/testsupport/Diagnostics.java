@@ -25,6 +25,15 @@ public final class Diagnostics {
     }
   }
 
+  /** {@code thread.join(seconds)}, failing (with a thread dump) when the thread is still running then. */
+  public static void join(Thread thread, long seconds, String what) throws InterruptedException {
+    thread.join(TimeUnit.SECONDS.toMillis(seconds));
+    if (thread.isAlive()) {
+      dumpThreads("still running after " + seconds + " s: " + what);
+      throw new AssertionError("still running after " + seconds + " s: " + what);
+    }
+  }
+
   /** Prints all thread stacks with a headline to stderr. */
   public static void dumpThreads(String headline) {
     StringBuilder out = new StringBuilder("==== thread dump: ").append(headline).append('\n');
