@@ -1,5 +1,6 @@
 package io.herald.gateway;
 
+import io.herald.testsupport.Await;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -26,9 +27,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The gateway's idle timeout ({@code idleTimeoutSeconds}) cuts connections on which nothing
  * moves, and never one that carries events or heartbeats, on every transport. With a 2 s timeout
- * and 1 s heartbeats, each stream is watched for more than three timeouts: streams of a topic
- * with an event every half second (they get no heartbeats: the events are their traffic), and
- * silent streams kept alive by heartbeats alone.
+ * and 1 s heartbeats, each stream is watched for more than three timeouts, counted in the
+ * gateway's own heartbeats: streams of a topic with an event at every heartbeat, and silent
+ * streams kept alive by heartbeats alone; a marker on each topic then proves every stream open.
  */
 @ExtendWith(VertxExtension.class)
 class IdleTimeoutTest {
@@ -36,8 +37,6 @@ class IdleTimeoutTest {
   private static final int IDLE_SECONDS = 2;
   private static final JsonObject CONFIG = new JsonObject()
     .put("idleTimeoutSeconds", IDLE_SECONDS).put("heartbeatSeconds", 1).put("longPollTimeoutSeconds", 1);
-  /** How long the live streams are watched: well past three idle timeouts. */
-  private static final Duration WATCH = Duration.ofSeconds(3 * IDLE_SECONDS + 1);
   private static final Duration EVENTUALLY = Duration.ofSeconds(15);
 
   @Test
@@ -54,22 +53,37 @@ class IdleTimeoutTest {
          Ws sockJsWs = Ws.open(h.port(), "/eventbus/000/idlews01/websocket")) {
       sse.awaitText("herald.ready", EVENTUALLY);
       quietSse.awaitText("herald.ready", EVENTUALLY);
-      long start = System.nanoTime();
+      // Watched on the gateway's own clock, the silent SSE stream's 1 s heartbeats: past
+      // 3 * IDLE_SECONDS + 1 of them more than three idle timeouts have gone by. An event goes to
+      // the busy topic at each heartbeat: events and heartbeats must both count as traffic.
       int round = 0;
-      while (System.nanoTime() - start < WATCH.toNanos()) {
-        // An event now and then besides the heartbeats: both must count as traffic.
+      for (int beats = heartbeats(quietSse.text()); beats < 3 * IDLE_SECONDS + 1 && !quietSse.closed();
+           beats = heartbeats(quietSse.text())) {
         h.publish("idle", "event " + round++);
-        Thread.sleep(500);
+        int seen = beats;
+        Await.until(() -> "a heartbeat after the " + seen + "th on the silent SSE stream",
+          () -> heartbeats(quietSse.text()) > seen || quietSse.closed(), EVENTUALLY);
       }
+      int rounds = round;
+      Await.until(() -> "long-polls answered: " + poller.answers() + ", failure: " + poller.failure(),
+        () -> poller.answers() >= 3 * IDLE_SECONDS || poller.failure() != null, EVENTUALLY);
       poller.stop();
+      // Markers published now reach every stream that is still open; a closed one fails here.
+      int quietWsBefore = quietWs.texts.get();
+      h.publish("idle", "end");
+      h.publish("quiet", "end");
+      sse.awaitText("data: end", EVENTUALLY);
+      quietSse.awaitText("data: end", EVENTUALLY);
+      Await.until("the marker on the busy WebSocket", () -> ws.texts.get() > rounds || ws.closed.isDone(), EVENTUALLY);
+      Await.until("the marker on the silent WebSocket", () -> quietWs.texts.get() > quietWsBefore || quietWs.closed.isDone(), EVENTUALLY);
       assertThat(sse.closed()).as("SSE stream closed at %s", sse.closedAfter()).isFalse();
-      assertThat(sse.text()).contains("data: event 0").contains("data: event " + (round - 1));
+      assertThat(sse.text()).contains("data: event 0").contains("data: event " + (rounds - 1));
       assertThat(quietSse.closed()).as("silent SSE stream closed at %s", quietSse.closedAfter()).isFalse();
-      assertThat(heartbeats(quietSse.text())).as("SSE heartbeats").isGreaterThanOrEqualTo(2 * IDLE_SECONDS);
+      assertThat(heartbeats(quietSse.text())).as("SSE heartbeats").isGreaterThanOrEqualTo(3 * IDLE_SECONDS + 1);
       assertThat(sockJsStreaming.closed()).as("SockJS xhr_streaming closed").isFalse();
       assertThat(sockJsStreaming.text()).contains("\nh\n");
       assertThat(ws.closed.isDone()).as("WebSocket closed with %s", ws.closed.getNow(null)).isFalse();
-      assertThat(ws.texts.get()).isGreaterThanOrEqualTo(round);
+      assertThat(ws.texts.get()).isGreaterThan(rounds);
       assertThat(quietWs.closed.isDone()).as("silent WebSocket closed with %s", quietWs.closed.getNow(null)).isFalse();
       assertThat(quietWs.pings.get()).isGreaterThanOrEqualTo(2 * IDLE_SECONDS);
       assertThat(sockJsWs.closed.isDone()).as("SockJS WebSocket closed with %s", sockJsWs.closed.getNow(null)).isFalse();
