@@ -155,7 +155,7 @@ class TopicFiltersTest {
   }
 
   @Test
-  @DisplayName("hostile patterns against hostile topics of maximum length match in bounded time (no backtracking)")
+  @DisplayName("hostile patterns against hostile topics of maximum length do not match, and do not hang (no backtracking)")
   void hostileInputIsFast() {
     String topic = "a".repeat(127) + "c";
     String[] hostile = {
@@ -171,14 +171,13 @@ class TopicFiltersTest {
     for (String text : hostile) {
       assertThat(text.length()).isLessThanOrEqualTo(TopicFilters.MAX_LENGTH);
       TopicFilter filter = TopicFilters.parse(text);
-      long start = System.nanoTime();
-      for (int i = 0; i < 100; i++) {
-        assertThat(filter.matches(text.startsWith("https") ? urlTopic : topic)).isFalse();
-      }
-      long perMatchMicros = (System.nanoTime() - start) / 100 / 1000;
-      // A backtracking engine takes seconds to centuries here; the automaton takes microseconds
-      // to a few milliseconds on a slow shared machine.
-      assertThat(perMatchMicros).as(text).isLessThan(50_000);
+      // A backtracking engine takes exponentially many steps here, the automaton
+      // microseconds: the deadline only catches a hang, it is no claim on this machine's speed.
+      org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(60), () -> {
+        for (int i = 0; i < 100; i++) {
+          assertThat(filter.matches(text.startsWith("https") ? urlTopic : topic)).as(text).isFalse();
+        }
+      }, text);
     }
   }
 

@@ -138,12 +138,13 @@ class UriTemplateFilterTest {
   }
 
   @Test
-  @DisplayName("a hostile template against a long topic matches in bounded time")
+  @DisplayName("a hostile template against a long topic does not match, and does not hang (no backtracking)")
   void hostile() {
     TopicFilter filter = TopicFilters.parse("https://example.com/" + "{+a}{b}".repeat(20) + "x", TopicFilter.Kind.URI_TEMPLATE);
     String topic = "https://example.com/" + "a".repeat(107) + "y";
-    long start = System.nanoTime();
-    assertThat(filter.matches(topic)).isFalse();
-    assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(1000);
+    // 20 {+a}{b} pairs: a backtracking matcher tries exponentially many splits, the automaton one
+    // pass. The deadline only catches a hang, it is no claim on this machine's speed.
+    org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(60),
+      () -> assertThat(filter.matches(topic)).isFalse());
   }
 }
