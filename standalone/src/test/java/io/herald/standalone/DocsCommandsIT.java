@@ -222,9 +222,15 @@ class DocsCommandsIT {
 
     String pollBlock = block("clients.md", "## Long-polling (`GET /poll`)", "bash", "lastEventId=$ID");
     Shell poll = run("docs-long-poll", pollBlock, Map.of("ID", three));
-    // The second call is waiting: publish now, it must answer with this event.
+    // The second call is waiting (the hub counts it as an open long-poll): publish now, it must
+    // answer with this event.
     poll.await(Pattern.compile("(?s)>>> curl .*>>> curl "), Duration.ofSeconds(20));
-    Thread.sleep(500);
+    Pattern waiting = Pattern.compile("(?m)^herald_connections_active\\{[^}]*transport=\"longpoll\"[^}]*\\} 1(\\.0)?$");
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (!waiting.matcher(metrics()).find()) {
+      assertThat(System.nanoTime()).as("one long-poll open on the hub").isLessThan(deadline);
+      Thread.sleep(100);
+    }
     String four = publishId("demo", "four");
     List<Call> polls = poll.finish();
     assertThat(polls).hasSize(2);
