@@ -35,6 +35,8 @@ const profile = mkdtempSync(join(tmpdir(), 'herald-chromium-'));
 const problems = [];
 const external = [];
 const consoleLines = [];
+// Every answer to GET /poll, in order: how many events it carried (-1: not JSON).
+const polls = [];
 let context;
 let page;
 
@@ -60,6 +62,10 @@ async function run(c) {
         if (!r.url().startsWith(origin) && !r.url().startsWith(origin.replace(/^http/, 'ws')) && !r.url().startsWith('data:')) {
           external.push(r.url());
         }
+      });
+      page.on('response', (r) => {
+        if (new URL(r.url()).pathname !== '/poll') return;
+        r.json().then((b) => polls.push((b.events || []).length), () => polls.push(-1));
       });
       if (c.noEventSource) await page.addInitScript(() => { delete window.EventSource; });
       const resp = await page.goto(c.url, { waitUntil: 'load', timeout: 15000 });
@@ -89,6 +95,8 @@ async function run(c) {
       return true;
     case 'console':
       return consoleLines;
+    case 'polls':
+      return polls;
     case 'screenshot':
       mkdirSync(dirname(c.path), { recursive: true });
       await page.screenshot({ path: c.path });

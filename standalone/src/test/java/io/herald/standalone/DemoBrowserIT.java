@@ -247,19 +247,19 @@ class DemoBrowserIT extends JarTestBase {
     browser.call(new JsonObject().put("cmd", "offline").put("value", false));
     JsonObject s = browser.waitFor(STATE + ".received >= 5 && " + STATE + ".status === 'live'", 45_000);
     publish(notifierPort, event(topic, 6));
-    s = browser.waitFor(STATE + ".received >= 6", 10_000);
-    Thread.sleep(1000); // room for a duplicate to show up
-    s = browser.call(new JsonObject().put("cmd", "state"));
+    // A marker after the last event: a duplicate of any earlier one would arrive before it.
+    publish(notifierPort, event(topic, 7));
+    s = browser.waitFor(STATE + ".received >= 7", 10_000);
 
     List<Integer> seen = new ArrayList<>();
     for (Object o : s.getJsonArray("events")) {
       seen.add(((JsonObject) o).getJsonObject("data").getInteger("n"));
     }
-    assertThat(seen).as("every event exactly once, in order").containsExactly(1, 2, 3, 4, 5, 6);
+    assertThat(seen).as("every event exactly once, in order").containsExactly(1, 2, 3, 4, 5, 6, 7);
     assertThat(s.getJsonArray("resets")).as("history survived the restart: no reset").isEmpty();
     assertThat(s.getString("transport")).isEqualTo("sse");
     assertThat(s.getJsonArray("statuses").stream().map(String::valueOf).toList()).containsSubsequence("live", "live");
-    assertThat(browser.eval("document.querySelectorAll('#events li').length")).isEqualTo(6);
+    assertThat(browser.eval("document.querySelectorAll('#events li').length")).isEqualTo(7);
     assertThat(browser.eval("document.getElementById('status').textContent")).isEqualTo("Live");
     assertThat(browser.lastProblems).isEmpty();
   }
@@ -283,8 +283,13 @@ class DemoBrowserIT extends JarTestBase {
     herald.publish("{\"topic\":\"demo\",\"type\":\"ticket.updated\",\"data\":{\"n\":1}}");
     herald.publish("{\"topic\":\"alerts\",\"type\":\"alert\",\"data\":\"disk full\"}");
     s = browser.waitFor(STATE + ".received >= 2", 10_000);
-    // Past one long-poll timeout, the polls go on and deliver.
-    Thread.sleep(6000);
+    // Past one long-poll timeout (its empty answer, seen by the browser), the polls go on and deliver.
+    int pollsBefore = browser.<JsonArray>call(new JsonObject().put("cmd", "polls")).size();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!browser.<JsonArray>call(new JsonObject().put("cmd", "polls")).stream().skip(pollsBefore).anyMatch(n -> ((Number) n).intValue() == 0)) {
+      assertThat(System.nanoTime()).as("an empty long-poll answer (the timeout) after the first events").isLessThan(deadline);
+      Thread.sleep(100);
+    }
     herald.publish("{\"topic\":\"demo\",\"type\":\"ticket.updated\",\"data\":{\"n\":3}}");
     s = browser.waitFor(STATE + ".received >= 3", 10_000);
     JsonArray events = s.getJsonArray("events");
