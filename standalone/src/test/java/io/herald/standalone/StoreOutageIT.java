@@ -1,5 +1,6 @@
 package io.herald.standalone;
 
+import io.herald.testsupport.Await;
 import io.herald.testsupport.PostgresServerProcess;
 import io.herald.testsupport.RedisServerProcess;
 import io.herald.testsupport.SseClient;
@@ -80,19 +81,18 @@ class StoreOutageIT extends JarTestBase {
       redis.resume();
     }
     assertThat(unconfirmed).as("appends that timed out were answered 503, not taken elsewhere").isPositive();
+    // Publish whenever the breaker lets a trial through (not open), until an append is durable.
     JsonObject back = null;
     int n = 7;
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (back == null && System.nanoTime() < deadline) {
+    while (back == null) {
+      awaitBreakerNotOpen(deadline);
       JsonObject e = publish("t", "d" + n);
       expected.add("d" + n++);
       if (e.getString("epoch").equals(durableEpoch)) {
         back = e;
-      } else {
-        Thread.sleep(500);
       }
     }
-    assertThat(back).as("an append reached Redis again within 30 s").isNotNull();
     // d1, d2, then the hole (seq 3) left where the outage events went: the appends refused
     // during the pause did not land late.
     assertThat(back.getLong("seq")).isEqualTo(4);
@@ -172,20 +172,18 @@ class StoreOutageIT extends JarTestBase {
     }
 
     restart.run();
-    // The breaker lets a trial call through after its reset timeout: publish until an event
-    // lands in the durable store again.
+    // The breaker lets a trial call through after its reset timeout (it is then no longer open):
+    // publish at each such moment until an event lands in the durable store again.
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     JsonObject back = null;
     int n = 10;
-    while (System.nanoTime() < deadline) {
+    while (back == null) {
+      awaitBreakerNotOpen(deadline);
       JsonObject e = publish("t", "d" + n++);
       if (!e.getString("epoch").equals(outageEpoch)) {
         back = e;
-        break;
       }
-      Thread.sleep(500);
     }
-    assertThat(back).as("an append reached the store again within 30 s").isNotNull();
     String last = "d" + (n - 1);
     List<SseEvent> all = live.await(l -> dataOf(l).contains(last), WAIT);
     // Every acknowledged event, once and in order, across entering and leaving the outage.
@@ -243,6 +241,18 @@ class StoreOutageIT extends JarTestBase {
 
   private int adminStatus(String path) throws Exception {
     return herald.admin(path).statusCode();
+  }
+
+  /** Waits until the store's write breaker is closed or half-open (lets a call through); fails past {@code deadline}. */
+  private void awaitBreakerNotOpen(long deadline) throws InterruptedException {
+    Await.until(() -> "the replay-store-write breaker let a call through again within 30 s of the outage's end",
+      () -> {
+        try {
+          return !adminGet("/metrics").contains("herald_breaker_state{breaker=\"replay-store-write\"} 2.0");
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
   }
 
   private String adminGet(String path) throws Exception {
