@@ -224,7 +224,7 @@ class LongPollTest {
         id = p.id();
         polls++;
       }
-      publisher.join(10_000);
+      io.herald.testsupport.Diagnostics.join(publisher, 30, "the racing publisher");
       assertThat(failed.get()).isNull();
       List<String> expected = new ArrayList<>();
       for (int i = 1; i <= 200; i++) {
