@@ -87,10 +87,7 @@ class NotifierVerticleTest {
     List<Event> got = new CopyOnWriteArrayList<>();
     await(vertx.eventBus().<Event>consumer(Addresses.topic("live"), m -> got.add(m.body())).completion());
     post("/publish", KEY, "application/json", "{\"topic\":\"live\",\"type\":\"t\",\"data\":\"two\\nlines\",\"id\":\"k-1\"}");
-    long deadline = System.currentTimeMillis() + 5000;
-    while (got.isEmpty() && System.currentTimeMillis() < deadline) {
-      Thread.sleep(10);
-    }
+    io.herald.testsupport.Await.until("the event on herald.topic.live", () -> !got.isEmpty(), java.time.Duration.ofSeconds(10));
     assertThat(got).hasSize(1);
     assertThat(got.get(0).data()).isEqualTo("two\nlines");
     assertThat(got.get(0).json()).isFalse();

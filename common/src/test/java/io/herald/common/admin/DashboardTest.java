@@ -147,11 +147,7 @@ class DashboardTest {
     } finally {
       open.forEach(SseClient::close);
     }
-    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-    while (guarded.sampling() && System.nanoTime() < deadline) {
-      Thread.sleep(20);
-    }
-    assertThat(guarded.sampling()).as("sampler running after every stream closed").isFalse();
+    io.herald.testsupport.Await.until("the sampler stopped after every stream closed", () -> !guarded.sampling(), Duration.ofSeconds(10));
   }
 
   private static String refusal(HttpClient http, int port, String path) throws Exception {
