@@ -80,7 +80,7 @@ class MemoryFloodIT {
         t.start();
       }
       for (Thread t : threads) {
-        t.join();
+        io.herald.testsupport.Diagnostics.join(t, 120, "a flooding client thread");
       }
 
       assertThat(herald.process.isAlive()).as("the hub survived the flood:\n" + herald.logTail()).isTrue();
@@ -170,7 +170,7 @@ class MemoryFloodIT {
         t.start();
       }
       for (Thread t : threads) {
-        t.join();
+        io.herald.testsupport.Diagnostics.join(t, 120, "a flooding client thread");
       }
       HttpResponse<String> refused = refusal.get();
       assertThat(statuses.keySet()).as("answers: " + statuses).doesNotContain(500, -1);
