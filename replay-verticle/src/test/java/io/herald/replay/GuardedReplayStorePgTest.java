@@ -73,13 +73,12 @@ class GuardedReplayStorePgTest extends OnContextCalls {
 
       List<Event> back = null;
       long deadline = System.nanoTime() + Duration.ofMillis(Breakers.RESET_TIMEOUT_MILLIS * 4).toNanos();
-      while (back == null && System.nanoTime() < deadline) {
+      while (back == null) {
+        GuardedReplayStoreRedisTest.awaitTrial(store, deadline);
         AppendResult r = on(() -> store.appendReporting(List.of(draft("t", "x"), draft("n", "n2")))
           .recover(t -> Future.succeededFuture(null)));
         if (r != null && r.stored().get(0).epoch().equals(lastDurable.epoch())) {
           back = r.stored();
-        } else {
-          Thread.sleep(200);
         }
       }
       assertThat(back).as("appends went back to PostgreSQL").isNotNull();
@@ -195,13 +194,12 @@ class GuardedReplayStorePgTest extends OnContextCalls {
 
       Event back = null;
       long deadline = System.nanoTime() + Duration.ofMillis(Breakers.RESET_TIMEOUT_MILLIS * 4).toNanos();
-      while (back == null && System.nanoTime() < deadline) {
+      while (back == null) {
+        GuardedReplayStoreRedisTest.awaitTrial(store, deadline);
         AppendResult r = on(() -> store.appendReporting(List.of(draft("u", "back")))
           .recover(t -> Future.succeededFuture(null)));
         if (r != null && r.stored().get(0).log().epoch().equals(durableLog.epoch())) {
           back = r.stored().get(0);
-        } else {
-          Thread.sleep(200);
         }
       }
       assertThat(back).as("appends went back to PostgreSQL").isNotNull();

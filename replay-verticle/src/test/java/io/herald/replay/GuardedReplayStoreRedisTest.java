@@ -6,6 +6,7 @@ import io.herald.common.Event;
 import io.herald.common.HeraldException;
 import io.herald.common.Position;
 import io.herald.common.replay.ReadResult;
+import io.herald.testsupport.Await;
 import io.herald.testsupport.RedisServerProcess;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -123,13 +124,12 @@ class GuardedReplayStoreRedisTest extends OnContextCalls {
 
       Event back = null;
       long deadline = System.nanoTime() + java.time.Duration.ofMillis(io.herald.common.Breakers.RESET_TIMEOUT_MILLIS * 4).toNanos();
-      while (back == null && System.nanoTime() < deadline) {
+      while (back == null) {
+        awaitTrial(store, deadline);
         AppendResult r = on(() -> store.appendReporting(List.of(draft("u", "back")))
           .recover(t -> Future.succeededFuture(null)));
         if (r != null && !store.degraded()) {
           back = r.stored().get(0);
-        } else {
-          Thread.sleep(200);
         }
       }
       assertThat(back).as("appends went back to Redis").isNotNull();
@@ -207,7 +207,8 @@ class GuardedReplayStoreRedisTest extends OnContextCalls {
       Position lastOutage = outage.get(1).position();
       List<Event> back = null;
       long deadline = System.nanoTime() + Duration.ofMillis(Breakers.RESET_TIMEOUT_MILLIS * 4).toNanos();
-      while (back == null && System.nanoTime() < deadline) {
+      while (back == null) {
+        awaitTrial(store, deadline);
         AppendResult r = on(() -> store.appendReporting(List.of(draft("t", "x"), draft("t", "y")))
           .recover(t -> Future.succeededFuture(null)));
         if (r != null && r.stored().get(0).epoch().equals(lastDurable.epoch())) {
@@ -216,7 +217,6 @@ class GuardedReplayStoreRedisTest extends OnContextCalls {
           if (r != null) {
             lastOutage = r.stored().get(1).position();
           }
-          Thread.sleep(200);
         }
       }
       assertThat(back).as("appends went back to Redis").isNotNull();
@@ -245,6 +245,17 @@ class GuardedReplayStoreRedisTest extends OnContextCalls {
     String info = await(admin.send(Request.cmd(Command.INFO).arg("commandstats"))).toString();
     Matcher m = Pattern.compile("cmdstat_evalsha:calls=(\\d+)").matcher(info);
     return m.find() ? Long.parseLong(m.group(1)) : 0;
+  }
+
+  /**
+   * Waits until the write breaker lets a call through (closed, or half-open after its reset
+   * timeout) instead of retrying on a timer; fails past {@code deadline}.
+   */
+  static void awaitTrial(GuardedReplayStore store, long deadline) throws InterruptedException {
+    assertThat(System.nanoTime()).as("appends back to the durable store before the deadline: %s", store.status()).isLessThan(deadline);
+    Await.until(() -> "the write breaker let a call through: " + store.status(),
+      () -> !"OPEN".equals(store.status().getJsonObject("breakers").getString(GuardedReplayStore.WRITE_BREAKER)),
+      Duration.ofNanos(deadline - System.nanoTime()));
   }
 
   private void awaitScriptCalls(long atLeast) throws InterruptedException {
