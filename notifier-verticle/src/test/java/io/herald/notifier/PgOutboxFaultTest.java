@@ -124,8 +124,15 @@ class PgOutboxFaultTest {
         .containsExactlyElementsOf(IntStream.rangeClosed(1, got.size()).mapToObj(String::valueOf).toList());
       Set<String> keys = new HashSet<>();
       assertThat(got).allMatch(e -> keys.add(e.key()));
-      assertThat(await(db.query("SELECT count(*) FROM herald_outbox WHERE published_at IS NULL").execute())
-        .iterator().next().getLong(0)).isZero();
+      // A row is marked published after its events are stored: the marker's mark may still be on its way.
+      waitUntil(() -> {
+        try {
+          return await(db.query("SELECT count(*) FROM herald_outbox WHERE published_at IS NULL").execute())
+            .iterator().next().getLong(0) == 0;
+        } catch (Exception e) {
+          return false;
+        }
+      }, 15_000, "every row marked published");
       assertThat(ingest.status().getString("breaker")).isEqualTo("CLOSED");
     } finally {
       await(ingest.stop());
