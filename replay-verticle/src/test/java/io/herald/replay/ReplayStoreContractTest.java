@@ -731,7 +731,9 @@ public abstract class ReplayStoreContractTest implements ReplayStoreKeyContract 
   @Test
   @DisplayName("appends to one topic from two stores at once (sharing the backend) keep log order = seq order, with dense log positions, and a reader polling meanwhile never misses a position")
   void logOrderAndVisibilityUnderConcurrency() throws Exception {
-    ReplayOptions options = new ReplayOptions(new JsonObject().put("maxEventsPerTopic", 10_000));
+    // A long store timeout: this is about order, and eight appends serialized on one row may wait
+    // long on a loaded machine (an append past its fence fails, and the test would then say little).
+    ReplayOptions options = new ReplayOptions(new JsonObject().put("maxEventsPerTopic", 10_000).put("storeTimeoutMillis", 60_000));
     ReplayStore one = newStore(options.toJson());
     ReplayStore shared = onContext(() -> createSharingStore(one, options, this::now));
     ReplayStore two = shared != null ? shared : one;
@@ -805,8 +807,12 @@ public abstract class ReplayStoreContractTest implements ReplayStoreKeyContract 
         return;
       }
       if (appendsDone && r.complete() && got.size() < total) {
-        // Appends done but the reader is short of events: positions it passed were missed.
-        done.complete(null);
+        // Appends done but the reader is short of events: positions it passed were missed, or an append failed.
+        if (appends.failed()) {
+          done.completeExceptionally(new AssertionError("an append failed, the log cannot be complete", appends.cause()));
+        } else {
+          done.complete(null);
+        }
         return;
       }
       poll(s, r.scannedTo(), got, resetSeen, appends, total, done);
