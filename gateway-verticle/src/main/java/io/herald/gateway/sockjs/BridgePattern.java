@@ -157,6 +157,9 @@ public final class BridgePattern {
       ch.ready = gateway.subscriptions().joinPattern(filter, ch, 0);
     }
     Registration reg = new Registration(ch);
+    if (event.getRawMessage().getValue("headers") instanceof JsonObject headers && headers.getValue("lastEventId") instanceof String last) {
+      reg.given(parse(last), key);
+    }
     ch.holders++;
     sockets.computeIfAbsent(s, k -> new LinkedHashMap<>()).put(key, reg);
     Channel joined = ch;
@@ -238,6 +241,12 @@ public final class BridgePattern {
     }
   }
 
+  /** A pattern cursor a client sent, or null when it is none (too long, or not a cursor). */
+  Cursor parse(String lastEventId) {
+    return lastEventId.isEmpty() || lastEventId.length() > options.maxLastEventIdLength() ? null
+      : Cursor.parse(lastEventId, options.tiers().maxTopicsPerConnection() + 1 + MAX_ABOVE);
+  }
+
   /** Why {@code grant} may not read every topic {@code filter} can match, or null when it may. */
   HeraldException denied(SubscriberAuth.Grant grant, TopicFilter filter) {
     SubscriberAuth auth = gateway.auth();
@@ -302,13 +311,45 @@ public final class BridgePattern {
     }
   }
 
-  /** One socket's registration of a pattern; {@code started} is where its live events began. */
+  /**
+   * One socket's registration of a pattern; {@code started} is where its live events began, and
+   * {@code given} the client's cursor (its register's or replay's): a live event it says the
+   * client has, from an earlier session on an instance or node whose channel was ahead of this
+   * one, is not written again.
+   */
   static final class Registration {
     final Channel channel;
     final Promise<Start> started = Promise.promise();
+    private Cursor given;
+    private Position givenLog;
 
     Registration(Channel channel) {
       this.channel = channel;
+    }
+
+    /**
+     * The client's cursor {@code c} for the pattern of {@code key} (null: none, or not a cursor).
+     * One naming the pattern further on in the log replaces an earlier one.
+     */
+    void given(Cursor c, String key) {
+      Position log = c == null ? null : c.position(entryName(key));
+      if (log != null && (givenLog == null || !givenLog.epoch().equals(log.epoch()) || log.seq() >= givenLog.seq())) {
+        given = c;
+        givenLog = log;
+      }
+    }
+
+    /** Whether the client's cursor says it has {@code e}: at or below its log position, or its topic's entry. */
+    boolean has(Event e) {
+      if (given == null) {
+        return false;
+      }
+      Position log = e.log();
+      if (log != null && log.epoch().equals(givenLog.epoch()) && log.seq() <= givenLog.seq()) {
+        return true;
+      }
+      Position at = given.position(e.topic());
+      return at != null && at.epoch().equals(e.epoch()) && e.seq() <= at.seq();
     }
   }
 
@@ -382,7 +423,13 @@ public final class BridgePattern {
         it.remove();
       }
       if (!sockets.isEmpty()) {
-        fanOut(BridgeFrames.rec(address, JsonFrames.withId(cursor(), ev.jsonTail())));
+        Buffer frame = BridgeFrames.rec(address, JsonFrames.withId(cursor(), ev.jsonTail()));
+        for (Socket s : sockets.toArray(new Socket[0])) {
+          Registration reg = registration(s, key);
+          if (reg == null || !reg.has(e)) {
+            s.deliver(frame);
+          }
+        }
       }
     }
 

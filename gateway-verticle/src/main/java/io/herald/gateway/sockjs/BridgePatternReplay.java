@@ -77,10 +77,12 @@ final class BridgePatternReplay {
       Position from = null;
       boolean unknown = false;
       if (lastEventId != null && !lastEventId.isEmpty()) {
-        c = lastEventId.length() > options.maxLastEventIdLength() ? null
-          : Cursor.parse(lastEventId, options.tiers().maxTopicsPerConnection() + 1 + BridgePattern.MAX_ABOVE);
+        c = patterns.parse(lastEventId);
         from = c == null ? null : c.position(BridgePattern.entryName(key));
         unknown = from == null;
+        if (reg != null) {
+          reg.given(c, key); // live events the client has from elsewhere are not written again
+        }
       }
       if (from == null) {
         // Nothing to replay: the answer says where the pattern stands (and resets an unknown cursor).

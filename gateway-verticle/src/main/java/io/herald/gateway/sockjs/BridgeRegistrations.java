@@ -2,6 +2,7 @@ package io.herald.gateway.sockjs;
 
 import io.herald.common.Cursor;
 import io.herald.common.ErrorCode;
+import io.herald.common.Event;
 import io.herald.common.HeraldException;
 import io.herald.common.Position;
 import io.herald.common.Topics;
@@ -98,6 +99,7 @@ final class BridgeRegistrations {
       bt.ready = gateway.subscriptions().join(topic, bt, 0);
     }
     Registration reg = new Registration(bt);
+    reg.given(clientPosition(event.getRawMessage(), topic));
     bt.holders++;
     bs.topics.put(topic, reg);
     BridgeTopic joined = bt;
@@ -118,6 +120,20 @@ final class BridgeRegistrations {
       gateway.presence().bridged(topic, bs.id, SockJSBridge.TRANSPORT, bs.grant, bridge.admission().client(bs.sock));
       event.complete(true);
     });
+  }
+
+  /**
+   * Where the register's {@code headers.lastEventId} (the client's last id, optional) says the
+   * client stands in {@code topic}; null without one or when it is not a cursor of the topic
+   * (the replay then answers the reset).
+   */
+  private Position clientPosition(JsonObject raw, String topic) {
+    if (!(raw.getValue("headers") instanceof JsonObject headers) || !(headers.getValue("lastEventId") instanceof String last)
+      || last.isEmpty() || last.length() > options.maxLastEventIdLength()) {
+      return null;
+    }
+    Cursor c = Cursor.parse(last, options.tiers().maxTopicsPerConnection());
+    return c == null ? null : c.position(topic);
   }
 
   /**
@@ -169,13 +185,44 @@ final class BridgeRegistrations {
     }
   }
 
-  /** One socket's registration of a topic; {@code started} is where its live events began. */
+  /**
+   * One socket's registration of a topic; {@code started} is where its live events began, and
+   * {@code given} where the client says it stands (its register's or replay's cursor): a live
+   * event at or below it is one the client already has, from an earlier session on an instance or
+   * node whose channel was ahead of this one, and is not written again (as a {@code Connection}
+   * drops what its replay sent).
+   */
   static final class Registration {
     final BridgeTopic topic;
     final Promise<Position> started = Promise.promise();
+    private Position given;
 
     Registration(BridgeTopic topic) {
       this.topic = topic;
+    }
+
+    /** The client says it has the topic up to {@code p} (null: says nothing). */
+    void given(Position p) {
+      if (p != null && (given == null || !given.epoch().equals(p.epoch()) || p.seq() > given.seq())) {
+        given = p;
+      }
+    }
+
+    /** Whether the client already has {@code e}; past the first event it lacks, it has no later one either. */
+    boolean has(Event e) {
+      if (given == null) {
+        return false;
+      }
+      if (given.epoch().equals(e.epoch()) && e.seq() <= given.seq()) {
+        return true;
+      }
+      given = null; // live events come in per-topic order: every later one is new to the client
+      return false;
+    }
+
+    /** Whether a reset of the topic to {@code p} is moot: the client already stands past it. */
+    boolean past(Position p) {
+      return given != null && given.epoch().equals(p.epoch()) && p.seq() <= given.seq();
     }
   }
 
@@ -206,7 +253,14 @@ final class BridgeRegistrations {
     public void onEvent(int index, EncodedEvent event) {
       position = event.event().position();
       if (!sockets.isEmpty()) {
-        fanOut(BridgeFrames.rec(address, event.jsonSingle()), event.event().privateUpdate());
+        Event e = event.event();
+        Buffer frame = BridgeFrames.rec(address, event.jsonSingle());
+        for (BridgeSocket bs : sockets.toArray(new BridgeSocket[0])) {
+          Registration reg = bs.topics.get(topic);
+          if ((reg == null || !reg.has(e)) && (!e.privateUpdate() || !bs.grant.anonymous())) {
+            bs.deliver(frame); // a private (Mercure) update only to sockets whose token was checked
+          }
+        }
       }
     }
 
@@ -215,17 +269,14 @@ final class BridgeRegistrations {
       position = p;
       if (!sockets.isEmpty()) {
         JsonObject data = new JsonObject().put("topic", topic).put("reason", reason);
-        gateway.stats().resets += sockets.size();
+        Buffer frame = BridgeFrames.rec(address, JsonFrames.control(Cursor.single(topic, p.epoch(), p.seq()), "reset", data));
         HeraldMetrics.get().reset(reason);
-        fanOut(BridgeFrames.rec(address, JsonFrames.control(Cursor.single(topic, p.epoch(), p.seq()), "reset", data)), false);
-      }
-    }
-
-    /** A private (Mercure) update reaches only sockets whose token was checked for the topic. */
-    private void fanOut(Buffer frame, boolean privateUpdate) {
-      for (BridgeSocket bs : sockets.toArray(new BridgeSocket[0])) {
-        if (!privateUpdate || !bs.grant.anonymous()) {
-          bs.deliver(frame);
+        for (BridgeSocket bs : sockets.toArray(new BridgeSocket[0])) {
+          Registration reg = bs.topics.get(topic);
+          if (reg == null || !reg.past(p)) {
+            gateway.stats().resets++;
+            bs.deliver(frame);
+          }
         }
       }
     }

@@ -143,6 +143,9 @@ final class BridgeReplay {
           : Cursor.parse(lastEventId, options.tiers().maxTopicsPerConnection());
         from = c == null ? null : c.position(topic);
         unknown = from == null;
+        if (reg != null) {
+          reg.given(from); // live events the client has from elsewhere are not written again
+        }
       }
       if (from == null) {
         // Nothing to replay: the answer says where the topic stands (and resets an unknown cursor).
