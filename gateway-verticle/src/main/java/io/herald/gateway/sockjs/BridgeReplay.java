@@ -160,7 +160,9 @@ final class BridgeReplay {
 
   private Future<JsonObject> read(String topic, Position from, Position bound, boolean anonymous) {
     int max = Math.max(1, options.maxReplayEvents());
-    if (bound != null && bound.equals(from)) {
+    if (bound != null && bound.epoch().equals(from.epoch()) && from.seq() >= bound.seq()) {
+      // The client has everything up to where its live events began, or more (given by an
+      // instance ahead of this one, which its registration now leaves out): nothing to replay.
       return Future.succeededFuture(page(topic, from, List.of(), false));
     }
     return gateway.replay().read(topic, from, max).transform(ar -> {
