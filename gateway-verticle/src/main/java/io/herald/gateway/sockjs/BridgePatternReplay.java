@@ -111,6 +111,8 @@ final class BridgePatternReplay {
     /** Where the next log read starts. */
     Position scan;
     Position at;
+    /** An event above the bound was left to the registration's live delivery. */
+    boolean skipped;
     final LinkedHashMap<String, String> carried = new LinkedHashMap<>();
     final List<JsonObject> frames = new ArrayList<>();
     long bytes;
@@ -156,23 +158,31 @@ final class BridgePatternReplay {
           if (bound != null && e.log().seq() > bound.maxLog()) {
             return Future.succeededFuture(page(bound.cursor(key), frames, false));
           }
-          boolean below = bound == null || e.log().seq() <= bound.logAt().seq();
-          if (!given(e) && (below || bound.covers(e))) {
+          // Up to the first event left to the live registration, the answer's log position may
+          // follow every event; past it only topic entries move.
+          boolean above = bound != null && e.log().seq() > bound.logAt().seq();
+          boolean given = given(e);
+          if (!given && above && !bound.covers(e)) {
+            skipped = true; // the registration delivers it live
+            continue;
+          }
+          boolean follow = !above || !skipped;
+          if (!given) {
             Buffer tail = new EncodedEvent(e).jsonTail();
             if (frames.size() >= options.maxReplayEvents()
               || (!frames.isEmpty() && bytes + tail.length() + 64 > options.maxWriteQueueBytes())) {
               return Future.succeededFuture(page(cursorNow(), frames, true));
             }
-            moveTo(e, below);
+            moveTo(e, follow);
             Buffer frame = JsonFrames.withId(cursorNow(), tail);
             bytes += frame.length();
             frames.add(new JsonObject(frame));
-          } else if (below) {
+          } else if (follow) {
             at = e.log(); // given before: the client has everything up to here
           }
         }
         scan = r.scannedTo();
-        if (bound == null || scan.seq() <= bound.logAt().seq()) {
+        if (bound == null || scan.seq() <= bound.logAt().seq() || !skipped) {
           at = scan.seq() > at.seq() ? scan : at;
         } else if (bound.logAt().seq() > at.seq()) {
           at = bound.logAt();
@@ -195,8 +205,8 @@ final class BridgePatternReplay {
       return had != null && had.epoch().equals(e.epoch()) && e.seq() <= had.seq();
     }
 
-    private void moveTo(Event e, boolean below) {
-      if (below) {
+    private void moveTo(Event e, boolean follow) {
+      if (follow) {
         at = e.log();
       } else {
         carried.put(Cursor.tag(e.topic()), Cursor.entry(e.topic(), e.epoch(), e.seq()));
