@@ -75,6 +75,9 @@ import java.util.Map;
  * answers {@code {"id": cursor, "events": [frames], "more": bool}} with what was stored after the
  * cursor, at most {@code maxReplayEvents} frames. When the socket registered the topic, the
  * answer stops where its live events began: replay plus live is then every event once. The
+ * client's cursor, given in the register's {@code headers.lastEventId} or in the replay, also
+ * holds back the live events it says the client has (a client that an instance or node ahead of
+ * this one served before), as a {@code Connection} drops what its replay sent. The
  * answer is computed here, on the socket's instance, and carried back by the bridge's own
  * request/reply through a local echo consumer.
  *
