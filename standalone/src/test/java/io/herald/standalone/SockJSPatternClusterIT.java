@@ -124,6 +124,9 @@ class SockJSPatternClusterIT {
       assertThat(byTopic(all, "orders.b")).containsExactly("b2");
       assertThat(byTopic(all, "orders.new")).containsExactly("new1");
       assertThat(byTopic(all, "orders.c")).containsExactly("c1");
+      // Missed while away: by the replay; published after: live.
+      assertThat(data(r2, "replayed")).containsExactlyInAnyOrder("a2", "new1", "b2");
+      assertThat(data(r2, "live")).containsExactly("c1");
       assertThat(r2.getJsonArray("errors")).isEmpty();
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
