@@ -126,28 +126,33 @@ class PatternSubscriptionTest {
   @DisplayName("Resume of a pattern across new topics is exact on the memory, Redis and PostgreSQL stores")
   void resumeOnEachStore(String store, Vertx vertx) throws Exception {
     try (GatewayHarness h = new GatewayHarness(vertx, new JsonObject(), store(store))) {
-      String id;
-      try (SseClient c = h.sse("/events?pattern=" + enc("st.*"))) {
-        c.await(l -> !l.isEmpty(), WAIT);
-        h.publish("st.a", "a1");
-        id = c.awaitAppEvents(1, WAIT).get(0).id();
-      }
-      List<String> expected = new ArrayList<>();
-      for (int i = 0; i < 12; i++) {
-        h.publish("st.t" + i, "t" + i);
-        h.publish("zz.t" + i, "no");
-        h.publish("st.a", "a" + (i + 2));
-        expected.add("t" + i);
-        expected.add("a" + (i + 2));
-      }
-      try (SseClient c = h.sse("/events?pattern=" + enc("st.*"), "Last-Event-ID", id)) {
-        c.await(l -> l.stream().anyMatch(e -> "herald.ready".equals(e.type())), WAIT);
-        h.publish("st.new", "marker");
-        c.await(l -> l.stream().anyMatch(e -> "marker".equals(e.data())), WAIT);
-        expected.add("marker");
-        assertThat(c.events().stream().filter(e -> "reset".equals(e.type()))).isEmpty();
-        assertThat(data(c.appEvents())).containsExactlyElementsOf(expected);
-      }
+      assertExactResumeAcrossNewTopics(h);
+    }
+  }
+
+  /** A pattern stream that resumes after topics first appeared while it was away gets exactly what it missed, no reset. */
+  static void assertExactResumeAcrossNewTopics(GatewayHarness h) throws Exception {
+    String id;
+    try (SseClient c = h.sse("/events?pattern=" + enc("st.*"))) {
+      c.await(l -> !l.isEmpty(), WAIT);
+      h.publish("st.a", "a1");
+      id = c.awaitAppEvents(1, WAIT).get(0).id();
+    }
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      h.publish("st.t" + i, "t" + i);
+      h.publish("zz.t" + i, "no");
+      h.publish("st.a", "a" + (i + 2));
+      expected.add("t" + i);
+      expected.add("a" + (i + 2));
+    }
+    try (SseClient c = h.sse("/events?pattern=" + enc("st.*"), "Last-Event-ID", id)) {
+      c.await(l -> l.stream().anyMatch(e -> "herald.ready".equals(e.type())), WAIT);
+      h.publish("st.new", "marker");
+      c.await(l -> l.stream().anyMatch(e -> "marker".equals(e.data())), WAIT);
+      expected.add("marker");
+      assertThat(c.events().stream().filter(e -> "reset".equals(e.type()))).isEmpty();
+      assertThat(data(c.appEvents())).containsExactlyElementsOf(expected);
     }
   }
 
