@@ -151,7 +151,7 @@ class NotifierTracingTest {
     Socket s = new Socket();
     s.connect(new InetSocketAddress("127.0.0.1", notifier.tcpBridgePort()), 5000);
     s.setSoTimeout(5000);
-    try (TcpBridgeTest.Bridge b = new TcpBridgeTest.Bridge(s)) {
+    try (TcpBridgeFixture.Bridge b = new TcpBridgeFixture.Bridge(s)) {
       b.send(new JsonObject().put("type", "send").put("address", Addresses.PUBLISH).put("replyAddress", "r1")
         .put("headers", new JsonObject().put("X-Herald-Key", KEY).put("traceparent", TRACEPARENT))
         .put("body", new JsonObject().put("topic", "orders").put("data", 3)));
