@@ -9,24 +9,24 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 
-import static io.herald.replay.ReplayStoreContractTest.draft;
-import static io.herald.replay.ReplayStoreContractTest.keyed;
+import static io.herald.replay.ReplayStoreFixture.draft;
+import static io.herald.replay.ReplayStoreFixture.keyed;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The part of the {@link ReplayStore} contract about idempotent appends: a draft whose key matches
  * a retained event of its topic returns that event, run for every backend by
- * {@link ReplayStoreContractTest}, which implements it.
+ * {@link ReplayStoreContractTest}, which implements it through {@link ReplayStoreContract}.
  */
 interface ReplayStoreIdempotencyContract {
 
   /** The contract test this runs in: its stores, clock and helpers. */
-  ReplayStoreContractTest contract();
+  ReplayStoreFixture contract();
 
   @Test
   @DisplayName("a draft whose key matches a retained event returns that event and uses no sequence number")
   default void idempotentKey() {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReplayStore s = c.newStore();
     String t = c.topic("idem");
     String other = c.topic("other");
@@ -48,7 +48,7 @@ interface ReplayStoreIdempotencyContract {
   @Test
   @DisplayName("two drafts with the same topic and key in one append store the first and return it twice")
   default void sameKeyInOneAppend() {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReplayStore s = c.newStore();
     String t = c.topic("batch");
     List<Event> out = c.append(s, keyed(t, "one", "k"), keyed(t, "dup", "k"), draft(t, "two"));
@@ -61,7 +61,7 @@ interface ReplayStoreIdempotencyContract {
   @Test
   @DisplayName("a key is stored again once its event is no longer retained")
   default void keyReusableAfterDrop() {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReplayStore s = c.newStore(new JsonObject().put("maxEventsPerTopic", 2));
     String t = c.topic("reuse");
     c.append(s, keyed(t, "old", "k"));

@@ -16,13 +16,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The part of the store contract about {@link ReplayStore#findKey} (finding an event by the id its
  * publisher gave it, on any topic) and Mercure alternates, run for every backend by
- * {@link ReplayStoreContractTest}, which implements it. Keys are unique per test: the index spans
- * topics, and the backends' data outlives a test run.
+ * {@link ReplayStoreContractTest}, which implements it through {@link ReplayStoreContract}. Keys
+ * are unique per test: the index spans topics, and the backends' data outlives a test run.
  */
 interface ReplayStoreKeyContract {
 
   /** The contract test this runs in: its stores, clock and helpers. */
-  ReplayStoreContractTest contract();
+  ReplayStoreFixture contract();
 
   private static String uniqueKey(String name) {
     return "urn:uuid:" + UUID.randomUUID() + "#" + name;
@@ -35,16 +35,16 @@ interface ReplayStoreKeyContract {
   @Test
   @DisplayName("findKey answers the retained events with the key on every topic, with their log positions, in log order; an unknown key answers none")
   default void findKeyAcrossTopics() {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReplayStore s = c.newStore();
     String a = c.topic("key/a");
     String b = "https://example.com/" + c.topic("key/b?x=1");
     String key = uniqueKey("shared");
-    c.append(s, ReplayStoreContractTest.draft(a, "before"));
-    Event onA = c.append(s, ReplayStoreContractTest.keyed(a, "a", key)).get(0);
-    c.append(s, ReplayStoreContractTest.draft(b, "between"));
-    Event onB = c.append(s, ReplayStoreContractTest.keyed(b, "b", key)).get(0);
-    Event other = c.append(s, ReplayStoreContractTest.keyed(a, "other", uniqueKey("other"))).get(0);
+    c.append(s, ReplayStoreFixture.draft(a, "before"));
+    Event onA = c.append(s, ReplayStoreFixture.keyed(a, "a", key)).get(0);
+    c.append(s, ReplayStoreFixture.draft(b, "between"));
+    Event onB = c.append(s, ReplayStoreFixture.keyed(b, "b", key)).get(0);
+    Event other = c.append(s, ReplayStoreFixture.keyed(a, "other", uniqueKey("other"))).get(0);
 
     List<Event> found = findKey(s, key);
 
@@ -52,7 +52,7 @@ interface ReplayStoreKeyContract {
     assertThat(found).extracting(Event::log).containsExactly(onA.log(), onB.log());
     assertThat(findKey(s, other.key())).containsExactly(other);
     assertThat(findKey(s, uniqueKey("never"))).isEmpty();
-    Event again = c.append(s, ReplayStoreContractTest.keyed(a, "retry", key)).get(0);
+    Event again = c.append(s, ReplayStoreFixture.keyed(a, "retry", key)).get(0);
     assertThat(again).as("an idempotent repeat").isEqualTo(onA);
     assertThat(findKey(s, key)).as("a repeat adds nothing").containsExactly(onA, onB);
   }
@@ -60,11 +60,11 @@ interface ReplayStoreKeyContract {
   @Test
   @DisplayName("findKey forgets an event once its topic no longer retains it (maxEventsPerTopic, maxAgeSeconds): the index never outlives retention")
   default void findKeyFollowsRetention() {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReplayStore s = c.newStore(new JsonObject().put("maxEventsPerTopic", 2).put("maxAgeSeconds", 60));
     String t = c.topic("key/retention");
     String pushed = uniqueKey("pushed");
-    c.append(s, ReplayStoreContractTest.keyed(t, "old", pushed));
+    c.append(s, ReplayStoreFixture.keyed(t, "old", pushed));
     assertThat(findKey(s, pushed)).hasSize(1);
     c.appendMany(s, t, 2);
 
@@ -72,7 +72,7 @@ interface ReplayStoreKeyContract {
 
     String aged = uniqueKey("aged");
     String u = c.topic("key/aged");
-    c.append(s, ReplayStoreContractTest.keyed(u, "aging", aged));
+    c.append(s, ReplayStoreFixture.keyed(u, "aging", aged));
     c.advance(61_000);
     assertThat(findKey(s, aged)).as("older than maxAgeSeconds").isEmpty();
   }
@@ -80,7 +80,7 @@ interface ReplayStoreKeyContract {
   @Test
   @DisplayName("the copies of a Mercure update with alternate topics are stored once per topic, each naming all the topics, and found together by their key")
   default void alternatesAreStored() {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReplayStore s = c.newStore();
     String canonical = "https://example.com/" + c.topic("books/1");
     String alternate = "https://example.com/" + c.topic("alt/books/1");

@@ -15,27 +15,27 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
-import static io.herald.replay.ReplayStoreContractTest.assertLogReset;
-import static io.herald.replay.ReplayStoreContractTest.draft;
-import static io.herald.replay.ReplayStoreContractTest.keyed;
-import static io.herald.replay.ReplayStoreContractTest.otherEpoch;
+import static io.herald.replay.ReplayStoreFixture.assertLogReset;
+import static io.herald.replay.ReplayStoreFixture.draft;
+import static io.herald.replay.ReplayStoreFixture.keyed;
+import static io.herald.replay.ReplayStoreFixture.otherEpoch;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The part of the {@link ReplayStore} contract about the log across topics ({@code logHead},
  * {@code readLog}): dense positions, filters, limits and scannedTo, resets, and order under
  * concurrent appends, run for every backend by
- * {@link ReplayStoreContractTest}, which implements it.
+ * {@link ReplayStoreContractTest}, which implements it through {@link ReplayStoreContract}.
  */
 interface ReplayStoreLogContract {
 
   /** The contract test this runs in: its stores, clock and helpers. */
-  ReplayStoreContractTest contract();
+  ReplayStoreFixture contract();
 
   @Test
   @DisplayName("the log numbers stored events of all topics densely from 1 in append order, and readLog gives them back in that order")
   default void logIsDenseAcrossTopics() {
-    ReplayStoreContractTest fx = contract();
+    ReplayStoreFixture fx = contract();
     ReplayStore s = fx.newStore();
     Position start = fx.logHead(s);
     assertThat(start.seq()).isZero();
@@ -79,7 +79,7 @@ interface ReplayStoreLogContract {
   @Test
   @DisplayName("readLog keeps the topics the filter passes, returns at most limit events, and says how far it scanned, bounded per call")
   default void logFilterLimitScannedTo() {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReplayStore s = c.newStore();
     Position start = c.logHead(s);
     String x = c.topic("news.x");
@@ -132,7 +132,7 @@ interface ReplayStoreLogContract {
   @Test
   @DisplayName("readLog resets from another log epoch, from beyond the head, and when a matching event after the position is gone")
   default void logResets() {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReplayStore s = c.newStore(new JsonObject().put("maxEventsPerTopic", 2));
     Position start = c.logHead(s);
     String t = c.topic("trunc");
@@ -152,7 +152,7 @@ interface ReplayStoreLogContract {
   @Test
   @DisplayName("readLog resets when a matching event after the position expired")
   default void logResetsOnExpiry() {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReplayStore s = c.newStore(new JsonObject().put("maxAgeSeconds", 10));
     String t = c.topic("old");
     String u = c.topic("young");
@@ -170,7 +170,7 @@ interface ReplayStoreLogContract {
   @Test
   @DisplayName("appends to one topic from two stores at once (sharing the backend) keep log order = seq order, with dense log positions, and a reader polling meanwhile never misses a position")
   default void logOrderAndVisibilityUnderConcurrency() throws Exception {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     // A long store timeout: this is about order, and eight appends serialized on one row may wait
     // long on a loaded machine (an append past its fence fails, and the test would then say little).
     ReplayOptions options = new ReplayOptions(new JsonObject().put("maxEventsPerTopic", 10_000).put("storeTimeoutMillis", 60_000));

@@ -12,26 +12,26 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.List;
 
-import static io.herald.replay.ReplayStoreContractTest.START_MILLIS;
-import static io.herald.replay.ReplayStoreContractTest.assertReset;
-import static io.herald.replay.ReplayStoreContractTest.draft;
-import static io.herald.replay.ReplayStoreContractTest.keyed;
+import static io.herald.replay.ReplayStoreFixture.START_MILLIS;
+import static io.herald.replay.ReplayStoreFixture.assertReset;
+import static io.herald.replay.ReplayStoreFixture.draft;
+import static io.herald.replay.ReplayStoreFixture.keyed;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The part of the {@link ReplayStore} contract about positions and what is stored: sequence
  * numbers per topic, heads of unknown topics, an event's content, flags and URL topics, run for every backend by
- * {@link ReplayStoreContractTest}, which implements it.
+ * {@link ReplayStoreContractTest}, which implements it through {@link ReplayStoreContract}.
  */
 interface ReplayStorePositionContract {
 
   /** The contract test this runs in: its stores, clock and helpers. */
-  ReplayStoreContractTest contract();
+  ReplayStoreFixture contract();
 
   @Test
   @DisplayName("heads and reads of a topic nobody published to create no state, and its first event follows that head without a reset")
   default void headCreatesNoState() {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReplayStore s = c.newStore();
     String ghost = c.topic("ghost");
     Position h = c.head(s, ghost);
@@ -56,7 +56,7 @@ interface ReplayStorePositionContract {
   @Test
   @DisplayName("sequence numbers start at 1 and are consecutive per topic, independently across topics")
   default void seqsArePerTopic() {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReplayStore s = c.newStore();
     String a = c.topic("a");
     String b = c.topic("b");
@@ -78,7 +78,7 @@ interface ReplayStorePositionContract {
   @Test
   @DisplayName("a stored event keeps what the publisher sent and reads back equal")
   default void eventsKeepTheirContent() {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReplayStore s = c.newStore();
     String t = c.topic("content");
     List<Event> stored = c.append(s,
@@ -102,7 +102,7 @@ interface ReplayStorePositionContract {
   @Test
   @DisplayName("data reads back character for character: numbers beyond a double, escapes, characters outside the BMP")
   default void dataExact() {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReplayStore s = c.newStore();
     String t = c.topic("exact");
     String pi = "3.14159265358979323846264338327950288";
@@ -123,7 +123,7 @@ interface ReplayStorePositionContract {
   @Test
   @DisplayName("topics that are URLs (Mercure's IRIs: ? & = # % [ ] ! $ ' ( ) + , ; ~) are stored, read, keyed and logged as any other, each on its own")
   default void urlTopics() {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReplayStore s = c.newStore();
     String base = "https://example.com/" + c.topic("books/1");
     String url = base + "?lang=fr&x=%20";
@@ -158,7 +158,7 @@ interface ReplayStorePositionContract {
   @Test
   @DisplayName("an event's Mercure flags (private, retry) are stored with it and read back by read, readLog and an idempotent repeat")
   default void flagsAreStored() {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReplayStore s = c.newStore();
     String t = "https://example.com/" + c.topic("private/1");
     Position logStart = c.logHead(s);
@@ -182,7 +182,7 @@ interface ReplayStorePositionContract {
   @Test
   @DisplayName("the head of a topic without events is seq 0 in the epoch its first event then gets")
   default void headOfUnknownTopic() {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReplayStore s = c.newStore();
     String t = c.topic("fresh");
     Position before = c.head(s, t);
@@ -200,7 +200,7 @@ interface ReplayStorePositionContract {
   @Test
   @DisplayName("one append with several topics numbers each topic on its own and answers in draft order")
   default void oneAppendSeveralTopics() {
-    ReplayStoreContractTest fx = contract();
+    ReplayStoreFixture fx = contract();
     ReplayStore s = fx.newStore();
     String a = fx.topic("a");
     String b = fx.topic("b");

@@ -11,24 +11,24 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.List;
 
-import static io.herald.replay.ReplayStoreContractTest.assertReset;
-import static io.herald.replay.ReplayStoreContractTest.otherEpoch;
+import static io.herald.replay.ReplayStoreFixture.assertReset;
+import static io.herald.replay.ReplayStoreFixture.otherEpoch;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The part of the {@link ReplayStore} contract about reads: after a position, at the head, limits
  * and paging, and the resets for another epoch or a position beyond the head, run for every backend by
- * {@link ReplayStoreContractTest}, which implements it.
+ * {@link ReplayStoreContractTest}, which implements it through {@link ReplayStoreContract}.
  */
 interface ReplayStoreReadContract {
 
   /** The contract test this runs in: its stores, clock and helpers. */
-  ReplayStoreContractTest contract();
+  ReplayStoreFixture contract();
 
   @Test
   @DisplayName("a read after seq 0 returns every retained event in order, with the head")
   default void readAfterZero() {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReplayStore s = c.newStore();
     String t = c.topic("all");
     List<Event> stored = c.appendMany(s, t, 5);
@@ -45,7 +45,7 @@ interface ReplayStoreReadContract {
   @Test
   @DisplayName("a read after seq n returns the events after n in order")
   default void readAfterN() {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReplayStore s = c.newStore();
     String t = c.topic("rest");
     List<Event> stored = c.appendMany(s, t, 5);
@@ -61,7 +61,7 @@ interface ReplayStoreReadContract {
   @Test
   @DisplayName("a read at the head returns no events and no reset")
   default void readAtHead() {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReplayStore s = c.newStore();
     String t = c.topic("head");
     String epoch = c.appendMany(s, t, 3).get(0).epoch();
@@ -77,7 +77,7 @@ interface ReplayStoreReadContract {
   @Test
   @DisplayName("a read returns at most limit events and paging by the last seq reaches the head")
   default void limitAndPaging() {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReplayStore s = c.newStore();
     String t = c.topic("paging");
     List<Event> stored = c.appendMany(s, t, 10);
@@ -104,7 +104,7 @@ interface ReplayStoreReadContract {
   @Test
   @DisplayName("a limit above maxReadLimit is capped to maxReadLimit")
   default void maxReadLimitCaps() {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReplayStore s = c.newStore(new JsonObject().put("maxReadLimit", 4));
     String t = c.topic("cap");
     List<Event> stored = c.appendMany(s, t, 10);
@@ -119,7 +119,7 @@ interface ReplayStoreReadContract {
   @Test
   @DisplayName("a position of another epoch gets a reset that carries the head and no events")
   default void otherEpochResets() {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReplayStore s = c.newStore();
     String t = c.topic("epoch");
     String epoch = c.appendMany(s, t, 3).get(0).epoch();
@@ -136,7 +136,7 @@ interface ReplayStoreReadContract {
   @Test
   @DisplayName("a position beyond the head gets a reset that carries the head")
   default void beyondHeadResets() {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReplayStore s = c.newStore();
     String t = c.topic("beyond");
     String epoch = c.appendMany(s, t, 5).get(0).epoch();

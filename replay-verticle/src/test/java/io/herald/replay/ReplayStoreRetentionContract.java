@@ -10,25 +10,25 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 
-import static io.herald.replay.ReplayStoreContractTest.assertReset;
-import static io.herald.replay.ReplayStoreContractTest.draft;
+import static io.herald.replay.ReplayStoreFixture.assertReset;
+import static io.herald.replay.ReplayStoreFixture.draft;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The part of the {@link ReplayStore} contract about retention: {@code maxEventsPerTopic},
  * {@code maxAgeSeconds} and {@code maxTopics} drop history with a reset and never move positions
  * back, run for every backend by
- * {@link ReplayStoreContractTest}, which implements it.
+ * {@link ReplayStoreContractTest}, which implements it through {@link ReplayStoreContract}.
  */
 interface ReplayStoreRetentionContract {
 
   /** The contract test this runs in: its stores, clock and helpers. */
-  ReplayStoreContractTest contract();
+  ReplayStoreFixture contract();
 
   @Test
   @DisplayName("history truncated by maxEventsPerTopic gets a reset when the next event is gone, and is served when it is not")
   default void truncatedHistoryResets() {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReplayStore s = c.newStore(new JsonObject().put("maxEventsPerTopic", 3));
     String t = c.topic("count");
     List<Event> stored = c.appendMany(s, t, 5);
@@ -46,7 +46,7 @@ interface ReplayStoreRetentionContract {
   @Test
   @DisplayName("each topic keeps its own maxEventsPerTopic events")
   default void retentionIsPerTopic() {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReplayStore s = c.newStore(new JsonObject().put("maxEventsPerTopic", 2));
     String a = c.topic("busy");
     String b = c.topic("quiet");
@@ -60,7 +60,7 @@ interface ReplayStoreRetentionContract {
   @Test
   @DisplayName("history older than maxAgeSeconds gets a reset, younger history is served, positions stay")
   default void expiredHistoryResets() {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReplayStore s = c.newStore(new JsonObject().put("maxAgeSeconds", 60));
     String t = c.topic("age");
     List<Event> old = c.appendMany(s, t, 2);
@@ -85,7 +85,7 @@ interface ReplayStoreRetentionContract {
   @Test
   @DisplayName("after a topic is pushed out by maxTopics and recreated, its seq never goes back and old positions never skip silently")
   default void seqContinuesAfterTopicEviction() {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReplayStore s = c.newStore(new JsonObject().put("maxTopics", 2));
     String t = c.topic("evicted");
     Position old = c.appendMany(s, t, 3).get(2).position();
@@ -102,7 +102,7 @@ interface ReplayStoreRetentionContract {
   @Test
   @DisplayName("after all of a topic's events expire and it is recreated, its seq never goes back and old positions never skip silently")
   default void seqContinuesAfterExpiry() {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReplayStore s = c.newStore(new JsonObject().put("maxAgeSeconds", 60));
     String t = c.topic("expired");
     Position old = c.appendMany(s, t, 2).get(1).position();
@@ -120,7 +120,7 @@ interface ReplayStoreRetentionContract {
    * or another epoch (reset).
    */
   private void assertContinues(ReplayStore s, String t, Position old, Event recreated) {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReadResult fromOld = c.read(s, t, old, 100);
     if (recreated.epoch().equals(old.epoch())) {
       assertThat(recreated.seq()).isEqualTo(old.seq() + 1);
@@ -145,7 +145,7 @@ interface ReplayStoreRetentionContract {
   @Test
   @DisplayName("history dropped by maxEventsPerTopic is not reported as evicted by the byte budget")
   default void countTruncationIsNotEviction() {
-    ReplayStoreContractTest c = contract();
+    ReplayStoreFixture c = contract();
     ReplayStore s = c.newStore(new JsonObject().put("maxEventsPerTopic", 2));
     String t = c.topic("count");
     List<Event> stored = c.appendMany(s, t, 4);
