@@ -178,8 +178,8 @@ ensure_server_binaries() {
   fi
 }
 
-# NginxProxyIT runs docker/nginx/herald.conf with Debian's nginx (/usr/sbin/nginx) in front of
-# two gateways; the test starts and stops its own instance on loopback, so only the binary is
+# NginxProxyIT and NginxProxyClientsIT run docker/nginx/herald.conf with Debian's nginx (/usr/sbin/nginx) in front of
+# two gateways; each test class starts and stops its own instance on loopback, so only the binary is
 # needed (the distribution's service is not started here).
 ensure_nginx() {
   if [ -x /usr/sbin/nginx ]; then
@@ -209,7 +209,7 @@ ensure_nchan() {
   fi
 }
 
-# DocsCommandsIT runs the docs' shell blocks with bash, curl and openssl, and migration.md's Python
+# DocsCommandsIT (and Docs*CommandsIT) run the docs' shell blocks with bash, curl and openssl, and migration.md's Python
 # publish() with python3 (standard library only).
 ensure_docs_tools() {
   local missing=()
@@ -220,7 +220,7 @@ ensure_docs_tools() {
     say "curl, openssl and python3 found"
     return
   fi
-  say "not found: ${missing[*]}: installing them (the docs' commands run by DocsCommandsIT)"
+  say "not found: ${missing[*]}: installing them (the docs' commands run by Docs*CommandsIT)"
   apt_install "${missing[@]}"
 }
 
