@@ -1,35 +1,22 @@
 package io.herald.standalone;
 
-import io.herald.testsupport.Jwt;
-import io.herald.testsupport.SseClient;
 import io.herald.testsupport.SseEvent;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -38,67 +25,28 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The hostile-input table, against the real jar with subscriber JWT on: each row is a request an
  * attacker or a broken client could send, its expected status, and (where there is one) what it
  * must or must not do. After every row the hub still serves: alice's canary stream receives a
- * fresh event of her own topic, and bob's stream never receives anything of alice's.
+ * fresh event of her own topic, and bob's stream never receives anything of alice's. Hostile
+ * connections are in {@link HostileConnectionsIT}.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class HostileInputIT {
+class HostileInputIT extends HostileInputFixture {
 
-  private static final String SECRET = "hostile-suite-secret-long-enough-for-hs256!";
-  private static final Duration WAIT = Duration.ofSeconds(10);
-  /** notifier.requestTimeoutMillis of the hub under test. */
-  private static final long REQUEST_TIMEOUT_MILLIS = 4000;
-  private static final String KEY = "Bearer " + HeraldProcess.PUBLISHER_KEY;
-
-  private HeraldProcess herald;
-  private Vertx vertx;
-  private SseClient alice;
-  private SseClient bob;
-  private SseClient publicStream;
-  private final AtomicInteger canary = new AtomicInteger();
-  private static KeyPair rsa;
-  private static String rsaPem;
-
-  record Case(String name, String method, String path, Map<String, String> headers, String body, int status,
-              Consumer<HttpResponse<String>> check) {
-    @Override
-    public String toString() {
-      return name;
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("cases")
+  @DisplayName("Hostile input")
+  void hostile(Case c) throws Exception {
+    HttpResponse<String> r = send(c);
+    assertThat(r.statusCode()).as(c.name() + ": " + abbreviate(r.body())).isEqualTo(c.status());
+    if (c.status() >= 400) {
+      JsonObject body = new JsonObject(r.body());
+      assertThat(body.getString("error")).as(c.name() + ": JSON error body").isNotBlank();
     }
-  }
-
-  @BeforeAll
-  void start() throws Exception {
-    KeyPairGenerator gen = KeyPairGenerator.getInstance("RSA");
-    gen.initialize(2048);
-    rsa = gen.generateKeyPair();
-    rsaPem = "-----BEGIN PUBLIC KEY-----\n" + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(rsa.getPublic().getEncoded())
-      + "\n-----END PUBLIC KEY-----\n";
-    Path pem = Files.createTempFile("herald-hostile", ".pem");
-    Files.writeString(pem, rsaPem);
-    herald = HeraldProcess.start("hostile", Map.of(
-      "HERALD_GATEWAY_AUTH_MODE", "jwt",
-      "HERALD_GATEWAY_JWT_SECRET", SECRET,
-      "HERALD_GATEWAY_JWT_PUBLIC_KEY_FILE", pem.toString(),
-      "HERALD_GATEWAY_PUBLIC_TOPICS", "public.*",
-      "HERALD_NOTIFIER_REQUEST_TIMEOUT_MILLIS", String.valueOf(REQUEST_TIMEOUT_MILLIS)));
-    vertx = Vertx.vertx();
-    var http = vertx.createHttpClient();
-    alice = SseClient.open(http, herald.gatewayPort, "/events?topic=user:alice", "Authorization", "Bearer " + hs256(claims("alice", "user:{sub}")));
-    bob = SseClient.open(http, herald.gatewayPort, "/events?topic=user:bob", "Authorization", "Bearer " + hs256(claims("bob", "user:{sub}")));
-    publicStream = SseClient.open(http, herald.gatewayPort, "/events?topic=public.news");
-    for (SseClient c : List.of(alice, bob, publicStream)) {
-      c.await(l -> l.stream().anyMatch(e -> e.type().equals("herald.ready")), WAIT);
-    }
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    if (herald != null) {
-      herald.destroy();
-    }
-    if (vertx != null) {
-      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
+    c.check().accept(r);
+    // The hub still serves, and nothing crosses users.
+    String data = "canary-" + canary.incrementAndGet();
+    herald.publish("{\"topic\":\"user:alice\",\"data\":\"" + data + "\"}");
+    alice.await(l -> l.stream().anyMatch(e -> data.equals(e.data())), WAIT);
+    assertThat(bob.events()).extracting(SseEvent::data).noneMatch(d -> d != null && d.startsWith("canary-"));
+    assertThat(alice.failure()).isNull();
   }
 
   Stream<Case> cases() throws Exception {
@@ -175,134 +123,6 @@ class HostileInputIT {
     return c.stream();
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("cases")
-  @DisplayName("Hostile input")
-  void hostile(Case c) throws Exception {
-    HttpResponse<String> r = send(c);
-    assertThat(r.statusCode()).as(c.name() + ": " + abbreviate(r.body())).isEqualTo(c.status());
-    if (c.status() >= 400) {
-      JsonObject body = new JsonObject(r.body());
-      assertThat(body.getString("error")).as(c.name() + ": JSON error body").isNotBlank();
-    }
-    c.check().accept(r);
-    // The hub still serves, and nothing crosses users.
-    String data = "canary-" + canary.incrementAndGet();
-    herald.publish("{\"topic\":\"user:alice\",\"data\":\"" + data + "\"}");
-    alice.await(l -> l.stream().anyMatch(e -> data.equals(e.data())), WAIT);
-    assertThat(bob.events()).extracting(SseEvent::data).noneMatch(d -> d != null && d.startsWith("canary-"));
-    assertThat(alice.failure()).isNull();
-  }
-
-  @org.junit.jupiter.api.Test
-  @DisplayName("Slowloris on publish: a connection trickling its headers is closed after notifier.requestTimeoutMillis; publishing goes on meanwhile")
-  void slowlorisOnPublish() throws Exception {
-    // Taken before the connection exists: the notifier's timer cannot have started earlier.
-    long start = System.nanoTime();
-    try (java.net.Socket slow = new java.net.Socket()) {
-      slow.bind(new java.net.InetSocketAddress(java.net.InetAddress.getByName("127.0.0.70"), 0));
-      slow.connect(new java.net.InetSocketAddress("127.0.0.1", herald.notifierPort), 5000);
-      var out = slow.getOutputStream();
-      out.write("POST /publish HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
-      boolean closed = false;
-      // A byte every 100 ms until the notifier closes: no byte may push its deadline back, so a
-      // notifier that extends it keeps the socket open past this (generous) deadline and fails.
-      long deadline = start + Duration.ofSeconds(60).toNanos();
-      try {
-        for (int i = 0; !closed && System.nanoTime() < deadline; i++) {
-          out.write('X');
-          out.flush();
-          if (i == 2) {
-            herald.publish("{\"topic\":\"public.news\",\"data\":\"during-slowloris\"}");
-          }
-          Thread.sleep(100);
-        }
-      } catch (java.io.IOException e) {
-        closed = true;
-      }
-      long millis = (System.nanoTime() - start) / 1_000_000;
-      assertThat(closed).as("the trickling connection was closed").isTrue();
-      assertThat(millis).as("closed, and not before notifier.requestTimeoutMillis").isGreaterThanOrEqualTo(REQUEST_TIMEOUT_MILLIS);
-    }
-    publicStream.await(l -> l.stream().anyMatch(e -> "during-slowloris".equals(e.data())), WAIT);
-    assertCanary();
-  }
-
-  @org.junit.jupiter.api.Test
-  @DisplayName("A burst of 3000 connections from one address: 200 streams (maxConnectionsPerIp), every other attempt 429 at once; other clients unaffected; nothing leaks")
-  void burstOfConnections() throws Exception {
-    List<java.net.Socket> open = new ArrayList<>();
-    Map<Integer, Integer> statuses = new java.util.TreeMap<>();
-    double before = activeSse();
-    long start = System.nanoTime();
-    try {
-      for (int i = 0; i < 3000; i++) {
-        java.net.Socket s = new java.net.Socket();
-        s.bind(new java.net.InetSocketAddress(java.net.InetAddress.getByName("127.0.0.71"), 0));
-        s.connect(new java.net.InetSocketAddress("127.0.0.1", herald.gatewayPort), 5000);
-        s.setSoTimeout(10_000);
-        s.getOutputStream().write("GET /events?topic=public.burst HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-        int status = statusOf(s.getInputStream());
-        statuses.merge(status, 1, Integer::sum);
-        if (status == 200) {
-          open.add(s);
-        } else {
-          s.close();
-        }
-      }
-      long millis = (System.nanoTime() - start) / 1_000_000;
-      System.out.println("[measure] HostileInputIT burst of 3000 connections from one address: " + statuses + " in " + millis + " ms");
-      assertThat(statuses).containsOnlyKeys(200, 429);
-      assertThat(statuses.get(200)).isEqualTo(200);
-      // Other clients are served meanwhile: the subscribers' canary and a new stream elsewhere.
-      assertCanary();
-      SseClient other = SseClient.open(vertx.createHttpClient(), herald.gatewayPort, "/events?topic=public.news");
-      other.await(l -> l.stream().anyMatch(e -> e.type().equals("herald.ready")), WAIT);
-      other.close();
-    } finally {
-      for (java.net.Socket s : open) {
-        s.close();
-      }
-    }
-    // Nothing leaks: every stream of the burst is counted out (the address itself stays limited
-    // for the attempt window: its refused attempts count).
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (activeSse() != before) {
-      assertThat(System.nanoTime()).as("active SSE connections back to %s, at %s", before, activeSse()).isLessThan(deadline);
-      Thread.sleep(100);
-    }
-  }
-
-  /** herald_connections_active{transport="sse"} from the hub's /metrics. */
-  private double activeSse() throws Exception {
-    String sample = "herald_connections_active{transport=\"sse\"} ";
-    for (String line : herald.admin("/metrics").body().split("\n")) {
-      if (line.startsWith(sample)) {
-        return Double.parseDouble(line.substring(sample.length()).trim());
-      }
-    }
-    throw new AssertionError("no " + sample + "in /metrics");
-  }
-
-  /** The status code of a response head read byte by byte (the stream stays open after it). */
-  private static int statusOf(java.io.InputStream in) throws java.io.IOException {
-    StringBuilder line = new StringBuilder();
-    int b;
-    while ((b = in.read()) >= 0 && b != '\n') {
-      line.append((char) b);
-    }
-    return Integer.parseInt(line.toString().split(" ")[1]);
-  }
-
-  private void assertCanary() throws Exception {
-    String data = "canary-" + canary.incrementAndGet();
-    herald.publish("{\"topic\":\"user:alice\",\"data\":\"" + data + "\"}");
-    alice.await(l -> l.stream().anyMatch(e -> data.equals(e.data())), WAIT);
-    assertThat(bob.events()).extracting(SseEvent::data).noneMatch(d -> d != null && d.startsWith("canary-"));
-  }
-
-  // ---------------------------------------------------------------- building cases
-
   private Case sub(String name, String path, String token, int status) {
     return new Case(name, "GET", path, token == null ? Map.of() : Map.of("Authorization", "Bearer " + token), null, status, r -> { });
   }
@@ -371,68 +191,5 @@ class HostileInputIT {
     public java.util.Optional<javax.net.ssl.SSLSession> sslSession() { return delegate.sslSession(); }
     public URI uri() { return delegate.uri(); }
     public java.net.http.HttpClient.Version version() { return delegate.version(); }
-  }
-
-  // ---------------------------------------------------------------- tokens
-
-  private static long now() {
-    return System.currentTimeMillis() / 1000;
-  }
-
-  private static JsonObject claims(String sub, String... topics) {
-    return new JsonObject().put("sub", sub).put("topics", new JsonArray(List.of((Object[]) topics))).put("exp", now() + 600);
-  }
-
-  private static String b64(byte[] bytes) {
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-  }
-
-  private static String hs256(JsonObject claims) {
-    return hs256(claims, SECRET);
-  }
-
-  private static String hs256(JsonObject claims, String secret) {
-    return Jwt.hs256(claims, secret);
-  }
-
-
-  private static String rs256(JsonObject claims, KeyPair key) {
-    return Jwt.rs256(claims, key.getPrivate());
-  }
-
-
-  private static String unsigned(String alg, JsonObject claims, String signature) {
-    return b64(("{\"alg\":\"" + alg + "\",\"typ\":\"JWT\"}").getBytes()) + "." + b64(claims.encode().getBytes(StandardCharsets.UTF_8)) + "." + signature;
-  }
-
-  private static String rsaPem() {
-    return rsaPem != null ? rsaPem
-      : "-----BEGIN PUBLIC KEY-----\n" + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(rsa.getPublic().getEncoded()) + "\n-----END PUBLIC KEY-----\n";
-  }
-
-  private static KeyPair otherRsa() {
-    try {
-      KeyPairGenerator gen = KeyPairGenerator.getInstance("RSA");
-      gen.initialize(2048);
-      return gen.generateKeyPair();
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static String topics(int n) {
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < n; i++) {
-      sb.append(i == 0 ? "" : "&").append("topic=public.t").append(i);
-    }
-    return sb.toString();
-  }
-
-  private static String enc(String s) {
-    return URLEncoder.encode(s, StandardCharsets.UTF_8);
-  }
-
-  private static String abbreviate(String s) {
-    return s == null || s.length() < 300 ? s : s.substring(0, 300) + "...";
   }
 }
