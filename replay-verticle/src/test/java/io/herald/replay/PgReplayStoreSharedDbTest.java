@@ -26,11 +26,18 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class PgReplayStoreSharedDbTest extends PgReplayStoreFixture {
 
+  /**
+   * These tests are about what concurrent appends from several stores leave behind, not about
+   * timeouts: a long store timeout, so that appends queued on the same rows on a loaded machine
+   * are not refused at their fence (which CI saw at the default 2 s).
+   */
+  private static final int CONCURRENCY_TIMEOUT_MILLIS = 60_000;
+
   @Test
   @DisplayName("two stores on one database number one topic without holes or duplicates, concurrently")
   void concurrentStoresShareSequence() {
     String prefix = newPrefix();
-    ReplayOptions options = new ReplayOptions(new JsonObject().put("maxEventsPerTopic", 10_000));
+    ReplayOptions options = new ReplayOptions(new JsonObject().put("maxEventsPerTopic", 10_000).put("storeTimeoutMillis", CONCURRENCY_TIMEOUT_MILLIS));
     PgReplayStore a = onContext(() -> store(options, prefix, this::now));
     PgReplayStore b = onContext(() -> store(options, prefix, this::now));
     String t = "shared-" + UUID.randomUUID();
@@ -62,7 +69,7 @@ class PgReplayStoreSharedDbTest extends PgReplayStoreFixture {
   @DisplayName("a key stored through one store is recognized by another on the same database")
   void keysAreShared() {
     String prefix = newPrefix();
-    ReplayOptions options = new ReplayOptions();
+    ReplayOptions options = new ReplayOptions(new JsonObject().put("storeTimeoutMillis", CONCURRENCY_TIMEOUT_MILLIS));
     PgReplayStore a = onContext(() -> store(options, prefix, this::now));
     PgReplayStore b = onContext(() -> store(options, prefix, this::now));
     String t = "keys-" + UUID.randomUUID();
@@ -78,7 +85,7 @@ class PgReplayStoreSharedDbTest extends PgReplayStoreFixture {
   @DisplayName("several stores initializing the same new tables at once all succeed")
   void concurrentInit() {
     String prefix = newPrefix();
-    ReplayOptions options = new ReplayOptions();
+    ReplayOptions options = new ReplayOptions(new JsonObject().put("storeTimeoutMillis", CONCURRENCY_TIMEOUT_MILLIS));
     List<PgReplayStore> stores = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
       stores.add(onContext(() -> store(options, prefix, this::now)));
@@ -96,7 +103,7 @@ class PgReplayStoreSharedDbTest extends PgReplayStoreFixture {
   @DisplayName("the same key appended through two stores at once is stored once")
   void concurrentKeyFromTwoStores() {
     String prefix = newPrefix();
-    ReplayOptions options = new ReplayOptions();
+    ReplayOptions options = new ReplayOptions(new JsonObject().put("storeTimeoutMillis", CONCURRENCY_TIMEOUT_MILLIS));
     PgReplayStore a = onContext(() -> store(options, prefix, this::now));
     PgReplayStore b = onContext(() -> store(options, prefix, this::now));
     try {
@@ -122,7 +129,7 @@ class PgReplayStoreSharedDbTest extends PgReplayStoreFixture {
   @DisplayName("appends to the same two topics in opposite orders from two stores neither deadlock nor leave holes")
   void crossTopicAppendsDoNotDeadlock() {
     String prefix = newPrefix();
-    ReplayOptions options = new ReplayOptions(new JsonObject().put("maxEventsPerTopic", 10_000));
+    ReplayOptions options = new ReplayOptions(new JsonObject().put("maxEventsPerTopic", 10_000).put("storeTimeoutMillis", CONCURRENCY_TIMEOUT_MILLIS));
     PgReplayStore a = onContext(() -> store(options, prefix, this::now));
     PgReplayStore b = onContext(() -> store(options, prefix, this::now));
     try {
