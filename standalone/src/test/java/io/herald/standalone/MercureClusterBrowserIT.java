@@ -228,54 +228,29 @@ class MercureClusterBrowserIT {
     if (isPrivate) {
       fields.put("private", "on");
     }
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (true) {
+    cluster.retryUntilDone("the first publish after the kill", Duration.ofSeconds(30), () -> {
       JsonObject r = javaPublish(token, fields);
       if (r.getInteger("status") == 200) {
-        return;
+        return null;
       }
       assertThat(r.getInteger("status")).as("only a gateway error may refuse it: " + r.encode()).isIn(502, 503, 504);
-      assertThat(System.nanoTime()).as("publishing after the kill: " + r.encode()).isLessThan(deadline);
-      Thread.sleep(250); // a bounded retry, never an assertion on time
-    }
+      return r.encode();
+    });
   }
 
   /** Waits until the gateway on {@code port} serves a Mercure stream itself (503 until the replay role is in reach). */
   private void awaitServes(HttpClient http, int port) throws Exception {
-    long deadline = System.nanoTime() + STARTUP.toNanos();
-    String token = subscriberToken(List.of(base + "/probe"));
-    while (true) {
-      cluster.assertAlive();
-      if (Ports.accepts(port)) {
-        try {
-          SseClient.open(http, port, "/.well-known/mercure?match=" + enc(base + "/probe"), "Authorization", "Bearer " + token).close();
-          return;
-        } catch (Exception e) {
-          if (System.nanoTime() > deadline) {
-            throw new AssertionError("gateway on " + port + " did not serve Mercure; see " + cluster.logGlob(), e);
-          }
-        }
-      } else if (System.nanoTime() > deadline) {
-        throw new AssertionError("gateway on " + port + " did not listen; see " + cluster.logGlob());
-      }
-      Thread.sleep(250); // a bounded retry while the cluster forms, never an assertion on time
-    }
+    cluster.openWhenServed(http, port, "/.well-known/mercure?match=" + enc(base + "/probe"), STARTUP,
+      "Authorization", "Bearer " + subscriberToken(List.of(base + "/probe"))).close();
   }
 
   /** Publishes through nginx until the hub answers 200 (503 while the cluster forms). */
   private void awaitPublishing() throws Exception {
-    long deadline = System.nanoTime() + STARTUP.toNanos();
-    while (true) {
-      cluster.assertAlive();
-      JsonObject r = javaPublish(publisherToken(), new JsonObject().put("topic", base + "/warm-up").put("data", "w"));
-      if (r.getInteger("status") == 200) {
-        return;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("publishing through nginx never succeeded: " + r.encode());
-      }
-      Thread.sleep(250);
-    }
+    String token = publisherToken();
+    cluster.retryUntilDone("publishing through nginx", STARTUP, () -> {
+      JsonObject r = javaPublish(token, new JsonObject().put("topic", base + "/warm-up").put("data", "w"));
+      return r.getInteger("status") == 200 ? null : r.encode();
+    });
   }
 
   /** The page's functions: Mercure's documented subscribe and publish snippets, wrapped. */

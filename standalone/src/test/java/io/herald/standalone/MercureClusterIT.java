@@ -171,39 +171,27 @@ class MercureClusterIT {
 
   /** Opens a stream once the gateway serves it (503 until the replay role is in reach). */
   private SseClient openWhenReady(int port, String query, String token) throws Exception {
-    long deadline = System.nanoTime() + STARTUP.toNanos();
-    while (true) {
-      cluster.assertAlive();
-      if (Ports.accepts(port)) {
-        try {
-          return open(port, query, token);
-        } catch (Exception e) {
-          if (System.nanoTime() > deadline) {
-            throw new AssertionError("gateway on " + port + " did not serve Mercure; see " + cluster.logGlob(), e);
-          }
-        }
-      } else if (System.nanoTime() > deadline) {
-        throw new AssertionError("gateway on " + port + " did not listen; see " + cluster.logGlob());
+    SseClient[] opened = new SseClient[1];
+    cluster.retryUntilDone("gateway on " + port + " serving Mercure", STARTUP, () -> {
+      if (!Ports.accepts(port)) {
+        return "not listening";
       }
-      Thread.sleep(250); // a bounded retry while the cluster forms, never an assertion on time
-    }
+      try {
+        opened[0] = open(port, query, token);
+        return null;
+      } catch (Exception e) {
+        return e.toString();
+      }
+    });
+    return opened[0];
   }
 
   /** Publishes to a topic no one reads until the hub answers 200 (503 while the cluster forms). */
   private void awaitPublishing(String topic) throws Exception {
-    long deadline = System.nanoTime() + STARTUP.toNanos();
-    while (true) {
-      cluster.assertAlive();
+    cluster.retryUntilDone("publishing through gateway 2", STARTUP, () -> {
       HttpResponse<String> r = post(topic, "warm-up");
-      if (r != null && r.statusCode() == 200) {
-        return;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("publishing through gateway 2 never succeeded: " + (r == null ? "no answer" : r.statusCode() + " " + r.body())
-          + "; see " + cluster.logGlob());
-      }
-      Thread.sleep(250);
-    }
+      return r != null && r.statusCode() == 200 ? null : r == null ? "no answer" : r.statusCode() + " " + r.body();
+    });
   }
 
   /** Publishes through gateway 2 as Mercure's documentation shows (form POST, Bearer token). */

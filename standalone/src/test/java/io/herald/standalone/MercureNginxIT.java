@@ -149,39 +149,16 @@ class MercureNginxIT {
 
   /** Waits until the gateway on {@code port} serves a Mercure stream itself (503 until the replay role is in reach). */
   private void awaitServes(int port, String token) throws Exception {
-    long deadline = System.nanoTime() + STARTUP.toNanos();
-    while (true) {
-      cluster.assertAlive();
-      if (Ports.accepts(port)) {
-        try {
-          SseClient.open(http, port, "/.well-known/mercure?match=" + enc(base + "/probe"), "Authorization", "Bearer " + token).close();
-          return;
-        } catch (Exception e) {
-          if (System.nanoTime() > deadline) {
-            throw new AssertionError("gateway on " + port + " did not serve Mercure; see " + cluster.logGlob(), e);
-          }
-        }
-      } else if (System.nanoTime() > deadline) {
-        throw new AssertionError("gateway on " + port + " did not listen; see " + cluster.logGlob());
-      }
-      Thread.sleep(250); // a bounded retry while the cluster forms, never an assertion on time
-    }
+    cluster.openWhenServed(http, port, "/.well-known/mercure?match=" + enc(base + "/probe"), STARTUP,
+      "Authorization", "Bearer " + token).close();
   }
 
   /** Publishes through nginx until the hub answers 200 (503 while the cluster forms). */
   private void awaitPublishing(String topic) throws Exception {
-    long deadline = System.nanoTime() + STARTUP.toNanos();
-    while (true) {
-      cluster.assertAlive();
+    cluster.retryUntilDone("publishing through nginx", STARTUP, () -> {
       HttpResponse<String> r = post(topic, "warm-up");
-      if (r != null && r.statusCode() == 200) {
-        return;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("publishing through nginx never succeeded: " + (r == null ? "no answer" : r.statusCode() + " " + r.body()));
-      }
-      Thread.sleep(250);
-    }
+      return r != null && r.statusCode() == 200 ? null : r == null ? "no answer" : r.statusCode() + " " + r.body();
+    });
   }
 
   private void publish(String topic, String data, String... fields) throws Exception {

@@ -152,6 +152,48 @@ public final class RoleCluster implements AutoCloseable {
     throw new AssertionError("gateway on " + port + " did not serve " + path + " in " + timeout.toSeconds() + " s", last);
   }
 
+  /**
+   * Opens an SSE stream on {@code port} with request {@code headers} (name, value, ...) once the
+   * gateway answers it with 200 (503 until the replay role is in reach), within {@code timeout};
+   * fails at once when a role process has exited.
+   */
+  public SseClient openWhenServed(HttpClient http, int port, String path, Duration timeout, String... headers) throws Exception {
+    SseClient[] opened = new SseClient[1];
+    retryUntilDone("gateway on " + port + " serving " + path, timeout, () -> {
+      if (!Ports.accepts(port)) {
+        return "not listening";
+      }
+      try {
+        opened[0] = SseClient.open(http, port, path, headers);
+        return null;
+      } catch (Exception e) {
+        return e.toString();
+      }
+    });
+    return opened[0];
+  }
+
+  /**
+   * Calls {@code attempt} every 250 ms until it answers null (done), within {@code timeout}; an
+   * answer is why it is not done yet, and the last one is in the failure. Fails at once when a
+   * role process has exited. For what a cluster needs before it serves (forming, handler maps
+   * reaching every node), never to assert on time.
+   */
+  public void retryUntilDone(String what, Duration timeout, java.util.concurrent.Callable<String> attempt) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      assertAlive();
+      String notYet = attempt.call();
+      if (notYet == null) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(what + " not done in " + timeout.toSeconds() + " s: " + notYet + "; see " + logGlob());
+      }
+      Thread.sleep(250);
+    }
+  }
+
   /** Kills (SIGKILL) every process still running and waits for each, at most 10 s. */
   @Override
   public void close() throws InterruptedException {
