@@ -55,6 +55,21 @@ final class ContractClients {
     /** Whether the gateway ended the connection (or a long-poll failed). */
     boolean ended();
 
+    /**
+     * Whether the gateway ended it for its token's expiry, with the transport's signal: SSE a
+     * {@code herald.expired} event, WebSocket that frame and close code 1008, SockJS that frame
+     * and close code 4401, long-poll a 401 answer, Mercure the {@code herald.expired} comment.
+     */
+    boolean expired();
+
+    /**
+     * Refusals the connection got while it stayed open, as {@code topic:status code}: SockJS's
+     * {@code err} to a register or a replay. The other transports refuse the whole request.
+     */
+    default List<String> refusals() {
+      return List.of();
+    }
+
     @Override
     void close();
 
@@ -72,17 +87,37 @@ final class ContractClients {
 
   /** The transports of the contract, and how each opens a subscription that is live when open returns. */
   enum Transport {
-    SSE, WEBSOCKET, SOCKJS, SOCKJS_XHR, LONGPOLL;
+    SSE, WEBSOCKET, SOCKJS, SOCKJS_XHR, LONGPOLL, MERCURE;
 
     Client open(GatewayHarness h, List<String> topics, Object from) throws Exception {
+      return open(h, topics, from, null);
+    }
+
+    /**
+     * Opens with {@code token} (null: none) where the transport takes it: {@code Authorization}
+     * for SSE and Mercure, {@code access_token} in the URL for the others. A refused request
+     * throws, its message naming the status and the error.
+     */
+    Client open(GatewayHarness h, List<String> topics, Object from, String token) throws Exception {
       return switch (this) {
-        case SSE -> Sse.open(h, topics, (String) from);
-        case WEBSOCKET -> Ws.open(h, topics, (String) from);
-        case SOCKJS -> SockJsClient.open(h, topics, from, false);
-        case SOCKJS_XHR -> SockJsClient.open(h, topics, from, true);
-        case LONGPOLL -> Poll.open(h, topics, (String) from);
+        case SSE -> Sse.open(h, topics, (String) from, token);
+        case WEBSOCKET -> Ws.open(h, topics, (String) from, token);
+        case SOCKJS -> SockJsClient.open(h, topics, from, false, token);
+        case SOCKJS_XHR -> SockJsClient.open(h, topics, from, true, token);
+        case LONGPOLL -> Poll.open(h, topics, (String) from, token);
+        case MERCURE -> MercureClient.open(h, topics, (String) from, token);
       };
     }
+
+    /** Whether the transport is one of SockJS's. */
+    boolean sockJs() {
+      return this == SOCKJS || this == SOCKJS_XHR;
+    }
+  }
+
+  /** {@code &access_token=...}, or nothing. */
+  static String tokenParam(String token) {
+    return token == null ? "" : "&access_token=" + URLEncoder.encode(token, StandardCharsets.UTF_8);
   }
 
   static void await(BooleanSupplier done, java.util.function.Supplier<String> what) throws InterruptedException {
@@ -111,8 +146,15 @@ final class ContractClients {
       this.c = c;
     }
 
-    static Sse open(GatewayHarness h, List<String> topics, String from) throws Exception {
-      SseClient c = from == null ? h.sse("/events?" + query(topics)) : h.sse("/events?" + query(topics), "Last-Event-ID", from);
+    static Sse open(GatewayHarness h, List<String> topics, String from, String token) throws Exception {
+      List<String> headers = new ArrayList<>();
+      if (from != null) {
+        headers.addAll(List.of("Last-Event-ID", from));
+      }
+      if (token != null) {
+        headers.addAll(List.of("Authorization", "Bearer " + token));
+      }
+      SseClient c = h.sse("/events?" + query(topics), headers.toArray(new String[0]));
       c.await(l -> l.stream().anyMatch(e -> "herald.ready".equals(e.type())), WAIT);
       return new Sse(c);
     }
@@ -144,6 +186,11 @@ final class ContractClients {
     }
 
     @Override
+    public boolean expired() {
+      return c.events().stream().anyMatch(e -> "herald.expired".equals(e.type())) && c.ended();
+    }
+
+    @Override
     public void close() {
       c.close();
     }
@@ -157,9 +204,18 @@ final class ContractClients {
       this.c = c;
     }
 
-    static Ws open(GatewayHarness h, List<String> topics, String from) throws Exception {
+    static Ws open(GatewayHarness h, List<String> topics, String from, String token) throws Exception {
       String resume = from == null ? "" : "&lastEventId=" + URLEncoder.encode(from, StandardCharsets.UTF_8);
-      WsClient c = WsClient.open(h.port(), "/ws?" + query(topics) + resume);
+      String path = "/ws?" + query(topics) + resume + tokenParam(token);
+      WsClient c;
+      try {
+        c = WsClient.open(h.port(), path);
+      } catch (java.util.concurrent.ExecutionException e) {
+        if (e.getCause() instanceof java.net.http.WebSocketHandshakeException refused) {
+          throw new IllegalStateException("status " + refused.getResponse().statusCode() + ": " + refused.getResponse().body(), e);
+        }
+        throw e;
+      }
       c.await(l -> l.stream().anyMatch(f -> "herald.ready".equals(f.getString("type"))), WAIT);
       return new Ws(c);
     }
@@ -192,6 +248,12 @@ final class ContractClients {
     }
 
     @Override
+    public boolean expired() {
+      return c.frames().stream().anyMatch(f -> "herald.expired".equals(f.getString("type")))
+        && c.closed.getNow(0) == 1008;
+    }
+
+    @Override
     public void close() {
       c.close();
     }
@@ -212,20 +274,21 @@ final class ContractClients {
     private volatile String id;
     private volatile boolean stopped;
     private volatile Throwable failure;
+    private volatile int status;
     private volatile CompletableFuture<HttpResponse<String>> pending;
 
-    private Poll(GatewayHarness h, List<String> topics) {
+    private Poll(GatewayHarness h, List<String> topics, String token) {
       this.h = h;
-      this.topics = query(topics);
+      this.topics = query(topics) + tokenParam(token);
     }
 
-    static Poll open(GatewayHarness h, List<String> topics, String from) throws Exception {
-      Poll p = new Poll(h, topics);
+    static Poll open(GatewayHarness h, List<String> topics, String from, String token) throws Exception {
+      Poll p = new Poll(h, topics, token);
       p.id = from;
       p.next();
       await(() -> p.answers.get() > 0 || p.failure != null, () -> "no first answer to /poll");
       if (p.failure != null) {
-        throw new AssertionError("/poll failed", p.failure);
+        throw new IllegalStateException("/poll failed: " + p.failure.getMessage(), p.failure);
       }
       return p;
     }
@@ -242,7 +305,8 @@ final class ContractClients {
           return;
         }
         if (err != null || resp.statusCode() != 200) {
-          failure = err != null ? err : new AssertionError("/poll answered " + resp.statusCode() + ": " + resp.body());
+          status = err != null ? -1 : resp.statusCode();
+          failure = err != null ? err : new AssertionError("status " + resp.statusCode() + ": " + resp.body());
           return;
         }
         JsonObject body = new JsonObject(resp.body());
@@ -292,6 +356,12 @@ final class ContractClients {
     @Override
     public boolean ended() {
       return failure != null;
+    }
+
+    /** An answer came 401 {@code unauthorized}: the poll waiting at expiry, or the next one. */
+    @Override
+    public boolean expired() {
+      return status == 401 && failure.getMessage().contains("unauthorized");
     }
 
     @Override

@@ -32,6 +32,8 @@ final class SockJsClient implements ContractClients.Client {
   private final Map<String, List<String>> live = new LinkedHashMap<>();
   private final Map<String, String> last = new LinkedHashMap<>();
   private final List<String> resets = new ArrayList<>();
+  private final List<String> refusals = new ArrayList<>();
+  private boolean expiredFrame;
   private final Map<String, JsonObject> replies = new java.util.HashMap<>();
   private final AtomicInteger heartbeats = new AtomicInteger();
   private final CompletableFuture<Integer> closed = new CompletableFuture<>();
@@ -40,24 +42,35 @@ final class SockJsClient implements ContractClients.Client {
   /** {@code http://host:port/eventbus/000/<session>}. */
   private final String session;
   private final boolean xhr;
+  /** {@code ?access_token=...} on every request of the session, as sockjs-client keeps the URL's query; or empty. */
+  private final String query;
   private WebSocket ws;
   private volatile boolean closing;
   private volatile java.util.stream.Stream<String> stream;
 
-  private SockJsClient(GatewayHarness h, boolean xhr) {
+  private SockJsClient(GatewayHarness h, boolean xhr, String token) {
     this.session = "http://127.0.0.1:" + h.port() + "/eventbus/000/" + Long.toHexString(System.nanoTime());
     this.xhr = xhr;
+    this.query = token == null ? "" : "?" + ContractClients.tokenParam(token).substring(1);
   }
 
-  @SuppressWarnings("unchecked")
   static SockJsClient open(GatewayHarness h, List<String> topics, Object from, boolean xhr) throws Exception {
+    return open(h, topics, from, xhr, null);
+  }
+
+  /**
+   * Registers and replays each topic; a refused register or replay is recorded in
+   * {@link #refusals()} and the other topics go on.
+   */
+  @SuppressWarnings("unchecked")
+  static SockJsClient open(GatewayHarness h, List<String> topics, Object from, boolean xhr, String token) throws Exception {
     Map<String, String> since = from == null ? Map.of() : (Map<String, String>) from;
-    SockJsClient c = new SockJsClient(h, xhr);
+    SockJsClient c = new SockJsClient(h, xhr, token);
     if (xhr) {
       c.receiveStream();
     } else {
       c.ws = WsClient.JDK.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
-        .buildAsync(URI.create(c.session.replace("http:", "ws:") + "/websocket"), c.listener()).get(10, TimeUnit.SECONDS);
+        .buildAsync(URI.create(c.session.replace("http:", "ws:") + "/websocket" + c.query), c.listener()).get(10, TimeUnit.SECONDS);
     }
     c.opened.get(10, TimeUnit.SECONDS);
     for (String t : topics) {
@@ -80,7 +93,11 @@ final class SockJsClient implements ContractClients.Client {
         await(() -> c.reply(reply) != null, () -> "no answer to the replay of " + t);
         JsonObject answer = c.reply(reply);
         if (answer.containsKey("refused")) {
-          throw new AssertionError("replay of " + t + " refused: " + answer);
+          JsonObject err = answer.getJsonObject("refused");
+          synchronized (c) {
+            c.refusals.add("replay " + t + ":" + err.getInteger("failureCode") + " " + err.getString("message"));
+          }
+          break;
         }
         synchronized (c) {
           for (Object o : answer.getJsonArray("events")) {
@@ -113,7 +130,7 @@ final class SockJsClient implements ContractClients.Client {
       ws.sendText(message, true).orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).join();
       return;
     }
-    HttpResponse<String> r = WsClient.JDK.send(HttpRequest.newBuilder(URI.create(session + "/xhr_send")).timeout(ContractClients.WAIT)
+    HttpResponse<String> r = WsClient.JDK.send(HttpRequest.newBuilder(URI.create(session + "/xhr_send" + query)).timeout(ContractClients.WAIT)
       .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString(message)).build(), HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 204) {
       throw new AssertionError("xhr_send answered " + r.statusCode() + ": " + r.body());
@@ -126,7 +143,7 @@ final class SockJsClient implements ContractClients.Client {
    * asks again on the same session.
    */
   private void receiveStream() {
-    HttpRequest post = HttpRequest.newBuilder(URI.create(session + "/xhr_streaming")).POST(HttpRequest.BodyPublishers.noBody()).build();
+    HttpRequest post = HttpRequest.newBuilder(URI.create(session + "/xhr_streaming" + query)).POST(HttpRequest.BodyPublishers.noBody()).build();
     WsClient.JDK.sendAsync(post, HttpResponse.BodyHandlers.ofLines()).whenComplete((resp, err) -> {
       if (err != null || resp.statusCode() != 200) {
         closed.complete(-1);
@@ -198,6 +215,10 @@ final class SockJsClient implements ContractClients.Client {
           last.put(topic, body.getString("id"));
         } else if ("rec".equals(frame.getString("type")) && body != null && "reset".equals(body.getString("type"))) {
           resets.add(reset(body.getJsonObject("data")));
+        } else if ("rec".equals(frame.getString("type")) && body != null && "herald.expired".equals(body.getString("type"))) {
+          expiredFrame = true;
+        } else if ("err".equals(frame.getString("type")) && address.startsWith("herald.browser.")) {
+          refusals.add(address.substring("herald.browser.".length()) + ":" + frame.getInteger("failureCode") + " " + frame.getString("message"));
         }
       }
     }
@@ -219,6 +240,17 @@ final class SockJsClient implements ContractClients.Client {
   @Override
   public synchronized Object position() {
     return new LinkedHashMap<>(last);
+  }
+
+  @Override
+  public synchronized List<String> refusals() {
+    return new ArrayList<>(refusals);
+  }
+
+  /** {@code herald.expired} on the registered topics, then the session closed with 4401. */
+  @Override
+  public synchronized boolean expired() {
+    return expiredFrame && closed.getNow(0) == 4401;
   }
 
   @Override

@@ -23,6 +23,20 @@ final class StalledClients {
    * is one {@code xhr_send} on another connection.
    */
   static Socket stalled(GatewayHarness h, Transport t, String topic) throws IOException {
+    return stalled(h, t, topic, null);
+  }
+
+  /**
+   * As {@link #stalled(GatewayHarness, Transport, String)}, resuming from {@code lastEventId}
+   * (null: live): over SSE and Mercure as {@code Last-Event-ID}, over WebSocket as
+   * {@code lastEventId}. The stream's replay then meets a client that reads nothing.
+   */
+  static Socket stalled(GatewayHarness h, Transport t, String topic, String lastEventId) throws IOException {
+    if (lastEventId != null && t != Transport.SSE && t != Transport.WEBSOCKET && t != Transport.MERCURE) {
+      throw new IllegalArgumentException(t + ": resume a stalled client with its own replay requests");
+    }
+    String resumeHeader = lastEventId == null ? "" : "Last-Event-ID: " + lastEventId + "\r\n";
+    String resumeParam = lastEventId == null ? "" : "&lastEventId=" + java.net.URLEncoder.encode(lastEventId, StandardCharsets.UTF_8);
     Socket s = new Socket();
     s.setReceiveBufferSize(4096);
     s.connect(new InetSocketAddress("127.0.0.1", h.port()), 5000);
@@ -30,8 +44,9 @@ final class StalledClients {
     String upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
       + "Sec-WebSocket-Version: 13\r\n";
     String request = switch (t) {
-      case SSE -> "GET /events?topic=" + topic + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-      case WEBSOCKET -> "GET /ws?topic=" + topic + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + upgrade + "\r\n";
+      case SSE -> "GET /events?topic=" + topic + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + resumeHeader + "\r\n";
+      case MERCURE -> "GET " + MercureClient.PATH + "?topic=" + topic + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + resumeHeader + "\r\n";
+      case WEBSOCKET -> "GET /ws?topic=" + topic + resumeParam + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + upgrade + "\r\n";
       case SOCKJS -> "GET /eventbus/000/stalled" + Long.toHexString(System.nanoTime()) + "/websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         + upgrade + "\r\n";
       case LONGPOLL -> throw new IllegalArgumentException("a poll is one answer: nothing waits unsent");
@@ -45,7 +60,7 @@ final class StalledClients {
       throw new AssertionError("no status line");
     }
     String status = new String(head, StandardCharsets.ISO_8859_1);
-    if (!status.equals(t == Transport.SSE || t == Transport.SOCKJS_XHR ? "HTTP/1.1 200" : "HTTP/1.1 101")) {
+    if (!status.equals(t == Transport.SSE || t == Transport.MERCURE || t == Transport.SOCKJS_XHR ? "HTTP/1.1 200" : "HTTP/1.1 101")) {
       throw new AssertionError(t + " answered " + status);
     }
     if (t == Transport.SOCKJS) {
