@@ -205,7 +205,8 @@ final class SockJsClient implements ContractClients.Client {
     } else if (message.startsWith("a")) {
       for (Object m : new JsonArray(message.substring(1))) {
         JsonObject frame = new JsonObject((String) m);
-        JsonObject body = frame.getJsonObject("body");
+        // An err frame's body is a string (its code): only a rec's is an object.
+        JsonObject body = frame.getValue("body") instanceof JsonObject o ? o : null;
         String address = frame.getString("address", "");
         if (address.startsWith("r-")) {
           replies.put(address, "err".equals(frame.getString("type")) ? new JsonObject().put("refused", frame) : body);
@@ -247,10 +248,20 @@ final class SockJsClient implements ContractClients.Client {
     return new ArrayList<>(refusals);
   }
 
-  /** {@code herald.expired} on the registered topics, then the session closed with 4401. */
+  /**
+   * {@code herald.expired} on the registered topics, then the session closed. Vert.x closes a
+   * SockJS session with SockJS's own {@code 3000 "Go away!"} whatever code the bridge asks for
+   * ({@code 4401} reaches only raw {@code /eventbus/websocket} clients, see docs/clients.md).
+   */
   @Override
   public synchronized boolean expired() {
-    return expiredFrame && closed.getNow(0) == 4401;
+    return expiredFrame && closed.getNow(0) == 3000;
+  }
+
+  @Override
+  public synchronized String toString() {
+    return "SockJS session " + session + (expiredFrame ? ", herald.expired received" : ", no herald.expired")
+      + (closed.isDone() ? ", closed " + closed.getNow(0) : ", open");
   }
 
   @Override

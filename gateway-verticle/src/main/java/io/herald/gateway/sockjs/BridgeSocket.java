@@ -34,6 +34,8 @@ final class BridgeSocket implements BridgePattern.Socket {
   long lastWriteTick;
   /** Bytes handed to {@link SockJSSocket#write} whose future has not completed yet. */
   private final AtomicLong inFlight = new AtomicLong();
+  /** The future of the last frame handed to the session: completes once it and those before it are written (or failed). */
+  private io.vertx.core.Future<Void> lastWrite = io.vertx.core.Future.succeededFuture();
 
   BridgeSocket(SockJSBridge bridge, long id, SockJSSocket sock, ConnectionLimiter.Permit permit, SubscriberAuth.Grant grant) {
     this.bridge = bridge;
@@ -97,8 +99,14 @@ final class BridgeSocket implements BridgePattern.Socket {
     inFlight.addAndGet(n);
     // Completed wherever the session completes it: counted down at once, without another hop
     // to this loop that an event published meanwhile could overtake.
-    sock.write(frame).onComplete(ar -> inFlight.addAndGet(-n));
+    lastWrite = sock.write(frame);
+    lastWrite.onComplete(ar -> inFlight.addAndGet(-n));
     return true;
+  }
+
+  /** The write of the last frame sent (a succeeded future when none was). */
+  io.vertx.core.Future<Void> lastWrite() {
+    return lastWrite;
   }
 
   /** Bytes written to the socket whose write has not completed yet. */

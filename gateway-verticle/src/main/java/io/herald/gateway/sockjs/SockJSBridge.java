@@ -295,8 +295,20 @@ public final class SockJSBridge {
     }
     registrations.expire(bs);
     patterns.expire(bs);
-    close(bs, CLOSE_UNAUTHORIZED, "token_expired");
+    // A SockJS session hands each write to its transport's event loop and drops the writes still
+    // on their way when it is closed: close once the herald.expired frames are out (at the latest
+    // after EXPIRED_FLUSH_MILLIS, for a client that reads nothing). Released now: nothing else goes out.
+    io.vertx.core.Future<Void> written = bs.lastWrite();
+    release(bs, "token_expired");
+    long guard = vertx.setTimer(EXPIRED_FLUSH_MILLIS, id -> bs.sock.close(CLOSE_UNAUTHORIZED, "token_expired"));
+    written.onComplete(ar -> {
+      vertx.cancelTimer(guard);
+      bs.sock.close(CLOSE_UNAUTHORIZED, "token_expired");
+    });
   }
+
+  /** How long an expired socket's last frames may take to be written before it is closed anyway. */
+  static final long EXPIRED_FLUSH_MILLIS = 5000;
 
   /** Ends a socket from this side: released, then closed with {@code code}. */
   void close(BridgeSocket bs, int code, String reason) {
