@@ -87,7 +87,7 @@ final class ContractClients {
 
   /** The transports of the contract, and how each opens a subscription that is live when open returns. */
   enum Transport {
-    SSE, WEBSOCKET, SOCKJS, SOCKJS_XHR, LONGPOLL, MERCURE;
+    SSE, WEBSOCKET, SOCKJS, SOCKJS_XHR, SOCKJS_XHR_POLLING, SOCKJS_EVENTSOURCE, LONGPOLL, MERCURE;
 
     Client open(GatewayHarness h, List<String> topics, Object from) throws Exception {
       return open(h, topics, from, null);
@@ -102,8 +102,10 @@ final class ContractClients {
       return switch (this) {
         case SSE -> Sse.open(h, topics, (String) from, token);
         case WEBSOCKET -> Ws.open(h, topics, (String) from, token);
-        case SOCKJS -> SockJsClient.open(h, topics, from, false, token);
-        case SOCKJS_XHR -> SockJsClient.open(h, topics, from, true, token);
+        case SOCKJS -> SockJsClient.open(h, topics, from, SockJsClient.Receiver.WEBSOCKET, token);
+        case SOCKJS_XHR -> SockJsClient.open(h, topics, from, SockJsClient.Receiver.XHR_STREAMING, token);
+        case SOCKJS_XHR_POLLING -> SockJsClient.open(h, topics, from, SockJsClient.Receiver.XHR_POLLING, token);
+        case SOCKJS_EVENTSOURCE -> SockJsClient.open(h, topics, from, SockJsClient.Receiver.EVENTSOURCE, token);
         case LONGPOLL -> Poll.open(h, topics, (String) from, token);
         case MERCURE -> MercureClient.open(h, topics, (String) from, token);
       };
@@ -111,7 +113,7 @@ final class ContractClients {
 
     /** Whether the transport is one of SockJS's. */
     boolean sockJs() {
-      return this == SOCKJS || this == SOCKJS_XHR;
+      return this == SOCKJS || this == SOCKJS_XHR || this == SOCKJS_XHR_POLLING || this == SOCKJS_EVENTSOURCE;
     }
   }
 

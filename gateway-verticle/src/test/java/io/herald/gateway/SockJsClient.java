@@ -21,13 +21,21 @@ import static io.herald.gateway.ContractClients.await;
 import static io.herald.gateway.ContractClients.reset;
 
 /**
- * The SockJS bridge over SockJS's WebSocket transport ({@code /eventbus/000/<session>/websocket})
- * or its XHR streaming transport ({@code .../xhr_streaming} to receive, one {@code POST
- * .../xhr_send} per message), as the official client does it: register each topic, then send a replay with the topic's last
- * id. The replay's answer comes once the registration is positioned, so the subscription is
- * live when it came; its position is one single-topic cursor per topic.
+ * The SockJS bridge over one of SockJS's transports, as sockjs-client drives them: its WebSocket
+ * ({@code /eventbus/000/<session>/websocket}), or, receiving over XHR streaming
+ * ({@code .../xhr_streaming}), XHR polling ({@code .../xhr}, one frame per answer) or EventSource
+ * ({@code .../eventsource}) and sending one {@code POST .../xhr_send} per message. It registers
+ * each topic, then sends a replay with the topic's last id. The replay's answer comes once the
+ * registration is positioned, so the subscription is live when it came; its position is one
+ * single-topic cursor per topic.
  */
 final class SockJsClient implements ContractClients.Client {
+
+  /** How the session receives: SockJS's WebSocket, XHR streaming, XHR polling or EventSource transport. */
+  enum Receiver {
+    WEBSOCKET, XHR_STREAMING, XHR_POLLING, EVENTSOURCE
+  }
+
   private final Map<String, List<String>> replayed = new LinkedHashMap<>();
   private final Map<String, List<String>> live = new LinkedHashMap<>();
   private final Map<String, String> last = new LinkedHashMap<>();
@@ -41,21 +49,22 @@ final class SockJsClient implements ContractClients.Client {
   private final CompletableFuture<Void> opened = new CompletableFuture<>();
   /** {@code http://host:port/eventbus/000/<session>}. */
   private final String session;
-  private final boolean xhr;
+  private final Receiver receiver;
   /** {@code ?access_token=...} on every request of the session, as sockjs-client keeps the URL's query; or empty. */
   private final String query;
   private WebSocket ws;
   private volatile boolean closing;
   private volatile java.util.stream.Stream<String> stream;
+  private volatile CompletableFuture<HttpResponse<String>> pending;
 
-  private SockJsClient(GatewayHarness h, boolean xhr, String token) {
+  private SockJsClient(GatewayHarness h, Receiver receiver, String token) {
     this.session = "http://127.0.0.1:" + h.port() + "/eventbus/000/" + Long.toHexString(System.nanoTime());
-    this.xhr = xhr;
+    this.receiver = receiver;
     this.query = token == null ? "" : "?" + ContractClients.tokenParam(token).substring(1);
   }
 
-  static SockJsClient open(GatewayHarness h, List<String> topics, Object from, boolean xhr) throws Exception {
-    return open(h, topics, from, xhr, null);
+  static SockJsClient open(GatewayHarness h, List<String> topics, Object from, Receiver receiver) throws Exception {
+    return open(h, topics, from, receiver, null);
   }
 
   /**
@@ -63,10 +72,12 @@ final class SockJsClient implements ContractClients.Client {
    * {@link #refusals()} and the other topics go on.
    */
   @SuppressWarnings("unchecked")
-  static SockJsClient open(GatewayHarness h, List<String> topics, Object from, boolean xhr, String token) throws Exception {
+  static SockJsClient open(GatewayHarness h, List<String> topics, Object from, Receiver receiver, String token) throws Exception {
     Map<String, String> since = from == null ? Map.of() : (Map<String, String>) from;
-    SockJsClient c = new SockJsClient(h, xhr, token);
-    if (xhr) {
+    SockJsClient c = new SockJsClient(h, receiver, token);
+    if (receiver == Receiver.XHR_POLLING) {
+      c.poll();
+    } else if (receiver != Receiver.WEBSOCKET) {
       c.receiveStream();
     } else {
       c.ws = WsClient.JDK.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
@@ -126,7 +137,7 @@ final class SockJsClient implements ContractClients.Client {
 
   private void send(JsonObject frame) throws Exception {
     String message = new JsonArray().add(frame.encode()).encode();
-    if (!xhr) {
+    if (receiver == Receiver.WEBSOCKET) {
       ws.sendText(message, true).orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).join();
       return;
     }
@@ -138,13 +149,16 @@ final class SockJsClient implements ContractClients.Client {
   }
 
   /**
-   * One {@code xhr_streaming} response: a prelude of 2048 {@code h}, then one frame a line. The
-   * server ends it after {@code maxBytesStreaming}; like the official client, this one then
-   * asks again on the same session.
+   * One {@code xhr_streaming} response (a prelude of 2048 {@code h}, then one frame a line) or
+   * one {@code eventsource} response (a frame per {@code data:} line). The server ends it after
+   * {@code maxBytesStreaming}; like the official client, this one then asks again on the same
+   * session.
    */
   private void receiveStream() {
-    HttpRequest post = HttpRequest.newBuilder(URI.create(session + "/xhr_streaming" + query)).POST(HttpRequest.BodyPublishers.noBody()).build();
-    WsClient.JDK.sendAsync(post, HttpResponse.BodyHandlers.ofLines()).whenComplete((resp, err) -> {
+    boolean es = receiver == Receiver.EVENTSOURCE;
+    HttpRequest request = es ? HttpRequest.newBuilder(URI.create(session + "/eventsource" + query)).GET().build()
+      : HttpRequest.newBuilder(URI.create(session + "/xhr_streaming" + query)).POST(HttpRequest.BodyPublishers.noBody()).build();
+    WsClient.JDK.sendAsync(request, HttpResponse.BodyHandlers.ofLines()).whenComplete((resp, err) -> {
       if (err != null || resp.statusCode() != 200) {
         closed.complete(-1);
         return;
@@ -153,7 +167,11 @@ final class SockJsClient implements ContractClients.Client {
       Thread reader = new Thread(() -> {
         try {
           stream.forEach(line -> {
-            if (!line.isEmpty() && !(line.length() > 1 && line.chars().allMatch(ch -> ch == 'h'))) {
+            if (es) {
+              if (line.startsWith("data: ")) {
+                receive(line.substring("data: ".length()));
+              }
+            } else if (!line.isEmpty() && !(line.length() > 1 && line.chars().allMatch(ch -> ch == 'h'))) {
               receive(line);
             }
           });
@@ -163,9 +181,34 @@ final class SockJsClient implements ContractClients.Client {
         if (!closing && !closed.isDone()) {
           receiveStream();
         }
-      }, "sockjs-xhr-reader");
+      }, "sockjs-stream-reader");
       reader.setDaemon(true);
       reader.start();
+    });
+  }
+
+  /** One {@code xhr} poll: its answer is one frame ({@code o}, {@code h}, {@code a[...]} or {@code c[...]}); then the next. */
+  private void poll() {
+    if (closing || closed.isDone()) {
+      return;
+    }
+    HttpRequest request = HttpRequest.newBuilder(URI.create(session + "/xhr" + query)).timeout(ContractClients.WAIT.multipliedBy(2))
+      .POST(HttpRequest.BodyPublishers.noBody()).build();
+    pending = WsClient.JDK.sendAsync(request, HttpResponse.BodyHandlers.ofString());
+    pending.whenComplete((resp, err) -> {
+      if (closing) {
+        return;
+      }
+      if (err != null || resp.statusCode() != 200) {
+        closed.complete(-1);
+        return;
+      }
+      for (String line : resp.body().split("\n")) {
+        if (!line.isEmpty()) {
+          receive(line);
+        }
+      }
+      poll();
     });
   }
 
@@ -286,6 +329,10 @@ final class SockJsClient implements ContractClients.Client {
     java.util.stream.Stream<String> s = stream;
     if (s != null) {
       s.close();
+    }
+    CompletableFuture<HttpResponse<String>> p = pending;
+    if (p != null) {
+      p.cancel(true);
     }
   }
 }

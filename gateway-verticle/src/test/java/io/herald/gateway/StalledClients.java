@@ -20,7 +20,8 @@ final class StalledClients {
    * A client that subscribes and then never reads: a raw socket with a small receive buffer,
    * which the gateway must cut off once {@code maxWriteQueueBytes} wait unsent for it. Over
    * SockJS's XHR streaming, the socket is the {@code xhr_streaming} answer, and the registration
-   * is one {@code xhr_send} on another connection.
+   * is one {@code xhr_send} on another connection. Over EventSource the socket is the
+   * {@code eventsource} answer; over XHR polling it is the first poll's, and no other poll follows.
    */
   static Socket stalled(GatewayHarness h, Transport t, String topic) throws IOException {
     return stalled(h, t, topic, null);
@@ -52,6 +53,10 @@ final class StalledClients {
       case LONGPOLL -> throw new IllegalArgumentException("a poll is one answer: nothing waits unsent");
       case SOCKJS_XHR -> "POST " + XHR_SESSION + Long.toHexString(System.nanoTime()) + "/xhr_streaming HTTP/1.1\r\n"
         + "Host: 127.0.0.1\r\nContent-Length: 0\r\n\r\n";
+      case SOCKJS_XHR_POLLING -> "POST " + XHR_SESSION + Long.toHexString(System.nanoTime()) + "/xhr HTTP/1.1\r\n"
+        + "Host: 127.0.0.1\r\nContent-Length: 0\r\n\r\n";
+      case SOCKJS_EVENTSOURCE -> "GET " + XHR_SESSION + Long.toHexString(System.nanoTime()) + "/eventsource HTTP/1.1\r\n"
+        + "Host: 127.0.0.1\r\n\r\n";
     };
     OutputStream out = s.getOutputStream();
     out.write(request.getBytes(StandardCharsets.ISO_8859_1));
@@ -60,7 +65,7 @@ final class StalledClients {
       throw new AssertionError("no status line");
     }
     String status = new String(head, StandardCharsets.ISO_8859_1);
-    if (!status.equals(t == Transport.SSE || t == Transport.MERCURE || t == Transport.SOCKJS_XHR ? "HTTP/1.1 200" : "HTTP/1.1 101")) {
+    if (!status.equals(t == Transport.SSE || t == Transport.MERCURE || t.sockJs() && t != Transport.SOCKJS ? "HTTP/1.1 200" : "HTTP/1.1 101")) {
       throw new AssertionError(t + " answered " + status);
     }
     if (t == Transport.SOCKJS) {
@@ -69,8 +74,8 @@ final class StalledClients {
       out.write(maskedText(register.getBytes(StandardCharsets.UTF_8)));
     }
     out.flush();
-    if (t == Transport.SOCKJS_XHR) {
-      registerOverXhr(h, s, request, topic);
+    if (t.sockJs() && t != Transport.SOCKJS) {
+      registerOverXhr(h, s, request, topic, t == Transport.SOCKJS_EVENTSOURCE ? "data: o" : "\no\n");
     }
     return s;
   }
@@ -82,17 +87,18 @@ final class StalledClients {
    * {@code h}), then registers the topic with one {@code xhr_send} on another connection, and
    * reads nothing more.
    */
-  private static void registerOverXhr(GatewayHarness h, Socket s, String request, String topic) throws IOException {
+  private static void registerOverXhr(GatewayHarness h, Socket s, String request, String topic, String open) throws IOException {
     StringBuilder seen = new StringBuilder();
     var in = s.getInputStream();
-    while (seen.indexOf("\no\n") < 0) {
+    while (seen.indexOf(open) < 0) {
       int b = in.read();
       if (b < 0 || seen.length() > 16 * 1024) {
-        throw new AssertionError("no open frame on the xhr_streaming answer: " + ContractClients.cut(seen.toString()));
+        throw new AssertionError("no open frame on the answer: " + ContractClients.cut(seen.toString()));
       }
       seen.append((char) b);
     }
-    String session = request.substring("POST ".length(), request.indexOf("/xhr_streaming"));
+    String path = request.substring(request.indexOf(' ') + 1, request.indexOf(" HTTP/1.1"));
+    String session = path.substring(0, path.lastIndexOf('/'));
     String register = new JsonArray().add(new JsonObject().put("type", "register").put("address", "herald.browser." + topic).encode())
       .encode();
     try {

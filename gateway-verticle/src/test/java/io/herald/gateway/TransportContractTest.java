@@ -26,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The delivery guarantees users rely on, written once and run on every transport (SSE
- * {@code /events}, WebSocket {@code /ws}, SockJS over its WebSocket and XHR streaming transports, long-poll
+ * {@code /events}, WebSocket {@code /ws}, SockJS over its WebSocket, XHR streaming, XHR polling and EventSource transports, long-poll
  * {@code /poll}, Mercure's {@code /.well-known/mercure}) and on two stores (memory, and the real Redis as a durable one). A new
  * transport joins by adding a {@link Transport} and its client in {@link ContractClients}.
  *
