@@ -73,7 +73,7 @@ class MercureClusterTest {
       try {
         return SseClient.open(http, port, path);
       } catch (Exception e) {
-        if (attempt >= 100 || !String.valueOf(e.getMessage()).contains("503")) {
+        if (attempt >= 600 || !String.valueOf(e.getMessage()).contains("503")) {
           throw e;
         }
         await(SseClient.delay(front, 100)); // the cluster's handler map has not reached this node yet

@@ -82,7 +82,7 @@ class MercureSubscriptionsClusterTest {
       try {
         return SseClient.open(http, port, path, "Authorization", "Bearer " + token);
       } catch (Exception e) {
-        if (attempt >= 100 || !String.valueOf(e.getMessage()).contains("503")) {
+        if (attempt >= 600 || !String.valueOf(e.getMessage()).contains("503")) {
           throw e;
         }
         await(SseClient.delay(vertx, 100)); // the cluster's handler map has not reached this node yet
