@@ -3,9 +3,7 @@ package io.herald.gateway;
 import io.herald.common.Cursor;
 import io.herald.common.ErrorCode;
 import io.herald.common.HeraldException;
-import io.herald.common.Topics;
 import io.herald.common.pattern.TopicFilter;
-import io.herald.common.pattern.TopicFilters;
 import io.herald.common.admin.HeraldMetrics;
 import io.herald.common.replay.ReplayClient;
 import io.herald.gateway.admission.ClusterUsers;
@@ -29,7 +27,6 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
@@ -67,6 +64,7 @@ public final class SseGateway {
 
   private final Vertx vertx;
   private final GatewayOptions options;
+  private final SubscribeParams params;
   private final SubscriberAuth auth;
   private final Subscriptions subscriptions;
   private final ReplayClient replay;
@@ -109,6 +107,7 @@ public final class SseGateway {
       allowedOrigins.add(o.toLowerCase(java.util.Locale.ROOT));
     }
     this.options = options;
+    this.params = new SubscribeParams(options);
     this.auth = auth;
     this.stats = stats;
     this.subscriptions = new Subscriptions(vertx, options, stats);
@@ -175,17 +174,17 @@ public final class SseGateway {
     TopicFilter[] patterns;
     try {
       List<String> exact = new ArrayList<>(request.params().getAll("topic"));
-      patterns = patterns(request.params().getAll(PATTERN_PARAM), exact);
-      topics = topics(request.path(), exact, patterns.length);
+      patterns = SubscribeParams.patterns(request.params().getAll(PATTERN_PARAM), exact);
+      topics = params.topics(request.path(), exact, patterns.length);
     } catch (HeraldException e) {
       Http.error(response, e);
       return;
     }
     int heartbeat;
     try {
-      heartbeat = heartbeatParam(request.getParam(HEARTBEAT_PARAM), options);
+      heartbeat = SubscribeParams.heartbeatParam(request.getParam(HEARTBEAT_PARAM), options);
     } catch (HeraldException e) {
-      Http.error(response, e, heartbeatBounds(options));
+      Http.error(response, e, SubscribeParams.heartbeatBounds(options));
       return;
     }
     String lastEventId = request.getHeader("Last-Event-ID");
@@ -195,11 +194,11 @@ public final class SseGateway {
     Cursor cursor = null;
     boolean unknown = false;
     if (lastEventId != null && !lastEventId.isEmpty()) {
-      cursor = resumeCursor(lastEventId, topics, patterns);
+      cursor = params.resumeCursor(lastEventId, topics, patterns);
       unknown = cursor == null;
     }
     if (auth == null || !auth.enabled()) {
-      if (topicsWithinTier(response, topics.length + patterns.length, options.tiers().defaults())) {
+      if (SubscribeParams.topicsWithinTier(response, topics.length + patterns.length, options.tiers().defaults())) {
         opener.open(request, topics, patterns, cursor, unknown, SubscriberAuth.Grant.ANONYMOUS, permit, heartbeat);
       }
       return;
@@ -231,7 +230,7 @@ public final class SseGateway {
       }
       if (refusedTopic == null) {
         SubscriberTiers.Tier tier = options.tiers().of(grant);
-        if (!topicsWithinTier(response, topics.length + patterns.length, tier)) {
+        if (!SubscribeParams.topicsWithinTier(response, topics.length + patterns.length, tier)) {
           return;
         }
         if (grant.anonymous() || grant.userKey() == null) {
@@ -517,9 +516,7 @@ public final class SseGateway {
    * not one: too long, malformed, or well-formed but about none of them (as good as garbage).
    */
   public Cursor resumeCursor(String lastEventId, String[] topics, TopicFilter[] patterns) {
-    Cursor cursor = lastEventId.length() > options.maxLastEventIdLength() ? null
-      : Cursor.parse(lastEventId, maxCursorEntries(patterns.length));
-    return cursor != null && namesAny(cursor, topics, patterns) ? cursor : null;
+    return params.resumeCursor(lastEventId, topics, patterns);
   }
 
   /**
@@ -587,50 +584,6 @@ public final class SseGateway {
     return IDS.incrementAndGet();
   }
 
-  private static boolean namesAny(Cursor cursor, String[] topics, TopicFilter[] patterns) {
-    for (String t : topics) {
-      if (cursor.position(t) != null) {
-        return true;
-      }
-    }
-    for (TopicFilter f : patterns) {
-      if (PatternState.positionOf(cursor, TopicFilters.key(f)) != null) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /** Entries a cursor may have: one per topic, and per pattern its own and the topics above it. */
-  private int maxCursorEntries(int patterns) {
-    return options.tiers().maxTopicsPerConnection() + patterns * (1 + PatternState.MAX_ABOVE);
-  }
-
-  /**
-   * The {@code pattern} parameters, parsed ({@link TopicFilters#parse}); one that is an exact
-   * topic joins {@code exact}. A bad one is a 400 {@code invalid_request} saying why.
-   */
-  private static TopicFilter[] patterns(List<String> requested, List<String> exact) {
-    if (requested.isEmpty()) {
-      return PatternState.NONE;
-    }
-    java.util.Map<String, TopicFilter> unique = new java.util.LinkedHashMap<>();
-    for (String text : requested) {
-      TopicFilter f;
-      try {
-        f = TopicFilters.parse(text);
-      } catch (IllegalArgumentException e) {
-        throw new HeraldException(ErrorCode.INVALID_REQUEST, "invalid pattern: " + e.getMessage());
-      }
-      if (f.kind() == TopicFilter.Kind.EXACT) {
-        exact.add(f.source());
-      } else {
-        unique.putIfAbsent(TopicFilters.key(f), f);
-      }
-    }
-    return unique.values().toArray(new TopicFilter[0]);
-  }
-
   private void refusePattern(HttpServerResponse response, SubscriberAuth.Grant grant, TopicFilter refused) {
     io.vertx.core.json.JsonObject detail = new io.vertx.core.json.JsonObject().put("pattern", refused.source());
     if (grant.anonymous()) {
@@ -643,41 +596,6 @@ public final class SseGateway {
         new HeraldException(ErrorCode.ACCESS_DENIED, "this token may not read every topic of pattern \"" + refused.source()
           + "\" (a pattern needs one grant that covers all it can match)"), detail);
     }
-  }
-
-  /** The requested topics, validated; {@code path} is the endpoint asked for, named in the error. */
-  private String[] topics(String path, List<String> requested, int patterns) {
-    if (requested.isEmpty() && patterns > 0) {
-      return new String[0];
-    }
-    if (requested.isEmpty()) {
-      throw new HeraldException(ErrorCode.INVALID_REQUEST, "at least one topic or pattern parameter is required: " + path + "?topic=NAME or ?pattern=news.*");
-    }
-    Set<String> unique = new LinkedHashSet<>();
-    for (String t : requested) {
-      if (!Topics.isValidTopic(t)) {
-        throw new HeraldException(ErrorCode.INVALID_TOPIC, "invalid topic name: 1 to " + Topics.MAX_TOPIC_LENGTH
-          + " characters from A-Z a-z 0-9 _ - . : @ /, starting with a letter or digit");
-      }
-      unique.add(t);
-    }
-    // The most any tier allows: the token, and so the tier, is not known yet (topicsWithinTier follows).
-    if (unique.size() + patterns > options.tiers().maxTopicsPerConnection()) {
-      throw new HeraldException(ErrorCode.TOO_MANY_TOPICS, "at most " + options.tiers().maxTopicsPerConnection()
-        + " topics and patterns per connection, got " + (unique.size() + patterns));
-    }
-    return unique.toArray(new String[0]);
-  }
-
-  /** True when {@code topics} fit {@code tier}'s {@code maxTopicsPerConnection}; else answers 400 {@code too_many_topics}. */
-  private static boolean topicsWithinTier(HttpServerResponse response, int topics, SubscriberTiers.Tier tier) {
-    if (topics <= tier.maxTopicsPerConnection()) {
-      return true;
-    }
-    SubscriberTiers.refused(tier, "topics_per_connection");
-    Http.error(response, new HeraldException(ErrorCode.TOO_MANY_TOPICS, "at most " + tier.maxTopicsPerConnection()
-      + " topics and patterns per connection" + tier.suffix() + ", got " + topics));
-    return false;
   }
 
   /** Removes a connection from its topics and from the instance. */
@@ -742,29 +660,12 @@ public final class SseGateway {
    * {@code heartbeatMaxSeconds} is refused (400 {@code invalid_request}, with {@link #heartbeatBounds}).
    */
   public static int heartbeatParam(String value, GatewayOptions options) {
-    if (value == null) {
-      return 0;
-    }
-    int min = options.heartbeatMinSeconds();
-    int max = options.heartbeatMaxSeconds();
-    int seconds;
-    try {
-      seconds = value.length() > 9 ? -1 : Integer.parseInt(value);
-    } catch (NumberFormatException e) {
-      seconds = -1;
-    }
-    if (seconds < min || seconds > max) {
-      String shown = value.length() > 20 ? value.substring(0, 20) + "..." : value;
-      throw new HeraldException(ErrorCode.INVALID_REQUEST, "heartbeat must be a whole number of seconds from " + min + " to "
-        + max + " (gateway.heartbeatMinSeconds, gateway.heartbeatMaxSeconds), got \"" + shown + "\"");
-    }
-    return seconds;
+    return SubscribeParams.heartbeatParam(value, options);
   }
 
   /** The fields a refused {@code heartbeat} adds to the error body: the parameter and its bounds. */
   public static io.vertx.core.json.JsonObject heartbeatBounds(GatewayOptions options) {
-    return new io.vertx.core.json.JsonObject().put("parameter", HEARTBEAT_PARAM)
-      .put("min", options.heartbeatMinSeconds()).put("max", options.heartbeatMaxSeconds());
+    return SubscribeParams.heartbeatBounds(options);
   }
 
   /** Stops accepting streams and ends the open ones cleanly so that clients reconnect elsewhere. */
