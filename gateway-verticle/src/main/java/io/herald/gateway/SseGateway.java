@@ -73,7 +73,7 @@ public final class SseGateway {
   private final ConnectionLimiter limiter;
   private final ClusterUsers users;
   private final io.herald.gateway.presence.PresenceWatch presence;
-  private final Set<String> allowedOrigins = new HashSet<>();
+  private final GatewayCors cors;
   private boolean draining;
   private SockJSBridge bridge;
   /** Ticks of the heartbeat timer so far: the instance's coarse clock, read by every write. */
@@ -103,9 +103,7 @@ public final class SseGateway {
     this.vertx = vertx;
     this.limiter = limiter;
     this.users = users;
-    for (String o : options.allowedOrigins()) {
-      allowedOrigins.add(o.toLowerCase(java.util.Locale.ROOT));
-    }
+    this.cors = new GatewayCors(options);
     this.options = options;
     this.params = new SubscribeParams(options);
     this.auth = auth;
@@ -135,7 +133,7 @@ public final class SseGateway {
     ErrorCode code = ErrorCode.INVALID_REQUEST;
     if (!"websocket".equalsIgnoreCase(request.getHeader(HttpHeaders.UPGRADE))) {
       problem = "GET /ws is a WebSocket endpoint: send Upgrade: websocket";
-    } else if (!webSocketOriginAllowed(request)) {
+    } else if (!cors.webSocketOriginAllowed(request)) {
       code = ErrorCode.ACCESS_DENIED;
       problem = "cross-origin WebSocket is not allowed from this origin";
     }
@@ -160,7 +158,7 @@ public final class SseGateway {
    */
   private void admit(HttpServerRequest request, HeraldException refused, Opener opener) {
     HttpServerResponse response = request.response();
-    cors(request, response);
+    cors.cors(request, response);
     // Admission first, before any parsing, authentication or subscription work.
     ConnectionLimiter.Permit permit = admission(request);
     if (permit == null) {
@@ -431,35 +429,6 @@ public final class SseGateway {
       .log("connection opened");
   }
 
-  /**
-   * Whether a WebSocket upgrade may proceed from the request's {@code Origin}: none (not a
-   * browser), the gateway's own origin (same host and port as the {@code Host} header), or one
-   * of {@code gateway.allowedOrigins}.
-   */
-  public boolean webSocketOriginAllowed(HttpServerRequest request) {
-    String origin = request.getHeader(HttpHeaders.ORIGIN);
-    if (origin == null) {
-      return true;
-    }
-    String lower = origin.toLowerCase(java.util.Locale.ROOT);
-    if (allowedOrigins.contains(lower)) {
-      return true;
-    }
-    String host = request.getHeader(HttpHeaders.HOST);
-    int scheme = lower.indexOf("://");
-    if (host == null || scheme < 0) {
-      return false;
-    }
-    String authority = lower.substring(scheme + 3);
-    String hostLower = host.toLowerCase(java.util.Locale.ROOT);
-    if (authority.equals(hostLower)) {
-      return true;
-    }
-    // The default port may be written on one side only.
-    String defaultPort = lower.startsWith("https://") ? ":443" : lower.startsWith("http://") ? ":80" : null;
-    return defaultPort != null && (authority.equals(hostLower + defaultPort) || (authority + defaultPort).equals(hostLower));
-  }
-
   /** The client's address: the peer's, or the one its trusted proxies forward ({@code gateway.trustedProxies}). */
   private String client(HttpServerRequest request) {
     String peer = request.remoteAddress() == null ? null : request.remoteAddress().hostAddress();
@@ -473,23 +442,18 @@ public final class SseGateway {
     Http.error(request.response().putHeader("Retry-After", Integer.toString(r.retryAfterSeconds())), r.error());
   }
 
-  /** CORS headers of a request to {@code /events}: the origin echoed when allowed, nothing otherwise. */
-  private void cors(HttpServerRequest request, HttpServerResponse response) {
-    if (allowedOrigins.isEmpty()) {
-      return;
-    }
-    response.putHeader(HttpHeaders.VARY, "Origin");
-    String origin = request.getHeader(HttpHeaders.ORIGIN);
-    if (origin != null && allowedOrigins.contains(origin.toLowerCase(java.util.Locale.ROOT))) {
-      response.putHeader(HttpHeaders.ACCESS_CONTROL_ALLOW_ORIGIN, origin)
-        .putHeader(HttpHeaders.ACCESS_CONTROL_ALLOW_CREDENTIALS, "true")
-        .putHeader(HttpHeaders.ACCESS_CONTROL_EXPOSE_HEADERS, "Retry-After");
-    }
+  /**
+   * Whether a WebSocket upgrade may proceed from the request's {@code Origin}: none (not a
+   * browser), the gateway's own origin (same host and port as the {@code Host} header), or one
+   * of {@code gateway.allowedOrigins}.
+   */
+  public boolean webSocketOriginAllowed(HttpServerRequest request) {
+    return cors.webSocketOriginAllowed(request);
   }
 
   /** True when CORS is configured, so {@code OPTIONS /events} is a preflight this gateway answers. */
   public boolean corsEnabled() {
-    return !allowedOrigins.isEmpty();
+    return cors.corsEnabled();
   }
 
   /**
@@ -497,18 +461,7 @@ public final class SseGateway {
    * allowed origin asking for GET, else 403 {@code access_denied} without CORS headers.
    */
   public void preflight(HttpServerRequest request) {
-    HttpServerResponse response = request.response();
-    cors(request, response);
-    if (!response.headers().contains(HttpHeaders.ACCESS_CONTROL_ALLOW_ORIGIN)
-      || !"GET".equalsIgnoreCase(request.getHeader(HttpHeaders.ACCESS_CONTROL_REQUEST_METHOD))) {
-      Http.error(response, ErrorCode.ACCESS_DENIED, "cross-origin GET " + request.path() + " is not allowed from this origin");
-      return;
-    }
-    response.setStatusCode(204)
-      .putHeader(HttpHeaders.ACCESS_CONTROL_ALLOW_METHODS, "GET")
-      .putHeader(HttpHeaders.ACCESS_CONTROL_ALLOW_HEADERS, "Authorization, Last-Event-ID, Cache-Control")
-      .putHeader(HttpHeaders.ACCESS_CONTROL_MAX_AGE, "600")
-      .end();
+    cors.preflight(request);
   }
 
   /**
