@@ -74,6 +74,7 @@ public final class SseGateway {
   private final ClusterUsers users;
   private final io.herald.gateway.presence.PresenceWatch presence;
   private final GatewayCors cors;
+  private final StreamAdmission admission;
   private boolean draining;
   private SockJSBridge bridge;
   /** Ticks of the heartbeat timer so far: the instance's coarse clock, read by every write. */
@@ -111,11 +112,12 @@ public final class SseGateway {
     this.subscriptions = new Subscriptions(vertx, options, stats);
     this.replay = new ReplayClient(vertx, options.replayTimeoutMillis());
     this.presence = new io.herald.gateway.presence.PresenceWatch(vertx, options);
+    this.admission = new StreamAdmission(this, auth, limiter, users, cors, params);
   }
 
   /** Handles {@code GET /events}. */
   public void handle(HttpServerRequest request) {
-    admit(request, null, this::openSse);
+    admission.admit(request, null, this::openSse);
   }
 
   /**
@@ -137,139 +139,12 @@ public final class SseGateway {
       code = ErrorCode.ACCESS_DENIED;
       problem = "cross-origin WebSocket is not allowed from this origin";
     }
-    admit(request, problem == null ? null : new HeraldException(code, problem), this::openWebSocket);
+    admission.admit(request, problem == null ? null : new HeraldException(code, problem), this::openWebSocket);
   }
 
   /** Handles {@code GET /poll}: the same checks as {@code /events}, one answer per request. */
   public void handlePoll(HttpServerRequest request) {
-    admit(request, null, this::openPoll);
-  }
-
-  /** What a transport does with an admitted, authorised request. */
-  private interface Opener {
-    public void open(HttpServerRequest request, String[] topics, TopicFilter[] patterns, Cursor cursor, boolean unknown,
-              SubscriberAuth.Grant grant, ConnectionLimiter.Permit permit, int heartbeat);
-  }
-
-  /**
-   * Admission, topics, cursor and authorisation, common to every transport; refusals are HTTP
-   * errors. {@code refused}, when not null, is a transport-specific refusal, answered once the
-   * attempt has been counted.
-   */
-  private void admit(HttpServerRequest request, HeraldException refused, Opener opener) {
-    HttpServerResponse response = request.response();
-    cors.cors(request, response);
-    // Admission first, before any parsing, authentication or subscription work.
-    ConnectionLimiter.Permit permit = admission(request);
-    if (permit == null) {
-      return;
-    }
-    if (refused != null) {
-      Http.error(response, refused);
-      return;
-    }
-    String[] topics;
-    TopicFilter[] patterns;
-    try {
-      List<String> exact = new ArrayList<>(request.params().getAll("topic"));
-      patterns = SubscribeParams.patterns(request.params().getAll(PATTERN_PARAM), exact);
-      topics = params.topics(request.path(), exact, patterns.length);
-    } catch (HeraldException e) {
-      Http.error(response, e);
-      return;
-    }
-    int heartbeat;
-    try {
-      heartbeat = SubscribeParams.heartbeatParam(request.getParam(HEARTBEAT_PARAM), options);
-    } catch (HeraldException e) {
-      Http.error(response, e, SubscribeParams.heartbeatBounds(options));
-      return;
-    }
-    String lastEventId = request.getHeader("Last-Event-ID");
-    if (lastEventId == null) {
-      lastEventId = request.getParam("lastEventId");
-    }
-    Cursor cursor = null;
-    boolean unknown = false;
-    if (lastEventId != null && !lastEventId.isEmpty()) {
-      cursor = params.resumeCursor(lastEventId, topics, patterns);
-      unknown = cursor == null;
-    }
-    if (auth == null || !auth.enabled()) {
-      if (SubscribeParams.topicsWithinTier(response, topics.length + patterns.length, options.tiers().defaults())) {
-        opener.open(request, topics, patterns, cursor, unknown, SubscriberAuth.Grant.ANONYMOUS, permit, heartbeat);
-      }
-      return;
-    }
-    // Authorised before anything is subscribed or replayed: the cursor then only positions
-    // topics the subscriber may read, whatever else its Last-Event-ID names.
-    Cursor resume = cursor;
-    boolean reset = unknown;
-    auth.authenticate(request).onComplete(ar -> {
-      if (response.closed() || response.ended()) {
-        permit.release();
-        return;
-      }
-      if (draining) {
-        Http.error(response.putHeader("Retry-After", "1"), new HeraldException(ErrorCode.SHUTTING_DOWN, "gateway is shutting down"));
-        return;
-      }
-      if (ar.failed()) {
-        HeraldException e = HeraldException.from(ar.cause());
-        Http.error(response.putHeader("WWW-Authenticate", "Bearer realm=\"herald\", error=\"invalid_token\""), e);
-        return;
-      }
-      SubscriberAuth.Grant grant = ar.result();
-      String refusedTopic = auth.firstRefused(grant, topics);
-      TopicFilter refusedPattern = refusedTopic != null ? null : auth.firstRefused(grant, patterns);
-      if (refusedPattern != null) {
-        refusePattern(response, grant, refusedPattern);
-        return;
-      }
-      if (refusedTopic == null) {
-        SubscriberTiers.Tier tier = options.tiers().of(grant);
-        if (!SubscribeParams.topicsWithinTier(response, topics.length + patterns.length, tier)) {
-          return;
-        }
-        if (grant.anonymous() || grant.userKey() == null) {
-          opener.open(request, topics, patterns, resume, reset, grant, permit, heartbeat);
-          return;
-        }
-        try {
-          limiter.admitUser(permit, grant.userKey(), tier, System.currentTimeMillis());
-        } catch (ConnectionLimiter.Refusal r) {
-          refuse(request, r);
-          return;
-        }
-        if (users == null) {
-          opener.open(request, topics, patterns, resume, reset, grant, permit, heartbeat);
-          return;
-        }
-        users.withinLimit(grant.userKey(), tier.maxConnectionsPerUser()).onComplete(within -> {
-          if (response.closed() || response.ended()) {
-            permit.release();
-          } else if (draining) {
-            Http.error(response.putHeader("Retry-After", "1"), new HeraldException(ErrorCode.SHUTTING_DOWN, "gateway is shutting down"));
-          } else if (!within.result()) {
-            SubscriberTiers.refused(tier, "streams_per_user");
-            refuse(request, new ConnectionLimiter.Refusal(ErrorCode.RATE_LIMITED,
-              "at most " + tier.maxConnectionsPerUser() + " streams per user across the cluster" + tier.suffix(), 5));
-          } else {
-            opener.open(request, topics, patterns, resume, reset, grant, permit, heartbeat);
-          }
-        });
-      } else if (grant.anonymous()) {
-        Http.error(response.putHeader("WWW-Authenticate", "Bearer realm=\"herald\""),
-          new HeraldException(ErrorCode.UNAUTHORIZED, "a token is required to read topic \"" + refusedTopic + "\""),
-          new io.vertx.core.json.JsonObject().put("topic", refusedTopic));
-      } else {
-        LOG.atInfo().addKeyValue("subject", grant.subject()).addKeyValue("topic", refusedTopic)
-          .log("subscriber refused: topic not allowed by its token");
-        Http.error(response.putHeader("WWW-Authenticate", "Bearer realm=\"herald\", error=\"insufficient_scope\""),
-          new HeraldException(ErrorCode.ACCESS_DENIED, "this token may not read topic \"" + refusedTopic + "\""),
-          new io.vertx.core.json.JsonObject().put("topic", refusedTopic));
-      }
-    });
+    admission.admit(request, null, this::openPoll);
   }
 
   private void openSse(HttpServerRequest request, String[] topics, TopicFilter[] patterns, Cursor cursor, boolean unknown, SubscriberAuth.Grant grant,
@@ -413,7 +288,7 @@ public final class SseGateway {
         Http.error(response, HeraldException.from(ar.cause()));
         return;
       }
-      if (!presence.open(conn, request, grant, client(request))) {
+      if (!presence.open(conn, request, grant, admission.client(request))) {
         release(conn, "presence_refused");
         return;
       }
@@ -425,21 +300,8 @@ public final class SseGateway {
     LOG.atInfo().addKeyValue("connection", conn.id()).addKeyValue("transport", conn.transport())
       .addKeyValue("topics", String.join(",", conn.topics()))
       .addKeyValue("resume", resume != null).addKeyValue("subject", grant.subject())
-      .addKeyValue("tier", options.tiers().of(grant).name()).addKeyValue("remote", client(request))
+      .addKeyValue("tier", options.tiers().of(grant).name()).addKeyValue("remote", admission.client(request))
       .log("connection opened");
-  }
-
-  /** The client's address: the peer's, or the one its trusted proxies forward ({@code gateway.trustedProxies}). */
-  private String client(HttpServerRequest request) {
-    String peer = request.remoteAddress() == null ? null : request.remoteAddress().hostAddress();
-    return options.clientAddress().resolve(peer, request.headers());
-  }
-
-  private void refuse(HttpServerRequest request, ConnectionLimiter.Refusal r) {
-    LOG.atDebug().addKeyValue("remote", client(request)).addKeyValue("error", r.error().code().code())
-      .log("connection refused: {}", r.getMessage());
-    HeraldMetrics.get().rejected(r.error().code().code());
-    Http.error(request.response().putHeader("Retry-After", Integer.toString(r.retryAfterSeconds())), r.error());
   }
 
   /**
@@ -478,30 +340,10 @@ public final class SseGateway {
    * {@code open} runs with the permit, released however the exchange ends.
    */
   public void admitStream(HttpServerRequest request, java.util.function.Consumer<ConnectionLimiter.Permit> open) {
-    ConnectionLimiter.Permit permit = admission(request);
+    ConnectionLimiter.Permit permit = admission.admission(request);
     if (permit != null) {
       open.accept(permit);
     }
-  }
-
-  /** Draining and the connection limits: the permit, or null once the refusal is answered. */
-  private ConnectionLimiter.Permit admission(HttpServerRequest request) {
-    HttpServerResponse response = request.response();
-    if (draining) {
-      Http.error(response.putHeader("Retry-After", "1"), new HeraldException(ErrorCode.SHUTTING_DOWN, "gateway is shutting down"));
-      return null;
-    }
-    ConnectionLimiter.Permit permit;
-    try {
-      permit = limiter.admit(client(request), System.currentTimeMillis());
-    } catch (ConnectionLimiter.Refusal r) {
-      refuse(request, r);
-      return null;
-    }
-    // Released however the exchange ends: an error response, the stream's end, or a dropped connection.
-    response.endHandler(v -> permit.release());
-    response.closeHandler(v -> permit.release());
-    return permit;
   }
 
   /**
@@ -535,20 +377,6 @@ public final class SseGateway {
   /** A new connection id, unique in the process. */
   public static long nextConnectionId() {
     return IDS.incrementAndGet();
-  }
-
-  private void refusePattern(HttpServerResponse response, SubscriberAuth.Grant grant, TopicFilter refused) {
-    io.vertx.core.json.JsonObject detail = new io.vertx.core.json.JsonObject().put("pattern", refused.source());
-    if (grant.anonymous()) {
-      Http.error(response.putHeader("WWW-Authenticate", "Bearer realm=\"herald\""),
-        new HeraldException(ErrorCode.UNAUTHORIZED, "a token is required to read pattern \"" + refused.source() + "\""), detail);
-    } else {
-      LOG.atInfo().addKeyValue("subject", grant.subject()).addKeyValue("pattern", refused.source())
-        .log("subscriber refused: pattern not covered by its token");
-      Http.error(response.putHeader("WWW-Authenticate", "Bearer realm=\"herald\", error=\"insufficient_scope\""),
-        new HeraldException(ErrorCode.ACCESS_DENIED, "this token may not read every topic of pattern \"" + refused.source()
-          + "\" (a pattern needs one grant that covers all it can match)"), detail);
-    }
   }
 
   /** Removes a connection from its topics and from the instance. */
@@ -619,6 +447,11 @@ public final class SseGateway {
   /** The fields a refused {@code heartbeat} adds to the error body: the parameter and its bounds. */
   public static io.vertx.core.json.JsonObject heartbeatBounds(GatewayOptions options) {
     return SubscribeParams.heartbeatBounds(options);
+  }
+
+  /** True once {@link #drain} began: new streams are refused. */
+  boolean draining() {
+    return draining;
   }
 
   /** Stops accepting streams and ends the open ones cleanly so that clients reconnect elsewhere. */
