@@ -45,11 +45,8 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
   public final SseGateway gateway;
   private final Framing framing;
   private final String[] topics;
-  private final String[] epochs;
-  private final long[] seqs;
-  private final Position[] live;
-  /** Cursor entry per topic; null for single-topic connections, whose cursor is the event's own. */
-  private final String[] entries;
+  /** Where the client stands in each topic, and the cursor that says so. */
+  private final TopicPositions positions;
   /** Pattern subscriptions; their state is in {@link PatternState}. */
   private PatternState patternState;
   private boolean positioned;
@@ -69,10 +66,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
     this.gateway = gateway;
     this.framing = framing;
     this.topics = topics;
-    this.epochs = new String[topics.length];
-    this.seqs = new long[topics.length];
-    this.live = new Position[topics.length];
-    this.entries = topics.length == 1 ? null : new String[topics.length];
+    this.positions = new TopicPositions(topics);
     heartbeat(gateway.options().heartbeatSeconds());
     this.lastWriteTick = gateway.ticks();
   }
@@ -259,7 +253,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
       // Where the client stands until its topic is caught up: a frame sent meanwhile (another
       // topic's replay) carries a cursor that resumes this topic from there, not from now.
       Position from = cursor == null || unknown ? null : cursor.position(topics[i]);
-      setPosition(i, from != null ? from : live[i]);
+      positions.set(i, from != null ? from : positions.live(i));
     }
     if (patternState != null) {
       patternState.position(cursor, unknown);
@@ -319,12 +313,12 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
   private Future<Void> catchUp(int i, Cursor cursor, boolean unknown) {
     Position from = cursor == null ? null : cursor.position(topics[i]);
     if (unknown) {
-      sendReset(i, live[i], "unknown_last_event_id");
+      sendReset(i, positions.live(i), "unknown_last_event_id");
       return Future.succeededFuture();
     }
     if (from == null) {
       // A new subscription (or a topic the cursor does not name): live from now.
-      setPosition(i, live[i]);
+      positions.set(i, positions.live(i));
       return Future.succeededFuture();
     }
     if (!pages()) {
@@ -332,8 +326,8 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
       gateway.stats().resumes++;
       HeraldMetrics.get().resumed();
     }
-    setPosition(i, from);
-    if (from.equals(live[i])) {
+    positions.set(i, from);
+    if (from.equals(positions.live(i))) {
       return Future.succeededFuture(); // missed nothing: no store read
     }
     return replay(i, from, gateway.options().maxReplayEvents());
@@ -349,7 +343,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
         return Future.succeededFuture();
       }
       if (ar.failed()) {
-        sendReset(i, live[i], "store_unavailable");
+        sendReset(i, positions.live(i), "store_unavailable");
         return Future.succeededFuture();
       }
       ReadResult r = ar.result();
@@ -411,7 +405,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
 
   @Override
   public void onPosition(int index, Position position) {
-    live[index] = position;
+    positions.live(index, position);
   }
 
   @Override
@@ -448,27 +442,20 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
 
   private void write(int i, EncodedEvent ev) {
     Event e = ev.event();
-    if (!closed && e.prev() != null && !e.epoch().equals(epochs[i])) {
+    if (!closed && e.prev() != null && !e.epoch().equals(positions.epoch(i))) {
       // The first event of a new epoch that the channel followed without a reset (a store
       // outage began or ended): seamless for a client standing where the epoch before ended,
       // a reset for any other (one still catching up, or resumed elsewhere).
-      if (e.prev().epoch().equals(epochs[i]) && e.prev().seq() == seqs[i]) {
-        setPosition(i, new Position(e.epoch(), e.seq() - 1));
+      if (e.prev().epoch().equals(positions.epoch(i)) && e.prev().seq() == positions.seq(i)) {
+        positions.set(i, new Position(e.epoch(), e.seq() - 1));
       } else {
         sendReset(i, new Position(e.epoch(), e.seq() - 1), "history_lost");
       }
     }
-    if (closed || !e.epoch().equals(epochs[i]) || e.seq() <= seqs[i]) {
+    if (closed || !e.epoch().equals(positions.epoch(i)) || e.seq() <= positions.seq(i)) {
       return; // already sent (replay/live seam), or of a history this connection has left
     }
-    seqs[i] = e.seq();
-    String cursor = null;
-    if (entries != null) {
-      entries[i] = Cursor.entry(topics[i], epochs[i], seqs[i]);
-      cursor = patternState == null ? Cursor.join(entries) : cursor();
-    } else if (patternState != null) {
-      cursor = cursor();
-    }
+    String cursor = positions.advance(i, e.seq(), patternState);
     if (closed || !delivers(e)) {
       return; // a private update this subscriber may not read: its cursor is past it, no frame
     }
@@ -479,7 +466,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
 
   /** A reset from the topic's channel: moot when this connection already replayed past it. */
   private void doReset(int i, Position to, String reason) {
-    if (to.epoch().equals(epochs[i]) && to.seq() <= seqs[i]) {
+    if (to.epoch().equals(positions.epoch(i)) && to.seq() <= positions.seq(i)) {
       return;
     }
     sendReset(i, to, reason);
@@ -504,38 +491,16 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
     if (closed) {
       return;
     }
-    setPosition(i, to);
+    positions.set(i, to);
     gateway.stats().resets++;
     HeraldMetrics.get().reset(reason);
     JsonObject data = new JsonObject().put("topic", topics[i]).put("reason", reason);
     send(framing.control(cursor(), "reset", data));
   }
 
-  private void setPosition(int i, Position p) {
-    epochs[i] = p.epoch();
-    seqs[i] = p.seq();
-    if (entries != null) {
-      entries[i] = Cursor.entry(topics[i], p.epoch(), p.seq());
-    }
-  }
-
   /** Where the client stands in every topic: the id of the last frame it was sent. */
   public String cursor() {
-    if (patternState == null) {
-      return entries == null ? Cursor.single(topics[0], epochs[0], seqs[0]) : Cursor.join(entries);
-    }
-    java.util.List<String> all = new java.util.ArrayList<>();
-    if (entries == null && topics.length == 1) {
-      all.add(Cursor.single(topics[0], epochs[0], seqs[0]));
-    } else if (entries != null) {
-      for (String e : entries) {
-        if (e != null) {
-          all.add(e);
-        }
-      }
-    }
-    patternState.entries(all);
-    return Cursor.join(all.toArray(new String[0]));
+    return positions.cursor(patternState);
   }
 
   /**
@@ -545,41 +510,17 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
    * Null when a channel has not answered.
    */
   public String liveCursor(boolean fromStart) {
-    java.util.List<String> all = new java.util.ArrayList<>();
-    for (int i = 0; i < topics.length; i++) {
-      if (live[i] == null) {
-        return null;
-      }
-      long seq = fromStart ? 0 : live[i].seq();
-      if (topics.length == 1 && patternState == null) {
-        return Cursor.single(topics[0], live[0].epoch(), seq);
-      }
-      all.add(Cursor.entry(topics[i], live[i].epoch(), seq));
-    }
-    if (patternState != null && !patternState.liveEntries(all, fromStart)) {
-      return null;
-    }
-    return Cursor.join(all.toArray(new String[0]));
+    return positions.liveCursor(fromStart, patternState);
   }
 
   /** True when no topic nor the log had an event when the connection joined: its history is empty. */
   public boolean liveEmpty() {
-    for (Position p : live) {
-      if (p == null || p.seq() > 0) {
-        return false;
-      }
-    }
-    return patternState == null || patternState.liveEmpty();
+    return positions.liveEmpty(patternState);
   }
 
   /** True when {@code topic} is one of this connection's exact topics. */
   boolean holdsTopic(String topic) {
-    for (String t : topics) {
-      if (t.equals(topic)) {
-        return true;
-      }
-    }
-    return false;
+    return positions.holds(topic);
   }
 
   /**
