@@ -4,18 +4,14 @@ import io.herald.common.Cursor;
 import io.herald.common.Event;
 import io.herald.common.Position;
 import io.herald.common.admin.HeraldMetrics;
-import io.herald.common.replay.ReadResult;
 import io.herald.gateway.fanout.EncodedEvent;
 import io.herald.gateway.fanout.PatternSubscriber;
 import io.herald.gateway.fanout.Subscriber;
-import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayDeque;
 
 /**
  * One client subscription, whatever its transport (SSE, WebSocket, long-poll). It keeps, per
@@ -49,9 +45,8 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
   private final TopicPositions positions;
   /** Pattern subscriptions; their state is in {@link PatternState}. */
   private PatternState patternState;
-  private boolean positioned;
-  private boolean syncing = true;
-  private ArrayDeque<Object[]> queued = new ArrayDeque<>();
+  /** The start: positioning, replay, and the live events that wait meanwhile. */
+  private final ConnectionResume resume;
   private boolean closed;
   private long expiryTimer = -1;
   /** The heartbeat interval, in the gateway's ticks ({@link SseGateway#TICK_MILLIS}). */
@@ -67,6 +62,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
     this.framing = framing;
     this.topics = topics;
     this.positions = new TopicPositions(topics);
+    this.resume = new ConnectionResume(this, positions);
     heartbeat(gateway.options().heartbeatSeconds());
     this.lastWriteTick = gateway.ticks();
   }
@@ -198,6 +194,11 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
     return topics;
   }
 
+  /** The connection's pattern state, null without patterns. */
+  PatternState patternState() {
+    return patternState;
+  }
+
   /** Sets the connection's pattern subscriptions, before it joins anything. */
   public void patterns(io.herald.common.pattern.TopicFilter[] filters) {
     this.patternState = filters.length == 0 ? null : new PatternState(this, filters);
@@ -213,12 +214,12 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
   }
 
   public boolean syncing() {
-    return syncing;
+    return resume.syncing();
   }
 
   /** True once {@link #start} has positioned every topic: {@link #cursor()} means something. */
   public boolean positioned() {
-    return positioned;
+    return resume.positioned();
   }
 
   public void expiryTimer(long id) {
@@ -233,7 +234,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
     if (closed) {
       return;
     }
-    if (!syncing) {
+    if (!resume.syncing()) {
       send(framing.control(cursor(), "herald.expired", new JsonObject().put("reason", "token_expired")));
     }
     finish("token_expired");
@@ -248,123 +249,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
    * @param unknown true when a Last-Event-ID was sent but is not a cursor: every topic gets reset
    */
   public void start(Cursor cursor, boolean unknown) {
-    begin();
-    for (int i = 0; i < topics.length; i++) {
-      // Where the client stands until its topic is caught up: a frame sent meanwhile (another
-      // topic's replay) carries a cursor that resumes this topic from there, not from now.
-      Position from = cursor == null || unknown ? null : cursor.position(topics[i]);
-      positions.set(i, from != null ? from : positions.live(i));
-    }
-    if (patternState != null) {
-      patternState.position(cursor, unknown);
-    }
-    positioned = true;
-    Future<Void> chain = Future.succeededFuture();
-    for (int i = 0; i < topics.length; i++) {
-      int index = i;
-      chain = chain.compose(v -> closed ? Future.succeededFuture() : catchUp(index, cursor, unknown));
-    }
-    if (patternState != null) {
-      chain = chain.compose(v -> closed ? Future.succeededFuture() : patternState.catchUp(cursor, unknown));
-    }
-    chain.onComplete(ar -> {
-      if (closed) {
-        return;
-      }
-      if (ar.failed()) {
-        LOG.warn("connection {}: resume failed: {}", id, ar.cause().toString());
-        close();
-        return;
-      }
-      if (announcesReady(cursor, unknown)) {
-        JsonObject ready = new JsonObject().put("topics", new JsonArray(java.util.List.of((Object[]) topics)));
-        if (patternState != null) {
-          ready.put("patterns", patternState.sources());
-        }
-        send(framing.control(cursor(), "herald.ready", ready));
-      }
-      syncing = false;
-      if (patternState != null) {
-        patternState.synced();
-      }
-      synced();
-      ArrayDeque<Object[]> q = queued;
-      queued = null;
-      for (Object[] item : q) {
-        if (closed) {
-          return;
-        }
-        int index = (Integer) item[0];
-        if (index < 0) {
-          if (item[1] instanceof EncodedEvent ev) {
-            patternState.write(-index - 1, ev);
-          } else {
-            patternState.reset(-index - 1, (Position) item[1], (String) item[2]);
-          }
-        } else if (item[1] instanceof EncodedEvent ev) {
-          write((Integer) item[0], ev);
-        } else {
-          doReset((Integer) item[0], (Position) item[1], (String) item[2]);
-        }
-      }
-    });
-  }
-
-  private Future<Void> catchUp(int i, Cursor cursor, boolean unknown) {
-    Position from = cursor == null ? null : cursor.position(topics[i]);
-    if (unknown) {
-      sendReset(i, positions.live(i), "unknown_last_event_id");
-      return Future.succeededFuture();
-    }
-    if (from == null) {
-      // A new subscription (or a topic the cursor does not name): live from now.
-      positions.set(i, positions.live(i));
-      return Future.succeededFuture();
-    }
-    if (!pages()) {
-      // A poll names its cursor every time: only stream resumes are counted.
-      gateway.stats().resumes++;
-      HeraldMetrics.get().resumed();
-    }
-    positions.set(i, from);
-    if (from.equals(positions.live(i))) {
-      return Future.succeededFuture(); // missed nothing: no store read
-    }
-    return replay(i, from, gateway.options().maxReplayEvents());
-  }
-
-  private Future<Void> replay(int i, Position from, int budget) {
-    int max = gateway.options().maxReplayEvents();
-    // A stream reads one more than it may replay, to tell "too many" from "exactly enough";
-    // a page reads what fits and leaves the rest to the next poll.
-    int limit = pages() ? Math.max(1, Math.min(pageRoom(), max)) : Math.min(budget + 1, max + 1);
-    return gateway.replay().read(topics[i], from, limit).transform(ar -> {
-      if (closed) {
-        return Future.succeededFuture();
-      }
-      if (ar.failed()) {
-        sendReset(i, positions.live(i), "store_unavailable");
-        return Future.succeededFuture();
-      }
-      ReadResult r = ar.result();
-      HeraldMetrics.get().replayRead(r.events().size());
-      if (r.reset()) {
-        sendReset(i, r.head(), r.resetReason());
-        return Future.succeededFuture();
-      }
-      if (!pages() && r.events().size() > budget) {
-        sendReset(i, r.head(), "too_many_missed");
-        return Future.succeededFuture();
-      }
-      for (Event e : r.events()) {
-        write(i, new EncodedEvent(e));
-      }
-      if (closed || r.complete() || r.events().isEmpty()) {
-        return Future.succeededFuture();
-      }
-      Event last = r.events().get(r.events().size() - 1);
-      return replay(i, last.position(), budget - r.events().size());
-    });
+    resume.start(cursor, unknown);
   }
 
   @Override
@@ -377,8 +262,8 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
     if (closed) {
       return;
     }
-    if (syncing) {
-      enqueue(new Object[] {-index - 1, event});
+    if (resume.syncing()) {
+      resume.enqueue(new Object[] {-index - 1, event});
       return;
     }
     patternState.write(index, event);
@@ -386,7 +271,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
 
   @Override
   public void onPatternCovered(int index, Position logAt) {
-    if (!closed && !syncing) {
+    if (!closed && !resume.syncing()) {
       patternState.covered(index, logAt);
     }
   }
@@ -396,8 +281,8 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
     if (closed) {
       return;
     }
-    if (syncing) {
-      enqueue(new Object[] {-index - 1, logAt, reason});
+    if (resume.syncing()) {
+      resume.enqueue(new Object[] {-index - 1, logAt, reason});
       return;
     }
     patternState.reset(index, logAt, reason);
@@ -413,8 +298,8 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
     if (closed) {
       return;
     }
-    if (syncing) {
-      enqueue(new Object[] {index, event});
+    if (resume.syncing()) {
+      resume.enqueue(new Object[] {index, event});
       return;
     }
     write(index, event);
@@ -425,22 +310,15 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
     if (closed) {
       return;
     }
-    if (syncing) {
-      enqueue(new Object[] {index, position, reason});
+    if (resume.syncing()) {
+      resume.enqueue(new Object[] {index, position, reason});
       return;
     }
     doReset(index, position, reason);
   }
 
-  private void enqueue(Object[] item) {
-    if (queued.size() >= MAX_QUEUED_WHILE_SYNCING) {
-      cutOff("too many live events while resuming", MAX_QUEUED_WHILE_SYNCING);
-      return;
-    }
-    queued.add(item);
-  }
 
-  private void write(int i, EncodedEvent ev) {
+  void write(int i, EncodedEvent ev) {
     Event e = ev.event();
     if (!closed && e.prev() != null && !e.epoch().equals(positions.epoch(i))) {
       // The first event of a new epoch that the channel followed without a reset (a store
@@ -465,7 +343,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
   }
 
   /** A reset from the topic's channel: moot when this connection already replayed past it. */
-  private void doReset(int i, Position to, String reason) {
+  void doReset(int i, Position to, String reason) {
     if (to.epoch().equals(positions.epoch(i)) && to.seq() <= positions.seq(i)) {
       return;
     }
@@ -487,7 +365,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
     checkWriteQueue();
   }
 
-  private void sendReset(int i, Position to, String reason) {
+  void sendReset(int i, Position to, String reason) {
     if (closed) {
       return;
     }
@@ -528,7 +406,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
    * it stands: not stored, not replayed, the cursor unchanged. Dropped before the connection is positioned.
    */
   public void control(String type, JsonObject data) {
-    if (positioned && !closed) {
+    if (resume.positioned() && !closed) {
       send(framing.control(cursor(), type, data));
     }
   }
@@ -550,7 +428,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
   }
 
   /** A page is answered as it stands; a stream is a slow consumer and is dropped. */
-  private void cutOff(String why, int limit) {
+  void cutOff(String why, int limit) {
     if (pages()) {
       finish("page_full");
       return;
