@@ -9,8 +9,6 @@ import io.herald.gateway.fanout.PatternSubscriber;
 import io.herald.gateway.fanout.Subscriber;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 
 /**
@@ -32,8 +30,6 @@ import org.slf4j.LoggerFactory;
  */
 public abstract class Connection implements Subscriber, PatternSubscriber {
 
-  private static final Logger LOG = LoggerFactory.getLogger(Connection.class);
-
   /** Live events that may wait while a resume is replayed; more and the connection is cut off. */
   static final int MAX_QUEUED_WHILE_SYNCING = 10_000;
 
@@ -49,10 +45,8 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
   private final ConnectionResume resume;
   private boolean closed;
   private long expiryTimer = -1;
-  /** The heartbeat interval, in the gateway's ticks ({@link SseGateway#TICK_MILLIS}). */
-  private int heartbeatTicks;
-  /** The gateway's tick when a frame was last written: a field store per write, no clock read. */
-  private long lastWriteTick;
+  /** When the connection last wrote (its heartbeats follow) and whether its client keeps up. */
+  private final ConnectionWrites writes;
   /** Whether private (Mercure) updates of the connection's topics reach it: its token was checked for them. */
   private boolean readsPrivate;
 
@@ -63,8 +57,8 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
     this.topics = topics;
     this.positions = new TopicPositions(topics);
     this.resume = new ConnectionResume(this, positions);
+    this.writes = new ConnectionWrites(this);
     heartbeat(gateway.options().heartbeatSeconds());
-    this.lastWriteTick = gateway.ticks();
   }
 
   // ---- the transport ----
@@ -88,7 +82,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
 
   /** Sets the heartbeat interval (the client's {@code heartbeat} parameter, or the default). */
   public void heartbeat(int seconds) {
-    heartbeatTicks = SseGateway.ticks(seconds);
+    writes.heartbeat(seconds);
   }
 
   /**
@@ -96,7 +90,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
    * its heartbeat interval. Called for every connection on every tick: reads two fields.
    */
   public boolean due(long now) {
-    return now - lastWriteTick > heartbeatTicks;
+    return writes.due(now);
   }
 
   /** The tick's work ({@link #due} said so): a heartbeat, which counts as a write. */
@@ -104,9 +98,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
     if (closed) {
       return;
     }
-    // Written as the tick begins: counted in the window before it, so that an idle stream's
-    // heartbeats come every interval exactly (data written mid-window waits up to a tick more).
-    lastWriteTick = now - 1;
+    writes.tick(now);
     heartbeat();
   }
 
@@ -338,8 +330,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
       return; // a private update this subscriber may not read: its cursor is past it, no frame
     }
     transmitEvent(ev, cursor);
-    lastWriteTick = gateway.ticks();
-    checkWriteQueue();
+    writes.written();
   }
 
   /** A reset from the topic's channel: moot when this connection already replayed past it. */
@@ -361,8 +352,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
       return;
     }
     transmitEvent(ev, cursor());
-    lastWriteTick = gateway.ticks();
-    checkWriteQueue();
+    writes.written();
   }
 
   void sendReset(int i, Position to, String reason) {
@@ -417,27 +407,12 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
       return;
     }
     transmit(frame);
-    lastWriteTick = gateway.ticks();
-    checkWriteQueue();
-  }
-
-  private void checkWriteQueue() {
-    if (writeQueueFull()) {
-      cutOff("write queue full", gateway.options().maxWriteQueueBytes());
-    }
+    writes.written();
   }
 
   /** A page is answered as it stands; a stream is a slow consumer and is dropped. */
   void cutOff(String why, int limit) {
-    if (pages()) {
-      finish("page_full");
-      return;
-    }
-    LOG.atInfo().addKeyValue("connection", id).addKeyValue("transport", transport()).addKeyValue("limit", limit)
-      .log("slow consumer: {}, closing", why);
-    gateway.stats().slowConsumersClosed++;
-    HeraldMetrics.get().slowConsumerClosed();
-    close();
+    writes.cutOff(why, limit);
   }
 
   /** Ends cleanly: leaves the gateway, then ends the transport. */
