@@ -47,8 +47,8 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
   private long expiryTimer = -1;
   /** When the connection last wrote (its heartbeats follow) and whether its client keeps up. */
   private final ConnectionWrites writes;
-  /** Whether private (Mercure) updates of the connection's topics reach it: its token was checked for them. */
-  private boolean readsPrivate;
+  /** Which updates reach the client: private ones, and one copy of an update stored per topic. */
+  private final UpdateFilter filter;
 
   public Connection(long id, SseGateway gateway, Framing framing, String[] topics) {
     this.id = id;
@@ -58,6 +58,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
     this.positions = new TopicPositions(topics);
     this.resume = new ConnectionResume(this, positions);
     this.writes = new ConnectionWrites(this);
+    this.filter = new UpdateFilter(this);
     heartbeat(gateway.options().heartbeatSeconds());
   }
 
@@ -144,7 +145,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
    * them (jwt mode), false for anonymous subscribers (authMode none, public topics).
    */
   public void readsPrivate(boolean readsPrivate) {
-    this.readsPrivate = readsPrivate;
+    filter.readsPrivate(readsPrivate);
   }
 
   /**
@@ -153,27 +154,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
    * cursor moved past the update and before any frame is written, so shared frames stay shared.
    */
   protected boolean readsPrivateOf(String topic) {
-    return readsPrivate;
-  }
-
-  private boolean delivers(Event e) {
-    if (e.privateUpdate() && !readsPrivateOf(e.topic())) {
-      return false;
-    }
-    java.util.List<String> alternates = e.alternates();
-    if (alternates != null) {
-      // One Mercure update stored once per topic: only the copy of the first of its topics this
-      // connection both subscribes to and may read is sent, so it arrives once, live or replayed.
-      for (String t : alternates) {
-        if (t.equals(e.topic())) {
-          break;
-        }
-        if ((holdsTopic(t) || patternState != null && patternState.matches(t)) && (!e.privateUpdate() || readsPrivateOf(t))) {
-          return false;
-        }
-      }
-    }
-    return true;
+    return filter.readsPrivate();
   }
 
   // ---- the subscription ----
@@ -326,7 +307,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
       return; // already sent (replay/live seam), or of a history this connection has left
     }
     String cursor = positions.advance(i, e.seq(), patternState);
-    if (closed || !delivers(e)) {
+    if (closed || !filter.delivers(e)) {
       return; // a private update this subscriber may not read: its cursor is past it, no frame
     }
     transmitEvent(ev, cursor);
@@ -348,7 +329,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
 
   /** Sends a pattern event's frame (already deduplicated by {@link PatternState}). */
   void transmitPatternEvent(EncodedEvent ev) {
-    if (closed || !delivers(ev.event())) {
+    if (closed || !filter.delivers(ev.event())) {
       return;
     }
     transmitEvent(ev, cursor());
