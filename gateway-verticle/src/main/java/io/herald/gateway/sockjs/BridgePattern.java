@@ -13,8 +13,6 @@ import io.herald.gateway.JsonFrames;
 import io.herald.gateway.SseGateway;
 import io.herald.gateway.admission.SubscriberAuth;
 import io.herald.gateway.admission.SubscriberTiers;
-import io.herald.gateway.fanout.EncodedEvent;
-import io.herald.gateway.fanout.PatternSubscriber;
 import io.herald.gateway.fanout.TopicAt;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -27,9 +25,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -47,7 +43,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code /events}, which turns such a pattern into an exact topic, the bridge keeps it on its
  * {@code ~} address as a one-topic pattern (its frames carry pattern cursors).
  *
- * <p><b>Delivery.</b> Per pattern key, the instance holds one {@link Channel}: one member of the
+ * <p><b>Delivery.</b> Per pattern key, the instance holds one {@link BridgePatternChannel}: one member of the
  * instance's {@link io.herald.gateway.fanout.PatternChannel} however many sockets registered the
  * pattern. It mirrors where the channel stands (a log position {@code logAt} and the few topics
  * given above it, as {@code PatternState} does for a stream) and writes each event, encoded once,
@@ -94,7 +90,7 @@ public final class BridgePattern {
 
   private final SseGateway gateway;
   private final GatewayOptions options;
-  private final Map<String, Channel> channels = new HashMap<>();
+  private final Map<String, BridgePatternChannel> channels = new HashMap<>();
   private final Map<Socket, Map<String, Registration>> sockets = new IdentityHashMap<>();
   /** Socket and pattern of every registration that receives live events (read by tests off the loop). */
   private final Set<String> live = ConcurrentHashMap.newKeySet();
@@ -150,9 +146,9 @@ public final class BridgePattern {
       refuse(s, address, text, denied);
       return;
     }
-    Channel ch = channels.get(key);
+    BridgePatternChannel ch = channels.get(key);
     if (ch == null) {
-      ch = new Channel(key, filter, address);
+      ch = new BridgePatternChannel(this, gateway, key, filter, address);
       channels.put(key, ch);
       ch.ready = gateway.subscriptions().joinPattern(filter, ch, 0);
     }
@@ -162,7 +158,7 @@ public final class BridgePattern {
     }
     ch.holders++;
     sockets.computeIfAbsent(s, k -> new LinkedHashMap<>()).put(key, reg);
-    Channel joined = ch;
+    BridgePatternChannel joined = ch;
     ch.ready.onComplete(ar -> {
       if (s.isClosed() || registration(s, key) != reg) {
         event.complete(false);
@@ -205,7 +201,7 @@ public final class BridgePattern {
       sockets.remove(s);
     }
     reg.started.tryFail("unregistered");
-    Channel ch = reg.channel;
+    BridgePatternChannel ch = reg.channel;
     ch.sockets.remove(s);
     live.remove(s.id() + " " + ch.filter.source());
     if (--ch.holders == 0) {
@@ -234,7 +230,7 @@ public final class BridgePattern {
     }
     JsonObject data = new JsonObject().put("reason", "token_expired");
     for (Registration reg : regs.values()) {
-      Channel ch = reg.channel;
+      BridgePatternChannel ch = reg.channel;
       if (ch.logAt != null && ch.sockets.contains(s)) {
         s.deliver(BridgeFrames.rec(ch.address, JsonFrames.control(ch.cursor(), "herald.expired", data)));
       }
@@ -318,12 +314,12 @@ public final class BridgePattern {
    * one, is not written again.
    */
   static final class Registration {
-    final Channel channel;
+    final BridgePatternChannel channel;
     final Promise<Start> started = Promise.promise();
     private Cursor given;
     private Position givenLog;
 
-    Registration(Channel channel) {
+    Registration(BridgePatternChannel channel) {
       this.channel = channel;
     }
 
@@ -350,114 +346,6 @@ public final class BridgePattern {
       }
       Position at = given.position(e.topic());
       return at != null && at.epoch().equals(e.epoch()) && e.seq() <= at.seq();
-    }
-  }
-
-  /**
-   * A pattern held for this instance's bridge sockets: one member of the pattern's channel
-   * however many sockets registered it, following where the channel stands and writing each
-   * event's frame, encoded once, to all of them.
-   */
-  private final class Channel implements PatternSubscriber {
-    final String key;
-    final TopicFilter filter;
-    final String address;
-    final Set<Socket> sockets = new LinkedHashSet<>();
-    /** Registrations (pending or live) that hold this pattern. */
-    int holders;
-    Future<Void> ready;
-    Position logAt;
-    final LinkedHashMap<String, TopicAt> above = new LinkedHashMap<>();
-
-    Channel(String key, TopicFilter filter, String address) {
-      this.key = key;
-      this.filter = filter;
-      this.address = address;
-    }
-
-    Start start() {
-      return new Start(logAt, Map.copyOf(above));
-    }
-
-    String cursor() {
-      return start().cursor(key);
-    }
-
-    @Override
-    public void onPatternPosition(int index, Position at, Map<String, TopicAt> aboveAt) {
-      logAt = at;
-      above.clear();
-      above.putAll(aboveAt);
-    }
-
-    @Override
-    public void onPatternEvent(int index, EncodedEvent ev) {
-      Event e = ev.event();
-      Position log = e.log();
-      if (log == null || logAt == null || (log.epoch().equals(logAt.epoch()) && log.seq() <= logAt.seq())) {
-        return;
-      }
-      String topic = e.topic();
-      TopicAt at = above.get(topic);
-      if (at != null && at.epoch().equals(e.epoch()) && e.seq() <= at.seq()) {
-        return;
-      }
-      if (at != null && !at.epoch().equals(e.epoch())
-        && !(e.prev() != null && e.prev().epoch().equals(at.epoch()) && e.prev().seq() == at.seq())) {
-        // The topic's history changed under us (a store outage or restart): say so before going on.
-        above.remove(topic);
-        if (!sockets.isEmpty()) {
-          gateway.stats().resets += sockets.size();
-          HeraldMetrics.get().reset("history_lost");
-          fanOut(BridgeFrames.rec(address, JsonFrames.control(cursor(), "reset",
-            new JsonObject().put("topic", topic).put("pattern", filter.source()).put("reason", "history_lost"))));
-        }
-      }
-      above.remove(topic);
-      above.put(topic, new TopicAt(e.epoch(), e.seq(), log.seq()));
-      if (above.size() > MAX_ABOVE) {
-        // The channel cannot bring topics under logAt (its store is not answering): the oldest
-        // entry leaves the cursor, and a resume may give that topic's events again.
-        Iterator<String> it = above.keySet().iterator();
-        it.next();
-        it.remove();
-      }
-      if (!sockets.isEmpty()) {
-        Buffer frame = BridgeFrames.rec(address, JsonFrames.withId(cursor(), ev.jsonTail()));
-        for (Socket s : sockets.toArray(new Socket[0])) {
-          Registration reg = registration(s, key);
-          if (reg == null || !reg.has(e)) {
-            s.deliver(frame);
-          }
-        }
-      }
-    }
-
-    @Override
-    public void onPatternCovered(int index, Position at) {
-      if (logAt != null && at.epoch().equals(logAt.epoch()) && at.seq() > logAt.seq()) {
-        logAt = at;
-        long w = at.seq();
-        above.values().removeIf(t -> t.log() <= w);
-      }
-    }
-
-    @Override
-    public void onPatternReset(int index, Position at, String reason) {
-      logAt = at;
-      above.clear();
-      if (!sockets.isEmpty()) {
-        gateway.stats().resets += sockets.size();
-        HeraldMetrics.get().reset(reason);
-        fanOut(BridgeFrames.rec(address, JsonFrames.control(cursor(), "reset",
-          new JsonObject().put("pattern", filter.source()).put("reason", reason))));
-      }
-    }
-
-    private void fanOut(Buffer frame) {
-      for (Socket s : sockets.toArray(new Socket[0])) {
-        s.deliver(frame);
-      }
     }
   }
 }
