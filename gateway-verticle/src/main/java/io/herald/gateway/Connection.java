@@ -26,6 +26,11 @@ import io.vertx.core.json.JsonObject;
  * they go. A <em>paging</em> transport (long-poll) answers with a bounded page instead of a
  * stream: its replay stops at the page's size instead of resetting, and a full page ends it.
  *
+ * <p>Its parts: {@link TopicPositions} (where the client stands per topic, and the cursor),
+ * {@link ConnectionResume} (the start: positioning, replay, the queue while syncing),
+ * {@link ConnectionWrites} (heartbeat pacing, slow consumers) and {@link UpdateFilter} (private
+ * updates, one copy of an update stored per topic); patterns are {@link PatternState}'s.
+ *
  * <p>Confined to the gateway instance's event loop.
  */
 public abstract class Connection implements Subscriber, PatternSubscriber {
@@ -289,7 +294,6 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
     }
     doReset(index, position, reason);
   }
-
 
   void write(int i, EncodedEvent ev) {
     Event e = ev.event();

@@ -33,6 +33,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * ({@link SubscriberAuth}) before anything is subscribed or replayed; a connection ends when its
  * token expires. What follows is a {@link Connection} of the transport. Holds the instance's
  * connections, of every transport. Confined to its event loop.
+ *
+ * <p>This class is the front door: the entry points, the instance's connections, its heartbeat
+ * tick and drain. A request is read by {@link SubscribeParams}, admitted by
+ * {@link StreamAdmission} and opened as a connection of its transport by {@link StreamOpener};
+ * {@link GatewayCors} is the cross-origin policy.
  */
 public final class SseGateway {
 
