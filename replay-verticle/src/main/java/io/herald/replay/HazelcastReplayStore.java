@@ -84,7 +84,8 @@ import java.util.function.Predicate;
  *   twice.</li>
  *   <li>An {@link IMap} {@code herald.keylog}: key to where the appends that stored it put
  *   it ({@code topic NUL epoch NUL seq NUL log epoch NUL log seq}, one line per topic, the newest
- *   {@code MAX_KEY_EVENTS}), merged on the owning member by an entry processor, time-to-live
+ *   {@code MAX_KEY_EVENTS}), merged by a compare-and-set (no entry processor: gateway and notifier
+ *   processes are members without this class), time-to-live
  *   {@code maxAgeSeconds} after the key's last append, for {@link #findKey}. A line whose event left
  *   its ringbuffer (count, eviction) is skipped by the lookup, which reads each event back.</li>
  * </ul>
@@ -516,8 +517,7 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
           .append('\u0000').append(e.log().epoch()).append('\u0000').append(e.log().seq());
       }
     }
-    located.forEach((key, where) ->
-      records.add(fromStage(keyLog.submitToKey(key, new KeyLogMerge(where.toString(), maxAgeSeconds))).mapEmpty()));
+    located.forEach((key, where) -> records.add(mergeKeyLog(key, where.toString())));
     return Future.all(records).mapEmpty();
   }
 
@@ -602,38 +602,49 @@ public final class HazelcastReplayStore implements ReportingReplayStore, Initial
   }
 
   /**
-   * Merges the lines of one append into a key's {@code herald.keylog} entry on the member that owns
-   * it: a topic's line replaces the one it had, the entry keeps the newest {@code MAX_KEY_EVENTS}
-   * lines and lives {@code maxAgeSeconds} after its last write. Runs on every member (same classes).
+   * Merges the lines of one append into a key's {@code herald.keylog} entry with a compare-and-set
+   * (Hazelcast's own map operations on a String value): not an entry processor, which would run on
+   * the member owning the key, and a gateway or notifier process is a member without the replay
+   * role's classes. Retried while another append changes the entry in between.
    */
-  static final class KeyLogMerge implements com.hazelcast.map.EntryProcessor<String, String, Object> {
-    private static final long serialVersionUID = 1L;
-    private final String lines;
-    private final long ttlSeconds;
-
-    KeyLogMerge(String lines, long ttlSeconds) {
-      this.lines = lines;
-      this.ttlSeconds = ttlSeconds;
-    }
-
-    @Override
-    public Object process(Map.Entry<String, String> entry) {
-      LinkedHashMap<String, String> byTopic = new LinkedHashMap<>();
-      for (String text : new String[] {entry.getValue(), lines}) {
-        if (text == null) {
-          continue;
-        }
-        for (String line : text.split("\n")) {
-          String topic = line.substring(0, Math.max(0, line.indexOf('\u0000')));
-          byTopic.remove(topic);
-          byTopic.put(topic, line);
+  private Future<Void> mergeKeyLog(String key, String lines) {
+    return blocking(() -> {
+      for (int attempt = 0; attempt < KEY_LOG_CAS_ATTEMPTS; attempt++) {
+        String old = keyLog.get(key);
+        String merged = mergeKeyLines(old, lines);
+        boolean done = old == null
+          ? keyLog.putIfAbsent(key, merged, maxAgeSeconds, TimeUnit.SECONDS) == null
+          : keyLog.replace(key, old, merged);
+        if (done) {
+          keyLog.setTtl(key, maxAgeSeconds, TimeUnit.SECONDS);
+          return null;
         }
       }
-      List<String> kept = new ArrayList<>(byTopic.values());
-      String merged = String.join("\n", kept.subList(Math.max(0, kept.size() - MAX_KEY_EVENTS), kept.size()));
-      ((com.hazelcast.map.ExtendedMapEntry<String, String>) entry).setValue(merged, ttlSeconds, TimeUnit.SECONDS);
-      return null;
+      throw new IllegalStateException("the key log entry of " + key + " changed " + KEY_LOG_CAS_ATTEMPTS + " times in a row");
+    });
+  }
+
+  /** How many times {@link #mergeKeyLog} tries its compare-and-set. */
+  private static final int KEY_LOG_CAS_ATTEMPTS = 32;
+
+  /**
+   * A key's {@code herald.keylog} entry with the lines of one more append: a topic's line replaces
+   * the one it had, the newest {@code MAX_KEY_EVENTS} lines are kept.
+   */
+  static String mergeKeyLines(String existing, String lines) {
+    LinkedHashMap<String, String> byTopic = new LinkedHashMap<>();
+    for (String text : new String[] {existing, lines}) {
+      if (text == null) {
+        continue;
+      }
+      for (String line : text.split("\n")) {
+        String topic = line.substring(0, Math.max(0, line.indexOf('\u0000')));
+        byTopic.remove(topic);
+        byTopic.put(topic, line);
+      }
     }
+    List<String> kept = new ArrayList<>(byTopic.values());
+    return String.join("\n", kept.subList(Math.max(0, kept.size() - MAX_KEY_EVENTS), kept.size()));
   }
 
   @Override
