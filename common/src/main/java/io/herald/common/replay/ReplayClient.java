@@ -10,6 +10,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -24,14 +27,27 @@ import java.util.Map;
  * {@link Addresses#REPLAY_LOG_READ}, {@link Addresses#REPLAY_KEY}). The notifier and the gateways
  * use it; it is the only place that knows the message shapes besides the replay verticle.
  * Failures come back as {@link HeraldException}.
+ *
+ * <p>The head reads a subscription opens with ({@link #heads}, {@link #logHead}) are retried
+ * when the event bus itself failed them: no handler, or no answer in time. That is what a
+ * cluster does for a few seconds after a member is killed (its registrations are cleaned up,
+ * partitions move, lookups stall), and a client opening a stream then should not be refused
+ * for it. Retries are bounded: within twice the timeout from the first attempt, backing off
+ * from 100 ms to 1 s. The store's own answers (a {@code store_unavailable} while its breaker is
+ * open, a bad request) are never retried: they come from the replay role, which is there.
  */
 public final class ReplayClient {
 
+  private static final long FIRST_BACKOFF_MILLIS = 100;
+  private static final long MAX_BACKOFF_MILLIS = 1000;
+
+  private final Vertx vertx;
   private final EventBus bus;
   private final DeliveryOptions options;
   private final long timeoutMillis;
 
   public ReplayClient(Vertx vertx, long timeoutMillis) {
+    this.vertx = vertx;
     this.bus = vertx.eventBus();
     this.timeoutMillis = timeoutMillis;
     this.options = new DeliveryOptions().setSendTimeout(timeoutMillis);
@@ -80,7 +96,7 @@ public final class ReplayClient {
 
   /** Where the store's log stands ({@link Addresses#REPLAY_LOG_HEAD}). */
   public Future<Position> logHead() {
-    return bus.<JsonObject>request(Addresses.REPLAY_LOG_HEAD, new JsonObject(), options)
+    return retrying(Addresses.REPLAY_LOG_HEAD, new JsonObject())
       .recover(t -> Future.failedFuture(HeraldException.from(t)))
       .map(msg -> {
         JsonObject h = msg.body().getJsonObject("head");
@@ -130,7 +146,7 @@ public final class ReplayClient {
 
   public Future<Map<String, Position>> heads(List<String> topics) {
     JsonObject req = new JsonObject().put("topics", new JsonArray(new ArrayList<>(topics)));
-    return bus.<JsonObject>request(Addresses.REPLAY_HEAD, req, options)
+    return retrying(Addresses.REPLAY_HEAD, req)
       .recover(t -> Future.failedFuture(HeraldException.from(t)))
       .map(msg -> {
         JsonObject heads = msg.body().getJsonObject("heads");
@@ -141,5 +157,29 @@ public final class ReplayClient {
         }
         return out;
       });
+  }
+
+  /** A read request, retried as the class comment says. */
+  private Future<Message<JsonObject>> retrying(String address, JsonObject req) {
+    long deadline = System.nanoTime() + 2 * timeoutMillis * 1_000_000L;
+    return attempt(address, req, deadline, FIRST_BACKOFF_MILLIS);
+  }
+
+  private Future<Message<JsonObject>> attempt(String address, JsonObject req, long deadline, long backoff) {
+    long left = (deadline - System.nanoTime()) / 1_000_000L;
+    DeliveryOptions delivery = left >= timeoutMillis ? options : new DeliveryOptions().setSendTimeout(Math.max(1, left));
+    return bus.<JsonObject>request(address, req, delivery).recover(t -> {
+      long wait = (deadline - System.nanoTime()) / 1_000_000L - backoff;
+      if (!transientBusFailure(t) || wait <= 0) {
+        return Future.failedFuture(t);
+      }
+      return vertx.timer(backoff).compose(v -> attempt(address, req, deadline, Math.min(2 * backoff, MAX_BACKOFF_MILLIS)));
+    });
+  }
+
+  /** No handler, or no answer in time: the event bus's own failures, not the replay role's. */
+  static boolean transientBusFailure(Throwable t) {
+    return t instanceof ReplyException r
+      && (r.failureType() == ReplyFailure.NO_HANDLERS || r.failureType() == ReplyFailure.TIMEOUT);
   }
 }
