@@ -112,7 +112,8 @@ class SockJSPatternClusterIT {
       }
       String out2 = new String(resume.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
       JsonObject r2 = new JsonObject(out2.isEmpty() ? "{}" : out2.substring(out2.lastIndexOf('\n') + 1));
-      assertThat(r2.getBoolean("ok")).as("resume run %s; stderr: %s", r2, Files.readString(stderr2)).isTrue();
+      assertThat(r2.getBoolean("ok")).as("resume run %s; stderr: %s; %s", r2, Files.readString(stderr2),
+        cluster.warnings("gateway2", 30)).isTrue();
       assertThat(r2.getJsonArray("replayed").stream().map(o -> ((JsonObject) o).getString("type")))
         .as("no reset: %s", r2).doesNotContain("reset");
       // Replay then live: exactly what was missed, in per-topic order, each once, then c1.

@@ -63,6 +63,21 @@ public final class RoleCluster implements AutoCloseable {
   }
 
   /**
+   * The last {@code max} WARN and ERROR lines of the role started as {@code name}, for failure
+   * messages: what the process said about a refusal the client only saw as a code.
+   */
+  public String warnings(String name, int max) {
+    Path log = logs.resolve(prefix + "-" + name + ".log");
+    try (java.util.stream.Stream<String> lines = Files.lines(log)) {
+      List<String> found = lines.filter(l -> l.contains(" WARN ") || l.contains(" ERROR "))
+        .collect(java.util.stream.Collectors.toList());
+      return log + ", its last warnings:\n" + String.join("\n", found.subList(Math.max(0, found.size() - max), found.size()));
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return log + " (unreadable: " + e.getMessage() + ")";
+    }
+  }
+
+  /**
    * The command for one role's jar ({@code jar} relative to the repository root), not started:
    * callers may add to its environment (which overrides the defaults) and {@link #start(ProcessBuilder)} it.
    */
