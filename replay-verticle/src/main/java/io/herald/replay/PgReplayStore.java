@@ -87,7 +87,9 @@ import java.util.function.Supplier;
  * when missing), looks up the drafts' keys among the topic's retained events, inserts the new
  * events with {@code last_seq + 1, + 2, ...}, moves {@code last_seq} and trims. The row lock
  * serializes appends to a topic across any number of stores and processes: sequences have no
- * holes and no duplicates, and a key is never stored twice while its event is retained.
+ * holes and no duplicates, and a key is never stored twice while its event is retained. A
+ * transaction PostgreSQL rolls back as a deadlock victim or serialization failure is tried
+ * again (at most three tries, within the first try's deadline).
  *
  * <h2>Outages</h2>
  * An append must not commit after {@link GuardedReplayStore} gave up on it (the guard may then
@@ -144,6 +146,9 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
 
   private static final Logger LOG = LoggerFactory.getLogger(PgReplayStore.class);
   private static final String UNDEFINED_TABLE = "42P01";
+  private static final String DEADLOCK_DETECTED = "40P01";
+  private static final String SERIALIZATION_FAILURE = "40001";
+  private static final int MAX_APPEND_TRIES = 3;
   /** SQLSTATE the fence trigger raises when a transaction commits after its deadline. */
   static final String PAST_DEADLINE = "HR001";
   /** The transaction-local setting that carries an append's deadline to the fence trigger. */
@@ -278,8 +283,35 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
   }
 
   private Future<AppendResult> doAppend(List<EventDraft> drafts) {
+    return doAppend(drafts, System.currentTimeMillis(), 1);
+  }
+
+  /**
+   * One try of an append that started at {@code started} (this process's clock): its deadline
+   * stays that of the first try. PostgreSQL may end a transaction of it as a deadlock victim
+   * ({@code 40P01}; seen with appends of one key from two stores sharing a database under load)
+   * or a serialization failure ({@code 40001}): the whole transaction was rolled back, nothing of
+   * it stored, so it is tried again, up to {@value #MAX_APPEND_TRIES} times, while its deadline
+   * has not passed.
+   */
+  private Future<AppendResult> doAppend(List<EventDraft> drafts, long started, int attempt) {
+    return tryAppend(drafts, started).recover(t -> attempt < MAX_APPEND_TRIES && rolledBackForRetry(t)
+      && System.currentTimeMillis() < started + fenceMillis
+      ? doAppend(drafts, started, attempt + 1)
+      : Future.failedFuture(t));
+  }
+
+  private static boolean rolledBackForRetry(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof PgException pg && (DEADLOCK_DETECTED.equals(pg.getSqlState()) || SERIALIZATION_FAILURE.equals(pg.getSqlState()))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private Future<AppendResult> tryAppend(List<EventDraft> drafts, long started) {
     long now = clock.getAsLong();
-    long started = System.currentTimeMillis();
     long deadline = started + serverClockOffset + fenceMillis;
     // Sorted: concurrent calls lock the topic rows they share in the same order.
     Map<String, List<Integer>> byTopic = new TreeMap<>();

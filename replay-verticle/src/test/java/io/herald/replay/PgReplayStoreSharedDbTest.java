@@ -7,6 +7,9 @@ import io.herald.common.replay.ReadResult;
 import io.herald.common.replay.ReplayStore;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
+import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -22,7 +25,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * What only a shared database promises {@link PgReplayStore}s on one PostgreSQL: two stores on two
  * pools number one topic without holes or duplicates, share keys (stored once when appended through
- * both at once), initialize the same tables at once, and never deadlock on cross-topic appends.
+ * both at once), initialize the same tables at once, and never deadlock on cross-topic appends;
+ * an append PostgreSQL rolls back as a deadlock victim is tried again.
  */
 class PgReplayStoreSharedDbTest extends PgReplayStoreFixture {
 
@@ -153,6 +157,51 @@ class PgReplayStoreSharedDbTest extends PgReplayStoreFixture {
     } finally {
       await(a::close);
       await(b::close);
+    }
+  }
+
+  @Test
+  @DisplayName("an append that PostgreSQL rolls back as a deadlock victim is tried again and stored once")
+  void deadlockVictimIsTriedAgain() throws Exception {
+    String prefix = newPrefix();
+    ReplayOptions options = new ReplayOptions(new JsonObject().put("storeTimeoutMillis", CONCURRENCY_TIMEOUT_MILLIS));
+    PgReplayStore s = onContext(() -> store(options, prefix, this::now));
+    String t = "victim-" + UUID.randomUUID();
+    String topics = s.tables().get(0);
+    String store = s.tables().get(2);
+    Event first = call(onContext(() -> s.append(List.of(draft(t, "before"))))).get(0);
+    PgConnection other = call(PgConnection.connect(vertx, PgConnectOptions.fromUri(URL)));
+    try {
+      // Another session holds the log counter, and waits far longer than the store's session
+      // before it looks for a deadlock: the store's transaction is the one PostgreSQL rolls back.
+      call(other.query("BEGIN").execute());
+      call(other.query("SET LOCAL deadlock_timeout = '60s'").execute());
+      call(other.query("UPDATE " + store + " SET log_seq = log_seq").execute());
+      Future<List<Event>> append = onContext(() -> s.append(List.of(draft(t, "victim"))));
+      // The append holds the topic row and waits for the counter; then the other session asks
+      // for the topic row: a cycle.
+      awaitLockWait("UPDATE " + store);
+      call(other.preparedQuery("SELECT 1 FROM " + topics + " WHERE topic = $1 FOR UPDATE").execute(Tuple.of(t)));
+      // The other session got the row: the append's first transaction was rolled back.
+      call(other.query("ROLLBACK").execute());
+      List<Event> stored = call(append);
+      assertThat(stored).extracting(Event::data).containsExactly("victim");
+      assertThat(stored.get(0).seq()).isEqualTo(first.seq() + 1);
+      ReadResult r = call(onContext(() -> s.read(t, new Position(first.epoch(), 0), 10)));
+      assertThat(r.events()).extracting(Event::data).containsExactly("before", "victim");
+    } finally {
+      call(other.close());
+      call(onContext(s::close));
+    }
+  }
+
+  /** Until a session other than ours waits for a lock in a statement starting with {@code sql}. */
+  private void awaitLockWait(String sql) throws InterruptedException {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+    while (count("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '"
+      + sql.replace("'", "''") + "%'") == 0) {
+      assertThat(System.nanoTime()).as("the append waits for the log counter").isLessThan(deadline);
+      Thread.sleep(20);
     }
   }
 }
