@@ -2,6 +2,7 @@ package io.herald.replay;
 
 import io.herald.common.replay.ReplayStore;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
@@ -54,6 +55,17 @@ abstract class PgReplayStoreFixture extends ReplayStoreFixture {
       tables.clear();
       call(admin.close());
     }
+  }
+
+  /**
+   * The contract is about what stores keep, not about time: an append that waits for its topic
+   * row on a loaded machine must not meet the commit fence (3/4 of the default 2 s store
+   * timeout), which would refuse it. The fence has its own test
+   * ({@code GuardedReplayStorePgTest.fenceRefusesLateCommit}).
+   */
+  @Override
+  protected JsonObject testDefaults() {
+    return new JsonObject().put("storeTimeoutMillis", 60_000);
   }
 
   @Override

@@ -154,9 +154,17 @@ abstract class ReplayStoreFixture {
     return newStore(new JsonObject());
   }
 
+  /**
+   * {@code replay} keys every store of this backend's tests gets unless the test sets them:
+   * none here; a backend whose appends have a deadline of their own gives them room.
+   */
+  protected JsonObject testDefaults() {
+    return new JsonObject();
+  }
+
   /** A store with these {@code replay} keys over the defaults; closed after the test. */
   protected ReplayStore newStore(JsonObject options) {
-    ReplayOptions parsed = new ReplayOptions(options);
+    ReplayOptions parsed = new ReplayOptions(testDefaults().mergeIn(options));
     ReplayStore s = onContext(() -> createStore(parsed, clock::get));
     stores.add(s);
     return s;
