@@ -205,16 +205,16 @@ public final class SseGateway {
    * does (token expiry, presence, release); {@code then} runs once every one is positioned,
    * unless the connection ended meanwhile, and should start it and then
    * {@link #releaseHeaders} the request. Refused while draining (the admission may be a token
-   * check ago).
+   * check ago). {@code resuming}: the client gave a last event id (the log says so).
    */
   public void joinStream(Connection conn, HttpServerRequest request, SubscriberAuth.Grant grant, ConnectionLimiter.Permit permit,
-                         Runnable then) {
+                         boolean resuming, Runnable then) {
     if (draining) {
       Http.error(request.response().putHeader("Retry-After", "1"), new HeraldException(ErrorCode.SHUTTING_DOWN, "gateway is shutting down"));
       return;
     }
     opener.join(conn, request, grant, permit, () -> {
-      opener.logOpened(conn, request, null, grant);
+      opener.logOpened(conn, request, resuming, grant);
       then.run();
     });
   }

@@ -76,7 +76,7 @@ final class StreamOpener {
       if (gzip) {
         response.putHeader(HttpHeaders.CONTENT_ENCODING, "gzip");
       }
-      logOpened(conn, request, cursor, grant);
+      logOpened(conn, request, cursor != null, grant);
       conn.start(cursor, unknown);
       SseGateway.releaseHeaders(request);
     });
@@ -131,7 +131,7 @@ final class StreamOpener {
           return;
         }
         conn.attach(ws, channel);
-        logOpened(conn, request, cursor, grant);
+        logOpened(conn, request, cursor != null, grant);
         conn.start(cursor, unknown);
       });
     });
@@ -193,10 +193,10 @@ final class StreamOpener {
     });
   }
 
-  void logOpened(Connection conn, HttpServerRequest request, Cursor resume, SubscriberAuth.Grant grant) {
+  void logOpened(Connection conn, HttpServerRequest request, boolean resume, SubscriberAuth.Grant grant) {
     LOG.atInfo().addKeyValue("connection", conn.id()).addKeyValue("transport", conn.transport())
       .addKeyValue("topics", String.join(",", conn.topics()))
-      .addKeyValue("resume", resume != null).addKeyValue("subject", grant.subject())
+      .addKeyValue("resume", resume).addKeyValue("subject", grant.subject())
       .addKeyValue("tier", options.tiers().of(grant).name()).addKeyValue("remote", admission.client(request))
       .log("connection opened");
   }

@@ -123,7 +123,7 @@ public final class MercureSubscribe {
     long ends = claims.expiresAt() <= 0 ? -1 : claims.expiresAt() - gateway.options().jwtLeewaySeconds() * 1000L;
     SubscriberAuth.Grant grant = new SubscriberAuth.Grant(claims.form() == MercureClaims.Form.ANONYMOUS, claims.subject(),
       List.of(), ends, null, null);
-    gateway.joinStream(conn, request, grant, permit, () -> {
+    gateway.joinStream(conn, request, grant, permit, lastEventId != null && !lastEventId.isEmpty(), () -> {
       Cursor cursor = null;
       if (EARLIEST.equals(lastEventId)) {
         String start = conn.liveCursor(true);
