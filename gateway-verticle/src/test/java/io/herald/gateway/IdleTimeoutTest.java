@@ -112,6 +112,28 @@ class IdleTimeoutTest {
     }
   }
 
+  @Test
+  @DisplayName("A stream's connection that stays open after the stream ended (token expiry) gets its idle timeout back")
+  void endedStreamsConnectionIsIdleAgain(Vertx vertx) throws Exception {
+    // An open stream keeps its idle timeout on the gateway's tick, without Vert.x's idle handler;
+    // once it ends cleanly the keep-alive connection must be closed as idle like any other.
+    // The slow-request guard would close it too, once its timeout is past: not within this test.
+    JsonObject jwt = CONFIG.copy().put("authMode", "jwt").put("jwtSecret", SubscriberAuthFixture.SECRET)
+      .put("requestTimeoutMillis", 600_000);
+    String token = SubscriberAuthFixture.hs256(SubscriberAuthFixture.claims("alice", "idle")
+      .put("exp", SubscriberAuthFixture.now() + 2));
+    try (GatewayHarness h = new GatewayHarness(vertx, jwt, new JsonObject());
+         RawHttp sse = RawHttp.open(h.port(), "GET /events?topic=idle HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n"
+           + "Authorization: Bearer " + token + "\r\n\r\n")) {
+      sse.awaitText("herald.ready", EVENTUALLY);
+      sse.awaitText("herald.expired", EVENTUALLY);
+      // The last chunk: the response ended, the connection (HTTP/1.1, keep-alive) did not.
+      sse.awaitText("\r\n0\r\n\r\n", EVENTUALLY);
+      sse.awaitClosed(EVENTUALLY);
+      assertThat(sse.text()).doesNotContain("Connection: close");
+    }
+  }
+
   private static int heartbeats(String stream) {
     int n = 0;
     for (int i = stream.indexOf(":\n\n"); i >= 0; i = stream.indexOf(":\n\n", i + 1)) {

@@ -39,10 +39,12 @@ import java.util.ArrayList;
  * happens on the connection's event loop (the server runs in strict thread mode), so writes
  * through either path reach the socket in the order they were made. TLS and writability (hence
  * {@code writeQueueFull}) sit below the encoder and see every write. The idle timeout does not
- * always: without TLS, Vert.x puts its {@link IdleStateHandler} above the encoder, where writes
- * made below it never pass, so every flush here tells it of the write itself
- * ({@link IdleStateHandler#resetWriteTimeout}); a stream that carries data or heartbeats is
- * never cut as idle, one whose writes stop is. Not for
+ * always (without TLS, Vert.x puts its {@link IdleStateHandler} above the encoder, where writes
+ * made below it never pass), and a stream has no use for a timer of its own: its heartbeats are
+ * the gateway's one tick. So the stream takes the handler out of its pipeline once it is open
+ * ({@link #detachIdle}; the stream's connection then applies the timeout to its writes on that
+ * tick) and puts one back when its response ends on a connection that stays open
+ * ({@link #reattachIdle}). Not for
  * HTTP/1.0 (no chunks) or HTTP/2 (other framing), nor when Vert.x compresses responses, nor for a
  * response that is not chunked: {@link #of} returns null (or is not asked) and the
  * connection writes through Vert.x. Vert.x's bytes-written counters do not see these bytes.
@@ -64,14 +66,16 @@ public final class RawChunks {
 
   private final ChannelHandlerContext encoder;
   private final ChannelPromise voidPromise;
-  /** The connection's idle timeout, told of every flush; null when there is none. */
-  private final IdleStateHandler idle;
+  /**
+   * While the idle handler is out of the pipeline ({@link #detachIdle}): the name of the handler
+   * it stood before, to put one back there ({@link #reattachIdle}); null otherwise.
+   */
+  private String idleBefore;
   /** Written to since the last flush, hence in its loop's {@link Flusher}. */
   private boolean unflushed;
 
-  private RawChunks(ChannelHandlerContext encoder, IdleStateHandler idle) {
+  private RawChunks(ChannelHandlerContext encoder) {
     this.encoder = encoder;
-    this.idle = idle;
     // Like Vert.x's own: write failures are not fired down the pipeline; the close handler runs.
     this.voidPromise = new VoidChannelPromise(encoder.channel(), false);
   }
@@ -93,7 +97,44 @@ public final class RawChunks {
     if (encoder == null || pipeline.get("deflater") != null) {
       return null;
     }
-    return new RawChunks(encoder, pipeline.get(IdleStateHandler.class));
+    return new RawChunks(encoder);
+  }
+
+  /**
+   * Takes Vert.x's idle handler (and its scheduled task: a timer per connection) out of the
+   * pipeline: true when there was one, and the caller now owes the connection its idle timeout.
+   * On the channel's event loop.
+   */
+  public boolean detachIdle() {
+    var pipeline = encoder.pipeline();
+    ChannelHandlerContext idle = pipeline.context(IdleStateHandler.class);
+    if (idle == null) {
+      return false;
+    }
+    java.util.List<String> names = pipeline.names();
+    int at = names.indexOf(idle.name());
+    // The pipeline's last name is its tail's: a handler stands before the idle one's successor.
+    if (at < 0 || at + 1 >= names.size() - 1) {
+      return false;
+    }
+    idleBefore = names.get(at + 1);
+    pipeline.remove(idle.handler());
+    return true;
+  }
+
+  /**
+   * Puts an idle handler of {@code seconds} back where {@link #detachIdle} took one (the response
+   * ended, the connection may carry more requests). On the channel's event loop.
+   */
+  public void reattachIdle(int seconds) {
+    String before = idleBefore;
+    idleBefore = null;
+    var pipeline = encoder.pipeline();
+    if (before == null || !encoder.channel().isActive() || pipeline.context(before) == null
+        || pipeline.get(IdleStateHandler.class) != null) {
+      return;
+    }
+    pipeline.addBefore(before, "idle", new IdleStateHandler(0, 0, seconds));
   }
 
   /** Writes a shared chunk ({@link #shared}) without copying it. */
@@ -125,12 +166,8 @@ public final class RawChunks {
     writeShared(HEARTBEAT);
   }
 
-  /** Flushes, and counts the flush as the connection's last write for its idle timeout. */
   private void flush() {
     encoder.flush();
-    if (idle != null) {
-      idle.resetWriteTimeout();
-    }
   }
 
   /** A frame as one chunk, in a direct buffer from {@code alloc}; released once written. */

@@ -35,6 +35,11 @@ public final class SseConnection extends Connection {
   private boolean begun;
   /** The body is gzip ({@code Content-Encoding: gzip}). */
   private final boolean gzip;
+  /**
+   * The gateway's tick of the last write, while the stream keeps its own idle timeout (Vert.x's
+   * idle handler is out of its pipeline, {@link RawChunks#detachIdle}); -1 otherwise.
+   */
+  private long writtenTick = -1;
 
   public SseConnection(long id, SseGateway gateway, HttpServerRequest request, String[] topics, boolean gzip) {
     super(id, gateway, Framing.SSE, topics);
@@ -60,6 +65,17 @@ public final class SseConnection extends Connection {
     response.write(gzip ? SseGzip.start(retry) : retry);
     raw = response.isChunked() ? RawChunks.of(connection, version) : null;
     begun = true;
+    // No timer per stream: the idle timeout is checked on the gateway's tick ({@link #heartbeat}).
+    if (raw != null && gateway.options().idleTimeoutSeconds() > 0 && raw.detachIdle()) {
+      writtenTick = gateway.ticks();
+    }
+  }
+
+  /** A frame is handed to the channel: for the idle timeout, the stream is not idle. */
+  private void wrote() {
+    if (writtenTick >= 0) {
+      writtenTick = gateway.ticks();
+    }
   }
 
   @Override
@@ -72,6 +88,7 @@ public final class SseConnection extends Connection {
     } else {
       response.write(frame);
     }
+    wrote();
   }
 
   @Override
@@ -87,7 +104,9 @@ public final class SseConnection extends Connection {
       event.writeSingle(raw);
     } else {
       super.transmitEvent(event, cursor);
+      return;
     }
+    wrote();
   }
 
   @Override
@@ -95,27 +114,45 @@ public final class SseConnection extends Connection {
     return response.writeQueueFull();
   }
 
-  /** Heartbeat comment, skipped while the client is not keeping up. */
+  /**
+   * Heartbeat comment, skipped while the client is not keeping up. A stream that keeps its own
+   * idle timeout and has written nothing for that long (its client stopped reading, so its
+   * heartbeats are skipped) is closed, as Vert.x's idle handler would have closed it; checked on
+   * the heartbeats' tick, so up to one heartbeat interval after the timeout.
+   */
   @Override
   public void heartbeat() {
     // Not before the stream has started: while its topics are being joined the response has no
     // head yet, and a write would fail for want of a Content-Length.
-    if (!closed() && begun && !response.writeQueueFull()) {
-      if (raw != null) {
-        if (gzip) {
-          raw.writeShared(SseGzip.HEARTBEAT);
-        } else {
-          raw.heartbeat();
-        }
-      } else {
-        response.write(gzip ? SseGzip.stored(SseFrames.HEARTBEAT) : SseFrames.HEARTBEAT);
-      }
+    if (closed() || !begun) {
+      return;
     }
+    if (response.writeQueueFull()) {
+      if (writtenTick >= 0 && gateway.ticks() - writtenTick >= SseGateway.ticks(gateway.options().idleTimeoutSeconds())) {
+        connection.close();
+      }
+      return;
+    }
+    if (raw != null) {
+      if (gzip) {
+        raw.writeShared(SseGzip.HEARTBEAT);
+      } else {
+        raw.heartbeat();
+      }
+    } else {
+      response.write(gzip ? SseGzip.stored(SseFrames.HEARTBEAT) : SseFrames.HEARTBEAT);
+    }
+    wrote();
   }
 
   @Override
   public void endTransport(String reason) {
     response.end();
+    if (writtenTick >= 0) {
+      // The connection may carry more requests: it gets its idle timeout back.
+      writtenTick = -1;
+      raw.reattachIdle(gateway.options().idleTimeoutSeconds());
+    }
   }
 
   @Override
