@@ -85,7 +85,8 @@ public final class PresenceRegistry {
         it.remove();
       }
     }
-    Slot slot = new Slot(entry, member);
+    // The member's other connections hold an equal string already: one copy for all of them.
+    Slot slot = new Slot(entry, same.isEmpty() ? member : same.get(0).member);
     Slot old = t.byConnection.put(entry.connection(), slot);
     if (old != null) {
       old.gone = true;
