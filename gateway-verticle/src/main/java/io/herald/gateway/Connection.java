@@ -46,8 +46,11 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
   private final TopicPositions positions;
   /** Pattern subscriptions; their state is in {@link PatternState}. */
   private PatternState patternState;
-  /** The start: positioning, replay, and the live events that wait meanwhile. */
-  private final ConnectionResume resume;
+  /**
+   * The start: positioning, replay, and the live events that wait meanwhile; null once synced
+   * (a stream lives for hours after it, and holds nothing of its start).
+   */
+  private ConnectionResume resume;
   private boolean closed;
   private long expiryTimer = -1;
   /** When the connection last wrote (its heartbeats follow) and whether its client keeps up. */
@@ -192,12 +195,17 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
   }
 
   public boolean syncing() {
-    return resume.syncing();
+    return resume != null && resume.syncing();
   }
 
   /** True once {@link #start} has positioned every topic: {@link #cursor()} means something. */
   public boolean positioned() {
-    return resume.positioned();
+    return resume == null || resume.positioned();
+  }
+
+  /** The replay is done and live events flow: the start's state goes. */
+  void resumed() {
+    resume = null;
   }
 
   public void expiryTimer(long id) {
@@ -212,7 +220,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
     if (closed) {
       return;
     }
-    if (!resume.syncing()) {
+    if (!syncing()) {
       send(framing.control(cursor(), "herald.expired", new JsonObject().put("reason", "token_expired")));
     }
     finish("token_expired");
@@ -240,7 +248,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
     if (closed) {
       return;
     }
-    if (resume.syncing()) {
+    if (syncing()) {
       resume.enqueue(new Object[] {-index - 1, event});
       return;
     }
@@ -249,7 +257,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
 
   @Override
   public void onPatternCovered(int index, Position logAt) {
-    if (!closed && !resume.syncing()) {
+    if (!closed && !syncing()) {
       patternState.covered(index, logAt);
     }
   }
@@ -259,7 +267,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
     if (closed) {
       return;
     }
-    if (resume.syncing()) {
+    if (syncing()) {
       resume.enqueue(new Object[] {-index - 1, logAt, reason});
       return;
     }
@@ -276,7 +284,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
     if (closed) {
       return;
     }
-    if (resume.syncing()) {
+    if (syncing()) {
       resume.enqueue(new Object[] {index, event});
       return;
     }
@@ -288,7 +296,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
     if (closed) {
       return;
     }
-    if (resume.syncing()) {
+    if (syncing()) {
       resume.enqueue(new Object[] {index, position, reason});
       return;
     }
@@ -381,7 +389,7 @@ public abstract class Connection implements Subscriber, PatternSubscriber {
    * it stands: not stored, not replayed, the cursor unchanged. Dropped before the connection is positioned.
    */
   public void control(String type, JsonObject data) {
-    if (resume.positioned() && !closed) {
+    if (positioned() && !closed) {
       send(framing.control(cursor(), type, data));
     }
   }

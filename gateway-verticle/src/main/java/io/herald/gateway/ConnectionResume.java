@@ -90,6 +90,7 @@ final class ConnectionResume {
         conn.sendControl("herald.ready", ready);
       }
       syncing = false;
+      conn.resumed();
       if (patternState != null) {
         patternState.synced();
       }

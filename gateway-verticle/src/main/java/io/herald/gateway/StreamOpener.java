@@ -170,6 +170,7 @@ final class StreamOpener {
     String[] topics = conn.topics();
     List<Future<Void>> joined = new ArrayList<>(topics.length);
     for (int i = 0; i < topics.length; i++) {
+      topics[i] = subscriptions.canonical(topics[i]);
       joined.add(subscriptions.join(topics[i], conn, i));
     }
     TopicFilter[] patterns = conn.patterns();

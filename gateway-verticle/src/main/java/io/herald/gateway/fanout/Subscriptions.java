@@ -106,6 +106,15 @@ public final class Subscriptions {
     return Set.copyOf(patterns.keySet());
   }
 
+  /**
+   * The name of {@code topic} as its channel holds it, if it has one: a connection keeps that copy
+   * instead of its own (one string per topic, not one per subscriber).
+   */
+  public String canonical(String topic) {
+    TopicChannel ch = channels.get(topic);
+    return ch == null ? topic : ch.topic();
+  }
+
   /** Adds {@code s} to {@code topic} as its topic number {@code index}; completes when positioned. */
   public Future<Void> join(String topic, Subscriber s, int index) {
     TopicChannel ch = channels.get(topic);

@@ -6,7 +6,6 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
-import io.netty.channel.VoidChannelPromise;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.vertx.core.buffer.Buffer;
@@ -76,8 +75,9 @@ public final class RawChunks {
 
   private RawChunks(ChannelHandlerContext encoder) {
     this.encoder = encoder;
-    // Like Vert.x's own: write failures are not fired down the pipeline; the close handler runs.
-    this.voidPromise = new VoidChannelPromise(encoder.channel(), false);
+    // The channel's own void promise that does not fire write failures down the pipeline (like
+    // Vert.x's: the close handler runs), shared rather than one more per connection.
+    this.voidPromise = encoder.channel().unsafe().voidPromise();
   }
 
   /**
