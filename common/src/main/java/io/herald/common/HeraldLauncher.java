@@ -179,13 +179,15 @@ public final class HeraldLauncher {
       }
       List<String> ids = new ArrayList<>();
       Future<Void> chain = Future.succeededFuture();
-      for (int i = 0; i < roles.size(); i++) {
-        Role role = roles.get(i);
-        Role.Deployment d = deployments.get(i);
-        chain = chain.compose(v -> vertx.deployVerticle(d.verticle(), new DeploymentOptions().setInstances(d.instances()))
+      for (SharedLoop.Unit unit : SharedLoop.plan(roles.stream().map(Role::name).toList(), deployments)) {
+        chain = chain.compose(v -> vertx.deployVerticle(unit.verticle(), new DeploymentOptions().setInstances(unit.instances()))
           .map(id -> {
             ids.add(id);
-            LOG.info("role {} started ({} instance(s))", role.name(), d.instances());
+            if (unit.roles().size() == 1) {
+              LOG.info("role {} started ({} instance(s))", unit.roles().get(0), unit.instances());
+            } else {
+              LOG.info("roles {} started on one event loop", unit.roles());
+            }
             return null;
           }));
       }

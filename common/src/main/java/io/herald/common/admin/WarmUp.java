@@ -189,6 +189,7 @@ public final class WarmUp {
     EventCodec.register(copy);
     replayLocal = names.contains("replay");
     Future<Void> chain = replayLocal ? Future.succeededFuture() : standInReplay();
+    List<Role.Deployment> deployments = new ArrayList<>();
     for (Role role : roles) {
       JsonObject section;
       try {
@@ -196,13 +197,15 @@ public final class WarmUp {
       } catch (IOException e) {
         return Future.failedFuture(e);
       }
-      Role.Deployment d;
       try {
-        d = role.prepare(section);
+        deployments.add(role.prepare(section));
       } catch (RuntimeException e) {
         return Future.failedFuture(e);
       }
-      chain = chain.compose(v -> copy.deployVerticle(d.verticle(), new DeploymentOptions().setInstances(1)).mapEmpty());
+    }
+    // Placed as the process places its own roles (SharedLoop), so that the same paths get compiled.
+    for (io.herald.common.SharedLoop.Unit unit : io.herald.common.SharedLoop.plan(roles.stream().map(Role::name).toList(), deployments)) {
+      chain = chain.compose(v -> copy.deployVerticle(unit.verticle(), new DeploymentOptions().setInstances(1)).mapEmpty());
     }
     return chain.onSuccess(v -> publishPort = LocalRoles.publishPort(copy));
   }

@@ -1,0 +1,103 @@
+package io.herald.common;
+
+import io.vertx.core.Context;
+import io.vertx.core.Deployable;
+import io.vertx.core.Future;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * Several single-instance role verticles deployed as one, on one context and so on one event
+ * loop: in a process that runs both the {@code replay} and the {@code notifier} role (the
+ * all-in-one jar), every publish is a request from the notifier to the replay role and its reply.
+ * On two event loops each of them is a hand-off to another thread (a task queued and the other
+ * loop woken from {@code epoll_wait} through its eventfd, then the same back); on one loop the
+ * event bus delivers them without a wake-up or a context switch. The roles still talk only over
+ * the event bus, as they do in separate processes.
+ *
+ * <p>The parts are deployed in order, each once the previous one has started, and undeployed in
+ * reverse order; a failed start undeploys the parts already started.
+ */
+public final class SharedLoop implements Deployable {
+
+  /** The role names whose verticles {@link #plan} puts on one event loop when a process runs them all, single-instance. */
+  public static final List<String> ROLES = List.of("replay", "notifier");
+
+  private final List<Deployable> parts;
+  private final List<Deployable> started = new ArrayList<>();
+
+  public SharedLoop(List<Deployable> parts) {
+    this.parts = List.copyOf(parts);
+  }
+
+  @Override
+  public Future<?> deploy(Context context) throws Exception {
+    Future<?> chain = Future.succeededFuture();
+    for (Deployable part : parts) {
+      chain = chain.compose(v -> {
+        try {
+          return part.deploy(context).onSuccess(x -> started.add(part));
+        } catch (Exception e) {
+          return Future.failedFuture(e);
+        }
+      });
+    }
+    return chain.recover(t -> undeploy(context).transform(ignored -> Future.failedFuture(t)));
+  }
+
+  @Override
+  public Future<?> undeploy(Context context) {
+    Future<?> chain = Future.succeededFuture();
+    for (int i = started.size() - 1; i >= 0; i--) {
+      Deployable part = started.get(i);
+      chain = chain.transform(ignored -> {
+        try {
+          return part.undeploy(context);
+        } catch (Exception e) {
+          return Future.failedFuture(e);
+        }
+      });
+    }
+    return chain.onComplete(ar -> started.clear());
+  }
+
+  /** One deployment of the launcher: the roles it holds (by name) and what to deploy. */
+  public record Unit(List<String> roles, Supplier<? extends Deployable> verticle, int instances) {
+  }
+
+  /**
+   * Groups {@code deployments} (one per role, in the order of {@code names}) into what to deploy:
+   * when every role of {@link #ROLES} is there with one instance, they become one
+   * {@link SharedLoop} unit, at the place of the first of them; every other role is a unit of its own.
+   */
+  public static List<Unit> plan(List<String> names, List<Role.Deployment> deployments) {
+    List<Integer> shared = new ArrayList<>();
+    for (String role : ROLES) {
+      int i = names.indexOf(role);
+      if (i < 0 || deployments.get(i).instances() != 1) {
+        shared.clear();
+        break;
+      }
+      shared.add(i);
+    }
+    List<Unit> units = new ArrayList<>();
+    for (int i = 0; i < names.size(); i++) {
+      if (!shared.contains(i)) {
+        units.add(new Unit(List.of(names.get(i)), deployments.get(i).verticle(), deployments.get(i).instances()));
+      } else if (i == shared.stream().mapToInt(Integer::intValue).min().orElseThrow()) {
+        List<String> roles = new ArrayList<>();
+        List<Supplier<? extends Deployable>> suppliers = new ArrayList<>();
+        for (int k = 0; k < names.size(); k++) {
+          if (shared.contains(k)) {
+            roles.add(names.get(k));
+            suppliers.add(deployments.get(k).verticle());
+          }
+        }
+        units.add(new Unit(List.copyOf(roles), () -> new SharedLoop(suppliers.stream().<Deployable>map(Supplier::get).toList()), 1));
+      }
+    }
+    return units;
+  }
+}
