@@ -47,13 +47,14 @@ public final class EventCodec implements MessageCodec<Event, Event> {
   /** The topics of a Mercure update with alternates ({@link Event#alternates()}), space-separated, after the flags. */
   private static final int HAS_ALTERNATES = 8;
 
-  /** Registers the codec as the default for {@link Event}; safe to call more than once. */
+  /** Registers the codec as the default for {@link Event} (and those of {@link io.herald.common.replay.LocalAppend}); safe to call more than once. */
   public static void register(Vertx vertx) {
     try {
       vertx.eventBus().registerDefaultCodec(Event.class, new EventCodec());
     } catch (IllegalStateException alreadyRegistered) {
       // another verticle of this Vert.x instance did it
     }
+    io.herald.common.replay.LocalAppend.register(vertx);
   }
 
   @Override

@@ -37,6 +37,9 @@ final class ReplayRequests {
 
   /** {@code {"events": [EventDraft JSON, ...]}}, at least one. */
   static List<EventDraft> append(Object body) {
+    if (body instanceof io.herald.common.replay.LocalAppend.Request local) {
+      return append(local);
+    }
     JsonObject o = object(body);
     JsonArray arr = array(o, "events");
     if (arr.isEmpty()) {
@@ -88,6 +91,41 @@ final class ReplayRequests {
         retryMillis, alternates));
     }
     return drafts;
+  }
+
+  /** The same checks as for the JSON form, on drafts handed over as objects by a notifier of this process. */
+  private static List<EventDraft> append(io.herald.common.replay.LocalAppend.Request request) {
+    List<EventDraft> drafts = request.drafts();
+    if (drafts.isEmpty()) {
+      throw invalid("events must not be empty");
+    }
+    for (int i = 0; i < drafts.size(); i++) {
+      EventDraft d = drafts.get(i);
+      if (!Topics.isValidTopic(d.topic())) {
+        throw invalid(where(i) + "topic is not a valid topic");
+      }
+      if (!Topics.isValidType(d.type())) {
+        throw invalid(where(i) + "type is not a valid event type");
+      }
+      if (d.key() != null && !Topics.isValidKey(d.key())) {
+        throw invalid(where(i) + "key is not a valid id");
+      }
+      if (d.alternates() != null) {
+        if (d.alternates().size() > MAX_ALTERNATES) {
+          throw invalid(where(i) + "alternates must be an array of at most " + MAX_ALTERNATES + " topics");
+        }
+        for (String alt : d.alternates()) {
+          if (!Topics.isValidTopic(alt)) {
+            throw invalid(where(i) + "alternates must be topics");
+          }
+        }
+      }
+    }
+    return drafts;
+  }
+
+  private static String where(int i) {
+    return "events[" + i + "].";
   }
 
   /** {@code {"topic", "epoch", "after", "limit"}}; a missing limit means {@code defaultLimit}. */

@@ -176,6 +176,10 @@ public final class ReplayVerticle extends VerticleBase {
         bus.publish(Addresses.topic(e.topic()), out);
         routes.forEachKey(e.topic(), key -> bus.publish(Addresses.pattern(key), out));
       }
+      if (msg.body() instanceof io.herald.common.replay.LocalAppend.Request) {
+        msg.reply(new io.herald.common.replay.LocalAppend.Reply(ar.result().events()));
+        return;
+      }
       JsonArray out = new JsonArray();
       for (Event e : ar.result().events()) {
         out.add(e.toJson());

@@ -6,6 +6,7 @@ import io.herald.common.Event;
 import io.herald.common.EventDraft;
 import io.herald.common.HeraldException;
 import io.herald.common.Position;
+import io.herald.common.replay.LocalAppend;
 import io.herald.common.replay.ReadResult;
 import io.herald.common.replay.ReplayClient;
 import io.vertx.core.Future;
@@ -33,6 +34,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 /** The replay verticle deployed on a real Vert.x, driven through {@link ReplayClient} over the event bus. */
 @ExtendWith(VertxExtension.class)
@@ -202,6 +204,10 @@ class ReplayVerticleTest {
       Arguments.of(Addresses.REPLAY_APPEND, events(good.copy().put("data", 5))),
       Arguments.of(Addresses.REPLAY_APPEND, events(good.copy().put("json", "yes"))),
       Arguments.of(Addresses.REPLAY_APPEND, events(good.copy().put("key", "has space"))),
+      Arguments.of(Addresses.REPLAY_APPEND, new LocalAppend.Request(List.of())),
+      Arguments.of(Addresses.REPLAY_APPEND, new LocalAppend.Request(List.of(new EventDraft("bad topic", "message", "x", false, null)))),
+      Arguments.of(Addresses.REPLAY_APPEND, new LocalAppend.Request(List.of(new EventDraft("t", "1bad", "x", false, null)))),
+      Arguments.of(Addresses.REPLAY_APPEND, new LocalAppend.Request(List.of(new EventDraft("t", "message", "x", false, "has space")))),
       Arguments.of(Addresses.REPLAY_READ, new JsonObject().put("epoch", "abc").put("after", 0)),
       Arguments.of(Addresses.REPLAY_READ, new JsonObject().put("topic", "t").put("after", 0)),
       Arguments.of(Addresses.REPLAY_READ, new JsonObject().put("topic", "t").put("epoch", "not-alnum").put("after", 0)),
@@ -239,6 +245,22 @@ class ReplayVerticleTest {
     JsonObject c = o.copy();
     c.remove(key);
     return c;
+  }
+
+  @Test
+  @DisplayName("an append asked in JSON is answered in JSON, one asked as LocalAppend objects with those objects")
+  void answersInTheFormAsked(Vertx vertx, VertxTestContext ctx) {
+    JsonObject draft = new JsonObject().put("topic", topic("forms")).put("type", "message").put("data", "a");
+    vertx.eventBus().<Object>request(Addresses.REPLAY_APPEND, events(draft))
+      .compose(json -> vertx.eventBus().<Object>request(Addresses.REPLAY_APPEND,
+        new LocalAppend.Request(List.of(draft(topic("forms"), "b")))).map(local -> List.of(json.body(), local.body())))
+      .onComplete(ctx.succeeding(bodies -> ctx.verify(() -> {
+        assertThat(bodies.get(0)).isInstanceOf(JsonObject.class);
+        assertThat(((JsonObject) bodies.get(0)).getJsonArray("events").getJsonObject(0).getLong("seq")).isEqualTo(1L);
+        assertThat(bodies.get(1)).isInstanceOf(LocalAppend.Reply.class);
+        assertThat(((LocalAppend.Reply) bodies.get(1)).events()).extracting(Event::seq, Event::data).containsExactly(tuple(2L, "b"));
+        ctx.completeNow();
+      })));
   }
 
   @ParameterizedTest(name = "{0} {1}")

@@ -240,16 +240,23 @@ public final class WarmUp {
     String epoch = "warmup";
     Map<String, Long> heads = new ConcurrentHashMap<>();
     var bus = copy.eventBus();
-    consumers.add(bus.<JsonObject>consumer(Addresses.REPLAY_APPEND, msg -> {
-      JsonArray out = new JsonArray();
-      for (Object o : msg.body().getJsonArray("events")) {
-        EventDraft d = EventDraft.fromJson((JsonObject) o);
+    // The notifier's ReplayClient asks in LocalAppend objects on this non-clustered bus, other senders in JSON.
+    consumers.add(bus.<Object>consumer(Addresses.REPLAY_APPEND, msg -> {
+      boolean local = msg.body() instanceof io.herald.common.replay.LocalAppend.Request;
+      List<EventDraft> drafts = local ? ((io.herald.common.replay.LocalAppend.Request) msg.body()).drafts()
+        : ((JsonObject) msg.body()).getJsonArray("events").stream().map(o -> EventDraft.fromJson((JsonObject) o)).toList();
+      List<Event> stored = new ArrayList<>(drafts.size());
+      for (EventDraft d : drafts) {
         long seq = heads.merge(d.topic(), 1L, Long::sum);
         Event e = d.toEvent(epoch, seq, System.currentTimeMillis());
         bus.publish(Addresses.topic(e.topic()), e);
-        out.add(e.toJson());
+        stored.add(e);
       }
-      msg.reply(new JsonObject().put("events", out));
+      if (local) {
+        msg.reply(new io.herald.common.replay.LocalAppend.Reply(stored));
+      } else {
+        msg.reply(new JsonObject().put("events", new JsonArray(stored.stream().<Object>map(Event::toJson).toList())));
+      }
     }));
     consumers.add(bus.<JsonObject>consumer(Addresses.REPLAY_HEAD, msg -> {
       JsonObject out = new JsonObject();

@@ -45,10 +45,13 @@ public final class ReplayClient {
   private final EventBus bus;
   private final DeliveryOptions options;
   private final long timeoutMillis;
+  /** No other node: appends go as {@link LocalAppend} objects. */
+  private final boolean local;
 
   public ReplayClient(Vertx vertx, long timeoutMillis) {
     this.vertx = vertx;
     this.bus = vertx.eventBus();
+    this.local = !vertx.isClustered();
     this.timeoutMillis = timeoutMillis;
     this.options = new DeliveryOptions().setSendTimeout(timeoutMillis);
   }
@@ -63,10 +66,6 @@ public final class ReplayClient {
    * span a child of it and stamps the published events with it ({@link Event#trace()}).
    */
   public Future<List<Event>> append(List<EventDraft> drafts, TraceContext trace) {
-    JsonArray arr = new JsonArray();
-    for (EventDraft d : drafts) {
-      arr.add(d.toJson());
-    }
     DeliveryOptions delivery = options;
     if (trace != null) {
       delivery = new DeliveryOptions().setSendTimeout(timeoutMillis).addHeader(TraceContext.TRACEPARENT, trace.traceparent());
@@ -74,16 +73,28 @@ public final class ReplayClient {
         delivery.addHeader(TraceContext.TRACESTATE, trace.tracestate());
       }
     }
+    if (local) {
+      return bus.<Object>request(Addresses.REPLAY_APPEND, new LocalAppend.Request(drafts), delivery)
+        .recover(t -> Future.failedFuture(HeraldException.from(t)))
+        .map(msg -> msg.body() instanceof LocalAppend.Reply r ? r.events() : events((JsonObject) msg.body()));
+    }
+    JsonArray arr = new JsonArray();
+    for (EventDraft d : drafts) {
+      arr.add(d.toJson());
+    }
     return bus.<JsonObject>request(Addresses.REPLAY_APPEND, new JsonObject().put("events", arr), delivery)
       .recover(t -> Future.failedFuture(HeraldException.from(t)))
-      .map(msg -> {
-        JsonArray out = msg.body().getJsonArray("events");
-        List<Event> events = new ArrayList<>(out.size());
-        for (int i = 0; i < out.size(); i++) {
-          events.add(Event.fromJson(out.getJsonObject(i)));
-        }
-        return events;
-      });
+      .map(msg -> events(msg.body()));
+  }
+
+  /** The events of an append's JSON answer. */
+  private static List<Event> events(JsonObject answer) {
+    JsonArray out = answer.getJsonArray("events");
+    List<Event> events = new ArrayList<>(out.size());
+    for (int i = 0; i < out.size(); i++) {
+      events.add(Event.fromJson(out.getJsonObject(i)));
+    }
+    return events;
   }
 
   public Future<ReadResult> read(String topic, Position after, int limit) {
