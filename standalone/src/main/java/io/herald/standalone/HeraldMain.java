@@ -8,7 +8,8 @@ import io.herald.replay.ReplayRole;
 /**
  * {@code java -jar herald.jar [--config FILE] [--cluster]}: every role in one JVM, the embedded
  * default (in-memory replay store, no external service). The roles still talk only over the
- * event bus, exactly as they do in separate processes.
+ * event bus, exactly as they do in separate processes; the replay and notifier roles share an
+ * event loop ({@link io.herald.common.SharedLoop}).
  */
 public final class HeraldMain {
 
