@@ -14,6 +14,10 @@
 # Results: OUT_DIR/{cold,soak,warm}.json and one summary line per window on stdout.
 #
 # Environment: N (1000), RATE (500), PAYLOAD (200), COLD (10), SOAK (30), WARM (10);
+# VIA (http): how the events are published, http, bridge (the notifier's TCP event-bus bridge) or
+# eventbus (the load tool joins the hub's cluster: the hub then starts as bench/herald.sh
+# standalone-cluster); CLUSTERED=1 starts the clustered hub for http and bridge too, so that the
+# three paths meet the same server;
 # SERVER_JAVA: the java binary the server runs on (default: java on PATH); HERALD_JAVA_OPTS
 # (see bench/herald.sh); any HERALD_* variable, e.g. HERALD_ADMIN_WARM_UP_MILLIS=0 for a server
 # without its warm-up. The load tool always runs on LOAD_JAVA (default java 17) so that only
@@ -22,7 +26,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:?usage: bench/cold-start.sh herald|nchan OUT_DIR}
 OUT=${2:?usage: bench/cold-start.sh herald|nchan OUT_DIR}
-N=${N:-1000} RATE=${RATE:-500} PAYLOAD=${PAYLOAD:-200} COLD=${COLD:-10} SOAK=${SOAK:-30} WARM=${WARM:-10}
+N=${N:-1000} RATE=${RATE:-500} PAYLOAD=${PAYLOAD:-200} COLD=${COLD:-10} SOAK=${SOAK:-30} WARM=${WARM:-10} VIA=${VIA:-http}
+[ "$target" = herald ] || [ "$VIA" = http ] || { echo "VIA=$VIA: Nchan is published over HTTP only" >&2; exit 2; }
 LOAD_JAVA=${LOAD_JAVA:-/usr/lib/jvm/java-17-openjdk-amd64/bin/java}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
@@ -36,11 +41,18 @@ trap cleanup EXIT
 if [ "$target" = herald ]; then
   if [ -n "${SERVER_JAVA:-}" ]; then export PATH="$(dirname "$SERVER_JAVA"):$PATH"; fi
   t0=$(date +%s%N)
-  line=$(HERALD_MAX_SECONDS=600 bench/herald.sh standalone "$OUT/server" 18380)
+  mode=standalone
+  if [ "$VIA" = eventbus ] || [ -n "${CLUSTERED:-}" ]; then mode=standalone-cluster; fi
+  line=$(HERALD_MAX_SECONDS=600 bench/herald.sh $mode "$OUT/server" 18380)
   t1=$(date +%s%N)
   pid=$(sed -n 's/.*pids=\([0-9]*\).*/\1/p' <<<"$line")
-  args=(--target herald --sse-url http://127.0.0.1:18380 --publish-url http://127.0.0.1:18381 --server-pid "$pid")
-  echo "herald ($(java -version 2>&1 | head -1)) ready $(( (t1 - t0) / 1000000 )) ms after start; pid $pid"
+  args=(--target herald --sse-url http://127.0.0.1:18380 --publish-url http://127.0.0.1:18381 --server-pid "$pid"
+    --publish-via "$VIA" --bridge-url "$(sed -n 's/.*bridge=\([^ ]*\).*/\1/p' <<<"$line")")
+  if [ "$mode" = standalone-cluster ]; then
+    args+=(--cluster-name "$(sed -n 's/.*cluster=\([^ ]*\).*/\1/p' <<<"$line")"
+      --cluster-members "$(sed -n 's/.*members=\([^ ]*\).*/\1/p' <<<"$line")" --cluster-port 18420)
+  fi
+  echo "herald $mode, publish via $VIA ($(java -version 2>&1 | head -1)) ready $(( (t1 - t0) / 1000000 )) ms after start; pid $pid"
 else
   t0=$(date +%s%N)
   pid=$(NCHAN_MAX_SECONDS=600 bench/nchan.sh start "$OUT/server" 18390)
@@ -63,7 +75,7 @@ for window in cold soak warm; do
   case $window in cold) d=$COLD ;; soak) d=$SOAK ;; warm) d=$WARM ;; esac
   "$LOAD_JAVA" -jar bench/target/herald-bench.jar "${args[@]}" --scenario targeted --connections "$N" --rate "$RATE" \
     --payload-bytes "$PAYLOAD" --duration "$d" --warmup false --warmup-seconds 0 --topic-prefix "cold-$window" \
-    --label "$target $window" --out "$OUT/$window.json" > "$OUT/$window.log" 2>&1 || true
+    --label "$target $window$([ "$VIA" = http ] || echo " via $VIA")" --out "$OUT/$window.json" > "$OUT/$window.log" 2>&1 || true
   if [ "$target" = herald ]; then echo "$window server thread CPU s: before: $before after: $(threads || true)"; fi
-  jq -r --arg w "$window" '"\($w): p50 \(.latencyMs.p50) ms, p99 \(.latencyMs.p99) ms, max \(.latencyMs.max) ms, server CPU \(.cpu.serverMicrosPerDelivery) µs/event, lost \(.events.lost), rss/stream \(.memory.rssPerConnectionBytes // "?") B, other processes \(.cpu.otherProcessesCoresBusy) cores"' "$OUT/$window.json"
+  jq -r --arg w "$window" '"\($w) (\(.params.publishVia)): p50 \(.latencyMs.p50) ms, p99 \(.latencyMs.p99) ms, max \(.latencyMs.max) ms, server CPU \(.cpu.serverMicrosPerDelivery) µs/event, lost \(.events.lost), rss/stream \(.memory.rssPerConnectionBytes // "?") B, other processes \(.cpu.otherProcessesCoresBusy) cores"' "$OUT/$window.json"
 done

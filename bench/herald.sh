@@ -3,11 +3,18 @@
 # client comes from 127.0.0.0/8, so the defaults meant for the internet would refuse them) and
 # the publish rate limit off. Stops by itself after HERALD_MAX_SECONDS (default 3600).
 #
-#   bench/herald.sh standalone DIR [PORT_BASE]   all in one JVM: gateway PORT_BASE, notifier +1, admin +20
-#   bench/herald.sh cluster DIR [PORT_BASE]      replay, notifier and two gateways (PORT_BASE and +2), clustered
+#   bench/herald.sh standalone DIR [PORT_BASE]          all in one JVM: gateway PORT_BASE, notifier +1, admin +20
+#   bench/herald.sh standalone-cluster DIR [PORT_BASE]  the same JVM started with --cluster (a cluster of one, which
+#                                                       the load tool's --publish-via eventbus joins)
+#   bench/herald.sh cluster DIR [PORT_BASE]             replay, notifier and two gateways (PORT_BASE and +2), clustered
 #   bench/herald.sh stop DIR
 #
-# Prints "pids=<java pids, comma separated> gateways=<urls> publish=<url>".
+# Every mode enables the notifier's TCP event-bus bridge on PORT_BASE+5 (--publish-via bridge).
+# The clustered modes use Hazelcast ports from PORT_BASE+30 (HERALD_CLUSTER_PORT), members
+# 127.0.0.1:PORT_BASE+30, cluster name herald-bench (HERALD_CLUSTER_NAME): their own cluster,
+# apart from any other on the machine.
+# Prints "pids=<java pids, comma separated> gateways=<urls> publish=<url> bridge=<host:port>", and
+# for the clustered modes "cluster=<name> members=<host:port>".
 # JVM flags: HERALD_JAVA_OPTS (default below); build first: mvn -B -q install -DskipTests
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +32,11 @@ export HERALD_GATEWAY_MAX_CONNECTIONS_PER_IP=100000
 export HERALD_GATEWAY_CONNECT_ATTEMPTS_PER_IP_PER_MINUTE=10000000
 export HERALD_NOTIFIER_PUBLISH_RATE_PER_KEY=0
 export HERALD_CLUSTER_NAME=${HERALD_CLUSTER_NAME:-herald-bench}
+export HERALD_NOTIFIER_TCP_BRIDGE_ENABLED=true HERALD_NOTIFIER_TCP_BRIDGE_PORT=$((BASE + 5))
+export HERALD_CLUSTER_PORT=${HERALD_CLUSTER_PORT:-$((BASE + 30))}
+export HERALD_CLUSTER_MEMBERS=${HERALD_CLUSTER_MEMBERS:-127.0.0.1:$HERALD_CLUSTER_PORT}
+BRIDGE=127.0.0.1:$((BASE + 5))
+CLUSTER_LINE="cluster=$HERALD_CLUSTER_NAME members=$HERALD_CLUSTER_MEMBERS"
 
 # start NAME JAR ENV... : a JVM under `timeout`, its java pid appended to DIR/pids
 start() {
@@ -48,12 +60,13 @@ ready() {  # admin port
 }
 
 case "$mode" in
-  standalone)
+  standalone|standalone-cluster)
     mkdir -p "$DIR"; : > "$DIR/pids"; : > "$DIR/timeouts"
     [ -f standalone/target/herald.jar ] || { echo "build first: mvn -B -q install -DskipTests" >&2; exit 2; }
+    [ "$mode" = standalone-cluster ] && CLUSTER=1
     start herald standalone/target/herald.jar HERALD_GATEWAY_PORT=$BASE HERALD_NOTIFIER_PORT=$((BASE + 1)) HERALD_ADMIN_PORT=$((BASE + 20))
     ready $((BASE + 20))
-    echo "pids=$(paste -sd, "$DIR/pids") gateways=http://127.0.0.1:$BASE publish=http://127.0.0.1:$((BASE + 1))"
+    echo "pids=$(paste -sd, "$DIR/pids") gateways=http://127.0.0.1:$BASE publish=http://127.0.0.1:$((BASE + 1)) bridge=$BRIDGE${CLUSTER:+ $CLUSTER_LINE}"
     ;;
   cluster)
     mkdir -p "$DIR"; : > "$DIR/pids"; : > "$DIR/timeouts"
@@ -63,7 +76,7 @@ case "$mode" in
     start gateway1 gateway-verticle/target/herald-gateway.jar HERALD_ADMIN_PORT=$((BASE + 13)) HERALD_GATEWAY_PORT=$BASE
     start gateway2 gateway-verticle/target/herald-gateway.jar HERALD_ADMIN_PORT=$((BASE + 14)) HERALD_GATEWAY_PORT=$((BASE + 2))
     for p in 11 12 13 14; do ready $((BASE + p)); done
-    echo "pids=$(paste -sd, "$DIR/pids") gateways=http://127.0.0.1:$BASE,http://127.0.0.1:$((BASE + 2)) publish=http://127.0.0.1:$((BASE + 1)) gatewaypids=$(sed -n 3,4p "$DIR/pids" | paste -sd,)"
+    echo "pids=$(paste -sd, "$DIR/pids") gateways=http://127.0.0.1:$BASE,http://127.0.0.1:$((BASE + 2)) publish=http://127.0.0.1:$((BASE + 1)) gatewaypids=$(sed -n 3,4p "$DIR/pids" | paste -sd,) bridge=$BRIDGE $CLUSTER_LINE"
     ;;
   stop)
     [ -f "$DIR/pids" ] || exit 0
@@ -74,7 +87,7 @@ case "$mode" in
     done
     ;;
   *)
-    echo "usage: $0 standalone|cluster|stop DIR [PORT_BASE]" >&2
+    echo "usage: $0 standalone|standalone-cluster|cluster|stop DIR [PORT_BASE]" >&2
     exit 2
     ;;
 esac

@@ -28,7 +28,13 @@ import java.util.function.BooleanSupplier;
  * java -jar bench/target/herald-bench.jar --target herald|nchan --scenario broadcast|targeted|storm|saturation
  *   --sse-url http://127.0.0.1:8080[,http://127.0.0.1:8082] --publish-url http://127.0.0.1:8081
  *   --connections 10000 --rate 10 --duration 20 --server-pid PID[,PID] --out result.json
+ *   [--publish-via http|bridge|eventbus --bridge-url 127.0.0.1:7001 --cluster-name herald-bench --cluster-members 127.0.0.1:5701]
  * </pre>
+ *
+ * <p>{@code --publish-via} picks how events reach Herald: {@code POST /publish} (the default), the
+ * TCP event-bus bridge ({@link BridgeChannel}) or the clustered event bus ({@link EventBusChannel});
+ * the bodies, the lanes that keep a topic's order and the latency clock (publish time in the event
+ * to SSE receipt) are the same for all three.
  *
  * Scenarios:
  * <ul>
@@ -97,6 +103,9 @@ public final class LoadTool {
         + " [--sse-url URL[,URL]] [--publish-url URL] [--connections N] [--topics K] [--rate R] [--duration S]"
         + " [--source-ips C] [--server-pid PID[,PID]] [--payload-bytes B] [--out FILE] [--label TEXT]\n"
         + "       --payload-kind x|text: padding of x's (default) or of words and numbers (for compression)\n"
+        + "       --publish-via http|bridge|eventbus: publish over HTTP (default), the TCP event-bus bridge"
+        + " (--bridge-url HOST:PORT, 127.0.0.1:7001) or the clustered event bus (--cluster-name NAME --cluster-members"
+        + " HOST[:PORT],... --cluster-port P: joins the hub's Hazelcast cluster; start it with --cluster)\n"
         + "       --gzip: streams ask for gzip and decode it (start Herald with HERALD_GATEWAY_SSE_COMPRESSION=accepted)\n"
         + "       soak: --scenario soak [--churn C] [--warmup-seconds W] [--max-growth 0.10] [--lag-floor-ms 2]\n"
         + "       java -cp herald-bench.jar io.herald.bench.Report OUT.html RESULT.json...\n"
@@ -130,9 +139,10 @@ public final class LoadTool {
     try {
       clients.addAll(httpClients());
       String pubUrl = a.str("publish-url", target == Target.NCHAN ? gateways.get(0).toString() : "http://127.0.0.1:8081");
+      String via = a.str("publish-via", "http");
       publisher = new Publisher(vertx, target, pubUrl, a.str("key", "dev-publisher-key"), topics,
-        Publisher.padding(a.integer("payload-bytes", 64), a.str("payload-kind", "x")));
-      out.put("label", a.str("label", target.name().toLowerCase() + " " + scenario))
+        Publisher.padding(a.integer("payload-bytes", 64), a.str("payload-kind", "x")), channel(via));
+      out.put("label", a.str("label", target.name().toLowerCase() + " " + scenario + ("http".equals(via) ? "" : " via " + via)))
         .put("group", a.str("group", scenario + "-" + n))
         .put("target", target.name().toLowerCase())
         .put("scenario", scenario)
@@ -143,6 +153,7 @@ public final class LoadTool {
           .put("gateways", new JsonArray(gateways.stream().map(URI::toString).toList()))
           .put("sourceIps", sourceIps.size()).put("payloadBytes", a.integer("payload-bytes", 64))
           .put("payloadKind", a.str("payload-kind", "x")).put("gzip", a.flag("gzip", false))
+          .put("publishVia", via)
           .put("rate", a.dbl("rate", 10)).put("durationSeconds", a.integer("duration", 10))
           .put("connectConcurrency", a.integer("connect-concurrency", 1000))
           .put("clientEventLoops", a.integer("event-loops", Runtime.getRuntime().availableProcessors())));
@@ -175,7 +186,37 @@ public final class LoadTool {
       return out;
     } finally {
       for (Subscriber s : subs) s.close();
+      if (publisher != null) publisher.close().await(20, TimeUnit.SECONDS);
       vertx.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * The channel of {@code --publish-via}: null for {@code http} (the default), the TCP bridge at
+   * {@code --bridge-url host:port}, or the clustered event bus ({@code --cluster-name},
+   * {@code --cluster-members}, {@code --cluster-port}: the {@code cluster} options of Herald).
+   */
+  private PublishChannel channel(String via) throws Exception {
+    if (!"http".equals(via) && target != Target.HERALD) {
+      throw new IllegalArgumentException("--publish-via " + via + " is for --target herald only");
+    }
+    String key = a.str("key", "dev-publisher-key");
+    int lanes = Math.min(topicCount, Publisher.LANES);
+    switch (via) {
+      case "http":
+        return null;
+      case "bridge": {
+        URI u = URI.create("tcp://" + a.str("bridge-url", "127.0.0.1:7001").replaceFirst("^tcp://", ""));
+        return BridgeChannel.connect(vertx, u.getHost(), u.getPort(), lanes, key).await(20, TimeUnit.SECONDS);
+      }
+      case "eventbus": {
+        JsonObject cluster = new JsonObject().put("name", a.str("cluster-name", "herald"))
+          .put("members", new JsonArray(List.of(a.str("cluster-members", "127.0.0.1").split(","))))
+          .put("port", a.integer("cluster-port", 5701));
+        return EventBusChannel.join(cluster).await(60, TimeUnit.SECONDS);
+      }
+      default:
+        throw new IllegalArgumentException("unknown --publish-via " + via + " (http, eventbus or bridge)");
     }
   }
 
@@ -477,6 +518,7 @@ public final class LoadTool {
       .put("publishedPerSecond", round(published / publishSeconds, 1)));
     r.put("cpu", new JsonObject().put("serverSeconds", round(cpu, 2))
       .put("serverMicrosPerDelivery", server.enabled() && received > 0 ? round(cpu * 1e6 / received, 2) : null)
+      .put("serverMicrosPerEvent", server.enabled() && published > 0 ? round(cpu * 1e6 / published, 2) : null)
       .put("serverCoresBusy", server.enabled() ? round(cpu / (publishSeconds + drainSeconds), 2) : null)
       .put("clientSeconds", round(self, 2))
       .put("clientCoresBusy", round(self / wall, 2))

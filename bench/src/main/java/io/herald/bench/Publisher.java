@@ -19,15 +19,19 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Publishes numbered, timestamped events: to Herald's {@code POST /publish} (or
  * {@code /publish/batch}, up to 100 events a request, when several are due at once), to Nchan's
- * publisher location one request per event. Every event's data is
+ * publisher location one request per event; or, with a {@link PublishChannel} other than HTTP
+ * ({@code --publish-via eventbus|bridge}), the same bodies as event-bus requests to
+ * {@code herald.publish}. Every event's data is
  * {@code {"n":<number in its topic>,"t":<wall-clock micros at send>,"p":"<padding>"}}.
  */
 final class Publisher {
 
   private final Target target;
   /** Pipelined connections; more than one only with several topics. */
-  private static final int LANES = 8;
+  static final int LANES = 8;
   private final HttpClient[] lanes;
+  /** Null for HTTP: where the bodies go otherwise (the event bus, the TCP bridge). */
+  private final PublishChannel channel;
   private final String host;
   private final int port;
   private final String key;
@@ -69,7 +73,13 @@ final class Publisher {
   }
 
   Publisher(Vertx vertx, Target target, String url, String key, String[] topics, String padding) {
+    this(vertx, target, url, key, topics, padding, null);
+  }
+
+  /** As above; {@code channel} (null: HTTP) carries the publish bodies instead of HTTP requests. */
+  Publisher(Vertx vertx, Target target, String url, String key, String[] topics, String padding, PublishChannel channel) {
     this.target = target;
+    this.channel = channel;
     URI u = URI.create(url);
     this.host = u.getHost();
     this.port = u.getPort();
@@ -79,7 +89,7 @@ final class Publisher {
     this.next = new long[topics.length];
     this.acked = new AtomicLongArray(topics.length);
     this.lanes = new HttpClient[Math.min(topics.length, LANES)];
-    for (int l = 0; l < lanes.length; l++) {
+    for (int l = 0; l < lanes.length && channel == null; l++) {
       lanes[l] = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setIdleTimeout(0)
           .setPipelining(true).setPipeliningLimit(100_000),
         new PoolOptions().setHttp1MaxSize(1).setMaxWaitQueueSize(-1));
@@ -112,7 +122,7 @@ final class Publisher {
         int to = Math.min(list.size(), from + batch);
         int[] these = new int[to - from];
         for (int j = from; j < to; j++) these[j - from] = list.get(j);
-        all.add(send(lanes[l], these));
+        all.add(send(l, these));
       }
     }
     return all;
@@ -127,12 +137,15 @@ final class Publisher {
     return Future.join(all).mapEmpty();
   }
 
-  private Future<Void> send(HttpClient client, int[] topicIdx) {
+  private Future<Void> send(int lane, int[] topicIdx) {
     long t = Clock.micros();
     String[] data = new String[topicIdx.length];
     for (int i = 0; i < topicIdx.length; i++) {
       long n = ++next[topicIdx[i]];
       data[i] = "{\"n\":" + n + ",\"t\":" + t + ",\"p\":\"" + padding + "\"}";
+    }
+    if (channel != null) {
+      return track(topicIdx, channel.send(lane, herald(topicIdx, data)));
     }
     RequestOptions ro = new RequestOptions().setMethod(HttpMethod.POST).setHost(host).setPort(port);
     String body;
@@ -141,39 +154,49 @@ final class Publisher {
       body = data[0];
     } else {
       ro.addHeader("Authorization", "Bearer " + key).addHeader("Content-Type", "application/json");
-      if (topicIdx.length == 1) {
-        ro.setURI("/publish");
-        body = "{\"topic\":\"" + topics[topicIdx[0]] + "\",\"data\":" + data[0] + "}";
-      } else {
-        ro.setURI("/publish/batch");
-        StringBuilder sb = new StringBuilder("{\"events\":[");
-        for (int i = 0; i < topicIdx.length; i++) {
-          if (i > 0) sb.append(',');
-          sb.append("{\"topic\":\"").append(topics[topicIdx[i]]).append("\",\"data\":").append(data[i]).append('}');
-        }
-        body = sb.append("]}").toString();
-      }
+      ro.setURI(topicIdx.length == 1 ? "/publish" : "/publish/batch");
+      body = herald(topicIdx, data);
     }
+    Future<Void> answered = lanes[lane].request(ro)
+      .compose(req -> req.send(Buffer.buffer(body)))
+      .compose(resp -> resp.body().map(b -> resp.statusCode()))
+      .compose(status -> status / 100 == 2 ? Future.succeededFuture() : Future.failedFuture("HTTP " + status));
+    return track(topicIdx, answered);
+  }
+
+  /** Herald's publish body: one event, or the batch form {@code {"events": [...]}}. */
+  private String herald(int[] topicIdx, String[] data) {
+    if (topicIdx.length == 1) {
+      return "{\"topic\":\"" + topics[topicIdx[0]] + "\",\"data\":" + data[0] + "}";
+    }
+    StringBuilder sb = new StringBuilder("{\"events\":[");
+    for (int i = 0; i < topicIdx.length; i++) {
+      if (i > 0) sb.append(',');
+      sb.append("{\"topic\":\"").append(topics[topicIdx[i]]).append("\",\"data\":").append(data[i]).append('}');
+    }
+    return sb.append("]}").toString();
+  }
+
+  /** Counts a request's events as sent, then as acknowledged or failed once it is answered. */
+  private Future<Void> track(int[] topicIdx, Future<Void> answered) {
     sent.add(topicIdx.length);
     long f = inFlight.incrementAndGet();
     maxInFlight.accumulateAndGet(f, Math::max);
-    return client.request(ro)
-      .compose(req -> req.send(Buffer.buffer(body)))
-      .compose(resp -> resp.body().map(b -> resp.statusCode()))
-      .transform(ar -> {
-        inFlight.decrementAndGet();
-        if (ar.succeeded() && ar.result() / 100 == 2) {
-          for (int i : topicIdx) acked.incrementAndGet(i);
-        } else {
-          failed.add(topicIdx.length);
-        }
-        return Future.succeededFuture();
-      });
+    return answered.transform(ar -> {
+      inFlight.decrementAndGet();
+      if (ar.succeeded()) {
+        for (int i : topicIdx) acked.incrementAndGet(i);
+      } else {
+        failed.add(topicIdx.length);
+      }
+      return Future.succeededFuture();
+    });
   }
 
   Future<Void> close() {
     List<Future<Void>> all = new ArrayList<>();
-    for (HttpClient c : lanes) all.add(c.close());
+    for (HttpClient c : lanes) if (c != null) all.add(c.close());
+    if (channel != null) all.add(channel.close());
     return Future.join(all).mapEmpty();
   }
 }
