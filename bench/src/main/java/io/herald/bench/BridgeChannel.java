@@ -23,8 +23,8 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code {"type":"send","address":"herald.publish","headers":{"Authorization":"Bearer <key>"},
  * "replyAddress":"r<n>","body":<publish body>}}, on a few kept-alive connections (one per lane),
  * pipelined: a request does not wait for the previous answer. Answers are matched by their reply
- * address ({@code message}: stored; {@code err}: refused). A {@code ping} every 10 s keeps an
- * idle connection from the bridge's idle timeout while the streams connect.
+ * address ({@code message}: stored; {@code err}: refused). A {@code ping} on a connection idle
+ * for 10 s keeps it from the bridge's idle timeout while the streams connect.
  */
 final class BridgeChannel implements PublishChannel {
 
@@ -36,6 +36,9 @@ final class BridgeChannel implements PublishChannel {
   final LongAdder strayErrors = new LongAdder();
   private final Vertx vertx;
   private final long pinger;
+  private volatile boolean closing;
+  /** nanoTime of each connection's last request (racy reads are fine: it only delays a ping). */
+  private final long[] lastSend;
 
   private BridgeChannel(Vertx vertx, NetSocket[] sockets, String key) {
     this.vertx = vertx;
@@ -43,8 +46,13 @@ final class BridgeChannel implements PublishChannel {
     this.prefix = "{\"type\":\"send\",\"address\":\"herald.publish\",\"headers\":{\"Authorization\":\"Bearer " + key
       + "\"},\"replyAddress\":\"";
     Buffer ping = frame("{\"type\":\"ping\"}");
+    this.lastSend = new long[sockets.length];
+    // Only on a connection with no request for 10 s: requests keep a busy one open already.
     this.pinger = vertx.setPeriodic(10_000, t -> {
-      for (NetSocket s : sockets) s.write(ping.copy());
+      long now = System.nanoTime();
+      for (int i = 0; i < sockets.length; i++) {
+        if (now - lastSend[i] > 10_000_000_000L) sockets[i].write(ping.copy());
+      }
     });
   }
 
@@ -76,7 +84,11 @@ final class BridgeChannel implements PublishChannel {
       }
     });
     socket.handler(parser);
+    socket.exceptionHandler(t -> System.err.println("TCP bridge connection " + socket.localAddress() + ": " + t));
     socket.closeHandler(v -> {
+      if (!closing) {
+        System.err.println("TCP bridge connection " + socket.localAddress() + " closed by the server; " + pending.size() + " requests unanswered");
+      }
       // Anything still waiting will not be answered: fail it rather than wait for the drain timeout.
       pending.values().forEach(p -> p.tryFail("the TCP bridge closed the connection"));
     });
@@ -88,6 +100,7 @@ final class BridgeChannel implements PublishChannel {
     Promise<Void> p = frame.getValue("address") instanceof String a ? pending.remove(a) : null;
     if (p == null) {
       strayErrors.increment();
+      System.err.println("TCP bridge: an answer to no pending request: " + frame.encode());
       return;
     }
     if ("message".equals(type)) {
@@ -102,6 +115,7 @@ final class BridgeChannel implements PublishChannel {
     String id = "r" + ids.incrementAndGet();
     Promise<Void> p = Promise.promise();
     pending.put(id, p);
+    lastSend[lane % sockets.length] = System.nanoTime();
     sockets[lane % sockets.length].write(frame(prefix + id + "\",\"body\":" + body + "}"))
       .onFailure(t -> {
         pending.remove(id);
@@ -117,6 +131,7 @@ final class BridgeChannel implements PublishChannel {
 
   @Override
   public Future<Void> close() {
+    closing = true;
     vertx.cancelTimer(pinger);
     List<Future<Void>> all = new ArrayList<>();
     for (NetSocket s : sockets) all.add(s.close());

@@ -511,7 +511,7 @@ public final class LoadTool {
     r.put("events", new JsonObject().put("published", published).put("publishFailed", publisher.failed.sum() - failed0)
       .put("expected", expected).put("received", received).put("duplicates", dups).put("gaps", stats.gaps.sum() - gap0)
       .put("lost", Math.max(0, expected - unique)).put("drainSeconds", round(drainSeconds, 2))
-      .put("publisherMaxInFlight", publisher.maxInFlight.get()));
+      .put("publisherMaxInFlight", publisher.maxInFlight.get()).put("firstPublishError", publisher.firstError.get()));
     r.put("latencyMs", latency(total));
     // Over publish time plus drain: a server that falls behind is not credited for its backlog.
     r.put("throughput", new JsonObject().put("deliveriesPerSecond", round(received / wall, 0))

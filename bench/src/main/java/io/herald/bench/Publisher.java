@@ -45,6 +45,8 @@ final class Publisher {
   final LongAdder sent = new LongAdder();
   final AtomicLong inFlight = new AtomicLong();
   final AtomicLong maxInFlight = new AtomicLong();
+  /** Why the first failed request failed (an error answer or a lost connection); null while none has. */
+  final java.util.concurrent.atomic.AtomicReference<String> firstError = new java.util.concurrent.atomic.AtomicReference<>();
   private int cursor;
 
   /** Words for {@code text} padding: compresses about as well as the text fields of real events. */
@@ -159,8 +161,8 @@ final class Publisher {
     }
     Future<Void> answered = lanes[lane].request(ro)
       .compose(req -> req.send(Buffer.buffer(body)))
-      .compose(resp -> resp.body().map(b -> resp.statusCode()))
-      .compose(status -> status / 100 == 2 ? Future.succeededFuture() : Future.failedFuture("HTTP " + status));
+      .compose(resp -> resp.body().map(b -> resp.statusCode() / 100 == 2 ? null : "HTTP " + resp.statusCode() + " " + b))
+      .compose(error -> error == null ? Future.succeededFuture() : Future.failedFuture(error));
     return track(topicIdx, answered);
   }
 
@@ -188,6 +190,7 @@ final class Publisher {
         for (int i : topicIdx) acked.incrementAndGet(i);
       } else {
         failed.add(topicIdx.length);
+        firstError.compareAndSet(null, String.valueOf(ar.cause().getMessage()));
       }
       return Future.succeededFuture();
     });
