@@ -76,6 +76,13 @@ final class HeraldProcess {
    * override them.
    */
   static HeraldProcess launch(String name, Map<String, String> env, String... args) throws IOException {
+    return launch(name, Path.of(System.getProperty("java.home"), "bin", "java"),
+      List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), env, args);
+  }
+
+  /** As {@link #launch(String, Map, String...)}, on the {@code java} binary given with these JVM options. */
+  static HeraldProcess launch(String name, Path java, List<String> jvmOptions, Map<String, String> env, String... args)
+    throws IOException {
     if (!Files.isRegularFile(JAR)) {
       throw new AssertionError(JAR.toAbsolutePath() + " is missing: the integration tests run in `mvn verify`, after package builds it");
     }
@@ -91,8 +98,9 @@ final class HeraldProcess {
     Files.createDirectories(LOGS);
     Path log = LOGS.resolve(name + ".log");
     Path err = LOGS.resolve(name + ".stderr.log");
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-      "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", JAR.toString()));
+    List<String> cmd = new ArrayList<>(List.of(java.toString()));
+    cmd.addAll(jvmOptions);
+    cmd.addAll(List.of("-jar", JAR.toString()));
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd)
       .redirectOutput(log.toFile())
