@@ -120,6 +120,23 @@ class DockerFilesTest extends DockerFilesFixture {
   }
 
   @Test
+  @DisplayName("Dockerfile: the all-in-one image trains the AOT cache with scripts/aot-cache.sh on the jar it runs, and the entrypoint uses it only when it exists")
+  void dockerfileAotCache() {
+    Matcher mount = Pattern.compile("--mount=type=bind,source=(\\S+),target=(\\S+)").matcher(dockerfile);
+    assertThat(mount.find()).as("the training script is mounted").isTrue();
+    assertThat(ROOT.resolve(mount.group(1))).as("the mounted script").exists().isEqualTo(ROOT.resolve("scripts/aot-cache.sh"));
+    assertThat(dockerfile).as("a build ARG turns it off").contains("ARG AOT_CACHE=1")
+      .as("trained on the jar at the path it runs from, into the file the entrypoint reads")
+      .contains("bash " + mount.group(2) + " /app/herald.jar /app/herald.aot")
+      .as("the entrypoint adds the cache only when the file exists")
+      .contains("[ -f /app/herald.aot ] && JAVA_OPTS=\\\"$JAVA_OPTS -XX:AOTCache=/app/herald.aot\\\"; exec java $JAVA_OPTS -jar /app/herald.jar");
+    // The training run must see the runtime's JAVA_OPTS: the ENV that sets them comes first.
+    assertThat(dockerfile.indexOf("JAVA_OPTS=\"-XX:")).isPositive().isLessThan(dockerfile.indexOf("ARG AOT_CACHE=1"));
+    assertThat(dockerfile.indexOf("COPY --from=build --chown=root:root /out/herald.jar /app/herald.jar"))
+      .isPositive().isLessThan(dockerfile.indexOf("ARG AOT_CACHE=1"));
+  }
+
+  @Test
   @DisplayName("Dockerfile ENV: every HERALD_* variable is a real configuration key")
   void dockerfileEnv() throws Exception {
     Matcher env = Pattern.compile("\\b(HERALD_[A-Z0-9_]+)=").matcher(dockerfile);
