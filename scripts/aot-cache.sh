@@ -88,7 +88,7 @@ cleanup() {
     pkill -KILL -P "$pid" 2>/dev/null || true
   fi
   if [ $rc -ne 0 ]; then
-    echo "aot-cache: failed; the training JVM's output ($LOG), last 60 lines:" >&2
+    echo "aot-cache: failed; the training JVM's output${AOT_LOG:+ ($AOT_LOG)}, last 60 lines:" >&2
     tail -n 60 "$LOG" >&2 2>/dev/null || true
   fi
   rm -rf "$work"
