@@ -7,6 +7,8 @@ import io.herald.common.admin.HeraldMetrics;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.vertx.core.Context;
 import io.herald.common.config.ConfigException;
 import io.herald.common.tracing.TraceContext;
@@ -32,6 +34,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The TCP event-bus bridge ({@code vertx-tcp-eventbus-bridge}) for non-JVM internal producers:
@@ -71,8 +74,12 @@ import java.util.Map;
  *   <li><b>Order.</b> The frames of one connection are published in the order they arrive (each
  *   waits for the previous one's authentication), so pipelined requests are stored in order.</li>
  * </ul>
- * Connections silent for {@code idleTimeoutSeconds} are closed (send {@code {"type":"ping"}} to
- * keep one open). The bridge is plain TCP: bind it to loopback or a private network.
+ * A connection with no frame either way (nothing read, no answer written) for
+ * {@code idleTimeoutSeconds} gets {@code {"type":"err","message":"idle_timeout: ..."}} and is
+ * closed (send {@code {"type":"ping"}} to keep a quiet one open); a producer that keeps
+ * publishing, or keeps getting answers, is never idle. Every close the bridge decides (idle,
+ * untrusted address, oversized or malformed frame, a socket error) is logged at INFO or WARN
+ * with the reason and the peer's address. The bridge is plain TCP: bind it to loopback or a private network.
  *
  * <p>Created and started on the notifier verticle's event loop, so every connection and bridge
  * event runs there, where the rate limiter lives. Not thread-safe otherwise.
@@ -128,9 +135,9 @@ final class TcpBridge {
         return s;
       }
     };
-    NetServerOptions netOptions = new NetServerOptions()
-      .setTcpNoDelay(true)
-      .setIdleTimeout(options.idleTimeoutSeconds());
+    // No idle timeout here: Vert.x would close an idle connection silently (logged at DEBUG, no
+    // frame). IdleGuard, installed per connection in accept, does it with an err frame and a log line.
+    NetServerOptions netOptions = new NetServerOptions().setTcpNoDelay(true);
     // No inbound or outbound permitted addresses: the bridge itself forwards nothing.
     bridge = TcpEventBusBridge.create(watching, new BridgeOptions(), netOptions, this::onEvent);
     server = created[0];
@@ -159,7 +166,7 @@ final class TcpBridge {
     SocketAddress peer = socket.remoteAddress();
     String ip = peer == null ? null : peer.hostAddress();
     if (!options.producerAllowlist().allows(ip)) {
-      LOG.debug("TCP bridge: refused a connection from untrusted address {}", ip);
+      LOG.info("TCP bridge: closing the connection from {}: access_denied (address outside trustedProducers)", peer);
       HeraldMetrics.get().rejected(ErrorCode.ACCESS_DENIED.code());
       socket.end(frame(new JsonObject().put("type", "err").put("message", "access_denied: this address may not publish")));
       return;
@@ -170,19 +177,39 @@ final class TcpBridge {
       return;
     }
     ChannelHandlerContext chctx = internal.channelHandlerContext();
+    if (options.idleTimeoutSeconds() > 0) {
+      chctx.pipeline().addBefore(chctx.name(), "herald-idle-state",
+        new IdleStateHandler(0, 0, options.idleTimeoutSeconds(), TimeUnit.SECONDS));
+      chctx.pipeline().addBefore(chctx.name(), "herald-idle", new IdleGuard(() -> {
+        LOG.info("TCP bridge: closing the connection from {}: idle_timeout (no frame either way for {} s)",
+          peer, options.idleTimeoutSeconds());
+        socket.end(frame(new JsonObject().put("type", "err").put("message", "idle_timeout: no frame either way for "
+          + options.idleTimeoutSeconds() + " s; send {\"type\":\"ping\"} to keep a quiet connection open")));
+      }));
+    }
     chctx.pipeline().addBefore(chctx.name(), "herald-frame-size", new FrameSizeGuard(options.maxBodyBytes(), length -> {
-      LOG.debug("TCP bridge: a frame of {} bytes from {} (at most {}): closing", length, ip, options.maxBodyBytes());
+      LOG.info("TCP bridge: closing the connection from {}: payload_too_large (a frame of {} bytes, at most {})",
+        peer, length, options.maxBodyBytes());
       HeraldMetrics.get().rejected(ErrorCode.PAYLOAD_TOO_LARGE.code());
       socket.end(frame(new JsonObject().put("type", "err").put("message",
         "payload_too_large: a frame may have at most " + options.maxBodyBytes() + " bytes")));
     }, why -> {
-      LOG.debug("TCP bridge: a frame from {} is not a JSON object ({}): closing", ip, why);
+      LOG.info("TCP bridge: closing the connection from {}: malformed_json ({})", peer, why);
       HeraldMetrics.get().rejected(ErrorCode.MALFORMED_JSON.code());
       socket.end(frame(new JsonObject().put("type", "err").put("message", "malformed_json: " + why)));
     }));
     connections.put(socket, new Connection());
-    socket.closeHandler(v -> connections.remove(socket));
+    socket.closeHandler(v -> {
+      connections.remove(socket);
+      LOG.debug("TCP bridge: the connection from {} is closed", peer);
+    });
     bridgeHandler.handle(socket);
+    // The bridge's own handler closes the connection on any exception without a word; nothing is
+    // registered through it (deny-all), so there is nothing else for it to clean up.
+    socket.exceptionHandler(t -> {
+      LOG.warn("TCP bridge: closing the connection from {}: {}", peer, t.toString());
+      socket.close();
+    });
   }
 
   /** The bridge's hook, for every frame it parsed (and the socket events it raises). */
@@ -303,6 +330,33 @@ final class TcpBridge {
     err.put("sourceAddress", Addresses.PUBLISH).put("failureCode", e.code().status())
       .put("failureType", "RECIPIENT_FAILURE").put("message", e.toJson().encode());
     socket.write(frame(err));
+  }
+
+  /**
+   * Turns the {@link IdleStateHandler}'s {@code ALL_IDLE} event (no byte read and no write
+   * completed for the timeout) into the bridge's idle close. Sits in front of Vert.x's handler,
+   * which is given no idle timeout: a publisher whose frames keep arriving, or whose answers keep
+   * leaving, is never idle.
+   */
+  static final class IdleGuard extends ChannelInboundHandlerAdapter {
+    private final Runnable onIdle;
+    private boolean fired;
+
+    IdleGuard(Runnable onIdle) {
+      this.onIdle = onIdle;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+      if (evt instanceof IdleStateEvent) {
+        if (!fired) {
+          fired = true;
+          onIdle.run();
+        }
+        return;
+      }
+      super.userEventTriggered(ctx, evt);
+    }
   }
 
   /** One frame: 4-byte big-endian length, then the UTF-8 JSON. */
