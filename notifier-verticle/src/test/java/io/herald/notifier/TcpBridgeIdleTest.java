@@ -58,8 +58,10 @@ class TcpBridgeIdleTest extends TcpBridgeFixture {
     }
   }
 
+  /** A notifier with a 1 s idle timeout; the credential's rate and byte limits off (they answer with err frames, not closes). */
   private NotifierVerticle idleNotifier() throws Exception {
-    return deploy(new JsonObject().put("idleTimeoutSeconds", IDLE_SECONDS).put("replayTimeoutMillis", 500));
+    return deploy(new JsonObject().put("idleTimeoutSeconds", IDLE_SECONDS).put("replayTimeoutMillis", 500)
+      .put("publishRatePerKey", 0).put("publishBytesPerSecondPerKey", 0));
   }
 
   private Client connect(NotifierVerticle n) throws Exception {
