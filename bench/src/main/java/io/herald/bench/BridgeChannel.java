@@ -5,6 +5,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.parsetools.RecordParser;
@@ -25,9 +26,15 @@ import java.util.concurrent.atomic.LongAdder;
  * pipelined: a request does not wait for the previous answer. Answers are matched by their reply
  * address ({@code message}: stored; {@code err}: refused). A {@code ping} on a connection idle
  * for 10 s keeps it from the bridge's idle timeout while the streams connect.
+ *
+ * <p>The channel holds its {@link NetClient} until {@link #close}: in Vert.x 5 a client created
+ * outside a verticle is shut down by a cleaner once it becomes unreachable, and its connections
+ * with it (30 s after the garbage collection that found it). Kept only in a local variable, it
+ * closed every connection at once some 15 to 25 s into a run (run 24's "bridge closures").
  */
 final class BridgeChannel implements PublishChannel {
 
+  private final NetClient client;
   private final NetSocket[] sockets;
   private final String prefix;
   private final AtomicLong ids = new AtomicLong();
@@ -40,8 +47,9 @@ final class BridgeChannel implements PublishChannel {
   /** nanoTime of each connection's last request (racy reads are fine: it only delays a ping). */
   private final long[] lastSend;
 
-  private BridgeChannel(Vertx vertx, NetSocket[] sockets, String key) {
+  private BridgeChannel(Vertx vertx, NetClient client, NetSocket[] sockets, String key) {
     this.vertx = vertx;
+    this.client = client;
     this.sockets = sockets;
     this.prefix = "{\"type\":\"send\",\"address\":\"herald.publish\",\"headers\":{\"Authorization\":\"Bearer " + key
       + "\"},\"replyAddress\":\"";
@@ -64,7 +72,7 @@ final class BridgeChannel implements PublishChannel {
     return Future.all(all).map(cf -> {
       NetSocket[] sockets = new NetSocket[lanes];
       for (int i = 0; i < lanes; i++) sockets[i] = cf.resultAt(i);
-      BridgeChannel ch = new BridgeChannel(vertx, sockets, key);
+      BridgeChannel ch = new BridgeChannel(vertx, client, sockets, key);
       for (NetSocket s : sockets) ch.read(s);
       return ch;
     });
@@ -135,6 +143,6 @@ final class BridgeChannel implements PublishChannel {
     vertx.cancelTimer(pinger);
     List<Future<Void>> all = new ArrayList<>();
     for (NetSocket s : sockets) all.add(s.close());
-    return Future.join(all).mapEmpty();
+    return Future.join(all).transform(ar -> client.close());
   }
 }
