@@ -7,14 +7,10 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-import java.io.IOException;
-import java.net.HttpURLConnection;
-import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 import static io.herald.testsupport.Ports.freePort;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -35,54 +31,26 @@ class BenchPublishViaTest {
 
   private final Path out = Path.of(System.getProperty("bench.out", "target"), "bench-smoke");
   private final String clusterName = "bench-via-" + UUID.randomUUID();
-  private Process herald;
-  private int gatewayPort;
-  private int notifierPort;
+  private BenchHub herald;
   private int bridgePort;
   private int clusterPort;
 
   @BeforeAll
   void startHerald() throws Exception {
-    Path jar = Path.of(System.getProperty("herald.jar", "../standalone/target/herald.jar"));
-    assertThat(jar).as("the fat jar (build standalone first: mvn -B -q install -DskipTests)").exists();
-    Files.createDirectories(out);
-    gatewayPort = freePort();
-    notifierPort = freePort();
     bridgePort = freePort();
     clusterPort = freePort();
-    int adminPort = freePort();
-    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-      "-Xms256m", "-Xmx256m", "-jar", jar.toString(), "--cluster");
-    Map<String, String> env = pb.environment();
-    env.put("HERALD_GATEWAY_HOST", "127.0.0.1");
-    env.put("HERALD_GATEWAY_PORT", Integer.toString(gatewayPort));
-    env.put("HERALD_NOTIFIER_HOST", "127.0.0.1");
-    env.put("HERALD_NOTIFIER_PORT", Integer.toString(notifierPort));
-    env.put("HERALD_NOTIFIER_TCP_BRIDGE_ENABLED", "true");
-    env.put("HERALD_NOTIFIER_TCP_BRIDGE_PORT", Integer.toString(bridgePort));
-    env.put("HERALD_CLUSTER_NAME", clusterName);
-    env.put("HERALD_CLUSTER_PORT", Integer.toString(clusterPort));
-    env.put("HERALD_CLUSTER_MEMBERS", "127.0.0.1:" + clusterPort);
-    env.put("HERALD_ADMIN_PORT", Integer.toString(adminPort));
-    env.put("HERALD_ADMIN_WARM_UP_MILLIS", "0");
-    env.put("HERALD_GATEWAY_MAX_CONNECTIONS_PER_IP", "100000");
-    env.put("HERALD_GATEWAY_CONNECT_ATTEMPTS_PER_IP_PER_MINUTE", "1000000");
-    env.put("HERALD_NOTIFIER_PUBLISH_RATE_PER_KEY", "0");
-    pb.redirectErrorStream(true).redirectOutput(out.resolve("herald-via.log").toFile());
-    herald = pb.start();
-    long end = System.currentTimeMillis() + 60_000;
-    while (!ready(adminPort)) {
-      assertThat(herald.isAlive()).as("herald exited; see " + out.resolve("herald-via.log")).isTrue();
-      assertThat(System.currentTimeMillis()).as("herald ready within 60 s").isLessThan(end);
-      Thread.sleep(100);
-    }
+    herald = BenchHub.start(List.of("-Xms256m", "-Xmx256m"), List.of("--cluster"), Map.of(
+      "HERALD_NOTIFIER_TCP_BRIDGE_ENABLED", "true",
+      "HERALD_NOTIFIER_TCP_BRIDGE_PORT", Integer.toString(bridgePort),
+      "HERALD_CLUSTER_NAME", clusterName,
+      "HERALD_CLUSTER_PORT", Integer.toString(clusterPort),
+      "HERALD_CLUSTER_MEMBERS", "127.0.0.1:" + clusterPort), out.resolve("herald-via.log"), 60);
   }
 
   @AfterAll
   void stop() throws Exception {
     if (herald != null) {
-      herald.destroy();
-      if (!herald.waitFor(10, TimeUnit.SECONDS)) herald.destroyForcibly();
+      herald.close();
     }
   }
 
@@ -103,8 +71,8 @@ class BenchPublishViaTest {
     Path file = out.resolve("herald-targeted-" + via + ".json");
     String[] base = {"--target", "herald", "--scenario", "targeted", "--connections", Integer.toString(STREAMS),
       "--rate", "100", "--duration", "3", "--warmup-seconds", "1", "--warmup", "false", "--server-jvm", "false",
-      "--payload-bytes", "200", "--sse-url", "http://127.0.0.1:" + gatewayPort, "--publish-url", "http://127.0.0.1:" + notifierPort,
-      "--server-pid", Long.toString(herald.pid()), "--publish-via", via, "--group", "smoke-via", "--out", file.toString()};
+      "--payload-bytes", "200", "--sse-url", herald.sseUrl(), "--publish-url", herald.publishUrl(),
+      "--server-pid", herald.pid(), "--publish-via", via, "--group", "smoke-via", "--out", file.toString()};
     String[] argv = new String[base.length + more.length];
     System.arraycopy(base, 0, argv, 0, base.length);
     System.arraycopy(more, 0, argv, base.length, more.length);
@@ -124,16 +92,4 @@ class BenchPublishViaTest {
     assertThat(ev.getLong("lost") + ev.getLong("duplicates") + ev.getLong("gaps")).as(r.encodePrettily()).isZero();
     assertThat(r.getBoolean("ok")).as(r.encodePrettily()).isTrue();
   }
-
-  private static boolean ready(int adminPort) {
-    try {
-      HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + adminPort + "/ready").toURL().openConnection();
-      c.setConnectTimeout(500);
-      c.setReadTimeout(500);
-      return c.getResponseCode() == 200;
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
 }

@@ -8,10 +8,6 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-import java.io.IOException;
-import java.net.HttpURLConnection;
-import java.net.ServerSocket;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import static io.herald.testsupport.Ports.freePort;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -35,49 +32,20 @@ class BenchSmokeTest {
   private final Path out = Path.of(System.getProperty("bench.out", "target"), "bench-smoke");
   private final Path benchDir = Path.of(System.getProperty("bench.dir", "."));
   private final List<Path> results = new ArrayList<>();
-  private Process herald;
-  private int gatewayPort;
-  private int notifierPort;
+  private BenchHub herald;
 
   @BeforeAll
   void startHerald() throws Exception {
-    Path jar = Path.of(System.getProperty("herald.jar", "../standalone/target/herald.jar"));
-    assertThat(jar).as("the fat jar (build standalone first: mvn -B -q install -DskipTests)").exists();
-    Files.createDirectories(out);
-    gatewayPort = freePort();
-    notifierPort = freePort();
-    int adminPort = freePort();
     // A fixed, pre-touched heap: the soak below reads RSS growth as what the JVM adds outside it.
-    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-      "-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch", "-jar", jar.toString());
-    Map<String, String> env = pb.environment();
-    env.put("HERALD_GATEWAY_HOST", "127.0.0.1");
-    env.put("HERALD_GATEWAY_PORT", Integer.toString(gatewayPort));
-    env.put("HERALD_NOTIFIER_HOST", "127.0.0.1");
-    env.put("HERALD_NOTIFIER_PORT", Integer.toString(notifierPort));
-    env.put("HERALD_ADMIN_PORT", Integer.toString(adminPort));
-    // The smoke run checks the tool, not the server's speed: no JIT warm-up before readiness.
-    env.put("HERALD_ADMIN_WARM_UP_MILLIS", "0");
-    env.put("HERALD_GATEWAY_MAX_CONNECTIONS_PER_IP", "100000");
-    env.put("HERALD_GATEWAY_CONNECT_ATTEMPTS_PER_IP_PER_MINUTE", "1000000");
-    env.put("HERALD_NOTIFIER_PUBLISH_RATE_PER_KEY", "0");
-    // Low enough that the soak's warm-up fills it: history still filling up is not a leak.
-    env.put("HERALD_REPLAY_MAX_EVENTS_PER_TOPIC", "100");
-    pb.redirectErrorStream(true).redirectOutput(out.resolve("herald.log").toFile());
-    herald = pb.start();
-    long end = System.currentTimeMillis() + 30_000;
-    while (!ready(adminPort)) {
-      assertThat(herald.isAlive()).as("herald exited; see " + out.resolve("herald.log")).isTrue();
-      assertThat(System.currentTimeMillis()).as("herald ready within 30 s").isLessThan(end);
-      Thread.sleep(100);
-    }
+    // Low enough history that the soak's warm-up fills it: history still filling up is not a leak.
+    herald = BenchHub.start(List.of("-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch"), List.of(),
+      Map.of("HERALD_REPLAY_MAX_EVENTS_PER_TOPIC", "100"), out.resolve("herald.log"), 30);
   }
 
   @AfterAll
   void stop() throws Exception {
     if (herald != null) {
-      herald.destroy();
-      if (!herald.waitFor(10, TimeUnit.SECONDS)) herald.destroyForcibly();
+      herald.close();
     }
     if (!results.isEmpty()) {
       List<String> args = new ArrayList<>();
@@ -90,9 +58,9 @@ class BenchSmokeTest {
   @Test
   @DisplayName("Herald: 200 streams, broadcast for 5 s and a reconnect storm, lose nothing and duplicate nothing")
   void herald() throws Exception {
-    String pid = Long.toString(herald.pid());
-    String sse = "http://127.0.0.1:" + gatewayPort;
-    String pub = "http://127.0.0.1:" + notifierPort;
+    String pid = herald.pid();
+    String sse = herald.sseUrl();
+    String pub = herald.publishUrl();
     Path broadcast = out.resolve("herald-broadcast.json");
     JsonObject b = LoadTool.run("--target", "herald", "--scenario", "broadcast", "--connections", "200", "--rate", "20",
       "--duration", "5", "--warmup-seconds", "1", "--warmup", "false", "--server-jvm", "false", "--source-ips", "2",
@@ -112,8 +80,8 @@ class BenchSmokeTest {
     Path file = out.resolve("herald-soak.json");
     JsonObject r = LoadTool.run("--target", "herald", "--scenario", "soak", "--connections", "300", "--topics", "20",
       "--rate", "100", "--churn", "10", "--warmup-seconds", "30", "--duration", "90", "--source-ips", "2",
-      "--sse-url", "http://127.0.0.1:" + gatewayPort, "--publish-url", "http://127.0.0.1:" + notifierPort,
-      "--server-pid", Long.toString(herald.pid()), "--group", "smoke-soak", "--out", file.toString());
+      "--sse-url", herald.sseUrl(), "--publish-url", herald.publishUrl(),
+      "--server-pid", herald.pid(), "--group", "smoke-soak", "--out", file.toString());
     JsonObject soak = r.getJsonObject("soak");
     JsonObject ev = r.getJsonObject("events");
     assertThat(soak.getLong("resumes")).as(r.encodePrettily()).isGreaterThan(100);
@@ -163,22 +131,5 @@ class BenchSmokeTest {
     assertThat(ev.getLong("gaps")).as(r.encodePrettily()).isZero();
     assertThat(r.getJsonObject("latencyMs").getLong("count")).as(r.encodePrettily()).isEqualTo(ev.getLong("received"));
     results.add(file);
-  }
-
-  private static boolean ready(int adminPort) {
-    try {
-      HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + adminPort + "/ready").toURL().openConnection();
-      c.setConnectTimeout(500);
-      c.setReadTimeout(500);
-      return c.getResponseCode() == 200;
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 }
