@@ -139,4 +139,6 @@ try {
 } finally {
   if (context) await context.close().catch(() => {});
   rmSync(profile, { recursive: true, force: true });
+  // Out now: an open stdin would keep Node running after "quit" until the caller gave up on it.
+  process.exit(0);
 }

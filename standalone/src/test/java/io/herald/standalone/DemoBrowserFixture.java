@@ -175,7 +175,7 @@ abstract class DemoBrowserFixture extends JarTestBase {
     void close() {
       try {
         in.write("{\"cmd\":\"quit\"}\n");
-        in.flush();
+        in.close();
         process.waitFor(10, TimeUnit.SECONDS);
       } catch (Exception e) {
         // killed below
