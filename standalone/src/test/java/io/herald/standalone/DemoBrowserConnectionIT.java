@@ -44,7 +44,7 @@ class DemoBrowserConnectionIT extends DemoBrowserFixture {
 
     // The hub dies; the page goes offline. Its network is cut too, so that it cannot come back
     // before the events it is to miss are published.
-    herald.destroy();
+    herald.kill();
     browser.waitFor(STATE + ".status !== 'live'", 15_000);
     browser.call(new JsonObject().put("cmd", "offline").put("value", true));
     // launch(), not start(): the process object's port fields are fresh free ports, but the env

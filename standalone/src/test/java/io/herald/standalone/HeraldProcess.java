@@ -117,7 +117,7 @@ final class HeraldProcess {
     // No JIT warm-up before readiness in tests (WarmUpIT tests it): it would add seconds to each start.
     e.put("HERALD_ADMIN_WARM_UP_MILLIS", "0");
     e.putAll(env);
-    return new HeraldProcess(pb.start(), log, err, gateway, notifier, admin);
+    return new HeraldProcess(io.herald.testsupport.ClassDataSharing.start(pb), log, err, gateway, notifier, admin);
   }
 
   /**
@@ -224,7 +224,14 @@ final class HeraldProcess {
   }
 
   /** Kills the process (SIGKILL) and its children; safe to call more than once. */
+  /** Done with the hub: lets it finish recording its class-data archive if it records one, then {@link #kill()}s it. */
   void destroy() {
+    io.herald.testsupport.ClassDataSharing.stop(process);
+    kill();
+  }
+
+  /** The hub crashes: SIGKILL, and up to 10 s for it to be gone. */
+  void kill() {
     process.descendants().forEach(ProcessHandle::destroyForcibly);
     process.destroyForcibly();
     try {

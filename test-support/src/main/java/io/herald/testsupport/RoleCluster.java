@@ -103,7 +103,7 @@ public final class RoleCluster implements AutoCloseable {
 
   /** Starts a command from {@link #builder}; it is killed on {@link #close()}. */
   public Process start(ProcessBuilder pb) throws IOException {
-    Process p = pb.start();
+    Process p = ClassDataSharing.start(pb);
     processes.add(p);
     return p;
   }
@@ -209,10 +209,11 @@ public final class RoleCluster implements AutoCloseable {
     }
   }
 
-  /** Kills (SIGKILL) every process still running and waits for each, at most 10 s. */
+  /** Kills (SIGKILL) every process still running, after a recording one wrote its class-data archive ({@link ClassDataSharing#stop}), and waits for each, at most 10 s. */
   @Override
   public void close() throws InterruptedException {
     List<Process> all = processes();
+    all.forEach(ClassDataSharing::stop);
     all.forEach(p -> {
       p.descendants().forEach(ProcessHandle::destroyForcibly);
       p.destroyForcibly();
