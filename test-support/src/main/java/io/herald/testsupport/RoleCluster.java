@@ -46,10 +46,14 @@ public final class RoleCluster implements AutoCloseable {
 
   /**
    * For tests of a module of this repository (Maven runs them in the module's folder): jars
-   * resolved against {@code ..}, logs in {@code target/it-logs}, {@code -Xmx256m}.
+   * resolved against {@code ..}, logs in {@code target/it-logs}, {@code -Xmx256m} and, as for the
+   * all-in-one hub of the tests, the serial collector and the C1 compiler only: five or six JVMs
+   * that start at once on two cores form their cluster sooner without C2 compiling and parallel
+   * collector threads, and no test here measures speed.
    */
   public static RoleCluster fromModule(String prefix) {
-    return new RoleCluster(Path.of(".."), Path.of("target", "it-logs"), prefix, List.of("-Xmx256m"));
+    return new RoleCluster(Path.of(".."), Path.of("target", "it-logs"), prefix,
+      List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
   }
 
   /** The Hazelcast cluster name every process joins. */
