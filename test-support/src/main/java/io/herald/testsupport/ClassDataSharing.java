@@ -12,14 +12,15 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Starts the fat jars of the integration tests from a class-data archive of their own (the JDK's
- * dynamic AppCDS), which the suite makes as it goes: a hub reaches {@code /ready} in about 1.0 s
- * instead of 1.6 s on a quiet 2-core machine, and the suite starts over a hundred of them.
+ * dynamic AppCDS), which the suite makes as it goes: a hub reached {@code /ready} in 1.2-1.3 s
+ * instead of 1.9-2.2 s on a 2-core machine, and the suite starts over a hundred of them.
  *
  * <p>The first process of a jar started here records the archive: it runs with
  * {@code -XX:ArchiveClassesAtExit}, and its harness stops it through {@link #stop(Process)}, which
  * lets it exit on SIGTERM (the JVM writes the archive on the way out) before the usual SIGKILL.
  * The archive is kept when that process exited on SIGTERM, else the next process records it
- * again (killed by its test, or up to three times when it exited by itself or hung); processes started while one records run without an archive. The archive is
+ * again (after a kill by its test always, after an exit by itself or a hang up to three times);
+ * processes started while one records run without an archive. The archive is
  * named after the jar's size and time, so a rebuilt jar gets a new one. What the tests check is
  * the same with or without it: a process that cannot use an archive starts without one, silently
  * ({@code -Xlog:cds=off}), as the JVM's default {@code -Xshare:auto} does.
