@@ -126,7 +126,7 @@ abstract class DemoBrowserFixture extends JarTestBase {
 
     static Browser start(String origin) throws Exception {
       Files.createDirectories(HeraldProcess.LOGS);
-      Path stderr = HeraldProcess.LOGS.resolve("DemoBrowserIT-node.stderr.log").toAbsolutePath();
+      Path stderr = HeraldProcess.LOGS.resolve("demo.mjs-" + ProcessHandle.current().pid() + "-node.stderr.log").toAbsolutePath();
       Process p = new ProcessBuilder("node", "demo.mjs", origin).directory(NODE_DIR.toFile())
         .redirectError(ProcessBuilder.Redirect.appendTo(stderr.toFile())).start();
       Browser b = new Browser(p, stderr);

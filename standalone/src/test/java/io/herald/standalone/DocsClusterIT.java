@@ -2,6 +2,7 @@ package io.herald.standalone;
 
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.InputStream;
 import java.net.URI;
@@ -24,6 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * of role processes" is handed to bash as written (its fixed ports included), then a subscriber
  * on each gateway gets an event published to the notifier, as the page says.
  */
+@ExtendWith(DefaultPorts.class)
 class DocsClusterIT {
 
   private static final Duration STARTUP = Duration.ofSeconds(90);

@@ -4,6 +4,7 @@ import io.herald.testsupport.Ports;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.IOException;
 import java.net.URI;
@@ -29,6 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * pages, run with bash (after a prelude) in the repository root, against the all-in-one jar started
  * as the docs start it on the default ports; everything started is stopped after each test.
  */
+@ExtendWith(DefaultPorts.class)
 abstract class DocsCommandsFixture {
 
   static final Path ROOT = Path.of("..").toAbsolutePath().normalize();

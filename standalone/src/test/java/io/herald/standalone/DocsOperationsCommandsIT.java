@@ -95,6 +95,9 @@ class DocsOperationsCommandsIT extends DocsCommandsFixture {
     env.put("HERALD_GATEWAY_PORT", String.valueOf(gateway));
     env.put("HERALD_ADMIN_PORT", String.valueOf(admin));
     env.put("HERALD_CLUSTER_NAME", "herald-docs-it-" + ProcessHandle.current().pid());
+    int member = Ports.freePort();
+    env.put("HERALD_CLUSTER_PORT", String.valueOf(member));
+    env.put("HERALD_CLUSTER_MEMBERS", "127.0.0.1:" + member);
     // Environment, not the command line: Hazelcast's join wait, as every cluster test sets it.
     env.put("JAVA_TOOL_OPTIONS", "-Dhazelcast.wait.seconds.before.join=0");
     Path log = HeraldProcess.LOGS.resolve("docs-tuned-gateway.log");

@@ -68,7 +68,7 @@ abstract class HostileInputFixture {
       + "\n-----END PUBLIC KEY-----\n";
     Path pem = Files.createTempFile("herald-hostile", ".pem");
     Files.writeString(pem, rsaPem);
-    herald = HeraldProcess.start("hostile", Map.of(
+    herald = HeraldProcess.start(getClass().getSimpleName(), Map.of(
       "HERALD_GATEWAY_AUTH_MODE", "jwt",
       "HERALD_GATEWAY_JWT_SECRET", SECRET,
       "HERALD_GATEWAY_JWT_PUBLIC_KEY_FILE", pem.toString(),

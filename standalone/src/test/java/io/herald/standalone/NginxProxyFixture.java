@@ -50,11 +50,10 @@ abstract class NginxProxyFixture {
   static final int PER_IP = 20;
 
   /** The role processes; the gateways here set their own per-address limits (trustedProxies). */
-  final RoleCluster cluster = new RoleCluster(Path.of(".."), HeraldProcess.LOGS, "nginx",
+  final RoleCluster cluster = new RoleCluster(Path.of(".."), HeraldProcess.LOGS, getClass().getSimpleName(),
     List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
   final Map<Integer, Process> gateways = new LinkedHashMap<>();
   final List<AutoCloseable> clients = new ArrayList<>();
-  final List<Integer> hazelcastPorts = new ArrayList<>();
   NginxFront nginx;
   int proxyPort;
   int notifierPort;
@@ -67,18 +66,12 @@ abstract class NginxProxyFixture {
     notifierPort = Ports.freePort();
     int gw1 = Ports.freePort();
     int gw2 = Ports.freePort();
-    // Each member on a Hazelcast port of its own, all named as members: the join contacts
-    // exactly these (not 5701-5703, where other clusters of the machine may run).
-    // A fifth for the gateway that resumeAfterGatewayKilled starts again in place of the one it kills.
-    for (int i = 0; i < 5; i++) {
-      hazelcastPorts.add(Ports.freePort());
-    }
     role("replay-verticle/target/herald-replay.jar", "replay", Map.of());
     role("notifier-verticle/target/herald-notifier.jar", "notifier", Map.of("HERALD_NOTIFIER_PORT", "" + notifierPort));
     // nginx connects from 127.0.0.1: the gateways trust it, and limit each client it forwards.
     gateways.put(gw1, gateway("gateway1", gw1));
     gateways.put(gw2, gateway("gateway2", gw2));
-    nginx = NginxFront.start("NginxProxyIT", gw1, gw2);
+    nginx = NginxFront.start(getClass().getSimpleName(), gw1, gw2);
     proxyPort = nginx.port;
     vertx = Vertx.vertx();
     for (int port : gateways.keySet()) {
@@ -125,8 +118,6 @@ abstract class NginxProxyFixture {
   Process role(String jar, String name, Map<String, String> env) throws IOException {
     // The cluster lifts the per-address limits; the gateways here set their own (trustedProxies).
     ProcessBuilder pb = cluster.builder(jar, name);
-    pb.environment().put("HERALD_CLUSTER_PORT", String.valueOf(hazelcastPorts.get(cluster.processes().size())));
-    pb.environment().put("HERALD_CLUSTER_MEMBERS", String.join(",", hazelcastPorts.stream().map(p -> "127.0.0.1:" + p).toList()));
     pb.environment().put("HERALD_GATEWAY_HEARTBEAT_SECONDS", "1");
     pb.environment().putAll(env);
     return cluster.start(pb);

@@ -17,7 +17,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -35,12 +34,6 @@ class TracingIT {
 
   private final RoleCluster cluster = RoleCluster.fromModule("tracing");
   private final SecureRandom random = new SecureRandom();
-  /**
-   * A Hazelcast port per process, each member listing them all: on a machine where other
-   * clusters hold 5701 and up, nodes left to the default port range would each form a cluster
-   * of their own.
-   */
-  private final List<Integer> hazelcastPorts = new ArrayList<>();
 
   private Process role(String jar, String name, Map<String, String> env) throws IOException {
     ProcessBuilder pb = cluster.builder(jar, name);
@@ -48,8 +41,6 @@ class TracingIT {
     // Export every 200 ms rather than every 5 s: the test waits for spans, not for the SDK's default.
     pb.environment().put("OTEL_BSP_SCHEDULE_DELAY", "200");
     pb.environment().putAll(env);
-    pb.environment().put("HERALD_CLUSTER_PORT", String.valueOf(hazelcastPorts.get(cluster.processes().size())));
-    pb.environment().put("HERALD_CLUSTER_MEMBERS", String.join(",", hazelcastPorts.stream().map(port -> "127.0.0.1:" + port).toList()));
     return cluster.start(pb);
   }
 
@@ -75,9 +66,6 @@ class TracingIT {
       int gw1Port = Ports.freePort();
       int gw2Port = Ports.freePort();
       int gw3Port = Ports.freePort();
-      for (int i = 0; i < 5; i++) {
-        hazelcastPorts.add(Ports.freePort());
-      }
       role("replay-verticle/target/herald-replay.jar", "replay", traced(receiver, "herald-replay"));
       role("notifier-verticle/target/herald-notifier.jar", "notifier",
         traced(receiver, "herald-notifier", "HERALD_NOTIFIER_PORT", "" + notifierPort));

@@ -117,7 +117,8 @@ public final class ClassDataSharing {
   /** Keeps the archive of a recording process that exited on SIGTERM; drops anything else it left. */
   private static void settle(Process p, Path recording) {
     String name = recording.getFileName().toString();
-    Path archive = recording.resolveSibling(name.substring(0, name.length() - ".tmp".length()));
+    String suffix = "." + ProcessHandle.current().pid() + ".tmp";
+    Path archive = recording.resolveSibling(name.substring(0, name.length() - suffix.length()));
     try {
       if (!p.isAlive() && p.exitValue() == STOPPED && Files.isRegularFile(recording) && Files.size(recording) > 0) {
         Files.move(recording, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -135,7 +136,12 @@ public final class ClassDataSharing {
     }
   }
 
+  /**
+   * Where a process of this JVM records {@code archive}: a name of this JVM's own, since the
+   * integration tests run in two JVMs at once and both may record the same jar's archive (the
+   * last to finish replaces the other's, whole, by an atomic move).
+   */
   private static Path temporary(Path archive) {
-    return archive.resolveSibling(archive.getFileName() + ".tmp");
+    return archive.resolveSibling(archive.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
   }
 }

@@ -17,6 +17,11 @@ import java.util.concurrent.TimeUnit;
  * of its own with {@code --cluster}, joined over Hazelcast on loopback under a cluster name of
  * this test's own. The test's {@code HERALD_*} variables are dropped, each process gets a free
  * admin port, and the per-address limits are lifted (every test client comes from 127.0.0.1).
+ *
+ * <p>Each process gets a Hazelcast port of its own from a block this cluster takes, and every
+ * member lists the whole block: left to the default ({@code 5701} and up, joined through
+ * {@code 127.0.0.1}, which Hazelcast tries on its first three ports), the nodes of a cluster that
+ * starts while another test's cluster holds those ports would each form a cluster of their own.
  * A process's output (both streams) goes to {@code <logs>/<prefix>-<name>.log}.
  *
  * <p>Close it in {@code @AfterEach}: every process it started is killed with SIGKILL.
@@ -29,6 +34,11 @@ public final class RoleCluster implements AutoCloseable {
   private final String clusterName;
   private final List<String> jvmFlags;
   private final List<Process> processes = Collections.synchronizedList(new ArrayList<>());
+  /** The Hazelcast ports of this cluster's members, handed out in turn by {@link #builder}. */
+  private final List<Integer> hazelcastPorts = new ArrayList<>();
+  private final java.util.concurrent.atomic.AtomicInteger built = new java.util.concurrent.atomic.AtomicInteger();
+  /** Members of one cluster at most (a restarted process takes a port of the block again). */
+  private static final int HAZELCAST_PORTS = 10;
 
   /**
    * @param root     the repository root, against which role jars are resolved
@@ -42,6 +52,9 @@ public final class RoleCluster implements AutoCloseable {
     this.prefix = prefix;
     this.clusterName = "herald-" + prefix + "-it-" + ProcessHandle.current().pid();
     this.jvmFlags = List.copyOf(jvmFlags);
+    for (int i = 0; i < HAZELCAST_PORTS; i++) {
+      hazelcastPorts.add(Ports.freePort());
+    }
   }
 
   /**
@@ -59,6 +72,14 @@ public final class RoleCluster implements AutoCloseable {
   /** The Hazelcast cluster name every process joins. */
   public String clusterName() {
     return clusterName;
+  }
+
+  /**
+   * The members every process of this cluster joins through ({@code 127.0.0.1:port,...}), for a
+   * process of the test's own (as {@code HERALD_CLUSTER_MEMBERS} or {@code cluster.members}).
+   */
+  public String clusterMembers() {
+    return String.join(",", hazelcastPorts.stream().map(p -> "127.0.0.1:" + p).toList());
   }
 
   /** Where a process's logs are, as a glob for failure messages. */
@@ -98,6 +119,9 @@ public final class RoleCluster implements AutoCloseable {
     Map<String, String> env = pb.environment();
     env.keySet().removeIf(k -> k.startsWith("HERALD_"));
     env.put("HERALD_CLUSTER_NAME", clusterName);
+    // The block's ports in turn; a port whose process still runs is skipped by Hazelcast's auto-increment.
+    env.put("HERALD_CLUSTER_PORT", String.valueOf(hazelcastPorts.get(built.getAndIncrement() % HAZELCAST_PORTS)));
+    env.put("HERALD_CLUSTER_MEMBERS", clusterMembers());
     env.put("HERALD_ADMIN_PORT", String.valueOf(Ports.freePort()));
     env.put("HERALD_ADMIN_WARM_UP_MILLIS", "0");
     env.put("HERALD_GATEWAY_MAX_CONNECTIONS_PER_IP", "100000");
