@@ -136,13 +136,12 @@ public final class NotifierVerticle extends VerticleBase {
     router.route().last().handler(ctx -> error(ctx.response(),
       new HeraldException(ErrorCode.NOT_FOUND, "no such resource: " + ctx.request().path())));
     router.errorHandler(413, ctx -> {
-      // The rest of the body is still on its way and will not be read: the connection cannot
-      // carry another request, so say so and close it once the answer is out. Left open, the
-      // client's next request on it would wait for an answer that never comes.
-      HttpConnection conn = ctx.request().connection();
+      // The rest of the body is still on its way: the connection carries no other request, so
+      // the answer says so, and the connection closes once the body has been read to its end.
+      HttpServerRequest request = ctx.request();
       ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
       error(ctx.response(), new HeraldException(ErrorCode.PAYLOAD_TOO_LARGE, "the body is larger than " + options.maxBodyBytes() + " bytes"))
-        .onComplete(ar -> conn.close());
+        .onComplete(ar -> closeAfterBody(request));
     });
     router.errorHandler(500, ctx -> {
       LOG.error("request {} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
@@ -278,6 +277,34 @@ public final class NotifierVerticle extends VerticleBase {
     });
     ctx.addEndHandler(ar -> vertx.cancelTimer(timer));
     ctx.next();
+  }
+
+  /**
+   * Closes the connection of {@code request}, whose answer is out, once the rest of its body has
+   * been read and dropped, or after {@code requestTimeoutMillis} at most (a lingering close, as
+   * nginx and Apache do). Closed at once, with body bytes still unread, the kernel resets the
+   * connection, and a client still sending its body may lose the answer it was sent (seen: the
+   * JDK client's "header parser received no bytes" instead of the 413).
+   */
+  private void closeAfterBody(HttpServerRequest request) {
+    HttpConnection conn = request.connection();
+    if (request.isEnded()) {
+      conn.close();
+      return;
+    }
+    long timer = vertx.setTimer(options.requestTimeoutMillis(), id -> conn.close());
+    try {
+      request.handler(dropped -> { });
+      request.endHandler(v -> {
+        vertx.cancelTimer(timer);
+        conn.close();
+      });
+      request.resume();
+    } catch (IllegalStateException ended) {
+      // The body ended meanwhile: nothing is left to read.
+      vertx.cancelTimer(timer);
+      conn.close();
+    }
   }
 
   /**

@@ -103,6 +103,31 @@ class NotifierSlowClientsTest extends NotifierLimitsFixture {
   }
 
   @Test
+  @DisplayName("A client that sends its whole oversized body before reading gets the 413, then the close (no reset)")
+  void oversizedBodySentWholeGetsItsAnswer(Vertx vertx) throws Exception {
+    NotifierVerticle n = deploy(vertx, new JsonObject().put("maxBodyBytes", 4096).put("requestTimeoutMillis", 600_000));
+    // 8 MB: more than the kernel buffers of both ends hold, so the client is still sending well
+    // after the 413 is out. Closed at once, the notifier would leave body bytes unread and the
+    // kernel would reset the connection: this client's writes (or its read) would fail.
+    int length = 8 << 20;
+    try (Socket s = new Socket("127.0.0.1", n.actualPort())) {
+      s.setSoTimeout(30_000);
+      OutputStream out = s.getOutputStream();
+      out.write(("POST /publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + KEY + "\r\n"
+        + "Content-Type: application/json\r\nContent-Length: " + length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      byte[] chunk = "x".repeat(64 * 1024).getBytes(StandardCharsets.US_ASCII);
+      for (int sent = 0; sent < length; sent += chunk.length) {
+        out.write(chunk);
+      }
+      out.flush();
+      String response = readAll(s.getInputStream());
+      assertThat(response).startsWith("HTTP/1.1 413");
+      assertThat(response.toLowerCase()).contains("connection: close").contains("\"error\":\"payload_too_large\"");
+    }
+    assertThat(publish(n, KEY, "whole").status()).isEqualTo(200);
+  }
+
+  @Test
   @DisplayName("Headers above maxHeaderBytes get 431 and the notifier keeps serving")
   void headerSize(Vertx vertx) throws Exception {
     NotifierVerticle n = deploy(vertx, new JsonObject().put("maxHeaderBytes", 2048));
