@@ -98,7 +98,7 @@ try {
   pageUrl.hash = '';
   pageUrl.searchParams.delete('token');
   await bare.goto(pageUrl.toString(), { waitUntil: 'load', timeout });
-  await bare.waitForFunction(() => document.body.dataset.state === 'unauthorized', null, { timeout: 10000, polling: 200 });
+  await bare.waitForFunction(() => document.body.dataset.state === 'unauthorized', null, { timeout: 60000, polling: 200 });
   result.withoutToken = await bare.evaluate(() => ({
     state: document.body.dataset.state,
     statusText: document.getElementById('status').textContent,

@@ -68,12 +68,12 @@ async function run(c) {
         r.json().then((b) => polls.push((b.events || []).length), () => polls.push(-1));
       });
       if (c.noEventSource) await page.addInitScript(() => { delete window.EventSource; });
-      const resp = await page.goto(c.url, { waitUntil: 'load', timeout: 15000 });
+      const resp = await page.goto(c.url, { waitUntil: 'load', timeout: 60000 });
       return { status: resp ? resp.status() : null, csp: resp ? resp.headers()['content-security-policy'] : null };
     }
     case 'wait': {
       // Polled with evaluate (the DevTools protocol), not waitForFunction: the page's CSP forbids eval.
-      const deadline = Date.now() + (c.timeout || 15000);
+      const deadline = Date.now() + (c.timeout || 60000);
       for (;;) {
         if (await page.evaluate(c.expr).catch(() => false)) return page.evaluate(STATE);
         if (Date.now() > deadline) throw new Error('timed out waiting for ' + c.expr);

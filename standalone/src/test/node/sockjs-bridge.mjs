@@ -15,6 +15,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const [gateway, notifier, key, pagePort, transports] = process.argv.slice(2);
+// How long any one step may take: a bound for a stalled run, not a measure (a loaded CI machine
+// runs two test JVMs, a browser and a CPU hog at once).
+const WAIT = 60000;
 const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const files = {
   '/sockjs.min.js': readFileSync('node_modules/sockjs-client/dist/sockjs.min.js'),
@@ -76,17 +79,17 @@ try {
     if (!u.startsWith(pageOrigin) && !u.startsWith(gateway) && !u.startsWith(gateway.replace(/^http/, 'ws'))) result.external.push(u);
   });
   await page.goto(pageOrigin + '/');
-  await page.waitForFunction(() => window.__t.open, null, { timeout: 15000 });
+  await page.waitForFunction(() => window.__t.open, null, { timeout: WAIT });
   // The registration reaches the gateway asynchronously: publish until the first event shows up.
   let n = 0;
   while ((await page.evaluate(() => window.__t.events.length)) === 0) {
-    if (n > 50) throw new Error('no event reached the page');
+    if (n > 300) throw new Error('no event reached the page');
     await publish({ n: n++ });
     await new Promise((r) => setTimeout(r, 200));
   }
   const firstCount = await page.evaluate(() => window.__t.events.length);
   for (let i = 0; i < 3; i++) await publish({ n: n++ });
-  await page.waitForFunction((c) => window.__t.events.length >= c + 3, firstCount, { timeout: 10000 });
+  await page.waitForFunction((c) => window.__t.events.length >= c + 3, firstCount, { timeout: WAIT });
   // A disconnection: three events are missed, then the page reconnects, registers again and
   // replays since the last event it received.
   const before = await page.evaluate(() => window.__t.events.length);
@@ -94,17 +97,19 @@ try {
   await page.evaluate(() => window.__disconnect());
   for (let i = 0; i < 3; i++) await publish({ n: n++ });
   await page.evaluate(() => window.__connect());
-  await page.waitForFunction(() => window.__t.open, null, { timeout: 15000 });
+  await page.waitForFunction(() => window.__t.open, null, { timeout: WAIT });
   await new Promise((r) => setTimeout(r, 1000)); // the registration reaches the gateway
   await page.evaluate((id) => window.__replay(id), lastId);
-  await page.waitForFunction(() => window.__t.replay || window.__t.replayError, null, { timeout: 10000 });
-  // Live again: the next event arrives once, after the replayed ones.
+  await page.waitForFunction(() => window.__t.replay || window.__t.replayError, null, { timeout: WAIT });
+  // Live again: the next event arrives once, after the replayed ones. A marker follows it: once the
+  // marker is there, a duplicate of the live event would be there too (the stream is ordered).
   await publish({ n: n++ });
-  await page.waitForFunction((c) => window.__t.events.length >= c + 1, before, { timeout: 10000 });
-  await new Promise((r) => setTimeout(r, 300));
+  const marker = n;
+  await publish({ n: n++ });
+  await page.waitForFunction((m) => window.__t.events.some((e) => e.data.n === m), marker, { timeout: WAIT });
   result.eventsBeforeDisconnect = before;
   await page.evaluate(() => window.__forbidden());
-  await page.waitForFunction(() => window.__t.errors.length > 0 || window.__t.sendError, null, { timeout: 10000 });
+  await page.waitForFunction(() => window.__t.errors.length > 0 || window.__t.sendError, null, { timeout: WAIT });
   const state = await page.evaluate(() => ({ ...window.__t, transport: window.__eb.sockJSConn.transport }));
   Object.assign(result, { ok: true, published: n }, state);
 } catch (e) {

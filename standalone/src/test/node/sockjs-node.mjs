@@ -21,7 +21,7 @@ async function publish(data, topic = 'orders') {
   if (r.status >= 300) throw new Error(`publish: ${r.status} ${await r.text()}`);
 }
 
-async function until(what, cond, ms = 15000) {
+async function until(what, cond, ms = 60000) {
   const deadline = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error('timed out waiting for ' + what);
@@ -45,7 +45,7 @@ try {
   eb.registerHandler('herald.browser.not a topic', (err, msg) => t.refused.push(err || msg));
   // The registration reaches the gateway asynchronously: publish until the first event shows up.
   let n = 0;
-  const deadline = Date.now() + 15000;
+  const deadline = Date.now() + 60000;
   while (t.events.length === 0) {
     if (Date.now() > deadline) throw new Error('no event arrived');
     await publish({ n: n++ });
@@ -66,7 +66,7 @@ try {
   eb.registerHandler('herald.browser.~shop.**', (err, msg) => {
     if (err) t.errors.push(err); else t.patternEvents.push({ address: msg.address, body: msg.body });
   });
-  const pdeadline = Date.now() + 15000;
+  const pdeadline = Date.now() + 60000;
   while (t.patternEvents.length === 0) {
     if (Date.now() > pdeadline) throw new Error('no pattern event arrived');
     await publish({ n: n++ }, 'shop.a');

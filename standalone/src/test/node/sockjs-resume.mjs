@@ -24,7 +24,7 @@ async function publish(topic, data) {
   if (r.status >= 300) throw new Error(`publish: ${r.status} ${await r.text()}`);
 }
 
-async function until(what, cond, ms = 30000) {
+async function until(what, cond, ms = 60000) {
   const deadline = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error('timed out waiting for ' + what);

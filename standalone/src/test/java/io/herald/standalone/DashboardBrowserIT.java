@@ -191,7 +191,7 @@ class DashboardBrowserIT {
     Files.createDirectories(HeraldProcess.LOGS);
     Files.deleteIfExists(SCREENSHOT);
     Path stderr = HeraldProcess.LOGS.resolve("DashboardBrowserIT-node.stderr.log").toAbsolutePath();
-    browser = new ProcessBuilder("node", "dashboard.mjs", url, SCREENSHOT.toString(), String.valueOf(expectedConnections), "25000")
+    browser = new ProcessBuilder("node", "dashboard.mjs", url, SCREENSHOT.toString(), String.valueOf(expectedConnections), "60000")
       .directory(NODE_DIR.toFile()).redirectError(stderr.toFile()).start();
     CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> {
       try {
@@ -200,8 +200,8 @@ class DashboardBrowserIT {
         throw new RuntimeException(e);
       }
     });
-    if (!browser.waitFor(40, TimeUnit.SECONDS)) {
-      throw new AssertionError("dashboard.mjs still running after 40 s; stderr: " + Files.readString(stderr));
+    if (!browser.waitFor(240, TimeUnit.SECONDS)) {
+      throw new AssertionError("dashboard.mjs still running after 240 s; stderr: " + Files.readString(stderr));
     }
     String stdout = out.get(5, TimeUnit.SECONDS).trim();
     String last = stdout.isEmpty() ? "" : stdout.substring(stdout.lastIndexOf('\n') + 1);

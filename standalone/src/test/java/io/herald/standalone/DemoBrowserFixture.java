@@ -130,7 +130,7 @@ abstract class DemoBrowserFixture extends JarTestBase {
       Process p = new ProcessBuilder("node", "demo.mjs", origin).directory(NODE_DIR.toFile())
         .redirectError(ProcessBuilder.Redirect.appendTo(stderr.toFile())).start();
       Browser b = new Browser(p, stderr);
-      JsonObject ready = b.answer(30_000);
+      JsonObject ready = b.answer(90_000);
       if (!ready.getBoolean("ok", false)) {
         b.close();
         throw new AssertionError("demo.mjs could not start Chromium: " + ready.encodePrettily());
@@ -153,7 +153,7 @@ abstract class DemoBrowserFixture extends JarTestBase {
     /** Runs a command; returns its value, or fails with what the page held. */
     @SuppressWarnings("unchecked")
     <T> T call(JsonObject command) throws Exception {
-      long timeout = command.getLong("timeout", 15_000L) + 15_000;
+      long timeout = command.getLong("timeout", 60_000L) + 30_000;
       in.write(command.encode() + "\n");
       in.flush();
       JsonObject a = answer(timeout);

@@ -59,9 +59,9 @@ class SockJSNodeClientIT {
     Process node = new ProcessBuilder("node", "sockjs-node.mjs", "http://127.0.0.1:" + herald.gatewayPort,
       "http://127.0.0.1:" + herald.notifierPort, HeraldProcess.PUBLISHER_KEY, transport)
       .directory(NODE_DIR.toFile()).redirectError(stderr.toFile()).start();
-    if (!node.waitFor(60, TimeUnit.SECONDS)) {
+    if (!node.waitFor(300, TimeUnit.SECONDS)) {
       node.destroyForcibly();
-      throw new AssertionError("sockjs-node.mjs still running after 60 s; stderr: " + Files.readString(stderr));
+      throw new AssertionError("sockjs-node.mjs still running after 300 s; stderr: " + Files.readString(stderr));
     }
     String out = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
     String last = out.isEmpty() ? "" : out.substring(out.lastIndexOf('\n') + 1);
