@@ -20,9 +20,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * A smoke run of the benchmark, so that it cannot rot: the real fat jar, 200 streams, a few
  * seconds of broadcast and a small reconnect storm, zero loss and zero duplicates, JSON reports
- * and the HTML chart in {@code bench/target/bench-smoke/} ({@link BenchSoakTest} is the soak). The same against nginx+Nchan when it
- * is installed ({@code bench/nchan.sh available}); skipped with a message otherwise. Not a
- * performance test: nothing here asserts a latency or a rate.
+ * and the HTML chart in {@code bench/target/bench-smoke/} ({@link BenchSoakTest} is the soak).
+ * The same against nginx+Nchan when it is installed ({@code bench/nchan.sh available}); skipped
+ * with a message otherwise. Not a performance test: nothing here asserts a latency or a rate.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @DisplayName("The benchmark's smoke run")

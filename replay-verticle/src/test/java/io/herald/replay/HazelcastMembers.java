@@ -7,7 +7,6 @@ import io.herald.testsupport.Ports;
 
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.IntStream;
 
 /** What the Hazelcast store tests share: the config of an embedded member that joins only members of its cluster over loopback. */
 final class HazelcastMembers {
@@ -17,7 +16,7 @@ final class HazelcastMembers {
    * all: not Hazelcast's default of one port and a join through its first three, which another
    * test JVM's members may hold at the same time (the tests run in two).
    */
-  private static final List<Integer> PORTS = IntStream.range(0, 8).mapToObj(i -> Ports.freePort()).toList();
+  private static final List<Integer> PORTS = Ports.freePorts(8);
   private static final AtomicInteger NEXT = new AtomicInteger();
 
   private HazelcastMembers() {

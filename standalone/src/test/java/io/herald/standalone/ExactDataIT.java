@@ -52,16 +52,16 @@ class ExactDataIT extends JarTestBase {
     // test's cluster may be forming at the same time.
     int hubPort = Ports.freePort();
     int testPort = Ports.freePort();
-    String members = "127.0.0.1:" + hubPort + ",127.0.0.1:" + testPort;
+    List<String> members = List.of("127.0.0.1:" + hubPort, "127.0.0.1:" + testPort);
     herald = HeraldProcess.start("exact-data", Map.of(
       "HERALD_CLUSTER_NAME", cluster,
       "HERALD_CLUSTER_PORT", String.valueOf(hubPort),
-      "HERALD_CLUSTER_MEMBERS", members,
+      "HERALD_CLUSTER_MEMBERS", String.join(",", members),
       "HERALD_GATEWAY_DEV_MODE", "true",
       "HERALD_NOTIFIER_TCP_BRIDGE_ENABLED", "true",
       "HERALD_NOTIFIER_TCP_BRIDGE_PORT", String.valueOf(bridgePort)), "--cluster");
     vertx = HeraldLauncher.clusteredVertx(new ClusterOptions(new JsonObject().put("enabled", true).put("name", cluster)
-      .put("port", testPort).put("members", new io.vertx.core.json.JsonArray(List.of(members.split(","))))))
+      .put("port", testPort).put("members", new io.vertx.core.json.JsonArray(members))))
       .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     SseClient sse = SseClient.open(vertx.createHttpClient(), herald.gatewayPort, "/events?topic=exact.tcp&topic=exact.cluster&topic=exact.dev");
     sse.await(l -> !l.isEmpty(), WAIT);

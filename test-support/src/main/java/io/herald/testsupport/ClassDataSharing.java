@@ -37,6 +37,8 @@ public final class ClassDataSharing {
   private static final int STOPPED = 143;
   /** After SIGKILL (128 + 9). */
   private static final int KILLED = 137;
+  /** Ends the name of an archive a process of this JVM is recording (see {@link #temporary}). */
+  private static final String RECORDING_SUFFIX = "." + ProcessHandle.current().pid() + ".tmp";
 
   private static final Map<Path, Integer> failures = new HashMap<>();
   /** Recording processes, to the archive they write (a temporary file until they exit). */
@@ -117,8 +119,7 @@ public final class ClassDataSharing {
   /** Keeps the archive of a recording process that exited on SIGTERM; drops anything else it left. */
   private static void settle(Process p, Path recording) {
     String name = recording.getFileName().toString();
-    String suffix = "." + ProcessHandle.current().pid() + ".tmp";
-    Path archive = recording.resolveSibling(name.substring(0, name.length() - suffix.length()));
+    Path archive = recording.resolveSibling(name.substring(0, name.length() - RECORDING_SUFFIX.length()));
     try {
       if (!p.isAlive() && p.exitValue() == STOPPED && Files.isRegularFile(recording) && Files.size(recording) > 0) {
         Files.move(recording, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -142,6 +143,6 @@ public final class ClassDataSharing {
    * last to finish replaces the other's, whole, by an atomic move).
    */
   private static Path temporary(Path archive) {
-    return archive.resolveSibling(archive.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
+    return archive.resolveSibling(archive.getFileName() + RECORDING_SUFFIX);
   }
 }

@@ -46,6 +46,11 @@ public final class Ports {
     throw new UncheckedIOException(new IOException("no free port in " + PORT_RANGE_START + "-" + PORT_RANGE_END));
   }
 
+  /** {@code n} ports of {@link #freePort}, e.g. a block for the Hazelcast members of one test cluster. */
+  public static java.util.List<Integer> freePorts(int n) {
+    return java.util.stream.IntStream.range(0, n).mapToObj(i -> freePort()).toList();
+  }
+
   /** Whether something accepts a TCP connection on 127.0.0.1:{@code port} within 500 ms. */
   public static boolean accepts(int port) {
     try (Socket s = new Socket()) {

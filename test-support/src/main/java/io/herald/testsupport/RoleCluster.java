@@ -34,11 +34,13 @@ public final class RoleCluster implements AutoCloseable {
   private final String clusterName;
   private final List<String> jvmFlags;
   private final List<Process> processes = Collections.synchronizedList(new ArrayList<>());
-  /** The Hazelcast ports of this cluster's members, handed out in turn by {@link #builder}. */
-  private final List<Integer> hazelcastPorts = new ArrayList<>();
-  private final java.util.concurrent.atomic.AtomicInteger built = new java.util.concurrent.atomic.AtomicInteger();
   /** Members of one cluster at most (a restarted process takes a port of the block again). */
   private static final int HAZELCAST_PORTS = 10;
+  /** The Hazelcast ports of this cluster's members, handed out in turn by {@link #builder}. */
+  private final List<Integer> hazelcastPorts = Ports.freePorts(HAZELCAST_PORTS);
+  /** {@code HERALD_CLUSTER_MEMBERS} of every process: the whole block. */
+  private final String members = String.join(",", hazelcastPorts.stream().map(p -> "127.0.0.1:" + p).toList());
+  private final java.util.concurrent.atomic.AtomicInteger built = new java.util.concurrent.atomic.AtomicInteger();
 
   /**
    * @param root     the repository root, against which role jars are resolved
@@ -52,9 +54,6 @@ public final class RoleCluster implements AutoCloseable {
     this.prefix = prefix;
     this.clusterName = "herald-" + prefix + "-it-" + ProcessHandle.current().pid();
     this.jvmFlags = List.copyOf(jvmFlags);
-    for (int i = 0; i < HAZELCAST_PORTS; i++) {
-      hazelcastPorts.add(Ports.freePort());
-    }
   }
 
   /**
@@ -72,14 +71,6 @@ public final class RoleCluster implements AutoCloseable {
   /** The Hazelcast cluster name every process joins. */
   public String clusterName() {
     return clusterName;
-  }
-
-  /**
-   * The members every process of this cluster joins through ({@code 127.0.0.1:port,...}), for a
-   * process of the test's own (as {@code HERALD_CLUSTER_MEMBERS} or {@code cluster.members}).
-   */
-  public String clusterMembers() {
-    return String.join(",", hazelcastPorts.stream().map(p -> "127.0.0.1:" + p).toList());
   }
 
   /** Where a process's logs are, as a glob for failure messages. */
@@ -121,7 +112,7 @@ public final class RoleCluster implements AutoCloseable {
     env.put("HERALD_CLUSTER_NAME", clusterName);
     // The block's ports in turn; a port whose process still runs is skipped by Hazelcast's auto-increment.
     env.put("HERALD_CLUSTER_PORT", String.valueOf(hazelcastPorts.get(built.getAndIncrement() % HAZELCAST_PORTS)));
-    env.put("HERALD_CLUSTER_MEMBERS", clusterMembers());
+    env.put("HERALD_CLUSTER_MEMBERS", members);
     env.put("HERALD_ADMIN_PORT", String.valueOf(Ports.freePort()));
     env.put("HERALD_ADMIN_WARM_UP_MILLIS", "0");
     env.put("HERALD_GATEWAY_MAX_CONNECTIONS_PER_IP", "100000");
