@@ -194,7 +194,7 @@ public final class HeraldLauncher {
       // The warm-up's readiness check is in place before the admin server answers /ready.
       chain = chain.andThen(ar -> {
         if (ar.succeeded()) {
-          io.herald.common.admin.WarmUp.start(vertx, roles, adminOptions);
+          io.herald.common.admin.WarmUp.start(vertx, roles, deployments, adminOptions);
         }
       });
       Future<Integer> admin = chain.compose(v -> adminOptions.enabled()
@@ -268,8 +268,18 @@ public final class HeraldLauncher {
    * the native epoll transport where it loads (Linux x86_64), NIO otherwise.
    */
   static VertxOptions vertxOptions() {
+    return vertxOptions(MicrometerMetricsOptions.DEFAULT_REGISTRY_NAME);
+  }
+
+  /**
+   * The options of {@link #vertxOptions()} with the metrics in the registry named
+   * {@code registryName}: the warm-up's private Vert.x runs with the same metrics as the node,
+   * so that the same code gets compiled, in a registry {@code /metrics} does not serve.
+   */
+  public static VertxOptions vertxOptions(String registryName) {
     return new VertxOptions().setPreferNativeTransport(true).setMetricsOptions(new MicrometerMetricsOptions()
       .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
+      .setRegistryName(registryName)
       .setEnabled(true));
   }
 

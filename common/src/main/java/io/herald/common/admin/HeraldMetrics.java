@@ -65,28 +65,32 @@ public final class HeraldMetrics {
   private static final String REPLAY_EVICTED_BYTES = "Estimated bytes of the events evicted by the replay store's byte budget";
   private static final String SLOW_CONSUMERS = "Connections cut off for not reading fast enough";
 
-  /** Vert.x instances whose counting goes to a throwaway registry (the warm-up's private roles). */
-  private static final java.util.Set<io.vertx.core.Vertx> MUTED = ConcurrentHashMap.newKeySet();
-  private static final HeraldMetrics DISCARDED = new HeraldMetrics(new SimpleMeterRegistry());
+  /** Vert.x instances whose counting goes to a registry of their own (the warm-up's private roles). */
+  private static final Map<io.vertx.core.Vertx, HeraldMetrics> MUTED = new ConcurrentHashMap<>();
 
   /**
-   * The metrics of the process's registry; on a thread of a {@linkplain #mute muted} Vert.x, a
-   * throwaway registry's, so that the warm-up counts in no user-facing metric.
+   * The metrics of the process's registry; on a thread of a {@linkplain #mute muted} Vert.x,
+   * those of the registry it was muted to, so that the warm-up counts in no user-facing metric.
    */
   public static HeraldMetrics get() {
     if (!MUTED.isEmpty()) {
       io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
-      if (context != null && MUTED.contains(context.owner())) {
-        return DISCARDED;
+      HeraldMetrics muted = context == null ? null : MUTED.get(context.owner());
+      if (muted != null) {
+        return muted;
       }
     }
     MeterRegistry r = BackendRegistries.getDefaultNow();
     return ALL.computeIfAbsent(r == null ? PRIVATE : r, HeraldMetrics::new);
   }
 
-  /** From now on what {@code vertx}'s threads count is discarded (see {@link WarmUp}). */
-  static void mute(io.vertx.core.Vertx vertx) {
-    MUTED.add(vertx);
+  /**
+   * From now on what {@code vertx}'s threads count goes to {@code registry}, not to the
+   * process's (see {@link WarmUp}: a registry of the same kind as the process's, so that the
+   * warm-up compiles the same meter classes the real traffic uses).
+   */
+  static void mute(io.vertx.core.Vertx vertx, MeterRegistry registry) {
+    MUTED.put(vertx, new HeraldMetrics(registry));
   }
 
   /** Undoes {@link #mute}. */

@@ -4,13 +4,13 @@ import io.herald.common.Addresses;
 import io.herald.common.Event;
 import io.herald.common.EventCodec;
 import io.herald.common.EventDraft;
+import io.herald.common.HeraldLauncher;
 import io.herald.common.LocalRoles;
 import io.herald.common.Role;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpClient;
@@ -22,6 +22,9 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.Status;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.micrometer.backends.BackendRegistries;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,14 +46,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>The process starts a <em>private copy</em> of the roles it runs, in a second, non-clustered
  * Vert.x of its own (same classes, so the same compiled code), listening on free ports of
  * 127.0.0.1 only, with the in-memory replay store and a random publisher key, and drives it over
- * loopback: HTTP publishes with keep-alive and a JSON body of about 200 bytes, delivered to a few
+ * loopback: HTTP publishes with keep-alive (half of them pipelined) and a JSON body of about 200 bytes, delivered to a few
  * SSE subscribers, and to many other topics (their creation); publishes over the event bus;
  * replay reads; short SSE connections that arrive, subscribe and leave. A role the process does not run is
  * stood in for by a minimal one on the private event bus (a gateway-only node publishes through a
  * stand-in replay; a notifier-only node delivers to event-bus consumers). Nothing of it is
- * visible to users: the private copy has its own event bus, store and ports, its topics (named
+ * visible to users: the private copy has its own event bus, store, ports and metrics registry
+ * (it runs the node's Vert.x metrics and as many instances of each role as the node, so that the
+ * code compiled for it is the code the node's traffic runs), its topics (named
  * {@value #TOPIC_PREFIX}N) exist only there, it is closed when the warm-up ends, and what its
- * threads count goes to a throwaway registry ({@link HeraldMetrics}). The topic name the
+ * threads count goes to that registry ({@link HeraldMetrics}). The topic name the
  * {@code /ready} report shows, {@value #RESERVED_TOPIC}, is not a valid topic, so no user can
  * subscribe to or publish on it.
  *
@@ -84,12 +89,16 @@ public final class WarmUp {
 
   private final Vertx node;
   private final List<Role> roles;
+  /** The node's own deployments of {@link #roles}, in the same order: the copy deploys as many instances. */
+  private final List<Role.Deployment> placed;
   private final long maxMillis;
   private final long maxPublishes;
   private final Vertx copy;
   /** The one event loop of {@link #copy} the driver runs on (subscribers, publishes, their replies). */
   private final io.vertx.core.Context context;
   private final String key = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
+  /** The copy's metrics registry, its own (closed with it). */
+  private final String registryName = "herald-warmup-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(4));
   private final List<io.vertx.core.http.HttpClientResponse> streams = new ArrayList<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private final Map<String, String> epochs = new ConcurrentHashMap<>();
@@ -103,6 +112,8 @@ public final class WarmUp {
   private final AtomicLong failures = new AtomicLong();
   private long started;
   private HttpClient client;
+  /** Half of the HTTP publishes go over one pipelined connection, as load balancers and some clients send them. */
+  private HttpClient pipelined;
   private int gatewayPort = -1;
   private Integer publishPort;
   private boolean replayLocal;
@@ -111,23 +122,28 @@ public final class WarmUp {
   /** Removes {@link WarmUpLogFilter} once the copy is closed. */
   private final Runnable unmuteLog;
 
-  private WarmUp(Vertx node, List<Role> roles, AdminOptions options) {
+  private WarmUp(Vertx node, List<Role> roles, List<Role.Deployment> placed, AdminOptions options) {
     this.node = node;
     this.roles = roles;
+    this.placed = placed;
     this.maxMillis = options.warmUpMillis();
     this.maxPublishes = options.warmUpPublishes();
-    this.copy = Vertx.builder().with(new VertxOptions().setPreferNativeTransport(true)).build();
-    HeraldMetrics.mute(copy);
+    // The copy has the node's metrics, in a registry of its own that /metrics does not serve:
+    // Vert.x's HTTP and event-bus metrics run on every request, and code compiled without
+    // them would be thrown away (deoptimized) at the node's first requests.
+    this.copy = Vertx.builder().with(HeraldLauncher.vertxOptions(registryName)).build();
+    MeterRegistry registry = BackendRegistries.getNow(registryName);
+    HeraldMetrics.mute(copy, registry != null ? registry : new SimpleMeterRegistry());
     this.unmuteLog = WarmUpLogFilter.install(copy);
     this.context = copy.getOrCreateContext();
   }
 
   /**
-   * Runs the warm-up of {@code node}, which runs {@code roles}, when {@code options} ask for one:
-   * {@code /ready} of {@code node} fails with {@value #CHECK} until the returned future completes
-   * (it never fails).
+   * Runs the warm-up of {@code node}, which runs {@code roles} as {@code deployments} (one per
+   * role, same order), when {@code options} ask for one: {@code /ready} of {@code node} fails
+   * with {@value #CHECK} until the returned future completes (it never fails).
    */
-  public static Future<Void> start(Vertx node, List<Role> roles, AdminOptions options) {
+  public static Future<Void> start(Vertx node, List<Role> roles, List<Role.Deployment> deployments, AdminOptions options) {
     if (options.warmUpMillis() == 0) {
       return Future.succeededFuture();
     }
@@ -146,7 +162,7 @@ public final class WarmUp {
     Thread builder = new Thread(() -> {
       WarmUp w;
       try {
-        w = new WarmUp(node, roles, options);
+        w = new WarmUp(node, roles, deployments, options);
       } catch (RuntimeException e) {
         LOG.warn("warm-up skipped: {}", e.toString());
         done.tryComplete();
@@ -190,7 +206,8 @@ public final class WarmUp {
     replayLocal = names.contains("replay");
     Future<Void> chain = replayLocal ? Future.succeededFuture() : standInReplay();
     List<Role.Deployment> deployments = new ArrayList<>();
-    for (Role role : roles) {
+    for (int i = 0; i < roles.size(); i++) {
+      Role role = roles.get(i);
       JsonObject section;
       try {
         section = section(role.name());
@@ -198,7 +215,9 @@ public final class WarmUp {
         return Future.failedFuture(e);
       }
       try {
-        deployments.add(role.prepare(section));
+        // As many instances as the node runs: how connections and events spread over event
+        // loops shapes the code the JIT compiles (a load balancer over one handler is not one over two).
+        deployments.add(new Role.Deployment(role.prepare(section).verticle(), placed.get(i).instances()));
       } catch (RuntimeException e) {
         return Future.failedFuture(e);
       }
@@ -215,7 +234,7 @@ public final class WarmUp {
     return switch (role) {
       case "gateway" -> {
         gatewayPort = freePort();
-        yield new JsonObject().put("host", "127.0.0.1").put("port", gatewayPort).put("instances", 1)
+        yield new JsonObject().put("host", "127.0.0.1").put("port", gatewayPort)
           .put("heartbeatSeconds", 15)
           // Every warm-up connection comes from 127.0.0.1, hundreds of them a minute.
           .put("connectAttemptsPerIpPerMinute", 10_000_000).put("maxConnectionsPerIp", 10_000_000);
@@ -277,6 +296,8 @@ public final class WarmUp {
   private Future<Void> subscribe() {
     client = copy.createHttpClient(new HttpClientOptions().setKeepAlive(true).setDefaultHost("127.0.0.1"),
       new PoolOptions().setHttp1MaxSize(CONCURRENCY + SUBSCRIBERS + 2));
+    pipelined = copy.createHttpClient(new HttpClientOptions().setKeepAlive(true).setPipelining(true)
+      .setPipeliningLimit(CONCURRENCY).setDefaultHost("127.0.0.1"), new PoolOptions().setHttp1MaxSize(1));
     if (gatewayPort < 0) {
       List<Future<?>> all = new ArrayList<>();
       for (int i = 0; i < TOPICS; i++) {
@@ -393,7 +414,7 @@ public final class WarmUp {
   }
 
   private Future<?> httpPublish(String topic, long n) {
-    return client.request(new RequestOptions().setMethod(HttpMethod.POST).setPort(publishPort).setURI("/publish"))
+    return (n % 2 == 0 ? pipelined : client).request(new RequestOptions().setMethod(HttpMethod.POST).setPort(publishPort).setURI("/publish"))
       .compose(req -> req.putHeader("Content-Type", "application/json").putHeader("Authorization", "Bearer " + key)
         .send(Buffer.buffer(body(topic, n))))
       .compose(resp -> resp.body().map(b -> check(resp, b)))
@@ -472,8 +493,10 @@ public final class WarmUp {
     for (HttpClientResponse s : streams) {
       s.request().connection().close();
     }
-    Future<Void> c = client == null ? Future.succeededFuture() : client.close();
+    Future<Void> c = Future.all(client == null ? Future.succeededFuture() : client.close(),
+      pipelined == null ? Future.succeededFuture() : pipelined.close()).mapEmpty();
     return c.transform(ar -> copy.close()).andThen(ar -> {
+      BackendRegistries.stop(registryName);
       HeraldMetrics.unmute(copy);
       unmuteLog.run();
     });
