@@ -3,7 +3,13 @@
 # the moment it is ready (Herald: the first /ready 200, which bench/herald.sh waits for, polling
 # every 100 ms), then keep the same load on and measure a warm window.
 #
-#   bench/cold-start.sh herald|nchan OUT_DIR
+#   bench/cold-start.sh herald|herald-gateway|nchan OUT_DIR
+#
+# herald-gateway: a fresh gateway joining a warm cluster. It starts the cluster of
+# bench/herald.sh (replay, notifier, two gateways), runs PREWARM seconds of the same load through
+# the first gateway (it warms the notifier and replay nodes), then starts a third gateway JVM and
+# measures from its first /ready: the streams on the new gateway, published through the
+# notifier, the CPU of the new gateway's process only.
 #
 # Three load-tool runs, one after the other, against the same server process:
 #   cold   the first COLD seconds of publishing, right after ready (1,000 streams connect first)
@@ -24,17 +30,19 @@
 # the server changes between runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${1:?usage: bench/cold-start.sh herald|nchan OUT_DIR}
-OUT=${2:?usage: bench/cold-start.sh herald|nchan OUT_DIR}
+target=${1:?usage: bench/cold-start.sh herald|herald-gateway|nchan OUT_DIR}
+OUT=${2:?usage: bench/cold-start.sh herald|herald-gateway|nchan OUT_DIR}
+PREWARM=${PREWARM:-30}
 N=${N:-1000} RATE=${RATE:-500} PAYLOAD=${PAYLOAD:-200} COLD=${COLD:-10} SOAK=${SOAK:-30} WARM=${WARM:-10} VIA=${VIA:-http}
-[ "$target" = herald ] || [ "$VIA" = http ] || { echo "VIA=$VIA: Nchan is published over HTTP only" >&2; exit 2; }
+[ "$target" != nchan ] || [ "$VIA" = http ] || { echo "VIA=$VIA: Nchan is published over HTTP only" >&2; exit 2; }
+[ "$target" != herald-gateway ] || [ "$VIA" = http ] || { echo "VIA=$VIA: herald-gateway publishes over HTTP" >&2; exit 2; }
 LOAD_JAVA=${LOAD_JAVA:-/usr/lib/jvm/java-17-openjdk-amd64/bin/java}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 [ -f bench/target/herald-bench.jar ] || { echo "build first: mvn -B -q install -DskipTests" >&2; exit 2; }
 
 cleanup() {
-  if [ "$target" = herald ]; then bench/herald.sh stop "$OUT/server" || true; else bench/nchan.sh stop "$OUT/server" || true; fi
+  if [ "$target" = nchan ]; then bench/nchan.sh stop "$OUT/server" || true; else bench/herald.sh stop "$OUT/server" || true; fi
 }
 trap cleanup EXIT
 
@@ -53,6 +61,19 @@ if [ "$target" = herald ]; then
       --cluster-members "$(sed -n 's/.*members=\([^ ]*\).*/\1/p' <<<"$line")" --cluster-port 18420)
   fi
   echo "herald $mode, publish via $VIA ($(java -version 2>&1 | head -1)) ready $(( (t1 - t0) / 1000000 )) ms after start; pid $pid"
+elif [ "$target" = herald-gateway ]; then
+  if [ -n "${SERVER_JAVA:-}" ]; then export PATH="$(dirname "$SERVER_JAVA"):$PATH"; fi
+  HERALD_MAX_SECONDS=900 bench/herald.sh cluster "$OUT/server" 18380 > "$OUT/cluster.txt"
+  echo "cluster ready ($(java -version 2>&1 | head -1)); $PREWARM s of the load through the first gateway"
+  "$LOAD_JAVA" -jar bench/target/herald-bench.jar --target herald --sse-url http://127.0.0.1:18380 --publish-url http://127.0.0.1:18381 \
+    --scenario targeted --connections "$N" --rate "$RATE" --payload-bytes "$PAYLOAD" --duration "$PREWARM" --warmup false \
+    --warmup-seconds 0 --topic-prefix prewarm --out "$OUT/prewarm.json" > "$OUT/prewarm.log" 2>&1 || true
+  t0=$(date +%s%N)
+  line=$(HERALD_MAX_SECONDS=900 bench/herald.sh gateway "$OUT/server" 18380)
+  t1=$(date +%s%N)
+  pid=$(sed -n 's/.*pids=\([0-9]*\).*/\1/p' <<<"$line")
+  args=(--target herald --sse-url http://127.0.0.1:18384 --publish-url http://127.0.0.1:18381 --server-pid "$pid")
+  echo "fresh gateway ready $(( (t1 - t0) / 1000000 )) ms after start; pid $pid"
 else
   t0=$(date +%s%N)
   pid=$(NCHAN_MAX_SECONDS=600 bench/nchan.sh start "$OUT/server" 18390)
@@ -63,7 +84,7 @@ fi
 
 # CPU seconds of the server's threads by kind (JIT compilers, GC, event loops, other), from /proc.
 threads() {
-  [ "$target" = herald ] || return 0
+  [ "$target" != nchan ] || return 0
   for t in /proc/"$pid"/task/*; do
     awk '{ sub(/^[0-9]+ \(/, ""); n = $0; sub(/\).*/, "", n); split($0, f, ") "); split(f[2], v, " "); print n "\t" (v[12] + v[13]) }' "$t/stat" 2>/dev/null || true
   done | awk -F'\t' -v hz="$(getconf CLK_TCK)" '{ k = ($1 ~ /Compiler/) ? "jit" : ($1 ~ /GC|G1|VM Thread/) ? "gc" : ($1 ~ /eventloo/) ? "eventloops" : "other"; s[k] += $2 }
@@ -76,6 +97,6 @@ for window in cold soak warm; do
   "$LOAD_JAVA" -jar bench/target/herald-bench.jar "${args[@]}" --scenario targeted --connections "$N" --rate "$RATE" \
     --payload-bytes "$PAYLOAD" --duration "$d" --warmup false --warmup-seconds 0 --topic-prefix "cold-$window" \
     --label "$target $window$([ "$VIA" = http ] || echo " via $VIA")" --out "$OUT/$window.json" > "$OUT/$window.log" 2>&1 || true
-  if [ "$target" = herald ]; then echo "$window server thread CPU s: before: $before after: $(threads || true)"; fi
+  if [ "$target" != nchan ]; then echo "$window server thread CPU s: before: $before after: $(threads || true)"; fi
   jq -r --arg w "$window" '"\($w) (\(.params.publishVia)): p50 \(.latencyMs.p50) ms, p99 \(.latencyMs.p99) ms, max \(.latencyMs.max) ms, server CPU \(.cpu.serverMicrosPerDelivery) µs/event, lost \(.events.lost), rss/stream \(.memory.rssPerConnectionBytes // "?") B, other processes \(.cpu.otherProcessesCoresBusy) cores"' "$OUT/$window.json"
 done

@@ -7,6 +7,8 @@
 #   bench/herald.sh standalone-cluster DIR [PORT_BASE]  the same JVM started with --cluster (a cluster of one, which
 #                                                       the load tool's --publish-via eventbus joins)
 #   bench/herald.sh cluster DIR [PORT_BASE]             replay, notifier and two gateways (PORT_BASE and +2), clustered
+#   bench/herald.sh gateway DIR [PORT_BASE]             one more gateway into the running cluster of DIR (PORT_BASE+4,
+#                                                       admin +15): a fresh gateway joining a warm cluster
 #   bench/herald.sh stop DIR
 #
 # Every mode enables the notifier's TCP event-bus bridge on PORT_BASE+5 (--publish-via bridge).
@@ -78,6 +80,13 @@ case "$mode" in
     for p in 11 12 13 14; do ready $((BASE + p)); done
     echo "pids=$(paste -sd, "$DIR/pids") gateways=http://127.0.0.1:$BASE,http://127.0.0.1:$((BASE + 2)) publish=http://127.0.0.1:$((BASE + 1)) gatewaypids=$(sed -n 3,4p "$DIR/pids" | paste -sd,) bridge=$BRIDGE $CLUSTER_LINE"
     ;;
+  gateway)
+    [ -f "$DIR/pids" ] || { echo "no cluster in $DIR: bench/herald.sh cluster $DIR $BASE first" >&2; exit 2; }
+    CLUSTER=1
+    start gateway3 gateway-verticle/target/herald-gateway.jar HERALD_ADMIN_PORT=$((BASE + 15)) HERALD_GATEWAY_PORT=$((BASE + 4))
+    ready $((BASE + 15))
+    echo "pids=$(tail -1 "$DIR/pids") gateways=http://127.0.0.1:$((BASE + 4)) publish=http://127.0.0.1:$((BASE + 1)) bridge=$BRIDGE $CLUSTER_LINE"
+    ;;
   stop)
     [ -f "$DIR/pids" ] || exit 0
     for p in $(cat "$DIR/pids"); do kill -TERM "$p" 2>/dev/null || true; done
@@ -87,7 +96,7 @@ case "$mode" in
     done
     ;;
   *)
-    echo "usage: $0 standalone|standalone-cluster|cluster|stop DIR [PORT_BASE]" >&2
+    echo "usage: $0 standalone|standalone-cluster|cluster|gateway|stop DIR [PORT_BASE]" >&2
     exit 2
     ;;
 esac

@@ -224,7 +224,21 @@ public final class HeraldLauncher {
 
   /** A clustered Vert.x joined to the Hazelcast cluster {@code options} describe. */
   public static Future<Vertx> clusteredVertx(ClusterOptions options) {
+    return clusteredVertx(options, MicrometerMetricsOptions.DEFAULT_REGISTRY_NAME, null);
+  }
+
+  /**
+   * {@link #clusteredVertx(ClusterOptions)} with the metrics in the registry named
+   * {@code registryName} and, when {@code instanceName} is not null, a Hazelcast instance of that
+   * name (its threads are named {@code hz.<instanceName>.*}) that joins without waiting: a
+   * private cluster of the warm-up ({@link io.herald.common.admin.WarmUp}).
+   */
+  public static Future<Vertx> clusteredVertx(ClusterOptions options, String registryName, String instanceName) {
     Config hz = ConfigUtil.loadConfig();
+    if (instanceName != null) {
+      hz.setInstanceName(instanceName);
+      hz.setProperty("hazelcast.wait.seconds.before.join", "0");
+    }
     hz.setClusterName(options.name());
     hz.setProperty("hazelcast.phone.home.enabled", "false");
     hz.setProperty("hazelcast.logging.type", "slf4j");
@@ -237,8 +251,10 @@ public final class HeraldLauncher {
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);
     join.getTcpIpConfig().setEnabled(true).setMembers(new ArrayList<>(options.members()));
-    VertxOptions vo = vertxOptions().setEventBusOptions(new EventBusOptions().setHost(options.eventBusHost()));
-    LOG.info("joining cluster {} via {} on {}", options.name(), options.members(), options.iface());
+    VertxOptions vo = vertxOptions(registryName).setEventBusOptions(new EventBusOptions().setHost(options.eventBusHost()));
+    if (instanceName == null) {
+      LOG.info("joining cluster {} via {} on {}", options.name(), options.members(), options.iface());
+    }
     return Vertx.builder().with(vo).withClusterManager(new HazelcastClusterManager(hz)).buildClustered();
   }
 

@@ -109,7 +109,7 @@ class WarmUpIT {
   }
 
   @Test
-  @DisplayName("A gateway-only node warms its own role, with a stand-in replay on the private bus")
+  @DisplayName("A clustered gateway-only node warms its own role in a private cluster of two, its events coming from a stand-in replay member, and its own cluster never sees that one")
   void gatewayOnlyNode() throws Exception {
     int admin = Ports.freePort();
     ProcessBuilder pb = new RoleCluster(Path.of(".."), HeraldProcess.LOGS, "warmup", List.of("-Xmx256m", "-XX:+UseSerialGC"))
@@ -131,10 +131,20 @@ class WarmUpIT {
     assertThat(Long.parseLong(m.group(5))).as("bytes delivered").isPositive();
     assertThat(m.group(7)).isEqualTo("SSE");
     assertThat(Long.parseLong(m.group(9))).as("failed warm-up requests").isZero();
+    String text = Files.readString(log);
+    assertThat(text).as("the copy runs clustered, as the node does").contains("clustered with a stand-in replay member in a private cluster");
+    // Hazelcast names the cluster in every line: none of the private cluster's reaches the node's log.
+    assertThat(text).as("the private cluster's lines stay out of the log").doesNotContain("[herald-warmup-copy-");
     // Once it has ended, /ready no longer names the warm-up (the node may wait for a replay role).
     HttpResponse<InputStream> r = HeraldProcess.HTTP.send(HttpRequest.newBuilder(
       URI.create("http://127.0.0.1:" + admin + "/ready")).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofInputStream());
     assertThat(new String(r.body().readAllBytes())).doesNotContain("warmup");
+    // The node's own cluster holds the node alone: the private members never joined it.
+    HttpResponse<String> health = HeraldProcess.HTTP.send(HttpRequest.newBuilder(
+      URI.create("http://127.0.0.1:" + admin + "/health")).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+    Matcher members = Pattern.compile("\"members\"\\s*:\\s*(\\d+)").matcher(health.body());
+    assertThat(members.find()).as(health.body()).isTrue();
+    assertThat(members.group(1)).as(health.body()).isEqualTo("1");
   }
 
   private static Matcher ended(HeraldProcess hub) throws Exception {

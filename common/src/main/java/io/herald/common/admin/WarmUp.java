@@ -7,6 +7,7 @@ import io.herald.common.EventDraft;
 import io.herald.common.HeraldLauncher;
 import io.herald.common.LocalRoles;
 import io.herald.common.Role;
+import io.herald.common.config.ClusterOptions;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -37,6 +38,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -50,7 +52,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * SSE subscribers, and to many other topics (their creation); publishes over the event bus;
  * replay reads; short SSE connections that arrive, subscribe and leave. A role the process does not run is
  * stood in for by a minimal one on the private event bus (a gateway-only node publishes through a
- * stand-in replay; a notifier-only node delivers to event-bus consumers). Nothing of it is
+ * stand-in replay; a notifier-only node delivers to event-bus consumers). The copy of a clustered
+ * node is clustered too, in a private Hazelcast cluster on loopback under a name of its own, and
+ * the stand-in replay then runs on a second member of it, so that events reach the copy over the
+ * clustered event bus as they reach the node (Hazelcast, the event bus's TCP connections and its
+ * wire codecs get compiled too). Nothing of it is
  * visible to users: the private copy has its own event bus, store, ports and metrics registry
  * (it runs the node's Vert.x metrics and as many instances of each role as the node, so that the
  * code compiled for it is the code the node's traffic runs), its topics (named
@@ -93,12 +99,23 @@ public final class WarmUp {
   private final List<Role.Deployment> placed;
   private final long maxMillis;
   private final long maxPublishes;
-  private final Vertx copy;
+  /**
+   * The name of the copy's private Hazelcast cluster when the node is clustered, else null: a
+   * clustered node's traffic runs Hazelcast and the clustered event bus, so its copy does too.
+   */
+  private final String cluster;
+  private volatile Vertx copy;
+  /**
+   * The other member of the private cluster, or null: where the stand-in replay runs for a node
+   * without the replay role, so that its events reach the copy over the clustered event bus's
+   * TCP connections, as they reach the node from its replay node.
+   */
+  private volatile Vertx peer;
   /** The one event loop of {@link #copy} the driver runs on (subscribers, publishes, their replies). */
-  private final io.vertx.core.Context context;
+  private io.vertx.core.Context context;
   private final String key = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
-  /** The copy's metrics registry, its own (closed with it). */
-  private final String registryName = "herald-warmup-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(4));
+  /** The copy's metrics registry, its own (closed with it); the peer's is this with {@code -peer}. */
+  private final String registryName = "herald-warmup-copy-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(4));
   private final List<io.vertx.core.http.HttpClientResponse> streams = new ArrayList<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private final Map<String, String> epochs = new ConcurrentHashMap<>();
@@ -122,20 +139,69 @@ public final class WarmUp {
   /** Removes {@link WarmUpLogFilter} once the copy is closed. */
   private final Runnable unmuteLog;
 
-  private WarmUp(Vertx node, List<Role> roles, List<Role.Deployment> placed, AdminOptions options) {
+  private WarmUp(Vertx node, List<Role> roles, List<Role.Deployment> placed, AdminOptions options, long since) {
     this.node = node;
     this.roles = roles;
     this.placed = placed;
     this.maxMillis = options.warmUpMillis();
     this.maxPublishes = options.warmUpPublishes();
-    // The copy has the node's metrics, in a registry of its own that /metrics does not serve:
-    // Vert.x's HTTP and event-bus metrics run on every request, and code compiled without
-    // them would be thrown away (deoptimized) at the node's first requests.
-    this.copy = Vertx.builder().with(HeraldLauncher.vertxOptions(registryName)).build();
-    MeterRegistry registry = BackendRegistries.getNow(registryName);
-    HeraldMetrics.mute(copy, registry != null ? registry : new SimpleMeterRegistry());
-    this.unmuteLog = WarmUpLogFilter.install(copy);
-    this.context = copy.getOrCreateContext();
+    this.started = since;
+    this.cluster = node.isClustered() ? registryName : null;
+    this.unmuteLog = WarmUpLogFilter.install(v -> v != null && (v == copy || v == peer), cluster);
+  }
+
+  /**
+   * Builds the copy, on the calling thread (never an event loop: it waits for a private cluster
+   * to form). The copy has the node's metrics, in a registry of its own that /metrics does not
+   * serve: Vert.x's HTTP and event-bus metrics run on every request, and code compiled without
+   * them would be thrown away (deoptimized) at the node's first requests.
+   */
+  private void build() throws Exception {
+    if (cluster == null) {
+      copy = Vertx.builder().with(HeraldLauncher.vertxOptions(registryName)).build();
+    } else {
+      // Two members on loopback ports of their own, under a cluster name of their own: nothing
+      // of the node's cluster can join it, nor it the node's.
+      boolean standIn = !roles.stream().map(Role::name).toList().contains("replay");
+      int a = freePort();
+      int b = standIn ? freePort() : -1;
+      List<String> members = standIn ? List.of("127.0.0.1:" + a, "127.0.0.1:" + b) : List.of("127.0.0.1:" + a);
+      Future<Vertx> first = HeraldLauncher.clusteredVertx(privateCluster(cluster, members, a), registryName, cluster + "-a");
+      Future<Vertx> second = standIn
+        ? HeraldLauncher.clusteredVertx(privateCluster(cluster, members, b), registryName + "-peer", cluster + "-b")
+        : Future.succeededFuture();
+      long bound = Math.max(1_000, maxMillis - (System.currentTimeMillis() - started));
+      try {
+        copy = first.toCompletionStage().toCompletableFuture().get(bound, TimeUnit.MILLISECONDS);
+        peer = second.toCompletionStage().toCompletableFuture().get(bound, TimeUnit.MILLISECONDS);
+      } catch (Exception e) {
+        first.onSuccess(Vertx::close);
+        second.onSuccess(v -> {
+          if (v != null) {
+            v.close();
+          }
+        });
+        BackendRegistries.stop(registryName);
+        BackendRegistries.stop(registryName + "-peer");
+        throw e;
+      }
+    }
+    HeraldMetrics.mute(copy, registry(registryName));
+    if (peer != null) {
+      EventCodec.register(peer);
+      HeraldMetrics.mute(peer, registry(registryName + "-peer"));
+    }
+    context = copy.getOrCreateContext();
+  }
+
+  private static ClusterOptions privateCluster(String name, List<String> members, int port) {
+    return new ClusterOptions(new JsonObject().put("enabled", true).put("name", name)
+      .put("members", new JsonArray(members)).put("interface", "127.0.0.1").put("port", port).put("eventBusHost", "127.0.0.1"));
+  }
+
+  private static MeterRegistry registry(String name) {
+    MeterRegistry r = BackendRegistries.getNow(name);
+    return r != null ? r : new SimpleMeterRegistry();
   }
 
   /**
@@ -160,11 +226,12 @@ public final class WarmUp {
     });
     // The private Vert.x is built off the node's event loops (building one starts its threads).
     Thread builder = new Thread(() -> {
-      WarmUp w;
+      WarmUp w = new WarmUp(node, roles, deployments, options, since);
       try {
-        w = new WarmUp(node, roles, deployments, options);
-      } catch (RuntimeException e) {
+        w.build();
+      } catch (Exception e) {
         LOG.warn("warm-up skipped: {}", e.toString());
+        w.unmuteLog.run();
         done.tryComplete();
         return;
       }
@@ -184,10 +251,10 @@ public final class WarmUp {
   }
 
   private Future<Void> run() {
-    started = System.currentTimeMillis();
     List<String> names = roles.stream().map(Role::name).toList();
-    LOG.info("warm-up started: a private copy of roles {} on 127.0.0.1, up to {} ms or {} publishes; /ready answers 503 until it ends",
-      names, maxMillis, maxPublishes);
+    LOG.info("warm-up started: a private copy of roles {} on 127.0.0.1{}, up to {} ms or {} publishes; /ready answers 503 until it ends",
+      names, cluster == null ? "" : ", clustered with " + (peer == null ? "no other member" : "a stand-in replay member")
+        + " in a private cluster (" + (System.currentTimeMillis() - started) + " ms to form)", maxMillis, maxPublishes);
     return deploy(names)
       .compose(v -> subscribe())
       .compose(v -> drive())
@@ -258,7 +325,7 @@ public final class WarmUp {
   private Future<Void> standInReplay() {
     String epoch = "warmup";
     Map<String, Long> heads = new ConcurrentHashMap<>();
-    var bus = copy.eventBus();
+    var bus = (peer != null ? peer : copy).eventBus();
     // The notifier's ReplayClient asks in LocalAppend objects on this non-clustered bus, other senders in JSON.
     consumers.add(bus.<Object>consumer(Addresses.REPLAY_APPEND, msg -> {
       boolean local = msg.body() instanceof io.herald.common.replay.LocalAppend.Request;
@@ -495,9 +562,13 @@ public final class WarmUp {
     }
     Future<Void> c = Future.all(client == null ? Future.succeededFuture() : client.close(),
       pipelined == null ? Future.succeededFuture() : pipelined.close()).mapEmpty();
-    return c.transform(ar -> copy.close()).andThen(ar -> {
+    return c.transform(ar -> Future.join(copy.close(), peer == null ? Future.succeededFuture() : peer.close()).<Void>mapEmpty()).andThen(ar -> {
       BackendRegistries.stop(registryName);
+      BackendRegistries.stop(registryName + "-peer");
       HeraldMetrics.unmute(copy);
+      if (peer != null) {
+        HeraldMetrics.unmute(peer);
+      }
       unmuteLog.run();
     });
   }
