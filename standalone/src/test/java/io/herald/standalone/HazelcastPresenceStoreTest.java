@@ -51,6 +51,8 @@ class HazelcastPresenceStoreTest {
   private static void contract(PresenceStore writerA, PresenceStore writerB, PresenceStore reader, String a, String b) throws Exception {
     String topic = "contract-" + System.nanoTime();
     assertThat(await(reader.read(topic))).isEmpty();
+    await(writerA.alive(a));
+    await(writerB.alive(b));
     await(writerA.write(a, topic, new JsonObject().put("node", a).put("count", 1)));
     await(writerB.write(b, topic, new JsonObject().put("node", b).put("count", 2)));
     assertThat(await(reader.read(topic))).extracting(o -> o.getString("node")).containsExactlyInAnyOrder(a, b);
@@ -72,11 +74,13 @@ class HazelcastPresenceStoreTest {
   }
 
   @Test
-  @DisplayName("On Hazelcast a snapshot nobody rewrites is gone within the time to live, its node still a member")
+  @DisplayName("On Hazelcast the snapshots of a node nobody marks alive again are gone within the time to live, the node still a member")
   void expires() throws Exception {
     String topic = "expiring-" + System.nanoTime();
     String a = ClusterView.nodeId(nodeA);
-    await(new HazelcastPresenceStore(nodeA).write(a, topic, new JsonObject().put("node", a).put("count", 1)));
+    HazelcastPresenceStore writer = new HazelcastPresenceStore(nodeA);
+    await(writer.alive(a));
+    await(writer.write(a, topic, new JsonObject().put("node", a).put("count", 1)));
     long written = System.nanoTime();
     PresenceStore reader = new HazelcastPresenceStore(nodeB);
     assertThat(await(reader.read(topic))).hasSize(1);

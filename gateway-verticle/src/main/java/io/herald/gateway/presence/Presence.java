@@ -41,6 +41,10 @@ public final class Presence implements Shareable {
   private final PresenceRegistry registry;
   private final PresenceStore store;
   private long lastRefresh;
+  /** The first alive mark of this node, once the timer has written it. */
+  private volatile Future<Void> firstMark;
+  /** Where the slow rewrite of unchanged snapshots goes on ({@link PresenceStore#SNAPSHOT_REFRESH_MILLIS}). */
+  private int refreshCursor;
   private volatile long lastTick;
   private long timerStarted;
   private long timer = -1;
@@ -137,15 +141,28 @@ public final class Presence implements Shareable {
     lastTick = now;
     announce(registry.sweep(now));
     List<String> topics;
+    topics = registry.drainDirty();
     if (now - lastRefresh >= PresenceStore.REFRESH_MILLIS) {
       lastRefresh = now;
-      registry.drainDirty();
-      topics = registry.topics();
+      Future<Void> mark = store.alive(node).onFailure(e -> LOG.debug("presence mark of {} not written: {}", node, e.toString()));
+      if (firstMark == null) {
+        firstMark = mark;
+      }
+      // Unchanged snapshots are rewritten a slice at a time, each within SNAPSHOT_REFRESH_MILLIS.
+      List<String> all = registry.topics();
+      int slice = (int) Math.min(all.size(),
+        (all.size() * PresenceStore.REFRESH_MILLIS + PresenceStore.SNAPSHOT_REFRESH_MILLIS - 1) / PresenceStore.SNAPSHOT_REFRESH_MILLIS);
+      if (slice > 0) {
+        java.util.Set<String> out = new java.util.LinkedHashSet<>(topics);
+        for (int i = 0; i < slice; i++) {
+          out.add(all.get(Math.floorMod(refreshCursor + i, all.size())));
+        }
+        refreshCursor = Math.floorMod(refreshCursor + slice, all.size());
+        topics = new ArrayList<>(out);
+      }
       if (this.topics) {
         HeraldMetrics.get().presence(topCounts());
       }
-    } else {
-      topics = registry.drainDirty();
     }
     for (String t : topics) {
       store.write(node, t, registry.snapshot(node, t))
@@ -174,7 +191,10 @@ public final class Presence implements Shareable {
    * entry it is about.
    */
   public Future<Void> flush(String key) {
-    return store.write(node, key, registry.snapshot(node, key));
+    // Before the timer's first mark (a node just started), the snapshot alone would read as nothing.
+    Future<Void> mark = firstMark;
+    return (mark != null ? mark.recover(e -> Future.succeededFuture()) : store.alive(node))
+      .compose(v -> store.write(node, key, registry.snapshot(node, key)));
   }
 
   /** Every node's snapshots of {@code topic} merged: {@code {"count", "listed", "entries"?}}. */
