@@ -26,6 +26,11 @@ public final class HazelcastPresenceStore implements PresenceStore {
   static final String MAP = "herald.presence";
   /** Prefix of a node's alive mark (no topic starts with {@code _}). */
   static final String ALIVE = "_alive|";
+  /**
+   * Set in every snapshot written with a mark. A snapshot without it comes from a gateway of a
+   * version before the marks (a rolling upgrade): it counts by its own time to live, as it did.
+   */
+  static final String MARKED = "marked";
 
   private final Vertx vertx;
   private final ClusterManager cluster;
@@ -38,7 +43,8 @@ public final class HazelcastPresenceStore implements PresenceStore {
   @Override
   public Future<Void> write(String node, String topic, JsonObject snapshot) {
     String key = key(topic, node);
-    return map().compose(m -> snapshot == null ? m.remove(key).mapEmpty() : m.put(key, snapshot, SNAPSHOT_TTL_MILLIS));
+    return map().compose(m -> snapshot == null ? m.remove(key).mapEmpty()
+      : m.put(key, snapshot.copy().put(MARKED, true), SNAPSHOT_TTL_MILLIS));
   }
 
   @Override
@@ -59,7 +65,8 @@ public final class HazelcastPresenceStore implements PresenceStore {
         List<JsonObject> out = new ArrayList<>();
         for (int i = 0; i < all.size(); i += 2) {
           JsonObject s = all.resultAt(i + 1);
-          if (s != null && all.resultAt(i) != null) {
+          if (s != null && (all.resultAt(i) != null || !s.getBoolean(MARKED, false))) {
+            s.remove(MARKED);
             out.add(s);
           }
         }
