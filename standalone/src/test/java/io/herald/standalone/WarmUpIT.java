@@ -74,6 +74,9 @@ class WarmUpIT {
     assertThat(Long.parseLong(m.group(8))).as("short SSE connections").isPositive();
     assertThat(Long.parseLong(m.group(9))).as("failed warm-up requests").isZero();
     assertThat(hub.stdout()).contains("warm-up started");
+    // The copy's notifier takes its key in the production form: no warning about plain-text keys
+    // the hub's operators never configured (the hub itself runs on the development key).
+    assertThat(hub.stdout()).doesNotContain("configured in plain text");
     // The private copy's streams are not in the node's log (their opened/closed lines name their topics).
     assertThat(hub.stdout()).as("the private copy's connection lines stay out of the log")
       .doesNotContain("topics=\"warmup-");
