@@ -45,7 +45,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * The self warm-up of a fresh process: until it ends, {@code /ready} answers 503 (check
  * {@value #CHECK}), so that no traffic comes while the JIT compiles the hot paths.
  *
- * <p>The process starts a <em>private copy</em> of the roles it runs, in a second, non-clustered
+ * <p>The process starts a <em>private copy</em> of the roles it runs, in a second
  * Vert.x of its own (same classes, so the same compiled code), listening on free ports of
  * 127.0.0.1 only, with the in-memory replay store and a random publisher key, and drives it over
  * loopback: HTTP publishes with keep-alive (half of them pipelined) and a JSON body of about 200 bytes, delivered to a few
@@ -114,8 +114,10 @@ public final class WarmUp {
   /** The one event loop of {@link #copy} the driver runs on (subscribers, publishes, their replies). */
   private io.vertx.core.Context context;
   private final String key = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
-  /** The copy's metrics registry, its own (closed with it); the peer's is this with {@code -peer}. */
+  /** The copy's metrics registry, its own (closed with it); also the name of its private cluster. */
   private final String registryName = "herald-warmup-copy-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(4));
+  /** The peer's metrics registry. */
+  private final String peerRegistryName = registryName + "-peer";
   private final List<io.vertx.core.http.HttpClientResponse> streams = new ArrayList<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private final Map<String, String> epochs = new ConcurrentHashMap<>();
@@ -168,7 +170,7 @@ public final class WarmUp {
       List<String> members = standIn ? List.of("127.0.0.1:" + a, "127.0.0.1:" + b) : List.of("127.0.0.1:" + a);
       Future<Vertx> first = HeraldLauncher.clusteredVertx(privateCluster(cluster, members, a), registryName, cluster + "-a");
       Future<Vertx> second = standIn
-        ? HeraldLauncher.clusteredVertx(privateCluster(cluster, members, b), registryName + "-peer", cluster + "-b")
+        ? HeraldLauncher.clusteredVertx(privateCluster(cluster, members, b), peerRegistryName, cluster + "-b")
         : Future.succeededFuture();
       long bound = Math.max(1_000, maxMillis - (System.currentTimeMillis() - started));
       try {
@@ -182,14 +184,14 @@ public final class WarmUp {
           }
         });
         BackendRegistries.stop(registryName);
-        BackendRegistries.stop(registryName + "-peer");
+        BackendRegistries.stop(peerRegistryName);
         throw e;
       }
     }
     HeraldMetrics.mute(copy, registry(registryName));
     if (peer != null) {
       EventCodec.register(peer);
-      HeraldMetrics.mute(peer, registry(registryName + "-peer"));
+      HeraldMetrics.mute(peer, registry(peerRegistryName));
     }
     context = copy.getOrCreateContext();
   }
@@ -575,7 +577,7 @@ public final class WarmUp {
       pipelined == null ? Future.succeededFuture() : pipelined.close()).mapEmpty();
     return c.transform(ar -> Future.join(copy.close(), peer == null ? Future.succeededFuture() : peer.close()).<Void>mapEmpty()).andThen(ar -> {
       BackendRegistries.stop(registryName);
-      BackendRegistries.stop(registryName + "-peer");
+      BackendRegistries.stop(peerRegistryName);
       HeraldMetrics.unmute(copy);
       if (peer != null) {
         HeraldMetrics.unmute(peer);
