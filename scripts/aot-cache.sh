@@ -25,10 +25,15 @@
 #   JAVA            the java binary (default: /usr/lib/jvm/temurin-25-jdk-amd64/bin/java, else
 #                   java on PATH); it must be Java 25 or later
 #   JAVA_OPTS       the flags the jar will run with (default: none)
-#   HERALD_GATEWAY_PORT, HERALD_NOTIFIER_PORT, HERALD_ADMIN_PORT  loopback ports (default: free ones)
+#   HERALD_GATEWAY_PORT, HERALD_NOTIFIER_PORT, HERALD_ADMIN_PORT, HERALD_CLUSTER_PORT  loopback
+#                   ports (default: free ones); HERALD_CLUSTER_NAME (default herald-aot-training-PID)
 #   HERALD_*        any other configuration, e.g. HERALD_ADMIN_WARM_UP_MILLIS (default 15000: the
 #                   training workload; 0 leaves only the traffic below)
-#   AOT_PUBLISHES   publishes after /ready (default 400, 0: none); AOT_STREAMS SSE streams (default 4)
+#   AOT_ARGS        arguments to the jar (default: none), e.g. --cluster for a role jar: a clustered
+#                   role alone forms a cluster of one and warms up in a private cluster of its own
+#                   (docs/operations.md, "Warm-up"), so the gateway's jar trains with AOT_PUBLISHES=0
+#   AOT_PUBLISHES   publishes after /ready (default 400, 0: none; a jar without the notifier role
+#                   has no publish API: 0); AOT_STREAMS SSE streams (default 4)
 #   AOT_PUBLISHER_KEY  the publisher key (default the packaged dev-publisher-key)
 #   AOT_READY_SECONDS (default 180), AOT_EXIT_SECONDS (default 180): bounds of the two waits
 #   AOT_LOG         the training JVM's output (default: a temporary file, printed on failure)
@@ -72,6 +77,11 @@ export HERALD_GATEWAY_HOST=127.0.0.1 HERALD_NOTIFIER_HOST=127.0.0.1 HERALD_ADMIN
 export HERALD_GATEWAY_PORT=${HERALD_GATEWAY_PORT:-$(free_port)}
 export HERALD_NOTIFIER_PORT=${HERALD_NOTIFIER_PORT:-$(free_port)}
 export HERALD_ADMIN_PORT=${HERALD_ADMIN_PORT:-$(free_port)}
+# With --cluster: a cluster of its own (name, port, members), so that the training node never
+# joins, or is joined by, another cluster on this machine or network.
+export HERALD_CLUSTER_PORT=${HERALD_CLUSTER_PORT:-$(free_port)}
+export HERALD_CLUSTER_MEMBERS=${HERALD_CLUSTER_MEMBERS:-127.0.0.1:$HERALD_CLUSTER_PORT}
+export HERALD_CLUSTER_NAME=${HERALD_CLUSTER_NAME:-herald-aot-training-$$}
 PUBLISHES=${AOT_PUBLISHES:-400} STREAMS=${AOT_STREAMS:-4} KEY=${AOT_PUBLISHER_KEY:-dev-publisher-key}
 READY_SECONDS=${AOT_READY_SECONDS:-180} EXIT_SECONDS=${AOT_EXIT_SECONDS:-180}
 
@@ -98,8 +108,8 @@ trap 'exit 143' TERM INT
 
 rm -f "$OUT"
 echo "aot-cache: training $JAR on $("$java" -version 2>&1 | head -1) with JAVA_OPTS=${JAVA_OPTS:-} (gateway $HERALD_GATEWAY_PORT, notifier $HERALD_NOTIFIER_PORT, admin $HERALD_ADMIN_PORT)"
-# shellcheck disable=SC2086 # JAVA_OPTS is a list of flags
-"$java" ${JAVA_OPTS:-} -XX:AOTCacheOutput="$OUT" -jar "$JAR" < /dev/null > "$LOG" 2>&1 &
+# shellcheck disable=SC2086 # JAVA_OPTS and AOT_ARGS are lists
+"$java" ${JAVA_OPTS:-} -XX:AOTCacheOutput="$OUT" -jar "$JAR" ${AOT_ARGS:-} < /dev/null > "$LOG" 2>&1 &
 pid=$!
 
 # 1. /ready 200: the process serves and its warm-up (the training workload) has ended.
