@@ -120,7 +120,7 @@ class DockerFilesTest extends DockerFilesFixture {
   }
 
   @Test
-  @DisplayName("Dockerfile: the all-in-one image trains the AOT cache with scripts/aot-cache.sh on the jar it runs, and the entrypoint uses it only when it exists")
+  @DisplayName("Dockerfile: every image trains the AOT cache with scripts/aot-cache.sh on the jar it runs (a role clustered and alone), and the entrypoint uses it only when it exists")
   void dockerfileAotCache() {
     Matcher mount = Pattern.compile("--mount=type=bind,source=(\\S+),target=(\\S+)").matcher(dockerfile);
     assertThat(mount.find()).as("the training script is mounted").isTrue();
@@ -128,6 +128,8 @@ class DockerFilesTest extends DockerFilesFixture {
     assertThat(dockerfile).as("a build ARG turns it off").contains("ARG AOT_CACHE=1")
       .as("trained on the jar at the path it runs from, into the file the entrypoint reads")
       .contains("bash " + mount.group(2) + " /app/herald.jar /app/herald.aot")
+      .as("a role image trains its role clustered and alone, on its warm-up (no publish API to send to)")
+      .contains("AOT_ARGS=--cluster AOT_PUBLISHES=0 bash " + mount.group(2) + " /app/herald.jar /app/herald.aot")
       .as("the entrypoint adds the cache only when the file exists")
       .contains("[ -f /app/herald.aot ] && JAVA_OPTS=\\\"$JAVA_OPTS -XX:AOTCache=/app/herald.aot\\\"; exec java $JAVA_OPTS -jar /app/herald.jar");
     // The training run must see the runtime's JAVA_OPTS: the ENV that sets them comes first.
