@@ -25,7 +25,8 @@
 # standalone-cluster); CLUSTERED=1 starts the clustered hub for http and bridge too, so that the
 # three paths meet the same server;
 # SERVER_JAVA: the java binary the server runs on (default: java on PATH); HERALD_JAVA_OPTS
-# (see bench/herald.sh); any HERALD_* variable, e.g. HERALD_ADMIN_WARM_UP_MILLIS=0 for a server
+# (see bench/herald.sh); FRESH_JAVA_OPTS: herald-gateway only, the flags of the fresh gateway
+# (default HERALD_JAVA_OPTS), e.g. its AOT cache: "... -XX:AOTCache=gateway.aot"; any HERALD_* variable, e.g. HERALD_ADMIN_WARM_UP_MILLIS=0 for a server
 # without its warm-up. The load tool always runs on LOAD_JAVA (default java 17) so that only
 # the server changes between runs.
 set -euo pipefail
@@ -69,7 +70,7 @@ elif [ "$target" = herald-gateway ]; then
     --scenario targeted --connections "$N" --rate "$RATE" --payload-bytes "$PAYLOAD" --duration "$PREWARM" --warmup false \
     --warmup-seconds 0 --topic-prefix prewarm --out "$OUT/prewarm.json" > "$OUT/prewarm.log" 2>&1 || true
   t0=$(date +%s%N)
-  line=$(HERALD_MAX_SECONDS=900 bench/herald.sh gateway "$OUT/server" 18380)
+  line=$(env HERALD_MAX_SECONDS=900 ${FRESH_JAVA_OPTS:+"HERALD_JAVA_OPTS=$FRESH_JAVA_OPTS"} bench/herald.sh gateway "$OUT/server" 18380)
   t1=$(date +%s%N)
   pid=$(sed -n 's/.*pids=\([0-9]*\).*/\1/p' <<<"$line")
   args=(--target herald --sse-url http://127.0.0.1:18384 --publish-url http://127.0.0.1:18381 --server-pid "$pid")
