@@ -16,10 +16,14 @@
 #   soak   SOAK more seconds of the same load (not a figure: it warms)
 #   warm   WARM seconds: the warm figure
 # Each run is the load tool's targeted scenario (N streams on N topics, RATE events/s in total,
-# PAYLOAD-byte events, one publish request per event, keep-alive) without its own warm-up.
+# PAYLOAD-byte events, one publish request per event, keep-alive) without its server warm-up.
+# Each is a fresh load-tool JVM, which first warms its own code for CLIENT_WARMUP seconds (5)
+# against an echo hub inside it (--client-warmup-seconds; the server sees none of it): without
+# that, the tool's own JIT made the first second's p99 of every window 29 to 82 ms, Nchan's and
+# a warm Herald's alike.
 # Results: OUT_DIR/{cold,soak,warm}.json and one summary line per window on stdout.
 #
-# Environment: N (1000), RATE (500), PAYLOAD (200), COLD (10), SOAK (30), WARM (10);
+# Environment: N (1000), RATE (500), PAYLOAD (200), COLD (10), SOAK (30), WARM (10), CLIENT_WARMUP (5, 0: none);
 # VIA (http): how the events are published, http, bridge (the notifier's TCP event-bus bridge) or
 # eventbus (the load tool joins the hub's cluster: the hub then starts as bench/herald.sh
 # standalone-cluster); CLUSTERED=1 starts the clustered hub for http and bridge too, so that the
@@ -35,6 +39,7 @@ target=${1:?usage: bench/cold-start.sh herald|herald-gateway|nchan OUT_DIR}
 OUT=${2:?usage: bench/cold-start.sh herald|herald-gateway|nchan OUT_DIR}
 PREWARM=${PREWARM:-30}
 N=${N:-1000} RATE=${RATE:-500} PAYLOAD=${PAYLOAD:-200} COLD=${COLD:-10} SOAK=${SOAK:-30} WARM=${WARM:-10} VIA=${VIA:-http}
+CLIENT_WARMUP=${CLIENT_WARMUP:-5}
 [ "$target" != nchan ] || [ "$VIA" = http ] || { echo "VIA=$VIA: Nchan is published over HTTP only" >&2; exit 2; }
 [ "$target" != herald-gateway ] || [ "$VIA" = http ] || { echo "VIA=$VIA: herald-gateway publishes over HTTP" >&2; exit 2; }
 LOAD_JAVA=${LOAD_JAVA:-/usr/lib/jvm/java-17-openjdk-amd64/bin/java}
@@ -42,25 +47,45 @@ mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 [ -f bench/target/herald-bench.jar ] || { echo "build first: mvn -B -q install -DskipTests" >&2; exit 2; }
 
+COLD_LOAD=
 cleanup() {
+  [ -z "$COLD_LOAD" ] || kill "$COLD_LOAD" 2>/dev/null || true
   if [ "$target" = nchan ]; then bench/nchan.sh stop "$OUT/server" || true; else bench/herald.sh stop "$OUT/server" || true; fi
 }
 trap cleanup EXIT
 
+# load WINDOW SECONDS PIDS: one load-tool run (PIDS "@FILE": it waits for the pid in FILE).
+load() {
+  "$LOAD_JAVA" -jar bench/target/herald-bench.jar "${args[@]}" --server-pid "$3" --scenario targeted --connections "$N" --rate "$RATE" \
+    --payload-bytes "$PAYLOAD" --duration "$2" --warmup false --warmup-seconds 0 --client-warmup-seconds "$CLIENT_WARMUP" --topic-prefix "cold-$1" \
+    --label "$target $1$([ "$VIA" = http ] || echo " via $VIA")" --out "$OUT/$1.json" > "$OUT/$1.log" 2>&1 || true
+}
+# The cold window's load tool starts first and warms itself up (CLIENT_WARMUP) while the server
+# starts; once the server is ready its pid goes to OUT/cold.pid and the tool connects at once.
+start_cold() {
+  rm -f "$OUT/cold.pid"
+  load cold "$COLD" "@$OUT/cold.pid" &
+  COLD_LOAD=$!
+}
+server_ready() {  # PID: the cold window's load tool may start
+  echo "$1" > "$OUT/cold.pid.tmp" && mv "$OUT/cold.pid.tmp" "$OUT/cold.pid"
+}
+
 if [ "$target" = herald ]; then
   if [ -n "${SERVER_JAVA:-}" ]; then export PATH="$(dirname "$SERVER_JAVA"):$PATH"; fi
-  t0=$(date +%s%N)
   mode=standalone
   if [ "$VIA" = eventbus ] || [ -n "${CLUSTERED:-}" ]; then mode=standalone-cluster; fi
+  # bench/herald.sh's ports and cluster for PORT_BASE 18380 (it prints them too).
+  args=(--target herald --sse-url http://127.0.0.1:18380 --publish-url http://127.0.0.1:18381
+    --publish-via "$VIA" --bridge-url 127.0.0.1:18385)
+  if [ "$mode" = standalone-cluster ]; then
+    args+=(--cluster-name "${HERALD_CLUSTER_NAME:-herald-bench}" --cluster-members "${HERALD_CLUSTER_MEMBERS:-127.0.0.1:18410}" --cluster-port 18420)
+  fi
+  start_cold
+  t0=$(date +%s%N)
   line=$(HERALD_MAX_SECONDS=600 bench/herald.sh $mode "$OUT/server" 18380)
   t1=$(date +%s%N)
   pid=$(sed -n 's/.*pids=\([0-9]*\).*/\1/p' <<<"$line")
-  args=(--target herald --sse-url http://127.0.0.1:18380 --publish-url http://127.0.0.1:18381 --server-pid "$pid"
-    --publish-via "$VIA" --bridge-url "$(sed -n 's/.*bridge=\([^ ]*\).*/\1/p' <<<"$line")")
-  if [ "$mode" = standalone-cluster ]; then
-    args+=(--cluster-name "$(sed -n 's/.*cluster=\([^ ]*\).*/\1/p' <<<"$line")"
-      --cluster-members "$(sed -n 's/.*members=\([^ ]*\).*/\1/p' <<<"$line")" --cluster-port 18420)
-  fi
   echo "herald $mode, publish via $VIA ($(java -version 2>&1 | head -1)) ready $(( (t1 - t0) / 1000000 )) ms after start; pid $pid"
 elif [ "$target" = herald-gateway ]; then
   if [ -n "${SERVER_JAVA:-}" ]; then export PATH="$(dirname "$SERVER_JAVA"):$PATH"; fi
@@ -69,17 +94,19 @@ elif [ "$target" = herald-gateway ]; then
   "$LOAD_JAVA" -jar bench/target/herald-bench.jar --target herald --sse-url http://127.0.0.1:18380 --publish-url http://127.0.0.1:18381 \
     --scenario targeted --connections "$N" --rate "$RATE" --payload-bytes "$PAYLOAD" --duration "$PREWARM" --warmup false \
     --warmup-seconds 0 --topic-prefix prewarm --out "$OUT/prewarm.json" > "$OUT/prewarm.log" 2>&1 || true
+  args=(--target herald --sse-url http://127.0.0.1:18384 --publish-url http://127.0.0.1:18381)
+  start_cold
   t0=$(date +%s%N)
   line=$(env HERALD_MAX_SECONDS=900 ${FRESH_JAVA_OPTS:+"HERALD_JAVA_OPTS=$FRESH_JAVA_OPTS"} bench/herald.sh gateway "$OUT/server" 18380)
   t1=$(date +%s%N)
   pid=$(sed -n 's/.*pids=\([0-9]*\).*/\1/p' <<<"$line")
-  args=(--target herald --sse-url http://127.0.0.1:18384 --publish-url http://127.0.0.1:18381 --server-pid "$pid")
   echo "fresh gateway ready $(( (t1 - t0) / 1000000 )) ms after start; pid $pid"
 else
+  args=(--target nchan --sse-url http://127.0.0.1:18390)
+  start_cold
   t0=$(date +%s%N)
   pid=$(NCHAN_MAX_SECONDS=600 bench/nchan.sh start "$OUT/server" 18390)
   t1=$(date +%s%N)
-  args=(--target nchan --sse-url http://127.0.0.1:18390 --server-pid "$pid")
   echo "nchan ready $(( (t1 - t0) / 1000000 )) ms after start; master pid $pid"
 fi
 
@@ -94,10 +121,11 @@ threads() {
 
 for window in cold soak warm; do
   before=$(threads || true)
-  case $window in cold) d=$COLD ;; soak) d=$SOAK ;; warm) d=$WARM ;; esac
-  "$LOAD_JAVA" -jar bench/target/herald-bench.jar "${args[@]}" --scenario targeted --connections "$N" --rate "$RATE" \
-    --payload-bytes "$PAYLOAD" --duration "$d" --warmup false --warmup-seconds 0 --topic-prefix "cold-$window" \
-    --label "$target $window$([ "$VIA" = http ] || echo " via $VIA")" --out "$OUT/$window.json" > "$OUT/$window.log" 2>&1 || true
+  case $window in
+    cold) server_ready "$pid"; wait "$COLD_LOAD" || true; COLD_LOAD= ;;
+    soak) load soak "$SOAK" "$pid" ;;
+    warm) load warm "$WARM" "$pid" ;;
+  esac
   if [ "$target" != nchan ]; then echo "$window server thread CPU s: before: $before after: $(threads || true)"; fi
   jq -r --arg w "$window" '"\($w) (\(.params.publishVia)): p50 \(.latencyMs.p50) ms, p99 \(.latencyMs.p99) ms, max \(.latencyMs.max) ms, server CPU \(.cpu.serverMicrosPerDelivery) µs/event, lost \(.events.lost), rss/stream \(.memory.rssPerConnectionBytes // "?") B, other processes \(.cpu.otherProcessesCoresBusy) cores"' "$OUT/$window.json"
 done

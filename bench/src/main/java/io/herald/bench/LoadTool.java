@@ -62,7 +62,11 @@ public final class LoadTool {
   private final String[] topics;
   private final List<URI> gateways = new ArrayList<>();
   private final List<String> sourceIps = new ArrayList<>();
-  private final ProcProbe server;
+  /** The server's processes; with {@code --server-pid @FILE}, known once FILE holds them. */
+  private ProcProbe server;
+  /** {@code --server-pid @FILE}: where the pids will be written once the server is up; else null. */
+  private final Path serverPidFile;
+  private final boolean serverJvm;
   private final Stats stats = new Stats();
   private final JsonObject out = new JsonObject();
   private Vertx vertx;
@@ -94,7 +98,10 @@ public final class LoadTool {
     for (int i = 0; i < ips; i++) {
       sourceIps.add(ips == 1 && !a.has("source-ip-base") ? "127.0.0.1" : a.str("source-ip-base", "127.0.0.") + (11 + i));
     }
-    this.server = ProcProbe.parse(a.str("server-pid", ""), a.flag("server-jvm", target == Target.HERALD));
+    String pids = a.str("server-pid", "");
+    this.serverJvm = a.flag("server-jvm", target == Target.HERALD);
+    this.serverPidFile = pids.startsWith("@") ? Path.of(pids.substring(1)) : null;
+    this.server = ProcProbe.parse(serverPidFile == null ? pids : "", serverJvm);
   }
 
   public static void main(String[] argv) throws Exception {
@@ -107,6 +114,9 @@ public final class LoadTool {
         + " (--bridge-url HOST:PORT, 127.0.0.1:7001) or the clustered event bus (--cluster-name NAME --cluster-members"
         + " HOST[:PORT],... --cluster-port P: joins the hub's Hazelcast cluster; start it with --cluster)\n"
         + "       --gzip: streams ask for gzip and decode it (start Herald with HERALD_GATEWAY_SSE_COMPRESSION=accepted)\n"
+        + "       --client-warmup-seconds S: first warm this tool's own code for S s against an echo hub inside it"
+        + " (the server sees none of it), so that a fresh load-tool JVM does not add its JIT to the window\n"
+        + "       --server-pid @FILE: wait (after the client warm-up) until FILE holds the server's pid, then start\n"
         + "       soak: --scenario soak [--churn C] [--warmup-seconds W] [--max-growth 0.10] [--lag-floor-ms 2]\n"
         + "       java -cp herald-bench.jar io.herald.bench.Report OUT.html RESULT.json...\n"
         + "       java -cp herald-bench.jar org.openjdk.jmh.Main   (JMH benchmarks)");
@@ -137,6 +147,11 @@ public final class LoadTool {
   JsonObject run() throws Exception {
     vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(a.integer("event-loops", Runtime.getRuntime().availableProcessors())));
     try {
+      clientWarmUp();
+      if (serverPidFile != null) {
+        server = ProcProbe.parse(awaitServer(serverPidFile, a.integer("server-wait-seconds", 900)), serverJvm);
+        System.out.println("  server up, pid " + server.roots() + ": measuring");
+      }
       clients.addAll(httpClients());
       String pubUrl = a.str("publish-url", target == Target.NCHAN ? gateways.get(0).toString() : "http://127.0.0.1:8081");
       String via = a.str("publish-via", "http");
@@ -189,6 +204,37 @@ public final class LoadTool {
       if (publisher != null) publisher.close().await(20, TimeUnit.SECONDS);
       vertx.close().await(10, TimeUnit.SECONDS);
     }
+  }
+
+  /** {@code --client-warmup-seconds}: the load tool's own JIT, against an echo hub in this JVM (the server sees none of it). */
+  private void clientWarmUp() throws Exception {
+    int seconds = a.integer("client-warmup-seconds", 0);
+    if (seconds > 0) {
+      JsonObject w = ClientWarmUp.run(vertx, target, Math.min(n, 200), Math.max(100, Math.min(a.dbl("rate", 10), 1000)),
+        seconds, Publisher.padding(a.integer("payload-bytes", 64), a.str("payload-kind", "x")));
+      out.put("clientWarmup", w);
+      System.out.printf("  client warm-up: %d events in %d s against an echo hub in this JVM (p99 %.1f ms)%n",
+        w.getLong("received"), seconds, w.getDouble("p99Ms"));
+    }
+  }
+
+  /**
+   * {@code --server-pid @FILE}: waits until FILE holds the server's pids (whoever starts the
+   * server writes them once it is ready), so that this tool can warm itself up before the server
+   * starts and measure it from its first moments; at most {@code seconds}.
+   */
+  private static String awaitServer(Path file, int seconds) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (System.nanoTime() < deadline) {
+      if (Files.exists(file)) {
+        String pids = Files.readString(file).trim();
+        if (!pids.isEmpty()) {
+          return pids;
+        }
+      }
+      Thread.sleep(20);
+    }
+    throw new IllegalStateException("no server pid in " + file + " within " + seconds + " s");
   }
 
   /**

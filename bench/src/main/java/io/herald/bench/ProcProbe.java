@@ -45,6 +45,11 @@ final class ProcProbe {
     return new ProcProbe(list, jvm);
   }
 
+  /** The pids given. */
+  List<Long> roots() {
+    return roots;
+  }
+
   boolean enabled() {
     return !roots.isEmpty();
   }

@@ -71,6 +71,36 @@ class BenchSmokeTest {
   }
 
   @Test
+  @DisplayName("Herald, as bench/cold-start.sh runs it: the tool warms itself up against its echo hub, waits for the server's pid in a file, then measures that server")
+  void coldStartWindow() throws Exception {
+    Path pidFile = out.resolve("cold.pid");
+    java.nio.file.Files.createDirectories(out);
+    java.nio.file.Files.deleteIfExists(pidFile);
+    // Written while the tool warms up, as cold-start.sh does once the server is ready.
+    Thread writer = new Thread(() -> {
+      try {
+        Thread.sleep(1500);
+        java.nio.file.Files.writeString(pidFile, herald.pid() + "\n");
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    writer.start();
+    Path targeted = out.resolve("herald-targeted-cold.json");
+    JsonObject t = LoadTool.run("--target", "herald", "--scenario", "targeted", "--connections", "100", "--rate", "100",
+      "--duration", "3", "--warmup-seconds", "0", "--warmup", "false", "--server-jvm", "false", "--source-ips", "2",
+      "--client-warmup-seconds", "2", "--server-pid", "@" + pidFile, "--server-wait-seconds", "60", "--topic-prefix", "smoke-cold",
+      "--sse-url", herald.sseUrl(), "--publish-url", herald.publishUrl(), "--group", "smoke-targeted", "--out", targeted.toString());
+    writer.join();
+    JsonObject warm = t.getJsonObject("clientWarmup");
+    assertThat(warm).as(t.encodePrettily()).isNotNull();
+    assertThat(warm.getLong("published")).as("the echo hub's events").isPositive();
+    assertThat(warm.getLong("received")).as("every echo hub event reached its stream").isEqualTo(warm.getLong("published"));
+    assertThat(t.getJsonObject("cpu").getDouble("serverMicrosPerEvent")).as("the server named in the file was measured").isNotNull();
+    assertClean(t, targeted, 100);
+  }
+
+  @Test
   @DisplayName("nginx+Nchan, when installed: the same broadcast, so the comparison cannot rot either")
   void nchan() throws Exception {
     Path script = benchDir.resolve("nchan.sh");
@@ -86,18 +116,24 @@ class BenchSmokeTest {
     try {
       Path broadcast = out.resolve("nchan-broadcast.json");
       JsonObject b = LoadTool.run("--target", "nchan", "--scenario", "broadcast", "--connections", "200", "--rate", "20",
-        "--duration", "5", "--warmup-seconds", "1", "--warmup", "false", "--source-ips", "2",
+        "--duration", "5", "--warmup-seconds", "1", "--warmup", "false", "--source-ips", "2", "--client-warmup-seconds", "1",
         "--sse-url", "http://127.0.0.1:" + port, "--server-pid", pid, "--group", "smoke-broadcast", "--out", broadcast.toString());
       assertClean(b, broadcast);
+      JsonObject warm = b.getJsonObject("clientWarmup");
+      assertThat(warm.getLong("received")).as("the echo hub, in Nchan's dialect").isPositive().isEqualTo(warm.getLong("published"));
     } finally {
       new ProcessBuilder("bash", script.toString(), "stop", dir.toString()).inheritIO().start().waitFor(20, TimeUnit.SECONDS);
     }
   }
 
   private void assertClean(JsonObject r, Path file) {
+    assertClean(r, file, 200);
+  }
+
+  private void assertClean(JsonObject r, Path file, int streams) {
     assertThat(file).exists();
     JsonObject ev = r.getJsonObject("events");
-    assertThat(r.getJsonObject("connections").getInteger("ready")).as(r.encodePrettily()).isEqualTo(200);
+    assertThat(r.getJsonObject("connections").getInteger("ready")).as(r.encodePrettily()).isEqualTo(streams);
     assertThat(ev.getLong("expected")).as(r.encodePrettily()).isGreaterThan(0);
     assertThat(ev.getLong("lost")).as(r.encodePrettily()).isZero();
     assertThat(ev.getLong("duplicates")).as(r.encodePrettily()).isZero();
