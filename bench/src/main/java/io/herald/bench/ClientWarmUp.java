@@ -15,7 +15,6 @@ import io.vertx.core.json.JsonObject;
 import org.HdrHistogram.Histogram;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -68,15 +67,7 @@ final class ClientWarmUp {
       }
       // The pacing and the per-second reading of the measured windows (LoadTool.publishPhase).
       long start = System.nanoTime();
-      long[] sent = {0};
-      long timer = vertx.setPeriodic(10, id -> {
-        double elapsed = (System.nanoTime() - start) / 1e9;
-        long due = (long) (rate * Math.min(elapsed, seconds)) + 1 - sent[0];
-        if (due > 0 && elapsed < seconds) {
-          sent[0] += due;
-          publisher.publish((int) due);
-        }
-      });
+      long timer = publisher.pace(vertx, start, rate, seconds);
       Histogram total = new Histogram(3_600_000_000L, 3);
       for (int sec = 1; sec <= seconds; sec++) {
         long sleep = (start + sec * 1_000_000_000L - System.nanoTime()) / 1_000_000;
@@ -102,8 +93,9 @@ final class ClientWarmUp {
   private static final class Echo {
 
     private final Target target;
-    private final Map<String, List<HttpServerResponse>> streams = new HashMap<>();
-    private long seq;
+    /** Concurrent: nothing here assumes the server's connections share one event loop. */
+    private final Map<String, List<HttpServerResponse>> streams = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong seq = new java.util.concurrent.atomic.AtomicLong();
 
     Echo(Target target) {
       this.target = target;
@@ -115,7 +107,7 @@ final class ClientWarmUp {
         String topic = req.getParam("/events".equals(path) ? "topic" : "id");
         HttpServerResponse resp = req.response().setChunked(true).putHeader("Content-Type", "text/event-stream");
         resp.write(target.readyEvent() ? ": ok\n\nevent: herald.ready\ndata: {}\n\n" : ": ok\n\n");
-        streams.computeIfAbsent(topic, t -> new ArrayList<>()).add(resp);
+        streams.computeIfAbsent(topic, t -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(resp);
         req.connection().closeHandler(v -> {
           List<HttpServerResponse> list = streams.get(topic);
           if (list != null) {
@@ -149,7 +141,7 @@ final class ClientWarmUp {
     }
 
     private JsonObject deliver(String topic, String data) {
-      String id = topic + ":" + ++seq;
+      String id = topic + ":" + seq.incrementAndGet();
       Buffer frame = Buffer.buffer("id: " + id + "\ndata: " + data + "\n\n");
       for (HttpServerResponse r : streams.getOrDefault(topic, List.of())) {
         r.write(frame);

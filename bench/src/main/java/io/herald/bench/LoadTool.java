@@ -508,15 +508,7 @@ public final class LoadTool {
     double steal0 = ProcProbe.stealSeconds();
     long lo0 = ProcProbe.loopbackBytes();
     long start = System.nanoTime();
-    long[] sentSoFar = {0};
-    long timer = vertx.setPeriodic(10, id -> {
-      double elapsed = (System.nanoTime() - start) / 1e9;
-      long due = (long) (rate * Math.min(elapsed, seconds)) + 1 - sentSoFar[0];
-      if (due > 0 && elapsed < seconds) {
-        sentSoFar[0] += due;
-        publisher.publish((int) due);
-      }
-    });
+    long timer = publisher.pace(vertx, start, rate, seconds);
     long lastRecv = recv0;
     long lastSent = 0;
     for (int sec = 1; sec <= seconds; sec++) {

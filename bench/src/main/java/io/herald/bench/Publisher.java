@@ -98,6 +98,22 @@ final class Publisher {
     }
   }
 
+  /**
+   * Publishes at {@code rate} events/s from {@code start} (a {@link System#nanoTime} reading)
+   * for {@code seconds}, in steps of 10 ms; returns the periodic timer to cancel.
+   */
+  long pace(Vertx vertx, long start, double rate, int seconds) {
+    long[] sentSoFar = {0};
+    return vertx.setPeriodic(10, id -> {
+      double elapsed = (System.nanoTime() - start) / 1e9;
+      long due = (long) (rate * Math.min(elapsed, seconds)) + 1 - sentSoFar[0];
+      if (due > 0 && elapsed < seconds) {
+        sentSoFar[0] += due;
+        publish((int) due);
+      }
+    });
+  }
+
   long ackedTotal() {
     long t = 0;
     for (int i = 0; i < acked.length(); i++) t += acked.get(i);

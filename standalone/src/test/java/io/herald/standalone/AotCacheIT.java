@@ -56,6 +56,32 @@ class AotCacheIT {
     }
   }
 
+  /**
+   * Runs scripts/aot-cache.sh on {@code jar} into {@code cache} with Java 25, {@link #JVM_OPTIONS}
+   * and {@code settings} (HERALD_* and AOT_* of the caller's only); fails unless it ends within
+   * 180 s with status 0. Returns its output; the JVM's goes to {@code name}-jvm.log.
+   */
+  private String train(Path jar, Path cache, String name, Map<String, String> settings) throws Exception {
+    Files.createDirectories(HeraldProcess.LOGS);
+    Files.deleteIfExists(cache);
+    Path trainLog = HeraldProcess.LOGS.resolve(name + ".log");
+    ProcessBuilder pb = new ProcessBuilder("bash", Path.of("..", "scripts", "aot-cache.sh").toString(), jar.toString(), cache.toString())
+      .redirectErrorStream(true).redirectOutput(trainLog.toFile())
+      .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+    Map<String, String> env = pb.environment();
+    env.keySet().removeIf(k -> k.startsWith("HERALD_") || k.startsWith("AOT_"));
+    env.putAll(Map.of("JAVA", JAVA25.toString(), "JAVA_OPTS", String.join(" ", JVM_OPTIONS),
+      "AOT_READY_SECONDS", "90", "AOT_EXIT_SECONDS", "60",
+      "AOT_LOG", HeraldProcess.LOGS.resolve(name + "-jvm.log").toAbsolutePath().toString()));
+    env.putAll(settings);
+    training = pb.start();
+    boolean ended = training.waitFor(180, TimeUnit.SECONDS);
+    String out = Files.readString(trainLog, StandardCharsets.UTF_8);
+    assertThat(ended).as("aot-cache.sh still running after 180 s:\n" + out).isTrue();
+    assertThat(training.exitValue()).as("aot-cache.sh failed:\n" + out).isZero();
+    return out;
+  }
+
   private static void requireJava25() {
     if (!Files.isExecutable(JAVA25)) {
       throw new AssertionError("Java 25 is required for the AOT cache test and is not at " + JAVA25
@@ -67,27 +93,10 @@ class AotCacheIT {
   @DisplayName("scripts/aot-cache.sh writes an AOT cache for the jar, and the jar started on Java 25 with it uses it, is ready and delivers events")
   void trainsAndUsesTheCache() throws Exception {
     requireJava25();
-    Files.createDirectories(HeraldProcess.LOGS);
-    Path cache = HeraldProcess.LOGS.resolve("herald-aot-it.aot").toAbsolutePath();
-    Path trainLog = HeraldProcess.LOGS.resolve("aot-train.log");
-    Files.deleteIfExists(cache);
-
     // Training: the same jar path (relative to this module, as the hub below runs it) and options.
-    ProcessBuilder pb = new ProcessBuilder("bash", Path.of("..", "scripts", "aot-cache.sh").toString(),
-      HeraldProcess.JAR.toString(), cache.toString())
-      .redirectErrorStream(true).redirectOutput(trainLog.toFile())
-      .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-    Map<String, String> env = pb.environment();
-    env.keySet().removeIf(k -> k.startsWith("HERALD_") || k.startsWith("AOT_"));
-    env.putAll(Map.of("JAVA", JAVA25.toString(), "JAVA_OPTS", String.join(" ", JVM_OPTIONS),
-      "HERALD_ADMIN_WARM_UP_MILLIS", "3000", "HERALD_ADMIN_WARM_UP_PUBLISHES", "2000",
-      "AOT_PUBLISHES", "100", "AOT_READY_SECONDS", "60", "AOT_EXIT_SECONDS", "60",
-      "AOT_LOG", HeraldProcess.LOGS.resolve("aot-train-jvm.log").toAbsolutePath().toString()));
-    training = pb.start();
-    boolean ended = training.waitFor(150, TimeUnit.SECONDS);
-    String out = Files.readString(trainLog, StandardCharsets.UTF_8);
-    assertThat(ended).as("aot-cache.sh still running after 150 s:\n" + out).isTrue();
-    assertThat(training.exitValue()).as("aot-cache.sh failed:\n" + out).isZero();
+    Path cache = HeraldProcess.LOGS.resolve("herald-aot-it.aot").toAbsolutePath();
+    String out = train(HeraldProcess.JAR, cache, "aot-train", Map.of(
+      "HERALD_ADMIN_WARM_UP_MILLIS", "3000", "HERALD_ADMIN_WARM_UP_PUBLISHES", "2000", "AOT_PUBLISHES", "100"));
     assertThat(out).contains("ready; warm-up ended after", "100 publishes delivered to 4 SSE streams", "wrote " + cache);
     assertThat(cache).as("the cache file").exists();
     assertThat(Files.size(cache)).as("the cache's size").isPositive();
@@ -126,26 +135,10 @@ class AotCacheIT {
     requireJava25();
     Path jar = Path.of("..", "gateway-verticle", "target", "herald-gateway.jar");
     assertThat(jar).as("the gateway's fat jar (built before the standalone module)").isRegularFile();
-    Files.createDirectories(HeraldProcess.LOGS);
     Path cache = HeraldProcess.LOGS.resolve("herald-gateway-aot-it.aot").toAbsolutePath();
-    Path trainLog = HeraldProcess.LOGS.resolve("aot-train-gateway.log");
-    Files.deleteIfExists(cache);
-
-    ProcessBuilder pb = new ProcessBuilder("bash", Path.of("..", "scripts", "aot-cache.sh").toString(), jar.toString(), cache.toString())
-      .redirectErrorStream(true).redirectOutput(trainLog.toFile())
-      .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-    Map<String, String> env = pb.environment();
-    env.keySet().removeIf(k -> k.startsWith("HERALD_") || k.startsWith("AOT_"));
     // The warm-up's bound counts its private cluster's forming (5 to 6 s): 9 s leave it a few to run.
-    env.putAll(Map.of("JAVA", JAVA25.toString(), "JAVA_OPTS", String.join(" ", JVM_OPTIONS),
-      "AOT_ARGS", "--cluster", "AOT_PUBLISHES", "0", "HERALD_ADMIN_WARM_UP_MILLIS", "9000",
-      "AOT_READY_SECONDS", "90", "AOT_EXIT_SECONDS", "60",
-      "AOT_LOG", HeraldProcess.LOGS.resolve("aot-train-gateway-jvm.log").toAbsolutePath().toString()));
-    training = pb.start();
-    boolean ended = training.waitFor(180, TimeUnit.SECONDS);
-    String out = Files.readString(trainLog, StandardCharsets.UTF_8);
-    assertThat(ended).as("aot-cache.sh still running after 180 s:\n" + out).isTrue();
-    assertThat(training.exitValue()).as("aot-cache.sh failed:\n" + out).isZero();
+    String out = train(jar, cache, "aot-train-gateway", Map.of(
+      "AOT_ARGS", "--cluster", "AOT_PUBLISHES", "0", "HERALD_ADMIN_WARM_UP_MILLIS", "9000"));
     assertThat(out).contains("ready; warm-up ended after", "wrote " + cache).doesNotContain("publishes delivered");
     String jvmLog = Files.readString(HeraldProcess.LOGS.resolve("aot-train-gateway-jvm.log"), StandardCharsets.UTF_8);
     assertThat(jvmLog).as("the training gateway warmed up in its private cluster")
