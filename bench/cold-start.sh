@@ -110,13 +110,18 @@ else
   echo "nchan ready $(( (t1 - t0) / 1000000 )) ms after start; master pid $pid"
 fi
 
-# CPU seconds of the server's threads by kind (JIT compilers, GC, event loops, other), from /proc.
+# CPU seconds of the server's threads by kind (JIT compilers, GC, event loops, other), from /proc,
+# then the JIT's own count from jstat (the JVM's total compile time and compilations): the
+# /proc figure loses the CPU of compiler threads that have exited (the JVM starts and stops them
+# as its queue grows and shrinks), so it can read lower after a window than before it.
 threads() {
   [ "$target" != nchan ] || return 0
   for t in /proc/"$pid"/task/*; do
     awk '{ sub(/^[0-9]+ \(/, ""); n = $0; sub(/\).*/, "", n); split($0, f, ") "); split(f[2], v, " "); print n "\t" (v[12] + v[13]) }' "$t/stat" 2>/dev/null || true
   done | awk -F'\t' -v hz="$(getconf CLK_TCK)" '{ k = ($1 ~ /Compiler/) ? "jit" : ($1 ~ /GC|G1|VM Thread/) ? "gc" : ($1 ~ /eventloo/) ? "eventloops" : "other"; s[k] += $2 }
-    END { for (k in s) printf "%s=%.2f ", k, s[k] / hz; print "" }'
+    END { for (k in s) printf "%s=%.2f ", k, s[k] / hz }'
+  { jstat -compiler "$pid" 2>/dev/null || true; } | awk 'NR == 2 { printf "compile-time=%ss compilations=%s", $4, $1 }'
+  echo
 }
 
 for window in cold soak warm; do
