@@ -21,8 +21,6 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
@@ -140,7 +138,7 @@ public final class WebAssets {
       + "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
   }
 
-  private static Map<String, Asset> load() throws IOException, NoSuchAlgorithmException {
+  private static Map<String, Asset> load() throws IOException {
     Map<String, Asset> out = new HashMap<>();
     for (String[] meta : ASSETS.values()) {
       try (InputStream in = WebAssets.class.getClassLoader().getResourceAsStream(RESOURCES + meta[0])) {
@@ -148,7 +146,7 @@ public final class WebAssets {
           throw new IOException(RESOURCES + meta[0] + " not on the classpath");
         }
         byte[] bytes = in.readAllBytes();
-        byte[] hash = MessageDigest.getInstance("SHA-256").digest(bytes);
+        byte[] hash = io.herald.common.Sha256.of(bytes);
         String etag = "\"" + Base64.getUrlEncoder().withoutPadding().encodeToString(hash).substring(0, 22) + "\"";
         out.put(meta[0], new Asset(Buffer.buffer(bytes), etag));
       }

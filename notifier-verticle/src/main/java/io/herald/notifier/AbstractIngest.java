@@ -9,9 +9,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Objects;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -228,16 +225,7 @@ abstract class AbstractIngest implements Ingest {
    * make an idempotency key too long or invalid.
    */
   protected static String shortHash(String s) {
-    try {
-      byte[] h = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-      StringBuilder out = new StringBuilder();
-      for (int i = 0; i < 12; i++) {
-        out.append(String.format("%02x", h[i]));
-      }
-      return out.toString();
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return io.herald.common.Sha256.hex(s).substring(0, 24);
   }
 
   /** {@code closing} with its failure ignored: a connection that fails to close is closed enough. */

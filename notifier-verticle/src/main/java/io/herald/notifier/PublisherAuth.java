@@ -2,6 +2,7 @@ package io.herald.notifier;
 
 import io.herald.common.ErrorCode;
 import io.herald.common.HeraldException;
+import io.herald.common.Sha256;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
@@ -19,7 +20,6 @@ import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyFactory;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.PublicKey;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
@@ -158,7 +158,7 @@ public final class PublisherAuth {
     if (credential.length() < 8) {
       throw new IllegalArgumentException("every key must have at least 8 characters");
     }
-    return new KeyEntry(sha256(credential), true, patterns, tier);
+    return new KeyEntry(Sha256.of(credential), true, patterns, tier);
   }
 
   /**
@@ -199,7 +199,7 @@ public final class PublisherAuth {
 
   /** Constant-time: every entry is compared, whatever matched first. */
   private Grant matchKey(String key) {
-    byte[] d = sha256(key);
+    byte[] d = Sha256.of(key);
     int found = -1;
     for (int i = 0; i < keys.length; i++) {
       if (MessageDigest.isEqual(d, keys[i].digest()) & found < 0) {
@@ -323,11 +323,5 @@ public final class PublisherAuth {
     return new HeraldException(ErrorCode.UNAUTHORIZED, message);
   }
 
-  static byte[] sha256(String s) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
-  }
+
 }

@@ -114,7 +114,7 @@ class NotifierTiersTest {
   @Test
   @DisplayName("A publisher key entry ends with #tier (after its topic patterns); a plain key keeps a # that names no configured tier")
   void keyEntries() {
-    String hex = HexFormat.of().formatHex(PublisherAuth.sha256("k"));
+    String hex = HexFormat.of().formatHex(io.herald.common.Sha256.of("k"));
     PublisherAuth.KeyEntry hashed = PublisherAuth.parseKey("sha256:" + hex + "=orders.*|audit#pro", Set.of("pro"));
     assertThat(hashed.tier()).isEqualTo("pro");
     assertThat(hashed.patterns()).containsExactly("orders.*", "audit");
@@ -122,10 +122,10 @@ class NotifierTiersTest {
     assertThat(PublisherAuth.parseKey("sha256:" + hex, Set.of("pro")).tier()).isNull();
     PublisherAuth.KeyEntry plainTier = PublisherAuth.parseKey("plain-key-1#pro", Set.of("pro"));
     assertThat(plainTier.tier()).isEqualTo("pro");
-    assertThat(plainTier.digest()).isEqualTo(PublisherAuth.sha256("plain-key-1"));
+    assertThat(plainTier.digest()).isEqualTo(io.herald.common.Sha256.of("plain-key-1"));
     PublisherAuth.KeyEntry plainHash = PublisherAuth.parseKey("plain-key-1#gold", Set.of("pro"));
     assertThat(plainHash.tier()).isNull();
-    assertThat(plainHash.digest()).as("compatible: the # is part of the key").isEqualTo(PublisherAuth.sha256("plain-key-1#gold"));
+    assertThat(plainHash.digest()).as("compatible: the # is part of the key").isEqualTo(io.herald.common.Sha256.of("plain-key-1#gold"));
   }
 
   @Test
@@ -135,7 +135,7 @@ class NotifierTiersTest {
     await(vertx.deployVerticle(new ReplayVerticle(new ReplayOptions())));
     // Default: burst 5 at 1/s; pro: burst 20 at 1/s. A batch of 5 needs 5 s of refill: no timing in play.
     NotifierVerticle n = new NotifierVerticle(new NotifierOptions(new JsonObject().put("port", 0).put("host", "127.0.0.1")
-      .put("publisherKeys", List.of(BASIC_KEY, "sha256:" + HexFormat.of().formatHex(PublisherAuth.sha256(PRO_KEY)) + "#pro"))
+      .put("publisherKeys", List.of(BASIC_KEY, "sha256:" + HexFormat.of().formatHex(io.herald.common.Sha256.of(PRO_KEY)) + "#pro"))
       .put("publisherJwtSecret", JWT_SECRET)
       .put("maxBatchSize", 5).put("publishRatePerKey", 1).put("publishBurst", 5)
       .put("tiers", new JsonObject().put("pro", new JsonObject().put("publishBurst", 20)))));

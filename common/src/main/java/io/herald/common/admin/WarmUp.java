@@ -311,21 +311,12 @@ public final class WarmUp {
       case "notifier" -> new JsonObject().put("host", "127.0.0.1").put("port", freePort())
         // In the production form (its SHA-256): a key in plain text makes the notifier warn
         // about a configuration the node's operators never wrote.
-        .put("publisherKeys", new JsonArray().add("sha256:" + sha256Hex(key)))
+        .put("publisherKeys", new JsonArray().add("sha256:" + io.herald.common.Sha256.hex(key)))
         .put("publishRatePerKey", 10_000_000).put("publishBurst", 100_000_000)
         .put("publishBytesPerSecondPerKey", 1_000_000_000).put("newTopicsPerMinutePerKey", 100_000_000);
       case "replay" -> new JsonObject().put("store", "memory").put("maxEventsPerTopic", 100);
       default -> new JsonObject();
     };
-  }
-
-  private static String sha256Hex(String s) {
-    try {
-      return HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-        .digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e); // every JDK has SHA-256
-    }
   }
 
   private static int freePort() throws IOException {

@@ -245,12 +245,8 @@ public final class SubscriberAuth {
     if (claims.getValue("jti") instanceof String jti && !jti.isEmpty()) {
       return "#jti:" + jti;
     }
-    try {
-      byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.US_ASCII));
-      return "#token:" + java.util.HexFormat.of().formatHex(digest, 0, 16);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
+    byte[] digest = io.herald.common.Sha256.of(token.getBytes(StandardCharsets.US_ASCII));
+    return "#token:" + java.util.HexFormat.of().formatHex(digest, 0, 16);
   }
 
   /**

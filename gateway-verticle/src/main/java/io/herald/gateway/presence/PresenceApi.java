@@ -2,6 +2,7 @@ package io.herald.gateway.presence;
 
 import io.herald.common.ErrorCode;
 import io.herald.common.HeraldException;
+import io.herald.common.Sha256;
 import io.herald.common.Topics;
 import io.herald.gateway.GatewayOptions;
 import io.herald.gateway.Http;
@@ -54,7 +55,7 @@ public final class PresenceApi {
     this.options = options;
     this.auth = auth;
     for (String k : options.presenceKeys()) {
-      keyDigests.add(k.startsWith("sha256:") ? HexFormat.of().parseHex(k.substring(7)) : sha256(k));
+      keyDigests.add(k.startsWith("sha256:") ? HexFormat.of().parseHex(k.substring(7)) : Sha256.of(k));
     }
   }
 
@@ -170,7 +171,7 @@ public final class PresenceApi {
     if (given == null || given.isEmpty() || keyDigests.isEmpty()) {
       return false;
     }
-    byte[] digest = sha256(given);
+    byte[] digest = Sha256.of(given);
     boolean found = false;
     for (byte[] k : keyDigests) {
       found |= MessageDigest.isEqual(k, digest);
@@ -178,13 +179,6 @@ public final class PresenceApi {
     return found;
   }
 
-  private static byte[] sha256(String s) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
 
   static int limit(String value) {
     if (value == null) {

@@ -1,0 +1,35 @@
+package io.herald.common;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * SHA-256, the one digest Herald uses: hashed publisher and presence keys ({@code sha256:<hex>}),
+ * stable short stand-ins for long names, the ETags of the gateway's assets. Every JDK has it.
+ */
+public final class Sha256 {
+
+  private Sha256() {
+  }
+
+  /** The SHA-256 of {@code bytes}. */
+  public static byte[] of(byte[] bytes) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(bytes);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+
+  /** The SHA-256 of {@code s} in UTF-8. */
+  public static byte[] of(String s) {
+    return of(s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The SHA-256 of {@code s} in UTF-8, as 64 lowercase hex digits. */
+  public static String hex(String s) {
+    return HexFormat.of().formatHex(of(s));
+  }
+}
