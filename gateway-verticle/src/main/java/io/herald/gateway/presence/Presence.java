@@ -140,8 +140,7 @@ public final class Presence implements Shareable {
   void tick(long now) {
     lastTick = now;
     announce(registry.sweep(now));
-    List<String> topics;
-    topics = registry.drainDirty();
+    List<String> topics = registry.drainDirty();
     if (now - lastRefresh >= PresenceStore.REFRESH_MILLIS) {
       lastRefresh = now;
       Future<Void> mark = store.alive(node).onFailure(e -> LOG.debug("presence mark of {} not written: {}", node, e.toString()));
