@@ -182,6 +182,7 @@ public final class GatewayOptions {
   public String tlsCertFile() { return transport.tlsCertFile(); }
   public String tlsKeyFile() { return transport.tlsKeyFile(); }
   public boolean h2c() { return transport.h2c(); }
+  public boolean tcpNoDelay() { return transport.tcpNoDelay(); }
   /** The Mercure hub's keys ({@code gateway.mercure*}). */
   public io.herald.gateway.mercure.MercureOptions mercure() { return mercure; }
   /** Seconds a closed connection stays present (the join/leave debounce). */

@@ -110,36 +110,7 @@ public final class GatewayVerticle extends VerticleBase {
       LOG.error("request {} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
       Http.error(ctx.response(), ErrorCode.INTERNAL, "internal error");
     });
-    HttpServerOptions serverOptions = new HttpServerOptions()
-      .setTcpNoDelay(true)
-      // Reads and writes both count: a stream's heartbeats keep it alive, a silent socket is cut.
-      .setIdleTimeout(options.idleTimeoutSeconds())
-      .setMaxHeaderSize(options.maxHeaderBytes())
-      .setMaxInitialLineLength(options.maxRequestLineBytes())
-      .setCompressionSupported(false)
-      // WebSocket deflate only when asked for (gateway.webSocketCompression): the negotiation
-      // handler sits in every connection's pipeline. Messages are then compressed once per event
-      // and written below Vert.x (WsDeflate): no deflater per connection. Clients are asked not
-      // to keep a compression context, so that what they send is inflated message by message.
-      .setPerMessageWebSocketCompressionSupported(options.webSocketCompression())
-      .setWebSocketAllowServerNoContext(true)
-      .setWebSocketPreferredClientNoContext(true)
-      .setPerFrameWebSocketCompressionSupported(false)
-      // Every response is written from its connection's event loop (Connection is confined to
-      // it), so Vert.x can write straight to the channel: no per-connection MPSC outbound queue
-      // (a 1,025-slot array, about 4 KB per idle stream) and no hop through it per write.
-      .setStrictThreadMode(true)
-      // h2c is off unless asked for: with it on, Vert.x holds a connection back until it has
-      // seen enough of the request to rule out HTTP/2, so the slow-request guard below never
-      // sees a trickling client.
-      .setHttp2ClearTextEnabled(options.h2c());
-    if (options.tls()) {
-      // HTTPS with ALPN: browsers get HTTP/2, many streams over one connection instead of six.
-      serverOptions.setSsl(true)
-        .setUseAlpn(true)
-        .setAlpnVersions(java.util.List.of(io.vertx.core.http.HttpVersion.HTTP_2, io.vertx.core.http.HttpVersion.HTTP_1_1))
-        .setKeyCertOptions(new io.vertx.core.net.PemKeyCertOptions().setCertPath(options.tlsCertFile()).setKeyPath(options.tlsKeyFile()));
-    }
+    HttpServerOptions serverOptions = serverOptions(options);
     SlowRequestGuard guard = new SlowRequestGuard(vertx, options.requestTimeoutMillis());
     if (options.deadPeerTimeoutSeconds() > 0) {
       // Heartbeats nobody acknowledges end the connection: the kernel gives up on them after this.
@@ -169,6 +140,41 @@ public final class GatewayVerticle extends VerticleBase {
           : Status.OK(new JsonObject().put("port", s.actualPort()).put("connections", sse.connectionCount()))));
       })
       .compose(s -> publishView()));
+  }
+
+  /** The HTTP server's options from the gateway's configuration (TLS included, dead-peer timeout not). */
+  static HttpServerOptions serverOptions(GatewayOptions options) {
+    HttpServerOptions serverOptions = new HttpServerOptions()
+      .setTcpNoDelay(options.tcpNoDelay())
+      // Reads and writes both count: a stream's heartbeats keep it alive, a silent socket is cut.
+      .setIdleTimeout(options.idleTimeoutSeconds())
+      .setMaxHeaderSize(options.maxHeaderBytes())
+      .setMaxInitialLineLength(options.maxRequestLineBytes())
+      .setCompressionSupported(false)
+      // WebSocket deflate only when asked for (gateway.webSocketCompression): the negotiation
+      // handler sits in every connection's pipeline. Messages are then compressed once per event
+      // and written below Vert.x (WsDeflate): no deflater per connection. Clients are asked not
+      // to keep a compression context, so that what they send is inflated message by message.
+      .setPerMessageWebSocketCompressionSupported(options.webSocketCompression())
+      .setWebSocketAllowServerNoContext(true)
+      .setWebSocketPreferredClientNoContext(true)
+      .setPerFrameWebSocketCompressionSupported(false)
+      // Every response is written from its connection's event loop (Connection is confined to
+      // it), so Vert.x can write straight to the channel: no per-connection MPSC outbound queue
+      // (a 1,025-slot array, about 4 KB per idle stream) and no hop through it per write.
+      .setStrictThreadMode(true)
+      // h2c is off unless asked for: with it on, Vert.x holds a connection back until it has
+      // seen enough of the request to rule out HTTP/2, so the slow-request guard below never
+      // sees a trickling client.
+      .setHttp2ClearTextEnabled(options.h2c());
+    if (options.tls()) {
+      // HTTPS with ALPN: browsers get HTTP/2, many streams over one connection instead of six.
+      serverOptions.setSsl(true)
+        .setUseAlpn(true)
+        .setAlpnVersions(java.util.List.of(io.vertx.core.http.HttpVersion.HTTP_2, io.vertx.core.http.HttpVersion.HTTP_1_1))
+        .setKeyCertOptions(new io.vertx.core.net.PemKeyCertOptions().setCertPath(options.tlsCertFile()).setKeyPath(options.tlsKeyFile()));
+    }
+    return serverOptions;
   }
 
   private volatile boolean draining;

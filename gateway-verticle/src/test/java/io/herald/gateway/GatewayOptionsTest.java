@@ -59,6 +59,7 @@ class GatewayOptionsTest {
     "heartbeatMaxSeconds|10|gateway.heartbeatMaxSeconds",
     "heartbeatMaxSeconds|60|gateway.idleTimeoutSeconds",
     "deadPeerTimeoutSeconds|-1|gateway.deadPeerTimeoutSeconds",
+    "tcpNoDelay|\"sometimes\"|gateway.tcpNoDelay",
   })
   @DisplayName("A bad gateway value fails at start with an error naming its key")
   void badValuesNameTheKey(String key, String json, String named) {
@@ -81,6 +82,14 @@ class GatewayOptionsTest {
     assertThat(fast.heartbeatMaxSeconds()).isEqualTo(2);
     assertThatThrownBy(() -> new GatewayOptions(new JsonObject().put("heartbeatMaxSeconds", 45).put("idleTimeoutSeconds", 40)))
       .hasMessageContaining("gateway.idleTimeoutSeconds").hasMessageContaining("gateway.heartbeatMaxSeconds (45)");
+  }
+
+  @Test
+  @DisplayName("gateway.tcpNoDelay reaches the HTTP server's options: on by default, off when set to false (also as the environment's string)")
+  void tcpNoDelay() {
+    assertThat(GatewayVerticle.serverOptions(new GatewayOptions()).isTcpNoDelay()).isTrue();
+    assertThat(GatewayVerticle.serverOptions(new GatewayOptions(new JsonObject().put("tcpNoDelay", false))).isTcpNoDelay()).isFalse();
+    assertThat(GatewayVerticle.serverOptions(new GatewayOptions(new JsonObject().put("tcpNoDelay", "false"))).isTcpNoDelay()).isFalse();
   }
 
   @Test
