@@ -560,6 +560,13 @@ public final class LoadTool {
       .put("serverCoresBusy", server.enabled() ? round(cpu / (publishSeconds + drainSeconds), 2) : null)
       .put("clientSeconds", round(self, 2))
       .put("clientCoresBusy", round(self / wall, 2))
+      // On loopback, who pays for a segment depends on TCP_NODELAY: a server that sends at once
+      // also runs the receiver's softirq in its own context, one that waits for the ACK (Nagle,
+      // as nginx does on its streams) sends from the load tool's context. Server plus load tool,
+      // and the whole machine, per delivery compare the two fairly.
+      .put("serverAndClientMicrosPerDelivery", server.enabled() && received > 0 ? round((cpu + self) * 1e6 / received, 2) : null)
+      .put("machineSeconds", round(machine, 2))
+      .put("machineMicrosPerDelivery", received > 0 ? round(machine * 1e6 / received, 2) : null)
       .put("otherProcessesCoresBusy", server.enabled() ? round(Math.max(0, machine - cpu - self) / wall, 2) : null)
       .put("stealCores", round((ProcProbe.stealSeconds() - steal0) / wall, 2))
       .put("loadAverage1m", ProcProbe.loadAverage()));

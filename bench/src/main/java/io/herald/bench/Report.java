@@ -56,6 +56,8 @@ public final class Report {
     {"latency max (ms)", (Function<JsonObject, Object>) r -> at(r, "latencyMs", "max")},
     {"deliveries/s (received ÷ (publish time + drain))", (Function<JsonObject, Object>) Report::deliveriesPerSecond},
     {"server CPU per delivery (µs)", (Function<JsonObject, Object>) r -> at(r, "cpu", "serverMicrosPerDelivery")},
+    {"server + load-tool CPU per delivery (µs)", (Function<JsonObject, Object>) r -> at(r, "cpu", "serverAndClientMicrosPerDelivery")},
+    {"whole-machine CPU per delivery (µs)", (Function<JsonObject, Object>) r -> at(r, "cpu", "machineMicrosPerDelivery")},
     {"server cores busy", (Function<JsonObject, Object>) r -> at(r, "cpu", "serverCoresBusy")},
     {"other processes' cores busy (not server, not load tool)", (Function<JsonObject, Object>) r -> at(r, "cpu", "otherProcessesCoresBusy")},
     {"CPU stolen by the hypervisor (cores)", (Function<JsonObject, Object>) r -> at(r, "cpu", "stealCores")},
