@@ -153,9 +153,11 @@ public final class HeraldLauncher {
       return Future.failedFuture(e);
     }
     boolean clustered = cluster || clusterOptions.enabled();
+    List<SharedLoop.Unit> plan = SharedLoop.plan(roles.stream().map(Role::name).toList(), deployments);
+    int eventLoops = SharedLoop.eventLoops(plan);
     Future<Vertx> vertxFuture = clustered
-      ? clusteredVertx(clusterOptions)
-      : Future.succeededFuture(Vertx.builder().with(vertxOptions()).build());
+      ? clusteredVertx(clusterOptions, MicrometerMetricsOptions.DEFAULT_REGISTRY_NAME, null, eventLoops)
+      : Future.succeededFuture(Vertx.builder().with(vertxOptions(MicrometerMetricsOptions.DEFAULT_REGISTRY_NAME, eventLoops)).build());
     return vertxFuture.compose(vertx -> {
       EventCodec.register(vertx);
       tagLogs(vertx);
@@ -179,14 +181,15 @@ public final class HeraldLauncher {
       }
       List<String> ids = new ArrayList<>();
       Future<Void> chain = Future.succeededFuture();
-      for (SharedLoop.Unit unit : SharedLoop.plan(roles.stream().map(Role::name).toList(), deployments)) {
+      for (SharedLoop.Unit unit : plan) {
         chain = chain.compose(v -> vertx.deployVerticle(unit.verticle(), new DeploymentOptions().setInstances(unit.instances()))
           .map(id -> {
             ids.add(id);
             if (unit.roles().size() == 1) {
               LOG.info("role {} started ({} instance(s))", unit.roles().get(0), unit.instances());
             } else {
-              LOG.info("roles {} started on one event loop", unit.roles());
+              LOG.info("roles {} started on one event loop{}", unit.roles(),
+                eventLoops > 0 ? ", of " + eventLoops + " (one per instance of the other roles)" : "");
             }
             return null;
           }));
@@ -234,6 +237,14 @@ public final class HeraldLauncher {
    * private cluster of the warm-up ({@link io.herald.common.admin.WarmUp}).
    */
   public static Future<Vertx> clusteredVertx(ClusterOptions options, String registryName, String instanceName) {
+    return clusteredVertx(options, registryName, instanceName, 0);
+  }
+
+  /**
+   * {@link #clusteredVertx(ClusterOptions, String, String)} with {@code eventLoops} event loops
+   * (0: Vert.x's default), see {@link SharedLoop#eventLoops}.
+   */
+  public static Future<Vertx> clusteredVertx(ClusterOptions options, String registryName, String instanceName, int eventLoops) {
     Config hz = ConfigUtil.loadConfig();
     if (instanceName != null) {
       hz.setInstanceName(instanceName);
@@ -251,7 +262,7 @@ public final class HeraldLauncher {
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);
     join.getTcpIpConfig().setEnabled(true).setMembers(new ArrayList<>(options.members()));
-    VertxOptions vo = vertxOptions(registryName).setEventBusOptions(new EventBusOptions().setHost(options.eventBusHost()));
+    VertxOptions vo = vertxOptions(registryName, eventLoops).setEventBusOptions(new EventBusOptions().setHost(options.eventBusHost()));
     if (instanceName == null) {
       LOG.info("joining cluster {} via {} on {}", options.name(), options.members(), options.iface());
     }
@@ -293,7 +304,16 @@ public final class HeraldLauncher {
    * so that the same code gets compiled, in a registry {@code /metrics} does not serve.
    */
   public static VertxOptions vertxOptions(String registryName) {
-    return new VertxOptions().setPreferNativeTransport(true).setMetricsOptions(new MicrometerMetricsOptions()
+    return vertxOptions(registryName, 0);
+  }
+
+  /** {@link #vertxOptions(String)} with {@code eventLoops} event loops (0: Vert.x's default), see {@link SharedLoop#eventLoops}. */
+  public static VertxOptions vertxOptions(String registryName, int eventLoops) {
+    VertxOptions options = new VertxOptions();
+    if (eventLoops > 0) {
+      options.setEventLoopPoolSize(eventLoops);
+    }
+    return options.setPreferNativeTransport(true).setMetricsOptions(new MicrometerMetricsOptions()
       .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
       .setRegistryName(registryName)
       .setEnabled(true));

@@ -74,4 +74,52 @@ class SharedLoopTest {
         ctx.completeNow();
       })));
   }
+
+  @Test
+  @DisplayName("the event-loop pool is one loop per gateway instance when the shared unit runs beside a gateway of several instances, else Vert.x's default")
+  void sizesThePool() {
+    assertThat(SharedLoop.eventLoops(SharedLoop.plan(List.of("replay", "notifier", "gateway"),
+      List.of(deployment(1), deployment(1), deployment(2))))).isEqualTo(2);
+    assertThat(SharedLoop.eventLoops(SharedLoop.plan(List.of("gateway", "replay", "notifier"),
+      List.of(deployment(8), deployment(1), deployment(1))))).isEqualTo(8);
+    assertThat(SharedLoop.eventLoops(SharedLoop.plan(List.of("replay", "notifier", "gateway"),
+      List.of(deployment(1), deployment(1), deployment(1))))).isZero();
+    assertThat(SharedLoop.eventLoops(SharedLoop.plan(List.of("gateway"), List.of(deployment(2))))).isZero();
+    assertThat(SharedLoop.eventLoops(SharedLoop.plan(List.of("replay", "notifier"), List.of(deployment(1), deployment(1))))).isZero();
+  }
+
+  /** A role of the given name whose verticle records the thread each instance starts on. */
+  private static Role role(String name, int instances, List<String> log) {
+    return new Role() {
+      @Override
+      public String name() {
+        return name;
+      }
+
+      @Override
+      public Role.Deployment prepare(io.vertx.core.json.JsonObject section) {
+        return new Role.Deployment(() -> new Recording(name, log), instances);
+      }
+    };
+  }
+
+  @Test
+  @DisplayName("the launcher puts the shared replay and notifier loop on the thread of a gateway instance, and the gateway instances on threads of their own")
+  void sharesAGatewayThread() throws Exception {
+    for (int gateways : new int[] {2, 3}) {
+      List<String> log = new CopyOnWriteArrayList<>();
+      var config = new io.vertx.core.json.JsonObject().put("admin", new io.vertx.core.json.JsonObject().put("enabled", false).put("warmUpMillis", 0));
+      HeraldLauncher.Running running = HeraldLauncher.start(config, false,
+          List.of(role("replay", 1, log), role("notifier", 1, log), role("gateway", gateways, log)))
+        .toCompletionStage().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+      try {
+        List<String> gatewayThreads = log.stream().filter(l -> l.startsWith("start gateway ")).map(l -> l.substring("start gateway ".length())).toList();
+        String shared = log.stream().filter(l -> l.startsWith("start replay ")).findFirst().orElseThrow().substring("start replay ".length());
+        assertThat(log).contains("start notifier " + shared);
+        assertThat(gatewayThreads).hasSize(gateways).doesNotHaveDuplicates().contains(shared);
+      } finally {
+        running.close().toCompletionStage().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+      }
+    }
+  }
 }

@@ -152,6 +152,11 @@ public final class WarmUp {
     this.unmuteLog = WarmUpLogFilter.install(v -> v != null && (v == copy || v == peer), cluster);
   }
 
+  /** The node's event-loop pool ({@link io.herald.common.SharedLoop#eventLoops}): the copy's loops are shared as the node's are. */
+  private int eventLoops() {
+    return io.herald.common.SharedLoop.eventLoops(io.herald.common.SharedLoop.plan(roles.stream().map(Role::name).toList(), placed));
+  }
+
   /**
    * Builds the copy, on the calling thread (never an event loop: it waits for a private cluster
    * to form). The copy has the node's metrics, in a registry of its own that /metrics does not
@@ -160,7 +165,7 @@ public final class WarmUp {
    */
   private void build() throws Exception {
     if (cluster == null) {
-      copy = Vertx.builder().with(HeraldLauncher.vertxOptions(registryName)).build();
+      copy = Vertx.builder().with(HeraldLauncher.vertxOptions(registryName, eventLoops())).build();
     } else {
       // Two members on loopback ports of their own, under a cluster name of their own: nothing
       // of the node's cluster can join it, nor it the node's.
@@ -168,7 +173,7 @@ public final class WarmUp {
       int a = freePort();
       int b = standIn ? freePort() : -1;
       List<String> members = standIn ? List.of("127.0.0.1:" + a, "127.0.0.1:" + b) : List.of("127.0.0.1:" + a);
-      Future<Vertx> first = HeraldLauncher.clusteredVertx(privateCluster(cluster, members, a), registryName, cluster + "-a");
+      Future<Vertx> first = HeraldLauncher.clusteredVertx(privateCluster(cluster, members, a), registryName, cluster + "-a", eventLoops());
       Future<Vertx> second = standIn
         ? HeraldLauncher.clusteredVertx(privateCluster(cluster, members, b), peerRegistryName, cluster + "-b")
         : Future.succeededFuture();
