@@ -156,7 +156,11 @@ public final class NotifierVerticle extends VerticleBase {
       .setMaxHeaderSize(options.maxHeaderBytes())
       // No h2c: with it on, Vert.x 5 announces a connection only once the first request's
       // headers are complete, so the slow-request guard would never see a trickling client.
-      .setHttp2ClearTextEnabled(false);
+      .setHttp2ClearTextEnabled(false)
+      // No WebSocket here: without these (on by default in Vert.x) a WebSocket extension
+      // handler sits in every publisher connection's pipeline and sees every read.
+      .setPerMessageWebSocketCompressionSupported(false)
+      .setPerFrameWebSocketCompressionSupported(false);
     SlowRequestGuard guard = new SlowRequestGuard(vertx, options.requestTimeoutMillis());
     Future<HttpServer> listening = vertx.createHttpServer(serverOptions)
       .connectionHandler(guard.connectionHandler())

@@ -68,7 +68,8 @@ public final class AdminServer {
     // HTTP/1.1 only, like the gateway and the notifier: with h2c on, Vert.x 5.0.8 was seen to
     // leave an occasional HTTP/1.1 request unanswered (tests of all three servers timed out on
     // CI until h2c was turned off), and scrapers do not need HTTP/2.
-    return vertx.createHttpServer(new io.vertx.core.http.HttpServerOptions().setHttp2ClearTextEnabled(false))
+    return vertx.createHttpServer(new io.vertx.core.http.HttpServerOptions().setHttp2ClearTextEnabled(false)
+        .setPerMessageWebSocketCompressionSupported(false).setPerFrameWebSocketCompressionSupported(false))
       .requestHandler(router).listen(options.port(), options.host())
       .recover(t -> {
         Throwable e = io.herald.common.config.ConfigException.listenFailed("admin", "port", options.host(), options.port(), t);
