@@ -6,9 +6,6 @@ import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 
-import java.util.HashMap;
-import java.util.Map;
-
 /**
  * Closes HTTP/1.x connections whose request headers do not arrive within a deadline (slowloris:
  * a client that trickles its headers one byte at a time keeps a socket for free, and the
@@ -24,17 +21,15 @@ import java.util.Map;
  */
 public final class SlowRequestGuard {
 
-  private final Vertx vertx;
-  private final long timeoutMillis;
-  private final Map<HttpConnection, Long> timers = new HashMap<>();
+  /** The connections waiting for request headers, each with its deadline: one timer for all. */
+  private final Deadlines<HttpConnection> deadlines;
 
   /** {@code timeoutMillis} > 0: how long a connection may take to deliver a request's headers. */
   public SlowRequestGuard(Vertx vertx, long timeoutMillis) {
     if (timeoutMillis <= 0) {
       throw new IllegalArgumentException("timeoutMillis must be > 0");
     }
-    this.vertx = vertx;
-    this.timeoutMillis = timeoutMillis;
+    this.deadlines = new Deadlines<>(vertx, timeoutMillis, HttpConnection::close);
   }
 
   /** For {@code HttpServer.connectionHandler}: arms the deadline on every new connection. */
@@ -50,8 +45,9 @@ public final class SlowRequestGuard {
     return request -> {
       HttpConnection conn = request.connection();
       disarm(conn);
-      // A closed connection's timer fires once into nothing: no leak. An HTTP/2 connection
-      // multiplexes streams, so the end of one says nothing about the next: it is not re-armed.
+      // A connection armed after its close stays until its deadline, then is closed again,
+      // harmlessly: no leak. An HTTP/2 connection multiplexes streams, so the end of one says
+      // nothing about the next: it is not re-armed.
       if (request.version() != HttpVersion.HTTP_2) {
         request.response().bodyEndHandler(v -> arm(conn));
       }
@@ -61,22 +57,14 @@ public final class SlowRequestGuard {
 
   /** Connections currently waiting for request headers (tests). */
   public int pending() {
-    return timers.size();
+    return deadlines.size();
   }
 
   private void arm(HttpConnection conn) {
-    disarm(conn);
-    long id = vertx.setTimer(timeoutMillis, t -> {
-      timers.remove(conn);
-      conn.close();
-    });
-    timers.put(conn, id);
+    deadlines.arm(conn);
   }
 
   private void disarm(HttpConnection conn) {
-    Long id = timers.remove(conn);
-    if (id != null) {
-      vertx.cancelTimer(id);
-    }
+    deadlines.disarm(conn);
   }
 }

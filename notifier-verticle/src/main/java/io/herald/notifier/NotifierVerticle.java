@@ -59,6 +59,8 @@ public final class NotifierVerticle extends VerticleBase {
   private PublishQuota quota;
   /** Null when {@code tcpBridgeEnabled} is false. */
   private TcpBridge tcpBridge;
+  /** The producing requests whose body has not arrived yet, each with its deadline; this verticle's event loop only. */
+  private io.herald.common.Deadlines<RoutingContext> bodyDeadlines;
 
   public NotifierVerticle(NotifierOptions options) {
     this(options, System::nanoTime);
@@ -94,6 +96,7 @@ public final class NotifierVerticle extends VerticleBase {
       LOG.info("publishing restricted to trusted producers {}", options.trustedProducers());
     }
 
+    bodyDeadlines = new io.herald.common.Deadlines<>(vertx, options.requestTimeoutMillis(), this::bodyTimedOut);
     Router router = Router.router(vertx);
     router.post("/publish*").handler(this::admit);
     router.post("/webhook/:name").handler(this::admit);
@@ -268,19 +271,23 @@ public final class NotifierVerticle extends VerticleBase {
       error(ctx.response(), new HeraldException(ErrorCode.ACCESS_DENIED, "this address may not publish"));
       return;
     }
-    long timeout = options.requestTimeoutMillis();
-    long timer = vertx.setTimer(timeout, id -> {
-      if (request.isEnded() || ctx.response().ended()) {
-        return; // the body arrived (storing has its own timeout), or the answer is already out
-      }
-      HttpConnection conn = request.connection();
-      LOG.debug("request body from {} not received within {} ms: closing", ip, timeout);
-      ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
-      error(ctx.response(), new HeraldException(ErrorCode.REQUEST_TIMEOUT, "the request body did not arrive within " + timeout + " ms"))
-        .onComplete(ar -> conn.close());
-    });
-    ctx.addEndHandler(ar -> vertx.cancelTimer(timer));
+    bodyDeadlines.arm(ctx);
+    ctx.addEndHandler(ar -> bodyDeadlines.disarm(ctx));
     ctx.next();
+  }
+
+  /** A request whose body did not arrive within {@code requestTimeoutMillis}: 408, and the connection closed. */
+  private void bodyTimedOut(RoutingContext ctx) {
+    HttpServerRequest request = ctx.request();
+    if (request.isEnded() || ctx.response().ended()) {
+      return; // the body arrived (storing has its own timeout), or the answer is already out
+    }
+    HttpConnection conn = request.connection();
+    long timeout = options.requestTimeoutMillis();
+    LOG.debug("request body from {} not received within {} ms: closing", conn.remoteAddress(), timeout);
+    ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+    error(ctx.response(), new HeraldException(ErrorCode.REQUEST_TIMEOUT, "the request body did not arrive within " + timeout + " ms"))
+      .onComplete(ar -> conn.close());
   }
 
   /**
