@@ -82,6 +82,8 @@ public final class PublisherAuth {
   }
 
   private final KeyEntry[] keys;
+  /** What each key grants, built once: its topic patterns are compiled here, not per request. */
+  private final Grant[] grants;
   private final JWTAuth jwt;
   private final java.util.Set<String> tiers;
   private final String tierClaim;
@@ -99,8 +101,11 @@ public final class PublisherAuth {
     tiers = options == null ? java.util.Set.of() : options.tiers().keySet();
     tierClaim = options == null ? NotifierOptions.DEFAULT_TIER_CLAIM : options.tierClaim();
     keys = new KeyEntry[keyEntries.size()];
+    grants = new Grant[keys.length];
     for (int i = 0; i < keys.length; i++) {
-      keys[i] = parseKey(keyEntries.get(i), tiers);
+      KeyEntry k = parseKey(keyEntries.get(i), tiers);
+      keys[i] = k;
+      grants[i] = new Grant("key#" + i, k.patterns() == null ? TopicPatterns.ANY : TopicPatterns.of(k.patterns(), null), k.tier());
     }
     jwt = options == null ? null : jwtAuth(vertx, options);
   }
@@ -206,12 +211,7 @@ public final class PublisherAuth {
         found = i;
       }
     }
-    if (found < 0) {
-      return null;
-    }
-    KeyEntry k = keys[found];
-    String label = "key#" + found;
-    return new Grant(label, k.patterns() == null ? TopicPatterns.ANY : TopicPatterns.of(k.patterns(), null), k.tier());
+    return found < 0 ? null : grants[found];
   }
 
   private Future<Grant> jwt(String token) {
