@@ -25,7 +25,9 @@ SCENARIOS=${*:-broadcast targeted storm saturation cluster}
 mkdir -p "$OUT"
 RUN=$(mktemp -d /tmp/herald-bench.XXXXXX)
 HAVE_NCHAN=0
-if [ "${NCHAN:-auto}" != off ] && bench/nchan.sh available; then HAVE_NCHAN=1; else echo "nginx+nchan not installed: Herald only (apt-get install -y nginx-light libnginx-mod-nchan)"; fi
+if [ "${NCHAN:-auto}" = off ]; then echo "NCHAN=off: Herald only"
+elif bench/nchan.sh available; then HAVE_NCHAN=1
+else echo "nginx+nchan not installed: Herald only (apt-get install -y nginx-light libnginx-mod-nchan)"; fi
 
 cleanup() {
   bench/herald.sh stop "$RUN/herald" 2>/dev/null || true
