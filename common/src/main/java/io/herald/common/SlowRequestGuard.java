@@ -26,9 +26,6 @@ public final class SlowRequestGuard {
 
   /** {@code timeoutMillis} > 0: how long a connection may take to deliver a request's headers. */
   public SlowRequestGuard(Vertx vertx, long timeoutMillis) {
-    if (timeoutMillis <= 0) {
-      throw new IllegalArgumentException("timeoutMillis must be > 0");
-    }
     this.deadlines = new Deadlines<>(vertx, timeoutMillis, HttpConnection::close);
   }
 

@@ -284,7 +284,11 @@ public final class NotifierVerticle extends VerticleBase {
     }
     HttpConnection conn = request.connection();
     long timeout = options.requestTimeoutMillis();
-    LOG.debug("request body from {} not received within {} ms: closing", conn.remoteAddress(), timeout);
+    if (LOG.isDebugEnabled()) {
+      SocketAddress peer = conn.remoteAddress();
+      LOG.debug("request body from {} not received within {} ms: closing",
+        options.clientAddress().resolve(peer == null ? null : peer.hostAddress(), request.headers()), timeout);
+    }
     ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
     error(ctx.response(), new HeraldException(ErrorCode.REQUEST_TIMEOUT, "the request body did not arrive within " + timeout + " ms"))
       .onComplete(ar -> conn.close());
