@@ -149,6 +149,8 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
   private static final String DEADLOCK_DETECTED = "40P01";
   private static final String SERIALIZATION_FAILURE = "40001";
   private static final int MAX_APPEND_TRIES = 3;
+  /** Tries of the schema transaction ({@link #createSchema}). */
+  private static final int MAX_SCHEMA_TRIES = 5;
   /** SQLSTATE the fence trigger raises when a transaction commits after its deadline. */
   static final String PAST_DEADLINE = "HR001";
   /** The transaction-local setting that carries an append's deadline to the fence trigger. */
@@ -247,7 +249,7 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
         ready = Future.failedFuture(new IllegalStateException(
           "PostgreSQL replay store: replay.postgresUrl " + safeUrl + " is not a valid PostgreSQL URL: " + configError));
       } else {
-        ready = pool.withTransaction(conn -> conn.query(sql.schema).execute())
+        ready = createSchema(1)
           .compose(v -> measureClock())
           .recover(t -> Future.failedFuture(new IllegalStateException(
             "PostgreSQL replay store: the database at replay.postgresUrl " + safeUrl + " is not usable: "
@@ -255,6 +257,18 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
       }
     }
     return ready;
+  }
+
+  /**
+   * The schema transaction, tried again when PostgreSQL rolled it back as a deadlock victim or a
+   * serialization failure: its {@code ALTER TABLE}s take exclusive locks, and another store
+   * already appending to the same tables (a second replay node starting, or this one re-creating
+   * a dropped schema) holds row and table locks in another order. Nothing of a rolled-back try
+   * is left, and every statement is idempotent.
+   */
+  private Future<Void> createSchema(int attempt) {
+    return pool.withTransaction(conn -> conn.query(sql.schema).execute()).<Void>mapEmpty()
+      .recover(t -> attempt < MAX_SCHEMA_TRIES && rolledBackForRetry(t) ? createSchema(attempt + 1) : Future.failedFuture(t));
   }
 
   /** Measures {@link #serverClockOffset} with one query. */
