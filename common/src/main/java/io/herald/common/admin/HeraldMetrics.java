@@ -30,7 +30,7 @@ public final class HeraldMetrics {
 
   private final MeterRegistry registry;
   private final Map<String, AtomicLong> active = new ConcurrentHashMap<>();
-  private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+  private final Map<CounterKey, Counter> counters = new ConcurrentHashMap<>();
   private final Timer deliveryLatency;
   private final DistributionSummary replayReadEvents;
   /** {@code herald_presence_entries{topic}}: the node's largest topics only, so the label's cardinality stays bounded. */
@@ -103,9 +103,21 @@ public final class HeraldMetrics {
     return registry;
   }
 
-  private Counter counter(String name, String description, String... tags) {
-    String key = name + String.join("\u0000", tags);
-    return counters.computeIfAbsent(key, k -> Counter.builder(name).description(description).tags(tags).register(registry));
+  /** A counter without tags; looked up by its name alone (no key built per call: deliveries count here). */
+  private Counter counter(String name, String description) {
+    return counter(name, description, null, null);
+  }
+
+  /** A counter with one tag ({@code tagKey=null}: none), looked up without building a string per call. */
+  private Counter counter(String name, String description, String tagKey, String tagValue) {
+    return counters.computeIfAbsent(new CounterKey(name, tagValue), k -> {
+      Counter.Builder b = Counter.builder(name).description(description);
+      return (tagKey == null ? b : b.tag(tagKey, tagValue)).register(registry);
+    });
+  }
+
+  /** A counter's name and its one tag's value (every Herald counter has at most one tag, fixed by its name). */
+  private record CounterKey(String name, String tagValue) {
   }
 
   private AtomicLong activeGauge(String transport) {
