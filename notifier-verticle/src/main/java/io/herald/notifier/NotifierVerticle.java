@@ -60,7 +60,7 @@ public final class NotifierVerticle extends VerticleBase {
   /** Null when {@code tcpBridgeEnabled} is false. */
   private TcpBridge tcpBridge;
   /** The producing requests whose body has not arrived yet, each with its deadline; this verticle's event loop only. */
-  private io.herald.common.Deadlines<RoutingContext> bodyDeadlines;
+  private io.herald.common.Deadlines<HttpServerRequest> bodyDeadlines;
 
   public NotifierVerticle(NotifierOptions options) {
     this(options, System::nanoTime);
@@ -101,7 +101,7 @@ public final class NotifierVerticle extends VerticleBase {
     router.post("/publish*").handler(this::admit);
     router.post("/webhook/:name").handler(this::admit);
     router.post("/publish*").handler(ctx -> {
-      if (!jsonContent(ctx)) {
+      if (!jsonContent(ctx.request())) {
         return;
       }
       // Authentication may be asynchronous (a JWT): hold the body until BodyHandler, which
@@ -120,8 +120,9 @@ public final class NotifierVerticle extends VerticleBase {
       });
     });
     router.post("/publish*").handler(BodyHandler.create(false).setBodyLimit(options.maxBodyBytes()));
-    router.post("/publish").handler(ctx -> handle(ctx, publisher, false));
-    router.post("/publish/batch").handler(ctx -> handle(ctx, publisher, true));
+    // Reached only by paths the fast path leaves to the router (see publishFirst): "/publish/", say.
+    router.post("/publish").handler(ctx -> handle(ctx.request(), bytes(ctx), ctx.get(GRANT), publisher, false));
+    router.post("/publish/batch").handler(ctx -> handle(ctx.request(), bytes(ctx), ctx.get(GRANT), publisher, true));
     router.route("/publish").handler(ctx -> methodNotAllowed(ctx));
     router.route("/publish/batch").handler(ctx -> methodNotAllowed(ctx));
     router.post("/webhook/:name").handler(ctx -> {
@@ -129,7 +130,7 @@ public final class NotifierVerticle extends VerticleBase {
         error(ctx.response(), new HeraldException(ErrorCode.NOT_FOUND, "no such webhook: " + ctx.pathParam("name")));
         return;
       }
-      if (jsonContent(ctx)) {
+      if (jsonContent(ctx.request())) {
         ctx.next();
       }
     });
@@ -138,18 +139,10 @@ public final class NotifierVerticle extends VerticleBase {
     router.route("/webhook/:name").handler(ctx -> methodNotAllowed(ctx));
     router.route().last().handler(ctx -> error(ctx.response(),
       new HeraldException(ErrorCode.NOT_FOUND, "no such resource: " + ctx.request().path())));
-    router.errorHandler(413, ctx -> {
-      // The rest of the body is still on its way: the connection carries no other request, so
-      // the answer says so, and the connection closes once the body has been read to its end.
-      HttpServerRequest request = ctx.request();
-      ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
-      error(ctx.response(), new HeraldException(ErrorCode.PAYLOAD_TOO_LARGE, "the body is larger than " + options.maxBodyBytes() + " bytes"))
-        .onComplete(ar -> closeAfterBody(request));
-    });
-    router.errorHandler(500, ctx -> {
-      LOG.error("request {} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
-      error(ctx.response(), new HeraldException(ErrorCode.INTERNAL, "internal error"));
-    });
+    // The rest of the body is still on its way: the connection carries no other request, so
+    // the answer says so, and the connection closes once the body has been read to its end.
+    router.errorHandler(413, ctx -> tooLarge(ctx.request()));
+    router.errorHandler(500, ctx -> internalError(ctx.request(), ctx.failure()));
 
     MessageConsumer<Object> bus = vertx.eventBus().consumer(Addresses.PUBLISH, msg -> onBus(msg, publisher));
     ingests.addAll(ingests(publisher));
@@ -167,7 +160,7 @@ public final class NotifierVerticle extends VerticleBase {
     SlowRequestGuard guard = new SlowRequestGuard(vertx, options.requestTimeoutMillis());
     Future<HttpServer> listening = vertx.createHttpServer(serverOptions)
       .connectionHandler(guard.connectionHandler())
-      .requestHandler(guard.wrap(router))
+      .requestHandler(guard.wrap(publishFirst(router, auth, publisher)))
       .invalidRequestHandler(io.herald.common.MalformedRequests.HANDLER)
       .listen(options.port(), options.host())
       .recover(t -> Future.failedFuture(ConfigException.listenFailed("notifier", "port", options.host(), options.port(), t)))
@@ -263,23 +256,147 @@ public final class NotifierVerticle extends VerticleBase {
    */
   private void admit(RoutingContext ctx) {
     HttpServerRequest request = ctx.request();
+    if (admit(request)) {
+      ctx.addEndHandler(ar -> bodyDeadlines.disarm(request));
+      ctx.next();
+    }
+  }
+
+  /**
+   * {@link #admit(RoutingContext)} for a request outside the router: false when refused (the
+   * answer is sent); when admitted, its body deadline is armed, to be disarmed by the caller once
+   * the response ends.
+   */
+  private boolean admit(HttpServerRequest request) {
     SocketAddress peer = request.connection().remoteAddress();
     // Behind a trusted proxy the client is the address it forwards, for the allowlist and the logs.
     String ip = options.clientAddress().resolve(peer == null ? null : peer.hostAddress(), request.headers());
     if (!options.producerAllowlist().allows(ip)) {
       LOG.debug("refused {} {} from untrusted address {}", request.method(), request.path(), ip);
-      error(ctx.response(), new HeraldException(ErrorCode.ACCESS_DENIED, "this address may not publish"));
+      error(request.response(), new HeraldException(ErrorCode.ACCESS_DENIED, "this address may not publish"));
+      return false;
+    }
+    bodyDeadlines.arm(request);
+    return true;
+  }
+
+  /**
+   * {@code POST /publish} and {@code POST /publish/batch}, the hot path of every publish, served
+   * without the router: the same steps as its handlers (address allowlist and body deadline,
+   * content type, authentication with the body held meanwhile, the body read up to
+   * {@code maxBodyBytes}, then {@link #handle}), without a routing context, the route matching of
+   * each of the four handlers and the body handler's generic machinery (vertx-web was about 3 %
+   * of the publish path's CPU, BENCHMARKS.md run 26). Only these two exact paths come here; every
+   * other request (another method, {@code /publish/}, webhooks, the 404s) goes to {@code router}
+   * as before.
+   */
+  private io.vertx.core.Handler<HttpServerRequest> publishFirst(Router router, PublisherAuth auth, Publisher publisher) {
+    return request -> {
+      if (request.method() == io.vertx.core.http.HttpMethod.POST) {
+        String path = request.path();
+        boolean single = "/publish".equals(path);
+        if (single || "/publish/batch".equals(path)) {
+          try {
+            publishRequest(request, auth, publisher, !single);
+          } catch (RuntimeException e) {
+            internalError(request, e);
+          }
+          return;
+        }
+      }
+      router.handle(request);
+    };
+  }
+
+  private void publishRequest(HttpServerRequest request, PublisherAuth auth, Publisher publisher, boolean batchPath) {
+    HttpServerResponse response = request.response();
+    if (!admit(request)) {
       return;
     }
-    bodyDeadlines.arm(ctx);
-    ctx.addEndHandler(ar -> bodyDeadlines.disarm(ctx));
-    ctx.next();
+    response.endHandler(v -> bodyDeadlines.disarm(request));
+    if (!jsonContent(request)) {
+      return;
+    }
+    // Held while authenticating, as on the router's path (vertx-web issue 2438).
+    request.pause();
+    auth.authenticate(request).onComplete(ar -> {
+      if (ar.failed()) {
+        request.resume(); // the unread body is discarded
+        response.putHeader("WWW-Authenticate", "Bearer realm=\"herald\"");
+        error(response, HeraldException.from(ar.cause()));
+        return;
+      }
+      PublisherAuth.Grant grant = ar.result();
+      try {
+        readBody(request, body -> handle(request, body, grant, publisher, batchPath));
+      } catch (RuntimeException e) {
+        internalError(request, e);
+      }
+    });
+  }
+
+  /**
+   * Reads the body of {@code request} (paused) up to {@code maxBodyBytes}, then gives its bytes
+   * to {@code then}; a larger body, declared or sent, is answered 413 as the body handler's limit
+   * was, and the connection closed once the rest has been read.
+   */
+  private void readBody(HttpServerRequest request, java.util.function.Consumer<byte[]> then) {
+    long limit = options.maxBodyBytes();
+    String declared = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+    if (declared != null) {
+      long length;
+      try {
+        length = Long.parseLong(declared);
+      } catch (NumberFormatException e) {
+        length = -1; // Netty's decoder refuses a malformed Content-Length before we see it
+      }
+      if (length > limit) {
+        tooLarge(request);
+        return;
+      }
+    }
+    io.vertx.core.buffer.Buffer body = io.vertx.core.buffer.Buffer.buffer();
+    boolean[] over = {false};
+    request.handler(chunk -> {
+      if (over[0]) {
+        return;
+      }
+      if ((long) body.length() + chunk.length() > limit) {
+        over[0] = true;
+        tooLarge(request);
+        return;
+      }
+      body.appendBuffer(chunk);
+    });
+    request.endHandler(v -> {
+      if (!over[0]) {
+        try {
+          then.accept(body.getBytes());
+        } catch (RuntimeException e) {
+          internalError(request, e);
+        }
+      }
+    });
+    request.exceptionHandler(t -> LOG.debug("publish request body from {} failed: {}", request.connection().remoteAddress(), t.toString()));
+    request.resume();
+  }
+
+  /** A body larger than {@code maxBodyBytes}: 413, and the connection closed after the body (see the router's 413 handler). */
+  private void tooLarge(HttpServerRequest request) {
+    request.response().putHeader(HttpHeaders.CONNECTION, "close");
+    error(request.response(), new HeraldException(ErrorCode.PAYLOAD_TOO_LARGE, "the body is larger than " + options.maxBodyBytes() + " bytes"))
+      .onComplete(ar -> closeAfterBody(request));
+  }
+
+  /** What the router's 500 handler does, for the fast path. */
+  private static void internalError(HttpServerRequest request, Throwable t) {
+    LOG.error("request {} {} failed", request.method(), request.path(), t);
+    error(request.response(), new HeraldException(ErrorCode.INTERNAL, "internal error"));
   }
 
   /** A request whose body did not arrive within {@code requestTimeoutMillis}: 408, and the connection closed. */
-  private void bodyTimedOut(RoutingContext ctx) {
-    HttpServerRequest request = ctx.request();
-    if (request.isEnded() || ctx.response().ended()) {
+  private void bodyTimedOut(HttpServerRequest request) {
+    if (request.isEnded() || request.response().ended() || request.response().closed()) {
       return; // the body arrived (storing has its own timeout), or the answer is already out
     }
     HttpConnection conn = request.connection();
@@ -289,8 +406,8 @@ public final class NotifierVerticle extends VerticleBase {
       LOG.debug("request body from {} not received within {} ms: closing",
         options.clientAddress().resolve(peer == null ? null : peer.hostAddress(), request.headers()), timeout);
     }
-    ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
-    error(ctx.response(), new HeraldException(ErrorCode.REQUEST_TIMEOUT, "the request body did not arrive within " + timeout + " ms"))
+    request.response().putHeader(HttpHeaders.CONNECTION, "close");
+    error(request.response(), new HeraldException(ErrorCode.REQUEST_TIMEOUT, "the request body did not arrive within " + timeout + " ms"))
       .onComplete(ar -> conn.close());
   }
 
@@ -328,22 +445,21 @@ public final class NotifierVerticle extends VerticleBase {
    * Invalid bodies count too (at most {@code maxBatchSize} events): a flood of bad requests is
    * limited like a flood of good ones.
    */
-  private boolean admitRate(RoutingContext ctx, String publisher, String tier, JsonObject body) {
-    long bytes = ctx.body().buffer() == null ? 0 : ctx.body().buffer().length();
+  private boolean admitRate(HttpServerResponse response, String publisher, String tier, JsonObject body, long bytes) {
     PublishQuota.Refusal refused = quota.admit(publisher, tier, body, bytes);
     if (refused == null) {
       return true;
     }
-    ctx.response().putHeader("Retry-After", Integer.toString(refused.retryAfterSeconds()));
-    error(ctx.response(), new HeraldException(ErrorCode.RATE_LIMITED, refused.message()));
+    response.putHeader("Retry-After", Integer.toString(refused.retryAfterSeconds()));
+    error(response, new HeraldException(ErrorCode.RATE_LIMITED, refused.message()));
     return false;
   }
 
   /** False (and a 415 sent) when the request declares a content type other than JSON. */
-  private static boolean jsonContent(RoutingContext ctx) {
-    String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+  private static boolean jsonContent(HttpServerRequest request) {
+    String type = request.getHeader(HttpHeaders.CONTENT_TYPE);
     if (type != null && !type.toLowerCase().startsWith("application/json")) {
-      error(ctx.response(), new HeraldException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "send application/json"));
+      error(request.response(), new HeraldException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "send application/json"));
       return false;
     }
     return true;
@@ -364,20 +480,21 @@ public final class NotifierVerticle extends VerticleBase {
       error(ctx.response(), e);
       return;
     }
+    byte[] raw = bytes(ctx);
     JsonObject body;
     try {
-      body = PublishParser.object(bytes(ctx));
+      body = PublishParser.object(raw);
     } catch (HeraldException e) {
       error(ctx.response(), e);
       return;
     }
-    if (!admitRate(ctx, "webhook:" + name, null, body)) {
+    if (!admitRate(ctx.response(), "webhook:" + name, null, body, raw.length)) {
       webhooks.forget(remembered); // refused before storing: the sender may retry the same delivery
       return;
     }
     java.util.List<String> topics = options.webhookTopics().get(name);
     PublisherAuth.Grant grant = new PublisherAuth.Grant("webhook:" + name, topics == null ? TopicPatterns.ANY : TopicPatterns.of(topics, null));
-    publisher.publish(body, "webhook", grant, trace(ctx, publisher)).onComplete(ar -> {
+    publisher.publish(body, "webhook", grant, trace(ctx.request(), publisher)).onComplete(ar -> {
       if (ar.succeeded()) {
         ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(ar.result().encode());
       } else {
@@ -390,36 +507,37 @@ public final class NotifierVerticle extends VerticleBase {
     });
   }
 
-  private void handle(RoutingContext ctx, Publisher publisher, boolean batchPath) {
+  /** A publish request whose body ({@code raw}) has arrived, from an authenticated publisher ({@code grant}). */
+  private void handle(HttpServerRequest request, byte[] raw, PublisherAuth.Grant grant, Publisher publisher, boolean batchPath) {
+    HttpServerResponse response = request.response();
     JsonObject body;
     try {
-      body = PublishParser.object(bytes(ctx));
+      body = PublishParser.object(raw);
     } catch (HeraldException e) {
-      error(ctx.response(), e);
+      error(response, e);
       return;
     }
     if (batchPath != PublishParser.isBatch(body)) {
-      error(ctx.response(), new HeraldException(ErrorCode.INVALID_REQUEST, batchPath
+      error(response, new HeraldException(ErrorCode.INVALID_REQUEST, batchPath
         ? "POST /publish/batch takes {\"events\": [...]}" : "POST /publish takes one event; use /publish/batch for {\"events\": [...]}"));
       return;
     }
-    PublisherAuth.Grant grant = ctx.get(GRANT);
-    if (!admitRate(ctx, grant.publisher(), grant.tier(), body)) {
+    if (!admitRate(response, grant.publisher(), grant.tier(), body, raw.length)) {
       return;
     }
-    publisher.publish(body, "http", grant, trace(ctx, publisher)).onComplete(ar -> {
+    publisher.publish(body, "http", grant, trace(request, publisher)).onComplete(ar -> {
       if (ar.succeeded()) {
-        ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(ar.result().encode());
+        response.putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(ar.result().encode());
       } else {
-        error(ctx.response(), HeraldException.from(ar.cause()));
+        error(response, HeraldException.from(ar.cause()));
       }
     });
   }
 
   /** The producer's W3C trace context from the request headers, read only when tracing is on. */
-  private static TraceContext trace(RoutingContext ctx, Publisher publisher) {
+  private static TraceContext trace(HttpServerRequest request, Publisher publisher) {
     return publisher.tracing()
-      ? TraceContext.of(ctx.request().getHeader(TraceContext.TRACEPARENT), ctx.request().getHeader(TraceContext.TRACESTATE))
+      ? TraceContext.of(request.getHeader(TraceContext.TRACEPARENT), request.getHeader(TraceContext.TRACESTATE))
       : null;
   }
 

@@ -128,6 +128,64 @@ class NotifierSlowClientsTest extends NotifierLimitsFixture {
   }
 
   @Test
+  @DisplayName("A chunked body (no Content-Length) is read to its end within maxBodyBytes, and refused with 413 past it")
+  void chunkedBodies(Vertx vertx) throws Exception {
+    NotifierVerticle n = deploy(vertx, new JsonObject().put("maxBodyBytes", 4096).put("requestTimeoutMillis", 600_000));
+    // Within the limit, in three chunks: stored once, answered with its seq.
+    try (Socket s = new Socket("127.0.0.1", n.actualPort())) {
+      s.setSoTimeout(30_000);
+      OutputStream out = s.getOutputStream();
+      out.write(("POST /publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + KEY + "\r\nConnection: close\r\n"
+        + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      for (String part : new String[] {"{\"topic\":", "\"ch\",\"data\":", "{\"n\":1}}"}) {
+        out.write((Integer.toHexString(part.length()) + "\r\n" + part + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+      }
+      out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      String response = readAll(s.getInputStream());
+      assertThat(response).startsWith("HTTP/1.1 200");
+      assertThat(response).contains("\"topic\":\"ch\"").contains("\"seq\":1");
+    }
+    assertThat(seq("ch")).isEqualTo(1);
+    // Past the limit, with no length declared up front: refused once the limit is crossed, the
+    // connection closed after the rest of the body, nothing stored.
+    try (Socket s = new Socket("127.0.0.1", n.actualPort())) {
+      s.setSoTimeout(30_000);
+      OutputStream out = s.getOutputStream();
+      out.write(("POST /publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + KEY + "\r\n"
+        + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      String head = "{\"topic\":\"ch\",\"data\":\"";
+      out.write((Integer.toHexString(head.length()) + "\r\n" + head + "\r\n").getBytes(StandardCharsets.US_ASCII));
+      String part = "x".repeat(1000);
+      for (int i = 0; i < 10; i++) {
+        out.write((Integer.toHexString(part.length()) + "\r\n" + part + "\r\n").getBytes(StandardCharsets.US_ASCII));
+      }
+      out.write(("3\r\n\"}\n\r\n0\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      String response = readAll(s.getInputStream());
+      assertThat(response).startsWith("HTTP/1.1 413");
+      assertThat(response.toLowerCase()).contains("connection: close").contains("\"error\":\"payload_too_large\"");
+    }
+    assertThat(seq("ch")).as("the refused body stored nothing").isEqualTo(1);
+  }
+
+  @Test
+  @DisplayName("POST /publish with a query string and POST /publish/ (trailing slash) publish as POST /publish does")
+  void publishPathVariants(Vertx vertx) throws Exception {
+    NotifierVerticle n = deploy(vertx, new JsonObject());
+    assertThat(post(n, "/publish?source=x", KEY, "{\"topic\":\"pv\",\"data\":1}").status()).isEqualTo(200);
+    assertThat(post(n, "/publish/", KEY, "{\"topic\":\"pv\",\"data\":2}").status()).isEqualTo(200);
+    assertThat(seq("pv")).isEqualTo(2);
+    assertThat(post(n, "/publish/batch?x=1", KEY, "{\"events\":[{\"topic\":\"pv\",\"data\":3}]}").status()).isEqualTo(200);
+    assertThat(seq("pv")).isEqualTo(3);
+    // And without a key, on either path, nothing is stored.
+    assertThat(post(n, "/publish?x=1", null, "{\"topic\":\"pv\",\"data\":4}").status()).isEqualTo(401);
+    assertThat(post(n, "/publish/", null, "{\"topic\":\"pv\",\"data\":4}").status()).isEqualTo(401);
+    assertThat(seq("pv")).isEqualTo(3);
+  }
+
+  @Test
   @DisplayName("Headers above maxHeaderBytes get 431 and the notifier keeps serving")
   void headerSize(Vertx vertx) throws Exception {
     NotifierVerticle n = deploy(vertx, new JsonObject().put("maxHeaderBytes", 2048));
