@@ -65,21 +65,34 @@ public final class HeraldMetrics {
   private static final String REPLAY_EVICTED_BYTES = "Estimated bytes of the events evicted by the replay store's byte budget";
   private static final String SLOW_CONSUMERS = "Connections cut off for not reading fast enough";
 
-  /** Vert.x instances whose counting goes to a registry of their own (the warm-up's private roles). */
-  private static final Map<io.vertx.core.Vertx, HeraldMetrics> MUTED = new ConcurrentHashMap<>();
+  /**
+   * Vert.x instances bound to metrics of their own: the warm-up's private roles (muted, counting
+   * in a registry nobody serves) and, while a warm-up has run, the node itself (its process
+   * metrics). Binding the node too keeps {@link #get} on one path whatever runs: with the node
+   * unbound, the warm-up's traffic found its Vert.x here and the node's traffic after it did
+   * not, a branch the JIT had compiled as never taken, so the first real publishes deoptimized
+   * every compiled method that had inlined {@code get()} (the publish and delivery paths:
+   * {@code TopicChannel.dispatch}, {@code Publisher.publish}; JFR's {@code jdk.Deoptimization}
+   * events after {@code /ready}, BENCHMARKS.md run 34).
+   */
+  private static final Map<io.vertx.core.Vertx, HeraldMetrics> BOUND = new ConcurrentHashMap<>();
 
   /**
    * The metrics of the process's registry; on a thread of a {@linkplain #mute muted} Vert.x,
    * those of the registry it was muted to, so that the warm-up counts in no user-facing metric.
    */
   public static HeraldMetrics get() {
-    if (!MUTED.isEmpty()) {
-      io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
-      HeraldMetrics muted = context == null ? null : MUTED.get(context.owner());
-      if (muted != null) {
-        return muted;
+    io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
+    if (context != null) {
+      HeraldMetrics bound = BOUND.get(context.owner());
+      if (bound != null) {
+        return bound;
       }
     }
+    return processMetrics();
+  }
+
+  private static HeraldMetrics processMetrics() {
     MeterRegistry r = BackendRegistries.getDefaultNow();
     return ALL.computeIfAbsent(r == null ? PRIVATE : r, HeraldMetrics::new);
   }
@@ -90,12 +103,25 @@ public final class HeraldMetrics {
    * warm-up compiles the same meter classes the real traffic uses).
    */
   static void mute(io.vertx.core.Vertx vertx, MeterRegistry registry) {
-    MUTED.put(vertx, new HeraldMetrics(registry));
+    BOUND.put(vertx, new HeraldMetrics(registry));
+  }
+
+  /**
+   * Binds {@code node} to the process's metrics, until it closes: what its threads count goes
+   * where it went before, looked up the way a muted Vert.x's is (see {@link #BOUND}).
+   */
+  static void bindNode(io.vertx.core.Vertx node) {
+    if (BOUND.putIfAbsent(node, processMetrics()) == null && node instanceof io.vertx.core.internal.VertxInternal internal) {
+      internal.addCloseHook(done -> {
+        BOUND.remove(node);
+        done.succeed();
+      });
+    }
   }
 
   /** Undoes {@link #mute}. */
   static void unmute(io.vertx.core.Vertx vertx) {
-    MUTED.remove(vertx);
+    BOUND.remove(vertx);
   }
 
   /** The registry the meters live in (tests read it). */
