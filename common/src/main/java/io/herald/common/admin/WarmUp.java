@@ -194,6 +194,7 @@ public final class WarmUp {
       }
     }
     HeraldMetrics.mute(copy, registry(registryName));
+    HeraldMetrics.bindNode(node);
     if (peer != null) {
       EventCodec.register(peer);
       HeraldMetrics.mute(peer, registry(peerRegistryName));
@@ -389,9 +390,12 @@ public final class WarmUp {
       return Future.all(all).mapEmpty();
     }
     List<Future<?>> all = new ArrayList<>();
+    // Half of the subscribers on one topic each (the commonest stream: one user's topic), the
+    // others sharing the rest (a stream on several topics keeps a cursor per topic).
+    int single = SUBSCRIBERS / 2;
     for (int s = 0; s < SUBSCRIBERS; s++) {
       StringBuilder uri = new StringBuilder("/events?");
-      for (int t = s; t < TOPICS; t += SUBSCRIBERS) {
+      for (int t = s; t < TOPICS; t += s < single ? TOPICS : SUBSCRIBERS - single) {
         uri.append(t == s ? "" : "&").append("topic=").append(TOPIC_PREFIX).append(t);
       }
       all.add(client.request(new RequestOptions().setMethod(HttpMethod.GET).setPort(gatewayPort).setURI(uri.toString()))
@@ -482,11 +486,24 @@ public final class WarmUp {
     });
   }
 
-  private static String body(String topic, long n) {
-    // About 200 bytes, the size of a typical targeted notification.
-    return "{\"topic\":\"" + topic + "\",\"type\":\"notification\",\"data\":{\"id\":" + n
-      + ",\"title\":\"Your order has shipped\",\"body\":\"Parcel 1Z999AA10123456784 left the warehouse\","
-      + "\"url\":\"/orders/" + n + "\",\"unread\":3}}";
+  /**
+   * About 200 bytes, the size of a typical targeted notification, in the shapes publishers send:
+   * with and without {@code type}, the data an object (numbers, strings, an array, a decimal) or
+   * a string, some with an {@code id}. A branch the warm-up never takes is compiled as never
+   * taken, and the first real publish that takes it deoptimizes the method (JFR's
+   * {@code jdk.Deoptimization}, BENCHMARKS.md run 34).
+   */
+  static String body(String topic, long n) {
+    String order = "{\"id\":" + n + ",\"title\":\"Your order has shipped\",\"body\":\"Parcel 1Z999AA10123456784 left the warehouse\","
+      + "\"url\":\"/orders/" + n + "\",\"unread\":3}";
+    return switch ((int) (n % 4)) {
+      case 0 -> "{\"topic\":\"" + topic + "\",\"type\":\"notification\",\"data\":" + order + "}";
+      case 1 -> "{\"topic\":\"" + topic + "\",\"data\":{\"n\":" + n + ",\"t\":" + (1_700_000_000_000_000L + n)
+        + ",\"progress\":0." + (n % 100) + ",\"tags\":[\"render\",\"video\"],\"done\":false,\"p\":\"" + "x".repeat(64) + "\"}}";
+      case 2 -> "{\"topic\":\"" + topic + "\",\"type\":\"ticket.updated\",\"data\":\"Ticket #" + n
+        + " was assigned to you by the support team; open it to reply.\"}";
+      default -> "{\"id\":\"w-" + n + "\",\"topic\":\"" + topic + "\",\"data\":" + order + "}";
+    };
   }
 
   private Future<?> httpPublish(String topic, long n) {
@@ -523,8 +540,9 @@ public final class WarmUp {
         remember(topic, m.body());
       });
     }
-    JsonObject draft = new JsonObject().put("topic", topic).put("type", "notification")
-      .put("data", body.getJsonObject("data").encode()).put("json", true);
+    Object data = body.getValue("data");
+    JsonObject draft = new JsonObject().put("topic", topic).put("type", body.getString("type", "notification"))
+      .put("data", data instanceof JsonObject o ? o.encode() : String.valueOf(data)).put("json", data instanceof JsonObject);
     return copy.eventBus().<JsonObject>request(Addresses.REPLAY_APPEND,
         new JsonObject().put("events", new JsonArray().add(EventDraft.fromJson(draft).toJson())))
       .onSuccess(m -> {
