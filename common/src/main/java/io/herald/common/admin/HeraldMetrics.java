@@ -119,6 +119,11 @@ public final class HeraldMetrics {
     }
   }
 
+  /** Whether {@code vertx} is bound (muted or a node bound by {@link #bindNode}); tests. */
+  static boolean bound(io.vertx.core.Vertx vertx) {
+    return BOUND.containsKey(vertx);
+  }
+
   /** Undoes {@link #mute}. */
   static void unmute(io.vertx.core.Vertx vertx) {
     BOUND.remove(vertx);
