@@ -100,25 +100,10 @@ public final class NotifierVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     router.post("/publish*").handler(this::admit);
     router.post("/webhook/:name").handler(this::admit);
-    router.post("/publish*").handler(ctx -> {
-      if (!jsonContent(ctx.request())) {
-        return;
-      }
-      // Authentication may be asynchronous (a JWT): hold the body until BodyHandler, which
-      // resumes the request, is there to read it; otherwise a body that arrives meanwhile is
-      // dropped and the request hangs (vertx-web issue 2438).
-      ctx.request().pause();
-      auth.authenticate(ctx.request()).onComplete(ar -> {
-        if (ar.failed()) {
-          ctx.request().resume(); // the unread body is discarded
-          ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"herald\"");
-          error(ctx.response(), HeraldException.from(ar.cause()));
-          return;
-        }
-        ctx.put(GRANT, ar.result());
-        ctx.next();
-      });
-    });
+    router.post("/publish*").handler(ctx -> authenticated(ctx.request(), auth, grant -> {
+      ctx.put(GRANT, grant);
+      ctx.next(); // BodyHandler resumes the request
+    }));
     router.post("/publish*").handler(BodyHandler.create(false).setBodyLimit(options.maxBodyBytes()));
     // Reached only by paths the fast path leaves to the router (see publishFirst): "/publish/", say.
     router.post("/publish").handler(ctx -> handle(ctx.request(), bytes(ctx), ctx.get(GRANT), publisher, false));
@@ -314,24 +299,35 @@ public final class NotifierVerticle extends VerticleBase {
       return;
     }
     response.endHandler(v -> bodyDeadlines.disarm(request));
-    if (!jsonContent(request)) {
-      return;
-    }
-    // Held while authenticating, as on the router's path (vertx-web issue 2438).
-    request.pause();
-    auth.authenticate(request).onComplete(ar -> {
-      if (ar.failed()) {
-        request.resume(); // the unread body is discarded
-        response.putHeader("WWW-Authenticate", "Bearer realm=\"herald\"");
-        error(response, HeraldException.from(ar.cause()));
-        return;
-      }
-      PublisherAuth.Grant grant = ar.result();
+    authenticated(request, auth, grant -> {
       try {
         readBody(request, body -> handle(request, body, grant, publisher, batchPath));
       } catch (RuntimeException e) {
         internalError(request, e);
       }
+    });
+  }
+
+  /**
+   * The steps every publish request takes before its body is read, on either path: a JSON
+   * content type (else 415), then authentication, with the request paused meanwhile (it may be
+   * asynchronous, a JWT: a body arriving before a handler is there to read it would be dropped
+   * and the request would hang, vertx-web issue 2438). {@code then} gets the grant with the
+   * request still paused; a failure is answered 401 or 403 and the unread body discarded.
+   */
+  private static void authenticated(HttpServerRequest request, PublisherAuth auth, java.util.function.Consumer<PublisherAuth.Grant> then) {
+    if (!jsonContent(request)) {
+      return;
+    }
+    request.pause();
+    auth.authenticate(request).onComplete(ar -> {
+      if (ar.failed()) {
+        request.resume(); // the unread body is discarded
+        request.response().putHeader("WWW-Authenticate", "Bearer realm=\"herald\"");
+        error(request.response(), HeraldException.from(ar.cause()));
+        return;
+      }
+      then.accept(ar.result());
     });
   }
 
