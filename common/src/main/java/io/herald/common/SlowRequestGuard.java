@@ -32,8 +32,8 @@ public final class SlowRequestGuard {
   /** For {@code HttpServer.connectionHandler}: arms the deadline on every new connection. */
   public Handler<HttpConnection> connectionHandler() {
     return conn -> {
-      arm(conn);
-      conn.closeHandler(v -> disarm(conn));
+      deadlines.arm(conn);
+      conn.closeHandler(v -> deadlines.disarm(conn));
     };
   }
 
@@ -41,12 +41,12 @@ public final class SlowRequestGuard {
   public Handler<HttpServerRequest> wrap(Handler<HttpServerRequest> next) {
     return request -> {
       HttpConnection conn = request.connection();
-      disarm(conn);
+      deadlines.disarm(conn);
       // A connection armed after its close stays until its deadline, then is closed again,
       // harmlessly: no leak. An HTTP/2 connection multiplexes streams, so the end of one says
       // nothing about the next: it is not re-armed.
       if (request.version() != HttpVersion.HTTP_2) {
-        request.response().bodyEndHandler(v -> arm(conn));
+        request.response().bodyEndHandler(v -> deadlines.arm(conn));
       }
       next.handle(request);
     };
@@ -55,13 +55,5 @@ public final class SlowRequestGuard {
   /** Connections currently waiting for request headers (tests). */
   public int pending() {
     return deadlines.size();
-  }
-
-  private void arm(HttpConnection conn) {
-    deadlines.arm(conn);
-  }
-
-  private void disarm(HttpConnection conn) {
-    deadlines.disarm(conn);
   }
 }
