@@ -6,8 +6,10 @@ import io.herald.common.EventCodec;
 import io.herald.common.EventDraft;
 import io.herald.common.HeraldLauncher;
 import io.herald.common.LocalRoles;
+import io.herald.common.Position;
 import io.herald.common.Role;
 import io.herald.common.config.ClusterOptions;
+import io.herald.common.replay.ReadResult;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -33,7 +35,9 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.security.SecureRandom;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -86,6 +90,12 @@ public final class WarmUp {
   static final int TOPICS = 8;
   /** Other topics of the private copy, each published to a few times (topic creation paths). */
   static final int OTHER_TOPICS = 1024;
+  /** The ids a single-topic subscriber remembers: a resume from the oldest misses up to this many events. */
+  static final int RECENT = 16;
+  /** Events the stand-in replay keeps per subscribed topic: more than {@link #RECENT}, for what is published while a resume is on its way. */
+  static final int KEPT = 4 * RECENT;
+  /** How long a resuming short connection waits for its {@code herald.ready} before it leaves anyway. */
+  static final long RESUME_WAIT_MILLIS = 2_000;
   /** Publishes answered but not yet delivered beyond which the driver waits for the deliveries. */
   static final int MAX_AHEAD = 256;
   /** Publishes in flight at once. */
@@ -128,6 +138,15 @@ public final class WarmUp {
   private final AtomicLong deliveredEvents = new AtomicLong();
   private final AtomicLong unwatched = new AtomicLong();
   private final AtomicLong connections = new AtomicLong();
+  private final AtomicLong resumes = new AtomicLong();
+  /** Events the resuming connections were replayed before their {@code herald.ready}. */
+  private final AtomicLong replayed = new AtomicLong();
+  /**
+   * The {@code id:} of the last {@link #RECENT} frames of each single-topic subscriber: a short
+   * connection resumes from the oldest with {@code Last-Event-ID}, as a client that reconnects
+   * (after a gateway died, say) does, and is replayed what it missed. The driver's event loop only.
+   */
+  private final Map<Integer, ArrayDeque<String>> recentIds = new HashMap<>();
   private final AtomicLong failures = new AtomicLong();
   private long started;
   private HttpClient client;
@@ -281,9 +300,9 @@ public final class WarmUp {
       .eventually(this::close)
       .andThen(ar -> {
         long sse = streams.size();
-        LOG.info("warm-up ended after {} ms: {} HTTP publishes, {} event-bus publishes, {} replay reads, {} bytes delivered to {} subscriber(s) ({}), {} short SSE connections, {} failed request(s); private copy closed",
+        LOG.info("warm-up ended after {} ms: {} HTTP publishes, {} event-bus publishes, {} replay reads, {} bytes delivered to {} subscriber(s) ({}), {} short SSE connections ({} resuming with Last-Event-ID, {} events replayed to them), {} failed request(s); private copy closed",
           System.currentTimeMillis() - started, httpPublishes.get(), busPublishes.get(), replayReads.get(),
-          deliveredBytes.get(), sse > 0 ? sse : busSubscribers, sse > 0 ? "SSE" : "event bus", connections.get(), failures.get());
+          deliveredBytes.get(), sse > 0 ? sse : busSubscribers, sse > 0 ? "SSE" : "event bus", connections.get(), resumes.get(), replayed.get(), failures.get());
       });
   }
 
@@ -347,6 +366,12 @@ public final class WarmUp {
   private Future<Void> standInReplay() {
     String epoch = "warmup";
     Map<String, Long> heads = new ConcurrentHashMap<>();
+    // The last KEPT events of the subscribed topics (only those: the many others are created
+    // and left), so that a resume reads real events over the cluster, as from the node's store.
+    Map<String, ArrayDeque<Event>> recent = new ConcurrentHashMap<>();
+    for (int i = 0; i < TOPICS; i++) {
+      recent.put(TOPIC_PREFIX + i, new ArrayDeque<>());
+    }
     var bus = (peer != null ? peer : copy).eventBus();
     // The notifier's ReplayClient asks in LocalAppend objects on this non-clustered bus, other senders in JSON.
     consumers.add(bus.<Object>consumer(Addresses.REPLAY_APPEND, msg -> {
@@ -357,6 +382,15 @@ public final class WarmUp {
       for (EventDraft d : drafts) {
         long seq = heads.merge(d.topic(), 1L, Long::sum);
         Event e = d.toEvent(epoch, seq, System.currentTimeMillis());
+        ArrayDeque<Event> kept = recent.get(e.topic());
+        if (kept != null) {
+          synchronized (kept) {
+            if (kept.size() == KEPT) {
+              kept.removeFirst();
+            }
+            kept.addLast(e);
+          }
+        }
         bus.publish(Addresses.topic(e.topic()), e);
         stored.add(e);
       }
@@ -375,8 +409,23 @@ public final class WarmUp {
     }));
     consumers.add(bus.<JsonObject>consumer(Addresses.REPLAY_READ, msg -> {
       String t = msg.body().getString("topic");
-      msg.reply(new JsonObject().put("head", new JsonObject().put("epoch", epoch).put("seq", heads.getOrDefault(t, 0L)))
-        .put("reset", false).put("events", new JsonArray()));
+      long after = msg.body().getLong("after", 0L);
+      int limit = msg.body().getInteger("limit", 100);
+      ArrayDeque<Event> kept = recent.get(t);
+      List<Event> events = new ArrayList<>();
+      boolean reset = !epoch.equals(msg.body().getString("epoch"));
+      if (kept != null && !reset) {
+        synchronized (kept) {
+          reset = !kept.isEmpty() && kept.peekFirst().seq() > after + 1;
+          for (Event e : kept) {
+            if (e.seq() > after && events.size() < limit) {
+              events.add(e);
+            }
+          }
+        }
+      }
+      Position head = new Position(epoch, heads.getOrDefault(t, 0L));
+      msg.reply((reset ? ReadResult.reset(head) : new ReadResult(head, false, events)).toJson());
     }));
     return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).mapEmpty();
   }
@@ -406,6 +455,7 @@ public final class WarmUp {
     // others sharing the rest (a stream on several topics keeps a cursor per topic).
     int single = SUBSCRIBERS / 2;
     for (int s = 0; s < SUBSCRIBERS; s++) {
+      int index = s;
       StringBuilder uri = new StringBuilder("/events?");
       for (int t = s; t < TOPICS; t += s < single ? TOPICS : SUBSCRIBERS - single) {
         uri.append(t == s ? "" : "&").append("topic=").append(TOPIC_PREFIX).append(t);
@@ -418,8 +468,12 @@ public final class WarmUp {
           }
           streams.add(resp);
           byte[] last = {0};
+          ArrayDeque<String> ids = uri.indexOf("&") < 0 ? recentIds.computeIfAbsent(index, k -> new ArrayDeque<>()) : null;
           resp.handler(b -> {
             deliveredBytes.addAndGet(b.length());
+            if (ids != null) {
+              rememberIds(b, ids);
+            }
             // Frames end with an empty line: count them, across chunk boundaries.
             for (int i = 0; i < b.length(); i++) {
               byte c = b.getByte(i);
@@ -569,10 +623,18 @@ public final class WarmUp {
   }
 
   /**
-   * A short-lived SSE connection on two topics, one of them new: the connect, subscribe, head and
-   * close paths that every client's arrival runs.
+   * A short-lived SSE connection: every other one on two topics, one of them new (the connect,
+   * subscribe, head and close paths that every client's arrival runs), the others resuming one
+   * subscribed topic with {@code Last-Event-ID} from a few events back ({@link #resume}).
    */
   private Future<?> churn(long n) {
+    if (n / 64 % 2 == 1) {
+      int s = (int) (n / 128 % Math.max(1, recentIds.size()));
+      ArrayDeque<String> ids = recentIds.get(s);
+      if (ids != null && !ids.isEmpty()) {
+        return resume(TOPIC_PREFIX + s, ids.peekFirst());
+      }
+    }
     String uri = "/events?topic=" + TOPIC_PREFIX + (n % TOPICS) + "&topic=" + TOPIC_PREFIX + "c" + (n / 64 % OTHER_TOPICS);
     return client.request(new RequestOptions().setMethod(HttpMethod.GET).setPort(gatewayPort).setURI(uri))
       .compose(req -> req.putHeader("Accept", "text/event-stream").send())
@@ -586,6 +648,64 @@ public final class WarmUp {
         return first.future().andThen(ar -> resp.request().connection().close());
       })
       .onSuccess(v -> connections.incrementAndGet());
+  }
+
+  /**
+   * A client coming back: a stream on {@code topic} with {@code Last-Event-ID: lastId}, held
+   * until its {@code herald.ready} (after the missed events are replayed from the store), then
+   * closed. What a gateway does for each client of a wave of reconnects, after another gateway
+   * died: head read, store read, replay, live.
+   */
+  private Future<?> resume(String topic, String lastId) {
+    return client.request(new RequestOptions().setMethod(HttpMethod.GET).setPort(gatewayPort).setURI("/events?topic=" + topic))
+      .compose(req -> req.putHeader("Accept", "text/event-stream").putHeader("Last-Event-ID", lastId).send())
+      .compose(resp -> {
+        if (resp.statusCode() != 200) {
+          return Future.failedFuture("SSE resume answered " + resp.statusCode());
+        }
+        Promise<Void> ready = Promise.promise();
+        long timer = copy.setTimer(RESUME_WAIT_MILLIS, t -> ready.tryComplete());
+        resp.handler(b -> {
+          String text = b.toString(java.nio.charset.StandardCharsets.UTF_8);
+          int end = text.indexOf("event: herald.ready");
+          if (!ready.future().isComplete()) {
+            // The frames before herald.ready are the replayed events.
+            for (int i = text.indexOf("\ndata: "); i >= 0 && (end < 0 || i < end); i = text.indexOf("\ndata: ", i + 1)) {
+              replayed.incrementAndGet();
+            }
+          }
+          if (end >= 0) {
+            ready.tryComplete();
+          }
+        });
+        resp.exceptionHandler(ready::tryFail);
+        return ready.future().andThen(ar -> {
+          copy.cancelTimer(timer);
+          resp.request().connection().close();
+        });
+      })
+      .onSuccess(v -> {
+        connections.incrementAndGet();
+        resumes.incrementAndGet();
+      });
+  }
+
+  /** Keeps the last {@link #RECENT} {@code id:} values of the frames in {@code chunk}. */
+  private static void rememberIds(Buffer chunk, ArrayDeque<String> ids) {
+    String text = chunk.toString(java.nio.charset.StandardCharsets.UTF_8);
+    int i = text.startsWith("id: ") ? 0 : text.indexOf("\nid: ");
+    while (i >= 0) {
+      int start = text.charAt(i) == '\n' ? i + 5 : i + 4;
+      int end = text.indexOf('\n', start);
+      if (end < 0) {
+        return; // cut across chunks: the next frame will do
+      }
+      if (ids.size() == RECENT) {
+        ids.removeFirst();
+      }
+      ids.addLast(text.substring(start, end));
+      i = text.indexOf("\nid: ", end);
+    }
   }
 
   private Future<?> read(String topic) {
