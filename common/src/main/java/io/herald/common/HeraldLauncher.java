@@ -197,7 +197,7 @@ public final class HeraldLauncher {
       // The warm-up's readiness check is in place before the admin server answers /ready.
       chain = chain.andThen(ar -> {
         if (ar.succeeded()) {
-          io.herald.common.admin.WarmUp.start(vertx, roles, deployments, adminOptions);
+          io.herald.common.admin.WarmUp.start(vertx, roles, deployments, config, adminOptions);
         }
       });
       Future<Integer> admin = chain.compose(v -> adminOptions.enabled()
