@@ -212,8 +212,9 @@ public final class WarmUp {
         copy = first.toCompletionStage().toCompletableFuture().get(bound, TimeUnit.MILLISECONDS);
         peer = second.toCompletionStage().toCompletableFuture().get(bound, TimeUnit.MILLISECONDS);
         int seen = ((io.vertx.core.internal.VertxInternal) copy).clusterManager().getNodes().size();
-        if (seen != (standIn ? 2 : 1)) {
-          throw new IllegalStateException("the private cluster has " + seen + " member(s), not " + (standIn ? 2 : 1));
+        int expected = standIn ? 2 : 1;
+        if (seen != expected) {
+          throw new IllegalStateException("the private cluster has " + seen + " member(s), not " + expected);
         }
       } catch (Exception e) {
         first.onSuccess(Vertx::close);
@@ -486,7 +487,7 @@ public final class WarmUp {
           }
           streams.add(resp);
           byte[] last = {0};
-          ArrayDeque<String> ids = uri.indexOf("&") < 0 ? recentIds.computeIfAbsent(index, k -> new ArrayDeque<>()) : null;
+          ArrayDeque<String> ids = index < single ? recentIds.computeIfAbsent(index, k -> new ArrayDeque<>()) : null;
           resp.handler(b -> {
             deliveredBytes.addAndGet(b.length());
             if (ids != null) {
