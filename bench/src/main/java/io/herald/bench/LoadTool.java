@@ -42,7 +42,8 @@ import java.util.function.BooleanSupplier;
  *   <li>{@code targeted}: one topic per stream ({@code --topics} to share); {@code --rate} events/s in total, round-robin.</li>
  *   <li>{@code storm}: streams get one event, drop, miss {@code --missed} events per topic, then all
  *       reconnect at once with {@code Last-Event-ID}; measures the time until every stream has exactly what it missed.
- *       {@code --storm-rounds R} repeats the round R times (the first meets a cold JIT); the last is reported.</li>
+ *       {@code --storm-rounds R} repeats the round R times (the first meets a cold JIT); the last is reported,
+ *       with every round's seconds and p99 from request to {@code herald.ready} ({@code readyP99MsPerRound}).</li>
  *   <li>{@code saturation}: broadcast at {@code --start-rate}, times {@code --rate-factor} every
  *       {@code --step-seconds}, until a step loses an event or its p99 exceeds {@code --p99-limit-ms}.</li>
  *   <li>{@code soak}: {@code --connections} streams on {@code --topics} topics that keep leaving,
@@ -327,15 +328,17 @@ public final class LoadTool {
     // figure; every round's time is kept.
     int rounds = a.integer("storm-rounds", 1);
     JsonArray times = new JsonArray();
+    JsonArray readyP99 = new JsonArray();
     JsonObject result = null;
     for (int r = 0; r < rounds; r++) {
       result = stormRound(missed);
       times.add(result.getValue("secondsUntilAllCaughtUp"));
+      readyP99.add(result.getJsonObject("readyMs").getValue("p99"));
       if (!result.getBoolean("exact")) {
         break;
       }
     }
-    out.put("storm", result.put("rounds", times.size()).put("secondsPerRound", times));
+    out.put("storm", result.put("rounds", times.size()).put("secondsPerRound", times).put("readyP99MsPerRound", readyP99));
   }
 
   /** Drops every stream, publishes {@code missed} events per topic, resumes all: one round. */
@@ -372,6 +375,7 @@ public final class LoadTool {
     double cpu0 = server.cpuSeconds();
     double machine0 = ProcProbe.machineCpuSeconds();
     double self0 = ProcProbe.selfCpuSeconds();
+    stats.readyLatency.getIntervalHistogram();
     long t0 = System.nanoTime();
     Semaphore permits = new Semaphore(a.integer("storm-concurrency", n));
     for (int i = 0; i < subs.size(); i++) {
@@ -397,6 +401,7 @@ public final class LoadTool {
       .put("allCaughtUp", all).put("caughtUp", stats.caughtUp.get())
       .put("secondsUntilAllCaughtUp", all ? round(seconds, 3) : null)
       .put("secondsUntilLastStreamOpen", round((stats.lastOpenNanos.get() - t0) / 1e9, 3))
+      .put("readyMs", latency(stats.readyLatency.getIntervalHistogram()))
       .put("reconnectFailures", stats.failed.get() - failed0)
       .put("expectedEvents", expected).put("receivedEvents", received)
       .put("duplicates", dups).put("gaps", gaps).put("resets", resets)

@@ -20,6 +20,8 @@ final class Stats {
   final AtomicInteger closedByServer = new AtomicInteger();
   /** Storm: subscribers that have every event they missed. */
   final AtomicInteger caughtUp = new AtomicInteger();
+  /** Storm: request to ready ({@code herald.ready}, or the 200 answer for targets without it) per stream, in microseconds. */
+  final Recorder readyLatency = new Recorder(3_600_000_000L, 3);
   /** nanoTime of the latest stream whose 200 answer came in. */
   final java.util.concurrent.atomic.AtomicLong lastOpenNanos = new java.util.concurrent.atomic.AtomicLong();
 }

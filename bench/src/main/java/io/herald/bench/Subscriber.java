@@ -35,6 +35,8 @@ final class Subscriber {
   volatile long catchUpTo;
   volatile boolean ready;
   private volatile HttpConnection connection;
+  /** nanoTime the current stream was asked for. */
+  private volatile long openedAt;
   /** Set when this side closes, so that the end of the stream is not counted as the server's doing. */
   private volatile boolean closing;
 
@@ -63,6 +65,7 @@ final class Subscriber {
     ready = false;
     closing = false;
     len = 0;
+    openedAt = System.nanoTime();
     return client.request(ro).compose(req -> req.send().map(resp -> {
       if (resp.statusCode() != 200) {
         stats.failed.incrementAndGet();
@@ -100,6 +103,7 @@ final class Subscriber {
     if (!ready) {
       ready = true;
       stats.ready.incrementAndGet();
+      stats.readyLatency.recordValue(Math.max(0, (System.nanoTime() - openedAt) / 1000));
     }
   }
 
