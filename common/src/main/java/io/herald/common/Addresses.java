@@ -72,6 +72,15 @@ public final class Addresses {
     return TOPIC_PREFIX + topic;
   }
 
+  /**
+   * Where every stored event is published as well (body: {@link Event}), for gateways that fan
+   * out per node ({@code gateway.fanout = "node"}): such a gateway instance registers one consumer
+   * here when it starts and picks the events of the topics it holds, instead of registering a
+   * consumer per topic. Nobody registers here in a cluster of per-topic gateways, and a publish to
+   * an address without consumers sends nothing.
+   */
+  public static final String EVENTS = "herald.events";
+
   /** Prefix of the per-pattern delivery addresses. */
   public static final String PATTERN_PREFIX = "herald.pattern.";
 

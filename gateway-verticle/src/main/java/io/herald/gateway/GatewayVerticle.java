@@ -125,7 +125,7 @@ public final class GatewayVerticle extends VerticleBase {
     // Every instance of one deployment shares its deployment id: the key needs the instance too.
     viewKey = ClusterView.nodeId(vertx) + "/" + deploymentID() + "/" + VIEW_INSTANCES.incrementAndGet();
     viewTimer = vertx.setPeriodic(ClusterView.REFRESH_MILLIS, id -> publishView());
-    return bridged.compose(v -> vertx.createHttpServer(serverOptions)
+    return bridged.compose(v -> sse.start()).compose(v -> vertx.createHttpServer(serverOptions)
       .connectionHandler(connectionHandler(guard))
       .requestHandler(guard.wrap(router))
       .invalidRequestHandler(io.herald.common.MalformedRequests.HANDLER)

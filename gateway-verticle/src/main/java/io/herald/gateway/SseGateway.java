@@ -12,6 +12,7 @@ import io.herald.gateway.admission.SubscriberAuth;
 import io.herald.gateway.fanout.Subscriptions;
 import io.herald.gateway.poll.PollConnection;
 import io.herald.gateway.sockjs.SockJSBridge;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
@@ -113,6 +114,11 @@ public final class SseGateway {
     this.presence = new io.herald.gateway.presence.PresenceWatch(vertx, options);
     this.admission = new StreamAdmission(this, auth, limiter, users, cors, params);
     this.opener = new StreamOpener(this, admission);
+  }
+
+  /** Registers what must be in before the gateway listens (the per-node event consumer, see {@link Subscriptions#start()}). */
+  public Future<Void> start() {
+    return subscriptions.start();
   }
 
   /** Handles {@code GET /events}. */

@@ -1,7 +1,10 @@
 package io.herald.gateway;
 
+import io.herald.common.config.ConfigException;
 import io.herald.common.config.ConfigReader;
 import io.vertx.core.json.JsonObject;
+
+import java.util.List;
 
 /**
  * The per-stream keys of the {@code gateway} section: topics per connection, the write queue
@@ -32,6 +35,20 @@ public final class StreamOptions {
    * topic's connections get {@code reset} instead of a silent skip.
    */
   public static final int DEFAULT_GAP_WAIT_MILLIS = 2000;
+  /**
+   * {@code fanout}: each gateway instance registers an event-bus consumer per topic it holds,
+   * and each event reaches only the gateway nodes that hold its topic.
+   */
+  public static final String FANOUT_TOPIC = "topic";
+  /**
+   * {@code fanout}: each gateway instance registers one consumer for every event
+   * ({@link io.herald.common.Addresses#EVENTS}) when it starts and keeps the events of the topics
+   * it holds; opening and closing a stream writes nothing to the cluster.
+   */
+  public static final String FANOUT_NODE = "node";
+  /** {@code fanout}: {@link #FANOUT_NODE} in a cluster, {@link #FANOUT_TOPIC} alone. */
+  public static final String FANOUT_AUTO = "auto";
+  public static final String DEFAULT_FANOUT = FANOUT_AUTO;
 
   private final int retryMillis;
   private final int maxTopicsPerConnection;
@@ -40,6 +57,7 @@ public final class StreamOptions {
   private final int maxLastEventIdLength;
   private final int replayTimeoutMillis;
   private final int gapWaitMillis;
+  private final String fanout;
 
   StreamOptions(ConfigReader r) {
     retryMillis = r.getInt("retryMillis", DEFAULT_RETRY_MILLIS, 0, 600_000);
@@ -49,6 +67,10 @@ public final class StreamOptions {
     maxLastEventIdLength = r.getInt("maxLastEventIdLength", DEFAULT_MAX_LAST_EVENT_ID_LENGTH, 64, 65_536);
     replayTimeoutMillis = r.getInt("replayTimeoutMillis", DEFAULT_REPLAY_TIMEOUT_MILLIS, 100, 120_000);
     gapWaitMillis = r.getInt("gapWaitMillis", DEFAULT_GAP_WAIT_MILLIS, 10, 120_000);
+    fanout = r.getString("fanout", DEFAULT_FANOUT);
+    if (!List.of(FANOUT_AUTO, FANOUT_TOPIC, FANOUT_NODE).contains(fanout)) {
+      throw new ConfigException(r.key("fanout"), "must be \"auto\", \"topic\" or \"node\", got \"" + fanout + "\"");
+    }
   }
 
   public int retryMillis() { return retryMillis; }
@@ -58,6 +80,13 @@ public final class StreamOptions {
   public int maxLastEventIdLength() { return maxLastEventIdLength; }
   public int replayTimeoutMillis() { return replayTimeoutMillis; }
   public int gapWaitMillis() { return gapWaitMillis; }
+  /** {@code fanout} as set: {@link #FANOUT_AUTO}, {@link #FANOUT_TOPIC} or {@link #FANOUT_NODE}. */
+  public String fanout() { return fanout; }
+
+  /** True when events reach this gateway on one address per instance rather than one per topic. */
+  public boolean fanoutPerNode(boolean clustered) {
+    return FANOUT_NODE.equals(fanout) || (FANOUT_AUTO.equals(fanout) && clustered);
+  }
 
   JsonObject toJson() {
     return new JsonObject()
@@ -67,6 +96,7 @@ public final class StreamOptions {
       .put("maxReplayEvents", maxReplayEvents)
       .put("maxLastEventIdLength", maxLastEventIdLength)
       .put("replayTimeoutMillis", replayTimeoutMillis)
-      .put("gapWaitMillis", gapWaitMillis);
+      .put("gapWaitMillis", gapWaitMillis)
+      .put("fanout", fanout);
   }
 }

@@ -33,6 +33,8 @@ class GatewayOptionsTest {
     "maxLastEventIdLength|1|gateway.maxLastEventIdLength",
     "replayTimeoutMillis|0|gateway.replayTimeoutMillis",
     "gapWaitMillis|true|gateway.gapWaitMillis",
+    "fanout|\"broadcast\"|gateway.fanout",
+    "fanout|3|gateway.fanout",
     "host|\"\"|gateway.host",
     "heartbeatSecs|5|gateway.heartbeatSecs",
     "authMode|\"oauth\"|gateway.authMode",
@@ -90,6 +92,21 @@ class GatewayOptionsTest {
     assertThat(GatewayVerticle.serverOptions(new GatewayOptions()).isTcpNoDelay()).isTrue();
     assertThat(GatewayVerticle.serverOptions(new GatewayOptions(new JsonObject().put("tcpNoDelay", false))).isTcpNoDelay()).isFalse();
     assertThat(GatewayVerticle.serverOptions(new GatewayOptions(new JsonObject().put("tcpNoDelay", "false"))).isTcpNoDelay()).isFalse();
+  }
+
+  @Test
+  @DisplayName("gateway.fanout: auto fans out per node in a cluster and per topic alone; topic and node hold either way")
+  void fanout() {
+    GatewayOptions auto = new GatewayOptions();
+    assertThat(auto.streams().fanout()).isEqualTo("auto");
+    assertThat(auto.streams().fanoutPerNode(true)).isTrue();
+    assertThat(auto.streams().fanoutPerNode(false)).isFalse();
+    GatewayOptions topic = new GatewayOptions(new JsonObject().put("fanout", "topic"));
+    assertThat(topic.streams().fanoutPerNode(true)).isFalse();
+    assertThat(topic.streams().fanoutPerNode(false)).isFalse();
+    GatewayOptions node = new GatewayOptions(new JsonObject().put("fanout", "node"));
+    assertThat(node.streams().fanoutPerNode(true)).isTrue();
+    assertThat(node.streams().fanoutPerNode(false)).isTrue();
   }
 
   @Test

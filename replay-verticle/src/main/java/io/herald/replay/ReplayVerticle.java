@@ -174,6 +174,7 @@ public final class ReplayVerticle extends VerticleBase {
       for (Event e : ar.result().stored()) {
         Event out = trace == null ? e : e.withTrace(trace);
         bus.publish(Addresses.topic(e.topic()), out);
+        bus.publish(Addresses.EVENTS, out);
         routes.forEachKey(e.topic(), key -> bus.publish(Addresses.pattern(key), out));
       }
       if (msg.body() instanceof io.herald.common.replay.LocalAppend.Request) {

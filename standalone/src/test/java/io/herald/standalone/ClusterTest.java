@@ -28,6 +28,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Three clustered Vert.x nodes in one JVM, joined over Hazelcast on loopback: replay and notifier
  * on one, a gateway on each of the two others. The roles meet only on the clustered event bus.
+ * Gateway 1 fans out per topic ({@code gateway.fanout = "topic"}), gateway 2 per node (the
+ * default in a cluster): every test runs on both, and on a cluster that mixes them.
  */
 class ClusterTest {
 
@@ -48,7 +50,7 @@ class ClusterTest {
     }
     await(core.deployVerticle(new ReplayVerticle(new ReplayOptions())));
     await(core.deployVerticle(new NotifierVerticle(new NotifierOptions(new JsonObject().put("port", 0)))));
-    gateway1 = new GatewayVerticle(new GatewayOptions(new JsonObject().put("port", 0).put("instances", 1)));
+    gateway1 = new GatewayVerticle(new GatewayOptions(new JsonObject().put("port", 0).put("instances", 1).put("fanout", "topic")));
     gateway2 = new GatewayVerticle(new GatewayOptions(new JsonObject().put("port", 0).put("instances", 1)));
     await(edge1.deployVerticle(gateway1));
     await(edge2.deployVerticle(gateway2));
@@ -69,7 +71,7 @@ class ClusterTest {
   }
 
   @Test
-  @DisplayName("An event accepted on one node reaches subscribers on every gateway, and a gateway receives only the topics it holds")
+  @DisplayName("An event accepted on one node reaches subscribers on every gateway, and a gateway's channels get only the topics it holds")
   void fanOutAcrossNodes() throws Exception {
     var http1 = edge1.createHttpClient();
     var http2 = edge2.createHttpClient();
@@ -91,8 +93,8 @@ class ClusterTest {
       await(publish(core, "shared", "marker"));
       assertThat(onlyShared.awaitAppEvents(3, Duration.ofSeconds(10))).extracting(SseEvent::data).containsExactly("s1", "s2", "marker");
       both.awaitAppEvents(4, Duration.ofSeconds(10));
-      assertThat(gateway1.stats().eventsReceived - received1).as("gateway 1 holds only 'shared'").isEqualTo(3);
-      assertThat(gateway2.stats().eventsReceived - received2).as("gateway 2 holds both topics").isEqualTo(4);
+      assertThat(gateway1.stats().eventsReceived - received1).as("gateway 1 (per topic) holds only 'shared'").isEqualTo(3);
+      assertThat(gateway2.stats().eventsReceived - received2).as("gateway 2 (per node) holds both topics").isEqualTo(4);
     } finally {
       await(http1.close());
       await(http2.close());
@@ -125,15 +127,54 @@ class ClusterTest {
   }
 
   @Test
-  @DisplayName("A wave of clients opening streams on one gateway together: each stream opens on the store's head while its cluster registration is still queued, and an event published the moment it opens, from another node, still arrives, once")
-  void waveOfStreamsMissesNothing() throws Exception {
+  @DisplayName("Streams on a per-node gateway write nothing to the cluster's subscription map; on a per-topic gateway each held topic is registered while held")
+  void perNodeStreamsRegisterNothing() throws Exception {
+    var http1 = edge1.createHttpClient();
+    var http2 = edge2.createHttpClient();
+    var cm = ((io.vertx.core.internal.VertxInternal) core).clusterManager();
+    try (SseClient onTopic = SseClient.open(http1, gateway1.actualPort(), "/events?topic=reg-topic");
+         SseClient onNode = SseClient.open(http2, gateway2.actualPort(), "/events?topic=reg-node")) {
+      onTopic.await(l -> !l.isEmpty(), Duration.ofSeconds(10));
+      onNode.await(l -> !l.isEmpty(), Duration.ofSeconds(10));
+      assertThat(registrations(cm, io.herald.common.Addresses.topic("reg-topic"))).as("per topic: the held topic").hasSize(1);
+      assertThat(registrations(cm, io.herald.common.Addresses.topic("reg-node"))).as("per node: no topic address").isEmpty();
+      assertThat(registrations(cm, io.herald.common.Addresses.EVENTS)).as("per node: one consumer of every event, from the start")
+        .extracting(io.vertx.core.spi.cluster.RegistrationInfo::nodeId).containsExactly(io.herald.common.ClusterView.nodeId(edge2));
+      await(publish(core, "reg-node", "r1"));
+      assertThat(onNode.awaitAppEvents(1, Duration.ofSeconds(10))).extracting(SseEvent::data).containsExactly("r1");
+    } finally {
+      await(http1.close());
+      await(http2.close());
+    }
+    // The per-topic gateway's registration goes with its last stream.
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (!registrations(cm, io.herald.common.Addresses.topic("reg-topic")).isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertThat(registrations(cm, io.herald.common.Addresses.topic("reg-topic"))).isEmpty();
+  }
+
+  private static List<io.vertx.core.spi.cluster.RegistrationInfo> registrations(io.vertx.core.spi.cluster.ClusterManager cm, String address)
+      throws Exception {
+    io.vertx.core.Promise<List<io.vertx.core.spi.cluster.RegistrationInfo>> p = io.vertx.core.Promise.promise();
+    cm.getRegistrations(address, p);
+    return await(p.future());
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest(name = "gateway {0}")
+  @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2})
+  @DisplayName("A wave of clients opening streams on one gateway together (per topic: each stream opens on the store's head while its cluster registration is still queued; per node: on the head alone), and an event published the moment it opens, from another node, still arrives, once")
+  void waveOfStreamsMissesNothing(int gateway) throws Exception {
     int n = 150;
-    var http2 = edge2.createHttpClient(new io.vertx.core.http.HttpClientOptions(), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(n));
+    Vertx edge = gateway == 1 ? edge1 : edge2;
+    int port = (gateway == 1 ? gateway1 : gateway2).actualPort();
+    String prefix = "wave" + gateway + "-";
+    var http2 = edge.createHttpClient(new io.vertx.core.http.HttpClientOptions(), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(n));
     List<SseClient> clients = new java.util.ArrayList<>();
     try {
       List<Future<SseClient>> opening = new java.util.ArrayList<>();
       for (int i = 0; i < n; i++) {
-        opening.add(SseClient.connect(http2, gateway2.actualPort(), "/events?topic=wave-" + i));
+        opening.add(SseClient.connect(http2, port, "/events?topic=" + prefix + i));
       }
       for (Future<SseClient> f : opening) {
         clients.add(await(f));
@@ -144,7 +185,7 @@ class ClusterTest {
       List<Future<JsonObject>> published = new java.util.ArrayList<>();
       for (int i = 0; i < n; i++) {
         clients.get(i).await(l -> !l.isEmpty(), Duration.ofSeconds(20));
-        published.add(publish(core, "wave-" + i, "w" + i));
+        published.add(publish(core, prefix + i, "w" + i));
       }
       for (Future<JsonObject> f : published) {
         await(f);
@@ -156,7 +197,7 @@ class ClusterTest {
       }
       // A second event per topic after the first: still once each, in order, nothing doubled.
       for (int i = 0; i < n; i++) {
-        await(publish(edge1, "wave-" + i, "x" + i));
+        await(publish(edge1, prefix + i, "x" + i));
       }
       for (int i = 0; i < n; i++) {
         assertThat(clients.get(i).awaitAppEvents(2, Duration.ofSeconds(20))).as("client " + i).extracting(SseEvent::data)

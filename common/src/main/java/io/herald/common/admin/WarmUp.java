@@ -411,6 +411,7 @@ public final class WarmUp {
           }
         }
         bus.publish(Addresses.topic(e.topic()), e);
+        bus.publish(Addresses.EVENTS, e);
         stored.add(e);
       }
       if (local) {

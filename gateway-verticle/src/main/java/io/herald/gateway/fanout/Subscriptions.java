@@ -22,9 +22,16 @@ import java.util.Set;
 
 /**
  * The topics one gateway instance holds: a {@link TopicChannel} per topic that at least one of
- * its connections wants, created on the first subscriber and discarded (its consumer
- * unregistered) with the last. The map is bounded by connections times topics per connection.
- * Confined to the instance's event loop.
+ * its connections wants, created on the first subscriber and discarded with the last. The map is
+ * bounded by connections times topics per connection. Confined to the instance's event loop.
+ *
+ * <p>Events reach the channels one of two ways ({@code gateway.fanout}). Per topic: each channel
+ * registers its own consumer on the topic's address, and the event bus brings an event only to
+ * the instances holding its topic; in a cluster each registration is a write to the cluster's
+ * subscription map that every member hears of. Per node: the instance registers one consumer on
+ * {@link Addresses#EVENTS} when it starts, every event reaches every gateway node, and the
+ * instance hands each to its topic's channel if it holds one: opening and closing streams then
+ * costs the cluster nothing, which is what a wave of reconnecting clients needs.
  */
 public final class Subscriptions {
 
@@ -41,6 +48,13 @@ public final class Subscriptions {
   /** Head reads asked for in this event-loop turn, sent together at its end. */
   private Map<String, List<Promise<Position>>> headBatch;
 
+  /** Events arrive on {@link Addresses#EVENTS}, not on per-topic consumers. */
+  private final boolean perNode;
+  private io.vertx.core.eventbus.MessageConsumer<io.herald.common.Event> events;
+  private long registeredAt = System.nanoTime();
+  /** How long after its registration the per-node consumer counts as spreading (the settle checks' span and some). */
+  static final long SPREAD_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+
   /** Most topics in one head request. */
   static final int MAX_HEAD_BATCH = 256;
 
@@ -53,6 +67,39 @@ public final class Subscriptions {
     this.stats = stats;
     this.replay = new ReplayClient(vertx, options.replayTimeoutMillis());
     this.gapReplay = new ReplayClient(vertx, options.gapWaitMillis());
+    this.perNode = options.streams().fanoutPerNode(vertx.isClustered());
+  }
+
+  /**
+   * Per node, registers the instance's consumer of every event; completes when the registration
+   * is in (the gateway listens only then, so that no stream opens before its events can arrive).
+   */
+  public Future<Void> start() {
+    if (!perNode) {
+      return Future.succeededFuture();
+    }
+    events = vertx.eventBus().consumer(Addresses.EVENTS, msg -> {
+      io.herald.common.Event e = msg.body();
+      TopicChannel ch = channels.get(e.topic());
+      if (ch != null) {
+        ch.onEvent(e);
+      }
+    });
+    return events.completion().onSuccess(v -> registeredAt = System.nanoTime());
+  }
+
+  /**
+   * Per node, in the first seconds after the instance's consumer registered: other nodes may not
+   * route to it yet (see {@link TopicChannel}'s settle checks), so channels opened now check the
+   * store's head while it spreads, as per-topic channels always do.
+   */
+  boolean spreading() {
+    return perNode && System.nanoTime() - registeredAt < SPREAD_NANOS;
+  }
+
+  /** True when events arrive on one consumer per instance ({@code gateway.fanout}). */
+  boolean perNode() {
+    return perNode;
   }
 
   /** Adds {@code s} to the pattern {@code filter} as its pattern number {@code index}; completes when positioned. */

@@ -22,7 +22,8 @@ import java.util.TreeMap;
 
 /**
  * One topic held by one gateway instance: the event-bus consumer of the topic (registered only
- * while a connection holds it), the topic's position, and the subscribers to fan out to.
+ * while a connection holds it, and none when the gateway fans out per node: {@link Subscriptions}
+ * hands it its events then), the topic's position, and the subscribers to fan out to.
  *
  * <p>Events reach the subscribers strictly in sequence order, each once. Publishers on different
  * nodes can make seq 7 arrive before seq 6: the channel holds 7 back and fills 6 from the store
@@ -92,6 +93,14 @@ public final class TopicChannel {
    * was published in between is filled from the store, in order, before the events that follow.
    */
   public Future<Void> open() {
+    if (owner.perNode()) {
+      // The instance's consumer of every event was registered (and spread) before it listened:
+      // every event published from now on reaches this channel, so the head read now is the
+      // start, and there is no registration to wait for or spread.
+      registered = true;
+      owner.head(topic).onComplete(this::positioned);
+      return readyPromise.future();
+    }
     register();
     if (!owner.vertx().isClustered()) {
       consumer.completion().compose(v -> owner.head(topic)).onComplete(this::positioned);
@@ -144,7 +153,7 @@ public final class TopicChannel {
       onEvent(e);
     }
     readyPromise.tryComplete();
-    if (registered) {
+    if (registered && (consumer != null || owner.spreading())) {
       settle();
     }
   }
@@ -239,7 +248,8 @@ public final class TopicChannel {
     return consumer == null ? Future.succeededFuture() : consumer.unregister();
   }
 
-  private void onEvent(Event e) {
+  /** An event of the topic, from the channel's own consumer or (per node) from {@link Subscriptions}. */
+  void onEvent(Event e) {
     if (closed) {
       return;
     }
