@@ -40,8 +40,8 @@ import java.util.function.Supplier;
  * Serves the replay store on the event bus: {@link Addresses#REPLAY_APPEND},
  * {@link Addresses#REPLAY_READ}, {@link Addresses#REPLAY_HEAD}, {@link Addresses#REPLAY_LOG_HEAD}
  * and {@link Addresses#REPLAY_LOG_READ} (request/reply, JSON), and
- * publishes every newly stored event on {@link Addresses#topic(String)}, per topic in seq
- * order. Idempotent duplicates are answered but not published again. An append request with
+ * publishes every newly stored event on {@link Addresses#topic(String)} and on
+ * {@link Addresses#EVENTS} (gateways listen on one or the other), per topic in seq order. Idempotent duplicates are answered but not published again. An append request with
  * a {@code traceparent} header is a {@value Tracing#APPEND} span when tracing is on, and its
  * events go out carrying that context ({@link Event#trace()}) either way.
  *
