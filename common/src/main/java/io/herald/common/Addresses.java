@@ -76,10 +76,16 @@ public final class Addresses {
    * Where every stored event is published as well (body: {@link Event}), for gateways that fan
    * out per node ({@code gateway.fanout = "node"}): such a gateway instance registers one consumer
    * here when it starts and picks the events of the topics it holds, instead of registering a
-   * consumer per topic. Nobody registers here in a cluster of per-topic gateways, and a publish to
-   * an address without consumers sends nothing.
+   * consumer per topic.
    */
   public static final String EVENTS = "herald.events";
+
+  /**
+   * In a cluster, each gateway instance that fans out per topic registers a consumer here when it
+   * starts; nothing is ever sent to it. It tells the replay role that per-topic gateways exist, so
+   * that it publishes on {@link #topic(String)} only then.
+   */
+  public static final String FANOUT_TOPIC_GATEWAYS = "herald.fanout.topic";
 
   /** Prefix of the per-pattern delivery addresses. */
   public static final String PATTERN_PREFIX = "herald.pattern.";

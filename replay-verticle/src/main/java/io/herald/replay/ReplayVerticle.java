@@ -41,7 +41,8 @@ import java.util.function.Supplier;
  * {@link Addresses#REPLAY_READ}, {@link Addresses#REPLAY_HEAD}, {@link Addresses#REPLAY_LOG_HEAD}
  * and {@link Addresses#REPLAY_LOG_READ} (request/reply, JSON), and
  * publishes every newly stored event on {@link Addresses#topic(String)} and on
- * {@link Addresses#EVENTS} (gateways listen on one or the other), per topic in seq order. Idempotent duplicates are answered but not published again. An append request with
+ * {@link Addresses#EVENTS} (gateways listen on one or the other; in a cluster only where some
+ * gateway does, see {@link FanoutRoutes}), per topic in seq order. Idempotent duplicates are answered but not published again. An append request with
  * a {@code traceparent} header is a {@value Tracing#APPEND} span when tracing is on, and its
  * events go out carrying that context ({@link Event#trace()}) either way.
  *
@@ -63,6 +64,7 @@ public final class ReplayVerticle extends VerticleBase {
   /** The pattern subscriptions gateways hold: events matching one are published to its address too. */
   private final PatternRoutes routes = new PatternRoutes();
   private long routesTimer = -1;
+  private final FanoutRoutes fanout = new FanoutRoutes();
 
   /** A verticle whose store is the backend {@code options.store()} names. */
   public ReplayVerticle(ReplayOptions options) {
@@ -99,6 +101,7 @@ public final class ReplayVerticle extends VerticleBase {
       // Gateways that already hold patterns answer with their full sets on PATTERNS.
       bus.publish(Addresses.PATTERNS_SYNC, new JsonObject());
       routesTimer = vertx.setPeriodic(PatternRoutes.REFRESH_MILLIS, id -> routes.expire(System.currentTimeMillis()));
+      fanout.start(vertx);
       if (store instanceof Sweepable sweepable) {
         long period = Math.min(1000L, options.maxAgeMillis() / 10);
         sweepTimer = vertx.setPeriodic(period, id -> sweepable.sweep());
@@ -137,6 +140,7 @@ public final class ReplayVerticle extends VerticleBase {
     if (routesTimer != -1) {
       vertx.cancelTimer(routesTimer);
     }
+    fanout.stop(vertx);
     return store == null ? Future.succeededFuture() : store.close();
   }
 
@@ -173,8 +177,12 @@ public final class ReplayVerticle extends VerticleBase {
       EventBus bus = vertx.eventBus();
       for (Event e : ar.result().stored()) {
         Event out = trace == null ? e : e.withTrace(trace);
-        bus.publish(Addresses.topic(e.topic()), out);
-        bus.publish(Addresses.EVENTS, out);
+        if (fanout.perTopic()) {
+          bus.publish(Addresses.topic(e.topic()), out);
+        }
+        if (fanout.perNode()) {
+          bus.publish(Addresses.EVENTS, out);
+        }
         routes.forEachKey(e.topic(), key -> bus.publish(Addresses.pattern(key), out));
       }
       if (msg.body() instanceof io.herald.common.replay.LocalAppend.Request) {

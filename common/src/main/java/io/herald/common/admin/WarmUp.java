@@ -340,6 +340,17 @@ public final class WarmUp {
     return chain.onSuccess(v -> publishPort = LocalRoles.publishPort(copy));
   }
 
+  /** The node's {@code gateway.fanout}. */
+  private String fanout() {
+    Object v = config.getJsonObject("gateway", new JsonObject()).getValue("fanout");
+    return v instanceof String f ? f : "auto";
+  }
+
+  /** True when the copy's gateway fans out per node (its stand-in replay then publishes on {@link Addresses#EVENTS}). */
+  private boolean perNodeCopy() {
+    return gatewayPort >= 0 && !"topic".equals(fanout());
+  }
+
   /** The private copy's configuration of one role: loopback, free ports, memory store, no limits in the way. */
   private JsonObject section(String role) throws IOException {
     return switch (role) {
@@ -347,6 +358,8 @@ public final class WarmUp {
         gatewayPort = freePort();
         yield new JsonObject().put("host", "127.0.0.1").put("port", gatewayPort)
           .put("heartbeatSeconds", 15)
+          // Events reach the copy's gateway the way they reach the node's.
+          .put("fanout", fanout())
           // Every warm-up connection comes from 127.0.0.1, hundreds of them a minute.
           .put("connectAttemptsPerIpPerMinute", 10_000_000).put("maxConnectionsPerIp", 10_000_000);
       }
@@ -410,8 +423,8 @@ public final class WarmUp {
             kept.addLast(e);
           }
         }
-        bus.publish(Addresses.topic(e.topic()), e);
-        bus.publish(Addresses.EVENTS, e);
+        // Where the node's replay role would (see FanoutRoutes): only where someone listens.
+        bus.publish(perNodeCopy() ? Addresses.EVENTS : Addresses.topic(e.topic()), e);
         stored.add(e);
       }
       if (local) {

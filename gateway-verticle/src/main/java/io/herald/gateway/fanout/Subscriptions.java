@@ -76,7 +76,12 @@ public final class Subscriptions {
    */
   public Future<Void> start() {
     if (!perNode) {
-      return Future.succeededFuture();
+      if (!vertx.isClustered()) {
+        return Future.succeededFuture();
+      }
+      // Tells the replay role that a per-topic gateway is there (nothing is sent to it).
+      events = vertx.eventBus().consumer(Addresses.FANOUT_TOPIC_GATEWAYS, msg -> { });
+      return events.completion();
     }
     events = vertx.eventBus().consumer(Addresses.EVENTS, msg -> {
       io.herald.common.Event e = msg.body();
