@@ -73,8 +73,8 @@ public final class Addresses {
   }
 
   /**
-   * Where every stored event is published as well (body: {@link Event}), for gateways that fan
-   * out per node ({@code gateway.fanout = "node"}): such a gateway instance registers one consumer
+   * Where every stored event is published (body: {@link Event}) for the gateways that fan
+   * out per node ({@code gateway.fanout = "node"}): such a gateway process registers one consumer
    * here when it starts and picks the events of the topics it holds, instead of registering a
    * consumer per topic.
    */

@@ -41,9 +41,9 @@ public final class StreamOptions {
    */
   public static final String FANOUT_TOPIC = "topic";
   /**
-   * {@code fanout}: each gateway instance registers one consumer for every event
+   * {@code fanout}: each gateway process registers one consumer for every event
    * ({@link io.herald.common.Addresses#EVENTS}) when it starts and keeps the events of the topics
-   * it holds; opening and closing a stream writes nothing to the cluster.
+   * its instances hold; opening and closing a stream writes nothing to the cluster.
    */
   public static final String FANOUT_NODE = "node";
   /** {@code fanout}: {@link #FANOUT_NODE} in a cluster, {@link #FANOUT_TOPIC} alone. */

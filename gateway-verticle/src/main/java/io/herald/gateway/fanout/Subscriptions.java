@@ -28,10 +28,11 @@ import java.util.Set;
  * <p>Events reach the channels one of two ways ({@code gateway.fanout}). Per topic: each channel
  * registers its own consumer on the topic's address, and the event bus brings an event only to
  * the instances holding its topic; in a cluster each registration is a write to the cluster's
- * subscription map that every member hears of. Per node: the instance registers one consumer on
- * {@link Addresses#EVENTS} when it starts, every event reaches every gateway node, and the
- * instance hands each to its topic's channel if it holds one: opening and closing streams then
- * costs the cluster nothing, which is what a wave of reconnecting clients needs.
+ * subscription map that every member hears of. Per node: the deployment registers one consumer on
+ * {@link Addresses#EVENTS} when its first instance starts ({@link NodeFanout}), every event
+ * reaches every gateway node, and goes on to the instances holding its topic: opening and
+ * closing streams then costs the cluster nothing, which is what a wave of reconnecting clients
+ * needs.
  */
 public final class Subscriptions {
 
@@ -50,8 +51,12 @@ public final class Subscriptions {
 
   /** Events arrive on {@link Addresses#EVENTS}, not on per-topic consumers. */
   private final boolean perNode;
-  private io.vertx.core.eventbus.MessageConsumer<io.herald.common.Event> events;
+  /** In a cluster, per topic: the marker that tells the replay role a per-topic gateway is there. */
+  private io.vertx.core.eventbus.MessageConsumer<Object> marker;
   private long registeredAt = System.nanoTime();
+  /** Per node: the deployment's consumer and table of held topics. */
+  private NodeFanout nodeFanout;
+  private final io.vertx.core.Context context;
   /** How long after its registration the per-node consumer counts as spreading (the settle checks' span and some). */
   static final long SPREAD_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
 
@@ -68,6 +73,7 @@ public final class Subscriptions {
     this.replay = new ReplayClient(vertx, options.replayTimeoutMillis());
     this.gapReplay = new ReplayClient(vertx, options.gapWaitMillis());
     this.perNode = options.streams().fanoutPerNode(vertx.isClustered());
+    this.context = vertx.getOrCreateContext();
   }
 
   /**
@@ -80,17 +86,24 @@ public final class Subscriptions {
         return Future.succeededFuture();
       }
       // Tells the replay role that a per-topic gateway is there (nothing is sent to it).
-      events = vertx.eventBus().consumer(Addresses.FANOUT_TOPIC_GATEWAYS, msg -> { });
-      return events.completion();
+      marker = vertx.eventBus().consumer(Addresses.FANOUT_TOPIC_GATEWAYS, msg -> { });
+      return marker.completion();
     }
-    events = vertx.eventBus().consumer(Addresses.EVENTS, msg -> {
-      io.herald.common.Event e = msg.body();
-      TopicChannel ch = channels.get(e.topic());
-      if (ch != null) {
-        ch.onEvent(e);
-      }
-    });
-    return events.completion().onSuccess(v -> registeredAt = System.nanoTime());
+    nodeFanout = NodeFanout.of(vertx, context.deploymentID() == null ? "instance-" + node : context.deploymentID());
+    return nodeFanout.join(this, vertx).onSuccess(v -> registeredAt = System.nanoTime());
+  }
+
+  /** This instance's context. */
+  io.vertx.core.Context context() {
+    return context;
+  }
+
+  /** Per node: an event of a topic this instance held when it was dispatched. */
+  void deliver(io.herald.common.Event e) {
+    TopicChannel ch = channels.get(e.topic());
+    if (ch != null) {
+      ch.onEvent(e);
+    }
   }
 
   /**
@@ -102,7 +115,7 @@ public final class Subscriptions {
     return perNode && System.nanoTime() - registeredAt < SPREAD_NANOS;
   }
 
-  /** True when events arrive on one consumer per instance ({@code gateway.fanout}). */
+  /** True when events arrive on the deployment's one consumer of every event ({@code gateway.fanout}). */
   boolean perNode() {
     return perNode;
   }
@@ -173,6 +186,9 @@ public final class Subscriptions {
     if (ch == null) {
       ch = new TopicChannel(topic, this);
       channels.put(topic, ch);
+      if (nodeFanout != null) {
+        nodeFanout.hold(topic, this);
+      }
       Future<Void> added = ch.add(s, index);
       ch.open();
       return added;
@@ -244,6 +260,9 @@ public final class Subscriptions {
   public void discard(TopicChannel ch) {
     if (channels.get(ch.topic()) == ch) {
       channels.remove(ch.topic());
+      if (nodeFanout != null) {
+        nodeFanout.release(ch.topic(), this);
+      }
     }
     ch.close();
   }
