@@ -46,9 +46,7 @@ public final class StreamOptions {
    * its instances hold; opening and closing a stream writes nothing to the cluster.
    */
   public static final String FANOUT_NODE = "node";
-  /** {@code fanout}: {@link #FANOUT_NODE} in a cluster, {@link #FANOUT_TOPIC} alone. */
-  public static final String FANOUT_AUTO = "auto";
-  public static final String DEFAULT_FANOUT = FANOUT_AUTO;
+  public static final String DEFAULT_FANOUT = FANOUT_TOPIC;
 
   private final int retryMillis;
   private final int maxTopicsPerConnection;
@@ -68,8 +66,8 @@ public final class StreamOptions {
     replayTimeoutMillis = r.getInt("replayTimeoutMillis", DEFAULT_REPLAY_TIMEOUT_MILLIS, 100, 120_000);
     gapWaitMillis = r.getInt("gapWaitMillis", DEFAULT_GAP_WAIT_MILLIS, 10, 120_000);
     fanout = r.getString("fanout", DEFAULT_FANOUT);
-    if (!List.of(FANOUT_AUTO, FANOUT_TOPIC, FANOUT_NODE).contains(fanout)) {
-      throw new ConfigException(r.key("fanout"), "must be \"auto\", \"topic\" or \"node\", got \"" + fanout + "\"");
+    if (!List.of(FANOUT_TOPIC, FANOUT_NODE).contains(fanout)) {
+      throw new ConfigException(r.key("fanout"), "must be \"topic\" or \"node\", got \"" + fanout + "\"");
     }
   }
 
@@ -80,12 +78,12 @@ public final class StreamOptions {
   public int maxLastEventIdLength() { return maxLastEventIdLength; }
   public int replayTimeoutMillis() { return replayTimeoutMillis; }
   public int gapWaitMillis() { return gapWaitMillis; }
-  /** {@code fanout} as set: {@link #FANOUT_AUTO}, {@link #FANOUT_TOPIC} or {@link #FANOUT_NODE}. */
+  /** {@code fanout}: {@link #FANOUT_TOPIC} or {@link #FANOUT_NODE}. */
   public String fanout() { return fanout; }
 
   /** True when events reach this gateway on one address per instance rather than one per topic. */
-  public boolean fanoutPerNode(boolean clustered) {
-    return FANOUT_NODE.equals(fanout) || (FANOUT_AUTO.equals(fanout) && clustered);
+  public boolean fanoutPerNode() {
+    return FANOUT_NODE.equals(fanout);
   }
 
   JsonObject toJson() {

@@ -34,6 +34,7 @@ class GatewayOptionsTest {
     "replayTimeoutMillis|0|gateway.replayTimeoutMillis",
     "gapWaitMillis|true|gateway.gapWaitMillis",
     "fanout|\"broadcast\"|gateway.fanout",
+    "fanout|\"auto\"|gateway.fanout",
     "fanout|3|gateway.fanout",
     "host|\"\"|gateway.host",
     "heartbeatSecs|5|gateway.heartbeatSecs",
@@ -95,18 +96,11 @@ class GatewayOptionsTest {
   }
 
   @Test
-  @DisplayName("gateway.fanout: auto fans out per node in a cluster and per topic alone; topic and node hold either way")
+  @DisplayName("gateway.fanout: per topic unless set to node")
   void fanout() {
-    GatewayOptions auto = new GatewayOptions();
-    assertThat(auto.streams().fanout()).isEqualTo("auto");
-    assertThat(auto.streams().fanoutPerNode(true)).isTrue();
-    assertThat(auto.streams().fanoutPerNode(false)).isFalse();
-    GatewayOptions topic = new GatewayOptions(new JsonObject().put("fanout", "topic"));
-    assertThat(topic.streams().fanoutPerNode(true)).isFalse();
-    assertThat(topic.streams().fanoutPerNode(false)).isFalse();
-    GatewayOptions node = new GatewayOptions(new JsonObject().put("fanout", "node"));
-    assertThat(node.streams().fanoutPerNode(true)).isTrue();
-    assertThat(node.streams().fanoutPerNode(false)).isTrue();
+    assertThat(new GatewayOptions().streams().fanoutPerNode()).isFalse();
+    assertThat(new GatewayOptions(new JsonObject().put("fanout", "topic")).streams().fanoutPerNode()).isFalse();
+    assertThat(new GatewayOptions(new JsonObject().put("fanout", "node")).streams().fanoutPerNode()).isTrue();
   }
 
   @Test

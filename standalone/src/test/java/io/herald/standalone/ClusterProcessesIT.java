@@ -200,7 +200,9 @@ class ClusterProcessesIT {
     role("notifier-verticle/target/herald-notifier.jar", "f-notifier1", Map.of("HERALD_NOTIFIER_PORT", "" + n1));
     role("notifier-verticle/target/herald-notifier.jar", "f-notifier2", Map.of("HERALD_NOTIFIER_PORT", "" + n2));
     Process gw1 = role("gateway-verticle/target/herald-gateway.jar", "f-gateway1", Map.of("HERALD_GATEWAY_PORT", "" + g1));
-    role("gateway-verticle/target/herald-gateway.jar", "f-gateway2", Map.of("HERALD_GATEWAY_PORT", "" + g2));
+    // The survivor fans out per node (gateway.fanout=node, its instances behind one consumer of
+    // every event), the killed one per topic: the resume wave lands on the per-node path.
+    role("gateway-verticle/target/herald-gateway.jar", "f-gateway2", Map.of("HERALD_GATEWAY_PORT", "" + g2, "HERALD_GATEWAY_FANOUT", "node"));
     Vertx vertx = Vertx.vertx();
     try {
       HttpClient http = vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions(),

@@ -28,8 +28,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Three clustered Vert.x nodes in one JVM, joined over Hazelcast on loopback: replay and notifier
  * on one, a gateway on each of the two others. The roles meet only on the clustered event bus.
- * Gateway 1 fans out per topic ({@code gateway.fanout = "topic"}), gateway 2 per node (the
- * default in a cluster): every test runs on both, and on a cluster that mixes them.
+ * Gateway 1 fans out per topic ({@code gateway.fanout = "topic"}, the default), gateway 2 per
+ * node: every test runs on both, and on a cluster that mixes them.
  */
 class ClusterTest {
 
@@ -51,7 +51,7 @@ class ClusterTest {
     await(core.deployVerticle(new ReplayVerticle(new ReplayOptions())));
     await(core.deployVerticle(new NotifierVerticle(new NotifierOptions(new JsonObject().put("port", 0)))));
     gateway1 = new GatewayVerticle(new GatewayOptions(new JsonObject().put("port", 0).put("instances", 1).put("fanout", "topic")));
-    gateway2 = new GatewayVerticle(new GatewayOptions(new JsonObject().put("port", 0).put("instances", 1)));
+    gateway2 = new GatewayVerticle(new GatewayOptions(new JsonObject().put("port", 0).put("instances", 1).put("fanout", "node")));
     await(edge1.deployVerticle(gateway1));
     await(edge2.deployVerticle(gateway2));
   }

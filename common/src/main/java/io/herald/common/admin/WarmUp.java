@@ -343,12 +343,12 @@ public final class WarmUp {
   /** The node's {@code gateway.fanout}. */
   private String fanout() {
     Object v = config.getJsonObject("gateway", new JsonObject()).getValue("fanout");
-    return v instanceof String f ? f : "auto";
+    return v instanceof String f ? f : "topic";
   }
 
   /** True when the copy's gateway fans out per node (its stand-in replay then publishes on {@link Addresses#EVENTS}). */
   private boolean perNodeCopy() {
-    return gatewayPort >= 0 && !"topic".equals(fanout());
+    return gatewayPort >= 0 && "node".equals(fanout());
   }
 
   /** The private copy's configuration of one role: loopback, free ports, memory store, no limits in the way. */

@@ -72,7 +72,7 @@ public final class Subscriptions {
     this.stats = stats;
     this.replay = new ReplayClient(vertx, options.replayTimeoutMillis());
     this.gapReplay = new ReplayClient(vertx, options.gapWaitMillis());
-    this.perNode = options.streams().fanoutPerNode(vertx.isClustered());
+    this.perNode = options.streams().fanoutPerNode();
     this.context = vertx.getOrCreateContext();
   }
 
