@@ -87,6 +87,13 @@ public final class Addresses {
    */
   public static final String FANOUT_TOPIC_GATEWAYS = "herald.fanout.topic";
 
+  /**
+   * Not an address: the process-local map where a per-node gateway enters {@link #EVENTS} before
+   * it listens, so that the replay role of the same process, without a cluster to look at,
+   * publishes there.
+   */
+  public static final String FANOUT_LOCAL_MAP = "herald.fanout";
+
   /** Prefix of the per-pattern delivery addresses. */
   public static final String PATTERN_PREFIX = "herald.pattern.";
 

@@ -20,7 +20,9 @@ import java.util.List;
  * registers {@link Addresses#FANOUT_TOPIC_GATEWAYS}), and publishes only where someone listens.
  * Until the first look, and whenever a look fails, it publishes to both. A gateway that joins in
  * between misses nothing: its channels check the store's head while their routes spread, and
- * fill what was published meanwhile. Alone, every publish is a local lookup: both, always.
+ * fill what was published meanwhile. Alone, it publishes on the topic's address always (a
+ * local lookup), and on {@link Addresses#EVENTS} once a per-node gateway of the process has
+ * entered it in {@link Addresses#FANOUT_LOCAL_MAP}, which it does before it listens.
  */
 final class FanoutRoutes {
 
@@ -30,11 +32,14 @@ final class FanoutRoutes {
   private volatile boolean topicGateways = true;
   private volatile boolean nodeGateways = true;
   private long timer = -1;
+  /** Alone: where a per-node gateway of this process says so ({@link Addresses#FANOUT_LOCAL_MAP}). */
+  private volatile io.vertx.core.shareddata.LocalMap<String, Boolean> local;
 
-  /** In a cluster, starts looking. */
+  /** Starts looking: in a cluster at the cluster's registrations, alone at what this process's gateways said. */
   void start(Vertx vertx) {
     ClusterManager cm = ((io.vertx.core.internal.VertxInternal) vertx).clusterManager();
     if (cm == null) {
+      local = vertx.sharedData().getLocalMap(Addresses.FANOUT_LOCAL_MAP);
       return;
     }
     poll(cm);
@@ -65,6 +70,7 @@ final class FanoutRoutes {
 
   /** Publish on {@link Addresses#EVENTS}. */
   boolean perNode() {
-    return nodeGateways;
+    io.vertx.core.shareddata.LocalMap<String, Boolean> l = local;
+    return l == null ? nodeGateways : l.containsKey(Addresses.EVENTS);
   }
 }

@@ -89,6 +89,9 @@ public final class Subscriptions {
       marker = vertx.eventBus().consumer(Addresses.FANOUT_TOPIC_GATEWAYS, msg -> { });
       return marker.completion();
     }
+    if (!vertx.isClustered()) {
+      vertx.sharedData().<String, Boolean>getLocalMap(Addresses.FANOUT_LOCAL_MAP).put(Addresses.EVENTS, true);
+    }
     nodeFanout = NodeFanout.of(vertx, context.deploymentID() == null ? "instance-" + node : context.deploymentID());
     return nodeFanout.join(this, vertx).onSuccess(v -> registeredAt = System.nanoTime());
   }
