@@ -81,7 +81,7 @@ public final class StreamOptions {
   /** {@code fanout}: {@link #FANOUT_TOPIC} or {@link #FANOUT_NODE}. */
   public String fanout() { return fanout; }
 
-  /** True when events reach this gateway on one address per instance rather than one per topic. */
+  /** True when events reach this gateway on one address per process rather than one per topic. */
   public boolean fanoutPerNode() {
     return FANOUT_NODE.equals(fanout);
   }

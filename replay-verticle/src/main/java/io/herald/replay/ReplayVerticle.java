@@ -41,8 +41,8 @@ import java.util.function.Supplier;
  * {@link Addresses#REPLAY_READ}, {@link Addresses#REPLAY_HEAD}, {@link Addresses#REPLAY_LOG_HEAD}
  * and {@link Addresses#REPLAY_LOG_READ} (request/reply, JSON), and
  * publishes every newly stored event on {@link Addresses#topic(String)} and on
- * {@link Addresses#EVENTS} (gateways listen on one or the other; in a cluster only where some
- * gateway does, see {@link FanoutRoutes}), per topic in seq order. Idempotent duplicates are answered but not published again. An append request with
+ * {@link Addresses#EVENTS}, where gateways listen ({@link FanoutRoutes}), per topic in seq
+ * order. Idempotent duplicates are answered but not published again. An append request with
  * a {@code traceparent} header is a {@value Tracing#APPEND} span when tracing is on, and its
  * events go out carrying that context ({@link Event#trace()}) either way.
  *

@@ -155,6 +155,8 @@ public final class WarmUp {
   /** Half of the HTTP publishes go over one pipelined connection, as load balancers and some clients send them. */
   private HttpClient pipelined;
   private int gatewayPort = -1;
+  /** The copy has a gateway that fans out per node: its stand-in replay publishes on {@link Addresses#EVENTS}. */
+  private volatile boolean perNodeCopy;
   private Integer publishPort;
   private boolean replayLocal;
   private volatile boolean stopping;
@@ -346,16 +348,13 @@ public final class WarmUp {
     return v instanceof String f ? f : "topic";
   }
 
-  /** True when the copy's gateway fans out per node (its stand-in replay then publishes on {@link Addresses#EVENTS}). */
-  private boolean perNodeCopy() {
-    return gatewayPort >= 0 && "node".equals(fanout());
-  }
 
   /** The private copy's configuration of one role: loopback, free ports, memory store, no limits in the way. */
   private JsonObject section(String role) throws IOException {
     return switch (role) {
       case "gateway" -> {
         gatewayPort = freePort();
+        perNodeCopy = "node".equals(fanout());
         yield new JsonObject().put("host", "127.0.0.1").put("port", gatewayPort)
           .put("heartbeatSeconds", 15)
           // Events reach the copy's gateway the way they reach the node's.
@@ -424,7 +423,7 @@ public final class WarmUp {
           }
         }
         // Where the node's replay role would (see FanoutRoutes): only where someone listens.
-        bus.publish(perNodeCopy() ? Addresses.EVENTS : Addresses.topic(e.topic()), e);
+        bus.publish(perNodeCopy ? Addresses.EVENTS : Addresses.topic(e.topic()), e);
         stored.add(e);
       }
       if (local) {

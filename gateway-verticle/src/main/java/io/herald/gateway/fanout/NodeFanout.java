@@ -27,8 +27,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 final class NodeFanout implements Shareable {
 
   private final ConcurrentHashMap<String, CopyOnWriteArrayList<Subscriptions>> holders = new ConcurrentHashMap<>();
-  private final CopyOnWriteArrayList<Subscriptions> instances = new CopyOnWriteArrayList<>();
-  private MessageConsumer<Event> consumer;
   private Future<Void> registered;
 
   /** The deployment's table, shared by its instances (key: the deployment id). */
@@ -43,10 +41,9 @@ final class NodeFanout implements Shareable {
    * Joins an instance; the first registers the consumer on its own context. Completes when the
    * consumer's registration is in.
    */
-  synchronized Future<Void> join(Subscriptions instance, Vertx vertx) {
-    instances.add(instance);
+  synchronized Future<Void> join(Vertx vertx) {
     if (registered == null) {
-      consumer = vertx.eventBus().consumer(Addresses.EVENTS, msg -> dispatch(msg.body()));
+      MessageConsumer<Event> consumer = vertx.eventBus().consumer(Addresses.EVENTS, msg -> dispatch(msg.body()));
       registered = consumer.completion();
     }
     return registered;

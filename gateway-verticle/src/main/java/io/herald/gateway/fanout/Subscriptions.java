@@ -77,8 +77,9 @@ public final class Subscriptions {
   }
 
   /**
-   * Per node, registers the instance's consumer of every event; completes when the registration
-   * is in (the gateway listens only then, so that no stream opens before its events can arrive).
+   * Per node, joins the deployment's consumer of every event ({@link NodeFanout}); completes when
+   * its registration is in (the gateway listens only then, so that no stream opens before its
+   * events can arrive). Per topic in a cluster, registers the marker the replay role looks for.
    */
   public Future<Void> start() {
     if (!perNode) {
@@ -93,7 +94,7 @@ public final class Subscriptions {
       vertx.sharedData().<String, Boolean>getLocalMap(Addresses.FANOUT_LOCAL_MAP).put(Addresses.EVENTS, true);
     }
     nodeFanout = NodeFanout.of(vertx, context.deploymentID() == null ? "instance-" + node : context.deploymentID());
-    return nodeFanout.join(this, vertx).onSuccess(v -> registeredAt = System.nanoTime());
+    return nodeFanout.join(vertx).onSuccess(v -> registeredAt = System.nanoTime());
   }
 
   /** This instance's context. */
@@ -110,7 +111,7 @@ public final class Subscriptions {
   }
 
   /**
-   * Per node, in the first seconds after the instance's consumer registered: other nodes may not
+   * Per node, in the first seconds after the deployment's consumer registered: other nodes may not
    * route to it yet (see {@link TopicChannel}'s settle checks), so channels opened now check the
    * store's head while it spreads, as per-topic channels always do.
    */

@@ -94,7 +94,7 @@ public final class TopicChannel {
    */
   public Future<Void> open() {
     if (owner.perNode()) {
-      // The instance's consumer of every event was registered (and spread) before it listened:
+      // The deployment's consumer of every event was registered before it listened:
       // every event published from now on reaches this channel, so the head read now is the
       // start, and there is no registration to wait for or spread.
       registered = true;
