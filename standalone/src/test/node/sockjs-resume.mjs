@@ -41,7 +41,11 @@ const t = { events: [], errors: [], closed: null };
 const result = { ok: false };
 let eb;
 try {
-  eb = new EventBus(`${gateway}/eventbus`, { transports: ['websocket'] });
+  // sockjs-client gives a transport 2 round trips of its measured RTT (about 600 ms on loopback)
+  // to open, then gives up with 2000 "All transports failed"; right after a gateway of the cluster
+  // was killed, a loaded 2-core machine can take longer (the members are agreeing the node is
+  // gone). An application reconnects; this run does not, so it waits longer instead.
+  eb = new EventBus(`${gateway}/eventbus`, { transports: ['websocket'], timeout: 15000 });
   eb.enableReconnect(false);
   eb.onerror = (e) => t.errors.push(e);
   eb.onclose = (e) => { t.closed = (e && e.code) || 0; };
