@@ -102,6 +102,11 @@ final class GuardedReplayStore implements ReportingReplayStore, Initializable, S
   }
 
   @Override
+  public boolean shared() {
+    return durable.shared();
+  }
+
+  @Override
   public Future<Void> init() {
     return durable instanceof Initializable i ? i.init() : Future.succeededFuture();
   }

@@ -145,6 +145,11 @@ public final class MemoryReplayStore implements ReportingReplayStore, Sweepable 
   }
 
   @Override
+  public boolean shared() {
+    return false;
+  }
+
+  @Override
   public Future<AppendResult> appendReporting(List<EventDraft> drafts) {
     long now = clock.getAsLong();
     List<Event> events = new ArrayList<>(drafts.size());

@@ -7,6 +7,7 @@ import io.herald.common.Event;
 import io.herald.common.EventCodec;
 import io.herald.common.EventDraft;
 import io.herald.common.HeraldException;
+import io.herald.common.LocalRoles;
 import io.herald.common.Position;
 import io.herald.common.Topics;
 import io.herald.common.admin.Health;
@@ -102,6 +103,10 @@ public final class ReplayVerticle extends VerticleBase {
       bus.publish(Addresses.PATTERNS_SYNC, new JsonObject());
       routesTimer = vertx.setPeriodic(PatternRoutes.REFRESH_MILLIS, id -> routes.expire(System.currentTimeMillis()));
       fanout.start(vertx);
+      if (store.shared()) {
+        // This process's other roles may ask here rather than across the cluster (ReplayClient).
+        LocalRoles.sharedReplay(vertx, true);
+      }
       if (store instanceof Sweepable sweepable) {
         long period = Math.min(1000L, options.maxAgeMillis() / 10);
         sweepTimer = vertx.setPeriodic(period, id -> sweepable.sweep());
@@ -134,6 +139,7 @@ public final class ReplayVerticle extends VerticleBase {
     Health health = Health.of(vertx);
     health.readiness().unregister("replay");
     health.liveness().unregister("replay-store");
+    LocalRoles.sharedReplay(vertx, false);
     if (sweepTimer != -1) {
       vertx.cancelTimer(sweepTimer);
     }

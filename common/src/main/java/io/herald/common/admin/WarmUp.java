@@ -339,7 +339,20 @@ public final class WarmUp {
     for (io.herald.common.SharedLoop.Unit unit : io.herald.common.SharedLoop.plan(roles.stream().map(Role::name).toList(), deployments)) {
       chain = chain.compose(v -> copy.deployVerticle(unit.verticle(), new DeploymentOptions().setInstances(1)).mapEmpty());
     }
-    return chain.onSuccess(v -> publishPort = LocalRoles.publishPort(copy));
+    return chain.onSuccess(v -> {
+      publishPort = LocalRoles.publishPort(copy);
+      if (replayLocal && copy.isClustered() && sharedStore()) {
+        // The node's roles ask its own replay role (ReplayClient): the copy's, alone in its
+        // private cluster, is as good, and the copy compiles the path the node runs.
+        LocalRoles.sharedReplay(copy, true);
+      }
+    });
+  }
+
+  /** Whether the node's {@code replay.store} is one every replay process shares (not {@code memory}). */
+  private boolean sharedStore() {
+    Object v = config.getJsonObject("replay", new JsonObject()).getValue("store");
+    return v instanceof String s && !s.isBlank() && !"memory".equalsIgnoreCase(s.trim());
   }
 
   /** The node's {@code gateway.fanout}. */

@@ -4,6 +4,7 @@ import io.herald.common.Addresses;
 import io.herald.common.Event;
 import io.herald.common.EventDraft;
 import io.herald.common.HeraldException;
+import io.herald.common.LocalRoles;
 import io.herald.common.Position;
 import io.herald.common.tracing.TraceContext;
 import io.vertx.core.Future;
@@ -35,6 +36,12 @@ import java.util.Map;
  * for it. Retries are bounded: within twice the timeout from the first attempt, backing off
  * from 100 ms to 1 s. The store's own answers (a {@code store_unavailable} while its breaker is
  * open, a bad request) are never retried: they come from the replay role, which is there.
+ *
+ * <p>In a cluster, when a replay role of this process serves a store every replay process shares
+ * ({@link LocalRoles#sharedReplay(Vertx)}: the all-in-one jar with {@code --cluster} on Redis,
+ * PostgreSQL or Hazelcast), requests stay in the process ({@code localOnly}) and appends go as
+ * {@link LocalAppend} objects, as in a process of its own: no serialization, no hop to another
+ * member, where the event bus would otherwise pick the replay processes in turn.
  */
 public final class ReplayClient {
 
@@ -43,17 +50,27 @@ public final class ReplayClient {
 
   private final Vertx vertx;
   private final EventBus bus;
-  private final DeliveryOptions options;
+  private final DeliveryOptions anywhere;
+  private final DeliveryOptions here;
   private final long timeoutMillis;
   /** No other node: appends go as {@link LocalAppend} objects. */
-  private final boolean local;
+  private final boolean alone;
 
   public ReplayClient(Vertx vertx, long timeoutMillis) {
     this.vertx = vertx;
     this.bus = vertx.eventBus();
-    this.local = !vertx.isClustered();
+    this.alone = !vertx.isClustered();
     this.timeoutMillis = timeoutMillis;
-    this.options = new DeliveryOptions().setSendTimeout(timeoutMillis);
+    this.anywhere = new DeliveryOptions().setSendTimeout(timeoutMillis);
+    this.here = new DeliveryOptions().setSendTimeout(timeoutMillis).setLocalOnly(true);
+  }
+
+  /**
+   * The delivery options of a request now: kept in the process beside a replay role on a shared
+   * store, else to any replay process (alone, that is this one anyway).
+   */
+  private DeliveryOptions options() {
+    return !alone && LocalRoles.sharedReplay(vertx) ? here : anywhere;
   }
 
   public Future<List<Event>> append(List<EventDraft> drafts) {
@@ -66,9 +83,10 @@ public final class ReplayClient {
    * span a child of it and stamps the published events with it ({@link Event#trace()}).
    */
   public Future<List<Event>> append(List<EventDraft> drafts, TraceContext trace) {
-    DeliveryOptions delivery = options;
+    DeliveryOptions delivery = options();
+    boolean local = alone || delivery == here;
     if (trace != null) {
-      delivery = new DeliveryOptions().setSendTimeout(timeoutMillis).addHeader(TraceContext.TRACEPARENT, trace.traceparent());
+      delivery = new DeliveryOptions(delivery).addHeader(TraceContext.TRACEPARENT, trace.traceparent());
       if (trace.tracestate() != null) {
         delivery.addHeader(TraceContext.TRACESTATE, trace.tracestate());
       }
@@ -100,7 +118,7 @@ public final class ReplayClient {
   public Future<ReadResult> read(String topic, Position after, int limit) {
     JsonObject req = new JsonObject().put("topic", topic).put("epoch", after.epoch()).put("after", after.seq())
       .put("limit", limit);
-    return bus.<JsonObject>request(Addresses.REPLAY_READ, req, options)
+    return bus.<JsonObject>request(Addresses.REPLAY_READ, req, options())
       .recover(t -> Future.failedFuture(HeraldException.from(t)))
       .map(msg -> ReadResult.fromJson(msg.body()));
   }
@@ -123,7 +141,7 @@ public final class ReplayClient {
   public Future<LogReadResult> readLog(Position after, List<String> filters, int limit) {
     JsonObject req = new JsonObject().put("epoch", after.epoch()).put("after", after.seq())
       .put("filters", new JsonArray(new ArrayList<>(filters))).put("limit", limit);
-    return bus.<JsonObject>request(Addresses.REPLAY_LOG_READ, req, options)
+    return bus.<JsonObject>request(Addresses.REPLAY_LOG_READ, req, options())
       .recover(t -> Future.failedFuture(HeraldException.from(t)))
       .map(msg -> LogReadResult.fromJson(msg.body()));
   }
@@ -136,14 +154,14 @@ public final class ReplayClient {
     }
     JsonObject req = new JsonObject().put("epoch", after.epoch()).put("after", after.seq())
       .put("filters", filters).put("limit", limit);
-    return bus.<JsonObject>request(Addresses.REPLAY_LOG_READ, req, options)
+    return bus.<JsonObject>request(Addresses.REPLAY_LOG_READ, req, options())
       .recover(t -> Future.failedFuture(HeraldException.from(t)))
       .map(msg -> LogReadResult.fromJson(msg.body()));
   }
 
   /** The retained events whose key is {@code key}, in log order ({@link Addresses#REPLAY_KEY}). */
   public Future<List<Event>> findKey(String key) {
-    return bus.<JsonObject>request(Addresses.REPLAY_KEY, new JsonObject().put("key", key), options)
+    return bus.<JsonObject>request(Addresses.REPLAY_KEY, new JsonObject().put("key", key), options())
       .recover(t -> Future.failedFuture(HeraldException.from(t)))
       .map(msg -> {
         JsonArray out = msg.body().getJsonArray("events");
@@ -178,7 +196,8 @@ public final class ReplayClient {
 
   private Future<Message<JsonObject>> attempt(String address, JsonObject req, long deadline, long backoff) {
     long left = (deadline - System.nanoTime()) / 1_000_000L;
-    DeliveryOptions delivery = left >= timeoutMillis ? options : new DeliveryOptions().setSendTimeout(Math.max(1, left));
+    DeliveryOptions now = options();
+    DeliveryOptions delivery = left >= timeoutMillis ? now : new DeliveryOptions(now).setSendTimeout(Math.max(1, left));
     return bus.<JsonObject>request(address, req, delivery).recover(t -> {
       long wait = (deadline - System.nanoTime()) / 1_000_000L - backoff;
       if (!transientBusFailure(t) || wait <= 0) {

@@ -94,6 +94,15 @@ public interface ReplayStore {
   String name();
 
   /**
+   * Whether every replay process of the cluster shares this store's history, so that any of them
+   * answers a read or an append as well as another (the external and the Hazelcast stores); false
+   * for a history held by one process ({@code memory}).
+   */
+  default boolean shared() {
+    return true;
+  }
+
+  /**
    * Stores the drafts in order and returns the stored events, one per draft, in the same order.
    * Events of the same topic in one call get consecutive sequence numbers in draft order.
    */
