@@ -19,13 +19,17 @@ import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.spi.cluster.ClusterManager;
+import io.vertx.core.spi.cluster.RegistrationInfo;
 import io.vertx.ext.healthchecks.Status;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,6 +70,13 @@ public final class ReplayVerticle extends VerticleBase {
   private final PatternRoutes routes = new PatternRoutes();
   private long routesTimer = -1;
   private final FanoutRoutes fanout = new FanoutRoutes();
+  /** In a cluster, on a store of this process alone: the look for other replay roles ({@link #LONE_STORE_CHECK_MILLIS}). */
+  private long loneTimer = -1;
+  /** The other replay nodes already warned about (one line each; as many as the cluster has members). */
+  private final Set<String> warnedNodes = new HashSet<>();
+
+  /** How often a clustered replay role on a store of its own looks for other replay roles, ms. */
+  static final long LONE_STORE_CHECK_MILLIS = 5000;
 
   /** A verticle whose store is the backend {@code options.store()} names. */
   public ReplayVerticle(ReplayOptions options) {
@@ -106,6 +117,9 @@ public final class ReplayVerticle extends VerticleBase {
       if (store.shared()) {
         // This process's other roles may ask here rather than across the cluster (ReplayClient).
         LocalRoles.sharedReplay(vertx, true);
+      } else if (vertx.isClustered()) {
+        ClusterManager cm = ((VertxInternal) vertx).clusterManager();
+        loneTimer = vertx.setPeriodic(LONE_STORE_CHECK_MILLIS, id -> warnOtherReplays(cm));
       }
       if (store instanceof Sweepable sweepable) {
         long period = Math.min(1000L, options.maxAgeMillis() / 10);
@@ -129,6 +143,26 @@ public final class ReplayVerticle extends VerticleBase {
     });
   }
 
+  /**
+   * A store of this process's own ({@code memory}) with another replay role in the cluster: the
+   * event bus spreads appends and reads over both, each numbering topics in its own history, so
+   * resumes answered by the one that did not store the events get {@code reset}. Said once per
+   * other node, at WARN, naming the key that fixes it.
+   */
+  private void warnOtherReplays(ClusterManager cm) {
+    Promise<List<RegistrationInfo>> p = Promise.promise();
+    cm.getRegistrations(Addresses.REPLAY_APPEND, p);
+    p.future().onSuccess(list -> {
+      for (RegistrationInfo r : list) {
+        if (!r.nodeId().equals(cm.getNodeId()) && warnedNodes.add(r.nodeId())) {
+          LOG.warn("another replay role is in the cluster (node {}) while this one keeps its history in {}: appends and reads "
+            + "are spread over both, and resumes answered by the one that did not store the events get reset; "
+            + "give every replay role a store they share (replay.store = redis, postgres or hazelcast)", r.nodeId(), store.name());
+        }
+      }
+    });
+  }
+
   /** What health shows of the store: its name, and for a guarded store whether it is in an outage. */
   private JsonObject storeStatus() {
     return store instanceof GuardedReplayStore guarded ? guarded.status() : new JsonObject().put("store", store.name()).put("degraded", false);
@@ -140,6 +174,9 @@ public final class ReplayVerticle extends VerticleBase {
     health.readiness().unregister("replay");
     health.liveness().unregister("replay-store");
     LocalRoles.sharedReplay(vertx, false);
+    if (loneTimer != -1) {
+      vertx.cancelTimer(loneTimer);
+    }
     if (sweepTimer != -1) {
       vertx.cancelTimer(sweepTimer);
     }
