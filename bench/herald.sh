@@ -7,6 +7,9 @@
 #   bench/herald.sh standalone-cluster DIR [PORT_BASE]  the same JVM started with --cluster (a cluster of one, which
 #                                                       the load tool's --publish-via eventbus joins)
 #   bench/herald.sh cluster DIR [PORT_BASE]             replay, notifier and two gateways (PORT_BASE and +2), clustered
+#   bench/herald.sh pair DIR [PORT_BASE]                two all-in-one JVMs clustered (herald.jar --cluster each):
+#                                                       gateways PORT_BASE and +2, notifiers +1 and +3, admin +20 and +21;
+#                                                       set a shared store (HERALD_REPLAY_STORE=redis): each node has a replay role
 #   bench/herald.sh gateway DIR [PORT_BASE]             one more gateway into the running cluster of DIR (PORT_BASE+4,
 #                                                       admin +15): a fresh gateway joining a warm cluster
 #   bench/herald.sh stop DIR
@@ -80,6 +83,15 @@ case "$mode" in
     for p in 11 12 13 14; do ready $((BASE + p)); done
     echo "pids=$(paste -sd, "$DIR/pids") gateways=http://127.0.0.1:$BASE,http://127.0.0.1:$((BASE + 2)) publish=http://127.0.0.1:$((BASE + 1)) gatewaypids=$(sed -n 3,4p "$DIR/pids" | paste -sd,) bridge=$BRIDGE $CLUSTER_LINE"
     ;;
+  pair)
+    mkdir -p "$DIR"; : > "$DIR/pids"; : > "$DIR/timeouts"
+    CLUSTER=1
+    start node1 standalone/target/herald.jar HERALD_ADMIN_PORT=$((BASE + 20)) HERALD_GATEWAY_PORT=$BASE HERALD_NOTIFIER_PORT=$((BASE + 1))
+    start node2 standalone/target/herald.jar HERALD_ADMIN_PORT=$((BASE + 21)) HERALD_GATEWAY_PORT=$((BASE + 2)) HERALD_NOTIFIER_PORT=$((BASE + 3)) \
+      HERALD_NOTIFIER_TCP_BRIDGE_PORT=$((BASE + 6))
+    for p in 20 21; do ready $((BASE + p)); done
+    echo "pids=$(paste -sd, "$DIR/pids") gateways=http://127.0.0.1:$BASE,http://127.0.0.1:$((BASE + 2)) publish=http://127.0.0.1:$((BASE + 1)) gatewaypids=$(paste -sd, "$DIR/pids") bridge=$BRIDGE $CLUSTER_LINE"
+    ;;
   gateway)
     [ -f "$DIR/pids" ] || { echo "no cluster in $DIR: bench/herald.sh cluster $DIR $BASE first" >&2; exit 2; }
     CLUSTER=1
@@ -96,7 +108,7 @@ case "$mode" in
     done
     ;;
   *)
-    echo "usage: $0 standalone|standalone-cluster|cluster|gateway|stop DIR [PORT_BASE]" >&2
+    echo "usage: $0 standalone|standalone-cluster|cluster|pair|gateway|stop DIR [PORT_BASE]" >&2
     exit 2
     ;;
 esac
