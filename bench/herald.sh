@@ -21,6 +21,8 @@
 # Prints "pids=<java pids, comma separated> gateways=<urls> publish=<url> bridge=<host:port>", and
 # for the clustered modes "cluster=<name> members=<host:port>".
 # JVM flags: HERALD_JAVA_OPTS (default below); build first: mvn -B -q install -DskipTests
+# HERALD_AOT_DIR: each JVM also gets -XX:AOTCache=HERALD_AOT_DIR/<jar name>.aot where that file
+# exists (Java 25: put its bin first on PATH; train with scripts/aot-cache.sh on the jar as built).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-}
@@ -47,7 +49,11 @@ CLUSTER_LINE="cluster=$HERALD_CLUSTER_NAME members=$HERALD_CLUSTER_MEMBERS"
 start() {
   local name=$1 jar=$2
   shift 2
-  env "$@" nohup timeout "$MAX" java $JAVA_OPTS -Xlog:gc:file="$DIR/$name-gc.log" -jar "$jar" ${CLUSTER:+--cluster} > "$DIR/$name.log" 2>&1 &
+  local aot=
+  if [ -n "${HERALD_AOT_DIR:-}" ] && [ -f "$HERALD_AOT_DIR/$(basename "$jar" .jar).aot" ]; then
+    aot="-XX:AOTCache=$HERALD_AOT_DIR/$(basename "$jar" .jar).aot"
+  fi
+  env "$@" nohup timeout "$MAX" java $JAVA_OPTS $aot -Xlog:gc:file="$DIR/$name-gc.log" -jar "$jar" ${CLUSTER:+--cluster} > "$DIR/$name.log" 2>&1 &
   local t=$!
   local pid=
   for _ in $(seq 1 50); do pid=$(pgrep -P $t java || true); [ -n "$pid" ] && break; sleep 0.1; done

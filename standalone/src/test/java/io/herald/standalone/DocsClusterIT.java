@@ -21,9 +21,10 @@ import java.util.regex.Pattern;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The one-machine cluster of docs/clustering.md, run verbatim: the first bash block of "A cluster
+ * The one-machine clusters of docs/clustering.md, run verbatim: the first bash block of "A cluster
  * of role processes" is handed to bash as written (its fixed ports included), then a subscriber
- * on each gateway gets an event published to the notifier, as the page says.
+ * on each gateway gets an event published to the notifier, as the page says; the same for the
+ * two all-in-one nodes of "Every role on each node", on the Redis of the tests.
  */
 @ExtendWith(DefaultPorts.class)
 class DocsClusterIT {
@@ -73,6 +74,78 @@ class DocsClusterIT {
     }
   }
 
+  @Test
+  @DisplayName("The all-in-one nodes of docs/clustering.md work verbatim on Redis: an event published on node 1 reaches node 2, and a client moving from node 2 to node 1 resumes exactly")
+  void allInOneNodesVerbatim() throws Exception {
+    String doc = Files.readString(Path.of("..", "docs", "clustering.md"));
+    String section = doc.substring(doc.indexOf("## Every role on each node"));
+    Matcher m = Pattern.compile("```bash\n(.*?)```", Pattern.DOTALL).matcher(section);
+    assertThat(m.find()).as("a bash block in the section").isTrue();
+    String block = m.group(1);
+    assertThat(block).contains("standalone/target/herald.jar --cluster", "HERALD_REPLAY_STORE=redis");
+
+    Path log = Path.of("target", "it-logs", "docs-cluster-nodes.log");
+    Files.createDirectories(log.getParent());
+    ProcessBuilder pb = new ProcessBuilder("bash", "-c", block + "\nwait\n")
+      .directory(Path.of("..").toFile())
+      .redirectErrorStream(true)
+      .redirectOutput(log.toFile());
+    pb.environment().keySet().removeIf(k -> k.startsWith("HERALD_"));
+    pb.environment().put("HERALD_ADMIN_WARM_UP_MILLIS", "0");
+    Process shell = pb.start();
+    String topic = "docs-nodes-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
+    List<InputStream> streams = new ArrayList<>();
+    try {
+      awaitReady(shell, 9090, log);
+      awaitReady(shell, 9091, log);
+      HttpResponse<InputStream> onNode2 = subscribe(8082, topic, null);
+      streams.add(onNode2.body());
+      CompletableFuture<String[]> first = firstAppEvent(onNode2.body());
+      publishUntilAccepted("{\"topic\":\"" + topic + "\",\"data\":\"one\"}");
+      String[] one = first.get(20, TimeUnit.SECONDS);
+      assertThat(one[1]).isEqualTo("one");
+      onNode2.body().close();
+      publishUntilAccepted("{\"topic\":\"" + topic + "\",\"data\":\"two\"}");
+      HttpResponse<InputStream> onNode1 = subscribe(8080, topic, one[0]);
+      streams.add(onNode1.body());
+      assertThat(firstAppEvent(onNode1.body()).get(20, TimeUnit.SECONDS)[1]).as("what it missed, from the shared store").isEqualTo("two");
+    } finally {
+      for (InputStream s : streams) {
+        s.close();
+      }
+      shell.descendants().forEach(ProcessHandle::destroyForcibly);
+      shell.destroyForcibly();
+      shell.waitFor(20, TimeUnit.SECONDS);
+    }
+  }
+
+  /** The id and data of the first application event of a stream, read on another thread. */
+  private static CompletableFuture<String[]> firstAppEvent(InputStream body) {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        var r = new java.io.BufferedReader(new java.io.InputStreamReader(body, java.nio.charset.StandardCharsets.UTF_8));
+        String event = "message";
+        String id = null;
+        String line;
+        while ((line = r.readLine()) != null) {
+          if (line.startsWith("event: ")) {
+            event = line.substring(7);
+          } else if (line.startsWith("id: ")) {
+            id = line.substring(4);
+          } else if (line.startsWith("data: ") && !event.startsWith("herald.")) {
+            return new String[] {id, line.substring(6)};
+          } else if (line.isEmpty()) {
+            event = "message";
+            id = null;
+          }
+        }
+        return null;
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+  }
+
   private static void awaitReady(Process shell, int adminPort, Path log) throws Exception {
     long deadline = System.nanoTime() + STARTUP.toNanos();
     while (System.nanoTime() < deadline) {
@@ -95,8 +168,15 @@ class DocsClusterIT {
   }
 
   private static HttpResponse<InputStream> subscribe(int port) throws Exception {
-    HttpResponse<InputStream> r = HeraldProcess.HTTP.send(HttpRequest.newBuilder(
-      URI.create("http://127.0.0.1:" + port + "/events?topic=docs")).build(), HttpResponse.BodyHandlers.ofInputStream());
+    return subscribe(port, "docs", null);
+  }
+
+  private static HttpResponse<InputStream> subscribe(int port, String topic, String lastEventId) throws Exception {
+    HttpRequest.Builder req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/events?topic=" + topic));
+    if (lastEventId != null) {
+      req.header("Last-Event-ID", lastEventId);
+    }
+    HttpResponse<InputStream> r = HeraldProcess.HTTP.send(req.build(), HttpResponse.BodyHandlers.ofInputStream());
     assertThat(r.statusCode()).as("subscribe on " + port).isEqualTo(200);
     return r;
   }
