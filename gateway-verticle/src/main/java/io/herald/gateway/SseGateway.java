@@ -332,6 +332,7 @@ public final class SseGateway {
     if (bridge != null) {
       bridge.drain();
     }
+    subscriptions.stop();
   }
 
   public ConnectionLimiter limiter() {

@@ -53,4 +53,15 @@ class FanoutNodeTest {
       assertThat(h.gateway.stats().eventsReceived).as("only the held topics' events reach the channels").isEqualTo(5);
     }
   }
+
+  @Test
+  @DisplayName("Per node: the deployment's fan-out table is in the process's map while the gateway runs, and gone once it is undeployed")
+  void tableGoesWithTheDeployment() throws Exception {
+    var tables = vertx.sharedData().getLocalMap("herald.gateway.fanout");
+    try (GatewayHarness h = new GatewayHarness(vertx, new JsonObject().put("fanout", "node").put("instances", 2), new JsonObject())) {
+      assertThat(tables.keySet()).as("one table for the deployment").hasSize(1);
+      h.undeployGateway();
+      assertThat(tables.keySet()).as("a redeploy does not leave the old table behind").isEmpty();
+    }
+  }
 }

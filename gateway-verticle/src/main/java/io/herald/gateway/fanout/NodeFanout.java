@@ -26,27 +26,40 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 final class NodeFanout implements Shareable {
 
+  private static final String MAP = "herald.gateway.fanout";
+
   private final ConcurrentHashMap<String, CopyOnWriteArrayList<Subscriptions>> holders = new ConcurrentHashMap<>();
   private Future<Void> registered;
+  /** Instances joined and not yet gone: the last to go takes the table out of the process's map. */
+  private int joined;
 
   /** The deployment's table, shared by its instances (key: the deployment id). */
   static NodeFanout of(Vertx vertx, String deployment) {
-    LocalMap<String, NodeFanout> map = vertx.sharedData().getLocalMap("herald.gateway.fanout");
+    LocalMap<String, NodeFanout> map = vertx.sharedData().getLocalMap(MAP);
     NodeFanout fresh = new NodeFanout();
     NodeFanout had = map.putIfAbsent(deployment, fresh);
     return had != null ? had : fresh;
   }
 
   /**
-   * Joins an instance; the first registers the consumer on its own context. Completes when the
+   * Joins an instance; the first registers the consumer on its own context (Vert.x removes it
+   * when that instance is undeployed, with the rest of the deployment). Completes when the
    * consumer's registration is in.
    */
   synchronized Future<Void> join(Vertx vertx) {
+    joined++;
     if (registered == null) {
       MessageConsumer<Event> consumer = vertx.eventBus().consumer(Addresses.EVENTS, msg -> dispatch(msg.body()));
       registered = consumer.completion();
     }
     return registered;
+  }
+
+  /** An instance stops; the last one removes the deployment's table from the process's map. */
+  synchronized void leave(Vertx vertx, String deployment) {
+    if (--joined == 0) {
+      vertx.sharedData().<String, NodeFanout>getLocalMap(MAP).remove(deployment, this);
+    }
   }
 
   /** An instance now holds {@code topic}. */

@@ -56,6 +56,8 @@ public final class Subscriptions {
   private long registeredAt = System.nanoTime();
   /** Per node: the deployment's consumer and table of held topics. */
   private NodeFanout nodeFanout;
+  /** The key of {@link #nodeFanout} in the process's map: the deployment id. */
+  private String fanoutKey;
   private final io.vertx.core.Context context;
   /** How long after its registration the per-node consumer counts as spreading (the settle checks' span and some). */
   static final long SPREAD_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
@@ -93,8 +95,17 @@ public final class Subscriptions {
     if (!vertx.isClustered()) {
       vertx.sharedData().<String, Boolean>getLocalMap(Addresses.FANOUT_LOCAL_MAP).put(Addresses.EVENTS, true);
     }
-    nodeFanout = NodeFanout.of(vertx, context.deploymentID() == null ? "instance-" + node : context.deploymentID());
+    fanoutKey = context.deploymentID() == null ? "instance-" + node : context.deploymentID();
+    nodeFanout = NodeFanout.of(vertx, fanoutKey);
     return nodeFanout.join(vertx).onSuccess(v -> registeredAt = System.nanoTime());
+  }
+
+  /** The instance stops: per node, it leaves the deployment's table (the last one removes it). */
+  public void stop() {
+    if (nodeFanout != null) {
+      nodeFanout.leave(vertx, fanoutKey);
+      nodeFanout = null;
+    }
   }
 
   /** This instance's context. */
