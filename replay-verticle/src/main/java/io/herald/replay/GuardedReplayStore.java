@@ -329,20 +329,34 @@ final class GuardedReplayStore implements ReportingReplayStore, Initializable, S
     if (current != null) {
       return current.head(topic);
     }
-    return reads.<Position>execute(() -> call(() -> durable.head(topic))).recover(t -> {
-      MemoryReplayStore now = outage;
-      if (now != null) {
-        return now.head(topic);
-      }
-      // No outage store yet (no append failed): start one, so the subscription goes live in
-      // the epoch the next outage append will use.
-      outage = new MemoryReplayStore(options);
-      outageAppends = 0;
-      leftHeads = null;
-      LOG.warn("replay store {} unavailable ({}): heads and appends come from an in-memory outage store (epoch {})",
-        durable.name(), t.getMessage(), outage.instanceEpoch());
-      return outage.head(topic);
-    });
+    return reads.<Position>execute(() -> call(() -> durable.head(topic))).recover(t -> outageFor(t).head(topic));
+  }
+
+  /**
+   * The outage store heads come from when the durable store failed them: the one in place, or,
+   * when no append has failed yet, a new one, so that the subscriptions go live in the epoch the
+   * next outage append will use.
+   */
+  private MemoryReplayStore outageFor(Throwable t) {
+    MemoryReplayStore now = outage;
+    if (now != null) {
+      return now;
+    }
+    outage = new MemoryReplayStore(options);
+    outageAppends = 0;
+    leftHeads = null;
+    LOG.warn("replay store {} unavailable ({}): heads and appends come from an in-memory outage store (epoch {})",
+      durable.name(), t.getMessage(), outage.instanceEpoch());
+    return outage;
+  }
+
+  @Override
+  public Future<Map<String, Position>> heads(List<String> topics) {
+    MemoryReplayStore current = outage;
+    if (current != null) {
+      return current.heads(topics);
+    }
+    return reads.<Map<String, Position>>execute(() -> call(() -> durable.heads(topics))).recover(t -> outageFor(t).heads(topics));
   }
 
   @Override

@@ -279,20 +279,13 @@ public final class ReplayVerticle extends VerticleBase {
       fail(msg, e);
       return;
     }
-    List<Future<Position>> heads = new ArrayList<>(topics.size());
-    for (String topic : topics) {
-      heads.add(call(() -> store.head(topic)));
-    }
-    Future.all(heads).onComplete(ar -> {
+    call(() -> store.heads(topics)).onComplete(ar -> {
       if (ar.failed()) {
         storeFailed(msg, "head of " + topics.size() + " topic(s)", ar.cause());
         return;
       }
       JsonObject out = new JsonObject();
-      for (int i = 0; i < topics.size(); i++) {
-        Position p = heads.get(i).result();
-        out.put(topics.get(i), new JsonObject().put("epoch", p.epoch()).put("seq", p.seq()));
-      }
+      ar.result().forEach((topic, p) -> out.put(topic, new JsonObject().put("epoch", p.epoch()).put("seq", p.seq())));
       msg.reply(new JsonObject().put("heads", out));
     });
   }

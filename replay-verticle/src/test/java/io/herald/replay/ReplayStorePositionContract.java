@@ -54,6 +54,24 @@ interface ReplayStorePositionContract {
   }
 
   @Test
+  @DisplayName("the heads of several topics in one call are each topic's own head, in the request's order, topics without events and a name given twice included")
+  default void headsOfSeveralTopics() {
+    ReplayStoreFixture c = contract();
+    ReplayStore s = c.newStore();
+    String a = c.topic("ha");
+    String b = c.topic("hb");
+    String none = c.topic("hnone");
+    c.append(s, draft(a, "1"), draft(a, "2"), draft(b, "1"));
+    java.util.Map<String, Position> heads = c.await(() -> s.heads(List.of(b, none, a, b)));
+    assertThat(heads.keySet()).containsExactly(b, none, a);
+    assertThat(heads.get(a)).isEqualTo(c.head(s, a)).extracting(Position::seq).isEqualTo(2L);
+    assertThat(heads.get(b)).isEqualTo(c.head(s, b)).extracting(Position::seq).isEqualTo(1L);
+    assertThat(heads.get(none)).isEqualTo(c.head(s, none)).extracting(Position::seq).isEqualTo(0L);
+    assertThat(c.holdsState(s, none)).as("state after a batch of heads").isFalse();
+    assertThat(c.await(() -> s.heads(List.of()))).isEmpty();
+  }
+
+  @Test
   @DisplayName("sequence numbers start at 1 and are consecutive per topic, independently across topics")
   default void seqsArePerTopic() {
     ReplayStoreFixture c = contract();

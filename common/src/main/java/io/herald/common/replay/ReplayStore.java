@@ -5,7 +5,11 @@ import io.herald.common.EventDraft;
 import io.herald.common.Position;
 import io.vertx.core.Future;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Predicate;
 
 /**
@@ -113,6 +117,26 @@ public interface ReplayStore {
 
   /** Where {@code topic} stands now: its epoch and the sequence of its last event (0 if none). */
   Future<Position> head(String topic);
+
+  /**
+   * The {@link #head} of each of {@code topics} (a name given twice is answered once), in one
+   * call: a store on a server answers them in one round trip where it can. The default asks
+   * {@link #head} per topic.
+   */
+  default Future<Map<String, Position>> heads(List<String> topics) {
+    List<String> distinct = List.copyOf(new LinkedHashSet<>(topics));
+    List<Future<Position>> each = new ArrayList<>(distinct.size());
+    for (String t : distinct) {
+      each.add(head(t));
+    }
+    return Future.all(each).map(v -> {
+      Map<String, Position> out = new LinkedHashMap<>();
+      for (int i = 0; i < distinct.size(); i++) {
+        out.put(distinct.get(i), each.get(i).result());
+      }
+      return out;
+    });
+  }
 
   /**
    * Log entries one {@link #readLog} call looks at, at most, per event it may return: a read of
