@@ -329,7 +329,7 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
     return {epoch, out}
     """);
 
-  /** Topics one skip script takes at most. */
+  /** Topics one skip or heads script takes at most. */
   private static final int SKIP_CHUNK = 500;
 
   private final Redis redis;
@@ -495,24 +495,33 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
 
   @Override
   public Future<Map<String, Position>> skip(Collection<String> topics) {
-    List<String> all = List.copyOf(topics);
+    return perTopic(SKIP, List.of(epochKey(), logSeqKey()), List.copyOf(topics));
+  }
+
+  /**
+   * Runs {@code script} once per {@link #SKIP_CHUNK} topics, with the keys {@code lead} then each
+   * topic's seq key, and the candidate epoch; each run answers {@code {epoch, {seq per topic}}}.
+   * The map keeps the order of {@code topics}, a topic given twice once.
+   */
+  private Future<Map<String, Position>> perTopic(Script script, List<String> lead, List<String> topics) {
+    List<String> all = List.copyOf(new java.util.LinkedHashSet<>(topics));
+    Map<String, Position> out = new LinkedHashMap<>();
+    all.forEach(t -> out.put(t, null));
     List<Future<Void>> chunks = new ArrayList<>();
-    Map<String, Position> holes = new HashMap<>();
     for (int from = 0; from < all.size(); from += SKIP_CHUNK) {
       List<String> chunk = all.subList(from, Math.min(all.size(), from + SKIP_CHUNK));
-      List<String> keys = new ArrayList<>(chunk.size() + 2);
-      keys.add(epochKey());
-      keys.add(logSeqKey());
+      List<String> keys = new ArrayList<>(chunk.size() + lead.size());
+      keys.addAll(lead);
       chunk.forEach(t -> keys.add(seqKey(t)));
-      chunks.add(init().compose(v -> eval(SKIP, keys, List.of(randomEpoch()))).map(r -> {
+      chunks.add(init().compose(v -> eval(script, keys, List.of(randomEpoch()))).map(r -> {
         String epoch = r.get(0).toString();
         for (int i = 0; i < chunk.size(); i++) {
-          holes.put(chunk.get(i), new Position(epoch, r.get(1).get(i).toLong()));
+          out.put(chunk.get(i), new Position(epoch, r.get(1).get(i).toLong()));
         }
         return null;
       }));
     }
-    return Future.all(chunks).map(v -> holes);
+    return Future.all(chunks).map(v -> out);
   }
 
   // ---------------------------------------------------------------- read and head
@@ -552,24 +561,7 @@ public final class RedisReplayStore implements ReportingReplayStore, Initializab
   /** The heads of several topics in one script per {@link #SKIP_CHUNK} topics: one round trip, not one per topic. */
   @Override
   public Future<Map<String, Position>> heads(List<String> topics) {
-    List<String> all = List.copyOf(new java.util.LinkedHashSet<>(topics));
-    List<Future<Void>> chunks = new ArrayList<>();
-    Map<String, Position> heads = new LinkedHashMap<>();
-    all.forEach(t -> heads.put(t, null)); // the answer keeps the request's order
-    for (int from = 0; from < all.size(); from += SKIP_CHUNK) {
-      List<String> chunk = all.subList(from, Math.min(all.size(), from + SKIP_CHUNK));
-      List<String> keys = new ArrayList<>(chunk.size() + 1);
-      keys.add(epochKey());
-      chunk.forEach(t -> keys.add(seqKey(t)));
-      chunks.add(init().compose(v -> eval(HEADS, keys, List.of(randomEpoch()))).map(r -> {
-        String epoch = r.get(0).toString();
-        for (int i = 0; i < chunk.size(); i++) {
-          heads.put(chunk.get(i), new Position(epoch, r.get(1).get(i).toLong()));
-        }
-        return null;
-      }));
-    }
-    return Future.all(chunks).map(v -> heads);
+    return perTopic(HEADS, List.of(epochKey()), topics);
   }
 
   @Override

@@ -34,22 +34,10 @@ class DocsClusterIT {
   @Test
   @DisplayName("The cluster commands of docs/clustering.md work verbatim: two gateways deliver what the notifier accepts")
   void clusterCommandsVerbatim() throws Exception {
-    String doc = Files.readString(Path.of("..", "docs", "clustering.md"));
-    String section = doc.substring(doc.indexOf("## A cluster of role processes"));
-    Matcher m = Pattern.compile("```bash\n(.*?)```", Pattern.DOTALL).matcher(section);
-    assertThat(m.find()).as("a bash block in the section").isTrue();
-    String block = m.group(1);
+    String block = block("## A cluster of role processes");
     assertThat(block).contains("herald-replay.jar", "herald-notifier.jar", "herald-gateway.jar");
-
     Path log = Path.of("target", "it-logs", "docs-cluster.log");
-    Files.createDirectories(log.getParent());
-    ProcessBuilder pb = new ProcessBuilder("bash", "-c", block + "\nwait\n")
-      .directory(Path.of("..").toFile())
-      .redirectErrorStream(true)
-      .redirectOutput(log.toFile());
-    pb.environment().keySet().removeIf(k -> k.startsWith("HERALD_"));
-    pb.environment().put("HERALD_ADMIN_WARM_UP_MILLIS", "0");
-    Process shell = pb.start();
+    Process shell = run(block, log);
     List<InputStream> streams = new ArrayList<>();
     try {
       for (int admin = 9091; admin <= 9094; admin++) {
@@ -65,34 +53,17 @@ class DocsClusterIT {
       assertThat(first.get(20, TimeUnit.SECONDS)).isEqualTo("from the docs");
       assertThat(second.get(20, TimeUnit.SECONDS)).isEqualTo("from the docs");
     } finally {
-      for (InputStream s : streams) {
-        s.close();
-      }
-      shell.descendants().forEach(ProcessHandle::destroyForcibly);
-      shell.destroyForcibly();
-      shell.waitFor(20, TimeUnit.SECONDS);
+      stop(shell, streams);
     }
   }
 
   @Test
   @DisplayName("The all-in-one nodes of docs/clustering.md work verbatim on Redis: an event published on node 1 reaches node 2, and a client moving from node 2 to node 1 resumes exactly")
   void allInOneNodesVerbatim() throws Exception {
-    String doc = Files.readString(Path.of("..", "docs", "clustering.md"));
-    String section = doc.substring(doc.indexOf("## Every role on each node"));
-    Matcher m = Pattern.compile("```bash\n(.*?)```", Pattern.DOTALL).matcher(section);
-    assertThat(m.find()).as("a bash block in the section").isTrue();
-    String block = m.group(1);
+    String block = block("## Every role on each node");
     assertThat(block).contains("standalone/target/herald.jar --cluster", "HERALD_REPLAY_STORE=redis");
-
     Path log = Path.of("target", "it-logs", "docs-cluster-nodes.log");
-    Files.createDirectories(log.getParent());
-    ProcessBuilder pb = new ProcessBuilder("bash", "-c", block + "\nwait\n")
-      .directory(Path.of("..").toFile())
-      .redirectErrorStream(true)
-      .redirectOutput(log.toFile());
-    pb.environment().keySet().removeIf(k -> k.startsWith("HERALD_"));
-    pb.environment().put("HERALD_ADMIN_WARM_UP_MILLIS", "0");
-    Process shell = pb.start();
+    Process shell = run(block, log);
     String topic = "docs-nodes-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
     List<InputStream> streams = new ArrayList<>();
     try {
@@ -110,13 +81,37 @@ class DocsClusterIT {
       streams.add(onNode1.body());
       assertThat(firstAppEvent(onNode1.body()).get(20, TimeUnit.SECONDS)[1]).as("what it missed, from the shared store").isEqualTo("two");
     } finally {
-      for (InputStream s : streams) {
-        s.close();
-      }
-      shell.descendants().forEach(ProcessHandle::destroyForcibly);
-      shell.destroyForcibly();
-      shell.waitFor(20, TimeUnit.SECONDS);
+      stop(shell, streams);
     }
+  }
+
+  /** The first bash block under {@code heading} in docs/clustering.md. */
+  private static String block(String heading) throws Exception {
+    String doc = Files.readString(Path.of("..", "docs", "clustering.md"));
+    Matcher m = Pattern.compile("```bash\n(.*?)```", Pattern.DOTALL).matcher(doc.substring(doc.indexOf(heading)));
+    assertThat(m.find()).as("a bash block under " + heading).isTrue();
+    return m.group(1);
+  }
+
+  /** Hands {@code block} to bash as written, from the project's root, without the caller's HERALD_ variables. */
+  private static Process run(String block, Path log) throws Exception {
+    Files.createDirectories(log.getParent());
+    ProcessBuilder pb = new ProcessBuilder("bash", "-c", block + "\nwait\n")
+      .directory(Path.of("..").toFile())
+      .redirectErrorStream(true)
+      .redirectOutput(log.toFile());
+    pb.environment().keySet().removeIf(k -> k.startsWith("HERALD_"));
+    pb.environment().put("HERALD_ADMIN_WARM_UP_MILLIS", "0");
+    return pb.start();
+  }
+
+  private static void stop(Process shell, List<InputStream> streams) throws Exception {
+    for (InputStream s : streams) {
+      s.close();
+    }
+    shell.descendants().forEach(ProcessHandle::destroyForcibly);
+    shell.destroyForcibly();
+    shell.waitFor(20, TimeUnit.SECONDS);
   }
 
   /** The id and data of the first application event of a stream, read on another thread. */
