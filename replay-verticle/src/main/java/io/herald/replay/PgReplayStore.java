@@ -23,6 +23,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -609,6 +610,36 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
         .map(created -> new Position(created.iterator().next().getString("epoch"), 0))));
   }
 
+  /** The heads of several topics in one statement, not one per topic. */
+  @Override
+  public Future<Map<String, Position>> heads(List<String> topics) {
+    String[] distinct = new LinkedHashSet<>(topics).toArray(new String[0]);
+    if (distinct.length == 0) {
+      return Future.succeededFuture(Map.of());
+    }
+    return withSchema(() -> pool.preparedQuery(sql.heads).execute(Tuple.of(distinct)).compose(rows -> {
+      Map<String, Position> out = new LinkedHashMap<>();
+      for (String t : distinct) {
+        out.put(t, null); // the request's order
+      }
+      boolean storeMissing = false;
+      for (Row r : rows) {
+        String epoch = r.getString("epoch");
+        storeMissing |= epoch == null;
+        out.put(r.getString("topic"), epoch == null ? null : position(r));
+      }
+      if (!storeMissing) {
+        return Future.succeededFuture(out);
+      }
+      // The store row itself is missing (its table was emptied): draw it again, once, as head() does.
+      return pool.preparedQuery(sql.ensureStore).execute(Tuple.of(randomEpoch())).map(created -> {
+        String epoch = created.iterator().next().getString("epoch");
+        out.replaceAll((t, p) -> p != null ? p : new Position(epoch, 0));
+        return out;
+      });
+    }));
+  }
+
   @Override
   public Future<Position> logHead() {
     return withSchema(() -> pool.preparedQuery(sql.logHead).execute().compose(rows -> rows.size() == 1
@@ -812,6 +843,7 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
     final String schema;
     final String ensureStore;
     final String head;
+    final String heads;
     final String lockTopic;
     final String createTopic;
     final String findKeys;
@@ -890,6 +922,14 @@ public final class PgReplayStore implements ReportingReplayStore, Initializable,
           SELECT 0 AS o, epoch, last_seq FROM %1$s WHERE topic = $1
           UNION ALL SELECT 1, epoch, 0 FROM %2$s
         ) h ORDER BY o LIMIT 1
+        """.formatted(t, s);
+      // The same for each topic of $1 (text[]), in one statement: epoch null when neither the
+      // topic's row nor the store row is there.
+      heads = """
+        SELECT q.topic, COALESCE(r.epoch, st.epoch) AS epoch, COALESCE(r.last_seq, 0) AS last_seq
+        FROM unnest($1::text[]) AS q(topic)
+        LEFT JOIN %1$s r ON r.topic = q.topic
+        LEFT JOIN (SELECT epoch FROM %2$s LIMIT 1) st ON true
         """.formatted(t, s);
       lockTopic = "SELECT epoch, last_seq FROM " + t + " WHERE topic = $1 FOR UPDATE";
       // A new row takes the store's epoch ($3 drawn if the store row is missing), unless events

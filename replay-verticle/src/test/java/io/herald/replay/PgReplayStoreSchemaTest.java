@@ -38,6 +38,22 @@ class PgReplayStoreSchemaTest extends PgReplayStoreFixture {
   }
 
   @Test
+  @DisplayName("a batch of heads on a database that lost the store's data draws the new epoch once, as a single head does: every topic at seq 0 in it")
+  void headsAfterLostData() {
+    PgReplayStore s = (PgReplayStore) newStore();
+    String t = topic("lost-heads");
+    String u = topic("lost-heads-u");
+    Event e = append(s, draft(t, "x")).get(0);
+    call(admin.query("TRUNCATE " + String.join(", ", s.tables())).execute());
+
+    java.util.Map<String, Position> heads = await(() -> s.heads(List.of(t, u)));
+    assertThat(heads.get(t).epoch()).isNotEqualTo(e.epoch());
+    assertThat(heads.values()).containsOnly(new Position(heads.get(t).epoch(), 0));
+    assertThat(head(s, t)).isEqualTo(heads.get(t));
+    assertThat(append(s, draft(u, "y")).get(0).position()).isEqualTo(new Position(heads.get(u).epoch(), 1));
+  }
+
+  @Test
   @DisplayName("a second store on the same tables keeps the epochs and the history of the first")
   void restartKeepsHistory() {
     String prefix = newPrefix();
