@@ -96,6 +96,59 @@ class ClusterProcessesIT {
     }
   }
 
+  @Test
+  @DisplayName("Two all-in-one nodes on Redis, one killed -9: the survivor's publishes never wait on the dead node's replay role, and the killed node's client resumes on it exactly")
+  void allInOneNodeKilled() throws Exception {
+    Map<String, String> store = Map.of("HERALD_REPLAY_STORE", "redis",
+      "HERALD_REPLAY_REDIS_KEY_PREFIX", "herald-it-nodes-" + ProcessHandle.current().pid() + "-" + System.nanoTime() + ":");
+    int gw1Port = Ports.freePort();
+    int pub1Port = Ports.freePort();
+    int gw2Port = Ports.freePort();
+    int pub2Port = Ports.freePort();
+    Map<String, String> env1 = new java.util.HashMap<>(store);
+    env1.putAll(Map.of("HERALD_GATEWAY_PORT", "" + gw1Port, "HERALD_NOTIFIER_PORT", "" + pub1Port));
+    Map<String, String> env2 = new java.util.HashMap<>(store);
+    env2.putAll(Map.of("HERALD_GATEWAY_PORT", "" + gw2Port, "HERALD_NOTIFIER_PORT", "" + pub2Port));
+    role("standalone/target/herald.jar", "node1", env1);
+    Process node2 = role("standalone/target/herald.jar", "node2", env2);
+
+    Vertx vertx = Vertx.vertx();
+    try {
+      HttpClient http = vertx.createHttpClient();
+      SseClient onNode1 = subscribeWhenReady(http, gw1Port, "/events?topic=orders");
+      SseClient onNode2 = subscribeWhenReady(http, gw2Port, "/events?topic=orders&topic=alerts");
+      Publisher publisher1 = new Publisher(pub1Port);
+      Publisher publisher2 = new Publisher(pub2Port);
+      publisher2.awaitReady(Duration.ofSeconds(STARTUP_SECONDS));
+      // Until both nodes route to each other, an event may reach only its own node's streams.
+      cluster.retryUntilDone("an event from node 2 on node 1", Duration.ofSeconds(STARTUP_SECONDS), () -> {
+        publisher2.publishAnswer("{\"topic\":\"orders\",\"data\":\"probe\"}");
+        return onNode1.appEvents().stream().anyMatch(e -> "probe".equals(e.data())) ? null : "not on node 1 yet";
+      });
+      publisher2.publishAnswer("{\"topic\":\"alerts\",\"data\":\"a1\"}");
+      onNode2.await(events -> events.stream().anyMatch(e -> "a1".equals(e.data())), Duration.ofSeconds(15));
+      List<SseEvent> seen = onNode2.appEvents();
+      String lastId = seen.get(seen.size() - 1).id();
+      assertThat(seen.get(seen.size() - 1).data()).isEqualTo("a1");
+
+      node2.destroyForcibly(); // SIGKILL, its replay role with it
+      assertThat(node2.waitFor(10, TimeUnit.SECONDS)).isTrue();
+      java.util.Queue<String> trail = new java.util.concurrent.ConcurrentLinkedQueue<>();
+      publisher1.publishAnswer("{\"topic\":\"orders\",\"data\":\"o2\"}", trail);
+      publisher1.publishAnswer("{\"topic\":\"alerts\",\"data\":\"a2\"}", trail);
+      assertThat(trail).as("node 1 appends through its own replay role: no 503/504 while the cluster drops node 2")
+        .noneMatch(t -> t.contains(" 503 ") || t.contains(" 504 "));
+
+      try (SseClient moved = SseClient.open(http, gw1Port, "/events?topic=orders&topic=alerts", "Last-Event-ID", lastId)) {
+        assertThat(moved.awaitAppEvents(2, Duration.ofSeconds(30))).extracting(SseEvent::data).containsExactly("o2", "a2");
+        publisher1.publishAnswer("{\"topic\":\"alerts\",\"data\":\"a3\"}");
+        assertThat(moved.awaitAppEvents(3, Duration.ofSeconds(30))).extracting(SseEvent::data).containsExactly("o2", "a2", "a3");
+      }
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
   private SseClient subscribeWhenReady(HttpClient http, int port, String path) throws Exception {
     return cluster.subscribeWhenReady(http, port, path, Duration.ofSeconds(STARTUP_SECONDS));
   }
