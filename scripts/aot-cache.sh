@@ -62,25 +62,36 @@ if [ -z "$major" ] || [ "$major" -lt 25 ]; then
   exit 2
 fi
 
-# free_port: a loopback port nothing listens on (and not one already taken by this script).
+# free_port: a loopback port nothing listens on (and not one already taken by this script), below
+# the kernel's ephemeral range: a port in that range can be taken as the local end of some other
+# process's outgoing connection between this check and the JVM's bind (seen on a busy test machine).
 taken=" "
+ephemeral_low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+[ "${ephemeral_low:-0}" -gt 21000 ] 2>/dev/null || ephemeral_low=60000
 free_port() {
   local p
   for _ in $(seq 1 200); do
-    p=$(( 20000 + RANDOM % 40000 ))
+    p=$(( 20000 + RANDOM % (ephemeral_low - 20000) ))
     case "$taken" in *" $p "*) continue ;; esac
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then taken="$taken$p "; echo "$p"; return 0; fi
   done
   echo "aot-cache: no free port found" >&2; return 1
 }
 export HERALD_GATEWAY_HOST=127.0.0.1 HERALD_NOTIFIER_HOST=127.0.0.1 HERALD_ADMIN_HOST=127.0.0.1
-export HERALD_GATEWAY_PORT=${HERALD_GATEWAY_PORT:-$(free_port)}
-export HERALD_NOTIFIER_PORT=${HERALD_NOTIFIER_PORT:-$(free_port)}
-export HERALD_ADMIN_PORT=${HERALD_ADMIN_PORT:-$(free_port)}
-# With --cluster: a cluster of its own (name, port, members), so that the training node never
-# joins, or is joined by, another cluster on this machine or network.
-export HERALD_CLUSTER_PORT=${HERALD_CLUSTER_PORT:-$(free_port)}
-export HERALD_CLUSTER_MEMBERS=${HERALD_CLUSTER_MEMBERS:-127.0.0.1:$HERALD_CLUSTER_PORT}
+# The ports the caller did not set are this script's to pick, and to pick again (pick_ports).
+own_ports=
+for v in HERALD_GATEWAY_PORT HERALD_NOTIFIER_PORT HERALD_ADMIN_PORT HERALD_CLUSTER_PORT; do
+  [ -n "${!v:-}" ] || own_ports="$own_ports $v"
+done
+own_members=; [ -n "${HERALD_CLUSTER_MEMBERS:-}" ] || own_members=1
+pick_ports() {
+  local v
+  for v in $own_ports; do export "$v=$(free_port)"; done
+  # With --cluster: a cluster of its own (name, port, members), so that the training node never
+  # joins, or is joined by, another cluster on this machine or network.
+  [ -z "$own_members" ] || export HERALD_CLUSTER_MEMBERS=127.0.0.1:$HERALD_CLUSTER_PORT
+}
+pick_ports
 export HERALD_CLUSTER_NAME=${HERALD_CLUSTER_NAME:-herald-aot-training-$$}
 PUBLISHES=${AOT_PUBLISHES:-400} STREAMS=${AOT_STREAMS:-4} KEY=${AOT_PUBLISHER_KEY:-dev-publisher-key}
 READY_SECONDS=${AOT_READY_SECONDS:-180} EXIT_SECONDS=${AOT_EXIT_SECONDS:-180}
@@ -107,17 +118,29 @@ trap cleanup EXIT
 trap 'exit 143' TERM INT
 
 rm -f "$OUT"
-echo "aot-cache: training $JAR on $("$java" -version 2>&1 | head -1) with JAVA_OPTS=${JAVA_OPTS:-} (gateway $HERALD_GATEWAY_PORT, notifier $HERALD_NOTIFIER_PORT, admin $HERALD_ADMIN_PORT)"
-# shellcheck disable=SC2086 # JAVA_OPTS and AOT_ARGS are lists
-"$java" ${JAVA_OPTS:-} -XX:AOTCacheOutput="$OUT" -jar "$JAR" ${AOT_ARGS:-} < /dev/null > "$LOG" 2>&1 &
-pid=$!
-
-# 1. /ready 200: the process serves and its warm-up (the training workload) has ended.
-deadline=$(( SECONDS + READY_SECONDS ))
-until curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$HERALD_ADMIN_PORT/ready"; do
-  kill -0 "$pid" 2>/dev/null || { echo "aot-cache: the JVM exited before it was ready" >&2; pid=; exit 1; }
-  [ $SECONDS -lt $deadline ] || { echo "aot-cache: not ready within $READY_SECONDS s" >&2; exit 1; }
-  sleep 0.2
+# 1. /ready 200: the process serves and its warm-up (the training workload) has ended. A port of
+# ours that something else took meanwhile ("already in use") gets the JVM started again on new
+# ports, at most twice.
+for attempt in 1 2 3; do
+  echo "aot-cache: training $JAR on $("$java" -version 2>&1 | head -1) with JAVA_OPTS=${JAVA_OPTS:-} (gateway $HERALD_GATEWAY_PORT, notifier $HERALD_NOTIFIER_PORT, admin $HERALD_ADMIN_PORT)"
+  # shellcheck disable=SC2086 # JAVA_OPTS and AOT_ARGS are lists
+  "$java" ${JAVA_OPTS:-} -XX:AOTCacheOutput="$OUT" -jar "$JAR" ${AOT_ARGS:-} < /dev/null > "$LOG" 2>&1 &
+  pid=$!
+  deadline=$(( SECONDS + READY_SECONDS ))
+  until curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$HERALD_ADMIN_PORT/ready"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      pid=
+      if [ "$attempt" -lt 3 ] && [ -n "$own_ports" ] && grep -q 'already in use' "$LOG"; then
+        echo "aot-cache: $(grep -o '[a-z.]*port: port [0-9]* on [0-9.]* is already in use' "$LOG" | head -1); again on other ports"
+        pick_ports
+        continue 2
+      fi
+      echo "aot-cache: the JVM exited before it was ready" >&2; exit 1
+    fi
+    [ $SECONDS -lt $deadline ] || { echo "aot-cache: not ready within $READY_SECONDS s" >&2; exit 1; }
+    sleep 0.2
+  done
+  break
 done
 echo "aot-cache: ready; $(grep -o 'warm-up ended after [0-9]* ms: [0-9]* HTTP publishes' "$LOG" || echo 'no warm-up')"
 
