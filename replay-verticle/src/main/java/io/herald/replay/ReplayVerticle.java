@@ -11,6 +11,7 @@ import io.herald.common.LocalRoles;
 import io.herald.common.Position;
 import io.herald.common.Topics;
 import io.herald.common.admin.Health;
+import io.herald.common.replay.LocalAppend;
 import io.herald.common.replay.ReplayStore;
 import io.herald.common.tracing.TraceContext;
 import io.herald.common.tracing.Tracing;
@@ -188,15 +189,21 @@ public final class ReplayVerticle extends VerticleBase {
   }
 
   private void onAppend(Message<Object> msg) {
+    LocalAppend.Request local = msg.body() instanceof LocalAppend.Request r ? r : null;
     List<EventDraft> drafts;
     try {
       drafts = ReplayRequests.append(msg.body());
     } catch (HeraldException e) {
-      fail(msg, e);
+      if (local != null) {
+        local.fail(msg, e);
+      } else {
+        fail(msg, e);
+      }
       return;
     }
     // The publish's trace context, passed on with its events whether or not this process traces.
-    TraceContext trace = msg.headers().isEmpty() ? null
+    TraceContext trace = local != null && local.trace() != null ? local.trace()
+      : msg.headers().isEmpty() ? null
       : TraceContext.of(msg.headers().get(TraceContext.TRACEPARENT), msg.headers().get(TraceContext.TRACESTATE));
     Span span = trace == null || tracer == null ? null
       : tracer.spanBuilder(Tracing.APPEND).setSpanKind(SpanKind.SERVER).setParent(Tracing.parent(trace))
@@ -214,7 +221,12 @@ public final class ReplayVerticle extends VerticleBase {
         endAppend(span, ar);
       }
       if (ar.failed()) {
-        storeFailed(msg, "append of " + drafts.size() + " event(s) to " + drafts.get(0).topic() + "...", ar.cause());
+        HeraldException e = storeFailed("append of " + drafts.size() + " event(s) to " + drafts.get(0).topic() + "...", ar.cause());
+        if (local != null) {
+          local.fail(msg, e);
+        } else {
+          fail(msg, e);
+        }
         return;
       }
       EventBus bus = vertx.eventBus();
@@ -228,8 +240,8 @@ public final class ReplayVerticle extends VerticleBase {
         }
         routes.forEachKey(e.topic(), key -> bus.publish(Addresses.pattern(key), out));
       }
-      if (msg.body() instanceof io.herald.common.replay.LocalAppend.Request) {
-        msg.reply(new io.herald.common.replay.LocalAppend.Reply(ar.result().events()));
+      if (local != null) {
+        local.succeed(msg, ar.result().events());
         return;
       }
       JsonArray out = new JsonArray();
@@ -348,11 +360,16 @@ public final class ReplayVerticle extends VerticleBase {
   }
 
   private void storeFailed(Message<Object> msg, String what, Throwable cause) {
+    fail(msg, storeFailed(what, cause));
+  }
+
+  /** A store's failure as the client gets it, logged. */
+  private HeraldException storeFailed(String what, Throwable cause) {
     HeraldException e = cause instanceof HeraldException h
       ? h
       : new HeraldException(ErrorCode.STORE_UNAVAILABLE, "replay store " + store.name() + " failed: " + cause.getMessage());
     LOG.warn("replay {} failed in store {}: {}", what, store.name(), cause.toString());
-    fail(msg, e);
+    return e;
   }
 
   private static void fail(Message<Object> msg, HeraldException e) {

@@ -419,8 +419,8 @@ public final class WarmUp {
     var bus = (peer != null ? peer : copy).eventBus();
     // The notifier's ReplayClient asks in LocalAppend objects on this non-clustered bus, other senders in JSON.
     consumers.add(bus.<Object>consumer(Addresses.REPLAY_APPEND, msg -> {
-      boolean local = msg.body() instanceof io.herald.common.replay.LocalAppend.Request;
-      List<EventDraft> drafts = local ? ((io.herald.common.replay.LocalAppend.Request) msg.body()).drafts()
+      var local = msg.body() instanceof io.herald.common.replay.LocalAppend.Request r ? r : null;
+      List<EventDraft> drafts = local != null ? local.drafts()
         : ((JsonObject) msg.body()).getJsonArray("events").stream().map(o -> EventDraft.fromJson((JsonObject) o)).toList();
       List<Event> stored = new ArrayList<>(drafts.size());
       for (EventDraft d : drafts) {
@@ -439,8 +439,8 @@ public final class WarmUp {
         bus.publish(perNodeCopy ? Addresses.EVENTS : Addresses.topic(e.topic()), e);
         stored.add(e);
       }
-      if (local) {
-        msg.reply(new io.herald.common.replay.LocalAppend.Reply(stored));
+      if (local != null) {
+        local.succeed(msg, stored);
       } else {
         msg.reply(new JsonObject().put("events", new JsonArray(stored.stream().<Object>map(Event::toJson).toList())));
       }

@@ -1,6 +1,8 @@
 package io.herald.common.replay;
 
 import io.herald.common.Addresses;
+import io.herald.common.Deadlines;
+import io.herald.common.ErrorCode;
 import io.herald.common.Event;
 import io.herald.common.EventDraft;
 import io.herald.common.HeraldException;
@@ -8,12 +10,15 @@ import io.herald.common.LocalRoles;
 import io.herald.common.Position;
 import io.herald.common.tracing.TraceContext;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageProducer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -55,6 +60,17 @@ public final class ReplayClient {
   private final long timeoutMillis;
   /** No other node: appends go as {@link LocalAppend} objects. */
   private final boolean alone;
+  /**
+   * The context the client was made on (its verticle's, not a duplicate): appends to a replay
+   * role of this process asked on it carry their answer ({@link #appendHere}); from anywhere else they are
+   * event-bus requests.
+   */
+  private final ContextInternal owner;
+  private final MessageProducer<Object> appendAnywhere;
+  private final MessageProducer<Object> appendHere;
+  /** The deadlines of the appends asked from {@link #owner} that wait for their answer; confined to it. */
+  private final Deadlines<Pending> deadlines;
+  private long appends;
 
   public ReplayClient(Vertx vertx, long timeoutMillis) {
     this.vertx = vertx;
@@ -63,6 +79,12 @@ public final class ReplayClient {
     this.timeoutMillis = timeoutMillis;
     this.anywhere = new DeliveryOptions().setSendTimeout(timeoutMillis);
     this.here = new DeliveryOptions().setSendTimeout(timeoutMillis).setLocalOnly(true);
+    this.owner = ((ContextInternal) vertx.getOrCreateContext()).unwrap();
+    this.appendAnywhere = bus.sender(Addresses.REPLAY_APPEND, anywhere);
+    this.appendHere = bus.sender(Addresses.REPLAY_APPEND, here);
+    String expired = "no answer from " + Addresses.REPLAY_APPEND + " within " + timeoutMillis + " ms";
+    this.deadlines = new Deadlines<>(vertx, timeoutMillis,
+      p -> p.answer.tryFail(new HeraldException(ErrorCode.TIMEOUT, expired)));
   }
 
   /**
@@ -85,6 +107,9 @@ public final class ReplayClient {
   public Future<List<Event>> append(List<EventDraft> drafts, TraceContext trace) {
     DeliveryOptions delivery = options();
     boolean local = alone || delivery == here;
+    if (local && Vertx.currentContext() instanceof ContextInternal current && current.unwrap() == owner) {
+      return appendHere(current, drafts, trace, delivery == here ? appendHere : appendAnywhere);
+    }
     if (trace != null) {
       delivery = new DeliveryOptions(delivery).addHeader(TraceContext.TRACEPARENT, trace.traceparent());
       if (trace.tracestate() != null) {
@@ -103,6 +128,49 @@ public final class ReplayClient {
     return bus.<JsonObject>request(Addresses.REPLAY_APPEND, new JsonObject().put("events", arr), delivery)
       .recover(t -> Future.failedFuture(HeraldException.from(t)))
       .map(msg -> events(msg.body()));
+  }
+
+  /**
+   * An append to the replay role of this process, from the client's own context: the request
+   * carries a promise of that context, which the replay role completes, sent with a plain send.
+   * The event bus's request would register, time and unregister a reply consumer for each
+   * append (with a close hook and a timer each); here the deadline is an entry of
+   * {@link #deadlines} and the answer a completed promise. Failures are the same: no replay role
+   * listening ({@code store_unavailable}, at once), no answer within the timeout ({@code timeout}),
+   * or the replay role's own.
+   */
+  private Future<List<Event>> appendHere(ContextInternal current, List<EventDraft> drafts, TraceContext trace,
+      MessageProducer<Object> sender) {
+    // The caller's context (an HTTP request's duplicate of the verticle's): its listeners run there.
+    Promise<List<Event>> answer = current.promise();
+    Pending pending = new Pending(++appends, answer);
+    deadlines.arm(pending);
+    Future<List<Event>> out = answer.future();
+    out.onComplete(ar -> deadlines.disarm(pending));
+    sender.write(new LocalAppend.Request(drafts, trace, answer))
+      .onFailure(t -> answer.tryFail(HeraldException.from(t)));
+    return out;
+  }
+
+  /** An append waiting for its answer: hashed by its number, not by identity. */
+  private static final class Pending {
+    private final long id;
+    private final Promise<List<Event>> answer;
+
+    Pending(long id, Promise<List<Event>> answer) {
+      this.id = id;
+      this.answer = answer;
+    }
+
+    @Override
+    public int hashCode() {
+      return Long.hashCode(id);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o == this;
+    }
   }
 
   /** The events of an append's JSON answer. */
