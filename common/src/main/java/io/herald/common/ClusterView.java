@@ -70,6 +70,10 @@ public final class ClusterView {
   public static JsonArray top(Map<String, Integer> subscribersByTopic) {
     java.util.PriorityQueue<Map.Entry<String, Integer>> smallest = new java.util.PriorityQueue<>(TOP_ORDER.reversed());
     for (Map.Entry<String, Integer> e : subscribersByTopic.entrySet()) {
+      // Once full, most topics rank below the last one kept: skip those without a new entry.
+      if (smallest.size() == MAX_TOP_TOPICS && TOP_ORDER.compare(e, smallest.peek()) > 0) {
+        continue;
+      }
       smallest.add(Map.entry(e.getKey(), e.getValue()));
       if (smallest.size() > MAX_TOP_TOPICS) {
         smallest.poll();

@@ -234,7 +234,7 @@ public final class GatewayVerticle extends VerticleBase {
 
   /** Refreshes this instance's entry in the cluster-wide view (connections, held topics, counters, top topics). */
   private Future<Void> publishView() {
-    JsonObject entry = ClusterView.entry(ClusterView.nodeId(vertx), sse.connectionCount(), sse.heldTopics(),
+    JsonObject entry = ClusterView.entry(ClusterView.nodeId(vertx), sse.connectionCount(), sse.heldTopicsView(),
       stats.deliveries, publishedByProcess(), sse.subscribersByTopic()).put("topPresence", sse.presence().presence().top());
     return ClusterView.map(vertx)
       .compose(m -> m.put(viewKey, entry, ClusterView.TTL_MILLIS))

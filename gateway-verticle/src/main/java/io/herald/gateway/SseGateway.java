@@ -380,9 +380,18 @@ public final class SseGateway {
     return subscriptions.subscribersByTopic();
   }
 
-  /** Topics this instance holds a consumer for. */
+  /** Topics this instance holds a consumer for (a copy). */
   public Set<String> heldTopics() {
     return Set.copyOf(subscriptions.topics());
+  }
+
+  /**
+   * The same, live and without a copy, for the instance's own periodic report (read on its
+   * event loop only): a gateway holding many topics copied them all every 2 s for a report
+   * that names at most {@link io.herald.common.ClusterView#MAX_TOPIC_NAMES}.
+   */
+  Set<String> heldTopicsView() {
+    return java.util.Collections.unmodifiableSet(subscriptions.topics());
   }
 
   public GatewayOptions options() {
