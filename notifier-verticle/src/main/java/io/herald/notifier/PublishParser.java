@@ -80,7 +80,7 @@ public final class PublishParser {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         throw new HeraldException(ErrorCode.MALFORMED_JSON, "the body must be a JSON object");
       }
-      JsonObject body = readObject(p, Place.BODY, "");
+      JsonObject body = readObject(p, text, Place.BODY, "");
       if (p.nextToken() != null) {
         throw new HeraldException(ErrorCode.MALFORMED_JSON, "the body is not valid JSON: more after the object");
       }
@@ -104,7 +104,7 @@ public final class PublishParser {
       if (p.nextToken() == null) {
         throw new HeraldException(ErrorCode.MALFORMED_JSON, "no JSON value");
       }
-      Object value = capture(p, "data: ", envelope);
+      Object value = capture(p, text, "data: ", envelope);
       if (p.nextToken() != null) {
         throw new HeraldException(ErrorCode.MALFORMED_JSON, "not valid JSON: more after the value");
       }
@@ -144,7 +144,7 @@ public final class PublishParser {
 
   private enum Place { BODY, EVENTS, ENTRY, OTHER }
 
-  private static JsonObject readObject(JsonParser p, Place place, String where) throws IOException {
+  private static JsonObject readObject(JsonParser p, String text, Place place, String where) throws IOException {
     JsonObject o = new JsonObject();
     JsonToken t;
     while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
@@ -152,9 +152,9 @@ public final class PublishParser {
       checkScalars(name, where + "a field name");
       JsonToken v = p.nextToken();
       if ((place == Place.BODY || place == Place.ENTRY) && name.equals("data")) {
-        o.put(name, capture(p, where + "data: ", null));
+        o.put(name, capture(p, text, where + "data: ", null));
       } else {
-        o.put(name, read(p, v, place == Place.BODY && name.equals("events") ? Place.EVENTS : Place.OTHER, where + name + ": "));
+        o.put(name, read(p, text, v, place == Place.BODY && name.equals("events") ? Place.EVENTS : Place.OTHER, where + name + ": "));
       }
     }
     if (t != JsonToken.END_OBJECT) {
@@ -163,16 +163,16 @@ public final class PublishParser {
     return o;
   }
 
-  private static Object read(JsonParser p, JsonToken t, Place place, String where) throws IOException {
+  private static Object read(JsonParser p, String text, JsonToken t, Place place, String where) throws IOException {
     switch (t) {
       case START_OBJECT:
-        return readObject(p, place == Place.EVENTS ? Place.ENTRY : Place.OTHER, where);
+        return readObject(p, text, place == Place.EVENTS ? Place.ENTRY : Place.OTHER, where);
       case START_ARRAY: {
         JsonArray a = new JsonArray();
         JsonToken e;
         int i = 0;
         while ((e = p.nextToken()) != JsonToken.END_ARRAY) {
-          a.add(read(p, e, place == Place.EVENTS ? Place.EVENTS : Place.OTHER, place == Place.EVENTS ? "events[" + i + "]." : where));
+          a.add(read(p, text, e, place == Place.EVENTS ? Place.EVENTS : Place.OTHER, place == Place.EVENTS ? "events[" + i + "]." : where));
           i++;
         }
         return a;
@@ -200,53 +200,139 @@ public final class PublishParser {
   /**
    * The value at the parser's current token: a {@link String} for a string, else compact JSON
    * text in which every number is copied as written and strings are re-escaped minimally
-   * (the same characters). One pass, no tree.
+   * (the same characters). {@code text} is what the parser reads.
+   *
+   * <p>The value is first read through for what it must be (no lone surrogate, no field twice,
+   * whether it is an envelope); when its text is already that compact form (no whitespace or
+   * comment between tokens, no escape in a string: what {@code JSON.stringify} and most
+   * serializers write) it is kept as the very characters the publisher sent, without writing it
+   * again; otherwise it is written again through a generator.
    */
-  private static Object capture(JsonParser p, String where, boolean[] envelope) throws IOException {
+  private static Object capture(JsonParser p, String text, String where, boolean[] envelope) throws IOException {
     if (p.currentToken() == JsonToken.VALUE_STRING) {
       String s = p.getText();
       checkScalars(s, where + "the string");
       return s;
     }
-    StringWriter out = new StringWriter(64);
-    try (JsonGenerator g = FACTORY.createGenerator(out)) {
-      int depth = 0;
-      JsonToken t = p.currentToken();
-      while (true) {
-        switch (t) {
-          case START_OBJECT -> { g.writeStartObject(); depth++; }
-          case START_ARRAY -> { g.writeStartArray(); depth++; }
-          case END_OBJECT -> { g.writeEndObject(); depth--; }
-          case END_ARRAY -> { g.writeEndArray(); depth--; }
-          case FIELD_NAME -> {
-            String name = p.currentName();
-            checkScalars(name, where + "a field name");
-            if (envelope != null && depth == 1 && name.equals("data")) {
-              envelope[0] = true;
-            }
+    long from = p.currentTokenLocation().getCharOffset();
+    walk(p, where, envelope, null);
+    long to = p.currentLocation().getCharOffset();
+    if (from >= 0 && to > from && to <= text.length()) {
+      String raw = text.substring((int) from, (int) to);
+      if (compact(raw)) {
+        return new JsonText(raw);
+      }
+      StringWriter out = new StringWriter(raw.length());
+      try (JsonParser again = FACTORY.createParser(raw); JsonGenerator g = FACTORY.createGenerator(out)) {
+        again.nextToken();
+        walk(again, where, null, g);
+      }
+      return new JsonText(out.toString());
+    }
+    throw new IllegalStateException("the JSON parser gave no character offsets for a value of a text it read");
+  }
+
+  /**
+   * Reads the value at the parser's current token to its end, checking its strings and names
+   * and noting an envelope, and writes it to {@code g} when not null.
+   */
+  private static void walk(JsonParser p, String where, boolean[] envelope, JsonGenerator g) throws IOException {
+    int depth = 0;
+    JsonToken t = p.currentToken();
+    while (true) {
+      switch (t) {
+        case START_OBJECT -> {
+          if (g != null) {
+            g.writeStartObject();
+          }
+          depth++;
+        }
+        case START_ARRAY -> {
+          if (g != null) {
+            g.writeStartArray();
+          }
+          depth++;
+        }
+        case END_OBJECT -> {
+          if (g != null) {
+            g.writeEndObject();
+          }
+          depth--;
+        }
+        case END_ARRAY -> {
+          if (g != null) {
+            g.writeEndArray();
+          }
+          depth--;
+        }
+        case FIELD_NAME -> {
+          String name = p.currentName();
+          checkScalars(name, where + "a field name");
+          if (envelope != null && depth == 1 && name.equals("data")) {
+            envelope[0] = true;
+          }
+          if (g != null) {
             g.writeFieldName(name);
           }
-          case VALUE_STRING -> {
-            checkScalars(p.getTextCharacters(), p.getTextOffset(), p.getTextLength(), where + "a string");
+        }
+        case VALUE_STRING -> {
+          checkScalars(p.getTextCharacters(), p.getTextOffset(), p.getTextLength(), where + "a string");
+          if (g != null) {
             g.writeString(p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
           }
-          // The text of the number as it came: no double, no BigDecimal, nothing rounded.
-          case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> g.writeNumber(p.getText());
-          case VALUE_TRUE -> g.writeBoolean(true);
-          case VALUE_FALSE -> g.writeBoolean(false);
-          case VALUE_NULL -> g.writeNull();
-          default -> throw new HeraldException(ErrorCode.MALFORMED_JSON, "not valid JSON");
         }
-        if (depth == 0) {
-          break;
+        // The text of the number as it came: no double, no BigDecimal, nothing rounded.
+        case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> {
+          if (g != null) {
+            g.writeNumber(p.getText());
+          }
         }
-        t = p.nextToken();
-        if (t == null) {
-          throw new HeraldException(ErrorCode.MALFORMED_JSON, "not valid JSON: unexpected end");
+        case VALUE_TRUE -> {
+          if (g != null) {
+            g.writeBoolean(true);
+          }
         }
+        case VALUE_FALSE -> {
+          if (g != null) {
+            g.writeBoolean(false);
+          }
+        }
+        case VALUE_NULL -> {
+          if (g != null) {
+            g.writeNull();
+          }
+        }
+        default -> throw new HeraldException(ErrorCode.MALFORMED_JSON, "not valid JSON");
+      }
+      if (depth == 0) {
+        return;
+      }
+      t = p.nextToken();
+      if (t == null) {
+        throw new HeraldException(ErrorCode.MALFORMED_JSON, "not valid JSON: unexpected end");
       }
     }
-    return new JsonText(out.toString());
+  }
+
+  /**
+   * Whether {@code json}, a value the parser accepted, is already what the generator would
+   * write for it: no whitespace or comment outside strings, no escape anywhere (strings then
+   * hold no quote, backslash or control character, which is all the generator escapes).
+   */
+  static boolean compact(String json) {
+    boolean inString = false;
+    for (int i = 0, n = json.length(); i < n; i++) {
+      char c = json.charAt(i);
+      if (c == '\\') {
+        return false;
+      }
+      if (c == '"') {
+        inString = !inString;
+      } else if (!inString && (c <= ' ' || c == '/')) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static void checkScalars(String s, String what) {
