@@ -196,6 +196,34 @@ class ReplayClientAppendTest {
     assertThat(replyAddresses).hasSize(n).containsOnly("");
   }
 
+  @Test
+  @DisplayName("answers are taken in the order they were given, even one given before its caller listens")
+  void answersInOrder() throws Exception {
+    deployReplay(); // on an event loop of its own: it answers from its thread while the client's is busy
+    List<Long> taken = new CopyOnWriteArrayList<>();
+    CompletableFuture<Void> both = new CompletableFuture<>();
+    Context request = ((ContextInternal) own).duplicate();
+    // Two tasks queued at once on the client's loop, as two frames of a pipelining producer are:
+    // the first asks and listens; the second asks, and listens only once its answer is surely
+    // given, after the first's.
+    own.runOnContext(v -> request.runOnContext(w -> client.append(List.of(draft("ordered", "1")))
+      .onSuccess(e -> taken.add(e.get(0).seq()))));
+    own.runOnContext(v -> request.runOnContext(w -> {
+      Future<List<Event>> second = client.append(List.of(draft("ordered", "2")));
+      long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200);
+      while (System.nanoTime() < until) {
+        Thread.onSpinWait();
+      }
+      second.onSuccess(e -> {
+        taken.add(e.get(0).seq());
+        both.complete(null);
+      });
+    }));
+    both.get(10, TimeUnit.SECONDS);
+    await(() -> taken.size() == 2);
+    assertThat(taken).containsExactly(1L, 2L);
+  }
+
   private static void await(Supplier<Boolean> condition) throws InterruptedException {
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (!condition.get() && System.nanoTime() < end) {

@@ -4,7 +4,7 @@ import io.herald.common.Event;
 import io.herald.common.EventDraft;
 import io.herald.common.HeraldException;
 import io.herald.common.tracing.TraceContext;
-import io.vertx.core.Promise;
+import io.vertx.core.Completable;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
@@ -22,9 +22,10 @@ import java.util.List;
  * sends them only to a replay role of its own process. The replay role checks a request's drafts
  * exactly as it checks the JSON form's.
  *
- * <p>A request may carry its own {@link Request#answer() answer}: a promise of the sender's
- * context, which the replay role completes (or fails with the {@link HeraldException} it would
- * have replied) instead of replying. The client then sends it with a plain send rather than a
+ * <p>A request may carry its own {@link Request#answer() answer}, which the replay role completes
+ * (or fails with the {@link HeraldException} it would have replied) instead of replying; the
+ * client's answer hands the result to the sender's event loop, where answers are taken in the
+ * order they were given, as replies are. The client then sends it with a plain send rather than a
  * request: no reply consumer registered, timed and unregistered per append, which was a tenth of
  * the event loop's work on a targeted publish (BENCHMARKS.md, run 38). A request without one is
  * answered with a {@link Reply}, as the JSON form is answered in JSON.
@@ -39,9 +40,9 @@ public final class LocalAppend {
    *
    * @param drafts the events to append, in order
    * @param trace  the publish's trace context (what the JSON form carries in message headers), or null
-   * @param answer where the replay role answers, or null: then it replies with a {@link Reply}
+   * @param answer where the replay role answers (from its own thread), or null: then it replies with a {@link Reply}
    */
-  public record Request(List<EventDraft> drafts, TraceContext trace, Promise<List<Event>> answer) {
+  public record Request(List<EventDraft> drafts, TraceContext trace, Completable<List<Event>> answer) {
     public Request {
       drafts = List.copyOf(drafts);
     }
@@ -54,7 +55,7 @@ public final class LocalAppend {
     /** Answers with the events as stored: completes {@link #answer()}, or replies to {@code msg}. */
     public void succeed(Message<?> msg, List<Event> events) {
       if (answer != null) {
-        answer.tryComplete(List.copyOf(events));
+        answer.complete(List.copyOf(events), null);
       } else {
         msg.reply(new Reply(events));
       }
@@ -63,7 +64,7 @@ public final class LocalAppend {
     /** Answers with a failure: fails {@link #answer()}, or fails {@code msg} as the JSON form is failed. */
     public void fail(Message<?> msg, HeraldException e) {
       if (answer != null) {
-        answer.tryFail(e);
+        answer.complete(null, e);
       } else {
         msg.fail(e.code().status(), e.toJson().encode());
       }

@@ -9,6 +9,7 @@ import io.herald.common.HeraldException;
 import io.herald.common.LocalRoles;
 import io.herald.common.Position;
 import io.herald.common.tracing.TraceContext;
+import io.vertx.core.Completable;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -132,7 +133,7 @@ public final class ReplayClient {
 
   /**
    * An append to the replay role of this process, from the client's own context: the request
-   * carries a promise of that context, which the replay role completes, sent with a plain send.
+   * carries its answer, which the replay role gives and this context takes, sent with a plain send.
    * The event bus's request would register, time and unregister a reply consumer for each
    * append (with a close hook and a timer each); here the deadline is an entry of
    * {@link #deadlines} and the answer a completed promise. Failures are the same: no replay role
@@ -147,7 +148,19 @@ public final class ReplayClient {
     deadlines.arm(pending);
     Future<List<Event>> out = answer.future();
     out.onComplete(ar -> deadlines.disarm(pending));
-    sender.write(new LocalAppend.Request(drafts, trace, answer))
+    // The replay role answers from its own thread: the answer goes to this context's event loop
+    // as a task, as a reply would, so that answers are taken in the order they were given. Were
+    // the promise completed from there directly, an answer given before its caller had added its
+    // listeners would run them at once, ahead of earlier answers still queued (replies of a
+    // pipelining producer would then leave out of order).
+    Completable<List<Event>> given = (events, failure) -> current.execute(() -> {
+      if (failure == null) {
+        answer.tryComplete(events);
+      } else {
+        answer.tryFail(failure);
+      }
+    });
+    sender.write(new LocalAppend.Request(drafts, trace, given))
       .onFailure(t -> answer.tryFail(HeraldException.from(t)));
     return out;
   }
