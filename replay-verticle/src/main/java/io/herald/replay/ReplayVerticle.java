@@ -194,11 +194,7 @@ public final class ReplayVerticle extends VerticleBase {
     try {
       drafts = ReplayRequests.append(msg.body());
     } catch (HeraldException e) {
-      if (local != null) {
-        local.fail(msg, e);
-      } else {
-        fail(msg, e);
-      }
+      failAppend(msg, local, e);
       return;
     }
     // The publish's trace context, passed on with its events whether or not this process traces.
@@ -221,12 +217,7 @@ public final class ReplayVerticle extends VerticleBase {
         endAppend(span, ar);
       }
       if (ar.failed()) {
-        HeraldException e = storeFailed("append of " + drafts.size() + " event(s) to " + drafts.get(0).topic() + "...", ar.cause());
-        if (local != null) {
-          local.fail(msg, e);
-        } else {
-          fail(msg, e);
-        }
+        failAppend(msg, local, storeFailed("append of " + drafts.size() + " event(s) to " + drafts.get(0).topic() + "...", ar.cause()));
         return;
       }
       EventBus bus = vertx.eventBus();
@@ -370,6 +361,15 @@ public final class ReplayVerticle extends VerticleBase {
       : new HeraldException(ErrorCode.STORE_UNAVAILABLE, "replay store " + store.name() + " failed: " + cause.getMessage());
     LOG.warn("replay {} failed in store {}: {}", what, store.name(), cause.toString());
     return e;
+  }
+
+  /** Fails an append in the form it was asked in: its carried answer, or the message. */
+  private static void failAppend(Message<Object> msg, LocalAppend.Request local, HeraldException e) {
+    if (local != null) {
+      local.fail(msg, e);
+    } else {
+      fail(msg, e);
+    }
   }
 
   private static void fail(Message<Object> msg, HeraldException e) {
